@@ -1,0 +1,315 @@
+//! Loading a snapshot from saved `describe-*` JSON files.
+//!
+//! Each file is recognized by its top-level keys, whatever it is called (as Batfish does). Folders
+//! `<region>/…` and `accounts/<id>/<region>/…` below the root are one snapshot; the account and
+//! region become each resource's [`Origin`].
+
+use super::model::*;
+use super::Snapshot;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why a snapshot could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The path could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file is not valid JSON, or a known key has the wrong shape.
+    #[error("{path}:{line}:{column}: {message}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// The folder holds no `.json` file at all.
+    #[error("no `.json` files under `{0}`: expected saved `aws ec2 describe-*` output")]
+    NoFiles(PathBuf),
+}
+
+impl Snapshot {
+    /// Loads a snapshot from a folder (recursively) or from a single `.json` file.
+    pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
+        let mut snap = Snapshot::default();
+        let meta = std::fs::metadata(path).map_err(|source| SnapshotError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if meta.is_file() {
+            snap.load_file(path, Origin::default())?;
+            return Ok(snap);
+        }
+        let mut files = Vec::new();
+        collect_json_files(path, &mut files)?;
+        if files.is_empty() {
+            return Err(SnapshotError::NoFiles(path.to_path_buf()));
+        }
+        files.sort();
+        for file in files {
+            let rel = file.strip_prefix(path).unwrap_or(&file);
+            let origin = origin_of(rel);
+            snap.load_file(&file, origin)?;
+        }
+        Ok(snap)
+    }
+
+    /// Parses one describe-* JSON document held in memory (for tests and examples).
+    pub fn from_json_str(text: &str) -> Result<Snapshot, SnapshotError> {
+        let mut snap = Snapshot::default();
+        snap.merge_json(text.as_bytes(), Path::new("<memory>"), Origin::default())?;
+        Ok(snap)
+    }
+
+    fn load_file(&mut self, path: &Path, origin: Origin) -> Result<(), SnapshotError> {
+        let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.merge_json(&bytes, path, origin)?;
+        self.files.push(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Merges one JSON document into the snapshot.
+    pub fn merge_json(
+        &mut self,
+        bytes: &[u8],
+        path: &Path,
+        origin: Origin,
+    ) -> Result<(), SnapshotError> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let seed = FileSeed {
+            snap: self,
+            origin: &origin,
+            path,
+        };
+        let res = seed.deserialize(&mut de).and_then(|()| de.end());
+        res.map_err(|e| SnapshotError::Json {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string().split(" at line ").next().unwrap_or("").to_string(),
+        })
+    }
+}
+
+fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SnapshotError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| SnapshotError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| SnapshotError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let p = entry.path();
+        let ft = entry.file_type().map_err(|source| SnapshotError::Io {
+            path: p.clone(),
+            source,
+        })?;
+        if ft.is_dir() {
+            collect_json_files(&p, out)?;
+        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Account and region from a path relative to the snapshot root.
+fn origin_of(rel: &Path) -> Origin {
+    let dirs: Vec<String> = rel
+        .parent()
+        .map(|p| {
+            p.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut origin = Origin::default();
+    if let Some(i) = dirs.iter().position(|d| d == "accounts") {
+        origin.account = dirs.get(i + 1).cloned();
+        origin.region = dirs.get(i + 2).cloned();
+    } else if let Some(last) = dirs.last() {
+        if looks_like_region(last) {
+            origin.region = Some(last.clone());
+        }
+    }
+    origin
+}
+
+fn looks_like_region(s: &str) -> bool {
+    // us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4 …
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+struct FileSeed<'a> {
+    snap: &'a mut Snapshot,
+    origin: &'a Origin,
+    path: &'a Path,
+}
+
+impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+fn with_origin<T>(mut items: Vec<T>, origin: &Origin, set: fn(&mut T, Origin)) -> Vec<T> {
+    for it in &mut items {
+        set(it, origin.clone());
+    }
+    items
+}
+
+impl<'de> Visitor<'de> for FileSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object whose keys are `aws ec2 describe-*` results (`Vpcs`, `Subnets`, …)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let s = self.snap;
+        let o = self.origin;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "Vpcs" => {
+                    let v: Vec<Vpc> = map.next_value()?;
+                    s.vpcs.extend(with_origin(v, o, |x, o| x.origin = o));
+                }
+                "Subnets" => {
+                    let v: Vec<Subnet> = map.next_value()?;
+                    s.subnets.extend(with_origin(v, o, |x, o| x.origin = o));
+                }
+                "RouteTables" => {
+                    let v: Vec<RouteTable> = map.next_value()?;
+                    s.route_tables.extend(with_origin(v, o, |x, o| x.origin = o));
+                }
+                "NetworkAcls" => {
+                    let v: Vec<NetworkAcl> = map.next_value()?;
+                    s.network_acls.extend(with_origin(v, o, |x, o| x.origin = o));
+                }
+                "SecurityGroups" => {
+                    let v: Vec<SecurityGroup> = map.next_value()?;
+                    s.security_groups
+                        .extend(with_origin(v, o, |x, o| x.origin = o));
+                }
+                "NetworkInterfaces" => {
+                    let v: Vec<NetworkInterface> = map.next_value()?;
+                    s.network_interfaces
+                        .extend(with_origin(v, o, |x, o| x.origin = o));
+                }
+                "Reservations" => {
+                    let v: Vec<Reservation> = map.next_value()?;
+                    for r in v {
+                        for mut inst in r.instances {
+                            for eni in &mut inst.network_interfaces {
+                                eni.origin = o.clone();
+                            }
+                            s.instances.push(inst);
+                        }
+                    }
+                }
+                "InternetGateways" => s.internet_gateways.extend(map.next_value::<Vec<_>>()?),
+                "EgressOnlyInternetGateways" => s
+                    .egress_only_internet_gateways
+                    .extend(map.next_value::<Vec<_>>()?),
+                "NatGateways" => s.nat_gateways.extend(map.next_value::<Vec<_>>()?),
+                "VpcPeeringConnections" => s
+                    .vpc_peering_connections
+                    .extend(map.next_value::<Vec<_>>()?),
+                "PrefixLists" => s.prefix_lists.extend(map.next_value::<Vec<_>>()?),
+                "ManagedPrefixLists" => s
+                    .managed_prefix_lists
+                    .extend(map.next_value::<Vec<_>>()?),
+                "VpcEndpoints" => s.vpc_endpoints.extend(map.next_value::<Vec<_>>()?),
+                "Addresses" => s.addresses.extend(map.next_value::<Vec<_>>()?),
+                "TransitGateways" => s.transit_gateways.extend(map.next_value::<Vec<_>>()?),
+                "TransitGatewayAttachments" | "TransitGatewayVpcAttachments" => s
+                    .transit_gateway_attachments
+                    .extend(map.next_value::<Vec<_>>()?),
+                "TransitGatewayRouteTables" => s
+                    .transit_gateway_route_tables
+                    .extend(map.next_value::<Vec<_>>()?),
+                "TransitGatewayStaticRoutes" | "TransitGatewayRoutes" => s
+                    .transit_gateway_route_sets
+                    .extend(map.next_value::<Vec<_>>()?),
+                "TransitGatewayPropagations" => s
+                    .transit_gateway_propagations
+                    .extend(map.next_value::<Vec<_>>()?),
+                // Context that changes no decision the engine makes.
+                "AvailabilityZones" | "ServiceNames" | "ServiceDetails" => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    let files = s.not_modelled.entry(key).or_default();
+                    if !files.iter().any(|f| f == self.path) {
+                        files.push(self.path.to_path_buf());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_from_layout() {
+        let o = origin_of(Path::new("accounts/111/us-west-1/Vpcs.json"));
+        assert_eq!(o.account.as_deref(), Some("111"));
+        assert_eq!(o.region.as_deref(), Some("us-west-1"));
+        let o = origin_of(Path::new("us-east-2/Vpcs.json"));
+        assert_eq!(o.region.as_deref(), Some("us-east-2"));
+        assert_eq!(o.account, None);
+        let o = origin_of(Path::new("Vpcs.json"));
+        assert_eq!(o, Origin::default());
+    }
+
+    #[test]
+    fn malformed_json_names_line_and_column() {
+        let err = Snapshot::from_json_str("{\n  \"Vpcs\": [\n    {\"VpcId\": 12}\n  ]\n}").unwrap_err();
+        match err {
+            SnapshotError::Json { line, column, message, .. } => {
+                assert_eq!(line, 3);
+                assert!(column > 5, "column {column}");
+                assert!(message.contains("expected a string"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_listed_not_fatal() {
+        let snap = Snapshot::from_json_str(r#"{"LoadBalancers": [{"x": 1}], "Vpcs": []}"#).unwrap();
+        assert!(snap.not_modelled.contains_key("LoadBalancers"));
+    }
+
+    #[test]
+    fn top_level_must_be_an_object() {
+        let err = Snapshot::from_json_str("[1, 2]").unwrap_err();
+        assert!(err.to_string().contains("describe-"), "{err}");
+    }
+}

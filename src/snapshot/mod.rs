@@ -1,0 +1,99 @@
+//! A snapshot is what AWS said about a network at one moment: plain data, normalized, with no
+//! behaviour. It is loaded from a folder of saved `aws ec2 describe-*` JSON (or, later, from the
+//! API) and turned into a [`crate::Network`] for evaluation.
+
+mod load;
+pub mod model;
+
+pub use load::SnapshotError;
+pub use model::*;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Everything a snapshot holds, grouped by resource type.
+///
+/// ```
+/// use vpcreach::Snapshot;
+/// let snap = Snapshot::from_json_str(r#"{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}"#)
+///     .unwrap();
+/// assert_eq!(snap.vpcs[0].vpc_id, "vpc-1");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// VPCs.
+    pub vpcs: Vec<Vpc>,
+    /// Subnets.
+    pub subnets: Vec<Subnet>,
+    /// Route tables.
+    pub route_tables: Vec<RouteTable>,
+    /// Network ACLs.
+    pub network_acls: Vec<NetworkAcl>,
+    /// Security groups.
+    pub security_groups: Vec<SecurityGroup>,
+    /// ENIs from `describe-network-interfaces`.
+    pub network_interfaces: Vec<NetworkInterface>,
+    /// Instances from `describe-instances` (reservations flattened).
+    pub instances: Vec<Instance>,
+    /// Internet gateways.
+    pub internet_gateways: Vec<InternetGateway>,
+    /// Egress-only internet gateways.
+    pub egress_only_internet_gateways: Vec<EgressOnlyInternetGateway>,
+    /// NAT gateways.
+    pub nat_gateways: Vec<NatGateway>,
+    /// Peering connections.
+    pub vpc_peering_connections: Vec<VpcPeeringConnection>,
+    /// AWS service prefix lists (`describe-prefix-lists`).
+    pub prefix_lists: Vec<PrefixList>,
+    /// Managed prefix lists with their entries.
+    pub managed_prefix_lists: Vec<ManagedPrefixList>,
+    /// VPC endpoints.
+    pub vpc_endpoints: Vec<VpcEndpoint>,
+    /// Elastic IPs.
+    pub addresses: Vec<Address>,
+    /// Transit gateways.
+    pub transit_gateways: Vec<TransitGateway>,
+    /// Transit gateway attachments (both the generic and the VPC form).
+    pub transit_gateway_attachments: Vec<TransitGatewayAttachment>,
+    /// Transit gateway route tables.
+    pub transit_gateway_route_tables: Vec<TransitGatewayRouteTable>,
+    /// Transit gateway routes given per table (`TransitGatewayStaticRoutes`).
+    pub transit_gateway_route_sets: Vec<TgwRouteSet>,
+    /// Transit gateway propagations.
+    pub transit_gateway_propagations: Vec<TgwPropagationSet>,
+    /// Top-level keys that were read but are not modelled (load balancers, VPN, …), with the files
+    /// they came from. Never fatal; a path that depends on them is reported as unknown.
+    pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
+    /// The files that were read.
+    pub files: Vec<PathBuf>,
+}
+
+impl Snapshot {
+    /// Returns true when the snapshot holds no resource the engine models.
+    pub fn is_empty(&self) -> bool {
+        self.vpcs.is_empty()
+            && self.subnets.is_empty()
+            && self.network_interfaces.is_empty()
+            && self.instances.is_empty()
+            && self.security_groups.is_empty()
+            && self.route_tables.is_empty()
+            && self.network_acls.is_empty()
+    }
+
+    /// Counts of the modelled resources, for summaries.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("VPCs", self.vpcs.len()),
+            ("subnets", self.subnets.len()),
+            ("route tables", self.route_tables.len()),
+            ("network ACLs", self.network_acls.len()),
+            ("security groups", self.security_groups.len()),
+            ("network interfaces", self.network_interfaces.len()),
+            ("instances", self.instances.len()),
+            ("internet gateways", self.internet_gateways.len()),
+            ("NAT gateways", self.nat_gateways.len()),
+            ("peering connections", self.vpc_peering_connections.len()),
+            ("transit gateways", self.transit_gateways.len()),
+        ]
+    }
+}
