@@ -6,7 +6,21 @@
 //! every hop. Flow-log records ([`flow_log`]) are explained against the same model.
 
 pub mod flow_log;
+pub mod network;
+pub mod network_acl;
+pub mod protocol;
+pub mod query;
+pub mod reference;
+pub mod render;
+pub mod route;
+pub mod security_group;
 pub mod snapshot;
+pub mod suggest;
 pub mod synth;
+pub mod trace;
 
+pub use network::Network;
+pub use protocol::{PortRange, PortSet, Protocol};
+pub use query::{Endpoint, Query, ResolveError};
 pub use snapshot::{Snapshot, SnapshotError};
+pub use trace::{Reason, Trace, Verdict};

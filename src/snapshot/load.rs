@@ -99,7 +99,12 @@ impl Snapshot {
             path: path.to_path_buf(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string().split(" at line ").next().unwrap_or("").to_string(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or("")
+                .to_string(),
         })
     }
 }
@@ -121,7 +126,10 @@ fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Snapshot
         })?;
         if ft.is_dir() {
             collect_json_files(&p, out)?;
-        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        } else if p
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             out.push(p);
         }
     }
@@ -184,7 +192,9 @@ fn with_origin<T>(mut items: Vec<T>, origin: &Origin, set: fn(&mut T, Origin)) -
 impl<'de> Visitor<'de> for FileSeed<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object whose keys are `aws ec2 describe-*` results (`Vpcs`, `Subnets`, …)")
+        f.write_str(
+            "a JSON object whose keys are `aws ec2 describe-*` results (`Vpcs`, `Subnets`, …)",
+        )
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let s = self.snap;
@@ -201,11 +211,13 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                 }
                 "RouteTables" => {
                     let v: Vec<RouteTable> = map.next_value()?;
-                    s.route_tables.extend(with_origin(v, o, |x, o| x.origin = o));
+                    s.route_tables
+                        .extend(with_origin(v, o, |x, o| x.origin = o));
                 }
                 "NetworkAcls" => {
                     let v: Vec<NetworkAcl> = map.next_value()?;
-                    s.network_acls.extend(with_origin(v, o, |x, o| x.origin = o));
+                    s.network_acls
+                        .extend(with_origin(v, o, |x, o| x.origin = o));
                 }
                 "SecurityGroups" => {
                     let v: Vec<SecurityGroup> = map.next_value()?;
@@ -237,9 +249,7 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                     .vpc_peering_connections
                     .extend(map.next_value::<Vec<_>>()?),
                 "PrefixLists" => s.prefix_lists.extend(map.next_value::<Vec<_>>()?),
-                "ManagedPrefixLists" => s
-                    .managed_prefix_lists
-                    .extend(map.next_value::<Vec<_>>()?),
+                "ManagedPrefixLists" => s.managed_prefix_lists.extend(map.next_value::<Vec<_>>()?),
                 "VpcEndpoints" => s.vpc_endpoints.extend(map.next_value::<Vec<_>>()?),
                 "Addresses" => s.addresses.extend(map.next_value::<Vec<_>>()?),
                 "TransitGateways" => s.transit_gateways.extend(map.next_value::<Vec<_>>()?),
@@ -290,9 +300,15 @@ mod tests {
 
     #[test]
     fn malformed_json_names_line_and_column() {
-        let err = Snapshot::from_json_str("{\n  \"Vpcs\": [\n    {\"VpcId\": 12}\n  ]\n}").unwrap_err();
+        let err =
+            Snapshot::from_json_str("{\n  \"Vpcs\": [\n    {\"VpcId\": 12}\n  ]\n}").unwrap_err();
         match err {
-            SnapshotError::Json { line, column, message, .. } => {
+            SnapshotError::Json {
+                line,
+                column,
+                message,
+                ..
+            } => {
                 assert_eq!(line, 3);
                 assert!(column > 5, "column {column}");
                 assert!(message.contains("expected a string"), "{message}");

@@ -1,0 +1,99 @@
+//! `vpcreach query`: can A reach B on this port, and if not, what stops it?
+
+use anyhow::Context;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use vpcreach::{Network, Protocol, Query, Snapshot, Verdict};
+
+/// Output formats of `query`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum QueryOutput {
+    /// A readable trace, one hop per line.
+    Human,
+    /// The trace as JSON.
+    Json,
+    /// The path as a Graphviz graph.
+    Dot,
+}
+
+/// Arguments of `vpcreach query`.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// Folder of saved `aws ec2 describe-*` JSON (or one JSON file).
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: PathBuf,
+    /// Source: ENI id, instance id, private or public IP in the snapshot, or any address.
+    #[arg(long, value_name = "SRC")]
+    pub from: String,
+    /// Destination: ENI id, instance id, private or public IP in the snapshot, or any address.
+    #[arg(long, value_name = "DST")]
+    pub to: String,
+    /// tcp, udp, icmp, icmpv6, all, or a protocol number.
+    #[arg(long, default_value = "tcp", value_parser = parse_protocol)]
+    pub protocol: Protocol,
+    /// Destination port (TCP/UDP), or ICMP type (default 8, echo request).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// The client's source port; without it, any ephemeral port the client could use.
+    #[arg(long)]
+    pub src_port: Option<u16>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub output: QueryOutput,
+}
+
+fn parse_protocol(s: &str) -> Result<Protocol, String> {
+    s.parse()
+}
+
+/// Runs `vpcreach query`: exit 0 reachable, 1 unreachable or unknown.
+pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
+    if args.protocol.has_ports() && args.port.is_none() {
+        anyhow::bail!(
+            "`--port` is required for {} (the destination port to test)",
+            args.protocol
+        );
+    }
+    let snap = Snapshot::load(&args.snapshot)
+        .with_context(|| format!("cannot load the snapshot `{}`", args.snapshot.display()))?;
+    let net = Network::build(&snap);
+    let (from, _) = net
+        .resolve(&args.from)
+        .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let (to, _) = net
+        .resolve(&args.to)
+        .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let q = Query {
+        from,
+        to,
+        protocol: args.protocol,
+        port: args.port,
+        src_port: args.src_port,
+    };
+    let trace = net.query(&q);
+    let text = match args.output {
+        QueryOutput::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            vpcreach::render::human::trace(&trace, color)
+        }
+        QueryOutput::Json => {
+            let mut s = serde_json::to_string_pretty(&trace)?;
+            s.push('\n');
+            s
+        }
+        QueryOutput::Dot => vpcreach::render::dot::trace(&trace),
+    };
+    super::write_stdout(&text)?;
+    Ok(if trace.verdict == Verdict::Reachable {
+        0
+    } else {
+        1
+    })
+}
+
+/// Writes to stdout; a closed pipe is not an error.
+pub fn write_all(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}

@@ -1,0 +1,187 @@
+//! A chunk is a run of whole lines of one file, about a megabyte, the unit of parallel parsing:
+//! it carries its file, its first line number and the format in effect where it starts, so it
+//! can be parsed on any thread.
+
+use super::format::Format;
+use super::line::{read_line, record_from_json, Line, LineParser, Malformed, Problem};
+use super::record::{FlowRecord, LogStatus};
+use std::ops::AddAssign;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Whole lines of one input, ready to parse.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// The file the lines come from (`<stdin>` for standard input).
+    pub file: Arc<Path>,
+    /// The 1-based line number of the first line.
+    pub first_line: u64,
+    /// The format in effect at the first line (a header inside the chunk changes it).
+    pub format: Format,
+    /// The lines, each ending with `\n` except maybe the last of a file.
+    pub data: Vec<u8>,
+}
+
+impl Chunk {
+    /// A chunk that starts a file at line 1.
+    ///
+    /// ```
+    /// use vpcreach::flow_log::{parse_chunk, Chunk, Format};
+    /// let text = "version srcaddr dstaddr\n3 10.0.0.1 10.0.0.2\n";
+    /// let parsed = parse_chunk(&Chunk::new("a.log", text.into(), Format::default()));
+    /// assert_eq!(parsed.records[0].line, 2);
+    /// assert_eq!(parsed.counts.headers, 1);
+    /// ```
+    pub fn new(file: impl AsRef<Path>, data: Vec<u8>, format: Format) -> Chunk {
+        Chunk {
+            file: Arc::from(file.as_ref()),
+            first_line: 1,
+            format,
+            data,
+        }
+    }
+}
+
+/// How many lines of each kind were read. Every record line is exactly one of parsed, NODATA,
+/// SKIPDATA or malformed: `read == parsed + nodata + skipdata + malformed`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Record lines (not headers, blank lines or comments).
+    pub read: u64,
+    /// Records with flow data (`log-status` `OK` or not in the format).
+    pub parsed: u64,
+    /// `NODATA` records: no traffic in the interval.
+    pub nodata: u64,
+    /// `SKIPDATA` records: flows were dropped, the record set is incomplete.
+    pub skipdata: u64,
+    /// Lines that are not valid records.
+    pub malformed: u64,
+    /// Header lines (not records).
+    pub headers: u64,
+}
+
+impl Counts {
+    /// Records without flow data: NODATA plus SKIPDATA.
+    pub fn skipped(&self) -> u64 {
+        self.nodata + self.skipdata
+    }
+}
+
+impl AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.read += other.read;
+        self.parsed += other.parsed;
+        self.nodata += other.nodata;
+        self.skipdata += other.skipdata;
+        self.malformed += other.malformed;
+        self.headers += other.headers;
+    }
+}
+
+/// The records and malformed lines of one chunk, each in line order.
+#[derive(Debug, Clone)]
+pub struct ParsedChunk {
+    /// The file of the chunk.
+    pub file: Arc<Path>,
+    /// Valid records, NODATA and SKIPDATA ones included.
+    pub records: Vec<FlowRecord>,
+    /// Lines that are not valid records.
+    pub malformed: Vec<Malformed>,
+    /// What the chunk held.
+    pub counts: Counts,
+}
+
+/// A record or a malformed line, as [`ParsedChunk::in_line_order`] yields them.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// A valid record.
+    Record(&'a FlowRecord),
+    /// A line that is not a valid record.
+    Malformed(&'a Malformed),
+}
+
+impl ParsedChunk {
+    /// Records and malformed lines merged back into line order.
+    pub fn in_line_order(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
+        let mut records = self.records.iter().peekable();
+        let mut malformed = self.malformed.iter().peekable();
+        std::iter::from_fn(move || match (records.peek(), malformed.peek()) {
+            (Some(r), Some(m)) if m.line < r.line => malformed.next().map(Entry::Malformed),
+            (Some(_), _) => records.next().map(Entry::Record),
+            (None, _) => malformed.next().map(Entry::Malformed),
+        })
+    }
+}
+
+/// Parses every line of a chunk. Header lines switch the format for the lines after them;
+/// blank lines and `#` comment lines are skipped; a bad line becomes a [`Malformed`] entry
+/// and parsing goes on.
+pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
+    let line_count = memchr::memchr_iter(b'\n', &chunk.data).count() + 1;
+    let mut out = ParsedChunk {
+        file: Arc::clone(&chunk.file),
+        records: Vec::with_capacity(line_count),
+        malformed: Vec::new(),
+        counts: Counts::default(),
+    };
+    let mut format = chunk.format.clone();
+    let mut parser = LineParser::default();
+    for (i, raw) in lines(&chunk.data).enumerate() {
+        let line = chunk.first_line + i as u64;
+        let result = match read_line(raw, line) {
+            Line::Nothing => continue,
+            Line::Header(Ok(header)) => {
+                format = header;
+                out.counts.headers += 1;
+                continue;
+            }
+            Line::Header(Err(e)) => Err((None, Problem::Header(e))),
+            Line::Text(text) => parser.parse_text(text, &format, line),
+            Line::Message(text) => parser
+                .parse_text(&text, &format, line)
+                .map_err(|(_, problem)| (None, problem)),
+            Line::Fields(fields) => record_from_json(&fields, line).map_err(|p| (None, p)),
+            Line::Bad(problem) => Err((None, problem)),
+        };
+        out.counts.read += 1;
+        match result {
+            Ok(record) => {
+                match record.log_status {
+                    Some(LogStatus::NoData) => out.counts.nodata += 1,
+                    Some(LogStatus::SkipData) => out.counts.skipdata += 1,
+                    _ => out.counts.parsed += 1,
+                }
+                out.records.push(record);
+            }
+            Err((column, problem)) => {
+                out.counts.malformed += 1;
+                out.malformed.push(Malformed {
+                    file: Arc::clone(&chunk.file),
+                    line,
+                    column,
+                    problem,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The lines of `data` without their `\n`; a final `\n` does not start another line.
+pub(crate) fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', data);
+    std::iter::from_fn(move || {
+        if let Some(end) = ends.next() {
+            let line = &data[start..end];
+            start = end + 1;
+            Some(line)
+        } else if start < data.len() {
+            let line = &data[start..];
+            start = data.len();
+            Some(line)
+        } else {
+            None
+        }
+    })
+}

@@ -1,0 +1,433 @@
+//! Where flow logs are read from: files, folders laid out as S3 writes them
+//! (`AWSLogs/<account>/vpcflowlogs/<region>/yyyy/mm/dd/…`), gzip, and standard input; and the
+//! reader that cuts them into [`Chunk`]s.
+
+use super::chunk::{lines, Chunk};
+use super::format::Format;
+use super::line::header_on_line;
+use flate2::read::MultiGzDecoder;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The default size of a chunk: large enough that handing it to a thread costs little, small
+/// enough that memory stays flat.
+pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
+
+/// The name standard input goes by in messages.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// An input that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Opening, listing or reading failed (missing file, no permission, corrupt gzip, …).
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+/// Reads inputs one after the other and yields their content as [`Chunk`]s of whole lines, in
+/// input order. Memory use is bounded by the chunk size (plus the longest line).
+///
+/// Each path may be a file (read whatever its name; gzip is recognised by its content), a
+/// folder (every `.log`, `.gz`, `.txt` and `.json` file below it, in sorted path order), or `-`
+/// for standard input. Each file starts with the format given to [`ChunkReader::new`] (or the
+/// default version 2 format); a header line switches it from there on.
+///
+/// An input that cannot be read yields an `Err` and the reader goes on with the next one.
+///
+/// ```
+/// use vpcreach::flow_log::{parse_chunk, ChunkReader};
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("a.log"), "version srcaddr\n2 10.0.0.1\n").unwrap();
+/// let mut reader = ChunkReader::new(vec![dir.path().to_path_buf()], None);
+/// let chunk = reader.next().unwrap().unwrap();
+/// assert_eq!(parse_chunk(&chunk).records.len(), 1);
+/// assert!(reader.next().is_none());
+/// ```
+pub struct ChunkReader {
+    pending: VecDeque<Pending>,
+    format: Option<Format>,
+    chunk_size: usize,
+    current: Option<OpenInput>,
+}
+
+enum Pending {
+    /// Named by the user: read whatever it is.
+    Given(PathBuf),
+    /// Found in a folder: read only if its name says it is a log.
+    Found(PathBuf),
+}
+
+struct OpenInput {
+    name: Arc<Path>,
+    source: Box<dyn Read + Send>,
+    /// Bytes read but not yet handed out (the start of an unfinished line).
+    carry: Vec<u8>,
+    next_line: u64,
+    format: Format,
+    failed: Option<io::Error>,
+    at_end: bool,
+}
+
+impl ChunkReader {
+    /// A reader of `paths`; `format` is the format of files without a header (the default
+    /// version 2 format when `None`).
+    pub fn new(paths: Vec<PathBuf>, format: Option<Format>) -> ChunkReader {
+        ChunkReader {
+            pending: paths.into_iter().map(Pending::Given).collect(),
+            format,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            current: None,
+        }
+    }
+
+    /// Sets the chunk size (at least 1 byte; a chunk always ends at a line end, so it is
+    /// larger when a line is).
+    pub fn with_chunk_size(mut self, bytes: usize) -> ChunkReader {
+        self.chunk_size = bytes.max(1);
+        self
+    }
+
+    /// Opens the next input, expanding folders; `None` when there is none left.
+    fn open_next(&mut self) -> Option<Result<OpenInput, ReadError>> {
+        loop {
+            let (path, given) = match self.pending.pop_front()? {
+                Pending::Given(p) => (p, true),
+                Pending::Found(p) => (p, false),
+            };
+            let io_error = |source| ReadError::Io {
+                path: path.clone(),
+                source,
+            };
+            if given && path.as_os_str() == "-" {
+                let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
+                return Some(self.start(Path::new(STDIN_NAME), stdin).map_err(io_error));
+            }
+            let metadata = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => return Some(Err(io_error(e))),
+            };
+            if metadata.is_dir() {
+                match list_folder(&path) {
+                    Ok(entries) => {
+                        for entry in entries.into_iter().rev() {
+                            self.pending.push_front(entry);
+                        }
+                        continue;
+                    }
+                    Err(e) => return Some(Err(io_error(e))),
+                }
+            }
+            if !given && !is_log_name(&path) {
+                continue;
+            }
+            let file: Box<dyn Read + Send> = match File::open(&path) {
+                Ok(f) => Box::new(f),
+                Err(e) => return Some(Err(io_error(e))),
+            };
+            return Some(self.start(&path, file).map_err(io_error));
+        }
+    }
+
+    fn start(&self, name: &Path, source: Box<dyn Read + Send>) -> io::Result<OpenInput> {
+        let mut buffered = BufReader::with_capacity(64 * 1024, source);
+        let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let source: Box<dyn Read + Send> = if gzip {
+            Box::new(MultiGzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(OpenInput {
+            name: Arc::from(name),
+            source,
+            carry: Vec::new(),
+            next_line: 1,
+            format: self.format.clone().unwrap_or_default(),
+            failed: None,
+            at_end: false,
+        })
+    }
+
+    /// The next chunk of the open input, `None` when it is used up.
+    fn next_chunk(input: &mut OpenInput, chunk_size: usize) -> Option<Result<Chunk, ReadError>> {
+        let mut data = std::mem::take(&mut input.carry);
+        // Read until the buffer is full and holds a line end, or the input ends.
+        let mut searched = 0;
+        let cut = loop {
+            if !input.at_end && input.failed.is_none() && data.len() < chunk_size {
+                fill(input, &mut data, chunk_size);
+                continue;
+            }
+            if let Some(last) = memchr::memrchr(b'\n', &data[searched..]) {
+                break searched + last + 1;
+            }
+            if input.at_end || input.failed.is_some() {
+                break data.len();
+            }
+            // A line longer than the chunk: read on.
+            searched = data.len();
+            fill(input, &mut data, searched + chunk_size);
+        };
+        if input.failed.is_some() && cut < data.len() {
+            // A partial last line before a read error is not handed out.
+            data.truncate(cut);
+        }
+        input.carry = data.split_off(cut);
+        if data.is_empty() {
+            return input.failed.take().map(|source| {
+                Err(ReadError::Io {
+                    path: input.name.to_path_buf(),
+                    source,
+                })
+            });
+        }
+        let chunk = Chunk {
+            file: Arc::clone(&input.name),
+            first_line: input.next_line,
+            format: input.format.clone(),
+            data,
+        };
+        // Follow the headers so that the next chunk starts with the right format.
+        for (i, raw) in lines(&chunk.data).enumerate() {
+            if let Some(Ok(header)) = header_on_line(raw, chunk.first_line + i as u64) {
+                input.format = header;
+            }
+            input.next_line += 1;
+        }
+        Some(Ok(chunk))
+    }
+}
+
+/// Reads into `data` until it holds `target` bytes, the input ends, or reading fails.
+fn fill(input: &mut OpenInput, data: &mut Vec<u8>, target: usize) {
+    while data.len() < target {
+        let start = data.len();
+        data.resize(target, 0);
+        match input.source.read(&mut data[start..]) {
+            Ok(0) => {
+                data.truncate(start);
+                input.at_end = true;
+                return;
+            }
+            Ok(n) => data.truncate(start + n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => data.truncate(start),
+            Err(e) => {
+                data.truncate(start);
+                input.failed = Some(e);
+                return;
+            }
+        }
+    }
+}
+
+impl Iterator for ChunkReader {
+    type Item = Result<Chunk, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(input) = &mut self.current {
+                match ChunkReader::next_chunk(input, self.chunk_size) {
+                    Some(Ok(chunk)) => return Some(Ok(chunk)),
+                    Some(Err(e)) => {
+                        self.current = None;
+                        return Some(Err(e));
+                    }
+                    None => self.current = None,
+                }
+            }
+            match self.open_next()? {
+                Ok(input) => self.current = Some(input),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// The entries of a folder in name order; subfolders are expanded when their turn comes.
+fn list_folder(path: &Path) -> io::Result<Vec<Pending>> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        // Symbolic links to folders are not followed, so a link cannot make a loop.
+        let file_type = entry.file_type()?;
+        if file_type.is_symlink() && entry.path().is_dir() {
+            continue;
+        }
+        entries.push(entry.path());
+    }
+    entries.sort();
+    Ok(entries.into_iter().map(Pending::Found).collect())
+}
+
+/// True for the names flow-log files have: `.log`, `.log.gz`, `.gz`, `.txt`, `.json`.
+pub fn is_log_name(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let name = name.to_ascii_lowercase();
+    [".log", ".gz", ".txt", ".json"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow_log::parse_chunk;
+    use std::io::Write;
+
+    fn write(path: &Path, text: &[u8]) {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn gzip(text: &str) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    }
+
+    const V2: &str = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK\n";
+
+    #[test]
+    fn folders_are_walked_in_order_and_filtered() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir
+            .path()
+            .join("AWSLogs/1/vpcflowlogs/us-east-1/2024/01/02");
+        write(&day.join("b.log.gz"), &gzip(V2));
+        write(&day.join("a.log"), V2.as_bytes());
+        write(&day.join("notes.md"), b"not a log");
+        write(
+            &dir.path()
+                .join("AWSLogs/1/vpcflowlogs/us-east-1/2024/01/01/z.txt"),
+            V2.as_bytes(),
+        );
+        let files: Vec<String> = ChunkReader::new(vec![dir.path().to_path_buf()], None)
+            .map(|c| {
+                c.unwrap()
+                    .file
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into()
+            })
+            .collect();
+        assert_eq!(files, ["z.txt", "a.log", "b.log.gz"]);
+    }
+
+    #[test]
+    fn chunks_end_on_line_ends_and_number_lines() {
+        let text: String = (0..100).map(|_| V2).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        write(&path, text.as_bytes());
+        let chunks: Vec<Chunk> = ChunkReader::new(vec![path], None)
+            .with_chunk_size(200)
+            .map(Result::unwrap)
+            .collect();
+        assert!(chunks.len() > 10);
+        let mut next_line = 1;
+        for chunk in &chunks {
+            assert!(chunk.data.ends_with(b"\n"));
+            assert_eq!(chunk.first_line, next_line);
+            let parsed = parse_chunk(chunk);
+            assert_eq!(parsed.counts.malformed, 0);
+            next_line += parsed.records.len() as u64;
+        }
+        assert_eq!(next_line, 101);
+    }
+
+    #[test]
+    fn long_lines_and_no_final_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        write(&path, format!("{V2}{}", V2.trim_end()).as_bytes());
+        let chunks: Vec<Chunk> = ChunkReader::new(vec![path], None)
+            .with_chunk_size(8)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[1].first_line, 2);
+        assert_eq!(parse_chunk(&chunks[1]).records.len(), 1);
+    }
+
+    #[test]
+    fn the_format_follows_headers_across_chunks() {
+        let text = format!(
+            "{V2}interface-id srcaddr\neni-1 10.0.0.1\neni-2 10.0.0.2\nversion srcaddr\n3 10.0.0.3\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        write(&path, text.as_bytes());
+        let chunks: Vec<Chunk> = ChunkReader::new(vec![path], None)
+            .with_chunk_size(1)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(chunks.len(), 6);
+        assert_eq!(chunks[2].format.to_string(), "interface-id srcaddr");
+        assert_eq!(chunks[5].format.to_string(), "version srcaddr");
+        let records: Vec<_> = chunks.iter().flat_map(|c| parse_chunk(c).records).collect();
+        assert_eq!(records.len(), 4);
+        assert_eq!(records[2].interface_id.as_deref(), Some("eni-2"));
+        assert_eq!(records[3].version, Some(3));
+    }
+
+    #[test]
+    fn gzip_multi_member() {
+        let mut data = gzip(V2);
+        data.extend(gzip(V2));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log.gz");
+        write(&path, &data);
+        let parsed: Vec<_> = ChunkReader::new(vec![path], None)
+            .map(|c| parse_chunk(&c.unwrap()))
+            .collect();
+        let records: usize = parsed.iter().map(|p| p.records.len()).sum();
+        assert_eq!(records, 2);
+    }
+
+    #[test]
+    fn unreadable_inputs_are_errors_and_reading_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.log");
+        write(&good, V2.as_bytes());
+        let corrupt = dir.path().join("bad.log.gz");
+        let mut data = gzip(&V2.repeat(50));
+        data.truncate(data.len() / 2);
+        write(&corrupt, &data);
+        let items: Vec<_> = ChunkReader::new(
+            vec![dir.path().join("missing.log"), corrupt, good.clone()],
+            None,
+        )
+        .collect();
+        let errors: Vec<String> = items
+            .iter()
+            .filter_map(|i| i.as_ref().err().map(|e| e.to_string()))
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("missing.log"));
+        assert!(errors[1].contains("bad.log.gz"));
+        let last = items.last().unwrap().as_ref().unwrap();
+        assert_eq!(&*last.file, good.as_path());
+    }
+
+    #[test]
+    fn log_names() {
+        for name in ["a.log", "a.log.gz", "A.LOG", "x.gz", "x.txt", "x.json"] {
+            assert!(is_log_name(Path::new(name)), "{name}");
+        }
+        for name in ["a.md", "log", "a.log.bak"] {
+            assert!(!is_log_name(Path::new(name)), "{name}");
+        }
+    }
+}

@@ -1,0 +1,532 @@
+//! One line of a flow log: a record, a header, a JSON-wrapped record, or nothing (blank, `#`
+//! comment), and the typed values of a record's fields.
+
+use super::field::Field;
+use super::format::{Format, FormatError, FormatOrigin, Slot};
+use super::record::{Action, FlowDirection, FlowRecord, LogStatus, Text};
+use std::fmt;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A line that is not a valid record, with where it is and what was wrong.
+///
+/// Displays as `file:line:column: message` (the column, 1-based in characters, is left out
+/// when there is none, as for JSON-wrapped lines).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The file the line is in (`<stdin>` for standard input).
+    pub file: Arc<Path>,
+    /// 1-based line number.
+    pub line: u64,
+    /// 1-based column (in characters) of the offending value, when the line is plain text.
+    pub column: Option<usize>,
+    /// What was wrong.
+    pub problem: Problem,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)?;
+        if let Some(column) = self.column {
+            write!(f, ":{column}")?;
+        }
+        write!(f, ": {}", self.problem)
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// What is wrong with a malformed line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// A value that does not fit its field.
+    #[error("`{value}` is not a valid `{field}`: expected {expected}")]
+    Value {
+        /// The field, by its name in the format.
+        field: String,
+        /// The value as written (shortened when long).
+        value: String,
+        /// What the field takes.
+        expected: &'static str,
+    },
+    /// The record does not have as many fields as the format.
+    #[error("expected {expected} fields as in {origin} (`{format}`), found {found}")]
+    FieldCount {
+        /// Fields in the format.
+        expected: usize,
+        /// Fields in the record.
+        found: usize,
+        /// Where the format came from.
+        origin: FormatOrigin,
+        /// The format, shortened.
+        format: String,
+    },
+    /// Bytes that are not UTF-8 text.
+    #[error("the line is not UTF-8 text")]
+    NotUtf8,
+    /// A line starting with `{` that is not valid JSON.
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    /// JSON that holds neither a `message` string nor flow-log fields.
+    #[error("expected a JSON object with a `message` string or flow-log fields")]
+    JsonShape,
+    /// A header line that cannot be used.
+    #[error("invalid header: {0}")]
+    Header(FormatError),
+}
+
+/// Parses one record line with `format`: plain text or JSON-wrapped, with any `#` comment
+/// tail. No header detection here: a header line is reported as malformed. Errors name the
+/// file `<line>` and line 1.
+///
+/// ```
+/// use vpcreach::flow_log::{parse_line, Action, Format};
+/// let format: Format = "${interface-id} ${srcport} ${action}".parse().unwrap();
+/// let rec = parse_line("eni-1235b8ca123456789  443 ACCEPT", &format).unwrap();
+/// assert_eq!(rec.srcport, Some(443));
+/// assert_eq!(rec.action, Some(Action::Accept));
+/// let err = parse_line("eni-1 abc ACCEPT", &format).unwrap_err();
+/// assert_eq!(err.to_string(), "<line>:1:7: `abc` is not a valid `srcport`: expected a port number from 0 to 65535");
+/// ```
+pub fn parse_line(text: &str, format: &Format) -> Result<FlowRecord, Malformed> {
+    let mut parser = LineParser::default();
+    let located = |column, problem| Malformed {
+        file: Arc::from(Path::new("<line>")),
+        line: 1,
+        column,
+        problem,
+    };
+    if starts_with_brace(text) {
+        match read_json(text) {
+            Ok(Json::Message(message)) => parser
+                .parse_text(cut_comment(&message), format, 1)
+                .map_err(|(_, problem)| located(None, problem)),
+            Ok(Json::Fields(fields)) => {
+                record_from_json(&fields, 1).map_err(|problem| located(None, problem))
+            }
+            Err(problem) => Err(located(None, problem)),
+        }
+    } else {
+        parser
+            .parse_text(cut_comment(text), format, 1)
+            .map_err(|(column, problem)| located(column, problem))
+    }
+}
+
+/// What a line is, once read.
+pub(crate) enum Line<'a> {
+    /// Blank or a `#` comment.
+    Nothing,
+    /// A header line (or a line that tried to be one).
+    Header(Result<Format, FormatError>),
+    /// A plain-text record, its `#` tail removed.
+    Text(&'a str),
+    /// The `message` of a JSON-wrapped record, its `#` tail removed.
+    Message(String),
+    /// A JSON object of fields.
+    Fields(serde_json::Map<String, serde_json::Value>),
+    /// A line that cannot be read at all.
+    Bad(Problem),
+}
+
+/// Reads one line (without its `\n`).
+pub(crate) fn read_line(raw: &[u8], line_number: u64) -> Line<'_> {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Line::Bad(Problem::NotUtf8);
+    };
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    match text.trim_start().as_bytes().first() {
+        None | Some(b'#') => Line::Nothing,
+        Some(b'{') => match read_json(text) {
+            Ok(Json::Message(message)) => {
+                let kept = cut_comment(&message);
+                if let Some(header) = Format::from_header(kept, line_number) {
+                    Line::Header(header)
+                } else if kept.trim_start().is_empty() {
+                    Line::Nothing
+                } else {
+                    Line::Message(kept.to_owned())
+                }
+            }
+            Ok(Json::Fields(fields)) => Line::Fields(fields),
+            Err(problem) => Line::Bad(problem),
+        },
+        Some(_) => {
+            let kept = cut_comment(text);
+            match Format::from_header(kept, line_number) {
+                Some(header) => Line::Header(header),
+                None => Line::Text(kept),
+            }
+        }
+    }
+}
+
+/// The header on a line, if it is one; the same answer as [`read_line`], but cheap for the
+/// lines that are records, as the chunk reader asks it of every line.
+pub(crate) fn header_on_line(raw: &[u8], line_number: u64) -> Option<Result<Format, FormatError>> {
+    let start = raw.iter().position(|b| !b.is_ascii_whitespace())?;
+    match raw[start] {
+        b'a'..=b'z' => {}
+        b'{' if json_message_may_be_header(&raw[start..]) => {}
+        _ => return None,
+    }
+    match read_line(raw, line_number) {
+        Line::Header(header) => Some(header),
+        _ => None,
+    }
+}
+
+/// False when the `message` of a JSON line surely does not start with a lower-case letter,
+/// so it cannot be a header.
+fn json_message_may_be_header(json: &[u8]) -> bool {
+    let Some(at) = memchr::memmem::find(json, b"\"message\"") else {
+        return false;
+    };
+    let mut rest = json[at + 9..]
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace());
+    if rest.next() != Some(&b':') {
+        return true;
+    }
+    let mut rest = rest.skip_while(|b| b.is_ascii_whitespace());
+    if rest.next() != Some(&b'"') {
+        return false;
+    }
+    match rest.find(|b| !matches!(b, b' ' | b'\t')) {
+        Some(b'a'..=b'z' | b'\\') => true,
+        _ => false,
+    }
+}
+
+fn starts_with_brace(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// Removes a `#` comment tail: from a `#` that starts a word to the end of the line (the AWS
+/// documentation annotates records this way; no field value starts with `#`).
+pub(crate) fn cut_comment(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'#', &bytes[from..]) {
+        let at = from + i;
+        if at == 0 || bytes[at - 1].is_ascii_whitespace() {
+            return &text[..at];
+        }
+        from = at + 1;
+    }
+    text
+}
+
+enum Json {
+    Message(String),
+    Fields(serde_json::Map<String, serde_json::Value>),
+}
+
+/// Unwraps a JSON line: `{"message": "…"}` (CloudWatch Logs, Firehose) or an object of fields
+/// (`{"version": 2, "account_id": "…", …}`).
+fn read_json(text: &str) -> Result<Json, Problem> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Problem::Json(lower_first(&e.to_string())))?;
+    let serde_json::Value::Object(mut object) = value else {
+        return Err(Problem::JsonShape);
+    };
+    match object.remove("message") {
+        Some(serde_json::Value::String(message)) => return Ok(Json::Message(message)),
+        Some(_) => return Err(Problem::JsonShape),
+        None => {}
+    }
+    let has_field = object
+        .keys()
+        .any(|k| Field::from_name(&k.replace('_', "-")).is_some());
+    if has_field {
+        Ok(Json::Fields(object))
+    } else {
+        Err(Problem::JsonShape)
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A record from a JSON object of fields; numbers may be written as `6.0`, `null` is absent.
+pub(crate) fn record_from_json(
+    fields: &serde_json::Map<String, serde_json::Value>,
+    line: u64,
+) -> Result<FlowRecord, Problem> {
+    let mut record = FlowRecord {
+        line,
+        ..FlowRecord::default()
+    };
+    for (key, value) in fields {
+        let name = key.replace('_', "-");
+        let slot = match Field::from_name(&name) {
+            Some(f) => Slot::Known(f),
+            None => Slot::Unknown(name.into()),
+        };
+        let text = match value {
+            serde_json::Value::Null => "-".to_owned(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
+                (Some(u), _) => u.to_string(),
+                (None, Some(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1.8e19 => {
+                    (f as u64).to_string()
+                }
+                _ => n.to_string(),
+            },
+            other => other.to_string(),
+        };
+        set_field(&mut record, &slot, text.trim()).map_err(|expected| Problem::Value {
+            field: key.clone(),
+            value: shorten(&text),
+            expected,
+        })?;
+    }
+    Ok(record)
+}
+
+/// Parses the text of record lines, keeping its scratch space from line to line.
+#[derive(Default)]
+pub(crate) struct LineParser {
+    /// Byte ranges of the words of the current line.
+    words: Vec<(usize, usize)>,
+}
+
+impl LineParser {
+    /// Parses one record; on error, the 1-based column (if any) and the problem.
+    pub(crate) fn parse_text(
+        &mut self,
+        text: &str,
+        format: &Format,
+        line: u64,
+    ) -> Result<FlowRecord, (Option<usize>, Problem)> {
+        self.split_words(text);
+        let slots = format.slots();
+        if self.words.len() != slots.len() {
+            let column = match self.words.get(slots.len()) {
+                Some(&(start, _)) => column_of(text, start),
+                None => column_of(text, text.trim_end().len()),
+            };
+            return Err((
+                Some(column),
+                Problem::FieldCount {
+                    expected: slots.len(),
+                    found: self.words.len(),
+                    origin: format.origin(),
+                    format: format.abbreviated(),
+                },
+            ));
+        }
+        let mut record = FlowRecord {
+            line,
+            ..FlowRecord::default()
+        };
+        for (slot, &(start, end)) in slots.iter().zip(&self.words) {
+            let word = &text[start..end];
+            if let Err(expected) = set_field(&mut record, slot, word) {
+                return Err((
+                    Some(column_of(text, start)),
+                    Problem::Value {
+                        field: slot.name().to_owned(),
+                        value: shorten(word),
+                        expected,
+                    },
+                ));
+            }
+        }
+        Ok(record)
+    }
+
+    /// Splits on runs of ASCII white space (AWS's own examples have double spaces).
+    fn split_words(&mut self, text: &str) {
+        self.words.clear();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let start = i;
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i > start {
+                self.words.push((start, i));
+            }
+        }
+    }
+}
+
+fn column_of(text: &str, byte: usize) -> usize {
+    text.get(..byte).map_or(byte, |s| s.chars().count()) + 1
+}
+
+fn shorten(value: &str) -> String {
+    const MAX: usize = 40;
+    match value.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_owned(),
+    }
+}
+
+/// Stores `word` in the field `slot` names; `-` is absent. On error, what the field takes.
+fn set_field(record: &mut FlowRecord, slot: &Slot, word: &str) -> Result<(), &'static str> {
+    let field = match slot {
+        Slot::Known(f) => *f,
+        Slot::Unknown(name) => {
+            let value = (word != "-").then(|| Text::from(word));
+            record.extra.push((Arc::clone(name), value));
+            return Ok(());
+        }
+    };
+    if word == "-" {
+        return Ok(());
+    }
+    const PORT: &str = "a port number from 0 to 65535";
+    const COUNT: &str = "a whole number";
+    const TIME: &str = "a time in seconds since 1970";
+    const ADDR: &str = "an IPv4 or IPv6 address";
+    let text = || Some(Text::from(word));
+    match field {
+        Field::Version => record.version = Some(number(word).ok_or("a version number")?),
+        Field::AccountId => record.account_id = text(),
+        Field::InterfaceId => record.interface_id = text(),
+        Field::Srcaddr => record.srcaddr = Some(address(word).ok_or(ADDR)?),
+        Field::Dstaddr => record.dstaddr = Some(address(word).ok_or(ADDR)?),
+        Field::Srcport => record.srcport = Some(number(word).ok_or(PORT)?),
+        Field::Dstport => record.dstport = Some(number(word).ok_or(PORT)?),
+        Field::Protocol => {
+            record.protocol = Some(number(word).ok_or("a protocol number from 0 to 255")?)
+        }
+        Field::Packets => record.packets = Some(number(word).ok_or(COUNT)?),
+        Field::Bytes => record.bytes = Some(number(word).ok_or(COUNT)?),
+        Field::Start => record.start = Some(number(word).ok_or(TIME)?),
+        Field::End => record.end = Some(number(word).ok_or(TIME)?),
+        Field::Action => {
+            record.action = Some(match word {
+                "ACCEPT" => Action::Accept,
+                "REJECT" => Action::Reject,
+                _ => return Err("`ACCEPT` or `REJECT`"),
+            })
+        }
+        Field::LogStatus => {
+            record.log_status = Some(match word {
+                "OK" => LogStatus::Ok,
+                "NODATA" => LogStatus::NoData,
+                "SKIPDATA" => LogStatus::SkipData,
+                _ => return Err("`OK`, `NODATA` or `SKIPDATA`"),
+            })
+        }
+        Field::VpcId => record.vpc_id = text(),
+        Field::SubnetId => record.subnet_id = text(),
+        Field::InstanceId => record.instance_id = text(),
+        Field::TcpFlags => {
+            record.tcp_flags = Some(number(word).ok_or("TCP flags as a number from 0 to 65535")?)
+        }
+        Field::Type => record.r#type = text(),
+        Field::PktSrcaddr => record.pkt_srcaddr = Some(address(word).ok_or(ADDR)?),
+        Field::PktDstaddr => record.pkt_dstaddr = Some(address(word).ok_or(ADDR)?),
+        Field::Region => record.region = text(),
+        Field::AzId => record.az_id = text(),
+        Field::SublocationType => record.sublocation_type = text(),
+        Field::SublocationId => record.sublocation_id = text(),
+        Field::PktSrcAwsService => record.pkt_src_aws_service = text(),
+        Field::PktDstAwsService => record.pkt_dst_aws_service = text(),
+        Field::FlowDirection => {
+            record.flow_direction = Some(match word {
+                "ingress" => FlowDirection::Ingress,
+                "egress" => FlowDirection::Egress,
+                _ => return Err("`ingress` or `egress`"),
+            })
+        }
+        Field::TrafficPath => {
+            record.traffic_path = Some(number(word).ok_or("a traffic path number from 1 to 8")?)
+        }
+        Field::EcsClusterArn => record.ecs_mut().cluster_arn = text(),
+        Field::EcsClusterName => record.ecs_mut().cluster_name = text(),
+        Field::EcsContainerInstanceArn => record.ecs_mut().container_instance_arn = text(),
+        Field::EcsContainerInstanceId => record.ecs_mut().container_instance_id = text(),
+        Field::EcsContainerId => record.ecs_mut().container_id = text(),
+        Field::EcsSecondContainerId => record.ecs_mut().second_container_id = text(),
+        Field::EcsServiceName => record.ecs_mut().service_name = text(),
+        Field::EcsTaskDefinitionArn => record.ecs_mut().task_definition_arn = text(),
+        Field::EcsTaskArn => record.ecs_mut().task_arn = text(),
+        Field::EcsTaskId => record.ecs_mut().task_id = text(),
+        Field::RejectReason => record.reject_reason = text(),
+    }
+    Ok(())
+}
+
+/// A decimal number that fits `T`: digits only, no sign.
+fn number<T: TryFrom<u64>>(word: &str) -> Option<T> {
+    let bytes = word.as_bytes();
+    if bytes.is_empty() || bytes.len() > 20 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in bytes {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    T::try_from(n).ok()
+}
+
+fn address(word: &str) -> Option<IpAddr> {
+    word.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(number::<u16>("65535"), Some(65535));
+        assert_eq!(number::<u16>("65536"), None);
+        assert_eq!(number::<u64>("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(number::<u64>("18446744073709551616"), None);
+        assert_eq!(number::<u8>("+1"), None);
+        assert_eq!(number::<u8>(""), None);
+        assert_eq!(number::<u8>("1.0"), None);
+    }
+
+    #[test]
+    fn comment_tails() {
+        assert_eq!(cut_comment("a b #c d"), "a b ");
+        assert_eq!(cut_comment("#all"), "");
+        assert_eq!(cut_comment("a#b c"), "a#b c");
+        assert_eq!(cut_comment("a#b\t#c"), "a#b\t");
+    }
+
+    #[test]
+    fn json_header_peek_agrees_with_reading() {
+        for (line, header) in [
+            (r#"{"message": "version srcaddr"}"#, true),
+            (r#"{"message":"2 123 eni-1"}"#, false),
+            (r#"{"message" : "  interface-id srcaddr"}"#, true),
+            (r#"{"message": "\u0076ersion srcaddr"}"#, true),
+            (r#"{"version": 2}"#, false),
+        ] {
+            assert_eq!(
+                header_on_line(line.as_bytes(), 1).is_some(),
+                header,
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn shortened_values() {
+        let long = "x".repeat(100);
+        assert_eq!(shorten(&long).chars().count(), 41);
+        assert_eq!(shorten("abc"), "abc");
+    }
+}

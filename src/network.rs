@@ -1,0 +1,1056 @@
+//! A network is a snapshot built for evaluation: a `petgraph` graph of ENIs, subnets, route tables
+//! and gateways, with compiled filters and address indexes. It is built once and answers many
+//! questions; evaluation never reads files.
+
+use crate::network_acl::CompiledNacl;
+use crate::route::{CompiledRouteTable, Target};
+use crate::security_group::{CompiledGroup, Direction, SgPeer, SgRule};
+use crate::snapshot::{NetworkInterface, Snapshot, Tag};
+use ipnet::IpNet;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// The kind of a component of the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentKind {
+    /// An elastic network interface.
+    NetworkInterface,
+    /// A subnet (and its NACL boundary).
+    Subnet,
+    /// A VPC.
+    Vpc,
+    /// A route table.
+    RouteTable,
+    /// An internet gateway.
+    InternetGateway,
+    /// An egress-only internet gateway.
+    EgressOnlyInternetGateway,
+    /// A NAT gateway.
+    NatGateway,
+    /// A VPC peering connection.
+    PeeringConnection,
+    /// A transit gateway.
+    TransitGateway,
+    /// A transit gateway attachment.
+    TransitGatewayAttachment,
+    /// A VPN gateway.
+    VpnGateway,
+    /// A VPC endpoint.
+    VpcEndpoint,
+    /// Anything outside the snapshot: the internet or on-premises.
+    External,
+}
+
+/// A node of the network graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct Component {
+    /// The AWS id (or `internet`).
+    pub id: String,
+    /// What it is.
+    pub kind: ComponentKind,
+}
+
+/// One ENI, with what evaluation needs.
+#[derive(Debug, Clone)]
+pub struct Eni {
+    /// `eni-…`.
+    pub id: String,
+    /// Its subnet (index into [`Network::subnets`]).
+    pub subnet: Option<usize>,
+    /// Its VPC id.
+    pub vpc_id: Option<String>,
+    /// Attached groups, as indexes into [`Network::groups`].
+    pub groups: Vec<usize>,
+    /// Attached group ids not in the snapshot.
+    pub missing_groups: Vec<String>,
+    /// Private IPv4 addresses, primary first.
+    pub private_ipv4: Vec<IpAddr>,
+    /// IPv6 addresses.
+    pub ipv6: Vec<IpAddr>,
+    /// Public/Elastic IPv4 → the private address it maps to.
+    pub public_ips: Vec<(IpAddr, IpAddr)>,
+    /// The instance it is attached to.
+    pub instance_id: Option<String>,
+    /// `interface`, `nat_gateway`, …
+    pub interface_type: Option<String>,
+    /// Whether source/destination check is on.
+    pub source_dest_check: bool,
+    /// The `Name` tag or description, for display (untrusted text).
+    pub name: Option<String>,
+    /// Availability zone.
+    pub availability_zone: Option<String>,
+}
+
+impl Eni {
+    /// The primary private address of a family.
+    pub fn primary(&self, v6: bool) -> Option<IpAddr> {
+        if v6 {
+            self.ipv6.first().copied()
+        } else {
+            self.private_ipv4.first().copied()
+        }
+    }
+
+    /// The public IPv4 that maps to a private address, if any.
+    pub fn public_for(&self, private: IpAddr) -> Option<IpAddr> {
+        self.public_ips
+            .iter()
+            .find(|(_, p)| *p == private)
+            .map(|(pub_ip, _)| *pub_ip)
+    }
+
+    /// Whether an address is one of its private addresses (IPv4 or IPv6).
+    pub fn has_private(&self, ip: IpAddr) -> bool {
+        self.private_ipv4.contains(&ip) || self.ipv6.contains(&ip)
+    }
+}
+
+/// One subnet.
+#[derive(Debug, Clone)]
+pub struct SubnetInfo {
+    /// `subnet-…`.
+    pub id: String,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// IPv4 and IPv6 CIDRs.
+    pub cidrs: Vec<IpNet>,
+    /// Its NACL (index into [`Network::nacls`]).
+    pub nacl: Option<usize>,
+    /// Its route table (index into [`Network::route_tables`]).
+    pub route_table: Option<usize>,
+    /// Availability zone.
+    pub availability_zone: Option<String>,
+}
+
+/// One VPC.
+#[derive(Debug, Clone)]
+pub struct VpcInfo {
+    /// `vpc-…`.
+    pub id: String,
+    /// IPv4 and IPv6 CIDRs.
+    pub cidrs: Vec<IpNet>,
+    /// Attached internet gateway.
+    pub internet_gateway: Option<String>,
+    /// Attached egress-only internet gateways.
+    pub egress_only_gateways: Vec<String>,
+    /// Owning account.
+    pub owner: Option<String>,
+    /// Region, from the snapshot layout.
+    pub region: Option<String>,
+}
+
+/// A NAT gateway.
+#[derive(Debug, Clone)]
+pub struct NatInfo {
+    /// `nat-…`.
+    pub id: String,
+    /// Its subnet index.
+    pub subnet: Option<usize>,
+    /// Its ENI index.
+    pub eni: Option<usize>,
+    /// Its private address.
+    pub private_ip: Option<IpAddr>,
+    /// Its public address (public NAT gateways).
+    pub public_ip: Option<IpAddr>,
+    /// Whether it is available.
+    pub available: bool,
+    /// `private` connectivity (no internet).
+    pub private_connectivity: bool,
+}
+
+/// A peering connection.
+#[derive(Debug, Clone)]
+pub struct PeeringInfo {
+    /// `pcx-…`.
+    pub id: String,
+    /// Requester VPC.
+    pub requester: Option<String>,
+    /// Accepter VPC.
+    pub accepter: Option<String>,
+    /// Whether it is active.
+    pub active: bool,
+    /// Its status code.
+    pub status: String,
+}
+
+impl PeeringInfo {
+    /// The VPC on the other side of `vpc`.
+    pub fn other_side(&self, vpc: &str) -> Option<&str> {
+        if self.requester.as_deref() == Some(vpc) {
+            self.accepter.as_deref()
+        } else if self.accepter.as_deref() == Some(vpc) {
+            self.requester.as_deref()
+        } else {
+            None
+        }
+    }
+}
+
+/// A transit gateway VPC (or other) attachment.
+#[derive(Debug, Clone)]
+pub struct TgwAttachmentInfo {
+    /// `tgw-attach-…`.
+    pub id: String,
+    /// Its TGW.
+    pub tgw: String,
+    /// `vpc`, `vpn`, `peering`, …
+    pub resource_type: String,
+    /// The VPC (or other resource).
+    pub resource_id: Option<String>,
+    /// Attachment subnets (VPC attachments).
+    pub subnets: Vec<String>,
+    /// The associated TGW route table.
+    pub route_table: Option<String>,
+    /// Whether available.
+    pub available: bool,
+}
+
+/// A TGW route.
+#[derive(Debug, Clone, Serialize)]
+pub struct TgwRouteInfo {
+    /// Destination.
+    pub destination: IpNet,
+    /// Next-hop attachment (none for blackhole).
+    pub attachment: Option<String>,
+    /// Blackhole.
+    pub blackhole: bool,
+    /// `static` or `propagated`.
+    pub route_type: String,
+}
+
+/// A VPC endpoint.
+#[derive(Debug, Clone)]
+pub struct EndpointInfo {
+    /// `vpce-…`.
+    pub id: String,
+    /// `Gateway`, `Interface`, `GatewayLoadBalancer`.
+    pub endpoint_type: String,
+    /// The service.
+    pub service_name: Option<String>,
+}
+
+/// The built model of a snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// The component graph (ENIs, subnets, route tables, gateways; edges follow attachment and
+    /// route targets).
+    pub graph: DiGraph<Component, String>,
+    pub(crate) node_index: HashMap<String, NodeIndex>,
+    /// VPCs.
+    pub vpcs: Vec<VpcInfo>,
+    pub(crate) vpc_index: HashMap<String, usize>,
+    /// Subnets.
+    pub subnets: Vec<SubnetInfo>,
+    pub(crate) subnet_index: HashMap<String, usize>,
+    /// ENIs.
+    pub enis: Vec<Eni>,
+    pub(crate) eni_index: HashMap<String, usize>,
+    pub(crate) instance_index: HashMap<String, usize>,
+    pub(crate) private_ip_index: HashMap<IpAddr, Vec<usize>>,
+    pub(crate) public_ip_index: HashMap<IpAddr, (usize, IpAddr)>,
+    /// Security groups.
+    pub groups: Vec<CompiledGroup>,
+    pub(crate) group_index: HashMap<String, usize>,
+    /// For each group, the private addresses of the ENIs it is attached to.
+    pub(crate) group_members: Vec<HashSet<IpAddr>>,
+    /// NACLs.
+    pub nacls: Vec<CompiledNacl>,
+    pub(crate) nacl_index: HashMap<String, usize>,
+    /// Route tables.
+    pub route_tables: Vec<CompiledRouteTable>,
+    pub(crate) route_table_index: HashMap<String, usize>,
+    /// Prefix lists with their entries (lists whose entries were not collected are absent).
+    pub prefix_lists: HashMap<String, Vec<IpNet>>,
+    /// Prefix lists named in the snapshot whose entries are unknown.
+    pub prefix_lists_without_entries: HashSet<String>,
+    /// NAT gateways by id.
+    pub nat_gateways: HashMap<String, NatInfo>,
+    /// Peerings by id.
+    pub peerings: HashMap<String, PeeringInfo>,
+    /// Internet gateways by id → attached VPCs.
+    pub internet_gateways: HashMap<String, Vec<String>>,
+    /// Egress-only internet gateways by id → attached VPCs.
+    pub egress_only_gateways: HashMap<String, Vec<String>>,
+    /// Transit gateways known (ids).
+    pub transit_gateways: HashSet<String>,
+    /// TGW attachments by id.
+    pub tgw_attachments: HashMap<String, TgwAttachmentInfo>,
+    /// TGW route tables: id → routes.
+    pub tgw_route_tables: HashMap<String, Vec<TgwRouteInfo>>,
+    /// VPC endpoints by id.
+    pub endpoints: HashMap<String, EndpointInfo>,
+    /// Resource types read but not modelled, with their files.
+    pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
+    /// Things in the snapshot that could not be read or resolved, in plain words.
+    pub problems: Vec<String>,
+}
+
+fn name_tag(tags: &[Tag]) -> Option<String> {
+    tags.iter()
+        .find(|t| t.key == "Name")
+        .map(|t| t.value.clone())
+}
+
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.trim().parse().ok()
+}
+
+fn parse_net(s: &str) -> Option<IpNet> {
+    s.trim().parse().ok()
+}
+
+impl Network {
+    /// Builds the model from a snapshot. Problems (unreadable CIDRs, dangling ids) are recorded in
+    /// [`Network::problems`], never fatal.
+    ///
+    /// ```
+    /// use vpcreach::{Network, Snapshot};
+    /// let snap = Snapshot::from_json_str(r#"{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}"#).unwrap();
+    /// let net = Network::build(&snap);
+    /// assert_eq!(net.vpcs.len(), 1);
+    /// ```
+    pub fn build(snap: &Snapshot) -> Network {
+        let mut net = Network {
+            not_modelled: snap.not_modelled.clone(),
+            ..Default::default()
+        };
+        net.build_vpcs(snap);
+        net.build_filters(snap);
+        net.build_subnets(snap);
+        net.build_enis(snap);
+        net.build_gateways(snap);
+        net.build_transit(snap);
+        net.build_graph();
+        net
+    }
+
+    fn build_vpcs(&mut self, snap: &Snapshot) {
+        for v in &snap.vpcs {
+            if self.vpc_index.contains_key(&v.vpc_id) {
+                continue;
+            }
+            let mut cidrs = Vec::new();
+            let mut texts: Vec<&str> = Vec::new();
+            texts.extend(v.cidr_block.as_deref());
+            for a in &v.cidr_block_association_set {
+                let active = a
+                    .cidr_block_state
+                    .as_ref()
+                    .and_then(|s| s.state.as_deref())
+                    .is_none_or(|s| s == "associated");
+                if active {
+                    texts.extend(a.cidr_block.as_deref());
+                }
+            }
+            for a in &v.ipv6_cidr_block_association_set {
+                texts.extend(a.ipv6_cidr_block.as_deref());
+            }
+            for t in texts {
+                match parse_net(t) {
+                    Some(n) if !cidrs.contains(&n) => cidrs.push(n),
+                    Some(_) => {}
+                    None => self
+                        .problems
+                        .push(format!("VPC {}: `{t}` is not a CIDR", v.vpc_id)),
+                }
+            }
+            self.vpc_index.insert(v.vpc_id.clone(), self.vpcs.len());
+            self.vpcs.push(VpcInfo {
+                id: v.vpc_id.clone(),
+                cidrs,
+                internet_gateway: None,
+                egress_only_gateways: Vec::new(),
+                owner: v.owner_id.clone(),
+                region: v.origin.region.clone(),
+            });
+        }
+    }
+
+    fn build_filters(&mut self, snap: &Snapshot) {
+        for sg in &snap.security_groups {
+            if self.group_index.contains_key(&sg.group_id) {
+                continue;
+            }
+            let g = CompiledGroup::compile(sg);
+            for p in &g.problems {
+                self.problems
+                    .push(format!("security group {}: {p}", sg.group_id));
+            }
+            self.group_index.insert(g.id.clone(), self.groups.len());
+            self.groups.push(g);
+        }
+        self.group_members = vec![HashSet::new(); self.groups.len()];
+        for acl in &snap.network_acls {
+            if self.nacl_index.contains_key(&acl.network_acl_id) {
+                continue;
+            }
+            let n = CompiledNacl::compile(acl);
+            for p in &n.problems {
+                self.problems.push(format!("network ACL {}: {p}", n.id));
+            }
+            self.nacl_index.insert(n.id.clone(), self.nacls.len());
+            self.nacls.push(n);
+        }
+        for rt in &snap.route_tables {
+            if self.route_table_index.contains_key(&rt.route_table_id) {
+                continue;
+            }
+            let t = CompiledRouteTable::compile(rt);
+            for p in &t.problems {
+                self.problems.push(format!("route table {}: {p}", t.id));
+            }
+            self.route_table_index
+                .insert(t.id.clone(), self.route_tables.len());
+            self.route_tables.push(t);
+        }
+        for pl in &snap.prefix_lists {
+            let cidrs: Vec<IpNet> = pl.cidrs.iter().filter_map(|c| parse_net(c)).collect();
+            self.prefix_lists.insert(pl.prefix_list_id.clone(), cidrs);
+        }
+        for pl in &snap.managed_prefix_lists {
+            match &pl.entries {
+                Some(entries) => {
+                    let cidrs = entries.iter().filter_map(|e| parse_net(&e.cidr)).collect();
+                    self.prefix_lists.insert(pl.prefix_list_id.clone(), cidrs);
+                }
+                None => {
+                    if !self.prefix_lists.contains_key(&pl.prefix_list_id) {
+                        self.prefix_lists_without_entries
+                            .insert(pl.prefix_list_id.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    fn build_subnets(&mut self, snap: &Snapshot) {
+        // NACL per subnet: the associated one, else the VPC's default.
+        let mut nacl_of: HashMap<&str, usize> = HashMap::new();
+        let mut default_nacl: HashMap<&str, usize> = HashMap::new();
+        for acl in &snap.network_acls {
+            let Some(&i) = self.nacl_index.get(&acl.network_acl_id) else {
+                continue;
+            };
+            if acl.is_default == Some(true) {
+                default_nacl.insert(acl.vpc_id.as_str(), i);
+            }
+            for a in &acl.associations {
+                if let Some(s) = a.subnet_id.as_deref() {
+                    nacl_of.insert(s, i);
+                }
+            }
+        }
+        let mut rt_of: HashMap<String, usize> = HashMap::new();
+        let mut main_rt: HashMap<String, usize> = HashMap::new();
+        for (i, t) in self.route_tables.iter().enumerate() {
+            if t.main {
+                main_rt.insert(t.vpc_id.clone(), i);
+            }
+            for s in &t.subnets {
+                rt_of.insert(s.clone(), i);
+            }
+        }
+        for s in &snap.subnets {
+            if self.subnet_index.contains_key(&s.subnet_id) {
+                continue;
+            }
+            let mut cidrs = Vec::new();
+            if let Some(c) = s.cidr_block.as_deref() {
+                match parse_net(c) {
+                    Some(n) => cidrs.push(n),
+                    None => self
+                        .problems
+                        .push(format!("subnet {}: `{c}` is not a CIDR", s.subnet_id)),
+                }
+            }
+            for a in &s.ipv6_cidr_block_association_set {
+                if let Some(n) = a.ipv6_cidr_block.as_deref().and_then(parse_net) {
+                    cidrs.push(n);
+                }
+            }
+            let nacl = nacl_of
+                .get(s.subnet_id.as_str())
+                .or_else(|| default_nacl.get(s.vpc_id.as_str()))
+                .copied();
+            if nacl.is_none() {
+                self.problems.push(format!(
+                    "subnet {}: no network ACL in the snapshot; traffic crossing it is unknown",
+                    s.subnet_id
+                ));
+            }
+            let route_table = rt_of
+                .get(&s.subnet_id)
+                .or_else(|| main_rt.get(&s.vpc_id))
+                .copied();
+            self.subnet_index
+                .insert(s.subnet_id.clone(), self.subnets.len());
+            self.subnets.push(SubnetInfo {
+                id: s.subnet_id.clone(),
+                vpc_id: s.vpc_id.clone(),
+                cidrs,
+                nacl,
+                route_table,
+                availability_zone: s.availability_zone.clone(),
+            });
+        }
+    }
+
+    fn add_eni(&mut self, ni: &NetworkInterface, instance: Option<(&str, &[Tag])>) {
+        if let Some(&i) = self.eni_index.get(&ni.network_interface_id) {
+            // Seen before (describe-network-interfaces and describe-instances both list it):
+            // keep the first, fill the instance link.
+            if let Some((iid, _)) = instance {
+                if self.enis[i].instance_id.is_none() {
+                    self.enis[i].instance_id = Some(iid.to_string());
+                }
+            }
+            return;
+        }
+        let mut private_ipv4: Vec<IpAddr> = Vec::new();
+        let mut public_ips = Vec::new();
+        if let Some(p) = ni.private_ip_address.as_deref().and_then(parse_ip) {
+            private_ipv4.push(p);
+            if let Some(pub_ip) = ni
+                .association
+                .as_ref()
+                .and_then(|a| a.public_ip.as_deref())
+                .and_then(parse_ip)
+            {
+                public_ips.push((pub_ip, p));
+            }
+        }
+        let mut secondary = Vec::new();
+        for a in &ni.private_ip_addresses {
+            let Some(p) = parse_ip(&a.private_ip_address) else {
+                self.problems.push(format!(
+                    "network interface {}: `{}` is not an address",
+                    ni.network_interface_id, a.private_ip_address
+                ));
+                continue;
+            };
+            if let Some(pub_ip) = a
+                .association
+                .as_ref()
+                .and_then(|x| x.public_ip.as_deref())
+                .and_then(parse_ip)
+            {
+                if !public_ips.contains(&(pub_ip, p)) {
+                    public_ips.push((pub_ip, p));
+                }
+            }
+            if private_ipv4.contains(&p) {
+                continue;
+            }
+            if a.primary == Some(true) {
+                private_ipv4.insert(0, p);
+            } else {
+                secondary.push(p);
+            }
+        }
+        private_ipv4.extend(secondary);
+        let ipv6: Vec<IpAddr> = ni
+            .ipv6_addresses
+            .iter()
+            .filter_map(|a| parse_ip(&a.ipv6_address))
+            .collect();
+        let mut groups = Vec::new();
+        let mut missing_groups = Vec::new();
+        for g in &ni.groups {
+            match self.group_index.get(&g.group_id) {
+                Some(&gi) => groups.push(gi),
+                None => missing_groups.push(g.group_id.clone()),
+            }
+        }
+        let subnet = ni
+            .subnet_id
+            .as_ref()
+            .and_then(|s| self.subnet_index.get(s))
+            .copied();
+        let vpc_id = ni
+            .vpc_id
+            .clone()
+            .or_else(|| subnet.map(|s| self.subnets[s].vpc_id.clone()));
+        let instance_id = instance
+            .map(|(i, _)| i.to_string())
+            .or_else(|| ni.attachment.as_ref().and_then(|a| a.instance_id.clone()));
+        let name = name_tag(&ni.tag_set)
+            .or_else(|| instance.and_then(|(_, tags)| name_tag(tags)))
+            .or_else(|| ni.description.clone().filter(|d| !d.is_empty()));
+        let idx = self.enis.len();
+        for ip in private_ipv4.iter().chain(ipv6.iter()) {
+            self.private_ip_index.entry(*ip).or_default().push(idx);
+            for &g in &groups {
+                self.group_members[g].insert(*ip);
+            }
+        }
+        for (pub_ip, p) in &public_ips {
+            self.public_ip_index.insert(*pub_ip, (idx, *p));
+        }
+        if let Some(iid) = &instance_id {
+            let primary = ni.attachment.as_ref().and_then(|a| a.device_index) == Some(0);
+            if primary || !self.instance_index.contains_key(iid) {
+                self.instance_index.insert(iid.clone(), idx);
+            }
+        }
+        self.eni_index.insert(ni.network_interface_id.clone(), idx);
+        self.enis.push(Eni {
+            id: ni.network_interface_id.clone(),
+            subnet,
+            vpc_id,
+            groups,
+            missing_groups,
+            private_ipv4,
+            ipv6,
+            public_ips,
+            instance_id,
+            interface_type: ni.interface_type.clone(),
+            source_dest_check: ni.source_dest_check.unwrap_or(true),
+            name,
+            availability_zone: ni
+                .availability_zone
+                .clone()
+                .or_else(|| subnet.and_then(|s| self.subnets[s].availability_zone.clone())),
+        });
+    }
+
+    fn build_enis(&mut self, snap: &Snapshot) {
+        let mut instance_of: HashMap<&str, (&str, &[Tag])> = HashMap::new();
+        for inst in &snap.instances {
+            for ni in &inst.network_interfaces {
+                instance_of.insert(
+                    ni.network_interface_id.as_str(),
+                    (inst.instance_id.as_str(), inst.tags.as_slice()),
+                );
+            }
+        }
+        for ni in &snap.network_interfaces {
+            let inst = instance_of.get(ni.network_interface_id.as_str()).copied();
+            self.add_eni(ni, inst);
+        }
+        for inst in &snap.instances {
+            for ni in &inst.network_interfaces {
+                let mut ni = ni.clone();
+                if ni.subnet_id.is_none() {
+                    ni.subnet_id = inst.subnet_id.clone();
+                }
+                if ni.vpc_id.is_none() {
+                    ni.vpc_id = inst.vpc_id.clone();
+                }
+                if ni.groups.is_empty() {
+                    ni.groups = inst.security_groups.clone();
+                }
+                self.add_eni(&ni, Some((&inst.instance_id, &inst.tags)));
+            }
+        }
+        // Elastic IPs listed only in describe-addresses.
+        for a in &snap.addresses {
+            let (Some(pub_ip), Some(eni)) = (
+                a.public_ip.as_deref().and_then(parse_ip),
+                a.network_interface_id.as_ref(),
+            ) else {
+                continue;
+            };
+            let Some(&i) = self.eni_index.get(eni) else {
+                continue;
+            };
+            let private = a
+                .private_ip_address
+                .as_deref()
+                .and_then(parse_ip)
+                .or_else(|| self.enis[i].primary(false));
+            if let Some(p) = private {
+                if !self.enis[i].public_ips.contains(&(pub_ip, p)) {
+                    self.enis[i].public_ips.push((pub_ip, p));
+                    self.public_ip_index.insert(pub_ip, (i, p));
+                }
+            }
+        }
+    }
+
+    fn build_gateways(&mut self, snap: &Snapshot) {
+        for igw in &snap.internet_gateways {
+            let vpcs: Vec<String> = igw
+                .attachments
+                .iter()
+                .filter(|a| {
+                    a.state
+                        .as_deref()
+                        .is_none_or(|s| s == "available" || s == "attached")
+                })
+                .map(|a| a.vpc_id.clone())
+                .collect();
+            for v in &vpcs {
+                if let Some(&vi) = self.vpc_index.get(v) {
+                    self.vpcs[vi].internet_gateway = Some(igw.internet_gateway_id.clone());
+                }
+            }
+            self.internet_gateways
+                .insert(igw.internet_gateway_id.clone(), vpcs);
+        }
+        for g in &snap.egress_only_internet_gateways {
+            let vpcs: Vec<String> = g.attachments.iter().map(|a| a.vpc_id.clone()).collect();
+            for v in &vpcs {
+                if let Some(&vi) = self.vpc_index.get(v) {
+                    self.vpcs[vi]
+                        .egress_only_gateways
+                        .push(g.egress_only_internet_gateway_id.clone());
+                }
+            }
+            self.egress_only_gateways
+                .insert(g.egress_only_internet_gateway_id.clone(), vpcs);
+        }
+        for n in &snap.nat_gateways {
+            let addr = n.nat_gateway_addresses.first();
+            let eni = addr
+                .and_then(|a| a.network_interface_id.as_ref())
+                .and_then(|e| self.eni_index.get(e))
+                .copied();
+            let info = NatInfo {
+                id: n.nat_gateway_id.clone(),
+                subnet: n
+                    .subnet_id
+                    .as_ref()
+                    .and_then(|s| self.subnet_index.get(s))
+                    .copied(),
+                eni,
+                private_ip: addr
+                    .and_then(|a| a.private_ip.as_deref())
+                    .and_then(parse_ip),
+                public_ip: addr.and_then(|a| a.public_ip.as_deref()).and_then(parse_ip),
+                available: n.state.as_deref().is_none_or(|s| s == "available"),
+                private_connectivity: n.connectivity_type.as_deref() == Some("private"),
+            };
+            // A deleted NAT gateway may share an id-less history with a live one; keep the live.
+            let keep = self
+                .nat_gateways
+                .get(&info.id)
+                .is_none_or(|old| !old.available);
+            if keep {
+                self.nat_gateways.insert(info.id.clone(), info);
+            }
+        }
+        for p in &snap.vpc_peering_connections {
+            let status = p
+                .status
+                .as_ref()
+                .and_then(|s| s.code.clone())
+                .unwrap_or_else(|| "unknown".into());
+            self.peerings.insert(
+                p.vpc_peering_connection_id.clone(),
+                PeeringInfo {
+                    id: p.vpc_peering_connection_id.clone(),
+                    requester: p.requester_vpc_info.vpc_id.clone(),
+                    accepter: p.accepter_vpc_info.vpc_id.clone(),
+                    active: status == "active",
+                    status,
+                },
+            );
+        }
+        for e in &snap.vpc_endpoints {
+            self.endpoints.insert(
+                e.vpc_endpoint_id.clone(),
+                EndpointInfo {
+                    id: e.vpc_endpoint_id.clone(),
+                    endpoint_type: e.vpc_endpoint_type.clone().unwrap_or_default(),
+                    service_name: e.service_name.clone(),
+                },
+            );
+        }
+    }
+
+    fn build_transit(&mut self, snap: &Snapshot) {
+        for t in &snap.transit_gateways {
+            self.transit_gateways.insert(t.transit_gateway_id.clone());
+        }
+        for a in &snap.transit_gateway_attachments {
+            let entry = self
+                .tgw_attachments
+                .entry(a.transit_gateway_attachment_id.clone())
+                .or_insert_with(|| TgwAttachmentInfo {
+                    id: a.transit_gateway_attachment_id.clone(),
+                    tgw: a.transit_gateway_id.clone().unwrap_or_default(),
+                    resource_type: a.resource_type.clone().unwrap_or_else(|| "vpc".into()),
+                    resource_id: None,
+                    subnets: Vec::new(),
+                    route_table: None,
+                    available: true,
+                });
+            // The generic and the VPC-specific descriptions complete each other.
+            if entry.resource_id.is_none() {
+                entry.resource_id = a.resource_id.clone().or_else(|| a.vpc_id.clone());
+            }
+            if a.resource_type.is_some() {
+                entry.resource_type = a.resource_type.clone().unwrap_or_default();
+            }
+            if entry.subnets.is_empty() {
+                entry.subnets = a.subnet_ids.clone();
+            }
+            if let Some(rt) = a
+                .association
+                .as_ref()
+                .and_then(|x| x.transit_gateway_route_table_id.clone())
+            {
+                entry.route_table = Some(rt);
+            }
+            if let Some(s) = a.state.as_deref() {
+                entry.available = s == "available";
+            }
+        }
+        let mut tables: HashMap<String, Vec<TgwRouteInfo>> = HashMap::new();
+        for t in &snap.transit_gateway_route_tables {
+            let routes = tables
+                .entry(t.transit_gateway_route_table_id.clone())
+                .or_default();
+            add_tgw_routes(routes, &t.routes);
+        }
+        for set in &snap.transit_gateway_route_sets {
+            let routes = tables
+                .entry(set.transit_gateway_route_table_id.clone())
+                .or_default();
+            add_tgw_routes(routes, &set.routes);
+        }
+        // Propagated routes: each enabled VPC attachment propagates its VPC's CIDRs.
+        for p in &snap.transit_gateway_propagations {
+            for prop in &p.transit_gateway_route_table_propagations {
+                if prop.state.as_deref() != Some("enabled")
+                    || prop.resource_type.as_deref() != Some("vpc")
+                {
+                    continue;
+                }
+                let Some(vpc) = prop
+                    .resource_id
+                    .as_ref()
+                    .and_then(|v| self.vpc_index.get(v))
+                else {
+                    continue;
+                };
+                let routes = tables
+                    .entry(p.transit_gateway_route_table_id.clone())
+                    .or_default();
+                for cidr in &self.vpcs[*vpc].cidrs {
+                    let exists = routes.iter().any(|r| r.destination == *cidr);
+                    if !exists {
+                        routes.push(TgwRouteInfo {
+                            destination: *cidr,
+                            attachment: prop.transit_gateway_attachment_id.clone(),
+                            blackhole: false,
+                            route_type: "propagated".into(),
+                        });
+                    }
+                }
+            }
+        }
+        self.tgw_route_tables = tables;
+    }
+
+    fn node(&mut self, id: &str, kind: ComponentKind) -> NodeIndex {
+        if let Some(&n) = self.node_index.get(id) {
+            return n;
+        }
+        let n = self.graph.add_node(Component {
+            id: id.to_string(),
+            kind,
+        });
+        self.node_index.insert(id.to_string(), n);
+        n
+    }
+
+    fn build_graph(&mut self) {
+        let vpcs: Vec<String> = self.vpcs.iter().map(|v| v.id.clone()).collect();
+        for v in &vpcs {
+            self.node(v, ComponentKind::Vpc);
+        }
+        let subnets: Vec<(String, String, Option<usize>)> = self
+            .subnets
+            .iter()
+            .map(|s| (s.id.clone(), s.vpc_id.clone(), s.route_table))
+            .collect();
+        for (sid, vid, rt) in &subnets {
+            let s = self.node(sid, ComponentKind::Subnet);
+            let v = self.node(vid, ComponentKind::Vpc);
+            self.graph.add_edge(v, s, "contains".into());
+            if let Some(rt) = rt {
+                let rid = self.route_tables[*rt].id.clone();
+                let r = self.node(&rid, ComponentKind::RouteTable);
+                self.graph.add_edge(s, r, "routes by".into());
+            }
+        }
+        let enis: Vec<(String, Option<usize>)> =
+            self.enis.iter().map(|e| (e.id.clone(), e.subnet)).collect();
+        for (eid, sub) in enis {
+            let e = self.node(&eid, ComponentKind::NetworkInterface);
+            if let Some(s) = sub {
+                let sid = self.subnets[s].id.clone();
+                let s = self.node(&sid, ComponentKind::Subnet);
+                self.graph.add_edge(e, s, "in".into());
+                self.graph.add_edge(s, e, "delivers to".into());
+            }
+        }
+        let tables: Vec<(String, Vec<String>)> = self
+            .route_tables
+            .iter()
+            .map(|t| {
+                (
+                    t.id.clone(),
+                    t.routes
+                        .iter()
+                        .filter(|r| !r.blackhole && r.target != Target::Local)
+                        .map(|r| r.target.to_string())
+                        .collect(),
+                )
+            })
+            .collect();
+        for (tid, targets) in tables {
+            let t = self.node(&tid, ComponentKind::RouteTable);
+            for target in targets {
+                let kind = component_kind_of(&target);
+                let n = self.node(&target, kind);
+                if self.graph.find_edge(t, n).is_none() {
+                    self.graph.add_edge(t, n, "route".into());
+                }
+            }
+        }
+    }
+
+    /// The graph node of a component id, if it is in the model.
+    pub fn node_of(&self, id: &str) -> Option<NodeIndex> {
+        self.node_index.get(id).copied()
+    }
+
+    /// Looks up an ENI by id.
+    pub fn eni(&self, id: &str) -> Option<&Eni> {
+        self.eni_index.get(id).map(|&i| &self.enis[i])
+    }
+
+    /// The ENI index of an id.
+    pub fn eni_idx(&self, id: &str) -> Option<usize> {
+        self.eni_index.get(id).copied()
+    }
+
+    /// The ENI holding a private address, preferring one in `vpc` when addresses overlap.
+    pub fn eni_by_private_ip(&self, ip: IpAddr, vpc: Option<&str>) -> Option<usize> {
+        let list = self.private_ip_index.get(&ip)?;
+        match vpc {
+            Some(v) => list
+                .iter()
+                .copied()
+                .find(|&i| self.enis[i].vpc_id.as_deref() == Some(v)),
+            None => list.first().copied(),
+        }
+    }
+
+    /// The ENI and private address behind a public or Elastic IP.
+    pub fn eni_by_public_ip(&self, ip: IpAddr) -> Option<(usize, IpAddr)> {
+        self.public_ip_index.get(&ip).copied()
+    }
+
+    /// The primary ENI of an instance.
+    pub fn eni_of_instance(&self, id: &str) -> Option<usize> {
+        self.instance_index.get(id).copied()
+    }
+
+    /// A VPC by id.
+    pub fn vpc(&self, id: &str) -> Option<&VpcInfo> {
+        self.vpc_index.get(id).map(|&i| &self.vpcs[i])
+    }
+
+    /// A subnet by id.
+    pub fn subnet_idx(&self, id: &str) -> Option<usize> {
+        self.subnet_index.get(id).copied()
+    }
+
+    /// A security group by id.
+    pub fn group(&self, id: &str) -> Option<&CompiledGroup> {
+        self.group_index.get(id).map(|&i| &self.groups[i])
+    }
+
+    /// Whether `peer` is a private address of a member of group `id`. `None` when the group is
+    /// not in the snapshot (the reference cannot be resolved).
+    pub fn group_has_member(&self, id: &str, peer: IpAddr) -> Option<bool> {
+        let &gi = self.group_index.get(id)?;
+        Some(self.group_members[gi].contains(&peer))
+    }
+
+    /// Every id the model knows (ENIs, instances, subnets, VPCs, groups, gateways), for
+    /// "did you mean" suggestions.
+    pub fn known_ids(&self) -> impl Iterator<Item = &str> {
+        self.eni_index
+            .keys()
+            .chain(self.instance_index.keys())
+            .chain(self.subnet_index.keys())
+            .chain(self.vpc_index.keys())
+            .chain(self.group_index.keys())
+            .map(String::as_str)
+    }
+
+    /// The rules of an ENI's groups in one direction.
+    pub fn eni_rules(&self, eni: usize, dir: Direction) -> impl Iterator<Item = &SgRule> {
+        self.enis[eni]
+            .groups
+            .iter()
+            .flat_map(move |&g| self.groups[g].rules(dir).iter())
+    }
+
+    /// Whether an address is in the CIDRs of a VPC.
+    pub fn vpc_contains(&self, vpc: &str, ip: IpAddr) -> bool {
+        self.vpc(vpc)
+            .is_some_and(|v| v.cidrs.iter().any(|c| c.contains(&ip)))
+    }
+
+    /// Resolves a prefix list: `None` when its entries are not in the snapshot.
+    pub fn prefix_list(&self, id: &str) -> Option<&[IpNet]> {
+        self.prefix_lists.get(id).map(Vec::as_slice)
+    }
+
+    /// A human label for a security-group peer, resolving names where known.
+    pub fn peer_label(&self, peer: &SgPeer) -> String {
+        match peer {
+            SgPeer::Group { id, .. } => match self.group(id) {
+                Some(g) => format!("{id} ({})", g.name),
+                None => id.clone(),
+            },
+            other => other.to_string(),
+        }
+    }
+}
+
+fn add_tgw_routes(routes: &mut Vec<TgwRouteInfo>, from: &[crate::snapshot::TgwRoute]) {
+    for r in from {
+        let Some(dest) = r.destination_cidr_block.as_deref().and_then(parse_net) else {
+            continue;
+        };
+        routes.push(TgwRouteInfo {
+            destination: dest,
+            attachment: r
+                .transit_gateway_attachments
+                .first()
+                .and_then(|a| a.transit_gateway_attachment_id.clone()),
+            blackhole: r.state.as_deref() == Some("blackhole"),
+            route_type: r.route_type.clone().unwrap_or_else(|| "static".into()),
+        });
+    }
+}
+
+/// The component kind an id names, by its AWS prefix.
+pub fn component_kind_of(id: &str) -> ComponentKind {
+    let prefix = id.split('-').next().unwrap_or("");
+    match prefix {
+        "eni" | "i" => ComponentKind::NetworkInterface,
+        "subnet" => ComponentKind::Subnet,
+        "vpc" => ComponentKind::Vpc,
+        "rtb" => ComponentKind::RouteTable,
+        "igw" => ComponentKind::InternetGateway,
+        "eigw" => ComponentKind::EgressOnlyInternetGateway,
+        "nat" => ComponentKind::NatGateway,
+        "pcx" => ComponentKind::PeeringConnection,
+        "tgw" if id.starts_with("tgw-attach-") => ComponentKind::TransitGatewayAttachment,
+        "tgw" => ComponentKind::TransitGateway,
+        "vgw" => ComponentKind::VpnGateway,
+        "vpce" => ComponentKind::VpcEndpoint,
+        _ => ComponentKind::External,
+    }
+}
