@@ -1501,8 +1501,38 @@ fn failure_json_round_trips() {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// Not a check: tallies every kind of disagreement over many snapshots and prints the smallest
-/// example of each, to triage a batch at once. `cargo test --test model_based -- --ignored`.
+/// Every disagreement of one recipe: (kind, example).
+fn disagreements(r: &Recipe) -> Vec<(String, String)> {
+    let built = build(r);
+    let net = Network::build(&built.snap);
+    let mut out = Vec::new();
+    for qr in &r.queries {
+        let q = build_query(&built, qr);
+        let want = reference::evaluate(&built.snap, &q);
+        if want == (RefVerdict::Unknown { code: OUT_OF_SCOPE }) {
+            continue;
+        }
+        let want = reference_answer(want);
+        let Some(src_addr) = source_address(&built, &q) else {
+            continue;
+        };
+        let got = engine_answer(&net, &q, src_addr);
+        if got.as_ref().is_ok_and(|g| agrees(&want, g)) {
+            continue;
+        }
+        let kind = format!("reference {want:?} / engine {got:?}");
+        let example = format!(
+            "query: {q:?} (from {src_addr})\nsnapshot: {}",
+            snapshot_json(&built.snap)
+        );
+        out.push((kind, example));
+    }
+    out
+}
+
+/// Not a check: tallies every kind of disagreement over many snapshots and prints a shrunk
+/// example of each, to triage a batch at once.
+/// `cargo test --test model_based survey -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn survey_disagreements() {
@@ -1513,45 +1543,38 @@ fn survey_disagreements() {
     });
     let strategy = recipe();
     let mut kinds: BTreeMap<String, (usize, String)> = BTreeMap::new();
-    let mut compared = 0usize;
     for _ in 0..cases() {
-        let Ok(tree) = strategy.new_tree(&mut runner) else {
+        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
             continue;
         };
-        let r = tree.current();
-        let built = build(&r);
-        let net = Network::build(&built.snap);
-        for qr in &r.queries {
-            let q = build_query(&built, qr);
-            let want = reference::evaluate(&built.snap, &q);
-            if want == (RefVerdict::Unknown { code: OUT_OF_SCOPE }) {
+        for (kind, example) in disagreements(&tree.current()) {
+            if let Some(slot) = kinds.get_mut(&kind) {
+                slot.0 += 1;
                 continue;
             }
-            let want = reference_answer(want);
-            let Some(src_addr) = source_address(&built, &q) else {
-                continue;
-            };
-            compared += 1;
-            let got = engine_answer(&net, &q, src_addr);
-            if got.as_ref().is_ok_and(|g| agrees(&want, g)) {
-                continue;
+            // Shrink while the same kind of disagreement remains.
+            let mut best = example;
+            for _ in 0..4000 {
+                if !tree.simplify() {
+                    break;
+                }
+                let found = disagreements(&tree.current())
+                    .into_iter()
+                    .find(|(k, _)| *k == kind);
+                match found {
+                    Some((_, e)) => best = e,
+                    None => {
+                        if !tree.complicate() {
+                            break;
+                        }
+                    }
+                }
             }
-            let kind = format!("reference {want:?} / engine {got:?}");
-            let example = format!(
-                "query: {q:?} (from {src_addr})\nsnapshot: {}",
-                snapshot_json(&built.snap)
-            );
-            let slot = kinds.entry(kind).or_insert((0, example.clone()));
-            slot.0 += 1;
-            if example.len() < slot.1.len() {
-                slot.1 = example;
-            }
+            kinds.insert(kind, (1, best));
+            break;
         }
     }
-    eprintln!(
-        "{compared} queries compared, {} kinds of disagreement",
-        kinds.len()
-    );
+    eprintln!("{} kinds of disagreement", kinds.len());
     for (kind, (n, example)) in &kinds {
         eprintln!("\n== {n} x {kind}\n{example}");
     }
