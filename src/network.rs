@@ -1054,3 +1054,89 @@ pub fn component_kind_of(id: &str) -> ComponentKind {
         _ => ComponentKind::External,
     }
 }
+
+/// The decision of an ENI's security groups for one packet in one direction.
+#[derive(Debug, Clone, Copy)]
+pub enum SgDecision<'a> {
+    /// This rule allows it (the first matching rule, in group and rule order).
+    Allow(&'a SgRule),
+    /// No rule allows it.
+    Deny,
+    /// No known rule allows it, but this rule could: it references a group or prefix list whose
+    /// members are not in the snapshot.
+    Unresolved(&'a SgRule),
+    /// No known rule allows it, and some attached groups are not in the snapshot.
+    MissingGroups,
+}
+
+impl Network {
+    /// Evaluates an ENI's security groups (aws-semantics 1–5): allowed when any rule of any
+    /// attached group matches the protocol, port (or ICMP type/code) and peer. `refs_ok` says
+    /// whether group references can match the peer at all (same VPC or a peering).
+    #[allow(clippy::too_many_arguments)]
+    pub fn sg_evaluate(
+        &self,
+        eni: usize,
+        dir: Direction,
+        peer: IpAddr,
+        proto: crate::Protocol,
+        port: Option<u16>,
+        icmp: Option<(u8, u8)>,
+        refs_ok: bool,
+    ) -> SgDecision<'_> {
+        let mut unresolved = None;
+        for rule in self.eni_rules(eni, dir) {
+            if !rule.matches_header(proto, port, icmp) {
+                continue;
+            }
+            let hit = match &rule.peer {
+                SgPeer::Cidr { cidr } => Some(cidr.contains(&peer)),
+                SgPeer::PrefixList { id } => self
+                    .prefix_list(id)
+                    .map(|cidrs| cidrs.iter().any(|c| c.contains(&peer))),
+                SgPeer::Group { id, .. } => {
+                    if refs_ok {
+                        self.group_has_member(id, peer)
+                    } else {
+                        Some(false)
+                    }
+                }
+            };
+            match hit {
+                Some(true) => return SgDecision::Allow(rule),
+                Some(false) => {}
+                None => {
+                    if unresolved.is_none() {
+                        unresolved = Some(rule);
+                    }
+                }
+            }
+        }
+        match unresolved {
+            Some(r) => SgDecision::Unresolved(r),
+            None if !self.enis[eni].missing_groups.is_empty() => SgDecision::MissingGroups,
+            None => SgDecision::Deny,
+        }
+    }
+
+    /// Whether security-group references can match traffic between an ENI and a peer address:
+    /// the peer is an ENI of the same VPC or of a VPC joined by an active peering.
+    pub fn refs_apply(&self, eni: usize, peer: IpAddr) -> bool {
+        let Some(vpc) = self.enis[eni].vpc_id.as_deref() else {
+            return false;
+        };
+        let Some(list) = self.private_ip_index.get(&peer) else {
+            return false;
+        };
+        list.iter().any(|&p| {
+            let Some(pv) = self.enis[p].vpc_id.as_deref() else {
+                return false;
+            };
+            pv == vpc
+                || self
+                    .peerings
+                    .values()
+                    .any(|c| c.active && c.other_side(vpc) == Some(pv))
+        })
+    }
+}

@@ -48,12 +48,18 @@ pub struct NaclRule {
     pub cidr: IpNet,
     /// Whether this is the implicit `*` rule (present or not in the snapshot).
     pub is_default: bool,
+    /// The rule's position in its direction's sorted list (an identity for usage counting).
+    #[serde(skip)]
+    pub position: usize,
 }
 
 impl NaclRule {
     fn matches_header(&self, proto: Protocol, icmp: Option<(u8, u8)>) -> bool {
         match self.protocol {
             Protocol::All => true,
+            // "All traffic" passes only if every part of it does: a deny of any one protocol
+            // stops it, an allow of one protocol does not let all of it through.
+            Protocol::Number(_) if proto == Protocol::All => self.action == Action::Deny,
             Protocol::Number(n) => {
                 proto == Protocol::Number(n)
                     && match self.ports {
@@ -172,10 +178,14 @@ impl CompiledNacl {
                         ports: PortMatch::Any,
                         cidr,
                         is_default: true,
+                        position: 0,
                     });
                 }
             }
             rules.sort_by_key(|r| r.rule_number);
+            for (i, r) in rules.iter_mut().enumerate() {
+                r.position = i;
+            }
         }
         n
     }
@@ -271,5 +281,6 @@ fn compile_entry(e: &NetworkAclEntry) -> Result<NaclRule, String> {
         ports,
         cidr,
         is_default: rule_number >= DEFAULT_RULE_NUMBER,
+        position: 0,
     })
 }

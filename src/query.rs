@@ -2,7 +2,7 @@
 //! (request) and of the return path (response), checking security groups, NACLs and routes at
 //! every hop and recording the rule that decided each check.
 
-use crate::network::{ComponentKind, Network};
+use crate::network::{ComponentKind, Network, SgDecision};
 use crate::network_acl::Action;
 use crate::protocol::{PortRange, PortSet, Protocol, ICMP, ICMPV6};
 use crate::route::Target;
@@ -305,60 +305,44 @@ impl<'n> Walker<'n> {
             return self.sg_response(eni, dir, pkt, resources);
         }
         let port = pkt.dport.first();
+        let refs_ok = match dir {
+            Direction::Outbound => net.refs_apply(eni, peer),
+            Direction::Inbound => pkt.refs_ok,
+        };
         let mut unresolved: Option<(Reason, &SgRule)> = None;
-        for rule in net.eni_rules(eni, dir) {
-            if !rule.matches_header(pkt.proto, port, pkt.icmp) {
-                continue;
+        match net.sg_evaluate(eni, dir, peer, pkt.proto, port, pkt.icmp, refs_ok) {
+            SgDecision::Allow(rule) => {
+                self.sg_allowed.insert((eni, dir), rule.clone());
+                let detail = format!(
+                    "{dir} allowed by {} rule {}",
+                    rule.group_id,
+                    sg_rule_text(net, rule)
+                );
+                self.push(
+                    &e.id,
+                    ComponentKind::NetworkInterface,
+                    Check {
+                        layer: Layer::SecurityGroup,
+                        decision: Decision::Allow,
+                        direction: Some(dir),
+                        resources: vec![rule.group_id.clone()],
+                        rule_number: None,
+                        rule: sg_rule_json(net, rule),
+                        ports_allowed: None,
+                        tracking: None,
+                        detail,
+                    },
+                );
+                return Ok(());
             }
-            let hit = match &rule.peer {
-                SgPeer::Cidr { cidr } => Some(cidr.contains(&peer)),
-                SgPeer::PrefixList { id } => net
-                    .prefix_list(id)
-                    .map(|cidrs| cidrs.iter().any(|c| c.contains(&peer))),
-                SgPeer::Group { id, .. } => {
-                    if dir == Direction::Inbound && !pkt.refs_ok {
-                        Some(false)
-                    } else {
-                        net.group_has_member(id, peer)
-                    }
-                }
-            };
-            match hit {
-                Some(true) => {
-                    self.sg_allowed.insert((eni, dir), rule.clone());
-                    let detail = format!(
-                        "{dir} allowed by {} rule {}",
-                        rule.group_id,
-                        sg_rule_text(net, rule)
-                    );
-                    self.push(
-                        &e.id,
-                        ComponentKind::NetworkInterface,
-                        Check {
-                            layer: Layer::SecurityGroup,
-                            decision: Decision::Allow,
-                            direction: Some(dir),
-                            resources: vec![rule.group_id.clone()],
-                            rule_number: None,
-                            rule: sg_rule_json(net, rule),
-                            ports_allowed: None,
-                            tracking: None,
-                            detail,
-                        },
-                    );
-                    return Ok(());
-                }
-                Some(false) => {}
-                None => {
-                    if unresolved.is_none() {
-                        let r = match rule.peer {
-                            SgPeer::PrefixList { .. } => Reason::UnknownPrefixList,
-                            _ => Reason::UnknownPeeredSgs,
-                        };
-                        unresolved = Some((r, rule));
-                    }
-                }
+            SgDecision::Unresolved(rule) => {
+                let r = match rule.peer {
+                    SgPeer::PrefixList { .. } => Reason::UnknownPrefixList,
+                    _ => Reason::UnknownPeeredSgs,
+                };
+                unresolved = Some((r, rule));
             }
+            SgDecision::Deny | SgDecision::MissingGroups => {}
         }
         if let Some((reason, rule)) = unresolved {
             let detail = format!(

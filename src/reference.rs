@@ -70,19 +70,32 @@ pub enum RefVerdict {
     },
 }
 
-/// Evaluates a query against a snapshot.
+/// Evaluates a query against a snapshot: the first step that does not pass decides.
 pub fn evaluate(snap: &Snapshot, q: &RefQuery) -> RefVerdict {
-    match run(snap, q) {
-        Ok(v) => v,
-        Err(OutOfScope(_)) => RefVerdict::Unknown { code: OUT_OF_SCOPE },
+    let mut found = Vec::new();
+    let res = run(snap, q, &mut found);
+    match (found.first(), res) {
+        (Some(first), _) => *first,
+        (None, Ok(())) => RefVerdict::Reachable,
+        (None, Err(_)) => RefVerdict::Unknown { code: OUT_OF_SCOPE },
     }
+}
+
+/// Every step that does not pass, in the order of the module documentation; empty when the
+/// query is reachable. [`evaluate`] reports the first. Useful to tell a different verdict from a
+/// different order of checks. Stops at the first step the reference does not model.
+pub fn failures(snap: &Snapshot, q: &RefQuery) -> Vec<RefVerdict> {
+    let mut found = Vec::new();
+    let _ = run(snap, q, &mut found);
+    found
 }
 
 /// Why [`evaluate`] answered `OUT_OF_SCOPE`, or `None` when it did not.
 pub fn out_of_scope_reason(snap: &Snapshot, q: &RefQuery) -> Option<&'static str> {
-    match run(snap, q) {
-        Ok(_) => None,
-        Err(OutOfScope(why)) => Some(why),
+    let mut found = Vec::new();
+    match run(snap, q, &mut found) {
+        Err(OutOfScope(why)) if found.is_empty() => Some(why),
+        _ => None,
     }
 }
 
@@ -122,16 +135,17 @@ const ACL_DENY: &str = "SUBNET_ACL_RESTRICTION";
 const UNKNOWN_SG: &str = "UNKNOWN_PEERED_SGS";
 const UNKNOWN_PL: &str = "UNKNOWN_PREFIX_LIST";
 
-/// Turns a step into the final verdict when it does not pass.
-fn stop(step: Step, on_return: bool) -> Option<RefVerdict> {
+/// Records a step that does not pass.
+fn record(found: &mut Vec<RefVerdict>, step: Step, on_return: bool) {
     match step {
-        Step::Pass => None,
-        Step::Fail(code) => Some(RefVerdict::Unreachable { code, on_return }),
-        Step::Unknown(code) => Some(RefVerdict::Unknown { code }),
+        Step::Pass => {}
+        Step::Fail(code) => found.push(RefVerdict::Unreachable { code, on_return }),
+        Step::Unknown(code) => found.push(RefVerdict::Unknown { code }),
     }
 }
 
-fn run(snap: &Snapshot, q: &RefQuery) -> R<RefVerdict> {
+/// Runs every step in order, recording those that do not pass.
+fn run(snap: &Snapshot, q: &RefQuery, found: &mut Vec<RefVerdict>) -> R<()> {
     if !snap.instances.is_empty() {
         return oos("instances (ENIs are read from NetworkInterfaces only)");
     }
@@ -171,35 +185,26 @@ fn run(snap: &Snapshot, q: &RefQuery) -> R<RefVerdict> {
     };
 
     // 1. Security groups of the source, outbound.
-    if let Some(v) = stop(sg_step(snap, src, true, &request)?, false) {
-        return Ok(v);
-    }
+    record(found, sg_step(snap, src, true, &request)?, false);
     // 2. The route from the source subnet.
-    if let Some(v) = stop(
+    record(
+        found,
         forward_route_step(snap, src, src_subnet, q.dst, dst_eni)?,
         false,
-    ) {
-        return Ok(v);
-    }
+    );
     // 3. The source subnet's ACL, outbound.
     if !same_subnet {
-        if let Some(v) = stop(nacl_step(snap, src_subnet, true, &request)?, false) {
-            return Ok(v);
-        }
+        record(found, nacl_step(snap, src_subnet, true, &request)?, false);
     }
     // 4. The destination subnet's ACL, inbound.
     if let Some(ds) = dst_subnet {
         if !same_subnet {
-            if let Some(v) = stop(nacl_step(snap, ds, false, &request)?, false) {
-                return Ok(v);
-            }
+            record(found, nacl_step(snap, ds, false, &request)?, false);
         }
     }
     // 5. Security groups of the destination, inbound.
     if let Some(de) = dst_eni {
-        if let Some(v) = stop(sg_step(snap, de, false, &request)?, false) {
-            return Ok(v);
-        }
+        record(found, sg_step(snap, de, false, &request)?, false);
     }
 
     // 6. The response.
@@ -207,7 +212,7 @@ fn run(snap: &Snapshot, q: &RefQuery) -> R<RefVerdict> {
         (1, Some((8, _))) => Some((0, 0)),
         (58, Some((128, _))) => Some((129, 0)),
         // Other ICMP types have no response to check.
-        (1, _) | (58, _) => return Ok(RefVerdict::Reachable),
+        (1, _) | (58, _) => return Ok(()),
         _ => None,
     };
     let response = Packet {
@@ -219,20 +224,14 @@ fn run(snap: &Snapshot, q: &RefQuery) -> R<RefVerdict> {
     };
     if let (Some(de), Some(ds)) = (dst_eni, dst_subnet) {
         if !same_subnet {
-            if let Some(v) = stop(nacl_step(snap, ds, true, &response)?, true) {
-                return Ok(v);
-            }
+            record(found, nacl_step(snap, ds, true, &response)?, true);
         }
-        if let Some(v) = stop(return_route_step(snap, de, ds, src, src_addr)?, true) {
-            return Ok(v);
-        }
+        record(found, return_route_step(snap, de, ds, src, src_addr)?, true);
     }
     if !same_subnet {
-        if let Some(v) = stop(nacl_step(snap, src_subnet, false, &response)?, true) {
-            return Ok(v);
-        }
+        record(found, nacl_step(snap, src_subnet, false, &response)?, true);
     }
-    Ok(RefVerdict::Reachable)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1704,6 +1703,26 @@ mod tests {
             evaluate(&s, &tcp("eni-x", "10.0.2.12", 22)),
             unreachable(SG_MISMATCH)
         );
+    }
+
+    #[test]
+    fn failures_lists_every_failing_step_in_order() {
+        let mut s = base();
+        acl_mut(&mut s, "acl-a").entries.clear();
+        sg_mut(&mut s, "sg-open").ip_permissions_egress.clear();
+        let q = tcp("eni-z", "8.8.8.8", 443);
+        assert_eq!(
+            failures(&s, &q),
+            vec![
+                unreachable(SG_MISMATCH),
+                unreachable(IGW_PUBLIC),
+                unreachable(ACL_DENY),
+                unreachable_on_return(ACL_DENY),
+            ]
+        );
+        assert_eq!(evaluate(&s, &q), unreachable(SG_MISMATCH));
+        assert!(failures(&base(), &q).contains(&unreachable(IGW_PUBLIC)));
+        assert!(failures(&base(), &tcp("eni-x", "8.8.8.8", 443)).is_empty());
     }
 
     #[test]

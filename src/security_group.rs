@@ -186,6 +186,10 @@ pub struct SgRule {
     /// The rule's description (untrusted text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The rule's position in its group's compiled rules of its direction (an identity for
+    /// usage counting).
+    #[serde(skip)]
+    pub position: usize,
 }
 
 impl SgRule {
@@ -286,6 +290,10 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
             ports,
             peer,
             description,
+            position: match dir {
+                Direction::Inbound => g.inbound.len(),
+                Direction::Outbound => g.outbound.len(),
+            },
         };
         match dir {
             Direction::Inbound => g.inbound.push(rule),

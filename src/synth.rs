@@ -531,13 +531,23 @@ impl Plan {
         // Skewed choice: low pool indices (the "common" groups) are picked far more often.
         let want = self.spec.sgs_per_eni.min(self.pool_per_vpc);
         let mut groups: Vec<usize> = Vec::with_capacity(want);
-        while groups.len() < want {
+        let mut tries = 0;
+        while groups.len() < want && tries < 8 * want {
+            tries += 1;
             let r = rng.next_u64() as f64 / u64::MAX as f64;
             let g = ((r * r * r) * self.pool_per_vpc as f64) as usize;
             let g = g.min(self.pool_per_vpc - 1);
             if !groups.contains(&g) {
                 groups.push(g);
             }
+        }
+        // When the pool is barely larger than the choice, complete it with the first free groups.
+        let mut g = 0;
+        while groups.len() < want {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+            g += 1;
         }
         Eni {
             index: k,
@@ -2025,13 +2035,6 @@ mod tests {
             let t = std::time::Instant::now();
             let sum = write_snapshot(&SynthSpec::quota(enis), dir.path()).unwrap();
             let dt = t.elapsed();
-            let t = std::time::Instant::now();
-            let snap = Snapshot::load(dir.path()).unwrap();
-            println!(
-                "  loaded {} ENIs in {:.2?}",
-                snap.network_interfaces.len(),
-                t.elapsed()
-            );
             println!(
                 "{enis} ENIs: {:.1} MB in {:.2?} ({} groups, {} SG rules, {} NACL entries)",
                 sum.bytes as f64 / 1e6,
@@ -2039,6 +2042,13 @@ mod tests {
                 sum.security_groups,
                 sum.sg_rules,
                 sum.nacl_entries
+            );
+            let t = std::time::Instant::now();
+            let snap = Snapshot::load(dir.path()).unwrap();
+            println!(
+                "  loaded {} ENIs in {:.2?}",
+                snap.network_interfaces.len(),
+                t.elapsed()
             );
             let t = std::time::Instant::now();
             let fl = write_flow_log(

@@ -8,7 +8,9 @@
 //! answers, ready to become a unit test.
 //!
 //! `VPCREACH_MODEL_CASES` overrides the number of generated snapshots (default 2,000, each asked
-//! 1 to 8 questions).
+//! 1 to 8 questions). The ignored test `survey_disagreements` does not stop at the first
+//! disagreement: it tallies them by kind and prints a shrunk example of each
+//! (`cargo test --test model_based survey -- --ignored --nocapture`).
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -653,7 +655,7 @@ fn build(r: &Recipe) -> Built {
                 (Some(f), Some(t))
             }
             // Ports on other protocols are ignored; sometimes give some anyway.
-            "47" | "50" if rule.ports % 3 == 0 => (Some(22), Some(22)),
+            "47" | "50" if rule.ports.is_multiple_of(3) => (Some(22), Some(22)),
             _ => (None, None),
         };
         let mut perm = IpPermission {
@@ -1375,8 +1377,10 @@ static STATS: Mutex<Option<Stats>> = Mutex::new(None);
 fn check_recipe(r: &Recipe) -> Result<(), TestCaseError> {
     let built = build(r);
     let net = Network::build(&built.snap);
-    let mut local = Stats::default();
-    local.snapshots = 1;
+    let mut local = Stats {
+        snapshots: 1,
+        ..Stats::default()
+    };
     for qr in &r.queries {
         let q = build_query(&built, qr);
         local.queries += 1;
@@ -1501,11 +1505,12 @@ fn failure_json_round_trips() {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// Every disagreement of one recipe: (kind, example).
-fn disagreements(r: &Recipe) -> Vec<(String, String)> {
+/// Every disagreement of one recipe: (kind, example), and how many queries were compared.
+fn disagreements(r: &Recipe) -> (Vec<(String, String)>, usize) {
     let built = build(r);
     let net = Network::build(&built.snap);
     let mut out = Vec::new();
+    let mut compared = 0;
     for qr in &r.queries {
         let q = build_query(&built, qr);
         let want = reference::evaluate(&built.snap, &q);
@@ -1516,18 +1521,29 @@ fn disagreements(r: &Recipe) -> Vec<(String, String)> {
         let Some(src_addr) = source_address(&built, &q) else {
             continue;
         };
+        compared += 1;
         let got = engine_answer(&net, &q, src_addr);
         if got.as_ref().is_ok_and(|g| agrees(&want, g)) {
             continue;
         }
-        let kind = format!("reference {want:?} / engine {got:?}");
+        // Tell "another check failed first" from a different verdict.
+        let later = reference::failures(&built.snap, &q)
+            .into_iter()
+            .skip(1)
+            .any(|f| got.as_ref().is_ok_and(|g| agrees(&reference_answer(f), g)));
+        let tag = match (q.protocol, later) {
+            (-1, _) => "all-traffic",
+            (_, true) => "order",
+            (_, false) => "verdict",
+        };
+        let kind = format!("[{tag}] reference {want:?} / engine {got:?}");
         let example = format!(
             "query: {q:?} (from {src_addr})\nsnapshot: {}",
             snapshot_json(&built.snap)
         );
         out.push((kind, example));
     }
-    out
+    (out, compared)
 }
 
 /// Not a check: tallies every kind of disagreement over many snapshots and prints a shrunk
@@ -1543,11 +1559,15 @@ fn survey_disagreements() {
     });
     let strategy = recipe();
     let mut kinds: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    let (mut compared, mut disagreeing) = (0, 0);
     for _ in 0..cases() {
         let Ok(mut tree) = strategy.new_tree(&mut runner) else {
             continue;
         };
-        for (kind, example) in disagreements(&tree.current()) {
+        let (found, n) = disagreements(&tree.current());
+        compared += n;
+        disagreeing += found.len();
+        for (kind, example) in found {
             if let Some(slot) = kinds.get_mut(&kind) {
                 slot.0 += 1;
                 continue;
@@ -1559,6 +1579,7 @@ fn survey_disagreements() {
                     break;
                 }
                 let found = disagreements(&tree.current())
+                    .0
                     .into_iter()
                     .find(|(k, _)| *k == kind);
                 match found {
@@ -1574,7 +1595,10 @@ fn survey_disagreements() {
             break;
         }
     }
-    eprintln!("{} kinds of disagreement", kinds.len());
+    eprintln!(
+        "{compared} queries compared, {disagreeing} disagree, {} kinds of disagreement",
+        kinds.len()
+    );
     for (kind, (n, example)) in &kinds {
         eprintln!("\n== {n} x {kind}\n{example}");
     }

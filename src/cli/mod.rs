@@ -1,5 +1,6 @@
 //! Subcommands, one file each. `main` only parses and dispatches here.
 
+pub mod explain;
 pub mod parse;
 pub mod query;
 
@@ -20,6 +21,9 @@ enum Command {
     /// Can A reach B on this port? The forward and return paths, hop by hop, with the rule that
     /// decided each check.
     Query(query::QueryArgs),
+    /// Explain flow-log records against the configuration: for each record, the rule that
+    /// decided at its ENI and whether the observed action agrees.
+    Explain(explain::ExplainArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -27,6 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Parse(args) => parse::run(args),
         Command::Query(args) => query::run(args),
+        Command::Explain(args) => explain::run(args),
     }
 }
 
@@ -37,4 +42,21 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Reads `--format`: AWS's format string or field names. Unknown field names are kept (their
+/// values as text) with a warning and a suggestion.
+pub fn format_arg(text: Option<&str>) -> anyhow::Result<Option<vpcreach::flow_log::Format>> {
+    use anyhow::Context;
+    let Some(text) = text else { return Ok(None) };
+    let format = vpcreach::flow_log::Format::parse(text).context("invalid `--format`")?;
+    for name in format.unknown_names() {
+        match vpcreach::flow_log::suggest_field(name) {
+            Some(known) => eprintln!(
+                "warning: `{name}` is not a flow-log field; its values are kept as text (did you mean `{known}`?)"
+            ),
+            None => eprintln!("warning: `{name}` is not a flow-log field; its values are kept as text"),
+        }
+    }
+    Ok(Some(format))
 }

@@ -193,10 +193,10 @@ fn json_message_may_be_header(json: &[u8]) -> bool {
     if rest.next() != Some(&b'"') {
         return false;
     }
-    match rest.find(|b| !matches!(b, b' ' | b'\t')) {
-        Some(b'a'..=b'z' | b'\\') => true,
-        _ => false,
-    }
+    matches!(
+        rest.find(|b| !matches!(b, b' ' | b'\t')),
+        Some(b'a'..=b'z' | b'\\')
+    )
 }
 
 fn starts_with_brace(text: &str) -> bool {

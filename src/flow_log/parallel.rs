@@ -278,12 +278,12 @@ mod tests {
     #[test]
     fn one_thread_runs_inline() {
         let caller = thread::current().id();
-        run_ordered(
+        let flow = run_ordered(
             0..3u8,
             1,
             |_| assert_eq!(thread::current().id(), caller),
             |_| ControlFlow::Continue(()),
-        )
-        .unwrap();
+        );
+        assert_eq!(flow.unwrap(), ControlFlow::Continue(()));
     }
 }

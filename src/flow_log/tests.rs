@@ -349,3 +349,11 @@ fn community_id_of_records() {
     assert_eq!(ids[1].as_deref(), Some("1:cfQqw/Kh6+4yqhEKgkCw/m3WoJM="));
     assert_eq!(ids[2], None);
 }
+
+#[test]
+fn records_stay_small() {
+    // A chunk holds thousands of records: the rare ECS fields are boxed to keep each small.
+    let size = std::mem::size_of::<FlowRecord>();
+    println!("FlowRecord: {size} bytes");
+    assert!(size <= 512, "{size}");
+}

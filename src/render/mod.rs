@@ -2,6 +2,7 @@
 //! a renderer and writes what it returns.
 
 pub mod dot;
+pub mod explain;
 pub mod human;
 
 /// Makes untrusted text (tags, names, descriptions from AWS) safe to print on a terminal: control

@@ -1,0 +1,206 @@
+//! `vpcreach explain`: for each flow-log record, what the configuration does at its ENI, which
+//! rule decided, and whether the observed action agrees.
+
+use anyhow::Context;
+use std::collections::BTreeSet;
+use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use vpcreach::explain::{Explainer, Status, Tally};
+use vpcreach::flow_log::{parse_chunk, run_ordered, ChunkReader, Counts, Entry};
+use vpcreach::{Network, Snapshot};
+
+/// Output formats of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainOutput {
+    /// One readable line per record, and a summary on stderr.
+    Human,
+    /// One JSON object per record; the summary on stderr.
+    Jsonl,
+    /// One JSON document: `{"records": [...], "summary": {...}}`.
+    Json,
+}
+
+/// Arguments of `vpcreach explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Folder of saved `aws ec2 describe-*` JSON (or one JSON file).
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: PathBuf,
+    /// Flow-log files or folders (`.log`, `.gz`, … as S3 lays them out), `-` for standard input.
+    #[arg(required = true, value_name = "FLOWS")]
+    pub flows: Vec<PathBuf>,
+    /// Format of records in files without a header line: AWS's format string or field names
+    /// [default: the version 2 format].
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub output: ExplainOutput,
+    /// Print only records of these statuses (comma-separated: consistent, contradiction,
+    /// unknown, skipped, malformed); the summary still counts every record.
+    #[arg(long, value_name = "STATUS,…", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Treat the first malformed line as an error (exit code 2).
+    #[arg(long)]
+    pub strict: bool,
+    /// Add every security-group and NACL rule of the ENIs seen, with its hit count and the
+    /// narrowest addresses and ports the accepted traffic used, to the summary.
+    #[arg(long)]
+    pub rule_usage: bool,
+    /// Worker threads [default: one per core].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+struct ChunkOut {
+    lines: Vec<String>,
+    warnings: Vec<String>,
+    tally: Tally,
+    counts: Counts,
+}
+
+/// Runs `vpcreach explain`: exit 0 when nothing contradicts, 1 when a record contradicts the
+/// configuration, 2 on errors.
+pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
+    let only: BTreeSet<Status> = args
+        .only
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            Status::parse(s).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "`--only {s}`: expected consistent, contradiction, unknown, skipped or malformed"
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let format = super::format_arg(args.format.as_deref())?;
+    let snap = Snapshot::load(&args.snapshot)
+        .with_context(|| format!("cannot load the snapshot `{}`", args.snapshot.display()))?;
+    let net = Network::build(&snap);
+    let explainer = Explainer::new(&net);
+    let output = args.output;
+    let color = output == ExplainOutput::Human
+        && io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none();
+
+    let reader = ChunkReader::new(args.flows.clone(), format);
+    let work = |item: Result<vpcreach::flow_log::Chunk, vpcreach::flow_log::ReadError>| {
+        item.map(|chunk| {
+            let parsed = parse_chunk(&chunk);
+            let explained = explainer.explain_chunk(&parsed);
+            let mut out = ChunkOut {
+                lines: Vec::new(),
+                warnings: Vec::new(),
+                tally: Tally::default(),
+                counts: parsed.counts,
+            };
+            let mut records = parsed.in_line_order().filter_map(|e| match e {
+                Entry::Record(r) => Some(r),
+                Entry::Malformed(_) => None,
+            });
+            for e in &explained {
+                let record = if e.status == Status::Malformed {
+                    None
+                } else {
+                    records.next()
+                };
+                out.tally.add(e, record, &net);
+                if e.status == Status::Malformed {
+                    out.warnings.push(e.problem.clone().unwrap_or_default());
+                }
+                if !only.is_empty() && !only.contains(&e.status) {
+                    continue;
+                }
+                out.lines.push(match output {
+                    ExplainOutput::Human => vpcreach::render::explain::line(e, &net, color),
+                    ExplainOutput::Jsonl | ExplainOutput::Json => e.to_json(&net).to_string(),
+                });
+            }
+            out
+        })
+    };
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut tally = Tally::default();
+    let mut counts = Counts::default();
+    let mut failed = false;
+    let mut strict_error: Option<String> = None;
+    let mut write_error: Option<io::Error> = None;
+    let mut first = true;
+    if output == ExplainOutput::Json {
+        if let Err(e) = out.write_all(b"{\"records\": [\n") {
+            write_error = Some(e);
+        }
+    }
+    let flow = run_ordered(reader, args.threads.unwrap_or(0), work, |item| {
+        let chunk = match item {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+                return ControlFlow::Continue(());
+            }
+        };
+        for w in &chunk.warnings {
+            if args.strict {
+                strict_error = Some(w.clone());
+                return ControlFlow::Break(());
+            }
+            eprintln!("warning: {w}");
+        }
+        counts += chunk.counts;
+        tally.merge(chunk.tally);
+        for line in &chunk.lines {
+            let res = if output == ExplainOutput::Json {
+                let sep: &[u8] = if first { b"  " } else { b",\n  " };
+                out.write_all(sep).and_then(|()| out.write_all(line.as_bytes()))
+            } else {
+                out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n"))
+            };
+            first = false;
+            if let Err(e) = res {
+                write_error = Some(e);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    let _ = flow;
+    if let Some(w) = strict_error {
+        anyhow::bail!("{w} (--strict)");
+    }
+    if let Some(e) = write_error {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return Ok(if failed { 2 } else { 0 });
+        }
+        return Err(e).context("cannot write the output");
+    }
+    let summary = vpcreach::render::explain::summary_json(&tally, &counts, &net, args.rule_usage);
+    let res = if output == ExplainOutput::Json {
+        writeln!(out, "\n],\n\"summary\": {}}}", serde_json::to_string_pretty(&summary)?)
+    } else {
+        Ok(())
+    };
+    if let Err(e) = res.and_then(|()| out.flush()) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            return Err(e).context("cannot write the output");
+        }
+    }
+    drop(out);
+    if output != ExplainOutput::Json {
+        eprint!("{}", vpcreach::render::explain::summary_human(&tally, &counts, &net, args.rule_usage));
+    }
+    // Totals add up: records read = explained + skipped + malformed.
+    debug_assert_eq!(tally.total(), counts.read);
+    let contradictions = tally.by_status.get(&Status::Contradiction).copied().unwrap_or(0);
+    Ok(if failed {
+        2
+    } else if contradictions > 0 {
+        1
+    } else {
+        0
+    })
+}

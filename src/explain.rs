@@ -1,0 +1,1068 @@
+//! Explaining flow-log records: for each record, what the configuration does at that ENI (its
+//! NACL and security groups, statefully for responses), the rule that decided, and whether the
+//! observed `action` agrees.
+
+use crate::flow_log::{Action, FlowDirection, FlowRecord, LogStatus, Malformed, ParsedChunk};
+use crate::network::{Network, SgDecision};
+use crate::network_acl::{Action as RuleAction, NaclRule};
+use crate::protocol::{PortSet, Protocol};
+use crate::query::sg_rule_text;
+use crate::security_group::{Direction, SgPeer, SgRule};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The outcome of comparing a record with the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The configuration predicts what was observed.
+    Consistent,
+    /// The configuration predicts the opposite of what was observed.
+    Contradiction,
+    /// The configuration cannot decide (ENI not in the snapshot, unresolvable reference, …).
+    Unknown,
+    /// A NODATA or SKIPDATA record: no flow to explain.
+    Skipped,
+    /// The line is not a valid record.
+    Malformed,
+}
+
+impl Status {
+    /// Every status, in report order.
+    pub const ALL: [Status; 5] = [
+        Status::Consistent,
+        Status::Contradiction,
+        Status::Unknown,
+        Status::Skipped,
+        Status::Malformed,
+    ];
+
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Consistent => "consistent",
+            Status::Contradiction => "contradiction",
+            Status::Unknown => "unknown",
+            Status::Skipped => "skipped",
+            Status::Malformed => "malformed",
+        }
+    }
+
+    /// Parses a status name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+}
+
+/// Request (from the initiator) or response (from the responder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Traffic of the side that opened the connection.
+    Request,
+    /// Traffic of the side that answered.
+    Response,
+}
+
+/// One check that decided (or helped decide) a record.
+#[derive(Debug, Clone, Copy)]
+pub enum Decided<'n> {
+    /// A NACL rule decided (allow or deny).
+    Nacl {
+        /// The NACL's index in [`Network::nacls`].
+        nacl: usize,
+        /// The rule.
+        rule: &'n NaclRule,
+    },
+    /// A security-group rule allowed the packet itself.
+    SgAllow(&'n SgRule),
+    /// A response allowed by connection tracking: the rule that allowed its request.
+    SgTracked {
+        /// The rule that allowed the request.
+        rule: &'n SgRule,
+        /// Whether the flow is untracked (then the response is judged by rules, which allow it).
+        untracked: bool,
+    },
+    /// No rule of the ENI's groups allows it.
+    SgDeny {
+        /// The ENI.
+        eni: usize,
+        /// The direction evaluated.
+        direction: Direction,
+    },
+    /// A rule could decide but references something not in the snapshot.
+    SgUnresolved(&'n SgRule),
+    /// Groups attached to the ENI are missing from the snapshot.
+    SgMissing {
+        /// The ENI.
+        eni: usize,
+    },
+    /// The subnet's NACL is not in the snapshot.
+    NaclMissing {
+        /// The subnet index.
+        subnet: usize,
+    },
+}
+
+impl Decided<'_> {
+    fn denies(&self) -> bool {
+        match self {
+            Decided::Nacl { rule, .. } => rule.action == RuleAction::Deny,
+            Decided::SgDeny { .. } => true,
+            _ => false,
+        }
+    }
+
+    fn unknown(&self) -> bool {
+        matches!(
+            self,
+            Decided::SgUnresolved(_) | Decided::SgMissing { .. } | Decided::NaclMissing { .. }
+        )
+    }
+}
+
+/// Why a record has the status it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Code {
+    /// The configuration allows it.
+    #[serde(rename = "ALLOWED")]
+    Allowed,
+    /// No security-group rule allows it.
+    #[serde(rename = "ENI_SG_RULES_MISMATCH")]
+    SgRulesMismatch,
+    /// A NACL rule denies it.
+    #[serde(rename = "SUBNET_ACL_RESTRICTION")]
+    SubnetAclRestriction,
+    /// The record's ENI is not in the snapshot.
+    #[serde(rename = "UNKNOWN_ENI")]
+    UnknownEni,
+    /// A deciding rule references a group not in the snapshot.
+    #[serde(rename = "UNKNOWN_PEERED_SGS")]
+    UnknownPeeredSgs,
+    /// A deciding rule references a prefix list whose entries are not in the snapshot.
+    #[serde(rename = "UNKNOWN_PREFIX_LIST")]
+    UnknownPrefixList,
+    /// The snapshot lacks the ENI's groups or its subnet's NACL.
+    #[serde(rename = "INCOMPLETE_SNAPSHOT")]
+    IncompleteSnapshot,
+    /// Neither address of the record belongs to the ENI and there is no `flow-direction`.
+    #[serde(rename = "DIRECTION_UNKNOWN")]
+    DirectionUnknown,
+    /// The record has no addresses or protocol to evaluate.
+    #[serde(rename = "MISSING_FIELDS")]
+    MissingFields,
+    /// The record has no `action` field to compare with.
+    #[serde(rename = "NO_ACTION_FIELD")]
+    NoActionField,
+    /// NODATA.
+    #[serde(rename = "NODATA")]
+    NoData,
+    /// SKIPDATA.
+    #[serde(rename = "SKIPDATA")]
+    SkipData,
+    /// A malformed line.
+    #[serde(rename = "MALFORMED")]
+    Malformed,
+}
+
+impl Code {
+    /// The code as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Allowed => "ALLOWED",
+            Code::SgRulesMismatch => "ENI_SG_RULES_MISMATCH",
+            Code::SubnetAclRestriction => "SUBNET_ACL_RESTRICTION",
+            Code::UnknownEni => "UNKNOWN_ENI",
+            Code::UnknownPeeredSgs => "UNKNOWN_PEERED_SGS",
+            Code::UnknownPrefixList => "UNKNOWN_PREFIX_LIST",
+            Code::IncompleteSnapshot => "INCOMPLETE_SNAPSHOT",
+            Code::DirectionUnknown => "DIRECTION_UNKNOWN",
+            Code::MissingFields => "MISSING_FIELDS",
+            Code::NoActionField => "NO_ACTION_FIELD",
+            Code::NoData => "NODATA",
+            Code::SkipData => "SKIPDATA",
+            Code::Malformed => "MALFORMED",
+        }
+    }
+}
+
+/// The explanation of one record (or one malformed line).
+#[derive(Debug, Clone)]
+pub struct Explanation<'n> {
+    /// The file.
+    pub file: Arc<Path>,
+    /// 1-based line.
+    pub line: u64,
+    /// The status.
+    pub status: Status,
+    /// The record's `action`.
+    pub observed: Option<Action>,
+    /// What the configuration predicts.
+    pub expected: Option<Action>,
+    /// The ENI (index into [`Network::enis`]) the record was captured at.
+    pub eni: Option<usize>,
+    /// The record's `interface-id`.
+    pub interface_id: Option<String>,
+    /// Inbound or outbound relative to the ENI.
+    pub direction: Option<Direction>,
+    /// What told the direction.
+    pub direction_evidence: Option<&'static str>,
+    /// Request or response.
+    pub role: Option<Role>,
+    /// What told the role.
+    pub role_evidence: Option<&'static str>,
+    /// The peer's address as evaluated.
+    pub peer: Option<IpAddr>,
+    /// The record's 5-tuple.
+    pub srcaddr: Option<IpAddr>,
+    /// Destination address.
+    pub dstaddr: Option<IpAddr>,
+    /// Source port.
+    pub srcport: Option<u16>,
+    /// Destination port.
+    pub dstport: Option<u16>,
+    /// Protocol number.
+    pub protocol: Option<u8>,
+    /// Whether the NACL was skipped because both ends are in one subnet.
+    pub same_subnet: bool,
+    /// The checks that decided, in the order the packet meets them.
+    pub decided_by: Vec<Decided<'n>>,
+    /// The reason code.
+    pub code: Code,
+    /// Hints for a contradiction (what could explain it).
+    pub hints: Vec<&'static str>,
+    /// For malformed lines: what was wrong.
+    pub problem: Option<String>,
+}
+
+/// Well-known service ports above 1023, for telling requests from responses by ports alone.
+const SERVICE_PORTS: &[u16] = &[
+    1433, 1521, 2049, 2379, 3000, 3306, 3389, 5000, 5432, 5601, 5672, 5984, 6379, 6443, 7000, 7001,
+    8000, 8080, 8081, 8088, 8443, 8888, 9000, 9042, 9090, 9092, 9200, 9300, 9443, 10250, 11211,
+    15672, 27017,
+];
+
+fn is_service_port(p: u16) -> bool {
+    p < 1024 || SERVICE_PORTS.contains(&p)
+}
+
+fn role_from_flags(flags: u16) -> Option<Role> {
+    // AWS reports SYN-ACK as 18 (ACK alone is never reported), OR-ed with FIN/RST/SYN.
+    if flags & 0x12 == 0x12 {
+        Some(Role::Response)
+    } else if flags & 0x02 != 0 {
+        Some(Role::Request)
+    } else {
+        None
+    }
+}
+
+type FlowKey = (Option<crate::flow_log::Text>, Option<IpAddr>, Option<IpAddr>, Option<u16>, Option<u16>, Option<u8>);
+
+fn key_of(r: &FlowRecord) -> FlowKey {
+    (r.interface_id.clone(), r.srcaddr, r.dstaddr, r.srcport, r.dstport, r.protocol)
+}
+
+fn opposite_key(r: &FlowRecord) -> FlowKey {
+    (r.interface_id.clone(), r.dstaddr, r.srcaddr, r.dstport, r.srcport, r.protocol)
+}
+
+/// Explains records against a network.
+pub struct Explainer<'n> {
+    net: &'n Network,
+}
+
+impl<'n> Explainer<'n> {
+    /// An explainer over a built network.
+    pub fn new(net: &'n Network) -> Self {
+        Explainer { net }
+    }
+
+    /// Explains every record and malformed line of a parsed chunk, in line order. Records of
+    /// the same flow in both directions within the chunk help each other tell request from
+    /// response.
+    pub fn explain_chunk(&self, parsed: &ParsedChunk) -> Vec<Explanation<'n>> {
+        let mut index: HashMap<FlowKey, usize> = HashMap::new();
+        for (i, r) in parsed.records.iter().enumerate() {
+            if r.has_flow_data() {
+                index.entry(key_of(r)).or_insert(i);
+            }
+        }
+        let mut out = Vec::with_capacity(parsed.records.len() + parsed.malformed.len());
+        let mut m = parsed.malformed.iter().peekable();
+        for r in &parsed.records {
+            while let Some(bad) = m.next_if(|bad| bad.line < r.line) {
+                out.push(self.malformed(bad));
+            }
+            let opposite = if index.is_empty() {
+                None
+            } else {
+                index.get(&opposite_key(r)).map(|&j| &parsed.records[j])
+            };
+            out.push(self.explain(&parsed.file, r, opposite));
+        }
+        for bad in m {
+            out.push(self.malformed(bad));
+        }
+        out
+    }
+
+    /// The explanation of a malformed line.
+    pub fn malformed(&self, bad: &Malformed) -> Explanation<'n> {
+        let mut e = blank(bad.file.clone(), bad.line, Status::Malformed, Code::Malformed);
+        e.problem = Some(bad.to_string());
+        e
+    }
+
+    /// Explains one record. `opposite` is the record of the same flow in the other direction at
+    /// the same ENI, when known.
+    pub fn explain(
+        &self,
+        file: &Arc<Path>,
+        r: &FlowRecord,
+        opposite: Option<&FlowRecord>,
+    ) -> Explanation<'n> {
+        let net = self.net;
+        let mut e = blank(file.clone(), r.line, Status::Unknown, Code::MissingFields);
+        e.observed = r.action;
+        e.interface_id = r.interface_id.as_ref().map(|s| s.to_string());
+        e.srcaddr = r.srcaddr;
+        e.dstaddr = r.dstaddr;
+        e.srcport = r.srcport;
+        e.dstport = r.dstport;
+        e.protocol = r.protocol;
+        match r.log_status {
+            Some(LogStatus::NoData) => {
+                e.status = Status::Skipped;
+                e.code = Code::NoData;
+                return e;
+            }
+            Some(LogStatus::SkipData) => {
+                e.status = Status::Skipped;
+                e.code = Code::SkipData;
+                return e;
+            }
+            _ => {}
+        }
+        // 1. The ENI.
+        let eni = match r.interface_id.as_deref() {
+            Some(id) => net.eni_idx(id),
+            None => r
+                .dstaddr
+                .and_then(|a| net.eni_by_private_ip(a, None))
+                .or_else(|| r.srcaddr.and_then(|a| net.eni_by_private_ip(a, None))),
+        };
+        let Some(eni) = eni else {
+            e.code = Code::UnknownEni;
+            return e;
+        };
+        e.eni = Some(eni);
+        let en = &net.enis[eni];
+        let (Some(src), Some(dst), Some(proto)) = (r.srcaddr, r.dstaddr, r.protocol) else {
+            e.code = Code::MissingFields;
+            return e;
+        };
+        // 2. The direction.
+        let owns = |a: IpAddr| en.has_private(a) || en.public_ips.iter().any(|(p, _)| *p == a);
+        let (direction, evidence) = match r.flow_direction {
+            Some(FlowDirection::Ingress) => (Direction::Inbound, "flow-direction"),
+            Some(FlowDirection::Egress) => (Direction::Outbound, "flow-direction"),
+            None if owns(dst) => (Direction::Inbound, "destination address is the ENI's"),
+            None if owns(src) => (Direction::Outbound, "source address is the ENI's"),
+            None if r.pkt_dstaddr.is_some_and(owns) => (Direction::Inbound, "pkt-dstaddr is the ENI's"),
+            None if r.pkt_srcaddr.is_some_and(owns) => (Direction::Outbound, "pkt-srcaddr is the ENI's"),
+            None => {
+                e.code = Code::DirectionUnknown;
+                return e;
+            }
+        };
+        e.direction = Some(direction);
+        e.direction_evidence = Some(evidence);
+        // The packet's real peer address (pkt-* on intermediate ENIs such as NAT gateways).
+        let peer = match direction {
+            Direction::Inbound => r.pkt_srcaddr.unwrap_or(src),
+            Direction::Outbound => r.pkt_dstaddr.unwrap_or(dst),
+        };
+        e.peer = Some(peer);
+        // 3. The role.
+        let (role, role_evidence) = if let Some(role) = r.tcp_flags.and_then(role_from_flags) {
+            (role, "tcp-flags")
+        } else if let Some(o) = opposite {
+            match (o.tcp_flags.and_then(role_from_flags), r.start, o.start) {
+                (Some(Role::Request), _, _) => (Role::Response, "tcp-flags of the opposite record"),
+                (Some(Role::Response), _, _) => (Role::Request, "tcp-flags of the opposite record"),
+                (None, Some(a), Some(b)) if a < b => (Role::Request, "started before the opposite record"),
+                (None, Some(a), Some(b)) if a > b => (Role::Response, "started after the opposite record"),
+                _ => self.role_by_ports(r),
+            }
+        } else {
+            self.role_by_ports(r)
+        };
+        e.role = Some(role);
+        e.role_evidence = Some(role_evidence);
+        // 4. Evaluate at the ENI.
+        let protocol = Protocol::Number(proto);
+        let port = if protocol.has_ports() { r.dstport } else { None };
+        let same_subnet = en.subnet.is_some()
+            && net
+                .eni_by_private_ip(peer, en.vpc_id.as_deref())
+                .is_some_and(|p| net.enis[p].subnet == en.subnet);
+        e.same_subnet = same_subnet;
+        let nacl_check = |decided: &mut Vec<Decided<'n>>| {
+            if same_subnet {
+                return;
+            }
+            let Some(s) = en.subnet else { return };
+            let Some(ni) = net.subnets[s].nacl else {
+                decided.push(Decided::NaclMissing { subnet: s });
+                return;
+            };
+            let nacl = &net.nacls[ni];
+            let ports = PortSet::from_range(crate::PortRange::single(port.unwrap_or(0)));
+            let outcome = nacl.evaluate(direction, peer, protocol, &ports, None);
+            if let Some((_, rule)) = outcome.parts.first() {
+                decided.push(Decided::Nacl { nacl: ni, rule });
+            }
+        };
+        let skip_sg = en
+            .interface_type
+            .as_deref()
+            .is_some_and(|t| matches!(t, "nat_gateway" | "transit_gateway" | "gateway_load_balancer"));
+        let refs_ok = net.refs_apply(eni, peer);
+        let sg_check = |decided: &mut Vec<Decided<'n>>| {
+            if skip_sg {
+                return;
+            }
+            let d = match role {
+                Role::Request => net.sg_evaluate(eni, direction, peer, protocol, port, None, refs_ok),
+                Role::Response => {
+                    let req_port = if protocol.has_ports() { r.srcport } else { None };
+                    match net.sg_evaluate(eni, direction.reverse(), peer, protocol, req_port, None, refs_ok) {
+                        SgDecision::Allow(rule) => {
+                            let wide = matches!(&rule.peer, SgPeer::Cidr { cidr } if cidr.prefix_len() == 0);
+                            let untracked = wide
+                                && protocol.has_ports()
+                                && net
+                                    .eni_rules(eni, direction)
+                                    .any(|x| x.is_allow_all_for(peer.is_ipv6()));
+                            decided.push(Decided::SgTracked { rule, untracked });
+                            return;
+                        }
+                        // No tracked request: the response's own direction may still allow it.
+                        _ => net.sg_evaluate(eni, direction, peer, protocol, port, None, refs_ok),
+                    }
+                }
+            };
+            decided.push(match d {
+                SgDecision::Allow(rule) => Decided::SgAllow(rule),
+                SgDecision::Deny => Decided::SgDeny { eni, direction },
+                SgDecision::Unresolved(rule) => Decided::SgUnresolved(rule),
+                SgDecision::MissingGroups => Decided::SgMissing { eni },
+            });
+        };
+        // The packet meets the NACL first on the way in, the groups first on the way out.
+        match direction {
+            Direction::Inbound => {
+                nacl_check(&mut e.decided_by);
+                if !e.decided_by.iter().any(Decided::denies) {
+                    sg_check(&mut e.decided_by);
+                }
+            }
+            Direction::Outbound => {
+                sg_check(&mut e.decided_by);
+                if !e.decided_by.iter().any(Decided::denies) {
+                    nacl_check(&mut e.decided_by);
+                }
+            }
+        }
+        // 5. Compare.
+        let deny = e.decided_by.iter().find(|d| d.denies());
+        let unknown = e.decided_by.iter().find(|d| d.unknown());
+        (e.expected, e.code) = match (deny, unknown) {
+            (Some(Decided::Nacl { .. }), _) => (Some(Action::Reject), Code::SubnetAclRestriction),
+            (Some(_), _) => (Some(Action::Reject), Code::SgRulesMismatch),
+            (None, Some(Decided::SgUnresolved(rule))) => (
+                None,
+                match rule.peer {
+                    SgPeer::PrefixList { .. } => Code::UnknownPrefixList,
+                    _ => Code::UnknownPeeredSgs,
+                },
+            ),
+            (None, Some(_)) => (None, Code::IncompleteSnapshot),
+            (None, None) => (Some(Action::Accept), Code::Allowed),
+        };
+        e.status = match (e.expected, e.observed) {
+            (None, _) => Status::Unknown,
+            (Some(_), None) => {
+                e.code = Code::NoActionField;
+                Status::Unknown
+            }
+            (Some(x), Some(y)) if x == y => Status::Consistent,
+            (Some(_), Some(_)) => Status::Contradiction,
+        };
+        if e.status == Status::Contradiction {
+            e.hints = hints(e.expected, r, role);
+        }
+        e
+    }
+
+    fn role_by_ports(&self, r: &FlowRecord) -> (Role, &'static str) {
+        match (r.srcport, r.dstport) {
+            (Some(s), Some(d)) if is_service_port(d) && !is_service_port(s) => {
+                (Role::Request, "destination port is a service port")
+            }
+            (Some(s), Some(d)) if is_service_port(s) && !is_service_port(d) => {
+                (Role::Response, "source port is a service port")
+            }
+            (Some(s), Some(d)) if d < s => (Role::Request, "lower destination port (weak)"),
+            (Some(s), Some(d)) if s < d => (Role::Response, "lower source port (weak)"),
+            _ => (Role::Request, "assumed (no evidence)"),
+        }
+    }
+}
+
+fn hints(expected: Option<Action>, r: &FlowRecord, role: Role) -> Vec<&'static str> {
+    let mut h = Vec::new();
+    match expected {
+        Some(Action::Reject) => {
+            h.push("a tracked connection opened before a rule change outlives it: security-group changes do not cut tracked connections");
+            h.push("the snapshot may be older or newer than the record");
+            h.push("traffic or rules the snapshot does not show (a group, rule or association added or removed since)");
+        }
+        Some(Action::Accept) => {
+            if r.tcp_flags.is_some_and(|f| f & 0x05 != 0) || role == Role::Response {
+                h.push("REJECT also counts packets that arrived after the connection closed (FIN/RST)");
+            }
+            h.push("the snapshot may be older or newer than the record");
+            h.push("a rule change between the snapshot and the record (untracked connections are cut at once)");
+            h.push("traffic or rules the snapshot does not show");
+        }
+        None => {}
+    }
+    h
+}
+
+fn blank<'n>(file: Arc<Path>, line: u64, status: Status, code: Code) -> Explanation<'n> {
+    Explanation {
+        file,
+        line,
+        status,
+        observed: None,
+        expected: None,
+        eni: None,
+        interface_id: None,
+        direction: None,
+        direction_evidence: None,
+        role: None,
+        role_evidence: None,
+        peer: None,
+        srcaddr: None,
+        dstaddr: None,
+        srcport: None,
+        dstport: None,
+        protocol: None,
+        same_subnet: false,
+        decided_by: Vec::new(),
+        code,
+        hints: Vec::new(),
+        problem: None,
+    }
+}
+
+fn nacl_text(rule: &NaclRule) -> String {
+    rule.to_string()
+}
+
+impl Explanation<'_> {
+    /// The checks that decided, as JSON (`layer`, `decision`, `direction`, `resources`,
+    /// `rule_number`, `rule`).
+    pub fn decided_json(&self, net: &Network) -> Vec<Value> {
+        let dir = self.direction;
+        self.decided_by
+            .iter()
+            .map(|d| match *d {
+                Decided::Nacl { nacl, rule } => json!({
+                    "layer": "network_acl",
+                    "decision": rule.action,
+                    "direction": dir,
+                    "resources": [net.nacls[nacl].id],
+                    "rule_number": rule.rule_number,
+                    "rule": rule,
+                    "text": nacl_text(rule),
+                }),
+                Decided::SgAllow(rule) => json!({
+                    "layer": "security_group",
+                    "decision": "allow",
+                    "direction": dir,
+                    "resources": [rule.group_id],
+                    "rule": rule,
+                    "text": sg_rule_text(net, rule),
+                }),
+                Decided::SgTracked { rule, untracked } => json!({
+                    "layer": "security_group",
+                    "decision": "allow",
+                    "direction": dir,
+                    "resources": [rule.group_id],
+                    "rule": rule,
+                    "tracking": if untracked { "untracked" } else { "tracked" },
+                    "text": format!("response to a request allowed by {}", sg_rule_text(net, rule)),
+                }),
+                Decided::SgDeny { eni, direction } => {
+                    let e = &net.enis[eni];
+                    let mut groups: Vec<&str> = e.groups.iter().map(|&g| net.groups[g].id.as_str()).collect();
+                    groups.extend(e.missing_groups.iter().map(String::as_str));
+                    json!({
+                        "layer": "security_group",
+                        "decision": "deny",
+                        "direction": direction,
+                        "resources": groups,
+                        "rule": null,
+                        "text": "no rule allows it",
+                    })
+                }
+                Decided::SgUnresolved(rule) => json!({
+                    "layer": "security_group",
+                    "decision": "unknown",
+                    "direction": dir,
+                    "resources": [rule.group_id],
+                    "rule": rule,
+                    "text": format!("{} references {} which is not in the snapshot", sg_rule_text(net, rule), rule.peer),
+                }),
+                Decided::SgMissing { eni } => json!({
+                    "layer": "security_group",
+                    "decision": "unknown",
+                    "direction": dir,
+                    "resources": net.enis[eni].missing_groups,
+                    "rule": null,
+                    "text": "attached groups are not in the snapshot",
+                }),
+                Decided::NaclMissing { subnet } => json!({
+                    "layer": "network_acl",
+                    "decision": "unknown",
+                    "direction": dir,
+                    "resources": [net.subnets[subnet].id],
+                    "rule": null,
+                    "text": "the subnet's network ACL is not in the snapshot",
+                }),
+            })
+            .collect()
+    }
+
+    fn flow_text(&self) -> String {
+        let proto = self
+            .protocol
+            .map(|p| Protocol::Number(p).to_string())
+            .unwrap_or_else(|| "-".into());
+        let addr = |a: Option<IpAddr>, p: Option<u16>| match (a, p) {
+            (Some(a), Some(p)) if self.protocol.is_some_and(|x| Protocol::Number(x).has_ports()) => {
+                if a.is_ipv6() {
+                    format!("[{a}]:{p}")
+                } else {
+                    format!("{a}:{p}")
+                }
+            }
+            (Some(a), _) => a.to_string(),
+            _ => "-".into(),
+        };
+        format!(
+            "{proto} {} -> {}",
+            addr(self.srcaddr, self.srcport),
+            addr(self.dstaddr, self.dstport)
+        )
+    }
+
+    /// The explanation in one plain sentence.
+    pub fn message(&self, net: &Network) -> String {
+        match self.status {
+            Status::Malformed => {
+                return format!("malformed line: {}", self.problem.as_deref().unwrap_or(""));
+            }
+            Status::Skipped => {
+                return match self.code {
+                    Code::SkipData => "SKIPDATA: records were skipped in this interval; the record set is incomplete".into(),
+                    _ => "NODATA: no traffic on the interface in this interval".into(),
+                };
+            }
+            _ => {}
+        }
+        let at = self
+            .eni
+            .map(|i| {
+                let e = &net.enis[i];
+                match &e.name {
+                    Some(n) => format!("{} ({})", e.id, crate::render::sanitize(n)),
+                    None => e.id.clone(),
+                }
+            })
+            .unwrap_or_else(|| self.interface_id.clone().unwrap_or_else(|| "-".into()));
+        match self.code {
+            Code::UnknownEni => {
+                return format!(
+                    "{}: interface {} is not in the snapshot",
+                    self.flow_text(),
+                    self.interface_id.as_deref().unwrap_or("-")
+                )
+            }
+            Code::DirectionUnknown => {
+                return format!(
+                    "{} at {at}: neither address is the interface's and the record has no flow-direction",
+                    self.flow_text()
+                )
+            }
+            Code::MissingFields => {
+                return format!("{} at {at}: the record lacks addresses or protocol", self.flow_text())
+            }
+            _ => {}
+        }
+        let dir = self.direction.map(|d| d.to_string()).unwrap_or_default();
+        let role = match self.role {
+            Some(Role::Request) => "request",
+            Some(Role::Response) => "response",
+            None => "flow",
+        };
+        let way = match self.direction {
+            Some(Direction::Inbound) => "on the way in",
+            _ => "on the way out",
+        };
+        let parts: Vec<String> = self
+            .decided_by
+            .iter()
+            .map(|d| match *d {
+                Decided::Nacl { nacl, rule } => format!(
+                    "{} by NACL {} {}",
+                    if rule.action == RuleAction::Allow { "allowed" } else { "rejected" },
+                    net.nacls[nacl].id,
+                    nacl_text(rule)
+                ),
+                Decided::SgAllow(rule) => format!("allowed by {} rule {}", rule.group_id, sg_rule_text(net, rule)),
+                Decided::SgTracked { rule, untracked } => format!(
+                    "allowed by {} as the response to a request allowed by {} rule {}",
+                    if untracked { "its rules (untracked flow)" } else { "connection tracking" },
+                    rule.group_id,
+                    sg_rule_text(net, rule)
+                ),
+                Decided::SgDeny { eni, .. } => {
+                    let e = &net.enis[eni];
+                    let groups: Vec<&str> = e.groups.iter().map(|&g| net.groups[g].id.as_str()).collect();
+                    format!("rejected: no rule of {} allows it", if groups.is_empty() { "its security groups".to_string() } else { groups.join(", ") })
+                }
+                Decided::SgUnresolved(rule) => format!(
+                    "undecided: {} rule {} references {}, not in the snapshot",
+                    rule.group_id,
+                    sg_rule_text(net, rule),
+                    rule.peer
+                ),
+                Decided::SgMissing { eni } => format!(
+                    "undecided: groups {} are not in the snapshot",
+                    net.enis[eni].missing_groups.join(", ")
+                ),
+                Decided::NaclMissing { subnet } => format!(
+                    "undecided: the NACL of {} is not in the snapshot",
+                    net.subnets[subnet].id
+                ),
+            })
+            .collect();
+        let mut s = format!("{dir} {role} {} at {at}: ", self.flow_text());
+        if parts.is_empty() {
+            s.push_str("no filter applies");
+        } else {
+            s.push_str(&parts.join("; "));
+        }
+        s.push(' ');
+        s.push_str(way);
+        if self.same_subnet {
+            s.push_str(" (same subnet: no NACL)");
+        }
+        match (self.status, self.expected, self.observed) {
+            (Status::Contradiction, Some(x), Some(y)) => {
+                s.push_str(&format!("; expected {x} but observed {y}"));
+            }
+            (Status::Unknown, None, _) => s.push_str("; the snapshot cannot decide"),
+            _ => {}
+        }
+        s
+    }
+
+    /// The explanation as a JSON object (one line of `--output jsonl`).
+    pub fn to_json(&self, net: &Network) -> Value {
+        let mut v = json!({
+            "file": self.file.display().to_string(),
+            "line": self.line,
+            "status": self.status,
+            "observed": self.observed.map(Action::as_str),
+            "expected": self.expected.map(Action::as_str),
+            "interface_id": self.interface_id,
+            "direction": self.direction,
+            "role": self.role,
+            "decided_by": self.decided_json(net),
+            "reason": self.code,
+            "message": self.message(net),
+        });
+        if let Some(o) = v.as_object_mut() {
+            if self.status != Status::Malformed {
+                o.insert("srcaddr".into(), json!(self.srcaddr));
+                o.insert("dstaddr".into(), json!(self.dstaddr));
+                o.insert("srcport".into(), json!(self.srcport));
+                o.insert("dstport".into(), json!(self.dstport));
+                o.insert("protocol".into(), json!(self.protocol));
+            }
+            if let Some(ev) = self.direction_evidence {
+                o.insert("direction_evidence".into(), json!(ev));
+            }
+            if let Some(ev) = self.role_evidence {
+                o.insert("role_evidence".into(), json!(ev));
+            }
+            if !self.hints.is_empty() {
+                o.insert("hints".into(), json!(self.hints));
+            }
+            if let Some(i) = self.eni {
+                if let Some(n) = &net.enis[i].name {
+                    o.insert("interface_name".into(), json!(n));
+                }
+            }
+        }
+        v
+    }
+}
+
+/// A rule identity for usage counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleKey {
+    /// A security-group rule: group index, direction, position.
+    Sg(usize, bool, usize),
+    /// A NACL rule: NACL index, direction, position.
+    Nacl(usize, bool, usize),
+}
+
+/// What the accepted traffic through a rule actually used.
+#[derive(Debug, Clone, Default)]
+pub struct Usage {
+    /// Records decided by the rule.
+    pub hits: u64,
+    /// Accepted records decided by the rule.
+    pub accepted: u64,
+    /// Lowest and highest peer address seen (IPv4 and IPv6 separately).
+    pub peers_v4: Option<(u32, u32)>,
+    /// IPv6 range.
+    pub peers_v6: Option<(u128, u128)>,
+    /// Lowest and highest destination port of accepted traffic.
+    pub ports: Option<(u16, u16)>,
+}
+
+impl Usage {
+    fn merge(&mut self, o: &Usage) {
+        self.hits += o.hits;
+        self.accepted += o.accepted;
+        self.peers_v4 = span(self.peers_v4, o.peers_v4);
+        self.peers_v6 = span(self.peers_v6, o.peers_v6);
+        self.ports = span(self.ports, o.ports);
+    }
+}
+
+fn span<T: Ord + Copy>(a: Option<(T, T)>, b: Option<(T, T)>) -> Option<(T, T)> {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// Totals over many explanations; merged across threads.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// Records per status.
+    pub by_status: BTreeMap<Status, u64>,
+    /// Observed rejects by the rule that explains them.
+    pub rejects_by_rule: HashMap<String, u64>,
+    /// Sources of observed rejects.
+    pub rejected_talkers: HashMap<IpAddr, u64>,
+    /// Rule usage.
+    pub usage: HashMap<RuleKey, Usage>,
+    /// ENIs seen in records.
+    pub enis_seen: HashSet<usize>,
+    /// Earliest `start` and latest `end`.
+    pub window: Option<(u64, u64)>,
+}
+
+impl Tally {
+    /// Adds one explanation.
+    pub fn add(&mut self, e: &Explanation<'_>, r: Option<&FlowRecord>, net: &Network) {
+        *self.by_status.entry(e.status).or_default() += 1;
+        if let Some(r) = r {
+            if let (Some(s), Some(en)) = (r.start, r.end) {
+                self.window = span(self.window, Some((s, en)));
+            }
+        }
+        let Some(eni) = e.eni else { return };
+        self.enis_seen.insert(eni);
+        if e.observed == Some(Action::Reject) {
+            if let Some(src) = e.srcaddr {
+                *self.rejected_talkers.entry(src).or_default() += 1;
+            }
+            if e.status == Status::Consistent {
+                if let Some(d) = e.decided_by.iter().find(|d| d.denies()) {
+                    let key = match *d {
+                        Decided::Nacl { nacl, rule } => format!("{} {}", net.nacls[nacl].id, nacl_text(rule)),
+                        Decided::SgDeny { eni, .. } => format!("{}: no security-group rule allows it", net.enis[eni].id),
+                        _ => String::new(),
+                    };
+                    *self.rejects_by_rule.entry(key).or_default() += 1;
+                }
+            }
+        }
+        let accepted = e.observed == Some(Action::Accept) && e.expected == Some(Action::Accept);
+        let dir_out = e.direction == Some(Direction::Outbound);
+        for d in &e.decided_by {
+            let key = match *d {
+                Decided::Nacl { nacl, rule } => RuleKey::Nacl(nacl, rule.direction == Direction::Outbound, rule.position),
+                Decided::SgAllow(rule) => match net.group_index.get(&rule.group_id) {
+                    Some(&g) => RuleKey::Sg(g, rule.direction == Direction::Outbound, rule.position),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let _ = dir_out;
+            let u = self.usage.entry(key).or_default();
+            u.hits += 1;
+            if accepted {
+                u.accepted += 1;
+                match e.peer {
+                    Some(IpAddr::V4(a)) => {
+                        let x = u32::from(a);
+                        u.peers_v4 = span(u.peers_v4, Some((x, x)));
+                    }
+                    Some(IpAddr::V6(a)) => {
+                        let x = u128::from(a);
+                        u.peers_v6 = span(u.peers_v6, Some((x, x)));
+                    }
+                    None => {}
+                }
+                if let Some(p) = e.dstport.filter(|_| e.protocol.is_some_and(|x| Protocol::Number(x).has_ports())) {
+                    u.ports = span(u.ports, Some((p, p)));
+                }
+            }
+        }
+    }
+
+    /// Merges another tally into this one.
+    pub fn merge(&mut self, o: Tally) {
+        for (k, v) in o.by_status {
+            *self.by_status.entry(k).or_default() += v;
+        }
+        for (k, v) in o.rejects_by_rule {
+            *self.rejects_by_rule.entry(k).or_default() += v;
+        }
+        for (k, v) in o.rejected_talkers {
+            *self.rejected_talkers.entry(k).or_default() += v;
+        }
+        for (k, v) in o.usage {
+            self.usage.entry(k).or_default().merge(&v);
+        }
+        self.enis_seen.extend(o.enis_seen);
+        self.window = span(self.window, o.window);
+    }
+
+    /// The number of records counted.
+    pub fn total(&self) -> u64 {
+        self.by_status.values().sum()
+    }
+
+    /// Every SG and NACL rule of the ENIs seen, with its usage (zero hits included), as JSON.
+    pub fn rule_usage_json(&self, net: &Network) -> Vec<Value> {
+        let mut groups: Vec<usize> = Vec::new();
+        let mut nacls: Vec<usize> = Vec::new();
+        for &e in &self.enis_seen {
+            let en = &net.enis[e];
+            groups.extend(en.groups.iter().copied());
+            if let Some(n) = en.subnet.and_then(|s| net.subnets[s].nacl) {
+                nacls.push(n);
+            }
+        }
+        groups.sort_unstable();
+        groups.dedup();
+        nacls.sort_unstable();
+        nacls.dedup();
+        let mut out = Vec::new();
+        let empty = Usage::default();
+        for g in groups {
+            let grp = &net.groups[g];
+            for (out_dir, rules) in [(false, &grp.inbound), (true, &grp.outbound)] {
+                for r in rules {
+                    let u = self.usage.get(&RuleKey::Sg(g, out_dir, r.position)).unwrap_or(&empty);
+                    out.push(usage_json("security_group", &grp.id, None, &sg_rule_text(net, r), r.direction, u));
+                }
+            }
+        }
+        for n in nacls {
+            let acl = &net.nacls[n];
+            for (out_dir, rules) in [(false, &acl.inbound), (true, &acl.outbound)] {
+                for r in rules {
+                    let u = self.usage.get(&RuleKey::Nacl(n, out_dir, r.position)).unwrap_or(&empty);
+                    out.push(usage_json("network_acl", &acl.id, Some(r.rule_number), &nacl_text(r), r.direction, u));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn covering_v4(lo: u32, hi: u32) -> String {
+    let len = (lo ^ hi).leading_zeros();
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    format!("{}/{len}", std::net::Ipv4Addr::from(lo & mask))
+}
+
+fn covering_v6(lo: u128, hi: u128) -> String {
+    let len = (lo ^ hi).leading_zeros();
+    let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+    format!("{}/{len}", std::net::Ipv6Addr::from(lo & mask))
+}
+
+fn usage_json(layer: &str, id: &str, rule_number: Option<u32>, text: &str, dir: Direction, u: &Usage) -> Value {
+    let mut narrowest = Vec::new();
+    if let Some((lo, hi)) = u.peers_v4 {
+        narrowest.push(covering_v4(lo, hi));
+    }
+    if let Some((lo, hi)) = u.peers_v6 {
+        narrowest.push(covering_v6(lo, hi));
+    }
+    json!({
+        "layer": layer,
+        "resource": id,
+        "rule_number": rule_number,
+        "direction": dir,
+        "rule": text,
+        "hits": u.hits,
+        "accepted": u.accepted,
+        "used_peers": if narrowest.is_empty() { Value::Null } else { json!(narrowest) },
+        "used_ports": u.ports.map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_from_tcp_flags() {
+        assert_eq!(role_from_flags(2), Some(Role::Request));
+        assert_eq!(role_from_flags(3), Some(Role::Request));
+        assert_eq!(role_from_flags(18), Some(Role::Response));
+        assert_eq!(role_from_flags(19), Some(Role::Response));
+        assert_eq!(role_from_flags(1), None);
+        assert_eq!(role_from_flags(4), None);
+    }
+
+    #[test]
+    fn covering_prefixes() {
+        let a = u32::from(std::net::Ipv4Addr::new(10, 0, 2, 10));
+        let b = u32::from(std::net::Ipv4Addr::new(10, 0, 2, 140));
+        assert_eq!(covering_v4(a, b), "10.0.2.0/24");
+        assert_eq!(covering_v4(a, a), "10.0.2.10/32");
+        assert_eq!(covering_v4(0, u32::MAX), "0.0.0.0/0");
+    }
+}

@@ -1,0 +1,154 @@
+//! Renderers of flow-log explanations: a readable line per record and the run's summary.
+
+use crate::explain::{Explanation, Status, Tally};
+use crate::flow_log::Counts;
+use crate::network::Network;
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// One readable line: where, status, observed (and expected when they differ), and the reason.
+pub fn line(e: &Explanation<'_>, net: &Network, color: bool) -> String {
+    let status = match e.status {
+        Status::Consistent => paint("consistent   ", "32", color),
+        Status::Contradiction => paint("CONTRADICTION", "31;1", color),
+        Status::Unknown => paint("unknown      ", "33", color),
+        Status::Skipped => paint("skipped      ", "2", color),
+        Status::Malformed => paint("malformed    ", "35", color),
+    };
+    let action = match (e.observed, e.expected) {
+        (Some(o), Some(x)) if o != x => format!("{o} (expected {x})"),
+        (Some(o), _) => o.to_string(),
+        (None, Some(x)) => format!("- (expected {x})"),
+        (None, None) => "-".into(),
+    };
+    let mut s = format!(
+        "{}:{}  {status}  {action:<6}  {}",
+        e.file.display(),
+        e.line,
+        e.message(net).chars().map(|c| if c.is_control() { '?' } else { c }).collect::<String>()
+    );
+    for h in &e.hints {
+        let _ = write!(s, "\n    possible cause: {h}");
+    }
+    s
+}
+
+fn top<K: ToString>(map: impl IntoIterator<Item = (K, u64)>, n: usize) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = map.into_iter().map(|(k, c)| (k.to_string(), c)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(n);
+    v
+}
+
+/// The summary as JSON: counts per status (adding up to the records read), the window, rejects
+/// by deciding rule, top rejected sources, rule hits, and with `rule_usage` every rule of the
+/// ENIs seen.
+pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> Value {
+    let by_status: serde_json::Map<String, Value> = Status::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), json!(t.by_status.get(s).copied().unwrap_or(0))))
+        .collect();
+    let usage = t.rule_usage_json(net);
+    let mut hits: Vec<Value> = usage
+        .iter()
+        .filter(|u| u["hits"].as_u64().unwrap_or(0) > 0)
+        .cloned()
+        .collect();
+    hits.sort_by_key(|u| std::cmp::Reverse(u["hits"].as_u64().unwrap_or(0)));
+    let mut v = json!({
+        "records_read": c.read,
+        "by_status": by_status,
+        "nodata": c.nodata,
+        "skipdata": c.skipdata,
+        "malformed": c.malformed,
+        "header_lines": c.headers,
+        "window": t.window.map(|(s, e)| json!({"start": s, "end": e, "seconds": e.saturating_sub(s)})),
+        "interfaces_seen": t.enis_seen.len(),
+        "rejects_by_rule": top(t.rejects_by_rule.iter().map(|(k, v)| (k.clone(), *v)), 20)
+            .into_iter().map(|(k, v)| json!({"rule": k, "count": v})).collect::<Vec<_>>(),
+        "top_rejected_sources": top(t.rejected_talkers.iter().map(|(k, v)| (*k, *v)), 10)
+            .into_iter().map(|(k, v)| json!({"address": k, "count": v})).collect::<Vec<_>>(),
+        "rule_hits": hits,
+    });
+    if rule_usage {
+        if let Some(o) = v.as_object_mut() {
+            o.insert("rule_usage".into(), Value::Array(usage));
+        }
+    }
+    v
+}
+
+/// The summary for a terminal.
+pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> String {
+    let mut s = String::new();
+    let n = |st: Status| t.by_status.get(&st).copied().unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "\n{} records read: {} consistent, {} contradiction, {} unknown, {} skipped ({} NODATA, {} SKIPDATA), {} malformed",
+        c.read,
+        n(Status::Consistent),
+        n(Status::Contradiction),
+        n(Status::Unknown),
+        n(Status::Skipped),
+        c.nodata,
+        c.skipdata,
+        n(Status::Malformed)
+    );
+    if c.skipdata > 0 {
+        let _ = writeln!(s, "note: SKIPDATA records mean the record set is incomplete");
+    }
+    if let Some((a, b)) = t.window {
+        let _ = writeln!(s, "window: {a} .. {b} ({} s)", b.saturating_sub(a));
+    }
+    let rejects = top(t.rejects_by_rule.iter().map(|(k, v)| (k.clone(), *v)), 10);
+    if !rejects.is_empty() {
+        let _ = writeln!(s, "rejects by deciding rule:");
+        for (k, v) in rejects {
+            let _ = writeln!(s, "  {v:>8}  {k}");
+        }
+    }
+    let talkers = top(t.rejected_talkers.iter().map(|(k, v)| (*k, *v)), 10);
+    if !talkers.is_empty() {
+        let _ = writeln!(s, "top rejected sources:");
+        for (k, v) in talkers {
+            let _ = writeln!(s, "  {v:>8}  {k}");
+        }
+    }
+    let usage = t.rule_usage_json(net);
+    let show: Vec<&Value> = usage
+        .iter()
+        .filter(|u| rule_usage || u["hits"].as_u64().unwrap_or(0) > 0)
+        .collect();
+    if !show.is_empty() {
+        let _ = writeln!(s, "{}:", if rule_usage { "rule usage (every rule of the interfaces seen)" } else { "rule hits" });
+        for u in show {
+            let mut extra = String::new();
+            if let Some(p) = u["used_peers"].as_array() {
+                let peers: Vec<&str> = p.iter().filter_map(Value::as_str).collect();
+                let _ = write!(extra, "  used: {}", peers.join(", "));
+            }
+            if let Some(p) = u["used_ports"].as_str() {
+                let _ = write!(extra, " ports {p}");
+            }
+            let _ = writeln!(
+                s,
+                "  {:>8}  {} {} {}{}{}",
+                u["hits"],
+                u["resource"].as_str().unwrap_or(""),
+                u["direction"].as_str().unwrap_or(""),
+                u["rule"].as_str().unwrap_or(""),
+                if u["hits"].as_u64() == Some(0) { "  (unused)" } else { "" },
+                extra
+            );
+        }
+    }
+    s
+}
