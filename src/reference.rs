@@ -11,15 +11,21 @@
 //! ENIs, instances, …) makes it answer `Unknown { code: "OUT_OF_SCOPE" }`.
 //!
 //! Steps, in the order a failure is reported (the first step that does not pass decides; an
-//! unknown step decides `Unknown` when no earlier step failed):
+//! unknown step decides `Unknown` when no earlier step failed). They follow the packet:
 //!
 //! 1. security groups of the source ENI, outbound;
-//! 2. the route from the source subnet;
-//! 3. the network ACL of the source subnet, outbound;
-//! 4. the network ACL of the destination subnet, inbound;
-//! 5. security groups of the destination ENI, inbound;
-//! 6. return path (`on_return: true`): the destination subnet's ACL outbound, the route back,
-//!    the source subnet's ACL inbound. Security groups are stateful and never block it.
+//! 2. the route lookup in the source subnet's table (no route: `NO_ROUTE_TO_DESTINATION`;
+//!    blackhole: `BAD_STATE_ROUTE`; `local` to an address no ENI of the VPC holds: no route);
+//! 3. the network ACL of the source subnet, outbound, when the packet leaves the subnet (always
+//!    through a gateway or peering connection; through `local` only to another subnet);
+//! 4. the gateway: an internet gateway first drops private destinations (no route), then IPv4
+//!    sources without a public address (`IGW_EXPECTS_PUBLIC_ADDRESS`); a peering connection
+//!    delivers only to an ENI of the peer VPC (no route);
+//! 5. the network ACL of the destination subnet, inbound, when it is another subnet;
+//! 6. security groups of the destination ENI, inbound;
+//! 7. return path (`on_return: true`), the same steps 2–5 for the response from the destination
+//!    back to the source (security groups are stateful and never block it); for an internet
+//!    destination, only the source subnet's ACL, inbound.
 //!
 //! A query for protocol `-1` asks whether *all* traffic passes: a security-group or ACL rule for a
 //! single protocol never allows it, and an ACL deny rule for any protocol blocks it.
@@ -170,11 +176,10 @@ fn run(snap: &Snapshot, q: &RefQuery, found: &mut Vec<RefVerdict>) -> R<()> {
     }
     let src_subnet = subnet_of(snap, src)?;
     let dst_eni = eni_owning(snap, q.dst)?;
-    let dst_subnet = match dst_eni {
-        Some(e) => Some(subnet_of(snap, e)?),
+    let dst = match dst_eni {
+        Some(e) => Some((e, subnet_of(snap, e)?)),
         None => None,
     };
-    let same_subnet = dst_subnet.is_some_and(|d| d.subnet_id == src_subnet.subnet_id);
 
     let request = Packet {
         src: src_addr,
@@ -186,28 +191,14 @@ fn run(snap: &Snapshot, q: &RefQuery, found: &mut Vec<RefVerdict>) -> R<()> {
 
     // 1. Security groups of the source, outbound.
     record(found, sg_step(snap, src, true, &request)?, false);
-    // 2. The route from the source subnet.
-    record(
-        found,
-        forward_route_step(snap, src, src_subnet, q.dst, dst_eni)?,
-        false,
-    );
-    // 3. The source subnet's ACL, outbound.
-    if !same_subnet {
-        record(found, nacl_step(snap, src_subnet, true, &request)?, false);
-    }
-    // 4. The destination subnet's ACL, inbound.
-    if let Some(ds) = dst_subnet {
-        if !same_subnet {
-            record(found, nacl_step(snap, ds, false, &request)?, false);
-        }
-    }
-    // 5. Security groups of the destination, inbound.
-    if let Some(de) = dst_eni {
+    // 2–5. Route, source ACL outbound, gateway, destination ACL inbound.
+    hop(snap, src, src_subnet, dst, &request, false, found)?;
+    // 6. Security groups of the destination, inbound.
+    if let Some((de, _)) = dst {
         record(found, sg_step(snap, de, false, &request)?, false);
     }
 
-    // 6. The response.
+    // 7. The response.
     let reply_icmp = match (q.protocol, q.icmp) {
         (1, Some((8, _))) => Some((0, 0)),
         (58, Some((128, _))) => Some((129, 0)),
@@ -222,14 +213,92 @@ fn run(snap: &Snapshot, q: &RefQuery, found: &mut Vec<RefVerdict>) -> R<()> {
         port: q.src_port,
         icmp: reply_icmp,
     };
-    if let (Some(de), Some(ds)) = (dst_eni, dst_subnet) {
-        if !same_subnet {
-            record(found, nacl_step(snap, ds, true, &response)?, true);
-        }
-        record(found, return_route_step(snap, de, ds, src, src_addr)?, true);
+    match dst {
+        // The same steps as a request from the destination back to the source; security
+        // groups are stateful and let it through.
+        Some((de, ds)) => hop(
+            snap,
+            de,
+            ds,
+            Some((src, src_subnet)),
+            &response,
+            true,
+            found,
+        )?,
+        // From the internet: only the source subnet's ACL, inbound.
+        None => record(found, nacl_step(snap, src_subnet, false, &response)?, true),
     }
-    if !same_subnet {
-        record(found, nacl_step(snap, src_subnet, false, &response)?, true);
+    Ok(())
+}
+
+/// One packet's way from the ENI `from` (in `from_subnet`) to `pkt.dst`, held by the ENI `to`
+/// (with its subnet) or by nobody in the snapshot (the internet). Records, in order:
+///
+/// 1. the route lookup in `from_subnet`'s table: no route, a blackhole, or a `local` route to
+///    an address no ENI of the VPC holds fail;
+/// 2. `from_subnet`'s ACL, outbound, when the packet leaves the subnet (always through a
+///    gateway or peering connection, through `local` only towards another subnet);
+/// 3. the gateway: an internet gateway drops private destinations, then IPv4 sources without a
+///    public address; a peering connection delivers only to ENIs of the peer VPC;
+/// 4. the destination subnet's ACL, inbound, when it is another subnet.
+///
+/// After a failing route the later steps are still checked along the direct path (for
+/// [`failures`]).
+fn hop(
+    snap: &Snapshot,
+    from: &NetworkInterface,
+    from_subnet: &Subnet,
+    to: Option<(&NetworkInterface, &Subnet)>,
+    pkt: &Packet,
+    on_return: bool,
+    found: &mut Vec<RefVerdict>,
+) -> R<()> {
+    let from_vpc = from_subnet.vpc_id.as_str();
+    let to_vpc = to.map(|(_, s)| s.vpc_id.as_str());
+    let same_subnet = to.is_some_and(|(_, s)| s.subnet_id == from_subnet.subnet_id);
+    let route = lookup_route(snap, from_subnet, pkt.dst)?;
+    let route_step = match &route {
+        None => Step::Fail(NO_ROUTE),
+        Some(Target::Blackhole) => Step::Fail(BAD_ROUTE),
+        Some(Target::Local) if to_vpc == Some(from_vpc) => Step::Pass,
+        Some(Target::Local) => Step::Fail(NO_ROUTE),
+        Some(Target::Igw | Target::Peering(_)) => Step::Pass,
+    };
+    record(found, route_step, on_return);
+    let leaves = match &route {
+        Some(Target::Igw | Target::Peering(_)) => true,
+        _ => !same_subnet,
+    };
+    if leaves {
+        record(found, nacl_step(snap, from_subnet, true, pkt)?, on_return);
+    }
+    let gateway_step = match &route {
+        Some(Target::Igw) => {
+            if is_non_internet(pkt.dst) {
+                Step::Fail(NO_ROUTE)
+            } else if pkt.dst.is_ipv4() && !has_public_ipv4(snap, from)? {
+                Step::Fail(IGW_PUBLIC)
+            } else if to.is_some() {
+                return oos("an ENI's IPv6 address reached through the internet");
+            } else {
+                Step::Pass
+            }
+        }
+        Some(Target::Peering(pcx)) => {
+            let peer = peer_vpc(snap, pcx, from_vpc)?;
+            if to_vpc == Some(peer.as_str()) {
+                Step::Pass
+            } else {
+                Step::Fail(NO_ROUTE)
+            }
+        }
+        _ => Step::Pass,
+    };
+    record(found, gateway_step, on_return);
+    if let Some((_, ts)) = to {
+        if !same_subnet {
+            record(found, nacl_step(snap, ts, false, pkt)?, on_return);
+        }
     }
     Ok(())
 }
@@ -906,77 +975,6 @@ fn peer_vpc(snap: &Snapshot, pcx: &str, from: &str) -> R<String> {
         (Some(r), Some(a)) if r == from => Ok(a.to_string()),
         (Some(r), Some(a)) if a == from => Ok(r.to_string()),
         _ => oos("a route to a peering connection of another VPC"),
-    }
-}
-
-/// Step 2: the route from the source subnet to `dst`.
-fn forward_route_step(
-    snap: &Snapshot,
-    src: &NetworkInterface,
-    src_subnet: &Subnet,
-    dst: IpAddr,
-    dst_eni: Option<&NetworkInterface>,
-) -> R<Step> {
-    let src_vpc = src_subnet.vpc_id.as_str();
-    match lookup_route(snap, src_subnet, dst)? {
-        None => Ok(Step::Fail(NO_ROUTE)),
-        Some(Target::Blackhole) => Ok(Step::Fail(BAD_ROUTE)),
-        Some(Target::Local) => match dst_eni {
-            Some(d) if vpc_of(snap, d)? == src_vpc => Ok(Step::Pass),
-            _ => Ok(Step::Fail(NO_ROUTE)),
-        },
-        Some(Target::Peering(pcx)) => {
-            let peer = peer_vpc(snap, &pcx, src_vpc)?;
-            match dst_eni {
-                Some(d) if vpc_of(snap, d)? == peer => Ok(Step::Pass),
-                _ => Ok(Step::Fail(NO_ROUTE)),
-            }
-        }
-        Some(Target::Igw) => {
-            if dst.is_ipv4() && !has_public_ipv4(snap, src)? {
-                return Ok(Step::Fail(IGW_PUBLIC));
-            }
-            if is_non_internet(dst) {
-                return Ok(Step::Fail(NO_ROUTE));
-            }
-            if dst_eni.is_some() {
-                return oos("an ENI's public IPv6 address reached through the internet");
-            }
-            Ok(Step::Pass)
-        }
-    }
-}
-
-/// The route back from the destination subnet to the source's address.
-fn return_route_step(
-    snap: &Snapshot,
-    dst_eni: &NetworkInterface,
-    dst_subnet: &Subnet,
-    src: &NetworkInterface,
-    src_addr: IpAddr,
-) -> R<Step> {
-    let dst_vpc = vpc_of(snap, dst_eni)?;
-    let src_vpc = vpc_of(snap, src)?;
-    match lookup_route(snap, dst_subnet, src_addr)? {
-        None => Ok(Step::Fail(NO_ROUTE)),
-        Some(Target::Blackhole) => Ok(Step::Fail(BAD_ROUTE)),
-        Some(Target::Local) => Ok(if dst_vpc == src_vpc {
-            Step::Pass
-        } else {
-            Step::Fail(NO_ROUTE)
-        }),
-        Some(Target::Peering(pcx)) => Ok(if peer_vpc(snap, &pcx, dst_vpc)? == src_vpc {
-            Step::Pass
-        } else {
-            Step::Fail(NO_ROUTE)
-        }),
-        Some(Target::Igw) => {
-            if is_non_internet(src_addr) {
-                Ok(Step::Fail(NO_ROUTE))
-            } else {
-                oos("a response to an IPv6 address sent through the internet")
-            }
-        }
     }
 }
 
@@ -1715,14 +1713,87 @@ mod tests {
             failures(&s, &q),
             vec![
                 unreachable(SG_MISMATCH),
-                unreachable(IGW_PUBLIC),
                 unreachable(ACL_DENY),
+                unreachable(IGW_PUBLIC),
                 unreachable_on_return(ACL_DENY),
             ]
         );
         assert_eq!(evaluate(&s, &q), unreachable(SG_MISMATCH));
         assert!(failures(&base(), &q).contains(&unreachable(IGW_PUBLIC)));
         assert!(failures(&base(), &tcp("eni-x", "8.8.8.8", 443)).is_empty());
+    }
+
+    // Decisions A and B: the checks follow the packet; the source ACL comes before the
+    // gateway, and inside the internet gateway a private destination before a private source.
+    #[test]
+    fn forward_checks_follow_the_packet() {
+        let mut s = base();
+        acl_mut(&mut s, "acl-a").entries.clear();
+        // z has no public IP: the ACL it crosses first decides.
+        assert_eq!(
+            evaluate(&s, &tcp("eni-z", "8.8.8.8", 443)),
+            unreachable(ACL_DENY)
+        );
+        // Within the subnet the ACL is not crossed; a local address without an ENI has no
+        // route, whatever the ACL.
+        assert_eq!(
+            evaluate(&s, &tcp("eni-x", "10.0.9.9", 22)),
+            unreachable(NO_ROUTE)
+        );
+        let s = base();
+        assert_eq!(
+            evaluate(&s, &tcp("eni-z", "192.168.1.1", 443)),
+            unreachable(NO_ROUTE),
+            "private destination before private source"
+        );
+        assert_eq!(
+            failures(&s, &tcp("eni-z", "192.168.1.1", 443)),
+            vec![unreachable(NO_ROUTE)]
+        );
+        // A blackhole comes before the ACL.
+        let mut s = base();
+        acl_mut(&mut s, "acl-a").entries.clear();
+        rt_mut(&mut s, "rtb-a").routes.push(route(
+            r#"{"DestinationCidrBlock": "8.8.8.0/24", "GatewayId": "igw-gone", "State": "blackhole"}"#,
+        ));
+        assert_eq!(
+            evaluate(&s, &tcp("eni-x", "8.8.8.8", 443)),
+            unreachable(BAD_ROUTE)
+        );
+    }
+
+    // Decision C: the response takes the route back before the destination subnet's ACL.
+    #[test]
+    fn return_checks_follow_the_packet() {
+        let mut s = base();
+        rt_mut(&mut s, "rtb-b")
+            .routes
+            .retain(|r| r.vpc_peering_connection_id.is_none());
+        acl_mut(&mut s, "acl-b").entries.retain(|e| !e.egress);
+        assert_eq!(
+            failures(&s, &tcp("eni-x", "10.1.1.13", 22)),
+            vec![
+                unreachable_on_return(NO_ROUTE),
+                unreachable_on_return(ACL_DENY),
+            ]
+        );
+        // With a route back to the IGW (private destination): the ACL out first, then the IGW.
+        rt_mut(&mut s, "rtb-b").routes.push(route(
+            r#"{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-b", "State": "active"}"#,
+        ));
+        s.internet_gateways.push(
+            serde_json::from_str(
+                r#"{"InternetGatewayId": "igw-b", "Attachments": [{"VpcId": "vpc-b", "State": "available"}]}"#,
+            )
+            .expect("test gateway parses"),
+        );
+        assert_eq!(
+            failures(&s, &tcp("eni-x", "10.1.1.13", 22)),
+            vec![
+                unreachable_on_return(ACL_DENY),
+                unreachable_on_return(NO_ROUTE),
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use vpcreach::explain::{Explainer, Status, Tally};
 use vpcreach::flow_log::{parse_chunk, run_ordered, ChunkReader, Counts, Entry};
-use vpcreach::{Network, Snapshot};
+use vpcreach::Network;
 
 /// Output formats of `explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -24,9 +24,8 @@ pub enum ExplainOutput {
 /// Arguments of `vpcreach explain`.
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// Folder of saved `aws ec2 describe-*` JSON (or one JSON file).
-    #[arg(long, value_name = "DIR")]
-    pub snapshot: PathBuf,
+    #[command(flatten)]
+    pub source: super::source::SnapshotSource,
     /// Flow-log files or folders (`.log`, `.gz`, … as S3 lays them out), `-` for standard input.
     #[arg(required = true, value_name = "FLOWS")]
     pub flows: Vec<PathBuf>,
@@ -76,8 +75,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         })
         .collect::<Result<_, _>>()?;
     let format = super::format_arg(args.format.as_deref())?;
-    let snap = Snapshot::load(&args.snapshot)
-        .with_context(|| format!("cannot load the snapshot `{}`", args.snapshot.display()))?;
+    let snap = args.source.load()?;
     let net = Network::build(&snap);
     let explainer = Explainer::new(&net);
     let output = args.output;
@@ -85,7 +83,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         && io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
 
-    let reader = ChunkReader::new(args.flows.clone(), format);
+    let inputs = super::source::flow_inputs(&args.flows)?;
+    let reader = ChunkReader::new(inputs.paths.clone(), format);
     let work = |item: Result<vpcreach::flow_log::Chunk, vpcreach::flow_log::ReadError>| {
         item.map(|chunk| {
             let parsed = parse_chunk(&chunk);

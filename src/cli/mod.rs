@@ -3,6 +3,7 @@
 pub mod explain;
 pub mod parse;
 pub mod query;
+pub mod source;
 
 use clap::{Parser, Subcommand};
 

@@ -1,9 +1,7 @@
 //! `vpcreach query`: can A reach B on this port, and if not, what stops it?
 
-use anyhow::Context;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
-use vpcreach::{Network, Protocol, Query, Snapshot, Verdict};
+use vpcreach::{Network, Protocol, Query, Verdict};
 
 /// Output formats of `query`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -19,9 +17,8 @@ pub enum QueryOutput {
 /// Arguments of `vpcreach query`.
 #[derive(Debug, clap::Args)]
 pub struct QueryArgs {
-    /// Folder of saved `aws ec2 describe-*` JSON (or one JSON file).
-    #[arg(long, value_name = "DIR")]
-    pub snapshot: PathBuf,
+    #[command(flatten)]
+    pub source: super::source::SnapshotSource,
     /// Source: ENI id, instance id, private or public IP in the snapshot, or any address.
     #[arg(long, value_name = "SRC")]
     pub from: String,
@@ -54,8 +51,7 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
             args.protocol
         );
     }
-    let snap = Snapshot::load(&args.snapshot)
-        .with_context(|| format!("cannot load the snapshot `{}`", args.snapshot.display()))?;
+    let snap = args.source.load()?;
     let net = Network::build(&snap);
     let (from, _) = net
         .resolve(&args.from)
