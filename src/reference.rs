@@ -657,9 +657,23 @@ fn sg_step(snap: &Snapshot, holder: &NetworkInterface, egress: bool, pkt: &Packe
                     }
                 }
             }
+            // A reference matches only private addresses of ENIs of the same VPC or of a
+            // peered one (point 3). The snapshot holds every ENI of its VPCs, so a peer that is
+            // no such address cannot match, even a group the snapshot does not hold.
+            let member = if perm.user_id_group_pairs.is_empty() {
+                None
+            } else {
+                match eni_owning(snap, peer)? {
+                    Some(m) if same_or_peered(snap, holder_vpc, vpc_of(snap, m)?) => Some(m),
+                    _ => None,
+                }
+            };
             for pair in &perm.user_id_group_pairs {
                 let Some(gid) = &pair.group_id else {
                     return oos("a security-group reference without a group id");
+                };
+                let Some(member) = member else {
+                    continue;
                 };
                 let Some(group) = find_group(snap, gid) else {
                     if unknown.is_none() {
@@ -667,13 +681,8 @@ fn sg_step(snap: &Snapshot, holder: &NetworkInterface, egress: bool, pkt: &Packe
                     }
                     continue;
                 };
-                if group_has_private_address(snap, group, peer)? {
-                    let Some(member) = eni_owning(snap, peer)? else {
-                        continue;
-                    };
-                    if same_or_peered(snap, holder_vpc, vpc_of(snap, member)?) {
-                        return Ok(Step::Pass);
-                    }
+                if member.groups.iter().any(|g| g.group_id == group.group_id) {
+                    return Ok(Step::Pass);
                 }
             }
         }
@@ -686,17 +695,6 @@ fn sg_step(snap: &Snapshot, holder: &NetworkInterface, egress: bool, pkt: &Packe
 
 fn find_group<'a>(snap: &'a Snapshot, id: &str) -> Option<&'a SecurityGroup> {
     snap.security_groups.iter().find(|g| g.group_id == id)
-}
-
-/// Whether `ip` is a private address (any, v4 or v6) of an ENI that has `group` attached.
-fn group_has_private_address(snap: &Snapshot, group: &SecurityGroup, ip: IpAddr) -> R<bool> {
-    for eni in &snap.network_interfaces {
-        let member = eni.groups.iter().any(|g| g.group_id == group.group_id);
-        if member && private_addresses(eni)?.contains(&ip) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 // ---------------------------------------------------------------------------------------------

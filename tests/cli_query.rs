@@ -6,19 +6,6 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::Path;
 
-/// Writes the base fixture as one file per `describe-*` key, under a region folder.
-fn snapshot_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let region = dir.path().join("us-east-1");
-    std::fs::create_dir(&region).unwrap();
-    let v = common::base();
-    for (key, value) in v.as_object().unwrap() {
-        let doc = serde_json::json!({ key: value });
-        std::fs::write(region.join(format!("{key}.json")), serde_json::to_string_pretty(&doc).unwrap()).unwrap();
-    }
-    dir
-}
-
 fn vpcreach(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::cargo_bin("vpcreach").unwrap();
     cmd.arg("query").arg("--snapshot").arg(dir).args(args).env("NO_COLOR", "1");
@@ -27,7 +14,7 @@ fn vpcreach(dir: &Path, args: &[&str]) -> Command {
 
 #[test]
 fn reachable_human_trace_exits_0() {
-    let d = snapshot_dir();
+    let d = common::snapshot_dir(&common::base());
     vpcreach(d.path(), &["--from", "eni-web", "--to", "eni-app", "--port", "8080"])
         .assert()
         .code(0)
@@ -39,7 +26,7 @@ fn reachable_human_trace_exits_0() {
 
 #[test]
 fn unreachable_json_names_the_blocker_and_exits_1() {
-    let d = snapshot_dir();
+    let d = common::snapshot_dir(&common::base());
     let out = vpcreach(d.path(), &["--from", "eni-web", "--to", "10.0.3.30", "--port", "5432", "--output", "json"])
         .assert()
         .code(1)
@@ -62,7 +49,7 @@ fn unreachable_json_names_the_blocker_and_exits_1() {
 
 #[test]
 fn dot_output_marks_the_blocking_hop() {
-    let d = snapshot_dir();
+    let d = common::snapshot_dir(&common::base());
     vpcreach(d.path(), &["--from", "eni-web", "--to", "eni-db", "--port", "5432", "--output", "dot"])
         .assert()
         .code(1)
@@ -72,7 +59,7 @@ fn dot_output_marks_the_blocking_hop() {
 
 #[test]
 fn unknown_id_suggests_the_closest_and_exits_2() {
-    let d = snapshot_dir();
+    let d = common::snapshot_dir(&common::base());
     vpcreach(d.path(), &["--from", "eni-wbe", "--to", "eni-app", "--port", "8080"])
         .assert()
         .code(2)
@@ -81,7 +68,7 @@ fn unknown_id_suggests_the_closest_and_exits_2() {
 
 #[test]
 fn bad_arguments_and_bad_snapshots_exit_2() {
-    let d = snapshot_dir();
+    let d = common::snapshot_dir(&common::base());
     vpcreach(d.path(), &["--from", "eni-web", "--to", "eni-app"])
         .assert()
         .code(2)
@@ -104,7 +91,7 @@ fn bad_arguments_and_bad_snapshots_exit_2() {
 
 #[test]
 fn untrusted_names_are_sanitized_in_human_output() {
-    let d = snapshot_dir();
+    let d = common::snapshot_dir(&common::base());
     let f = d.path().join("us-east-1/NetworkInterfaces.json");
     let text = std::fs::read_to_string(&f).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -1,5 +1,6 @@
 //! Subcommands, one file each. `main` only parses and dispatches here.
 
+pub mod collect;
 pub mod explain;
 pub mod parse;
 pub mod query;
@@ -25,6 +26,9 @@ enum Command {
     /// Explain flow-log records against the configuration: for each record, the rule that
     /// decided at its ENI and whether the observed action agrees.
     Explain(explain::ExplainArgs),
+    /// Read the network configuration of AWS accounts and regions (read-only EC2 calls) into a
+    /// snapshot folder that `--snapshot` reads.
+    Collect(collect::CollectArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -33,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Parse(args) => parse::run(args),
         Command::Query(args) => query::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Collect(args) => collect::run(args),
     }
 }
 

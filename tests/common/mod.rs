@@ -131,3 +131,19 @@ pub fn query_net(net: &Network, from: &str, to: &str, proto: &str, port: Option<
 pub fn code(t: &Trace) -> &'static str {
     t.reason.map(|r| r.code()).unwrap_or("-")
 }
+
+/// Writes a fixture as one file per `describe-*` key, under a region folder.
+pub fn snapshot_dir(v: &Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let region = dir.path().join("us-east-1");
+    std::fs::create_dir(&region).unwrap();
+    for (key, value) in v.as_object().unwrap() {
+        let doc = serde_json::json!({ key: value });
+        std::fs::write(
+            region.join(format!("{key}.json")),
+            serde_json::to_string_pretty(&doc).unwrap(),
+        )
+        .unwrap();
+    }
+    dir
+}

@@ -1,0 +1,283 @@
+//! Reading one region's network configuration from the EC2 API: every read-only call the
+//! snapshot loader understands, each paginated to the end.
+
+use super::config::Session;
+use super::error::{classify, AwsError, CallSite};
+use super::map;
+use super::{Progress, Scope};
+use crate::snapshot as m;
+use aws_sdk_ec2::types::Filter;
+use std::sync::Arc;
+
+/// The calls made per region, in order, as progress steps. (`GetManagedPrefixListEntries` and
+/// `SearchTransitGatewayRoutes` are made once per list and per table, within their step.)
+pub const CALLS: &[&str] = &[
+    "DescribeVpcs",
+    "DescribeSubnets",
+    "DescribeRouteTables",
+    "DescribeNetworkAcls",
+    "DescribeSecurityGroups",
+    "DescribeNetworkInterfaces",
+    "DescribeInstances",
+    "DescribeInternetGateways",
+    "DescribeEgressOnlyInternetGateways",
+    "DescribeNatGateways",
+    "DescribeVpcPeeringConnections",
+    "DescribePrefixLists",
+    "DescribeManagedPrefixLists",
+    "DescribeVpcEndpoints",
+    "DescribeAddresses",
+    "DescribeTransitGateways",
+    "DescribeTransitGatewayAttachments",
+    "DescribeTransitGatewayVpcAttachments",
+    "DescribeTransitGatewayRouteTables",
+];
+
+/// Everything read from one account and region, in the snapshot model's types.
+#[derive(Debug, Clone, Default)]
+pub struct RegionResources {
+    /// Which account (with `--role-arn`) and region.
+    pub scope: Scope,
+    /// `DescribeVpcs`.
+    pub vpcs: Vec<m::Vpc>,
+    /// `DescribeSubnets`.
+    pub subnets: Vec<m::Subnet>,
+    /// `DescribeRouteTables`.
+    pub route_tables: Vec<m::RouteTable>,
+    /// `DescribeNetworkAcls`.
+    pub network_acls: Vec<m::NetworkAcl>,
+    /// `DescribeSecurityGroups`.
+    pub security_groups: Vec<m::SecurityGroup>,
+    /// `DescribeNetworkInterfaces`.
+    pub network_interfaces: Vec<m::NetworkInterface>,
+    /// `DescribeInstances`.
+    pub reservations: Vec<m::Reservation>,
+    /// `DescribeInternetGateways`.
+    pub internet_gateways: Vec<m::InternetGateway>,
+    /// `DescribeEgressOnlyInternetGateways`.
+    pub egress_only_internet_gateways: Vec<m::EgressOnlyInternetGateway>,
+    /// `DescribeNatGateways`.
+    pub nat_gateways: Vec<m::NatGateway>,
+    /// `DescribeVpcPeeringConnections`.
+    pub vpc_peering_connections: Vec<m::VpcPeeringConnection>,
+    /// `DescribePrefixLists`.
+    pub prefix_lists: Vec<m::PrefixList>,
+    /// `DescribeManagedPrefixLists`, with `GetManagedPrefixListEntries` under `Entries`.
+    pub managed_prefix_lists: Vec<m::ManagedPrefixList>,
+    /// `DescribeVpcEndpoints`.
+    pub vpc_endpoints: Vec<m::VpcEndpoint>,
+    /// `DescribeAddresses`.
+    pub addresses: Vec<m::Address>,
+    /// `DescribeTransitGateways`.
+    pub transit_gateways: Vec<m::TransitGateway>,
+    /// `DescribeTransitGatewayAttachments`.
+    pub transit_gateway_attachments: Vec<m::TransitGatewayAttachment>,
+    /// `DescribeTransitGatewayVpcAttachments`.
+    pub transit_gateway_vpc_attachments: Vec<m::TransitGatewayAttachment>,
+    /// `DescribeTransitGatewayRouteTables`, with `SearchTransitGatewayRoutes` under `Routes`.
+    pub transit_gateway_route_tables: Vec<m::TransitGatewayRouteTable>,
+}
+
+/// Collects a paginator's items, or classifies its error.
+macro_rules! paginate {
+    ($site:expr, $op:literal, $request:expr) => {
+        $request
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify(e, $op, $site))
+    };
+}
+
+struct Step<'a> {
+    scope: &'a Scope,
+    progress: &'a Arc<dyn Progress>,
+}
+
+impl Step<'_> {
+    fn done(&self, call: &'static str, items: usize) {
+        self.progress.call_done(self.scope, call, items);
+    }
+}
+
+/// Reads one account and region.
+pub(crate) async fn region(
+    session: Session,
+    scope: Scope,
+    progress: Arc<dyn Progress>,
+) -> Result<RegionResources, AwsError> {
+    let client = session.ec2(&scope.region);
+    let site = &session.site("ec2", &scope.region);
+    let step = Step {
+        scope: &scope,
+        progress: &progress,
+    };
+    let mut out = RegionResources {
+        scope: scope.clone(),
+        ..RegionResources::default()
+    };
+
+    let items = paginate!(site, "DescribeVpcs", client.describe_vpcs())?;
+    out.vpcs = items.iter().map(map::vpc).collect();
+    step.done("DescribeVpcs", items.len());
+
+    let items = paginate!(site, "DescribeSubnets", client.describe_subnets())?;
+    out.subnets = items.iter().map(map::subnet).collect();
+    step.done("DescribeSubnets", items.len());
+
+    let items = paginate!(site, "DescribeRouteTables", client.describe_route_tables())?;
+    out.route_tables = items.iter().map(map::route_table).collect();
+    step.done("DescribeRouteTables", items.len());
+
+    let items = paginate!(site, "DescribeNetworkAcls", client.describe_network_acls())?;
+    out.network_acls = items.iter().map(map::network_acl).collect();
+    step.done("DescribeNetworkAcls", items.len());
+
+    let items = paginate!(site, "DescribeSecurityGroups", client.describe_security_groups())?;
+    out.security_groups = items.iter().map(map::security_group).collect();
+    step.done("DescribeSecurityGroups", items.len());
+
+    let items = paginate!(
+        site,
+        "DescribeNetworkInterfaces",
+        client.describe_network_interfaces()
+    )?;
+    out.network_interfaces = items.iter().map(map::network_interface).collect();
+    step.done("DescribeNetworkInterfaces", items.len());
+
+    let items = paginate!(site, "DescribeInstances", client.describe_instances())?;
+    out.reservations = items.iter().map(map::reservation).collect();
+    step.done("DescribeInstances", items.len());
+
+    let items = paginate!(
+        site,
+        "DescribeInternetGateways",
+        client.describe_internet_gateways()
+    )?;
+    out.internet_gateways = items.iter().map(map::internet_gateway).collect();
+    step.done("DescribeInternetGateways", items.len());
+
+    let items = paginate!(
+        site,
+        "DescribeEgressOnlyInternetGateways",
+        client.describe_egress_only_internet_gateways()
+    )?;
+    out.egress_only_internet_gateways = items.iter().map(map::egress_only_internet_gateway).collect();
+    step.done("DescribeEgressOnlyInternetGateways", items.len());
+
+    let items = paginate!(site, "DescribeNatGateways", client.describe_nat_gateways())?;
+    out.nat_gateways = items.iter().map(map::nat_gateway).collect();
+    step.done("DescribeNatGateways", items.len());
+
+    let items = paginate!(
+        site,
+        "DescribeVpcPeeringConnections",
+        client.describe_vpc_peering_connections()
+    )?;
+    out.vpc_peering_connections = items.iter().map(map::vpc_peering_connection).collect();
+    step.done("DescribeVpcPeeringConnections", items.len());
+
+    let items = paginate!(site, "DescribePrefixLists", client.describe_prefix_lists())?;
+    out.prefix_lists = items.iter().map(map::prefix_list).collect();
+    step.done("DescribePrefixLists", items.len());
+
+    let lists = paginate!(
+        site,
+        "DescribeManagedPrefixLists",
+        client.describe_managed_prefix_lists()
+    )?;
+    for list in &lists {
+        let Some(id) = list.prefix_list_id() else {
+            continue;
+        };
+        let entries = paginate!(
+            site,
+            "GetManagedPrefixListEntries",
+            client.get_managed_prefix_list_entries().prefix_list_id(id)
+        )?;
+        out.managed_prefix_lists
+            .push(map::managed_prefix_list(list, &entries));
+    }
+    step.done("DescribeManagedPrefixLists", lists.len());
+
+    let items = paginate!(site, "DescribeVpcEndpoints", client.describe_vpc_endpoints())?;
+    out.vpc_endpoints = items.iter().map(map::vpc_endpoint).collect();
+    step.done("DescribeVpcEndpoints", items.len());
+
+    // `DescribeAddresses` has no pagination: one call answers with every address.
+    let addresses = client
+        .describe_addresses()
+        .send()
+        .await
+        .map_err(|e| classify(e, "DescribeAddresses", site))?;
+    out.addresses = addresses.addresses().iter().map(map::address).collect();
+    step.done("DescribeAddresses", out.addresses.len());
+
+    let items = paginate!(
+        site,
+        "DescribeTransitGateways",
+        client.describe_transit_gateways()
+    )?;
+    out.transit_gateways = items.iter().map(map::transit_gateway).collect();
+    step.done("DescribeTransitGateways", items.len());
+
+    let items = paginate!(
+        site,
+        "DescribeTransitGatewayAttachments",
+        client.describe_transit_gateway_attachments()
+    )?;
+    out.transit_gateway_attachments = items.iter().map(map::transit_gateway_attachment).collect();
+    step.done("DescribeTransitGatewayAttachments", items.len());
+
+    let items = paginate!(
+        site,
+        "DescribeTransitGatewayVpcAttachments",
+        client.describe_transit_gateway_vpc_attachments()
+    )?;
+    out.transit_gateway_vpc_attachments = items
+        .iter()
+        .map(map::transit_gateway_vpc_attachment)
+        .collect();
+    step.done("DescribeTransitGatewayVpcAttachments", items.len());
+
+    let tables = paginate!(
+        site,
+        "DescribeTransitGatewayRouteTables",
+        client.describe_transit_gateway_route_tables()
+    )?;
+    for table in &tables {
+        let Some(id) = table.transit_gateway_route_table_id() else {
+            continue;
+        };
+        let routes = tgw_routes(&client, id, site).await?;
+        out.transit_gateway_route_tables
+            .push(map::transit_gateway_route_table(table, &routes));
+    }
+    step.done("DescribeTransitGatewayRouteTables", tables.len());
+
+    progress.scope_done(&scope);
+    Ok(out)
+}
+
+/// The static and propagated routes of one transit gateway route table.
+async fn tgw_routes(
+    client: &aws_sdk_ec2::Client,
+    table: &str,
+    site: &CallSite,
+) -> Result<Vec<aws_sdk_ec2::types::TransitGatewayRoute>, AwsError> {
+    let filter = Filter::builder()
+        .name("type")
+        .values("static")
+        .values("propagated")
+        .build();
+    paginate!(
+        site,
+        "SearchTransitGatewayRoutes",
+        client
+            .search_transit_gateway_routes()
+            .transit_gateway_route_table_id(table)
+            .filters(filter)
+    )
+}

@@ -1,0 +1,237 @@
+//! Writing a collected snapshot as the folder `Snapshot::load` reads: one JSON file per
+//! `describe-*` key, under `<region>/` (or `accounts/<id>/<region>/`), written into a hidden
+//! sibling folder and renamed into place only once complete.
+
+use super::error::AwsError;
+use super::{Collected, RegionResources};
+use serde::Serialize;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The file that marks a folder as a snapshot `vpcreach collect` wrote (so that a later run
+/// may replace it). Not `.json`, so the loader passes it by.
+pub const MARKER_FILE: &str = ".vpcreach-snapshot";
+
+/// True for names the loader takes as a region folder (`us-east-1`, `us-gov-west-1`, …).
+pub(crate) fn looks_like_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> AwsError + '_ {
+    move |source| AwsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Drops `null` members, as the AWS CLI omits absent fields.
+fn strip_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+fn write_key<T: Serialize>(dir: &Path, key: &str, items: &[T]) -> Result<(), AwsError> {
+    let path = dir.join(format!("{key}.json"));
+    let mut value = serde_json::to_value(items).map_err(|e| AwsError::Io {
+        path: path.clone(),
+        source: e.into(),
+    })?;
+    strip_nulls(&mut value);
+    let mut doc = serde_json::Map::new();
+    doc.insert(key.to_string(), value);
+    let file = std::fs::File::create(&path).map_err(io_err(&path))?;
+    let mut out = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut out, &Value::Object(doc)).map_err(|e| AwsError::Io {
+        path: path.clone(),
+        source: e.into(),
+    })?;
+    out.write_all(b"\n").map_err(io_err(&path))?;
+    let file = out
+        .into_inner()
+        .map_err(|e| io_err(&path)(e.into_error()))?;
+    file.sync_all().map_err(io_err(&path))
+}
+
+fn write_region(root: &Path, r: &RegionResources) -> Result<(), AwsError> {
+    let dir = match &r.scope.account {
+        Some(account) => root.join("accounts").join(account).join(&r.scope.region),
+        None => root.join(&r.scope.region),
+    };
+    std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    write_key(&dir, "Vpcs", &r.vpcs)?;
+    write_key(&dir, "Subnets", &r.subnets)?;
+    write_key(&dir, "RouteTables", &r.route_tables)?;
+    write_key(&dir, "NetworkAcls", &r.network_acls)?;
+    write_key(&dir, "SecurityGroups", &r.security_groups)?;
+    write_key(&dir, "NetworkInterfaces", &r.network_interfaces)?;
+    write_key(&dir, "Reservations", &r.reservations)?;
+    write_key(&dir, "InternetGateways", &r.internet_gateways)?;
+    write_key(
+        &dir,
+        "EgressOnlyInternetGateways",
+        &r.egress_only_internet_gateways,
+    )?;
+    write_key(&dir, "NatGateways", &r.nat_gateways)?;
+    write_key(&dir, "VpcPeeringConnections", &r.vpc_peering_connections)?;
+    write_key(&dir, "PrefixLists", &r.prefix_lists)?;
+    write_key(&dir, "ManagedPrefixLists", &r.managed_prefix_lists)?;
+    write_key(&dir, "VpcEndpoints", &r.vpc_endpoints)?;
+    write_key(&dir, "Addresses", &r.addresses)?;
+    write_key(&dir, "TransitGateways", &r.transit_gateways)?;
+    write_key(
+        &dir,
+        "TransitGatewayAttachments",
+        &r.transit_gateway_attachments,
+    )?;
+    write_key(
+        &dir,
+        "TransitGatewayVpcAttachments",
+        &r.transit_gateway_vpc_attachments,
+    )?;
+    write_key(
+        &dir,
+        "TransitGatewayRouteTables",
+        &r.transit_gateway_route_tables,
+    )
+}
+
+/// True when `dir` may be replaced: empty, or marked as written by `vpcreach collect`.
+fn replaceable(dir: &Path) -> Result<bool, AwsError> {
+    if dir.join(MARKER_FILE).is_file() {
+        return Ok(true);
+    }
+    let mut entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
+    Ok(entries.next().is_none())
+}
+
+impl Collected {
+    /// Writes the snapshot folder `out` (replacing an earlier snapshot there, never anything
+    /// else). The files are written into a hidden temporary sibling folder that is renamed to
+    /// `out` only once every file is complete, so a failed or interrupted run leaves no folder
+    /// that looks like a complete snapshot.
+    pub fn write(&self, out: &Path) -> Result<(), AwsError> {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if out.exists() && !(out.is_dir() && replaceable(out)?) {
+            return Err(AwsError::OutExists(out.to_path_buf()));
+        }
+        std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".vpcreach-collect-")
+            .tempdir_in(&parent)
+            .map_err(io_err(&parent))?;
+        for r in &self.regions {
+            write_region(tmp.path(), r)?;
+        }
+        let marker = tmp.path().join(MARKER_FILE);
+        let scopes: Vec<String> = self.regions.iter().map(|r| r.scope.to_string()).collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        let text = format!(
+            "Written by vpcreach {} collect at {}: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            super::Rfc3339(now),
+            scopes.join(", ")
+        );
+        std::fs::write(&marker, text).map_err(io_err(&marker))?;
+        // Move an earlier snapshot aside, put the new one in place, then drop the old one.
+        let old = if out.exists() {
+            let aside = tempfile::Builder::new()
+                .prefix(".vpcreach-old-")
+                .tempdir_in(&parent)
+                .map_err(io_err(&parent))?;
+            let aside_path = aside.path().join("snapshot");
+            std::fs::rename(out, &aside_path).map_err(io_err(out))?;
+            Some(aside)
+        } else {
+            None
+        };
+        if let Err(source) = std::fs::rename(tmp.path(), out) {
+            if let Some(aside) = &old {
+                // Put the earlier snapshot back.
+                let _ = std::fs::rename(aside.path().join("snapshot"), out);
+            }
+            return Err(AwsError::Io {
+                path: out.to_path_buf(),
+                source,
+            });
+        }
+        // `tmp` no longer exists; dropping it is a no-op. `old` is removed on drop.
+        drop(old);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::Scope;
+    use crate::snapshot::{Snapshot, Vpc};
+
+    fn collected(region: &str, account: Option<&str>) -> Collected {
+        Collected {
+            regions: vec![RegionResources {
+                scope: Scope {
+                    account: account.map(str::to_string),
+                    region: region.into(),
+                },
+                vpcs: vec![Vpc {
+                    vpc_id: "vpc-1".into(),
+                    cidr_block: Some("10.0.0.0/16".into()),
+                    ..Vpc::default()
+                }],
+                ..RegionResources::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn writes_the_loader_layout_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("snap");
+        let c = collected("eu-west-1", None);
+        c.write(&out).unwrap();
+        let text = std::fs::read_to_string(out.join("eu-west-1/Vpcs.json")).unwrap();
+        assert!(text.contains("\"VpcId\": \"vpc-1\""), "{text}");
+        assert!(!text.contains("null"), "{text}");
+        let loaded = Snapshot::load(&out).unwrap();
+        assert_eq!(loaded.vpcs, c.to_snapshot().vpcs);
+        assert_eq!(loaded.vpcs[0].origin.region.as_deref(), Some("eu-west-1"));
+        // A second run replaces the first.
+        collected("us-east-2", Some("123456789012")).write(&out).unwrap();
+        assert!(!out.join("eu-west-1").exists());
+        let loaded = Snapshot::load(&out).unwrap();
+        assert_eq!(loaded.vpcs[0].origin.account.as_deref(), Some("123456789012"));
+        // Only the snapshot remains beside it: no temporary folder.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn never_replaces_a_folder_it_did_not_write() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        let err = collected("eu-west-1", None).write(dir.path()).unwrap_err();
+        assert!(matches!(err, AwsError::OutExists(_)), "{err}");
+        assert!(dir.path().join("notes.txt").exists());
+        let file = dir.path().join("notes.txt");
+        assert!(collected("eu-west-1", None).write(&file).is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! `vpcreach collect`: read the network configuration of AWS accounts and regions (read-only
+//! EC2 calls) into a snapshot folder that `--snapshot` reads.
+
+use super::source::{AwsArgs, StderrProgress};
+use anyhow::Context;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use vpcreach::aws::{NoProgress, Progress};
+
+/// Arguments of `vpcreach collect`.
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Folder to write: `<region>/…` (or `accounts/<id>/<region>/…` with `--role-arn`), one
+    /// JSON file per `describe-*` result. Written complete or not at all; an earlier snapshot
+    /// there is replaced, any other existing folder is left alone (an error).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Print no progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `vpcreach collect`: exit 0 when the snapshot is written, 2 on errors.
+pub fn run(args: CollectArgs) -> anyhow::Result<u8> {
+    let progress: Arc<dyn Progress> = if args.quiet {
+        Arc::new(NoProgress)
+    } else {
+        Arc::new(StderrProgress::new(std::io::stderr().is_terminal()))
+    };
+    let collected = vpcreach::aws::collect(&args.aws.options(), Arc::clone(&progress))?;
+    drop(progress);
+    collected
+        .write(&args.out)
+        .with_context(|| format!("cannot write the snapshot to `{}`", args.out.display()))?;
+    if !args.quiet {
+        let snap = collected.to_snapshot();
+        let counts: Vec<String> = snap
+            .counts()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+        eprintln!(
+            "wrote {} ({} region(s)): {}",
+            args.out.display(),
+            collected.regions.len(),
+            if counts.is_empty() {
+                "no resources".to_string()
+            } else {
+                counts.join(", ")
+            }
+        );
+    }
+    Ok(0)
+}
