@@ -6,10 +6,12 @@
 //! every hop. Flow-log records ([`flow_log`]) are explained against the same model.
 
 pub mod aws;
+pub mod audit;
 pub mod explain;
 pub mod flow_log;
 pub mod network;
 pub mod network_acl;
+pub mod policy;
 pub mod protocol;
 pub mod query;
 pub mod reference;

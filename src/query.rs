@@ -1632,6 +1632,12 @@ impl Network {
 
     /// Answers a query: walks the forward path, then the return path, and says what decided.
     pub fn query(&self, q: &Query) -> Trace {
+        self.query_labeled(q, self.endpoint_info(&q.from), self.endpoint_info(&q.to))
+    }
+
+    /// [`Network::query`], with the ends described as the user named them (from
+    /// [`Network::resolve`]).
+    pub fn query_labeled(&self, q: &Query, from: EndpointInfo, to: EndpointInfo) -> Trace {
         let dst_addr = q.to.address();
         let v6 = dst_addr.is_ipv6();
         // The source address: of the destination's family.
@@ -1668,8 +1674,8 @@ impl Network {
         );
         let port = if q.protocol.has_ports() { q.port } else { None };
         let mut trace = Trace {
-            from: self.endpoint_info(&q.from),
-            to: self.endpoint_info(&q.to),
+            from,
+            to,
             protocol: q.protocol,
             port: if q.protocol.has_ports() || q.protocol.is_icmp() {
                 q.port.or(icmp.map(|(t, _)| u16::from(t)))

@@ -103,3 +103,11 @@ fn untrusted_names_are_sanitized_in_human_output() {
         .stdout(predicate::str::contains("evil?[2Jname"))
         .stdout(predicate::str::contains("\u{1b}").not());
 }
+
+#[test]
+fn readme_documents_every_reason_code() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for r in vpcreach::Reason::ALL {
+        assert!(readme.contains(&format!("`{}`", r.code())), "README lacks {}", r.code());
+    }
+}

@@ -80,15 +80,18 @@ pub struct RegionResources {
 
 /// Collects a paginator's items, or classifies its error.
 macro_rules! paginate {
-    ($site:expr, $op:literal, $request:expr) => {
-        $request
-            .into_paginator()
+    ($site:expr, $page:expr, $op:literal, $request:expr) => {{
+        let mut pages = $request.into_paginator();
+        if let Some(size) = $page {
+            pages = pages.page_size(size);
+        }
+        pages
             .items()
             .send()
             .try_collect()
             .await
             .map_err(|e| classify(e, $op, $site))
-    };
+    }};
 }
 
 struct Step<'a> {
@@ -110,6 +113,7 @@ pub(crate) async fn region(
 ) -> Result<RegionResources, AwsError> {
     let client = session.ec2(&scope.region);
     let site = &session.site("ec2", &scope.region);
+    let page = session.page_size;
     let step = Step {
         scope: &scope,
         progress: &progress,
@@ -119,72 +123,73 @@ pub(crate) async fn region(
         ..RegionResources::default()
     };
 
-    let items = paginate!(site, "DescribeVpcs", client.describe_vpcs())?;
+    let items = paginate!(site, page, "DescribeVpcs", client.describe_vpcs())?;
     out.vpcs = items.iter().map(map::vpc).collect();
     step.done("DescribeVpcs", items.len());
 
-    let items = paginate!(site, "DescribeSubnets", client.describe_subnets())?;
+    let items = paginate!(site, page, "DescribeSubnets", client.describe_subnets())?;
     out.subnets = items.iter().map(map::subnet).collect();
     step.done("DescribeSubnets", items.len());
 
-    let items = paginate!(site, "DescribeRouteTables", client.describe_route_tables())?;
+    let items = paginate!(site, page, "DescribeRouteTables", client.describe_route_tables())?;
     out.route_tables = items.iter().map(map::route_table).collect();
     step.done("DescribeRouteTables", items.len());
 
-    let items = paginate!(site, "DescribeNetworkAcls", client.describe_network_acls())?;
+    let items = paginate!(site, page, "DescribeNetworkAcls", client.describe_network_acls())?;
     out.network_acls = items.iter().map(map::network_acl).collect();
     step.done("DescribeNetworkAcls", items.len());
 
-    let items = paginate!(site, "DescribeSecurityGroups", client.describe_security_groups())?;
+    let items = paginate!(site, page,
+        "DescribeSecurityGroups",
+        client.describe_security_groups()
+    )?;
     out.security_groups = items.iter().map(map::security_group).collect();
     step.done("DescribeSecurityGroups", items.len());
 
-    let items = paginate!(
-        site,
+    let items = paginate!(site, page,
         "DescribeNetworkInterfaces",
         client.describe_network_interfaces()
     )?;
     out.network_interfaces = items.iter().map(map::network_interface).collect();
     step.done("DescribeNetworkInterfaces", items.len());
 
-    let items = paginate!(site, "DescribeInstances", client.describe_instances())?;
+    let items = paginate!(site, page, "DescribeInstances", client.describe_instances())?;
     out.reservations = items.iter().map(map::reservation).collect();
     step.done("DescribeInstances", items.len());
 
-    let items = paginate!(
-        site,
+    let items = paginate!(site, page,
         "DescribeInternetGateways",
         client.describe_internet_gateways()
     )?;
     out.internet_gateways = items.iter().map(map::internet_gateway).collect();
     step.done("DescribeInternetGateways", items.len());
 
-    let items = paginate!(
-        site,
+    let items = paginate!(site, page,
         "DescribeEgressOnlyInternetGateways",
         client.describe_egress_only_internet_gateways()
     )?;
-    out.egress_only_internet_gateways = items.iter().map(map::egress_only_internet_gateway).collect();
+    out.egress_only_internet_gateways = items
+        .iter()
+        .map(map::egress_only_internet_gateway)
+        .collect();
     step.done("DescribeEgressOnlyInternetGateways", items.len());
 
-    let items = paginate!(site, "DescribeNatGateways", client.describe_nat_gateways())?;
+    let items = paginate!(site, page, "DescribeNatGateways", client.describe_nat_gateways())?;
     out.nat_gateways = items.iter().map(map::nat_gateway).collect();
     step.done("DescribeNatGateways", items.len());
 
-    let items = paginate!(
-        site,
+    let items = paginate!(site, page,
         "DescribeVpcPeeringConnections",
         client.describe_vpc_peering_connections()
     )?;
     out.vpc_peering_connections = items.iter().map(map::vpc_peering_connection).collect();
     step.done("DescribeVpcPeeringConnections", items.len());
 
-    let items = paginate!(site, "DescribePrefixLists", client.describe_prefix_lists())?;
+    let items = paginate!(site, page, "DescribePrefixLists", client.describe_prefix_lists())?;
     out.prefix_lists = items.iter().map(map::prefix_list).collect();
     step.done("DescribePrefixLists", items.len());
 
-    let lists = paginate!(
-        site,
+    let lists = paginate!(site, page,
         "DescribeManagedPrefixLists",
         client.describe_managed_prefix_lists()
     )?;
@@ -192,8 +197,7 @@ pub(crate) async fn region(
         let Some(id) = list.prefix_list_id() else {
             continue;
         };
-        let entries = paginate!(
-            site,
+        let entries = paginate!(site, page,
             "GetManagedPrefixListEntries",
             client.get_managed_prefix_list_entries().prefix_list_id(id)
         )?;
@@ -202,7 +206,10 @@ pub(crate) async fn region(
     }
     step.done("DescribeManagedPrefixLists", lists.len());
 
-    let items = paginate!(site, "DescribeVpcEndpoints", client.describe_vpc_endpoints())?;
+    let items = paginate!(site, page,
+        "DescribeVpcEndpoints",
+        client.describe_vpc_endpoints()
+    )?;
     out.vpc_endpoints = items.iter().map(map::vpc_endpoint).collect();
     step.done("DescribeVpcEndpoints", items.len());
 
@@ -215,24 +222,21 @@ pub(crate) async fn region(
     out.addresses = addresses.addresses().iter().map(map::address).collect();
     step.done("DescribeAddresses", out.addresses.len());
 
-    let items = paginate!(
-        site,
+    let items = paginate!(site, page,
         "DescribeTransitGateways",
         client.describe_transit_gateways()
     )?;
     out.transit_gateways = items.iter().map(map::transit_gateway).collect();
     step.done("DescribeTransitGateways", items.len());
 
-    let items = paginate!(
-        site,
+    let items = paginate!(site, page,
         "DescribeTransitGatewayAttachments",
         client.describe_transit_gateway_attachments()
     )?;
     out.transit_gateway_attachments = items.iter().map(map::transit_gateway_attachment).collect();
     step.done("DescribeTransitGatewayAttachments", items.len());
 
-    let items = paginate!(
-        site,
+    let items = paginate!(site, page,
         "DescribeTransitGatewayVpcAttachments",
         client.describe_transit_gateway_vpc_attachments()
     )?;
@@ -242,8 +246,7 @@ pub(crate) async fn region(
         .collect();
     step.done("DescribeTransitGatewayVpcAttachments", items.len());
 
-    let tables = paginate!(
-        site,
+    let tables = paginate!(site, page,
         "DescribeTransitGatewayRouteTables",
         client.describe_transit_gateway_route_tables()
     )?;
@@ -251,7 +254,7 @@ pub(crate) async fn region(
         let Some(id) = table.transit_gateway_route_table_id() else {
             continue;
         };
-        let routes = tgw_routes(&client, id, site).await?;
+        let routes = tgw_routes(&client, id, site, page).await?;
         out.transit_gateway_route_tables
             .push(map::transit_gateway_route_table(table, &routes));
     }
@@ -266,14 +269,14 @@ async fn tgw_routes(
     client: &aws_sdk_ec2::Client,
     table: &str,
     site: &CallSite,
+    page: Option<i32>,
 ) -> Result<Vec<aws_sdk_ec2::types::TransitGatewayRoute>, AwsError> {
     let filter = Filter::builder()
         .name("type")
         .values("static")
         .values("propagated")
         .build();
-    paginate!(
-        site,
+    paginate!(site, page,
         "SearchTransitGatewayRoutes",
         client
             .search_transit_gateway_routes()

@@ -18,6 +18,8 @@ pub(crate) struct Session {
     pub config: SdkConfig,
     /// The account of the assumed role, when `--role-arn` was given.
     pub account: Option<String>,
+    /// The page size asked of paginated calls (`None`: the service's default).
+    pub page_size: Option<i32>,
 }
 
 impl Session {
@@ -95,7 +97,7 @@ pub(crate) fn role_account(arn: &str) -> Result<String, AwsError> {
 
 /// The HTTPS client: rustls with the `ring` provider, the system's root certificates, and the
 /// proxy settings of the environment.
-fn http_client() -> aws_smithy_http_client::SharedHttpClient {
+fn http_client() -> aws_sdk_ec2::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -143,7 +145,11 @@ pub(crate) async fn session(opts: &AwsOptions) -> Result<Session, AwsError> {
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
     }
-    Ok(Session { config, account })
+    Ok(Session {
+        config,
+        account,
+        page_size: opts.page_size.map(|n| n.clamp(5, 100)),
+    })
 }
 
 async fn check_credentials(config: &SdkConfig, opts: &AwsOptions) -> Result<(), AwsError> {
@@ -199,7 +205,9 @@ pub(crate) async fn regions(session: &Session, opts: &AwsOptions) -> Result<Vec<
             .describe_regions()
             .send()
             .await
-            .map_err(|e| super::error::classify(e, "DescribeRegions", &session.site("ec2", &region)))?;
+            .map_err(|e| {
+                super::error::classify(e, "DescribeRegions", &session.site("ec2", &region))
+            })?;
         let mut names: Vec<String> = out
             .regions()
             .iter()

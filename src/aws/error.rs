@@ -40,7 +40,9 @@ pub enum AwsError {
         detail: String,
     },
     /// `--role-arn` is not an IAM role ARN.
-    #[error("`{0}` is not an IAM role ARN: expected `arn:aws:iam::<12-digit account>:role/<name>`")]
+    #[error(
+        "`{0}` is not an IAM role ARN: expected `arn:aws:iam::<12-digit account>:role/<name>`"
+    )]
     InvalidRoleArn(String),
     /// No region was given and none is configured.
     #[error(
@@ -249,7 +251,11 @@ pub(crate) fn is_bad_credentials(code: &str) -> bool {
 }
 
 /// Turns an SDK error of one call into an [`AwsError`] that says what to do.
-pub(crate) fn classify<E>(err: SdkError<E, HttpResponse>, operation: &str, site: &CallSite) -> AwsError
+pub(crate) fn classify<E>(
+    err: SdkError<E, HttpResponse>,
+    operation: &str,
+    site: &CallSite,
+) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -394,18 +400,45 @@ mod tests {
             service: "s3",
             ..site()
         };
-        let err = from_code("AccessDenied".into(), String::new(), Some(403), "ListObjectsV2", &s3);
+        let err = from_code(
+            "AccessDenied".into(),
+            String::new(),
+            Some(403),
+            "ListObjectsV2",
+            &s3,
+        );
         assert!(err.to_string().contains("`s3:ListBucket`"), "{err}");
     }
 
     #[test]
     fn throttling_and_bad_credentials() {
-        let err = from_code("RequestLimitExceeded".into(), String::new(), Some(503), "DescribeVpcs", &site());
+        let err = from_code(
+            "RequestLimitExceeded".into(),
+            String::new(),
+            Some(503),
+            "DescribeVpcs",
+            &site(),
+        );
         let text = err.to_string();
-        assert!(text.contains("3 attempts") && text.contains("RequestLimitExceeded"), "{text}");
-        let err = from_code("AuthFailure".into(), "bad".into(), Some(401), "DescribeVpcs", &site());
+        assert!(
+            text.contains("3 attempts") && text.contains("RequestLimitExceeded"),
+            "{text}"
+        );
+        let err = from_code(
+            "AuthFailure".into(),
+            "bad".into(),
+            Some(401),
+            "DescribeVpcs",
+            &site(),
+        );
         assert!(matches!(err, AwsError::CredentialsRejected { .. }), "{err}");
-        let err = from_code(String::new(), String::new(), Some(429), "DescribeVpcs", &site());
+        let err = from_code(
+            String::new(),
+            String::new(),
+            Some(429),
+            "DescribeVpcs",
+            &site(),
+        );
         assert!(matches!(err, AwsError::Throttled { .. }), "{err}");
     }
 }

@@ -203,9 +203,10 @@ fn key_kind(key: &str) -> KeyKind {
     // `AWSLogs/<account>/<service>/…` and `aws-service=<service>` name the delivering service.
     let other_service = segs.windows(3).any(|w| {
         w[0] == "AWSLogs" && w[1].bytes().all(|b| b.is_ascii_digit()) && w[2] != "vpcflowlogs"
-    }) || segs
-        .iter()
-        .any(|s| s.strip_prefix("aws-service=").is_some_and(|v| v != "vpcflowlogs"));
+    }) || segs.iter().any(|s| {
+        s.strip_prefix("aws-service=")
+            .is_some_and(|v| v != "vpcflowlogs")
+    });
     if other_service || key.ends_with('/') {
         return KeyKind::Other;
     }
@@ -308,7 +309,10 @@ async fn list_s3(
     while let Some(page) = pages.next().await {
         for obj in page?.contents() {
             if let Some(key) = obj.key() {
-                out.push((key.to_string(), obj.size().unwrap_or_default().max(0) as u64));
+                out.push((
+                    key.to_string(),
+                    obj.size().unwrap_or_default().max(0) as u64,
+                ));
             }
         }
     }
@@ -368,9 +372,9 @@ async fn fetch_s3(
         ));
     }
     if others > 0 {
-        fetched
-            .notes
-            .push(format!("{others} object(s) that are not flow logs passed over"));
+        fetched.notes.push(format!(
+            "{others} object(s) that are not flow logs passed over"
+        ));
     }
     if chosen.is_empty() {
         let mut window_words = window.to_string();
@@ -401,7 +405,9 @@ async fn fetch_s3(
             let (key, path) = targets[next].clone();
             let (client, site, bucket) = (client.clone(), site.clone(), bucket.to_string());
             let progress = Arc::clone(&progress);
-            tasks.spawn(async move { download(&client, &bucket, &key, &path, &site, &*progress).await });
+            tasks.spawn(
+                async move { download(&client, &bucket, &key, &path, &site, &*progress).await },
+            );
             next += 1;
         }
         if let Some(joined) = tasks.join_next().await {
@@ -486,7 +492,9 @@ async fn fetch_cloudwatch(
         // `endTime` is inclusive; the window's end is not.
         request = request.end_time(until.saturating_mul(1000) - 1);
     }
-    let root = dir.join("cloudwatch").join(local_path(&[group.replace('/', "_").as_str()]));
+    let root = dir
+        .join("cloudwatch")
+        .join(local_path(&[group.replace('/', "_").as_str()]));
     std::fs::create_dir_all(&root).map_err(|source| AwsError::Io {
         path: root.clone(),
         source,
@@ -505,12 +513,10 @@ async fn fetch_cloudwatch(
             if !streams.contains_key(stream) {
                 let rel = local_path(&[format!("{stream}.log").as_str()]);
                 let path = unique(&root, rel, &mut taken);
-                streams.insert(
-                    stream.to_string(),
-                    StreamFile { path, writer: None },
-                );
+                streams.insert(stream.to_string(), StreamFile { path, writer: None });
             }
-            if open >= OPEN_STREAM_FILES && streams.get(stream).is_some_and(|s| s.writer.is_none()) {
+            if open >= OPEN_STREAM_FILES && streams.get(stream).is_some_and(|s| s.writer.is_none())
+            {
                 for s in streams.values_mut() {
                     if let Some(mut w) = s.writer.take() {
                         w.flush().map_err(|source| AwsError::Io {
@@ -595,7 +601,9 @@ mod tests {
             }
         );
         assert_eq!(
-            parse_location("cloudwatch:///aws/vpc/flow-logs").unwrap().unwrap(),
+            parse_location("cloudwatch:///aws/vpc/flow-logs")
+                .unwrap()
+                .unwrap(),
             Location::CloudWatch {
                 group: "/aws/vpc/flow-logs".into()
             }
@@ -628,10 +636,22 @@ mod tests {
 
     #[test]
     fn kinds_of_keys() {
-        assert_eq!(key_kind("AWSLogs/1/vpcflowlogs/us-east-1/2024/05/01/a.log.gz"), KeyKind::FlowLog);
-        assert_eq!(key_kind("AWSLogs/1/vpcflowlogs/us-east-1/2024/05/01/a.log.parquet"), KeyKind::Parquet);
-        assert_eq!(key_kind("AWSLogs/1/CloudTrail/us-east-1/2024/05/01/a.json.gz"), KeyKind::Other);
-        assert_eq!(key_kind("AWSLogs/aws-account-id=1/aws-service=elb/x.log.gz"), KeyKind::Other);
+        assert_eq!(
+            key_kind("AWSLogs/1/vpcflowlogs/us-east-1/2024/05/01/a.log.gz"),
+            KeyKind::FlowLog
+        );
+        assert_eq!(
+            key_kind("AWSLogs/1/vpcflowlogs/us-east-1/2024/05/01/a.log.parquet"),
+            KeyKind::Parquet
+        );
+        assert_eq!(
+            key_kind("AWSLogs/1/CloudTrail/us-east-1/2024/05/01/a.json.gz"),
+            KeyKind::Other
+        );
+        assert_eq!(
+            key_kind("AWSLogs/aws-account-id=1/aws-service=elb/x.log.gz"),
+            KeyKind::Other
+        );
         assert_eq!(key_kind("AWSLogs/1/vpcflowlogs/"), KeyKind::Other);
         assert_eq!(key_kind("mine/flows.log"), KeyKind::FlowLog);
         assert_eq!(key_kind("mine/readme.md"), KeyKind::Other);

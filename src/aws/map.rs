@@ -356,7 +356,11 @@ pub fn reservation(v: &t::Reservation) -> m::Reservation {
             .iter()
             .map(|i| m::Instance {
                 instance_id: req(i.instance_id()),
-                network_interfaces: i.network_interfaces().iter().map(instance_interface).collect(),
+                network_interfaces: i
+                    .network_interfaces()
+                    .iter()
+                    .map(instance_interface)
+                    .collect(),
                 private_ip_address: s(i.private_ip_address()),
                 public_ip_address: s(i.public_ip_address()),
                 subnet_id: s(i.subnet_id()),
@@ -389,7 +393,9 @@ pub fn internet_gateway(v: &t::InternetGateway) -> m::InternetGateway {
 }
 
 /// An egress-only internet gateway.
-pub fn egress_only_internet_gateway(v: &t::EgressOnlyInternetGateway) -> m::EgressOnlyInternetGateway {
+pub fn egress_only_internet_gateway(
+    v: &t::EgressOnlyInternetGateway,
+) -> m::EgressOnlyInternetGateway {
     m::EgressOnlyInternetGateway {
         egress_only_internet_gateway_id: req(v.egress_only_internet_gateway_id()),
         attachments: v.attachments().iter().map(gateway_attachment).collect(),

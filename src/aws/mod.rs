@@ -29,7 +29,7 @@ mod write;
 
 pub use collect::{RegionResources, CALLS};
 pub use error::AwsError;
-pub use flows::{fetch, parse_location, Fetched, Location};
+pub use flows::{fetch, parse_location, FetchProgress, Fetched, Location};
 pub use time::{Rfc3339, TimeArg, Window};
 pub use write::MARKER_FILE;
 
@@ -50,6 +50,9 @@ pub struct AwsOptions {
     pub role_arn: Option<String>,
     /// The external id the role's trust policy requires (`--external-id`).
     pub external_id: Option<String>,
+    /// Items asked per page of paginated calls, 5 to 100 (`None`: each service's default, which
+    /// for most EC2 calls is everything in one page). Every page is read either way.
+    pub page_size: Option<i32>,
 }
 
 /// One account (when a role was assumed) and region.
@@ -189,7 +192,8 @@ impl Collected {
         let mut snap = Snapshot::default();
         for r in &self.regions {
             let o = origin_of(&r.scope);
-            snap.vpcs.extend(with_origin(&r.vpcs, &o, |x, o| x.origin = o));
+            snap.vpcs
+                .extend(with_origin(&r.vpcs, &o, |x, o| x.origin = o));
             snap.subnets
                 .extend(with_origin(&r.subnets, &o, |x, o| x.origin = o));
             snap.route_tables
@@ -209,7 +213,8 @@ impl Collected {
                     snap.instances.push(inst);
                 }
             }
-            snap.internet_gateways.extend(r.internet_gateways.iter().cloned());
+            snap.internet_gateways
+                .extend(r.internet_gateways.iter().cloned());
             snap.egress_only_internet_gateways
                 .extend(r.egress_only_internet_gateways.iter().cloned());
             snap.nat_gateways.extend(r.nat_gateways.iter().cloned());
@@ -220,7 +225,8 @@ impl Collected {
                 .extend(r.managed_prefix_lists.iter().cloned());
             snap.vpc_endpoints.extend(r.vpc_endpoints.iter().cloned());
             snap.addresses.extend(r.addresses.iter().cloned());
-            snap.transit_gateways.extend(r.transit_gateways.iter().cloned());
+            snap.transit_gateways
+                .extend(r.transit_gateways.iter().cloned());
             // The files sort `TransitGatewayAttachments` before `TransitGatewayVpcAttachments`.
             snap.transit_gateway_attachments
                 .extend(r.transit_gateway_attachments.iter().cloned());

@@ -200,7 +200,13 @@ mod tests {
 
     #[test]
     fn dates_and_date_times() {
-        assert_eq!(t("1970-01-01"), TimeArg { start: 0, end: 86_400 });
+        assert_eq!(
+            t("1970-01-01"),
+            TimeArg {
+                start: 0,
+                end: 86_400
+            }
+        );
         assert_eq!(t("2024-02-29").start, 1_709_164_800);
         assert_eq!(t("2024-05-01T13:00:00Z").start, 1_714_568_400);
         assert_eq!(t("2024-05-01T15:00:00+02:00").start, 1_714_568_400);

@@ -215,10 +215,15 @@ mod tests {
         assert_eq!(loaded.vpcs, c.to_snapshot().vpcs);
         assert_eq!(loaded.vpcs[0].origin.region.as_deref(), Some("eu-west-1"));
         // A second run replaces the first.
-        collected("us-east-2", Some("123456789012")).write(&out).unwrap();
+        collected("us-east-2", Some("123456789012"))
+            .write(&out)
+            .unwrap();
         assert!(!out.join("eu-west-1").exists());
         let loaded = Snapshot::load(&out).unwrap();
-        assert_eq!(loaded.vpcs[0].origin.account.as_deref(), Some("123456789012"));
+        assert_eq!(
+            loaded.vpcs[0].origin.account.as_deref(),
+            Some("123456789012")
+        );
         // Only the snapshot remains beside it: no temporary folder.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);

@@ -53,10 +53,10 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
     }
     let snap = args.source.load()?;
     let net = Network::build(&snap);
-    let (from, _) = net
+    let (from, from_info) = net
         .resolve(&args.from)
         .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-    let (to, _) = net
+    let (to, to_info) = net
         .resolve(&args.to)
         .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
     let q = Query {
@@ -66,7 +66,7 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
         port: args.port,
         src_port: args.src_port,
     };
-    let trace = net.query(&q);
+    let trace = net.query_labeled(&q, from_info, to_info);
     let text = match args.output {
         QueryOutput::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();

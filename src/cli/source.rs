@@ -42,6 +42,7 @@ impl AwsArgs {
             all_regions: self.all_regions,
             role_arn: self.role_arn.clone(),
             external_id: self.external_id.clone(),
+            page_size: None,
         }
     }
 }
@@ -236,6 +237,7 @@ pub struct FlowInputs {
 
 impl FlowInputs {
     /// The remote name of a fetched file, for messages; `None` for local inputs.
+    #[allow(dead_code)] // for `explain` to name remote inputs in its messages
     pub fn remote_name(&self, file: &Path) -> Option<&str> {
         self.remote_names
             .iter()

@@ -1,0 +1,102 @@
+//! A finding: one thing the audit reports, with a stable fingerprint so runs can be compared.
+
+use crate::policy::Severity;
+use serde::{Deserialize, Serialize};
+
+/// What kind of finding it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingStatus {
+    /// A `deny` statement's traffic is possible end to end today.
+    Exposed,
+    /// A security group allows a `deny` statement's traffic but something else (a NACL rule, a
+    /// missing route or public address) stops it today: one change away from exposure.
+    Latent,
+    /// A `require` statement's traffic is not possible.
+    Blocked,
+    /// In allowlist mode: traffic that is possible but no `allow` statement covers.
+    NotAllowed,
+    /// A default security group has rules (CIS).
+    DefaultSecurityGroupInUse,
+    /// Observed: an accepted record that a `deny` statement covers.
+    Violation,
+    /// Observed, allowlist mode: an accepted record outside every `allow`.
+    Unexpected,
+    /// Observed: `require` traffic seen only as REJECT.
+    Broken,
+    /// Observed: a rule that no record used in the window.
+    Unused,
+    /// The statement cannot be evaluated (an unresolvable reference, a component not
+    /// modelled): never reported as a pass.
+    Unknown,
+}
+
+impl FindingStatus {
+    /// The snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Exposed => "exposed",
+            FindingStatus::Latent => "latent",
+            FindingStatus::Blocked => "blocked",
+            FindingStatus::NotAllowed => "not_allowed",
+            FindingStatus::DefaultSecurityGroupInUse => "default_security_group_in_use",
+            FindingStatus::Violation => "violation",
+            FindingStatus::Unexpected => "unexpected",
+            FindingStatus::Broken => "broken",
+            FindingStatus::Unused => "unused",
+            FindingStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// A concrete flow that shows a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Witness {
+    /// Source address (or `internet` host address).
+    pub src: String,
+    /// Destination address.
+    pub dst: String,
+    /// Protocol name.
+    pub protocol: String,
+    /// Destination port, where the protocol has ports.
+    pub port: Option<u16>,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// A stable fingerprint: the same problem gets the same id in every run.
+    pub id: String,
+    /// The statement id (or a built-in check id such as `default-security-group`).
+    pub check: String,
+    /// Severity.
+    pub severity: Severity,
+    /// What kind of finding.
+    pub status: FindingStatus,
+    /// The AWS resources involved (the ENI first, then groups, NACLs, routes).
+    pub resources: Vec<String>,
+    /// A concrete flow, where one exists.
+    pub witness: Option<Witness>,
+    /// The rules involved, in words (`sg-… rule tcp/22 from 0.0.0.0/0`, `acl-… rule 90 …`).
+    pub because: Vec<String>,
+    /// One plain sentence.
+    pub message: String,
+}
+
+impl Finding {
+    /// Computes the stable id from the check, the status and the resources (not from the
+    /// message, whose wording may change).
+    pub fn fingerprint(check: &str, status: FindingStatus, resources: &[String]) -> String {
+        use sha1::{Digest, Sha1};
+        let mut h = Sha1::new();
+        h.update(check.as_bytes());
+        h.update([0]);
+        h.update(status.as_str().as_bytes());
+        for r in resources {
+            h.update([0]);
+            h.update(r.as_bytes());
+        }
+        let d = h.finalize();
+        d.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+}

@@ -1,0 +1,7 @@
+//! The compliance audit: intended policy against configuration (static, over the whole header
+//! space) and against observed traffic (flow logs), as findings with stable ids.
+
+pub mod analysis;
+pub mod finding;
+
+pub use finding::{Finding, FindingStatus, Witness};
