@@ -83,6 +83,8 @@ pub struct Eni {
     pub name: Option<String>,
     /// Availability zone.
     pub availability_zone: Option<String>,
+    /// Tags of the ENI and of its instance (untrusted text).
+    pub tags: Vec<(String, String)>,
 }
 
 impl Eni {
@@ -503,9 +505,14 @@ impl Network {
         if let Some(&i) = self.eni_index.get(&ni.network_interface_id) {
             // Seen before (describe-network-interfaces and describe-instances both list it):
             // keep the first, fill the instance link.
-            if let Some((iid, _)) = instance {
+            if let Some((iid, itags)) = instance {
                 if self.enis[i].instance_id.is_none() {
                     self.enis[i].instance_id = Some(iid.to_string());
+                }
+                for t in itags {
+                    if !self.enis[i].tags.iter().any(|(k, _)| *k == t.key) {
+                        self.enis[i].tags.push((t.key.clone(), t.value.clone()));
+                    }
                 }
             }
             return;
@@ -577,6 +584,18 @@ impl Network {
         let instance_id = instance
             .map(|(i, _)| i.to_string())
             .or_else(|| ni.attachment.as_ref().and_then(|a| a.instance_id.clone()));
+        let mut tags: Vec<(String, String)> = ni
+            .tag_set
+            .iter()
+            .map(|t| (t.key.clone(), t.value.clone()))
+            .collect();
+        if let Some((_, itags)) = instance {
+            for t in itags {
+                if !tags.iter().any(|(k, _)| *k == t.key) {
+                    tags.push((t.key.clone(), t.value.clone()));
+                }
+            }
+        }
         let name = name_tag(&ni.tag_set)
             .or_else(|| instance.and_then(|(_, tags)| name_tag(tags)))
             .or_else(|| ni.description.clone().filter(|d| !d.is_empty()));
@@ -610,6 +629,7 @@ impl Network {
             interface_type: ni.interface_type.clone(),
             source_dest_check: ni.source_dest_check.unwrap_or(true),
             name,
+            tags,
             availability_zone: ni
                 .availability_zone
                 .clone()

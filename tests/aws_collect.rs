@@ -72,14 +72,12 @@ async fn seed_more(ec2: &aws_sdk_ec2::Client, net: &Seeded) {
             AddPrefixListEntry::builder()
                 .cidr("203.0.113.0/24")
                 .description("office")
-                .build()
-                .expect("entry"),
+                .build(),
         )
         .entries(
             AddPrefixListEntry::builder()
                 .cidr("198.51.100.0/24")
-                .build()
-                .expect("entry"),
+                .build(),
         )
         .send()
         .await
@@ -199,7 +197,7 @@ fn query(net: &Network, from: &str, to: &str, port: u16) -> vpcreach::Trace {
     net.query(&Query {
         from,
         to,
-        protocol: Protocol::Tcp,
+        protocol: Protocol::Number(6),
         port: Some(port),
         src_port: None,
     })
@@ -216,48 +214,57 @@ fn collect_against_a_local_endpoint() {
     let net = rt.block_on(seed_network(&ec2));
     rt.block_on(seed_more(&ec2, &net));
 
-    // 130 more groups: more than two pages of 50.
-    rt.block_on(async {
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block("10.50.0.0/16")
+    // 130 reservations: more than one page. (The endpoint pages `DescribeInstances`, at 100 by
+    // default; it answers `DescribeSecurityGroups` whole, so a page there proves nothing.)
+    let image = rt.block_on(async {
+        ec2.describe_images()
+            .owners("amazon")
             .send()
             .await
-            .expect("CreateVpc")
-            .vpc
-            .and_then(|v| v.vpc_id)
-            .expect("vpc id");
-        for i in 0..130 {
-            ec2.create_security_group()
-                .group_name(format!("many-{i:03}"))
-                .description("pagination")
-                .vpc_id(&vpc)
+            .expect("DescribeImages")
+            .images()
+            .first()
+            .and_then(|i| i.image_id())
+            .expect("an AMI")
+            .to_string()
+    });
+    rt.block_on(async {
+        for _ in 0..130 {
+            ec2.run_instances()
+                .image_id(&image)
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(&net.db_subnet)
                 .send()
                 .await
-                .expect("CreateSecurityGroup");
+                .expect("RunInstances");
         }
     });
-    let (total_groups, first_page_has_more) = rt.block_on(async {
-        let all = ec2
-            .describe_security_groups()
-            .send()
-            .await
-            .expect("DescribeSecurityGroups");
+    let (total_reservations, first_page_has_more) = rt.block_on(async {
         let page = ec2
-            .describe_security_groups()
+            .describe_instances()
             .max_results(50)
             .send()
             .await
-            .expect("DescribeSecurityGroups");
+            .expect("DescribeInstances");
+        let total = ec2
+            .describe_instances()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .expect("DescribeInstances")
+            .len();
         (
-            all.security_groups().len(),
-            page.security_groups().len() == 50 && page.next_token().is_some(),
+            total,
+            page.reservations().len() == 50 && page.next_token().is_some(),
         )
     });
-    assert!(total_groups > 130, "{total_groups}");
+    assert_eq!(total_reservations, 131);
     assert!(
         first_page_has_more,
-        "the endpoint does not paginate DescribeSecurityGroups at 50"
+        "the endpoint does not page DescribeInstances at 50"
     );
 
     // Collect to a folder through the binary, timed.
@@ -282,14 +289,10 @@ fn collect_against_a_local_endpoint() {
     };
     let collected = collect(&opts, Arc::new(NoProgress)).expect("collect in memory");
     let memory = collected.to_snapshot();
-    assert_eq!(memory.security_groups.len(), total_groups);
     assert_eq!(
-        memory
-            .security_groups
-            .iter()
-            .filter(|g| g.group_name.starts_with("many-"))
-            .count(),
-        130
+        memory.instances.len(),
+        131,
+        "every page of DescribeInstances"
     );
     let mut loaded = Snapshot::load(&out).expect("load the collected folder");
     assert!(!loaded.files.is_empty());
@@ -302,22 +305,30 @@ fn collect_against_a_local_endpoint() {
         .find(|p| p.prefix_list_name.as_deref() == Some("office"))
         .expect("the managed prefix list");
     assert_eq!(pl.entries.as_ref().map(Vec::len), Some(2));
-    let tgw_table = loaded
-        .transit_gateway_route_tables
-        .first()
-        .expect("the TGW route table");
     assert!(
-        tgw_table
-            .routes
+        loaded
+            .transit_gateway_route_tables
             .iter()
-            .any(|r| r.destination_cidr_block.as_deref() == Some("10.0.0.0/16")),
-        "{tgw_table:?}"
+            .flat_map(|t| &t.routes)
+            .any(
+                |r| r.destination_cidr_block.as_deref() == Some("10.0.0.0/16")
+                    && r.route_type.as_deref() == Some("static")
+            ),
+        "{:?}",
+        loaded.transit_gateway_route_tables
     );
-    assert_eq!(loaded.instances.len(), 1);
+    assert_eq!(
+        loaded.instances.len(),
+        131,
+        "every page of DescribeInstances"
+    );
     assert_eq!(loaded.vpcs[0].origin.region.as_deref(), Some(REGION));
     for (what, n) in [
         ("internet gateways", loaded.internet_gateways.len()),
-        ("egress-only gateways", loaded.egress_only_internet_gateways.len()),
+        (
+            "egress-only gateways",
+            loaded.egress_only_internet_gateways.len(),
+        ),
         ("NAT gateways", loaded.nat_gateways.len()),
         ("peering connections", loaded.vpc_peering_connections.len()),
         ("VPC endpoints", loaded.vpc_endpoints.len()),
@@ -334,7 +345,12 @@ fn collect_against_a_local_endpoint() {
     assert_eq!(t.verdict, Verdict::Reachable, "{}", t.message);
     let t = query(&network, &net.eni_app, &net.eni_db, 22);
     assert_eq!(t.verdict, Verdict::Unreachable, "{}", t.message);
-    assert_eq!(t.reason, Some(Reason::SubnetAclRestriction), "{}", t.message);
+    assert_eq!(
+        t.reason,
+        Some(Reason::SubnetAclRestriction),
+        "{}",
+        t.message
+    );
     let blocked = t.blocked_at.expect("where it was blocked");
     assert_eq!(blocked.resources, [net.nacl.clone()]);
     assert_eq!(blocked.rule_number, Some(100));
@@ -357,7 +373,14 @@ fn collect_against_a_local_endpoint() {
     assert_eq!(v["blocked_at"]["resources"][0], net.nacl.as_str());
     vpcreach(&env)
         .args(["query", "--live", "--region", REGION])
-        .args(["--from", &net.eni_app, "--to", &net.eni_db, "--port", "5432"])
+        .args([
+            "--from",
+            &net.eni_app,
+            "--to",
+            &net.eni_db,
+            "--port",
+            "5432",
+        ])
         .assert()
         .code(0)
         .stdout(predicates::str::contains(net.sg_db.as_str()));
@@ -371,12 +394,25 @@ fn collect_against_a_local_endpoint() {
     // A second run replaces the first snapshot; with --role-arn it goes under accounts/<id>/.
     let role = format!("arn:aws:iam::{ACCOUNT}:role/audit");
     vpcreach(&env)
-        .args(["collect", "--quiet", "--role-arn", &role, "--external-id", "x", "--out"])
+        .args([
+            "collect",
+            "--quiet",
+            "--role-arn",
+            &role,
+            "--external-id",
+            "x",
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .code(0)
         .stderr("");
-    assert!(out.join("accounts").join(ACCOUNT).join(REGION).join("Vpcs.json").is_file());
+    assert!(out
+        .join("accounts")
+        .join(ACCOUNT)
+        .join(REGION)
+        .join("Vpcs.json")
+        .is_file());
     assert!(!out.join(REGION).exists());
     let by_account = Snapshot::load(&out).expect("load");
     assert_eq!(by_account.vpcs.len(), loaded.vpcs.len());

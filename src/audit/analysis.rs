@@ -1,11 +1,31 @@
-//! The audit's analyses: static (policy against configuration, over the whole header space) and
-//! observed (policy against flow-log records).
+//! The audit's analyses: static (policy against configuration) and observed (policy against
+//! flow-log records).
+//!
+//! The static audit never samples. For each destination ENI it computes, exactly, the region of
+//! (source address × destination port) that the statement covers and the ENI's filters let
+//! through — security groups (a union of rule boxes), the NACL (first match over boxes), the
+//! route back and the NACL's return rules on ephemeral ports — as disjoint-able boxes
+//! ([`super::region`]). An empty region proves the statement holds for that ENI. A non-empty
+//! one yields a concrete witness flow, which the query engine then walks hop by hop, so every
+//! finding carries the rules that let it through (or, for a latent one, the rule that stops it).
 
-use super::Finding;
-use crate::network::Network;
-use crate::policy::PolicySet;
+use super::region::{addrs_minus, internet, AddrRange, Region};
+use super::{Finding, FindingStatus, Witness};
+use crate::explain::{Explainer, Status, Tally};
+use crate::flow_log::{parse_chunk, run_ordered, Action, ChunkReader, Counts, Entry};
+use crate::network::{Network, SgDecision};
+use crate::network_acl::{Action as RuleAction, CompiledNacl};
+use crate::policy::{Group, Kind, Mode, PolicyFile, PolicySet, Selector, Severity, Statement, Traffic};
+use crate::protocol::{PortRange, Protocol};
+use crate::query::{is_private, Endpoint, Query};
+use crate::route::{CompiledRouteTable, Destination, Target};
+use crate::security_group::{Direction, PortMatch, SgPeer, SgRule};
+use crate::trace::{Trace, Verdict};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// What an analysis found, with the facts a report needs beside the findings.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -40,18 +60,1222 @@ pub enum AuditError {
     Flows(String),
 }
 
-/// Checks every statement against the configuration. Never samples: see the module notes.
-pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
-    let _ = (net, policies);
-    AuditResult::default()
+/// The header-space representation, said in every report.
+pub const REPRESENTATION: &str = "header space: exact unions of (source address interval × destination port interval) boxes per protocol and address family; NACLs by first match over boxes; every non-empty region yields a witness flow that the query engine walks hop by hop";
+
+// ---- endpoint sets -----------------------------------------------------------------------
+
+/// The endpoints a group selects.
+#[derive(Debug, Clone, Default)]
+struct Endpoints {
+    enis: Vec<usize>,
+    /// Addresses outside the snapshot (internet or CIDR hosts).
+    outside: Vec<AddrRange>,
+    internet: bool,
+    /// Selectors that selected nothing.
+    empty: Vec<String>,
 }
 
-/// Checks every statement against observed traffic.
-pub fn observed_audit(
-    net: &Network,
-    policies: &PolicySet,
-    flows: &FlowOptions,
-) -> Result<AuditResult, AuditError> {
-    let _ = (net, policies, flows);
-    Ok(AuditResult::default())
+fn resolve(net: &Network, g: &Group) -> Endpoints {
+    let mut out = Endpoints::default();
+    let mut set: HashSet<usize> = HashSet::new();
+    for sel in &g.selectors {
+        let before = set.len();
+        let mut outside_added = false;
+        match sel {
+            Selector::Any => set.extend(0..net.enis.len()),
+            Selector::Internet => {
+                out.internet = true;
+                outside_added = true;
+            }
+            Selector::SecurityGroup(x) => {
+                for (i, e) in net.enis.iter().enumerate() {
+                    if e.groups.iter().any(|&gi| net.groups[gi].id == *x || net.groups[gi].name == *x)
+                        || e.missing_groups.contains(x)
+                    {
+                        set.insert(i);
+                    }
+                }
+            }
+            Selector::Tag { key, value } => {
+                for (i, e) in net.enis.iter().enumerate() {
+                    if e.tags.iter().any(|(k, v)| k == key && value.as_ref().is_none_or(|want| want == v)) {
+                        set.insert(i);
+                    }
+                }
+            }
+            Selector::Subnet(id) => {
+                for (i, e) in net.enis.iter().enumerate() {
+                    if e.subnet.is_some_and(|s| net.subnets[s].id == *id) {
+                        set.insert(i);
+                    }
+                }
+            }
+            Selector::Vpc(id) => {
+                for (i, e) in net.enis.iter().enumerate() {
+                    if e.vpc_id.as_deref() == Some(id.as_str()) {
+                        set.insert(i);
+                    }
+                }
+            }
+            Selector::Eni(id) => set.extend(net.eni_idx(id)),
+            Selector::Instance(id) => {
+                for (i, e) in net.enis.iter().enumerate() {
+                    if e.instance_id.as_deref() == Some(id.as_str()) {
+                        set.insert(i);
+                    }
+                }
+            }
+            Selector::Cidr(c) => {
+                add_cidr(net, c, &mut set, &mut out.outside);
+                outside_added = true;
+            }
+            Selector::PrefixList(id) => match net.prefix_list(id) {
+                Some(cidrs) => {
+                    for c in cidrs {
+                        add_cidr(net, c, &mut set, &mut out.outside);
+                    }
+                    outside_added = !cidrs.is_empty();
+                }
+                None => out.empty.push(format!("prefix list `{id}` (its entries are not in the snapshot)")),
+            },
+        }
+        if set.len() == before && !outside_added {
+            out.empty.push(format!("{sel:?}"));
+        }
+    }
+    out.enis = set.into_iter().collect();
+    out.enis.sort_unstable();
+    out
+}
+
+fn add_cidr(net: &Network, c: &ipnet::IpNet, set: &mut HashSet<usize>, outside: &mut Vec<AddrRange>) {
+    for (i, e) in net.enis.iter().enumerate() {
+        if e.private_ipv4.iter().chain(e.ipv6.iter()).any(|ip| c.contains(ip)) {
+            set.insert(i);
+        }
+    }
+    outside.push(AddrRange::from_cidr(c));
+}
+
+impl Endpoints {
+    fn contains_eni(&self, e: usize) -> bool {
+        self.enis.binary_search(&e).is_ok()
+    }
+
+    /// Whether an address outside the snapshot is selected (internet or a CIDR).
+    fn contains_outside(&self, ip: IpAddr) -> bool {
+        (self.internet && !is_private(ip)) || self.outside.iter().any(|r| r.contains(ip))
+    }
+
+    /// The outside addresses as ranges (internet ranges included).
+    fn outside_ranges(&self, internet_ranges: &[AddrRange]) -> Vec<AddrRange> {
+        let mut v = self.outside.clone();
+        if self.internet {
+            v.extend_from_slice(internet_ranges);
+        }
+        v
+    }
+}
+
+// ---- filter regions ----------------------------------------------------------------------
+
+fn proto_matches(rule: Protocol, stmt: Protocol) -> bool {
+    match (rule, stmt) {
+        (Protocol::All, _) => true,
+        (Protocol::Number(_), Protocol::All) => false,
+        (Protocol::Number(a), Protocol::Number(b)) => a == b,
+    }
+}
+
+fn rule_ports(m: &PortMatch) -> PortRange {
+    match m {
+        PortMatch::Ports { range } => *range,
+        _ => PortRange::ALL,
+    }
+}
+
+/// The ports a statement's traffic covers, as the filters see them (all ports for protocols
+/// without ports).
+fn stmt_ports(t: &Traffic) -> PortRange {
+    if t.protocol.has_ports() {
+        t.ports
+    } else {
+        PortRange::ALL
+    }
+}
+
+/// The region an ENI's security groups allow in one direction for a protocol, and the rules
+/// that could allow something but reference what the snapshot lacks.
+fn sg_region<'n>(net: &'n Network, eni: usize, dir: Direction, proto: Protocol) -> (Region, Vec<&'n SgRule>) {
+    let mut r = Region::empty();
+    let mut unresolved = Vec::new();
+    for rule in net.eni_rules(eni, dir) {
+        if !proto_matches(rule.protocol, proto) {
+            continue;
+        }
+        let ports = rule_ports(&rule.ports);
+        match &rule.peer {
+            SgPeer::Cidr { cidr } => r.push(AddrRange::from_cidr(cidr), ports),
+            SgPeer::PrefixList { id } => match net.prefix_list(id) {
+                Some(cidrs) => {
+                    for c in cidrs {
+                        r.push(AddrRange::from_cidr(c), ports);
+                    }
+                }
+                None => unresolved.push(rule),
+            },
+            SgPeer::Group { id, .. } => match net.group(id) {
+                Some(_) => {
+                    for (i, e) in net.enis.iter().enumerate() {
+                        if e.groups.iter().any(|&g| net.groups[g].id == *id) {
+                            for ip in e.private_ipv4.iter().chain(e.ipv6.iter()) {
+                                if net.refs_apply(eni, *ip) || i == eni {
+                                    r.push(AddrRange::single(*ip), ports);
+                                }
+                            }
+                        }
+                    }
+                }
+                None => unresolved.push(rule),
+            },
+        }
+    }
+    (r, unresolved)
+}
+
+/// The part of `universe` a NACL's rules of one direction allow (first match over boxes).
+fn nacl_region(nacl: &CompiledNacl, dir: Direction, proto: Protocol, universe: &Region) -> Region {
+    let mut remaining = universe.clone();
+    let mut allowed = Region::empty();
+    for rule in nacl.rules(dir) {
+        if remaining.is_empty() {
+            break;
+        }
+        let hits = match (rule.protocol, proto) {
+            (Protocol::All, _) => true,
+            // "All traffic" passes only if all of it does: any deny stops it; an allow of one
+            // protocol does not let all of it through.
+            (Protocol::Number(_), Protocol::All) => rule.action == RuleAction::Deny,
+            (Protocol::Number(a), Protocol::Number(b)) => a == b,
+        };
+        if !hits {
+            continue;
+        }
+        let ports = if proto.has_ports() { rule_ports(&rule.ports) } else { PortRange::ALL };
+        let bx = Region::from_box(AddrRange::from_cidr(&rule.cidr), ports);
+        if rule.action == RuleAction::Allow {
+            allowed = allowed.union(&remaining.intersect(&bx));
+        }
+        remaining = remaining.minus(&bx);
+    }
+    allowed
+}
+
+/// The addresses a route table sends to a target accepted by `pred` (longest prefix match,
+/// static over propagated, CIDR over prefix list; blackholes excluded).
+fn routed(net: &Network, rt: &CompiledRouteTable, pred: impl Fn(&Target) -> bool) -> Vec<AddrRange> {
+    let mut routes: Vec<(AddrRange, u8, bool, bool, bool)> = Vec::new();
+    for r in &rt.routes {
+        let cidrs: Vec<ipnet::IpNet> = match &r.destination {
+            Destination::Cidr(c) => vec![*c],
+            Destination::PrefixList(id) => net.prefix_list(id).map(<[_]>::to_vec).unwrap_or_default(),
+        };
+        for c in cidrs {
+            let ok = !r.blackhole && pred(&r.target);
+            routes.push((
+                AddrRange::from_cidr(&c),
+                c.prefix_len(),
+                !r.propagated,
+                matches!(r.destination, Destination::Cidr(_)),
+                ok,
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for v6 in [false, true] {
+        let fam: Vec<_> = routes.iter().filter(|r| r.0.v6 == v6).collect();
+        let mut cuts: Vec<u128> = vec![0];
+        for r in &fam {
+            cuts.push(r.0.lo);
+            if let Some(n) = r.0.hi.checked_add(1) {
+                cuts.push(n);
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let max = AddrRange::all(v6).hi;
+        for (i, &start) in cuts.iter().enumerate() {
+            if start > max {
+                break;
+            }
+            let end = cuts.get(i + 1).map(|n| n - 1).unwrap_or(max).min(max);
+            let best = fam
+                .iter()
+                .filter(|r| r.0.lo <= start && start <= r.0.hi)
+                .max_by_key(|r| (r.1, r.2, r.3));
+            if best.is_some_and(|b| b.4) {
+                out.push(AddrRange { v6, lo: start, hi: end });
+            }
+        }
+    }
+    out
+}
+
+// ---- the static audit ---------------------------------------------------------------------
+
+struct Ctx<'n> {
+    net: &'n Network,
+    internet: Vec<AddrRange>,
+    /// Addresses routed back to an internet gateway, per route table.
+    igw_routes: Mutex<HashMap<usize, Vec<AddrRange>>>,
+}
+
+impl<'n> Ctx<'n> {
+    fn igw_routes(&self, rt: usize) -> Vec<AddrRange> {
+        if let Ok(mut cache) = self.igw_routes.lock() {
+            if let Some(v) = cache.get(&rt) {
+                return v.clone();
+            }
+            let v = routed(self.net, &self.net.route_tables[rt], |t| {
+                matches!(t, Target::InternetGateway(_) | Target::EgressOnlyInternetGateway(_))
+            });
+            cache.insert(rt, v.clone());
+            return v;
+        }
+        Vec::new()
+    }
+
+    fn eni_label(&self, e: usize) -> String {
+        let en = &self.net.enis[e];
+        match (&en.name, &en.instance_id) {
+            (Some(n), _) => format!("{} ({})", en.id, n),
+            (None, Some(i)) => format!("{} ({i})", en.id),
+            _ => en.id.clone(),
+        }
+    }
+
+    fn query(&self, from: Endpoint, to: Endpoint, proto: Protocol, port: u16) -> Trace {
+        self.net.query(&Query {
+            from,
+            to,
+            protocol: proto,
+            port: (proto.has_ports() || proto.is_icmp()).then_some(port).filter(|_| proto.has_ports()),
+            src_port: None,
+        })
+    }
+}
+
+/// The rules a trace passed or was stopped by, in words.
+fn because(t: &Trace) -> Vec<String> {
+    let mut v = Vec::new();
+    for h in t.forward.hops.iter().chain(t.return_path.iter().flat_map(|p| p.hops.iter())) {
+        for c in &h.checks {
+            let relevant = matches!(
+                c.layer,
+                crate::trace::Layer::SecurityGroup | crate::trace::Layer::NetworkAcl
+            ) || c.decision != crate::trace::Decision::Allow;
+            if relevant && !v.contains(&c.detail) {
+                v.push(format!("{}: {}", h.component, c.detail));
+            }
+        }
+    }
+    v.dedup();
+    v
+}
+
+fn witness(src: IpAddr, dst: IpAddr, proto: Protocol, port: Option<u16>) -> Witness {
+    Witness {
+        src: src.to_string(),
+        dst: dst.to_string(),
+        protocol: proto.to_string(),
+        port: port.filter(|_| proto.has_ports()),
+    }
+}
+
+fn traffic_text(t: &Traffic) -> String {
+    if t.protocol.has_ports() {
+        format!("{}/{}", t.protocol, t.ports)
+    } else {
+        t.protocol.to_string()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    check: &str,
+    severity: Severity,
+    status: FindingStatus,
+    resources: Vec<String>,
+    witness: Option<Witness>,
+    because: Vec<String>,
+    message: String,
+) -> Finding {
+    Finding {
+        id: Finding::fingerprint(check, status, &resources),
+        check: check.to_string(),
+        severity,
+        status,
+        resources,
+        witness,
+        because,
+        message,
+    }
+}
+
+/// Checks every statement against the configuration. Never samples (see the module notes).
+pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
+    let ctx = Ctx {
+        net,
+        internet: internet(),
+        igw_routes: Mutex::new(HashMap::new()),
+    };
+    let mut res = AuditResult {
+        interfaces: net.enis.len(),
+        notes: vec![REPRESENTATION.to_string()],
+        ..Default::default()
+    };
+    for file in &policies.files {
+        for st in &file.statements {
+            res.statements += 1;
+            let (from, to) = match (groups_of(file, &st.from), groups_of(file, &st.to)) {
+                (Ok(f), Ok(t)) => (resolve_all(net, &f), resolve_all(net, &t)),
+                (Err(name), _) | (_, Err(name)) => {
+                    res.findings.push(finding(
+                        &st.id,
+                        st.severity,
+                        FindingStatus::Unknown,
+                        vec![],
+                        None,
+                        vec![],
+                        format!("statement `{}` names group `{name}`, which is not defined: it cannot be evaluated", st.id),
+                    ));
+                    continue;
+                }
+            };
+            for e in from.empty.iter().chain(to.empty.iter()) {
+                res.notes.push(format!("statement `{}`: selector {e} selects nothing", st.id));
+            }
+            match st.kind {
+                Kind::Deny => deny(&ctx, st, &from, &to, &mut res.findings),
+                Kind::Require => require(&ctx, st, &from, &to, &mut res.findings),
+                Kind::Allow => {}
+            }
+        }
+        if file.mode == Mode::Allowlist {
+            allowlist(&ctx, file, &mut res.findings);
+        }
+    }
+    default_groups(net, &mut res.findings);
+    sort(&mut res.findings);
+    res
+}
+
+fn sort(f: &mut [Finding]) {
+    f.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.check.cmp(&b.check))
+            .then_with(|| a.status.cmp(&b.status))
+            .then_with(|| a.resources.cmp(&b.resources))
+    });
+}
+
+fn groups_of(file: &PolicyFile, names: &[String]) -> Result<Vec<Group>, String> {
+    names
+        .iter()
+        .map(|n| file.group(n).ok_or_else(|| n.clone()))
+        .collect()
+}
+
+fn resolve_all(net: &Network, groups: &[Group]) -> Endpoints {
+    let mut out = Endpoints::default();
+    let mut set: HashSet<usize> = HashSet::new();
+    for g in groups {
+        let r = resolve(net, g);
+        set.extend(r.enis);
+        out.outside.extend(r.outside);
+        out.internet |= r.internet;
+        out.empty.extend(r.empty.into_iter().map(|e| format!("{e} of group `{}`", g.name)));
+    }
+    out.enis = set.into_iter().collect();
+    out.enis.sort_unstable();
+    out
+}
+
+fn is_gateway_eni(net: &Network, e: usize) -> bool {
+    net.enis[e]
+        .interface_type
+        .as_deref()
+        .is_some_and(|t| t != "interface" && t != "efa" && t != "trunk" && t != "branch")
+}
+
+/// The region of outside sources (internet or public CIDRs) that reaches `d` end to end,
+/// and the region its security groups alone allow.
+fn outside_regions(ctx: &Ctx<'_>, d: usize, proto: Protocol, stmt: &Region) -> (Region, Region, Vec<SgRule>) {
+    let net = ctx.net;
+    let e = &net.enis[d];
+    let (sg, unresolved) = sg_region(net, d, Direction::Inbound, proto);
+    let sg_part = sg.intersect(stmt);
+    if sg_part.is_empty() {
+        return (Region::empty(), sg_part, unresolved.into_iter().cloned().collect());
+    }
+    let Some(subnet) = e.subnet else {
+        return (Region::empty(), sg_part, vec![]);
+    };
+    let s = &net.subnets[subnet];
+    let (Some(ni), Some(rt)) = (s.nacl, s.route_table) else {
+        return (Region::empty(), sg_part, vec![]);
+    };
+    let nacl = &net.nacls[ni];
+    let mut full = nacl_region(nacl, Direction::Inbound, proto, &sg_part);
+    // Reachable from outside only through the VPC's internet gateway, at a public address
+    // (IPv4) or the ENI's own global IPv6 address.
+    let igw = e.vpc_id.as_deref().and_then(|v| net.vpc(v)).and_then(|v| v.internet_gateway.clone());
+    let mut families = Vec::new();
+    if igw.is_some() && !e.public_ips.is_empty() {
+        families.push(AddrRange::all(false));
+    }
+    if igw.is_some() && !e.ipv6.is_empty() {
+        families.push(AddrRange::all(true));
+    }
+    full = full.restrict_addrs(&families);
+    // The response must be routed back to the internet gateway…
+    full = full.restrict_addrs(&ctx.igw_routes(rt));
+    // …and pass the NACL's outbound rules on some ephemeral port.
+    if !full.is_empty() {
+        let eph = if proto.has_ports() { PortRange::EPHEMERAL } else { PortRange::ALL };
+        let mut back = Region::empty();
+        for a in full.addrs() {
+            back.push(a, eph);
+        }
+        let ret = nacl_region(nacl, Direction::Outbound, proto, &back);
+        full = full.restrict_addrs(&ret.addrs());
+    }
+    (full, sg_part, unresolved.into_iter().cloned().collect())
+}
+
+fn dst_endpoint(net: &Network, d: usize, src: IpAddr) -> Option<Endpoint> {
+    let e = &net.enis[d];
+    if src.is_ipv6() {
+        e.ipv6.first().map(|a| Endpoint::Eni { eni: d, addr: *a })
+    } else {
+        e.public_ips.first().map(|(p, private)| Endpoint::PublicIp {
+            eni: d,
+            public: *p,
+            private: *private,
+        })
+    }
+}
+
+fn deny(ctx: &Ctx<'_>, st: &Statement, from: &Endpoints, to: &Endpoints, out: &mut Vec<Finding>) {
+    let net = ctx.net;
+    let outside = from.outside_ranges(&ctx.internet);
+    for t in &st.traffic {
+        let ports = stmt_ports(t);
+        let mut stmt = Region::empty();
+        for a in &outside {
+            stmt.push(*a, ports);
+        }
+        for &d in &to.enis {
+            if is_gateway_eni(net, d) {
+                continue;
+            }
+            let mut found = false;
+            // Sources outside the snapshot (the internet, public CIDRs).
+            if !stmt.is_empty() {
+                let (full, sg_part, unresolved) = outside_regions(ctx, d, t.protocol, &stmt);
+                if let Some((src, port)) = full.witness(Some(t.ports.from)) {
+                    if let Some(to_ep) = dst_endpoint(net, d, src) {
+                        let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
+                        let (status, severity) = if trace.verdict == Verdict::Reachable {
+                            (FindingStatus::Exposed, st.severity)
+                        } else {
+                            (FindingStatus::Latent, st.severity.lower())
+                        };
+                        out.push(finding(
+                            &st.id,
+                            severity,
+                            status,
+                            vec![net.enis[d].id.clone()],
+                            Some(witness(src, trace.to.address, t.protocol, Some(port))),
+                            because(&trace),
+                            format!(
+                                "{} {} is {} from {src} to {}: {}",
+                                st.id,
+                                traffic_text(t),
+                                if status == FindingStatus::Exposed { "possible" } else { "allowed by a security group but stopped" },
+                                ctx.eni_label(d),
+                                trace.message
+                            ),
+                        ));
+                        found = true;
+                    }
+                } else if let Some((src, port)) = sg_part.witness(Some(t.ports.from)) {
+                    // A security group allows it; something else stops it today.
+                    let to_ep = dst_endpoint(net, d, src).unwrap_or(Endpoint::Eni {
+                        eni: d,
+                        addr: net.enis[d].primary(src.is_ipv6()).unwrap_or(src),
+                    });
+                    let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
+                    out.push(finding(
+                        &st.id,
+                        st.severity.lower(),
+                        FindingStatus::Latent,
+                        vec![net.enis[d].id.clone()],
+                        Some(witness(src, trace.to.address, t.protocol, Some(port))),
+                        because(&trace),
+                        format!(
+                            "{} {} from {src} to {} is allowed by a security group but stopped today: {}",
+                            st.id,
+                            traffic_text(t),
+                            ctx.eni_label(d),
+                            trace.message
+                        ),
+                    ));
+                    found = true;
+                } else if let Some(r) = unresolved.first() {
+                    out.push(unknown_finding(ctx, st, d, r));
+                    found = true;
+                }
+            }
+            if found {
+                continue;
+            }
+            // Sources inside the snapshot.
+            for &s in &from.enis {
+                if s == d || is_gateway_eni(net, s) {
+                    continue;
+                }
+                if let Some(f) = eni_pair(ctx, st, t, s, d, Kind::Deny) {
+                    out.push(f);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Finding {
+    finding(
+        &st.id,
+        st.severity,
+        FindingStatus::Unknown,
+        vec![ctx.net.enis[d].id.clone(), r.group_id.clone()],
+        None,
+        vec![format!("{} rule {}", r.group_id, crate::query::sg_rule_text(ctx.net, r))],
+        format!(
+            "{} cannot be decided for {}: {} rule {} references {}, which is not in the snapshot",
+            st.id,
+            ctx.eni_label(d),
+            r.group_id,
+            crate::query::sg_rule_text(ctx.net, r),
+            r.peer
+        ),
+    )
+}
+
+/// A source ENI `s` to a destination ENI `d`: the exact ports both ends' filters allow, then the
+/// engine's walk of a witness. For `deny`, returns an exposed/latent/unknown finding when the
+/// destination's groups allow `s` at all; for `require`, a blocked/unknown finding when it fails.
+fn eni_pair(ctx: &Ctx<'_>, st: &Statement, t: &Traffic, s: usize, d: usize, kind: Kind) -> Option<Finding> {
+    let net = ctx.net;
+    let ports = stmt_ports(t);
+    let src_ip = net.enis[s].primary(false).or_else(|| net.enis[s].primary(true))?;
+    let dst_ip = net.enis[d].primary(src_ip.is_ipv6())?;
+    let point = Region::from_box(AddrRange::single(src_ip), ports);
+    let (sg_in, unresolved) = sg_region(net, d, Direction::Inbound, t.protocol);
+    let sg_part = sg_in.intersect(&point);
+    if kind == Kind::Deny && sg_part.is_empty() {
+        let r = unresolved.first()?;
+        return Some(unknown_finding(ctx, st, d, r));
+    }
+    // Ports every filter on the way allows: destination NACL in, source groups and NACL out.
+    let mut allowed = sg_part.clone();
+    let same_subnet = net.enis[s].subnet.is_some() && net.enis[s].subnet == net.enis[d].subnet;
+    if !same_subnet {
+        if let Some(n) = net.enis[d].subnet.and_then(|x| net.subnets[x].nacl) {
+            allowed = nacl_region(&net.nacls[n], Direction::Inbound, t.protocol, &allowed);
+        }
+    }
+    let (sg_out, _) = sg_region(net, s, Direction::Outbound, t.protocol);
+    let to_dst = sg_out.intersect(&Region::from_box(AddrRange::single(dst_ip), ports));
+    let mut out_ports = Region::empty();
+    for (_, p) in to_dst.boxes() {
+        out_ports.push(AddrRange::single(src_ip), *p);
+    }
+    allowed = allowed.intersect(&out_ports);
+    if !same_subnet {
+        if let Some(n) = net.enis[s].subnet.and_then(|x| net.subnets[x].nacl) {
+            let dst_box: Vec<_> = allowed.boxes().iter().map(|(_, p)| (AddrRange::single(dst_ip), *p)).collect();
+            let mut r = Region::empty();
+            for (a, p) in dst_box {
+                r.push(a, p);
+            }
+            let ok = nacl_region(&net.nacls[n], Direction::Outbound, t.protocol, &r);
+            let mut back = Region::empty();
+            for (_, p) in ok.boxes() {
+                back.push(AddrRange::single(src_ip), *p);
+            }
+            allowed = allowed.intersect(&back);
+        }
+    }
+    let port = allowed
+        .witness(Some(t.ports.from))
+        .or_else(|| sg_part.witness(Some(t.ports.from)))
+        .map(|(_, p)| p)
+        .unwrap_or(t.ports.from);
+    let trace = ctx.query(
+        Endpoint::Eni { eni: s, addr: src_ip },
+        Endpoint::Eni { eni: d, addr: dst_ip },
+        t.protocol,
+        port,
+    );
+    let w = Some(witness(src_ip, dst_ip, t.protocol, Some(port)));
+    let resources = vec![net.enis[d].id.clone(), net.enis[s].id.clone()];
+    match kind {
+        Kind::Deny => {
+            let status = match trace.verdict {
+                Verdict::Reachable => FindingStatus::Exposed,
+                Verdict::Unreachable => FindingStatus::Latent,
+                Verdict::Unknown => FindingStatus::Unknown,
+            };
+            let severity = if status == FindingStatus::Latent { st.severity.lower() } else { st.severity };
+            Some(finding(
+                &st.id,
+                severity,
+                status,
+                resources,
+                w,
+                because(&trace),
+                format!(
+                    "{} {} from {} to {}: {}",
+                    st.id,
+                    traffic_text(t),
+                    ctx.eni_label(s),
+                    ctx.eni_label(d),
+                    trace.message
+                ),
+            ))
+        }
+        Kind::Require | Kind::Allow => match trace.verdict {
+            Verdict::Reachable => None,
+            v => Some(finding(
+                &st.id,
+                st.severity,
+                if v == Verdict::Unknown { FindingStatus::Unknown } else { FindingStatus::Blocked },
+                resources,
+                w,
+                because(&trace),
+                format!(
+                    "{} requires {} from {} to {}, but: {}",
+                    st.id,
+                    traffic_text(t),
+                    ctx.eni_label(s),
+                    ctx.eni_label(d),
+                    trace.message
+                ),
+            )),
+        },
+    }
+}
+
+/// At most this many source/destination pairs are walked per `require` statement.
+const MAX_REQUIRE_PAIRS: usize = 10_000;
+
+fn require(ctx: &Ctx<'_>, st: &Statement, from: &Endpoints, to: &Endpoints, out: &mut Vec<Finding>) {
+    let net = ctx.net;
+    if to.enis.is_empty() || (from.enis.is_empty() && from.outside.is_empty() && !from.internet) {
+        out.push(finding(
+            &st.id,
+            st.severity,
+            FindingStatus::Unknown,
+            vec![],
+            None,
+            vec![],
+            format!("{} cannot be evaluated: its groups select no endpoint in the snapshot", st.id),
+        ));
+        return;
+    }
+    let outside = from.outside_ranges(&ctx.internet);
+    let mut pairs = 0;
+    for t in &st.traffic {
+        let ports = stmt_ports(t);
+        for &d in &to.enis {
+            if is_gateway_eni(net, d) {
+                continue;
+            }
+            if !outside.is_empty() {
+                let mut stmt = Region::empty();
+                for a in &outside {
+                    stmt.push(*a, PortRange::single(t.ports.from).intersect(&ports).unwrap_or(ports));
+                }
+                let (full, sg_part, _) = outside_regions(ctx, d, t.protocol, &stmt);
+                if full.is_empty() {
+                    let src = sg_part
+                        .witness(Some(t.ports.from))
+                        .map(|(a, _)| a)
+                        .or_else(|| outside.first().map(|a| a.first()))
+                        .unwrap_or(IpAddr::from([8, 8, 8, 8]));
+                    let to_ep = dst_endpoint(net, d, src).unwrap_or(Endpoint::Eni {
+                        eni: d,
+                        addr: net.enis[d].primary(src.is_ipv6()).unwrap_or(src),
+                    });
+                    let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, t.ports.from);
+                    out.push(finding(
+                        &st.id,
+                        st.severity,
+                        if trace.verdict == Verdict::Unknown { FindingStatus::Unknown } else { FindingStatus::Blocked },
+                        vec![net.enis[d].id.clone()],
+                        Some(witness(src, trace.to.address, t.protocol, Some(t.ports.from))),
+                        because(&trace),
+                        format!(
+                            "{} requires {} from outside to {}, but no source can reach it: {}",
+                            st.id,
+                            traffic_text(t),
+                            ctx.eni_label(d),
+                            trace.message
+                        ),
+                    ));
+                }
+            }
+            for &s in &from.enis {
+                if s == d || is_gateway_eni(net, s) {
+                    continue;
+                }
+                pairs += 1;
+                if pairs > MAX_REQUIRE_PAIRS {
+                    continue;
+                }
+                if let Some(f) = eni_pair(ctx, st, t, s, d, Kind::Require) {
+                    out.push(f);
+                }
+            }
+        }
+    }
+    if pairs > MAX_REQUIRE_PAIRS {
+        out.push(finding(
+            &st.id,
+            st.severity,
+            FindingStatus::Unknown,
+            vec![],
+            None,
+            vec![],
+            format!(
+                "{} covers {pairs} source/destination pairs; only the first {MAX_REQUIRE_PAIRS} were walked",
+                st.id
+            ),
+        ));
+    }
+}
+
+fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
+    let net = ctx.net;
+    let check = format!(
+        "allowlist:{}",
+        file.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+    );
+    // The allowed regions, per destination ENI and protocol.
+    let mut allowed: HashMap<(usize, u8), Region> = HashMap::new();
+    let mut allowed_all: HashMap<usize, Region> = HashMap::new();
+    for st in file.statements.iter().filter(|s| s.kind == Kind::Allow) {
+        let (Ok(f), Ok(t)) = (groups_of(file, &st.from), groups_of(file, &st.to)) else {
+            continue;
+        };
+        let (from, to) = (resolve_all(net, &f), resolve_all(net, &t));
+        let mut srcs = from.outside_ranges(&ctx.internet);
+        for &s in &from.enis {
+            for ip in net.enis[s].private_ipv4.iter().chain(net.enis[s].ipv6.iter()) {
+                srcs.push(AddrRange::single(*ip));
+            }
+        }
+        for tr in &st.traffic {
+            for &d in &to.enis {
+                let mut r = Region::empty();
+                for a in &srcs {
+                    r.push(*a, stmt_ports(tr));
+                }
+                match tr.protocol {
+                    Protocol::All => {
+                        let e = allowed_all.entry(d).or_default();
+                        *e = std::mem::take(e).union(&r);
+                    }
+                    Protocol::Number(n) => {
+                        let e = allowed.entry((d, n)).or_default();
+                        *e = std::mem::take(e).union(&r);
+                    }
+                }
+            }
+        }
+    }
+    let everything = {
+        let mut r = Region::empty();
+        r.push(AddrRange::all(false), PortRange::ALL);
+        r.push(AddrRange::all(true), PortRange::ALL);
+        r
+    };
+    for d in 0..net.enis.len() {
+        if is_gateway_eni(net, d) {
+            continue;
+        }
+        for proto in [6u8, 17, 1] {
+            let p = Protocol::Number(proto);
+            let (sg, _) = sg_region(net, d, Direction::Inbound, p);
+            let mut possible = sg.intersect(&everything);
+            if let Some(n) = net.enis[d].subnet.and_then(|s| net.subnets[s].nacl) {
+                possible = nacl_region(&net.nacls[n], Direction::Inbound, p, &possible);
+            }
+            if possible.is_empty() {
+                continue;
+            }
+            let mut ok = allowed.get(&(d, proto)).cloned().unwrap_or_default();
+            if let Some(a) = allowed_all.get(&d) {
+                ok = ok.union(a);
+            }
+            let rest = possible.minus(&ok);
+            // A telling witness: a source in the ENI's own VPC, else on the internet, else any.
+            let vpc_ranges: Vec<AddrRange> = net.enis[d]
+                .vpc_id
+                .as_deref()
+                .and_then(|v| net.vpc(v))
+                .map(|v| v.cidrs.iter().map(AddrRange::from_cidr).collect())
+                .unwrap_or_default();
+            let pick = rest
+                .restrict_addrs(&vpc_ranges)
+                .witness(None)
+                .or_else(|| rest.restrict_addrs(&ctx.internet).witness(None))
+                .or_else(|| rest.witness(None));
+            if let Some((src, port)) = pick {
+                let rule = net
+                    .eni_rules(d, Direction::Inbound)
+                    .find(|r| {
+                        proto_matches(r.protocol, p)
+                            && matches!(net.sg_evaluate(d, Direction::Inbound, src, p, Some(port), None, true), SgDecision::Allow(x) if x == *r)
+                    })
+                    .map(|r| format!("{} rule {}", r.group_id, crate::query::sg_rule_text(net, r)));
+                let dst = net.enis[d].primary(src.is_ipv6()).unwrap_or(src);
+                out.push(finding(
+                    &check,
+                    file.unlisted_severity,
+                    FindingStatus::NotAllowed,
+                    vec![net.enis[d].id.clone(), p.to_string()],
+                    Some(witness(src, dst, p, Some(port))),
+                    rule.into_iter().collect(),
+                    format!(
+                        "{} accepts {p} traffic no `allow` statement of {} covers, e.g. from {src}{}",
+                        ctx.eni_label(d),
+                        file.path.display(),
+                        if p.has_ports() { format!(" to port {port}") } else { String::new() }
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn default_groups(net: &Network, out: &mut Vec<Finding>) {
+    for g in net.groups.iter().filter(|g| g.name == "default") {
+        if g.inbound.is_empty() && g.outbound.is_empty() {
+            continue;
+        }
+        let members: Vec<String> = net
+            .enis
+            .iter()
+            .filter(|e| e.groups.iter().any(|&i| net.groups[i].id == g.id))
+            .map(|e| e.id.clone())
+            .collect();
+        let rules: Vec<String> = g
+            .inbound
+            .iter()
+            .chain(g.outbound.iter())
+            .map(|r| format!("{} {} rule {}", g.id, r.direction, crate::query::sg_rule_text(net, r)))
+            .collect();
+        out.push(finding(
+            "default-security-group",
+            Severity::Medium,
+            FindingStatus::DefaultSecurityGroupInUse,
+            vec![g.id.clone()],
+            None,
+            rules,
+            format!(
+                "default security group {} has {} rule(s); it should restrict all traffic (CIS AWS Foundations 5.4){}",
+                g.id,
+                g.inbound.len() + g.outbound.len(),
+                if members.is_empty() {
+                    String::new()
+                } else {
+                    format!("; attached to {}", members.join(", "))
+                }
+            ),
+        ));
+    }
+}
+
+// ---- the observed audit -------------------------------------------------------------------
+
+struct Resolved {
+    stmt: usize,
+    from: Endpoints,
+    to: Endpoints,
+}
+
+#[derive(Default)]
+struct Observed {
+    /// (statement, destination, status) → (count, first witness, file:line).
+    hits: HashMap<(usize, String, FindingStatus), (u64, Witness, String)>,
+    /// require statement → (accepted, rejected) per destination.
+    require: HashMap<(usize, String), (u64, u64, Witness, String)>,
+    tally: Tally,
+    counts: Counts,
+}
+
+fn traffic_covers(t: &Traffic, proto: u8, port: Option<u16>) -> bool {
+    match t.protocol {
+        Protocol::All => true,
+        Protocol::Number(n) => n == proto && (!t.protocol.has_ports() || port.is_some_and(|p| t.ports.contains(p))),
+    }
+}
+
+/// Checks every statement against observed traffic: accepted records a `deny` covers
+/// (`violation`), accepted records outside every `allow` in allowlist mode (`unexpected`),
+/// `require` traffic seen only as REJECT (`broken`), and rules of the ENIs seen that no record
+/// used (`unused`, with the window's length).
+pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) -> Result<AuditResult, AuditError> {
+    let mut stmts: Vec<(&PolicyFile, &Statement)> = Vec::new();
+    for f in &policies.files {
+        for s in &f.statements {
+            stmts.push((f, s));
+        }
+    }
+    let resolved: Vec<Resolved> = stmts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (f, s))| {
+            let from = groups_of(f, &s.from).ok()?;
+            let to = groups_of(f, &s.to).ok()?;
+            Some(Resolved {
+                stmt: i,
+                from: resolve_all(net, &from),
+                to: resolve_all(net, &to),
+            })
+        })
+        .collect();
+    let allowlist_files: Vec<usize> = policies
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.mode == Mode::Allowlist)
+        .map(|(i, _)| i)
+        .collect();
+    let explainer = Explainer::new(net);
+    let reader = ChunkReader::new(flows.paths.clone(), flows.format.clone());
+    let in_snapshot = |ip: IpAddr| net.eni_by_private_ip(ip, None).is_some() || net.eni_by_public_ip(ip).is_some();
+    let work = |item: Result<crate::flow_log::Chunk, crate::flow_log::ReadError>| {
+        item.map(|chunk| {
+            let parsed = parse_chunk(&chunk);
+            let explained = explainer.explain_chunk(&parsed);
+            let mut o = Observed {
+                counts: parsed.counts,
+                ..Default::default()
+            };
+            let mut records = parsed.in_line_order().filter_map(|e| match e {
+                Entry::Record(r) => Some(r),
+                Entry::Malformed(_) => None,
+            });
+            for e in &explained {
+                let rec = if e.status == Status::Malformed { None } else { records.next() };
+                o.tally.add(e, rec, net);
+                let (Some(eni), Some(dir), Some(peer), Some(proto)) = (e.eni, e.direction, e.peer, e.protocol) else {
+                    continue;
+                };
+                if e.role != Some(crate::explain::Role::Request) || e.observed.is_none() {
+                    continue;
+                }
+                let port = e.dstport;
+                let accepted = e.observed == Some(Action::Accept);
+                // Who is the source and who the destination, as the policy sees them.
+                let (src_eni, src_ip, dst_eni, dst_ip) = match dir {
+                    Direction::Inbound => (net.eni_by_private_ip(peer, None), peer, Some(eni), e.dstaddr),
+                    Direction::Outbound => (Some(eni), e.srcaddr.unwrap_or(peer), net.eni_by_private_ip(peer, None), Some(peer)),
+                };
+                let Some(dst_ip) = dst_ip else { continue };
+                let in_from = |r: &Resolved| match src_eni {
+                    Some(s) => r.from.contains_eni(s),
+                    None => !in_snapshot(src_ip) && r.from.contains_outside(src_ip),
+                };
+                let in_to = |r: &Resolved| match dst_eni {
+                    Some(d) => r.to.contains_eni(d),
+                    None => !in_snapshot(dst_ip) && r.to.contains_outside(dst_ip),
+                };
+                let dst_key = dst_eni.map(|d| net.enis[d].id.clone()).unwrap_or_else(|| dst_ip.to_string());
+                let w = Witness {
+                    src: src_ip.to_string(),
+                    dst: dst_ip.to_string(),
+                    protocol: Protocol::Number(proto).to_string(),
+                    port: port.filter(|_| Protocol::Number(proto).has_ports()),
+                };
+                let at = format!("{}:{}", e.file.display(), e.line);
+                let mut covered_by_allow: HashMap<usize, bool> = HashMap::new();
+                for r in &resolved {
+                    let (file, st) = stmts[r.stmt];
+                    if !st.traffic.iter().any(|t| traffic_covers(t, proto, port)) || !in_from(r) || !in_to(r) {
+                        continue;
+                    }
+                    match st.kind {
+                        Kind::Deny if accepted => {
+                            let entry = o.hits.entry((r.stmt, dst_key.clone(), FindingStatus::Violation)).or_insert((0, w.clone(), at.clone()));
+                            entry.0 += 1;
+                        }
+                        Kind::Require => {
+                            let entry = o.require.entry((r.stmt, dst_key.clone())).or_insert((0, 0, w.clone(), at.clone()));
+                            if accepted {
+                                entry.0 += 1;
+                            } else {
+                                entry.1 += 1;
+                            }
+                        }
+                        Kind::Allow => {
+                            if let Some(fi) = policies.files.iter().position(|f| std::ptr::eq(f, file)) {
+                                covered_by_allow.insert(fi, true);
+                            }
+                        }
+                        Kind::Deny => {}
+                    }
+                }
+                if accepted {
+                    for &fi in &allowlist_files {
+                        if !covered_by_allow.contains_key(&fi) {
+                            let key = (usize::MAX - fi, format!("{dst_key} {}{}", w.protocol, w.port.map(|p| format!("/{p}")).unwrap_or_default()), FindingStatus::Unexpected);
+                            let entry = o.hits.entry(key).or_insert((0, w.clone(), at.clone()));
+                            entry.0 += 1;
+                        }
+                    }
+                }
+            }
+            o
+        })
+    };
+    let mut total = Observed::default();
+    let mut errors = Vec::new();
+    let _flow = run_ordered(reader, flows.threads, work, |item| {
+        match item {
+            Ok(o) => {
+                total.counts += o.counts;
+                total.tally.merge(o.tally);
+                for (k, v) in o.hits {
+                    let e = total.hits.entry(k).or_insert((0, v.1.clone(), v.2.clone()));
+                    e.0 += v.0;
+                }
+                for (k, v) in o.require {
+                    let e = total.require.entry(k).or_insert((0, 0, v.2.clone(), v.3.clone()));
+                    e.0 += v.0;
+                    e.1 += v.1;
+                }
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .map_err(|e| AuditError::Flows(e.to_string()))?;
+    if !errors.is_empty() {
+        return Err(AuditError::Flows(errors.join("; ")));
+    }
+    let mut res = AuditResult {
+        statements: stmts.len(),
+        interfaces: total.tally.enis_seen.len(),
+        ..Default::default()
+    };
+    let window = total.tally.window.map(|(a, b)| b.saturating_sub(a)).unwrap_or(0);
+    res.notes.push(format!(
+        "observed: {} records read ({} malformed), {} interfaces seen, a window of {window} s",
+        total.counts.read,
+        total.counts.malformed,
+        total.tally.enis_seen.len()
+    ));
+    for ((si, dst, status), (count, w, at)) in total.hits {
+        if si > usize::MAX - policies.files.len() - 1 {
+            let fi = usize::MAX - si;
+            let file = &policies.files[fi];
+            let check = format!(
+                "allowlist:{}",
+                file.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+            );
+            res.findings.push(finding(
+                &check,
+                file.unlisted_severity,
+                status,
+                vec![dst.clone()],
+                Some(w.clone()),
+                vec![format!("first seen at {at}")],
+                format!("{count} accepted record(s) to {dst} outside every `allow` of {}, e.g. {} → {}", file.path.display(), w.src, w.dst),
+            ));
+            continue;
+        }
+        let (_, st) = stmts[si];
+        res.findings.push(finding(
+            &st.id,
+            st.severity,
+            status,
+            vec![dst.clone()],
+            Some(w.clone()),
+            vec![format!("first seen at {at}")],
+            format!("{count} accepted record(s) of traffic {} denies: {} → {} ({})", st.id, w.src, w.dst, w.protocol),
+        ));
+    }
+    for ((si, dst), (acc, rej, w, at)) in total.require {
+        if acc == 0 && rej > 0 {
+            let (_, st) = stmts[si];
+            res.findings.push(finding(
+                &st.id,
+                st.severity,
+                FindingStatus::Broken,
+                vec![dst.clone()],
+                Some(w.clone()),
+                vec![format!("first seen at {at}")],
+                format!("traffic {} requires was seen only rejected ({rej} record(s)), e.g. {} → {}", st.id, w.src, w.dst),
+            ));
+        }
+    }
+    for u in total.tally.rule_usage_json(net) {
+        let hits = u["hits"].as_u64().unwrap_or(0);
+        let resource = u["resource"].as_str().unwrap_or("").to_string();
+        let rule = u["rule"].as_str().unwrap_or("").to_string();
+        let dir = u["direction"].as_str().unwrap_or("").to_string();
+        if hits == 0 {
+            res.findings.push(finding(
+                "unused-rule",
+                Severity::Low,
+                FindingStatus::Unused,
+                vec![resource.clone(), format!("{dir} {rule}")],
+                None,
+                vec![format!("{resource} {dir} {rule}")],
+                format!("{resource} {dir} {rule} was used by no record in a window of {window} s (a short window is weak evidence)"),
+            ));
+        } else if let (Some(peers), true) = (u["used_peers"].as_array(), u["accepted"].as_u64().unwrap_or(0) > 0) {
+            let used: Vec<&str> = peers.iter().filter_map(|p| p.as_str()).collect();
+            let wide = rule.contains("0.0.0.0/0") || rule.contains("::/0");
+            if wide && !used.is_empty() && used.iter().all(|p| !p.ends_with("/0")) {
+                res.findings.push(finding(
+                    "least-privilege",
+                    Severity::Low,
+                    FindingStatus::Unused,
+                    vec![resource.clone(), format!("{dir} {rule}")],
+                    None,
+                    vec![format!("{resource} {dir} {rule}")],
+                    format!(
+                        "{resource} {dir} {rule}: the accepted traffic in {window} s came only from {}{}; consider narrowing it",
+                        used.join(", "),
+                        u["used_ports"].as_str().map(|p| format!(" on ports {p}")).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
+    sort(&mut res.findings);
+    Ok(res)
+}
+
+/// Addresses of the internet minus those given (for tests and reports).
+pub fn internet_except(remove: &[AddrRange]) -> Vec<AddrRange> {
+    addrs_minus(&internet(), remove)
 }

@@ -2,6 +2,7 @@
 //! space) and against observed traffic (flow logs), as findings with stable ids.
 
 pub mod analysis;
+pub mod region;
 pub mod finding;
 
 pub use finding::{Finding, FindingStatus, Witness};

@@ -131,22 +131,36 @@ pub(crate) async fn region(
     out.subnets = items.iter().map(map::subnet).collect();
     step.done("DescribeSubnets", items.len());
 
-    let items = paginate!(site, page, "DescribeRouteTables", client.describe_route_tables())?;
+    let items = paginate!(
+        site,
+        page,
+        "DescribeRouteTables",
+        client.describe_route_tables()
+    )?;
     out.route_tables = items.iter().map(map::route_table).collect();
     step.done("DescribeRouteTables", items.len());
 
-    let items = paginate!(site, page, "DescribeNetworkAcls", client.describe_network_acls())?;
+    let items = paginate!(
+        site,
+        page,
+        "DescribeNetworkAcls",
+        client.describe_network_acls()
+    )?;
     out.network_acls = items.iter().map(map::network_acl).collect();
     step.done("DescribeNetworkAcls", items.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeSecurityGroups",
         client.describe_security_groups()
     )?;
     out.security_groups = items.iter().map(map::security_group).collect();
     step.done("DescribeSecurityGroups", items.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeNetworkInterfaces",
         client.describe_network_interfaces()
     )?;
@@ -157,14 +171,18 @@ pub(crate) async fn region(
     out.reservations = items.iter().map(map::reservation).collect();
     step.done("DescribeInstances", items.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeInternetGateways",
         client.describe_internet_gateways()
     )?;
     out.internet_gateways = items.iter().map(map::internet_gateway).collect();
     step.done("DescribeInternetGateways", items.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeEgressOnlyInternetGateways",
         client.describe_egress_only_internet_gateways()
     )?;
@@ -174,22 +192,36 @@ pub(crate) async fn region(
         .collect();
     step.done("DescribeEgressOnlyInternetGateways", items.len());
 
-    let items = paginate!(site, page, "DescribeNatGateways", client.describe_nat_gateways())?;
+    let items = paginate!(
+        site,
+        page,
+        "DescribeNatGateways",
+        client.describe_nat_gateways()
+    )?;
     out.nat_gateways = items.iter().map(map::nat_gateway).collect();
     step.done("DescribeNatGateways", items.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeVpcPeeringConnections",
         client.describe_vpc_peering_connections()
     )?;
     out.vpc_peering_connections = items.iter().map(map::vpc_peering_connection).collect();
     step.done("DescribeVpcPeeringConnections", items.len());
 
-    let items = paginate!(site, page, "DescribePrefixLists", client.describe_prefix_lists())?;
+    let items = paginate!(
+        site,
+        page,
+        "DescribePrefixLists",
+        client.describe_prefix_lists()
+    )?;
     out.prefix_lists = items.iter().map(map::prefix_list).collect();
     step.done("DescribePrefixLists", items.len());
 
-    let lists = paginate!(site, page,
+    let lists = paginate!(
+        site,
+        page,
         "DescribeManagedPrefixLists",
         client.describe_managed_prefix_lists()
     )?;
@@ -197,7 +229,9 @@ pub(crate) async fn region(
         let Some(id) = list.prefix_list_id() else {
             continue;
         };
-        let entries = paginate!(site, page,
+        let entries = paginate!(
+            site,
+            page,
             "GetManagedPrefixListEntries",
             client.get_managed_prefix_list_entries().prefix_list_id(id)
         )?;
@@ -206,7 +240,9 @@ pub(crate) async fn region(
     }
     step.done("DescribeManagedPrefixLists", lists.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeVpcEndpoints",
         client.describe_vpc_endpoints()
     )?;
@@ -222,21 +258,27 @@ pub(crate) async fn region(
     out.addresses = addresses.addresses().iter().map(map::address).collect();
     step.done("DescribeAddresses", out.addresses.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeTransitGateways",
         client.describe_transit_gateways()
     )?;
     out.transit_gateways = items.iter().map(map::transit_gateway).collect();
     step.done("DescribeTransitGateways", items.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeTransitGatewayAttachments",
         client.describe_transit_gateway_attachments()
     )?;
     out.transit_gateway_attachments = items.iter().map(map::transit_gateway_attachment).collect();
     step.done("DescribeTransitGatewayAttachments", items.len());
 
-    let items = paginate!(site, page,
+    let items = paginate!(
+        site,
+        page,
         "DescribeTransitGatewayVpcAttachments",
         client.describe_transit_gateway_vpc_attachments()
     )?;
@@ -246,7 +288,9 @@ pub(crate) async fn region(
         .collect();
     step.done("DescribeTransitGatewayVpcAttachments", items.len());
 
-    let tables = paginate!(site, page,
+    let tables = paginate!(
+        site,
+        page,
         "DescribeTransitGatewayRouteTables",
         client.describe_transit_gateway_route_tables()
     )?;
@@ -254,7 +298,7 @@ pub(crate) async fn region(
         let Some(id) = table.transit_gateway_route_table_id() else {
             continue;
         };
-        let routes = tgw_routes(&client, id, site, page).await?;
+        let routes = tgw_routes(&client, id, site).await?;
         out.transit_gateway_route_tables
             .push(map::transit_gateway_route_table(table, &routes));
     }
@@ -264,19 +308,21 @@ pub(crate) async fn region(
     Ok(out)
 }
 
-/// The static and propagated routes of one transit gateway route table.
+/// The static and propagated routes of one transit gateway route table. (The service's own page
+/// size: a page size breaks some compatible endpoints here.)
 async fn tgw_routes(
     client: &aws_sdk_ec2::Client,
     table: &str,
     site: &CallSite,
-    page: Option<i32>,
 ) -> Result<Vec<aws_sdk_ec2::types::TransitGatewayRoute>, AwsError> {
     let filter = Filter::builder()
         .name("type")
         .values("static")
         .values("propagated")
         .build();
-    paginate!(site, page,
+    paginate!(
+        site,
+        None::<i32>,
         "SearchTransitGatewayRoutes",
         client
             .search_transit_gateway_routes()

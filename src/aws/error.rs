@@ -441,4 +441,49 @@ mod tests {
         );
         assert!(matches!(err, AwsError::Throttled { .. }), "{err}");
     }
+
+    /// Real SDK error values, built as the SDK builds them from an answer.
+    #[test]
+    fn sdk_errors_are_classified() {
+        use aws_sdk_ec2::error::{ConnectorError, ErrorMetadata};
+        use aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsError;
+        use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
+        let raw = |status: u16| HttpResponse::new(status.try_into().unwrap(), "".into());
+        let meta = |code: &str| ErrorMetadata::builder().code(code).message("no").build();
+
+        let err = SdkError::service_error(
+            DescribeSubnetsError::generic(meta("UnauthorizedOperation")),
+            raw(403),
+        );
+        match classify(err, "DescribeSubnets", &site()) {
+            AwsError::AccessDenied { permission, .. } => {
+                assert_eq!(permission, "ec2:DescribeSubnets")
+            }
+            other => panic!("{other}"),
+        }
+        let s3 = CallSite {
+            service: "s3",
+            ..site()
+        };
+        let err =
+            SdkError::service_error(ListObjectsV2Error::generic(meta("AccessDenied")), raw(403));
+        let text = classify(err, "ListObjectsV2", &s3).to_string();
+        assert!(text.contains("`s3:ListBucket`"), "{text}");
+
+        let err = SdkError::service_error(
+            DescribeSubnetsError::generic(meta("RequestLimitExceeded")),
+            raw(503),
+        );
+        assert!(matches!(
+            classify(err, "DescribeSubnets", &site()),
+            AwsError::Throttled { attempts: 3, .. }
+        ));
+
+        let err: SdkError<DescribeSubnetsError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io("connection refused".into()));
+        let e = classify(err, "DescribeSubnets", &site());
+        let text = e.to_string();
+        assert!(matches!(e, AwsError::Unreachable { .. }), "{text}");
+        assert!(text.contains("ec2.eu-west-1.amazonaws.com"), "{text}");
+    }
 }

@@ -2,9 +2,14 @@
 //! between them (`deny`: must never be possible; `require`: must be possible; `allow`: intended),
 //! read from TOML files under `policies/`.
 
+mod check;
 mod parse;
+pub mod text;
+mod traffic;
 
-pub use parse::{PolicyError, PolicyErrors};
+pub use check::unknown_ids;
+pub use parse::{PolicyError, PolicyErrors, BUILTIN_GROUPS};
+pub use traffic::TrafficError;
 
 use crate::protocol::{PortRange, Protocol};
 use ipnet::IpNet;
@@ -108,6 +113,8 @@ pub struct Group {
     pub name: String,
     /// Its selectors (a union).
     pub selectors: Vec<Selector>,
+    /// Where each selector is written (parallel to `selectors`; empty for built-in groups).
+    pub selector_locations: Vec<Location>,
     /// Where it is defined.
     pub location: Location,
 }
@@ -162,6 +169,9 @@ pub struct PolicyFile {
     pub path: PathBuf,
     /// Its stance.
     pub mode: Mode,
+    /// In allowlist mode, the severity of possible traffic that no `allow` covers
+    /// (`unlisted_severity`, default medium).
+    pub unlisted_severity: Severity,
     /// Its groups.
     pub groups: Vec<Group>,
     /// Its statements.
@@ -182,6 +192,7 @@ impl PolicyFile {
         Some(Group {
             name: name.to_string(),
             selectors: vec![builtin],
+            selector_locations: Vec::new(),
             location: Location::default(),
         })
     }

@@ -107,7 +107,10 @@ pub fn aws_env(url: &str, keys: Option<(&str, &str)>) -> Vec<(String, Option<Str
     set("AWS_REGION", REGION);
     set("AWS_EC2_METADATA_DISABLED", "true");
     set("AWS_CONFIG_FILE", "/nonexistent/vpcreach-test/config");
-    set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/vpcreach-test/credentials");
+    set(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "/nonexistent/vpcreach-test/credentials",
+    );
     if let Some((id, secret)) = keys {
         set("AWS_ACCESS_KEY_ID", id);
         set("AWS_SECRET_ACCESS_KEY", secret);
@@ -206,9 +209,7 @@ pub struct Seeded {
 
 /// Seeds [`Seeded`].
 pub async fn seed_network(ec2: &aws_sdk_ec2::Client) -> Seeded {
-    use aws_sdk_ec2::types::{
-        Filter, IpPermission, PortRange, RuleAction, UserIdGroupPair,
-    };
+    use aws_sdk_ec2::types::{Filter, IpPermission, PortRange, RuleAction, UserIdGroupPair};
     let vpc = ec2
         .create_vpc()
         .cidr_block("10.0.0.0/16")
@@ -275,7 +276,12 @@ pub async fn seed_network(ec2: &aws_sdk_ec2::Client) -> Seeded {
         .network_acl
         .and_then(|n| n.network_acl_id)
         .expect("nacl id");
-    let entry = |number: i32, egress: bool, protocol: &'static str, cidr: &'static str, action: RuleAction, port: Option<i32>| {
+    let entry = |number: i32,
+                 egress: bool,
+                 protocol: &'static str,
+                 cidr: &'static str,
+                 action: RuleAction,
+                 port: Option<i32>| {
         let nacl = nacl.clone();
         async move {
             let mut req = ec2
@@ -344,4 +350,74 @@ pub async fn seed_network(ec2: &aws_sdk_ec2::Client) -> Seeded {
         sg_db,
         nacl,
     }
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One IAM Query-API call to moto, by hand (no IAM client in the dependencies). moto routes by
+/// the credential scope of the `Authorization` header; it checks no signature while it does not
+/// enforce IAM yet.
+pub fn iam_call(url: &str, params: &[(&str, &str)]) -> String {
+    let addr = url.trim_start_matches("http://");
+    let mut body = String::from("Version=2010-05-08");
+    for (k, v) in params {
+        body.push_str(&format!("&{k}={}", form_encode(v)));
+    }
+    let request = format!(
+        "POST / HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(addr).expect("connect to moto");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(
+        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+        "IAM {params:?}: {response}"
+    );
+    response
+}
+
+fn xml_value(xml: &str, tag: &str) -> String {
+    let open = format!("<{tag}>");
+    let start = xml
+        .find(&open)
+        .map(|i| i + open.len())
+        .expect("tag in the answer");
+    let end = xml[start..].find('<').expect("closing tag") + start;
+    xml[start..end].to_string()
+}
+
+/// Creates (in 3 IAM calls) a user allowed only `ec2:DescribeVpcs`; returns its keys.
+pub fn read_vpcs_only_user(url: &str) -> (String, String) {
+    iam_call(url, &[("Action", "CreateUser"), ("UserName", "vpcs-only")]);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeVpcs"],"Resource":"*"}]}"#;
+    iam_call(
+        url,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "vpcs-only"),
+            ("PolicyName", "vpcs-only"),
+            ("PolicyDocument", policy),
+        ],
+    );
+    let answer = iam_call(
+        url,
+        &[("Action", "CreateAccessKey"), ("UserName", "vpcs-only")],
+    );
+    (
+        xml_value(&answer, "AccessKeyId"),
+        xml_value(&answer, "SecretAccessKey"),
+    )
 }
