@@ -995,6 +995,13 @@ impl Network {
         Some(self.group_members[gi].contains(&peer))
     }
 
+    /// The private addresses of the ENIs a group is attached to; `None` when the group is not in
+    /// the snapshot.
+    pub fn group_member_ips(&self, id: &str) -> Option<impl Iterator<Item = &IpAddr>> {
+        let &gi = self.group_index.get(id)?;
+        Some(self.group_members[gi].iter())
+    }
+
     /// Every id the model knows (ENIs, instances, subnets, VPCs, groups, gateways), for
     /// "did you mean" suggestions.
     pub fn known_ids(&self) -> impl Iterator<Item = &str> {

@@ -352,7 +352,7 @@ fn collect_against_a_local_endpoint() {
         t.message
     );
     let blocked = t.blocked_at.expect("where it was blocked");
-    assert_eq!(blocked.resources, [net.nacl.clone()]);
+    assert_eq!(blocked.resources, std::slice::from_ref(&net.nacl));
     assert_eq!(blocked.rule_number, Some(100));
     let t = query(&network, &net.eni_app, &net.eni_db, 3306);
     assert_eq!(t.reason, Some(Reason::SgRulesMismatch), "{}", t.message);

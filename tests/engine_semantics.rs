@@ -542,3 +542,31 @@ fn p25_gateway_route_table_redirects_inbound_to_an_appliance() {
     assert!(t.forward.hops.iter().any(|h| h.component == "rtb-edge"));
     assert_eq!(t.blocked_at.unwrap().component, "eni-fw");
 }
+
+#[test]
+fn p20_p21_egress_only_gateway_lets_ipv6_out_not_in() {
+    let mut v = base();
+    v["EgressOnlyInternetGateways"] = json!([{"EgressOnlyInternetGatewayId": "eigw-1", "Attachments": [{"VpcId": "vpc-a", "State": "attached"}]}]);
+    // The app subnet gets IPv6 and a ::/0 route to the egress-only gateway; no internet gateway
+    // route for it.
+    find(&mut v, "Subnets", "SubnetId", "subnet-app")["Ipv6CidrBlockAssociationSet"] = json!([{"Ipv6CidrBlock": "2600:1f18:0:2::/64"}]);
+    add_route(&mut v, "rtb-main", json!({"DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": "eigw-1", "State": "active"}));
+    find(&mut v, "NetworkInterfaces", "NetworkInterfaceId", "eni-app")["Ipv6Addresses"] = json!([{"Ipv6Address": "2600:1f18:0:2::20"}]);
+    set_sg_out(&mut v, "sg-app", json!([{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}], "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]));
+    set_sg_in(&mut v, "sg-app", json!([{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}]));
+    // Out: through the egress-only gateway, and the response comes back in.
+    let t = query(&v, "eni-app", "2001:db8::1", "tcp", Some(443), None);
+    assert_eq!(t.verdict, Verdict::Reachable, "{}", t.message);
+    assert!(t.forward.hops.iter().any(|h| h.component == "eigw-1"));
+    // IPv4 cannot use it.
+    let mut v4 = v.clone();
+    find(&mut v4, "RouteTables", "RouteTableId", "rtb-main")["Routes"]
+        .as_array_mut().unwrap().retain(|r| r.get("NatGatewayId").is_none());
+    add_route(&mut v4, "rtb-main", json!({"DestinationCidrBlock": "0.0.0.0/0", "EgressOnlyInternetGatewayId": "eigw-1", "State": "active"}));
+    assert_eq!(code(&query(&v4, "eni-app", "8.8.8.8", "tcp", Some(443), None)), "NO_ROUTE_TO_DESTINATION");
+    // In: an inbound connection from the internet is dropped, though the group would allow it
+    // (the VPC's internet gateway is detached here, so only the egress-only gateway is there).
+    v["InternetGateways"] = json!([]);
+    let t = query(&v, "2001:db8::1", "2600:1f18:0:2::20", "tcp", Some(443), None);
+    assert_eq!(code(&t), "EGRESS_ONLY_GATEWAY_INBOUND", "{}", t.message);
+}

@@ -225,15 +225,11 @@ fn sg_region<'n>(net: &'n Network, eni: usize, dir: Direction, proto: Protocol) 
                 }
                 None => unresolved.push(rule),
             },
-            SgPeer::Group { id, .. } => match net.group(id) {
-                Some(_) => {
-                    for (i, e) in net.enis.iter().enumerate() {
-                        if e.groups.iter().any(|&g| net.groups[g].id == *id) {
-                            for ip in e.private_ipv4.iter().chain(e.ipv6.iter()) {
-                                if net.refs_apply(eni, *ip) || i == eni {
-                                    r.push(AddrRange::single(*ip), ports);
-                                }
-                            }
+            SgPeer::Group { id, .. } => match net.group_member_ips(id) {
+                Some(members) => {
+                    for ip in members {
+                        if net.refs_apply(eni, *ip) {
+                            r.push(AddrRange::single(*ip), ports);
                         }
                     }
                 }

@@ -81,10 +81,13 @@ impl SnapshotSource {
     }
 }
 
+/// The items each call of a scope returned.
+type CallCounts = Vec<(Scope, Vec<(&'static str, usize)>)>;
+
 /// Progress of collection on stderr: a bar on a terminal, one line per region otherwise.
 pub struct StderrProgress {
     bar: Option<indicatif::ProgressBar>,
-    counts: Mutex<Vec<(Scope, Vec<(&'static str, usize)>)>>,
+    counts: Mutex<CallCounts>,
 }
 
 impl StderrProgress {
