@@ -5,7 +5,7 @@
 use crate::flow_log::{Action, FlowDirection, FlowRecord, LogStatus, Malformed, ParsedChunk};
 use crate::network::{Network, SgDecision};
 use crate::network_acl::{Action as RuleAction, NaclRule};
-use crate::protocol::{PortSet, Protocol};
+use crate::protocol::Protocol;
 use crate::query::sg_rule_text;
 use crate::security_group::{Direction, SgPeer, SgRule};
 use serde::Serialize;
@@ -421,10 +421,7 @@ impl<'n> Explainer<'n> {
                 decided.push(Decided::NaclMissing { subnet: s });
                 return;
             };
-            let nacl = &net.nacls[ni];
-            let ports = PortSet::from_range(crate::PortRange::single(port.unwrap_or(0)));
-            let outcome = nacl.evaluate(direction, peer, protocol, &ports, None);
-            if let Some((_, rule)) = outcome.parts.first() {
+            if let Some(rule) = net.nacls[ni].decide(direction, peer, protocol, port, None) {
                 decided.push(Decided::Nacl { nacl: ni, rule });
             }
         };
@@ -919,10 +916,7 @@ impl Tally {
         for d in &e.decided_by {
             let key = match *d {
                 Decided::Nacl { nacl, rule } => RuleKey::Nacl(nacl, rule.direction == Direction::Outbound, rule.position),
-                Decided::SgAllow(rule) => match net.group_index.get(&rule.group_id) {
-                    Some(&g) => RuleKey::Sg(g, rule.direction == Direction::Outbound, rule.position),
-                    None => continue,
-                },
+                Decided::SgAllow(rule) => RuleKey::Sg(rule.group, rule.direction == Direction::Outbound, rule.position),
                 _ => continue,
             };
             let _ = dir_out;

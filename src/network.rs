@@ -377,7 +377,11 @@ impl Network {
             if self.group_index.contains_key(&sg.group_id) {
                 continue;
             }
-            let g = CompiledGroup::compile(sg);
+            let mut g = CompiledGroup::compile(sg);
+            let gi = self.groups.len();
+            for r in g.inbound.iter_mut().chain(g.outbound.iter_mut()) {
+                r.group = gi;
+            }
             for p in &g.problems {
                 self.problems
                     .push(format!("security group {}: {p}", sg.group_id));

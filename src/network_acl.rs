@@ -198,6 +198,23 @@ impl CompiledNacl {
         }
     }
 
+    /// The rule that decides one packet: the first rule of the direction that matches the peer,
+    /// the protocol and the destination port (the `*` rule when none does).
+    pub fn decide(
+        &self,
+        dir: Direction,
+        peer: IpAddr,
+        proto: Protocol,
+        port: Option<u16>,
+        icmp: Option<(u8, u8)>,
+    ) -> Option<&NaclRule> {
+        self.rules(dir).iter().find(|rule| {
+            rule.cidr.contains(&peer)
+                && rule.matches_header(proto, icmp)
+                && (!proto.has_ports() || port.is_none_or(|p| rule.port_range().contains(p)))
+        })
+    }
+
     /// Evaluates one direction for a peer address, protocol, ICMP type/code and a set of
     /// destination ports: the first matching rule decides each port.
     pub fn evaluate(

@@ -190,6 +190,9 @@ pub struct SgRule {
     /// usage counting).
     #[serde(skip)]
     pub position: usize,
+    /// The group's index in the network model (set when the network is built).
+    #[serde(skip)]
+    pub group: usize,
 }
 
 impl SgRule {
@@ -290,6 +293,7 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
             ports,
             peer,
             description,
+            group: 0,
             position: match dir {
                 Direction::Inbound => g.inbound.len(),
                 Direction::Outbound => g.outbound.len(),

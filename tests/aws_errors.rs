@@ -99,7 +99,8 @@ fn a_missing_permission_is_named() {
     let Some(moto) = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]) else {
         return;
     };
-    let (id, secret) = read_vpcs_only_user(&moto.url);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeVpcs"],"Resource":"*"}]}"#;
+    let (id, secret) = user_with_policy(&moto.url, "vpcs-only", policy);
     let env = aws_env(&moto.url, Some((&id, &secret)));
     let dir = tempfile::tempdir().expect("tempdir");
     vpcreach(&env)
@@ -122,4 +123,145 @@ fn a_missing_permission_is_named() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("`logs:FilterLogEvents`"));
+}
+
+/// The actions of `examples/iam-policy.json`.
+fn policy_actions() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/iam-policy.json"
+    ))
+    .expect("examples/iam-policy.json");
+    let policy: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let mut actions = Vec::new();
+    for statement in policy["Statement"].as_array().expect("statements") {
+        assert_eq!(statement["Effect"], "Allow");
+        match &statement["Action"] {
+            serde_json::Value::String(a) => actions.push(a.clone()),
+            serde_json::Value::Array(list) => {
+                actions.extend(list.iter().filter_map(|a| a.as_str().map(str::to_string)))
+            }
+            other => panic!("unexpected Action {other}"),
+        }
+    }
+    actions
+}
+
+#[test]
+fn the_example_policy_is_read_only_and_names_every_call() {
+    let actions = policy_actions();
+    for action in &actions {
+        let (_, name) = action.split_once(':').expect("service:Action");
+        assert!(
+            ["Describe", "Get", "List", "Search", "Filter"]
+                .iter()
+                .any(|p| name.starts_with(p))
+                || action == "sts:AssumeRole",
+            "`{action}` is not read-only"
+        );
+    }
+    let mut needed: Vec<String> = vpcreach::aws::CALLS
+        .iter()
+        .map(|c| format!("ec2:{c}"))
+        .collect();
+    needed.extend(
+        [
+            "ec2:DescribeRegions",
+            "ec2:GetManagedPrefixListEntries",
+            "ec2:SearchTransitGatewayRoutes",
+            "s3:ListBucket",
+            "s3:GetObject",
+            "logs:FilterLogEvents",
+            "sts:AssumeRole",
+        ]
+        .map(str::to_string),
+    );
+    for action in &needed {
+        assert!(
+            actions.contains(action),
+            "the example policy lacks `{action}`"
+        );
+    }
+    assert_eq!(actions.len(), needed.len(), "{actions:?}");
+}
+
+#[test]
+fn the_example_policy_is_enough() {
+    // IAM is enforced after the user is made (3 calls) and the log group seeded (3 calls).
+    let Some(moto) = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "6")]) else {
+        return;
+    };
+    let group = "flows";
+    // moto checks actions against resource `*` for CloudWatch Logs (it derives no log-group
+    // ARN), so the log-group statement is widened to `*` here; the actions stay the policy's.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/iam-policy.json"
+    ))
+    .expect("examples/iam-policy.json");
+    let mut policy: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    for statement in policy["Statement"].as_array_mut().expect("statements") {
+        if statement["Action"] == "logs:FilterLogEvents" {
+            statement["Resource"] = serde_json::Value::String("*".into());
+        }
+    }
+    let policy = policy.to_string();
+    let (id, secret) = user_with_policy(&moto.url, "vpcreach", &policy);
+    let rt = runtime();
+    rt.block_on(async {
+        let config = sdk_config(&moto.url, ("testing", "testing")).await;
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        logs.create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .expect("CreateLogGroup");
+        logs.create_log_stream()
+            .log_group_name(group)
+            .log_stream_name("eni-1-all")
+            .send()
+            .await
+            .expect("CreateLogStream");
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis() as i64;
+        logs.put_log_events()
+            .log_group_name(group)
+            .log_stream_name("eni-1-all")
+            .log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now_ms - 60_000)
+                    .message("2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK")
+                    .build()
+                    .expect("event"),
+            )
+            .send()
+            .await
+            .expect("PutLogEvents");
+    });
+    let env = aws_env(&moto.url, Some((&id, &secret)));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("snap");
+    vpcreach(&env)
+        .args([
+            "collect",
+            "--quiet",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(0);
+    assert!(out.join("us-east-1").join("Vpcs.json").is_file());
+    assert!(out.join("eu-west-1").join("Vpcs.json").is_file());
+    vpcreach(&env)
+        .args(["explain", "--snapshot"])
+        .arg(&out)
+        .arg(format!("cloudwatch://{group}"))
+        .assert()
+        .stderr(predicate::str::contains("fetched 1 file(s)"));
 }

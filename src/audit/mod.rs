@@ -4,5 +4,6 @@
 pub mod analysis;
 pub mod region;
 pub mod finding;
+pub mod report;
 
 pub use finding::{Finding, FindingStatus, Witness};

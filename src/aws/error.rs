@@ -363,11 +363,25 @@ fn permission_of(operation: &str) -> &str {
     }
 }
 
-/// The innermost causes of an error, joined, without the SDK's own wrapping words.
+/// The causes of an error, joined, without the SDK's wrapping words ("dispatch failure",
+/// "io error") and its debug dump.
 fn source_words(err: &(dyn std::error::Error + 'static)) -> String {
-    let full = DisplayErrorContext(err).to_string();
-    // `DisplayErrorContext` prints "outer: inner (KindOfError)": keep the readable part.
-    full.trim().to_string()
+    let mut words: Vec<String> = Vec::new();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !matches!(text.as_str(), "io error" | "timeout" | "other" | "user error")
+            && !words.iter().any(|w| w.contains(&text))
+        {
+            words.push(text);
+        }
+        source = s.source();
+    }
+    if words.is_empty() {
+        DisplayErrorContext(err).to_string()
+    } else {
+        words.join(": ")
+    }
 }
 
 #[cfg(test)]

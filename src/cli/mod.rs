@@ -1,8 +1,10 @@
 //! Subcommands, one file each. `main` only parses and dispatches here.
 
+pub mod audit;
 pub mod collect;
 pub mod explain;
 pub mod parse;
+pub mod policy;
 pub mod query;
 pub mod source;
 
@@ -29,6 +31,11 @@ enum Command {
     /// Read the network configuration of AWS accounts and regions (read-only EC2 calls) into a
     /// snapshot folder that `--snapshot` reads.
     Collect(collect::CollectArgs),
+    /// Check policy files (`vpcreach policy check DIR`): every mistake at once.
+    Policy(policy::PolicyArgs),
+    /// Audit the configuration (and flow logs) against the intended policy: findings as a
+    /// table, JSON, SARIF or Markdown; exit 0 clean, 1 findings, 2 errors.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -38,6 +45,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Query(args) => query::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Collect(args) => collect::run(args),
+        Command::Policy(args) => policy::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }
 

@@ -67,7 +67,8 @@ pub struct PolicyErrors {
 }
 
 impl PolicyErrors {
-    fn sorted(mut errors: Vec<PolicyError>) -> PolicyErrors {
+    /// The mistakes in file, line and column order.
+    pub fn sorted(mut errors: Vec<PolicyError>) -> PolicyErrors {
         errors.sort_by(|a, b| {
             (&a.location.file, a.location.line, a.location.column).cmp(&(
                 &b.location.file,

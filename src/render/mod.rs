@@ -1,6 +1,7 @@
 //! Renderers: one per output format over one result type. Analyses never print; the binary picks
 //! a renderer and writes what it returns.
 
+pub mod audit;
 pub mod dot;
 pub mod explain;
 pub mod human;

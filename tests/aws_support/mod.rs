@@ -399,23 +399,19 @@ fn xml_value(xml: &str, tag: &str) -> String {
     xml[start..end].to_string()
 }
 
-/// Creates (in 3 IAM calls) a user allowed only `ec2:DescribeVpcs`; returns its keys.
-pub fn read_vpcs_only_user(url: &str) -> (String, String) {
-    iam_call(url, &[("Action", "CreateUser"), ("UserName", "vpcs-only")]);
-    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:DescribeVpcs"],"Resource":"*"}]}"#;
+/// Creates (in 3 IAM calls) a user with this inline policy; returns its keys.
+pub fn user_with_policy(url: &str, name: &str, policy: &str) -> (String, String) {
+    iam_call(url, &[("Action", "CreateUser"), ("UserName", name)]);
     iam_call(
         url,
         &[
             ("Action", "PutUserPolicy"),
-            ("UserName", "vpcs-only"),
-            ("PolicyName", "vpcs-only"),
+            ("UserName", name),
+            ("PolicyName", name),
             ("PolicyDocument", policy),
         ],
     );
-    let answer = iam_call(
-        url,
-        &[("Action", "CreateAccessKey"), ("UserName", "vpcs-only")],
-    );
+    let answer = iam_call(url, &[("Action", "CreateAccessKey"), ("UserName", name)]);
     (
         xml_value(&answer, "AccessKeyId"),
         xml_value(&answer, "SecretAccessKey"),

@@ -1,0 +1,140 @@
+//! `vpcreach audit`: intended policy against the configuration (and observed traffic), as a
+//! report for people or dashboards and an exit code for a scheduled job.
+
+use anyhow::Context;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use vpcreach::audit::analysis::{observed_audit, static_audit, FlowOptions};
+use vpcreach::audit::report::{merge, Baseline, Day, Report, ReportOptions, ResourceTags, Suppressions};
+use vpcreach::policy::{PolicySet, Severity};
+use vpcreach::Network;
+
+/// Output formats of `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditOutput {
+    /// A table for a terminal.
+    Human,
+    /// `{"findings": [...], "resolved": [...], "summary": {...}, "warnings": [...]}` (the
+    /// input of a later `--baseline`).
+    Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// A report for a pull request or a ticket.
+    Markdown,
+}
+
+/// Arguments of `vpcreach audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub source: super::source::SnapshotSource,
+    /// A policy file, or a folder whose `.toml` files are the policies (e.g. `policies/`).
+    #[arg(long, value_name = "DIR")]
+    pub policies: PathBuf,
+    /// Flow logs to check the policies against too (files, folders, `.gz`, `s3://…`,
+    /// `cloudwatch://…`).
+    #[arg(long, value_name = "FLOWS", num_args = 1..)]
+    pub flows: Vec<PathBuf>,
+    /// Format of flow-log records in files without a header line.
+    #[arg(long, value_name = "FORMAT", requires = "flows")]
+    pub format: Option<String>,
+    /// Worker threads for flow logs [default: one per core].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub output: AuditOutput,
+    /// Fail (exit 1) only on findings at or above this severity: low, medium, high, critical.
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
+    pub fail_on: Severity,
+    /// A previous run's `--output json`: findings are marked new or unchanged, resolved ones
+    /// are listed, and only new findings fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Accepted risks (TOML `[[suppression]]` entries with a reason and an expiry date).
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    match s {
+        "low" => Ok(Severity::Low),
+        "medium" => Ok(Severity::Medium),
+        "high" => Ok(Severity::High),
+        "critical" => Ok(Severity::Critical),
+        _ => Err("expected `low`, `medium`, `high` or `critical`".into()),
+    }
+}
+
+/// Runs `vpcreach audit`: exit 0 when no finding fails the run, 1 when one does, 2 on errors.
+pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
+    // Everything the user wrote is checked before the (possibly long) analysis starts.
+    let policies = match PolicySet::load(&args.policies) {
+        Ok(p) => p,
+        Err(e) => {
+            super::policy::print_errors(&e.errors, "error");
+            anyhow::bail!("{} mistake(s) in the policies `{}`", e.errors.len(), args.policies.display());
+        }
+    };
+    let suppressions = match &args.suppressions {
+        Some(path) => match Suppressions::load(path) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                super::policy::print_errors(&e.errors, "error");
+                anyhow::bail!("{} mistake(s) in the suppressions `{}`", e.errors.len(), path.display());
+            }
+        },
+        None => None,
+    };
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    let format = super::format_arg(args.format.as_deref())?;
+
+    let snap = args.source.load()?;
+    let net = Network::build(&snap);
+    let unknown = vpcreach::policy::unknown_ids(&policies, &net);
+    if !unknown.is_empty() {
+        super::policy::print_errors(&unknown, "warning");
+    }
+
+    let mut result = static_audit(&net, &policies);
+    if !args.flows.is_empty() {
+        let inputs = super::source::flow_inputs(&args.flows)?;
+        let options = FlowOptions {
+            paths: inputs.paths.clone(),
+            format,
+            threads: args.threads.unwrap_or(0),
+        };
+        let observed = observed_audit(&net, &policies, &options).context("observed audit")?;
+        result = merge(result, observed);
+    }
+
+    let tags = ResourceTags::from_snapshot(&snap);
+    let report = Report::build(
+        result,
+        &policies,
+        ReportOptions {
+            fail_on: args.fail_on,
+            today: Day::today(),
+            baseline: baseline.as_ref(),
+            suppressions: suppressions.as_ref(),
+            tags: &tags,
+        },
+    );
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = match args.output {
+        AuditOutput::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            vpcreach::render::audit::human::report(&report, color)
+        }
+        AuditOutput::Json => vpcreach::render::audit::json::report(&report),
+        AuditOutput::Sarif => vpcreach::render::audit::sarif::report(&report),
+        AuditOutput::Markdown => vpcreach::render::audit::markdown::report(&report),
+    };
+    super::write_stdout(&text)?;
+    Ok(report.exit_code())
+}

@@ -1,0 +1,239 @@
+//! The audit as SARIF 2.1.0, for code-scanning dashboards.
+//!
+//! One `reportingDescriptor` (rule) per statement and built-in check, with the statement's
+//! description and a default level from its severity (critical and high → `error`, medium →
+//! `warning`, low → `note`). Each finding is a result whose `partialFingerprints` carry the
+//! finding's stable id, whose logical locations are the AWS resources involved (there is no
+//! source file for a security group), and — for statement findings — whose physical location is
+//! the statement in its policy file, so a dashboard can point at the intent that was broken.
+//! Suppressed findings carry a SARIF `suppressions` entry with the reason; with a baseline,
+//! `baselineState` is `new` or `unchanged`. Warnings (expired suppressions) are tool
+//! notifications of the invocation.
+
+use crate::audit::report::{BaselineState, Report, ReportedFinding, Rule};
+use crate::policy::{Location, Severity};
+use serde_json::{json, Map, Value};
+use std::path::Path;
+
+/// The SARIF level of a severity.
+pub fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub code scanning's numeric `security-severity` for a severity.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+/// A path as a URI reference: relative paths stay relative (to the checkout, `%SRCROOT%`),
+/// absolute ones become `file://` URIs; characters outside RFC 3986's unreserved set and `/`
+/// are percent-encoded.
+fn uri(path: &Path) -> (String, bool) {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let mut enc = String::with_capacity(text.len());
+    for b in text.trim_start_matches("./").bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            enc.push(b as char);
+        } else {
+            enc.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if path.is_absolute() {
+        (format!("file://{enc}"), true)
+    } else {
+        (enc, false)
+    }
+}
+
+fn physical(l: &Location) -> Value {
+    let (u, absolute) = uri(&l.file);
+    let mut artifact = Map::new();
+    artifact.insert("uri".into(), Value::String(u));
+    if !absolute {
+        artifact.insert("uriBaseId".into(), json!("%SRCROOT%"));
+    }
+    json!({
+        "artifactLocation": artifact,
+        "region": { "startLine": l.line.max(1), "startColumn": l.column.max(1) }
+    })
+}
+
+/// The kind of AWS resource an id names, from its prefix.
+fn resource_type(id: &str) -> &'static str {
+    let prefixes = [
+        ("eni-", "network-interface"),
+        ("sg-", "security-group"),
+        ("acl-", "network-acl"),
+        ("rtb-", "route-table"),
+        ("subnet-", "subnet"),
+        ("vpc-", "vpc"),
+        ("i-", "instance"),
+        ("igw-", "internet-gateway"),
+        ("eigw-", "egress-only-internet-gateway"),
+        ("nat-", "nat-gateway"),
+        ("pcx-", "vpc-peering-connection"),
+        ("tgw-attach-", "transit-gateway-attachment"),
+        ("tgw-rtb-", "transit-gateway-route-table"),
+        ("tgw-", "transit-gateway"),
+        ("pl-", "prefix-list"),
+        ("vpce-", "vpc-endpoint"),
+    ];
+    prefixes
+        .iter()
+        .find(|(p, _)| id.starts_with(p))
+        .map_or("resource", |(_, t)| t)
+}
+
+fn first_sentence(s: &str) -> String {
+    let cut = ["; ", ". ", ": "]
+        .iter()
+        .filter_map(|sep| s.find(sep))
+        .min()
+        .map_or(s, |i| &s[..i]);
+    let mut out: String = cut.chars().take(200).collect();
+    if out.is_empty() {
+        out = s.chars().take(200).collect();
+    }
+    out
+}
+
+fn rule(r: &Rule) -> Value {
+    let mut tags = vec!["security", "network"];
+    if let Some(k) = r.kind {
+        tags.push(match k {
+            crate::policy::Kind::Deny => "deny",
+            crate::policy::Kind::Require => "require",
+            crate::policy::Kind::Allow => "allow",
+        });
+    }
+    json!({
+        "id": r.id,
+        "shortDescription": { "text": first_sentence(&r.description) },
+        "fullDescription": { "text": r.description },
+        "defaultConfiguration": { "level": level(r.severity) },
+        "properties": {
+            "tags": tags,
+            "security-severity": security_severity(r.severity),
+            "precision": "very-high",
+        }
+    })
+}
+
+fn result(f: &ReportedFinding, rules: &[Rule]) -> Value {
+    let x = &f.finding;
+    let index = rules.iter().position(|r| r.id == x.check);
+    let logical: Vec<Value> = x
+        .resources
+        .iter()
+        .map(|id| {
+            json!({
+                "name": id,
+                "fullyQualifiedName": id,
+                "kind": "resource",
+                "properties": { "resourceType": resource_type(id) }
+            })
+        })
+        .collect();
+    let mut location = Map::new();
+    if let Some(l) = index.and_then(|i| rules[i].location.as_ref()) {
+        location.insert("physicalLocation".into(), physical(l));
+    }
+    if !logical.is_empty() {
+        location.insert("logicalLocations".into(), Value::Array(logical));
+    }
+    let mut out = Map::new();
+    out.insert("ruleId".into(), json!(x.check));
+    if let Some(i) = index {
+        out.insert("ruleIndex".into(), json!(i));
+    }
+    out.insert("kind".into(), json!("fail"));
+    out.insert("level".into(), json!(level(x.severity)));
+    out.insert("message".into(), json!({ "text": x.message }));
+    if !location.is_empty() {
+        out.insert("locations".into(), json!([location]));
+    }
+    out.insert(
+        "partialFingerprints".into(),
+        json!({ "vpcreachFindingId/v1": x.id }),
+    );
+    if let Some(b) = f.baseline {
+        let state = match b {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+        };
+        out.insert("baselineState".into(), json!(state));
+    }
+    if let Some(s) = &f.suppressed {
+        out.insert(
+            "suppressions".into(),
+            json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": s.reason,
+                "properties": { "expires": s.expires, "at": s.at }
+            }]),
+        );
+    }
+    let mut props = json!({
+        "findingId": x.id,
+        "status": x.status.as_str(),
+        "severity": x.severity.as_str(),
+        "resources": x.resources,
+        "because": x.because,
+        "failing": f.failing,
+    });
+    if let Some(w) = &x.witness {
+        props["witness"] = json!(w);
+    }
+    if let Some(e) = &f.expired_suppression {
+        props["expiredSuppression"] = json!(e);
+    }
+    out.insert("properties".into(), props);
+    Value::Object(out)
+}
+
+/// The report as a SARIF 2.1.0 log (pretty-printed, with a final newline).
+pub fn report(r: &Report) -> String {
+    let notifications: Vec<Value> = r
+        .warnings
+        .iter()
+        .map(|w| json!({ "level": "warning", "message": { "text": w } }))
+        .collect();
+    let mut run = json!({
+        "tool": {
+            "driver": {
+                "name": "vpcreach",
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": r.rules.iter().map(rule).collect::<Vec<_>>(),
+            }
+        },
+        "invocations": [{
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+        }],
+        "results": r.findings.iter().map(|f| result(f, &r.rules)).collect::<Vec<_>>(),
+        "columnKind": "unicodeCodePoints",
+        "properties": { "summary": r.summary },
+    });
+    if let Some(resolved) = &r.resolved {
+        run["properties"]["resolved"] = json!(resolved);
+    }
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [run],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,243 @@
+//! `--output sarif` validates against the OASIS SARIF 2.1.0 schema (vendored under
+//! tests/fixtures/sarif, see its README for where it comes from) and carries what dashboards
+//! need: one rule per statement, levels from severities, logical locations for AWS resources,
+//! stable fingerprints, suppressions and baseline states.
+
+use serde_json::Value;
+use std::path::Path;
+use vpcreach::audit::analysis::AuditResult;
+use vpcreach::audit::report::{Baseline, Report, ReportOptions, ResourceTags, Suppressions};
+use vpcreach::audit::{Finding, FindingStatus, Witness};
+use vpcreach::policy::{PolicyFile, PolicySet, Severity};
+
+fn validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string("tests/fixtures/sarif/sarif-schema-2.1.0.json").unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    // The schema's own `run.language` pattern (`…[a-zA-Z]{2}]?$`) has a stray `]`, which
+    // ECMA-262 (Annex B) accepts but the `regex` format check of the meta-schema does not: that
+    // check is relaxed; every format of the SARIF document itself (uri, uri-reference,
+    // date-time) is checked.
+    jsonschema::options()
+        .should_validate_formats(true)
+        .with_format("regex", |_: &str| true)
+        .build(&schema)
+        .unwrap()
+}
+
+fn errors(v: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    v.iter_errors(instance)
+        .map(|e| format!("{}: {}", e.instance_path(), e))
+        .collect()
+}
+
+fn finding(check: &str, severity: Severity, status: FindingStatus, resources: &[&str]) -> Finding {
+    let resources: Vec<String> = resources.iter().map(|r| r.to_string()).collect();
+    Finding {
+        id: Finding::fingerprint(check, status, &resources),
+        check: check.into(),
+        severity,
+        status,
+        witness: (status == FindingStatus::Exposed).then(|| Witness {
+            src: "198.51.100.7".into(),
+            dst: "54.0.0.10".into(),
+            protocol: "tcp".into(),
+            port: Some(22),
+        }),
+        because: vec!["sg-1 inbound rule tcp/22 from 0.0.0.0/0".into()],
+        message: format!("{check}: <b>untrusted</b> text from AWS"),
+        resources,
+    }
+}
+
+fn report() -> Report {
+    let policy = r#"
+[[statement]]
+id = "no-ssh"
+description = "SSH (tcp/22) must not be reachable from the internet (CIS 5.2); use a VPN"
+severity = "critical"
+kind = "deny"
+from = "internet"
+to = "any"
+traffic = "tcp/22"
+
+[[statement]]
+id = "web-reaches-db"
+description = "the web tier reaches the database"
+severity = "medium"
+kind = "require"
+from = "internet"
+to = "any"
+traffic = "tcp/5432"
+
+[[statement]]
+id = "quiet"
+description = "a statement without findings still has a rule"
+severity = "low"
+kind = "deny"
+from = "internet"
+to = "any"
+traffic = "udp/53"
+"#;
+    let file = PolicyFile::parse(Path::new("policies/my team.toml"), policy).unwrap();
+    let policies = PolicySet { files: vec![file] };
+    let result = AuditResult {
+        findings: vec![
+            finding("no-ssh", Severity::Critical, FindingStatus::Exposed, &["eni-0a", "sg-0a", "acl-0a", "subnet-0a", "vpc-0a", "i-0a"]),
+            finding("no-ssh", Severity::High, FindingStatus::Latent, &["eni-0b", "sg-0b", "acl-0b"]),
+            finding("web-reaches-db", Severity::Medium, FindingStatus::Blocked, &["eni-0c", "rtb-0c"]),
+            finding("default-security-group", Severity::Medium, FindingStatus::DefaultSecurityGroupInUse, &["sg-0d"]),
+            finding("unused-rule", Severity::Low, FindingStatus::Unused, &["sg-0e"]),
+            finding("odd", Severity::Low, FindingStatus::Unknown, &[]),
+        ],
+        statements: 3,
+        interfaces: 3,
+        notes: vec![],
+    };
+    let baseline = Baseline::parse(
+        Path::new("prev.json"),
+        &serde_json::json!({"findings": [
+            result.findings[1].clone(),
+            finding("gone", Severity::High, FindingStatus::Exposed, &["eni-old"]),
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let suppressions = Suppressions::parse(
+        Path::new("s.toml"),
+        "[[suppression]]\ncheck = \"unused-rule\"\nreason = \"kept for DR\"\nexpires = 2999-01-01\n\
+         [[suppression]]\ncheck = \"default-security-group\"\nreason = \"old\"\nexpires = 2000-01-01\n",
+    )
+    .unwrap();
+    Report::build(
+        result,
+        &policies,
+        ReportOptions {
+            fail_on: Severity::Low,
+            today: vpcreach::audit::report::Day::today(),
+            baseline: Some(&baseline),
+            suppressions: Some(&suppressions),
+            tags: &ResourceTags::default(),
+        },
+    )
+}
+
+fn sarif() -> Value {
+    serde_json::from_str(&vpcreach::render::audit::sarif::report(&report())).unwrap()
+}
+
+#[test]
+fn the_sarif_output_validates_against_the_official_schema() {
+    let v = validator();
+    let log = sarif();
+    assert_eq!(errors(&v, &log), Vec::<String>::new());
+    // And the validator does reject what the schema forbids.
+    let mut bad = log.clone();
+    bad["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!v.is_valid(&bad));
+    let mut bad = log.clone();
+    bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+        "a b\\c".into();
+    assert!(!v.is_valid(&bad), "format checks are on");
+    // An empty report is valid too.
+    let empty = Report::build(
+        AuditResult::default(),
+        &PolicySet::default(),
+        ReportOptions {
+            fail_on: Severity::Low,
+            today: vpcreach::audit::report::Day::today(),
+            baseline: None,
+            suppressions: None,
+            tags: &ResourceTags::default(),
+        },
+    );
+    let empty: Value = serde_json::from_str(&vpcreach::render::audit::sarif::report(&empty)).unwrap();
+    assert_eq!(errors(&v, &empty), Vec::<String>::new());
+}
+
+#[test]
+fn one_rule_per_statement_and_built_in_check() {
+    let log = sarif();
+    let run = &log["runs"][0];
+    assert_eq!(log["version"], "2.1.0");
+    assert_eq!(run["tool"]["driver"]["name"], "vpcreach");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["no-ssh", "web-reaches-db", "quiet", "default-security-group", "unused-rule", "odd"]);
+    assert_eq!(rules[0]["shortDescription"]["text"], "SSH (tcp/22) must not be reachable from the internet (CIS 5.2)");
+    assert_eq!(
+        rules[0]["fullDescription"]["text"],
+        "SSH (tcp/22) must not be reachable from the internet (CIS 5.2); use a VPN"
+    );
+    assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
+    assert_eq!(rules[1]["defaultConfiguration"]["level"], "warning");
+    assert_eq!(rules[2]["defaultConfiguration"]["level"], "note");
+    assert_eq!(rules[0]["properties"]["security-severity"], "9.5");
+}
+
+#[test]
+fn results_carry_levels_locations_fingerprints_and_states() {
+    let log = sarif();
+    let run = &log["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    let levels: Vec<&str> = results.iter().map(|r| r["level"].as_str().unwrap()).collect();
+    assert_eq!(levels, ["error", "error", "warning", "warning", "note", "note"]);
+
+    let first = &results[0];
+    assert_eq!(first["ruleId"], "no-ssh");
+    assert_eq!(first["ruleIndex"], 0);
+    let id = Finding::fingerprint(
+        "no-ssh",
+        FindingStatus::Exposed,
+        &["eni-0a", "sg-0a", "acl-0a", "subnet-0a", "vpc-0a", "i-0a"].map(String::from),
+    );
+    assert_eq!(first["partialFingerprints"]["vpcreachFindingId/v1"], id.as_str());
+    assert_eq!(first["message"]["text"], "no-ssh: <b>untrusted</b> text from AWS");
+    let logical = first["locations"][0]["logicalLocations"].as_array().unwrap();
+    let names: Vec<(&str, &str, &str)> = logical
+        .iter()
+        .map(|l| {
+            (
+                l["fullyQualifiedName"].as_str().unwrap(),
+                l["kind"].as_str().unwrap(),
+                l["properties"]["resourceType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("eni-0a", "resource", "network-interface"),
+            ("sg-0a", "resource", "security-group"),
+            ("acl-0a", "resource", "network-acl"),
+            ("subnet-0a", "resource", "subnet"),
+            ("vpc-0a", "resource", "vpc"),
+            ("i-0a", "resource", "instance"),
+        ]
+    );
+    // Statement findings point at the statement in its policy file.
+    let physical = &first["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], "policies/my%20team.toml");
+    assert_eq!(physical["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(physical["region"]["startLine"], 2);
+    assert_eq!(first["properties"]["witness"]["port"], 22);
+    assert_eq!(first["baselineState"], "new");
+    assert_eq!(results[1]["baselineState"], "unchanged");
+
+    // Built-in checks have no policy file: logical locations only.
+    let dsg = results.iter().find(|r| r["ruleId"] == "default-security-group").unwrap();
+    assert!(dsg["locations"][0].get("physicalLocation").is_none());
+    assert_eq!(dsg["properties"]["expiredSuppression"]["reason"], "old");
+    assert!(dsg.get("suppressions").is_none());
+    let unused = results.iter().find(|r| r["ruleId"] == "unused-rule").unwrap();
+    assert_eq!(unused["suppressions"][0]["kind"], "external");
+    assert_eq!(unused["suppressions"][0]["justification"], "kept for DR");
+    let odd = results.iter().find(|r| r["ruleId"] == "odd").unwrap();
+    assert!(odd.get("locations").is_none());
+
+    // The expired suppression is a tool notification, resolved findings a run property.
+    let notes = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    assert!(notes[0]["message"]["text"].as_str().unwrap().contains("suppression expired on 2000-01-01"));
+    assert_eq!(run["properties"]["resolved"][0]["check"], "gone");
+    assert_eq!(run["properties"]["summary"]["failing"], 4);
+}
