@@ -32,11 +32,36 @@ fn finding(check: &str, severity: Severity, status: FindingStatus, resources: &[
 
 fn findings() -> Vec<Finding> {
     vec![
-        finding("no-redis", Severity::Critical, FindingStatus::Exposed, &["eni-db", "sg-db"]),
-        finding("no-ssh", Severity::High, FindingStatus::Exposed, &["eni-bastion", "sg-bastion"]),
-        finding("no-ssh", Severity::Medium, FindingStatus::Latent, &["eni-app", "sg-app", "acl-1"]),
-        finding("default-security-group", Severity::Medium, FindingStatus::DefaultSecurityGroupInUse, &["sg-default"]),
-        finding("no-telnet", Severity::Low, FindingStatus::Exposed, &["eni-web", "sg-web"]),
+        finding(
+            "no-redis",
+            Severity::Critical,
+            FindingStatus::Exposed,
+            &["eni-db", "sg-db"],
+        ),
+        finding(
+            "no-ssh",
+            Severity::High,
+            FindingStatus::Exposed,
+            &["eni-bastion", "sg-bastion"],
+        ),
+        finding(
+            "no-ssh",
+            Severity::Medium,
+            FindingStatus::Latent,
+            &["eni-app", "sg-app", "acl-1"],
+        ),
+        finding(
+            "default-security-group",
+            Severity::Medium,
+            FindingStatus::DefaultSecurityGroupInUse,
+            &["sg-default"],
+        ),
+        finding(
+            "no-telnet",
+            Severity::Low,
+            FindingStatus::Exposed,
+            &["eni-web", "sg-web"],
+        ),
     ]
 }
 
@@ -117,7 +142,12 @@ fn fail_on_sets_the_threshold() {
     let tags = tags();
     let r = Report::build(
         AuditResult {
-            findings: vec![finding("no-telnet", Severity::Low, FindingStatus::Exposed, &["eni-web"])],
+            findings: vec![finding(
+                "no-telnet",
+                Severity::Low,
+                FindingStatus::Exposed,
+                &["eni-web"],
+            )],
             ..Default::default()
         },
         &policies(),
@@ -150,14 +180,22 @@ fn summary_counts_by_severity_and_status() {
     assert!(s.baseline.is_none() && r.resolved.is_none());
     // One rule per statement, plus the built-in checks that made findings.
     let ids: Vec<&str> = r.rules.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids, ["no-redis", "no-ssh", "no-telnet", "default-security-group"]);
+    assert_eq!(
+        ids,
+        ["no-redis", "no-ssh", "no-telnet", "default-security-group"]
+    );
 }
 
 #[test]
 fn baseline_marks_new_and_unchanged_lists_resolved_and_only_new_fail() {
     let previous = findings();
     // The previous run had the SSH exposure and a finding that is gone now, not the redis one.
-    let gone = finding("no-ftp", Severity::High, FindingStatus::Exposed, &["eni-old"]);
+    let gone = finding(
+        "no-ftp",
+        Severity::High,
+        FindingStatus::Exposed,
+        &["eni-old"],
+    );
     let baseline_json = serde_json::json!({
         "findings": previous.iter().filter(|f| f.check != "no-redis").chain([&gone]).collect::<Vec<_>>(),
         "summary": {}
@@ -208,14 +246,20 @@ fn a_report_is_its_own_next_baseline() {
         baseline: Some(&baseline),
         ..plain()
     });
-    assert!(second.findings.iter().all(|f| f.baseline == Some(BaselineState::Unchanged)));
+    assert!(second
+        .findings
+        .iter()
+        .all(|f| f.baseline == Some(BaselineState::Unchanged)));
     assert_eq!(second.exit_code(), 0);
 }
 
 #[test]
 fn malformed_baselines_are_located() {
-    let err = Baseline::parse(Path::new("prev.json"), "{\n  \"findings\": [\n    {\"check\": \"x\"}\n  ]\n}")
-        .unwrap_err();
+    let err = Baseline::parse(
+        Path::new("prev.json"),
+        "{\n  \"findings\": [\n    {\"check\": \"x\"}\n  ]\n}",
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "prev.json:3:18: expected the JSON report of a previous `vpcreach audit --output json`: missing field `id`"
@@ -271,10 +315,22 @@ expires = 2026-07-01
             .and_then(|f| f.suppressed.as_ref())
             .map(|s| s.reason.clone())
     };
-    assert_eq!(hidden("no-ssh", "eni-bastion").as_deref(), Some("bastion, SEC-1234"));
-    assert_eq!(hidden("no-telnet", "eni-web").as_deref(), Some("sandbox accounts are throw-away"));
-    assert_eq!(hidden("default-security-group", "sg-default").as_deref(), Some("being cleaned up"));
-    assert_eq!(hidden("no-ssh", "eni-app").as_deref(), Some("payments team accepts"));
+    assert_eq!(
+        hidden("no-ssh", "eni-bastion").as_deref(),
+        Some("bastion, SEC-1234")
+    );
+    assert_eq!(
+        hidden("no-telnet", "eni-web").as_deref(),
+        Some("sandbox accounts are throw-away")
+    );
+    assert_eq!(
+        hidden("default-security-group", "sg-default").as_deref(),
+        Some("being cleaned up")
+    );
+    assert_eq!(
+        hidden("no-ssh", "eni-app").as_deref(),
+        Some("payments team accepts")
+    );
     assert_eq!(hidden("no-redis", "eni-db"), None);
     assert_eq!((r.summary.open, r.summary.suppressed), (1, 4));
     // Suppressed findings are listed but do not fail the run.
@@ -282,7 +338,11 @@ expires = 2026-07-01
     assert_eq!(failing, ["no-redis"]);
     assert_eq!(r.summary.by_severity["medium"], 0);
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    let entry = r.findings.iter().find_map(|f| f.suppressed.clone()).unwrap();
+    let entry = r
+        .findings
+        .iter()
+        .find_map(|f| f.suppressed.clone())
+        .unwrap();
     assert_eq!(entry.at, "s.toml:3:1");
     assert_eq!(entry.expires.to_string(), "2026-12-31");
 }
@@ -312,7 +372,11 @@ fn expired_suppressions_stop_suppressing_and_say_so() {
         ..plain()
     });
     assert_eq!(r.summary.suppressed, 0);
-    let ssh: Vec<_> = r.findings.iter().filter(|f| f.finding.check == "no-ssh").collect();
+    let ssh: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.finding.check == "no-ssh")
+        .collect();
     assert_eq!(ssh.len(), 2);
     for f in &ssh {
         assert!(f.suppressed.is_none());
@@ -326,7 +390,8 @@ fn expired_suppressions_stop_suppressing_and_say_so() {
         vec!["s.toml:1:1: suppression expired on 2026-06-14 and no longer hides 2 finding(s) (reason: temporary exception)"]
     );
     // On its expiry day it still applies.
-    let s = suppressions("[[suppression]]\ncheck = \"no-ssh\"\nreason = \"r\"\nexpires = 2026-06-15\n");
+    let s =
+        suppressions("[[suppression]]\ncheck = \"no-ssh\"\nreason = \"r\"\nexpires = 2026-06-15\n");
     let r = build(Opts {
         suppressions: Some(&s),
         ..plain()
@@ -349,7 +414,11 @@ expires = "next week"
 "#;
     let err = Suppressions::parse(Path::new("s.toml"), text).unwrap_err();
     let got: Vec<String> = err.errors.iter().map(|e| e.to_string()).collect();
-    assert!(got.iter().any(|e| e.starts_with("s.toml:4:11: invalid TOML")), "{got:#?}");
+    assert!(
+        got.iter()
+            .any(|e| e.starts_with("s.toml:4:11: invalid TOML")),
+        "{got:#?}"
+    );
     let text = text.replace("2026-13-01", "2026-12-01");
     let err = Suppressions::parse(Path::new("s.toml"), &text).unwrap_err();
     let got: Vec<String> = err.errors.iter().map(|e| e.to_string()).collect();
@@ -364,8 +433,12 @@ expires = "next week"
             "s.toml:10:3: unknown key `suppresion` in a suppressions file (did you mean `suppression`?)",
         ]
     );
-    let err = Suppressions::parse(Path::new("s.toml"), "[[suppression]]\ncheck = \"x\"\n").unwrap_err();
-    assert_eq!(err.errors[0].to_string(), "s.toml:1:1: this suppression has no `reason`, `expires`");
+    let err =
+        Suppressions::parse(Path::new("s.toml"), "[[suppression]]\ncheck = \"x\"\n").unwrap_err();
+    assert_eq!(
+        err.errors[0].to_string(),
+        "s.toml:1:1: this suppression has no `reason`, `expires`"
+    );
 }
 
 #[test]
@@ -387,5 +460,6 @@ fn tags_come_from_enis_and_their_instances() {
     assert!(t.has("i-1", "Team", Some("data")));
     assert!(t.has("sg-1", "Env", Some("prod")));
     assert!(!t.has("eni-2", "Team", None));
+    assert_eq!(t.instance_of("eni-1"), Some("i-1"));
     let _ = day("2026-01-01");
 }

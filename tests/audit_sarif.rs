@@ -12,14 +12,15 @@ use vpcreach::policy::{PolicyFile, PolicySet, Severity};
 
 fn validator() -> jsonschema::Validator {
     let text = std::fs::read_to_string("tests/fixtures/sarif/sarif-schema-2.1.0.json").unwrap();
+    // This copy's two `language` patterns have a stray `]` that the meta-schema's `regex` format
+    // check rejects; OASIS's errata01 schema corrected them to exactly this. Nothing else is
+    // changed, and format checks (uri, uri-reference, date-time) are on.
+    let broken = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
+    assert_eq!(text.matches(broken).count(), 2);
+    let text = text.replace(broken, r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#);
     let schema: Value = serde_json::from_str(&text).unwrap();
-    // The schema's own `run.language` pattern (`…[a-zA-Z]{2}]?$`) has a stray `]`, which
-    // ECMA-262 (Annex B) accepts but the `regex` format check of the meta-schema does not: that
-    // check is relaxed; every format of the SARIF document itself (uri, uri-reference,
-    // date-time) is checked.
     jsonschema::options()
         .should_validate_formats(true)
-        .with_format("regex", |_: &str| true)
         .build(&schema)
         .unwrap()
 }
@@ -82,11 +83,36 @@ traffic = "udp/53"
     let policies = PolicySet { files: vec![file] };
     let result = AuditResult {
         findings: vec![
-            finding("no-ssh", Severity::Critical, FindingStatus::Exposed, &["eni-0a", "sg-0a", "acl-0a", "subnet-0a", "vpc-0a", "i-0a"]),
-            finding("no-ssh", Severity::High, FindingStatus::Latent, &["eni-0b", "sg-0b", "acl-0b"]),
-            finding("web-reaches-db", Severity::Medium, FindingStatus::Blocked, &["eni-0c", "rtb-0c"]),
-            finding("default-security-group", Severity::Medium, FindingStatus::DefaultSecurityGroupInUse, &["sg-0d"]),
-            finding("unused-rule", Severity::Low, FindingStatus::Unused, &["sg-0e"]),
+            finding(
+                "no-ssh",
+                Severity::Critical,
+                FindingStatus::Exposed,
+                &["eni-0a", "sg-0a", "acl-0a", "subnet-0a", "vpc-0a", "i-0a"],
+            ),
+            finding(
+                "no-ssh",
+                Severity::High,
+                FindingStatus::Latent,
+                &["eni-0b", "sg-0b", "acl-0b"],
+            ),
+            finding(
+                "web-reaches-db",
+                Severity::Medium,
+                FindingStatus::Blocked,
+                &["eni-0c", "rtb-0c"],
+            ),
+            finding(
+                "default-security-group",
+                Severity::Medium,
+                FindingStatus::DefaultSecurityGroupInUse,
+                &["sg-0d"],
+            ),
+            finding(
+                "unused-rule",
+                Severity::Low,
+                FindingStatus::Unused,
+                &["sg-0e"],
+            ),
             finding("odd", Severity::Low, FindingStatus::Unknown, &[]),
         ],
         statements: 3,
@@ -150,7 +176,8 @@ fn the_sarif_output_validates_against_the_official_schema() {
             tags: &ResourceTags::default(),
         },
     );
-    let empty: Value = serde_json::from_str(&vpcreach::render::audit::sarif::report(&empty)).unwrap();
+    let empty: Value =
+        serde_json::from_str(&vpcreach::render::audit::sarif::report(&empty)).unwrap();
     assert_eq!(errors(&v, &empty), Vec::<String>::new());
 }
 
@@ -162,8 +189,21 @@ fn one_rule_per_statement_and_built_in_check() {
     assert_eq!(run["tool"]["driver"]["name"], "vpcreach");
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["no-ssh", "web-reaches-db", "quiet", "default-security-group", "unused-rule", "odd"]);
-    assert_eq!(rules[0]["shortDescription"]["text"], "SSH (tcp/22) must not be reachable from the internet (CIS 5.2)");
+    assert_eq!(
+        ids,
+        [
+            "no-ssh",
+            "web-reaches-db",
+            "quiet",
+            "default-security-group",
+            "unused-rule",
+            "odd"
+        ]
+    );
+    assert_eq!(
+        rules[0]["shortDescription"]["text"],
+        "SSH (tcp/22) must not be reachable from the internet (CIS 5.2)"
+    );
     assert_eq!(
         rules[0]["fullDescription"]["text"],
         "SSH (tcp/22) must not be reachable from the internet (CIS 5.2); use a VPN"
@@ -180,8 +220,14 @@ fn results_carry_levels_locations_fingerprints_and_states() {
     let run = &log["runs"][0];
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 6);
-    let levels: Vec<&str> = results.iter().map(|r| r["level"].as_str().unwrap()).collect();
-    assert_eq!(levels, ["error", "error", "warning", "warning", "note", "note"]);
+    let levels: Vec<&str> = results
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        levels,
+        ["error", "error", "warning", "warning", "note", "note"]
+    );
 
     let first = &results[0];
     assert_eq!(first["ruleId"], "no-ssh");
@@ -191,9 +237,17 @@ fn results_carry_levels_locations_fingerprints_and_states() {
         FindingStatus::Exposed,
         &["eni-0a", "sg-0a", "acl-0a", "subnet-0a", "vpc-0a", "i-0a"].map(String::from),
     );
-    assert_eq!(first["partialFingerprints"]["vpcreachFindingId/v1"], id.as_str());
-    assert_eq!(first["message"]["text"], "no-ssh: <b>untrusted</b> text from AWS");
-    let logical = first["locations"][0]["logicalLocations"].as_array().unwrap();
+    assert_eq!(
+        first["partialFingerprints"]["vpcreachFindingId/v1"],
+        id.as_str()
+    );
+    assert_eq!(
+        first["message"]["text"],
+        "no-ssh: <b>untrusted</b> text from AWS"
+    );
+    let logical = first["locations"][0]["logicalLocations"]
+        .as_array()
+        .unwrap();
     let names: Vec<(&str, &str, &str)> = logical
         .iter()
         .map(|l| {
@@ -217,7 +271,10 @@ fn results_carry_levels_locations_fingerprints_and_states() {
     );
     // Statement findings point at the statement in its policy file.
     let physical = &first["locations"][0]["physicalLocation"];
-    assert_eq!(physical["artifactLocation"]["uri"], "policies/my%20team.toml");
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        "policies/my%20team.toml"
+    );
     assert_eq!(physical["artifactLocation"]["uriBaseId"], "%SRCROOT%");
     assert_eq!(physical["region"]["startLine"], 2);
     assert_eq!(first["properties"]["witness"]["port"], 22);
@@ -225,19 +282,30 @@ fn results_carry_levels_locations_fingerprints_and_states() {
     assert_eq!(results[1]["baselineState"], "unchanged");
 
     // Built-in checks have no policy file: logical locations only.
-    let dsg = results.iter().find(|r| r["ruleId"] == "default-security-group").unwrap();
+    let dsg = results
+        .iter()
+        .find(|r| r["ruleId"] == "default-security-group")
+        .unwrap();
     assert!(dsg["locations"][0].get("physicalLocation").is_none());
     assert_eq!(dsg["properties"]["expiredSuppression"]["reason"], "old");
     assert!(dsg.get("suppressions").is_none());
-    let unused = results.iter().find(|r| r["ruleId"] == "unused-rule").unwrap();
+    let unused = results
+        .iter()
+        .find(|r| r["ruleId"] == "unused-rule")
+        .unwrap();
     assert_eq!(unused["suppressions"][0]["kind"], "external");
     assert_eq!(unused["suppressions"][0]["justification"], "kept for DR");
     let odd = results.iter().find(|r| r["ruleId"] == "odd").unwrap();
     assert!(odd.get("locations").is_none());
 
     // The expired suppression is a tool notification, resolved findings a run property.
-    let notes = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
-    assert!(notes[0]["message"]["text"].as_str().unwrap().contains("suppression expired on 2000-01-01"));
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(notes[0]["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("suppression expired on 2000-01-01"));
     assert_eq!(run["properties"]["resolved"][0]["check"], "gone");
     assert_eq!(run["properties"]["summary"]["failing"], 4);
 }

@@ -43,7 +43,11 @@ traffic = "tcp/22"
 
 #[test]
 fn every_statement_kind() {
-    for (word, kind) in [("deny", Kind::Deny), ("require", Kind::Require), ("allow", Kind::Allow)] {
+    for (word, kind) in [
+        ("deny", Kind::Deny),
+        ("require", Kind::Require),
+        ("allow", Kind::Allow),
+    ] {
         let f = parse(&STATEMENT.replace("KIND", word));
         let s = &f.statements[0];
         assert_eq!(s.kind, kind);
@@ -59,9 +63,17 @@ fn every_statement_kind() {
 
 #[test]
 fn allow_statements_may_leave_out_severity() {
-    let f = parse(&STATEMENT.replace("KIND", "allow").replace("severity = \"high\"\n", ""));
+    let f = parse(
+        &STATEMENT
+            .replace("KIND", "allow")
+            .replace("severity = \"high\"\n", ""),
+    );
     assert_eq!(f.statements[0].severity, Severity::Low);
-    let e = errors(&STATEMENT.replace("KIND", "deny").replace("severity = \"high\"\n", ""));
+    let e = errors(
+        &STATEMENT
+            .replace("KIND", "deny")
+            .replace("severity = \"high\"\n", ""),
+    );
     assert_eq!(e, vec!["2:1: statement `s1` has no `severity`"]);
 }
 
@@ -73,7 +85,11 @@ fn severities_modes_and_lists() {
         ("high", Severity::High),
         ("critical", Severity::Critical),
     ] {
-        let f = parse(&STATEMENT.replace("KIND", "deny").replace("\"high\"", &format!("\"{word}\"")));
+        let f = parse(
+            &STATEMENT
+                .replace("KIND", "deny")
+                .replace("\"high\"", &format!("\"{word}\"")),
+        );
         assert_eq!(f.statements[0].severity, sev);
     }
     let f = parse(&format!(
@@ -90,7 +106,10 @@ fn severities_modes_and_lists() {
     assert_eq!(s.from, vec!["internet", "web"]);
     assert_eq!(s.to, vec!["db"]);
     let traffic: Vec<String> = s.traffic.iter().map(Traffic::to_string).collect();
-    assert_eq!(traffic, ["tcp/5432", "udp/53", "tcp/1024-65535", "icmp", "all"]);
+    assert_eq!(
+        traffic,
+        ["tcp/5432", "udp/53", "tcp/1024-65535", "icmp", "all"]
+    );
     assert_eq!(s.traffic[4].protocol, Protocol::All);
     assert_eq!(parse("").mode, Mode::Denylist);
 }
@@ -118,8 +137,14 @@ prefix_lists = "pl-02cd2c6b"
         vec![
             Selector::SecurityGroup("sg-0123456789abcdef0".into()),
             Selector::SecurityGroup("web-sg".into()),
-            Selector::Tag { key: "Tier".into(), value: Some("web".into()) },
-            Selector::Tag { key: "Team".into(), value: None },
+            Selector::Tag {
+                key: "Tier".into(),
+                value: Some("web".into())
+            },
+            Selector::Tag {
+                key: "Team".into(),
+                value: None
+            },
             Selector::Subnet("subnet-0159ec2fddce7b80c".into()),
             Selector::Vpc("vpc-0bf0174f4733eeaf8".into()),
             Selector::Eni("eni-0de1a09baeda39360".into()),
@@ -130,7 +155,11 @@ prefix_lists = "pl-02cd2c6b"
         ]
     );
     // Each selector knows where it is written.
-    let l: Vec<(usize, usize)> = g.selector_locations.iter().map(|l| (l.line, l.column)).collect();
+    let l: Vec<(usize, usize)> = g
+        .selector_locations
+        .iter()
+        .map(|l| (l.line, l.column))
+        .collect();
     assert_eq!(l[0], (3, 20));
     assert_eq!(l[1], (3, 44));
     assert_eq!(l[4], (5, 11));
@@ -139,8 +168,14 @@ prefix_lists = "pl-02cd2c6b"
 #[test]
 fn built_in_groups() {
     let f = parse("");
-    assert_eq!(f.group("internet").map(|g| g.selectors), Some(vec![Selector::Internet]));
-    assert_eq!(f.group("any").map(|g| g.selectors), Some(vec![Selector::Any]));
+    assert_eq!(
+        f.group("internet").map(|g| g.selectors),
+        Some(vec![Selector::Internet])
+    );
+    assert_eq!(
+        f.group("any").map(|g| g.selectors),
+        Some(vec![Selector::Any])
+    );
     assert_eq!(f.group("web"), None);
 }
 
@@ -200,7 +235,10 @@ fn syntax_errors_are_located_and_do_not_hide_the_others() {
 #[test]
 fn top_level_and_type_mistakes() {
     let e = errors("[[statements]]\nid = \"x\"\n");
-    assert_eq!(e, vec!["1:3: unknown key `statements` in a policy file (did you mean `statement`?)"]);
+    assert_eq!(
+        e,
+        vec!["1:3: unknown key `statements` in a policy file (did you mean `statement`?)"]
+    );
     let e = errors("[groups.internet]\ntags = \"a\"\n[groups.empty]\n[groups.bad]\ntags = 3\n");
     assert_eq!(
         e,
@@ -210,7 +248,12 @@ fn top_level_and_type_mistakes() {
             "5:8: `tags` expects a tag `Key=Value` (or `Key` for any value) or a list of them, found an integer",
         ]
     );
-    let e = errors(&STATEMENT.replace("KIND", "deny").replace("\"s1\"", "\"s 1\"").replace("to = \"any\"", "to = []"));
+    let e = errors(
+        &STATEMENT
+            .replace("KIND", "deny")
+            .replace("\"s1\"", "\"s 1\"")
+            .replace("to = \"any\"", "to = []"),
+    );
     assert_eq!(
         e,
         vec![
@@ -224,7 +267,10 @@ fn top_level_and_type_mistakes() {
 fn duplicate_ids_in_a_file_and_across_files() {
     let one = STATEMENT.replace("KIND", "deny");
     let e = errors(&format!("{one}{one}"));
-    assert_eq!(e, vec!["11:1: duplicate statement id `s1` (it is first used at line 2)"]);
+    assert_eq!(
+        e,
+        vec!["11:1: duplicate statement id `s1` (it is first used at line 2)"]
+    );
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.toml"), &one).unwrap();
@@ -243,12 +289,23 @@ fn duplicate_ids_in_a_file_and_across_files() {
 #[test]
 fn a_folder_reads_every_toml_file_sorted() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("b.toml"), STATEMENT.replace("KIND", "deny").replace("s1", "b")).unwrap();
-    std::fs::write(dir.path().join("a.toml"), STATEMENT.replace("KIND", "require").replace("s1", "a")).unwrap();
+    std::fs::write(
+        dir.path().join("b.toml"),
+        STATEMENT.replace("KIND", "deny").replace("s1", "b"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        STATEMENT.replace("KIND", "require").replace("s1", "a"),
+    )
+    .unwrap();
     let set = PolicySet::load(dir.path()).unwrap();
     let ids: Vec<&str> = set.statements().map(|(_, s)| s.id.as_str()).collect();
     assert_eq!(ids, ["a", "b"]);
     let empty = tempfile::tempdir().unwrap();
     let err = PolicySet::load(empty.path()).unwrap_err();
-    assert_eq!(err.errors[0].message, "no `.toml` policy file in this folder");
+    assert_eq!(
+        err.errors[0].message,
+        "no `.toml` policy file in this folder"
+    );
 }

@@ -103,14 +103,35 @@ traffic = "tcp/22"
     for (broken, why) in [
         (base.replace("\"deny\"", "\"forbid\""), "unknown kind"),
         (base.replace("\"high\"", "\"hgih\""), "unknown severity"),
-        (base.replace("\"tcp/22\"", "\"tcp:22\""), "malformed traffic"),
-        (base.replace("from = ", "form = "), "misspelt key and missing `from`"),
-        (base.replace("severity = \"high\"\n", ""), "deny without severity"),
-        (base.replace("to = \"any\"", "to = []"), "empty destination list"),
+        (
+            base.replace("\"tcp/22\"", "\"tcp:22\""),
+            "malformed traffic",
+        ),
+        (
+            base.replace("from = ", "form = "),
+            "misspelt key and missing `from`",
+        ),
+        (
+            base.replace("severity = \"high\"\n", ""),
+            "deny without severity",
+        ),
+        (
+            base.replace("to = \"any\"", "to = []"),
+            "empty destination list",
+        ),
         (format!("mode = \"allowlst\"\n{base}"), "unknown mode"),
-        (format!("[groups.web]\nsubnet = \"subnet-1\"\n{base}"), "unknown selector"),
-        (format!("[groups.web]\nenis = \"i-1\"\n{base}"), "instance id under `enis`"),
-        (format!("[groups.internet]\ntags = \"a\"\n{base}"), "redefined built-in group"),
+        (
+            format!("[groups.web]\nsubnet = \"subnet-1\"\n{base}"),
+            "unknown selector",
+        ),
+        (
+            format!("[groups.web]\nenis = \"i-1\"\n{base}"),
+            "instance id under `enis`",
+        ),
+        (
+            format!("[groups.internet]\ntags = \"a\"\n{base}"),
+            "redefined built-in group",
+        ),
         (format!("[groups.web]\n{base}"), "empty group"),
     ] {
         assert!(!v.is_valid(&as_json(&broken)), "{why} should not validate");

@@ -17,7 +17,8 @@ use toml::de::DeValue;
 
 /// Merges the results of two analyses (static and observed) into one.
 pub fn merge(mut a: AuditResult, b: AuditResult) -> AuditResult {
-    let known: std::collections::HashSet<String> = a.findings.iter().map(|f| f.id.clone()).collect();
+    let known: std::collections::HashSet<String> =
+        a.findings.iter().map(|f| f.id.clone()).collect();
     a.findings
         .extend(b.findings.into_iter().filter(|f| !known.contains(&f.id)));
     a.findings.sort_by(|x, y| {
@@ -36,16 +37,21 @@ pub fn merge(mut a: AuditResult, b: AuditResult) -> AuditResult {
     a
 }
 
-/// The tags of every resource of a snapshot, by id. An ENI also carries the tags of the
-/// instance it is attached to, so `Team=payments` on an instance matches its ENIs' findings.
+/// The tags of every resource of a snapshot, by id, and the instance of each ENI. An ENI also
+/// carries the tags of the instance it is attached to, so `Team=payments` on an instance matches
+/// its ENIs' findings, and a suppression naming an instance matches its ENIs' findings.
 #[derive(Debug, Clone, Default)]
-pub struct ResourceTags(HashMap<String, Vec<(String, String)>>);
+pub struct ResourceTags {
+    tags: HashMap<String, Vec<(String, String)>>,
+    instance_of: HashMap<String, String>,
+}
 
 impl ResourceTags {
     /// Collects the tags of ENIs, instances, security groups, subnets, VPCs, route tables and
     /// network ACLs.
     pub fn from_snapshot(snap: &Snapshot) -> ResourceTags {
         let mut map: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut instance_of: HashMap<String, String> = HashMap::new();
         let mut add = |id: &str, tags: &[Tag]| {
             if id.is_empty() {
                 return;
@@ -61,6 +67,9 @@ impl ResourceTags {
         for i in &snap.instances {
             add(&i.instance_id, &i.tags);
             for eni in &i.network_interfaces {
+                if !eni.network_interface_id.is_empty() {
+                    instance_of.insert(eni.network_interface_id.clone(), i.instance_id.clone());
+                }
                 add(&eni.network_interface_id, &i.tags);
                 add(&eni.network_interface_id, &eni.tag_set);
             }
@@ -72,9 +81,15 @@ impl ResourceTags {
             .collect();
         for eni in &snap.network_interfaces {
             add(&eni.network_interface_id, &eni.tag_set);
-            let instance = eni.attachment.as_ref().and_then(|a| a.instance_id.as_deref());
+            let instance = eni
+                .attachment
+                .as_ref()
+                .and_then(|a| a.instance_id.as_deref());
             if let Some(tags) = instance.and_then(|i| instance_tags.get(i)) {
                 add(&eni.network_interface_id, tags);
+            }
+            if let Some(i) = instance {
+                instance_of.insert(eni.network_interface_id.clone(), i.to_string());
             }
         }
         for g in &snap.security_groups {
@@ -92,20 +107,34 @@ impl ResourceTags {
         for n in &snap.network_acls {
             add(&n.network_acl_id, &n.tags);
         }
-        ResourceTags(map)
+        ResourceTags {
+            tags: map,
+            instance_of,
+        }
     }
 
     /// Adds one tag to a resource (for callers that build tags by hand).
     pub fn insert(&mut self, id: &str, key: &str, value: &str) {
-        self.0
+        self.tags
             .entry(id.to_string())
             .or_default()
             .push((key.to_string(), value.to_string()));
     }
 
+    /// Records that an ENI is attached to an instance.
+    pub fn attach(&mut self, eni: &str, instance: &str) {
+        self.instance_of
+            .insert(eni.to_string(), instance.to_string());
+    }
+
+    /// The instance an ENI is attached to.
+    pub fn instance_of(&self, eni: &str) -> Option<&str> {
+        self.instance_of.get(eni).map(String::as_str)
+    }
+
     /// Whether a resource has the tag (`value` `None`: any value).
     pub fn has(&self, id: &str, key: &str, value: Option<&str>) -> bool {
-        self.0.get(id).is_some_and(|tags| {
+        self.tags.get(id).is_some_and(|tags| {
             tags.iter()
                 .any(|(k, v)| k == key && value.is_none_or(|want| want == v))
         })
@@ -125,7 +154,9 @@ impl Day {
     /// A date from its parts, if it exists.
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Option<Day> {
         let month = time::Month::try_from(month).ok()?;
-        time::Date::from_calendar_date(year, month, day).ok().map(Day)
+        time::Date::from_calendar_date(year, month, day)
+            .ok()
+            .map(Day)
     }
 }
 
@@ -154,7 +185,13 @@ impl std::str::FromStr for Day {
 impl std::fmt::Display for Day {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let d = self.0;
-        write!(f, "{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
     }
 }
 
@@ -183,14 +220,22 @@ pub struct Suppression {
 }
 
 impl Suppression {
-    /// Whether it matches a finding (every given criterion must hold).
+    /// Whether it matches a finding (every given criterion must hold). A resource matches the
+    /// finding's resources and the instances of its ENIs.
     pub fn matches(&self, f: &Finding, tags: &ResourceTags) -> bool {
+        let names = |r: &String| {
+            self.resources.contains(r)
+                || tags
+                    .instance_of(r)
+                    .is_some_and(|i| self.resources.iter().any(|x| x == i))
+        };
         (self.checks.is_empty() || self.checks.contains(&f.check))
-            && (self.resources.is_empty() || f.resources.iter().any(|r| self.resources.contains(r)))
+            && (self.resources.is_empty() || f.resources.iter().any(names))
             && (self.tags.is_empty()
-                || self.tags.iter().any(|(k, v)| {
-                    f.resources.iter().any(|r| tags.has(r, k, v.as_deref()))
-                }))
+                || self
+                    .tags
+                    .iter()
+                    .any(|(k, v)| f.resources.iter().any(|r| tags.has(r, k, v.as_deref()))))
     }
 
     /// Whether it still applies on `today` (it applies through its expiry day).
@@ -224,7 +269,10 @@ impl Suppressions {
     /// Reads a suppressions file.
     pub fn load(path: &Path) -> Result<Suppressions, PolicyErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| PolicyErrors {
-            errors: vec![PolicyError::file(path, format!("cannot read the suppressions: {e}"))],
+            errors: vec![PolicyError::file(
+                path,
+                format!("cannot read the suppressions: {e}"),
+            )],
         })?;
         Suppressions::parse(path, &text)
     }
@@ -285,7 +333,10 @@ fn suppression(src: &mut SourceText<'_>, item: &Value<'_>) -> Option<Suppression
         if !src.lost(item) {
             src.error(
                 &item.span(),
-                format!("a suppression is a table written `[[suppression]]`, found {}", a_type(item.get_ref())),
+                format!(
+                    "a suppression is a table written `[[suppression]]`, found {}",
+                    a_type(item.get_ref())
+                ),
                 None,
             );
         }
@@ -317,11 +368,16 @@ fn suppression(src: &mut SourceText<'_>, item: &Value<'_>) -> Option<Suppression
                     .collect()
             }
             "tag" => {
-                for (t, span) in src.strings(v, "tag", "a tag `Key=Value` (or `Key`) or a list of them") {
+                for (t, span) in
+                    src.strings(v, "tag", "a tag `Key=Value` (or `Key`) or a list of them")
+                {
                     match t.split_once('=') {
                         _ if t.trim().is_empty() || t.starts_with('=') => src.error(
                             &span,
-                            format!("`{}` is not a tag: expected `Key=Value` or `Key`", crate::render::sanitize(&t)),
+                            format!(
+                                "`{}` is not a tag: expected `Key=Value` or `Key`",
+                                crate::render::sanitize(&t)
+                            ),
                             None,
                         ),
                         Some((k, val)) => s.tags.push((k.to_string(), Some(val.to_string()))),
@@ -331,9 +387,14 @@ fn suppression(src: &mut SourceText<'_>, item: &Value<'_>) -> Option<Suppression
             }
             "reason" => {
                 reason = true;
-                if let Some(r) = src.string(v, "reason", "a string saying why the risk is accepted") {
+                if let Some(r) = src.string(v, "reason", "a string saying why the risk is accepted")
+                {
                     if r.trim().is_empty() {
-                        src.error(&v.span(), "`reason` is empty", Some("say why the risk is accepted, and who accepted it".into()));
+                        src.error(
+                            &v.span(),
+                            "`reason` is empty",
+                            Some("say why the risk is accepted, and who accepted it".into()),
+                        );
                     }
                     s.reason = r;
                 }
@@ -355,7 +416,11 @@ fn suppression(src: &mut SourceText<'_>, item: &Value<'_>) -> Option<Suppression
         missing.push("`expires`");
     }
     if !missing.is_empty() && !src.had_syntax_errors {
-        src.error(&item.span(), format!("this suppression has no {}", missing.join(", ")), None);
+        src.error(
+            &item.span(),
+            format!("this suppression has no {}", missing.join(", ")),
+            None,
+        );
     }
     let has = |k: &str| table.iter().any(|(key, _)| key.get_ref() == k);
     if !has("check") && !has("resource") && !has("tag") && !src.had_syntax_errors {
@@ -381,7 +446,10 @@ fn expiry(src: &mut SourceText<'_>, v: &Value<'_>) -> Option<Day> {
         other => {
             src.error(
                 &v.span(),
-                format!("`expires` expects a date like `2026-12-31`, found {}", a_type(other)),
+                format!(
+                    "`expires` expects a date like `2026-12-31`, found {}",
+                    a_type(other)
+                ),
                 None,
             );
             return None;

@@ -370,8 +370,10 @@ fn source_words(err: &(dyn std::error::Error + 'static)) -> String {
     let mut source = err.source();
     while let Some(s) = source {
         let text = s.to_string();
-        if !matches!(text.as_str(), "io error" | "timeout" | "other" | "user error")
-            && !words.iter().any(|w| w.contains(&text))
+        if !matches!(
+            text.as_str(),
+            "io error" | "timeout" | "other" | "user error"
+        ) && !words.iter().any(|w| w.contains(&text))
         {
             words.push(text);
         }

@@ -5,7 +5,9 @@ use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use vpcreach::audit::analysis::{observed_audit, static_audit, FlowOptions};
-use vpcreach::audit::report::{merge, Baseline, Day, Report, ReportOptions, ResourceTags, Suppressions};
+use vpcreach::audit::report::{
+    merge, Baseline, Day, Report, ReportOptions, ResourceTags, Suppressions,
+};
 use vpcreach::policy::{PolicySet, Severity};
 use vpcreach::Network;
 
@@ -73,7 +75,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         Ok(p) => p,
         Err(e) => {
             super::policy::print_errors(&e.errors, "error");
-            anyhow::bail!("{} mistake(s) in the policies `{}`", e.errors.len(), args.policies.display());
+            anyhow::bail!(
+                "{} mistake(s) in the policies `{}`",
+                e.errors.len(),
+                args.policies.display()
+            );
         }
     };
     let suppressions = match &args.suppressions {
@@ -81,7 +87,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
             Ok(s) => Some(s),
             Err(e) => {
                 super::policy::print_errors(&e.errors, "error");
-                anyhow::bail!("{} mistake(s) in the suppressions `{}`", e.errors.len(), path.display());
+                anyhow::bail!(
+                    "{} mistake(s) in the suppressions `{}`",
+                    e.errors.len(),
+                    path.display()
+                );
             }
         },
         None => None,

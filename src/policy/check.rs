@@ -64,7 +64,9 @@ fn missing(selector: &Selector, net: &Network) -> Option<(String, &'static str, 
             let names: Vec<String> = net.groups.iter().map(|g| g.name.clone()).collect();
             (!names.contains(name)).then(|| (name.clone(), "security group named", names))
         }
-        Selector::Subnet(s) => (net.subnet_idx(s).is_none()).then(|| (s.clone(), "", ids("subnet-"))),
+        Selector::Subnet(s) => {
+            (net.subnet_idx(s).is_none()).then(|| (s.clone(), "", ids("subnet-")))
+        }
         Selector::Vpc(s) => (net.vpc(s).is_none()).then(|| (s.clone(), "", ids("vpc-"))),
         Selector::Eni(s) => (net.eni(s).is_none()).then(|| (s.clone(), "", ids("eni-"))),
         Selector::Instance(s) => {

@@ -5,7 +5,9 @@
 //! at the first mistake, and a person fixing a policy wants all of them.
 
 use super::text::{a_type, did_you_mean, list, SourceText, Value};
-use super::{Group, Kind, Location, Mode, PolicyFile, PolicySet, Selector, Severity, Statement, Traffic};
+use super::{
+    Group, Kind, Location, Mode, PolicyFile, PolicySet, Selector, Severity, Statement, Traffic,
+};
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
@@ -47,7 +49,14 @@ impl fmt::Display for PolicyError {
         if l.line == 0 {
             write!(f, "{}: {}", l.file.display(), self.message)?;
         } else {
-            write!(f, "{}:{}:{}: {}", l.file.display(), l.line, l.column, self.message)?;
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                l.file.display(),
+                l.line,
+                l.column,
+                self.message
+            )?;
         }
         if let Some(help) = &self.help {
             write!(f, " ({help})")?;
@@ -81,7 +90,15 @@ impl PolicyErrors {
 }
 
 const TOP_KEYS: &[&str] = &["mode", "unlisted_severity", "groups", "statement"];
-const STATEMENT_KEYS: &[&str] = &["id", "description", "severity", "kind", "from", "to", "traffic"];
+const STATEMENT_KEYS: &[&str] = &[
+    "id",
+    "description",
+    "severity",
+    "kind",
+    "from",
+    "to",
+    "traffic",
+];
 const SELECTOR_KEYS: &[&str] = &[
     "security_groups",
     "tags",
@@ -120,10 +137,15 @@ impl PolicySet {
     pub fn load(path: &Path) -> Result<PolicySet, PolicyErrors> {
         let mut errors = Vec::new();
         let mut paths = Vec::new();
-        if path.is_dir() {
+        if !path.exists() {
+            errors.push(PolicyError::file(path, "no such file or folder"));
+        } else if path.is_dir() {
             collect_toml(path, &mut paths, &mut errors);
             if paths.is_empty() && errors.is_empty() {
-                errors.push(PolicyError::file(path, "no `.toml` policy file in this folder"));
+                errors.push(PolicyError::file(
+                    path,
+                    "no `.toml` policy file in this folder",
+                ));
             }
         } else {
             paths.push(path.to_path_buf());
@@ -187,7 +209,10 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<PolicyError
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(PolicyError::file(dir, format!("cannot read the folder: {e}")));
+            errors.push(PolicyError::file(
+                dir,
+                format!("cannot read the folder: {e}"),
+            ));
             return;
         }
     };
@@ -286,7 +311,12 @@ fn severity(s: &str) -> Severity {
 }
 
 /// Reads a string that must be one of `allowed`.
-fn enum_value(src: &mut SourceText<'_>, value: &Value<'_>, key: &str, allowed: &[&str]) -> Option<String> {
+fn enum_value(
+    src: &mut SourceText<'_>,
+    value: &Value<'_>,
+    key: &str,
+    allowed: &[&str],
+) -> Option<String> {
     let expected = list(allowed);
     let s = src.string(value, key, &expected)?;
     if allowed.contains(&s.as_str()) {
@@ -294,7 +324,10 @@ fn enum_value(src: &mut SourceText<'_>, value: &Value<'_>, key: &str, allowed: &
     }
     src.error(
         &value.span(),
-        format!("`{key}` expects {expected}, found `{}`", crate::render::sanitize(&s)),
+        format!(
+            "`{key}` expects {expected}, found `{}`",
+            crate::render::sanitize(&s)
+        ),
         did_you_mean(&s, allowed),
     );
     None
@@ -311,7 +344,10 @@ fn groups(src: &mut SourceText<'_>, value: &Value<'_>, out: &mut Vec<Group>) {
         if !src.lost(value) {
             src.error(
                 &value.span(),
-                format!("`groups` expects a table of groups (`[groups.NAME]`), found {}", a_type(value.get_ref())),
+                format!(
+                    "`groups` expects a table of groups (`[groups.NAME]`), found {}",
+                    a_type(value.get_ref())
+                ),
                 None,
             );
         }
@@ -404,34 +440,41 @@ fn key_of_id(text: &str) -> Option<(&'static str, &'static str)> {
     ]
     .into_iter()
     .find(|(p, _)| {
-        text.strip_prefix(p)
-            .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        text.strip_prefix(p).is_some_and(|r| {
+            !r.is_empty() && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
     })
 }
 
-fn selector(src: &mut SourceText<'_>, key: &str, text: &str, span: &Range<usize>) -> Option<Selector> {
+fn selector(
+    src: &mut SourceText<'_>,
+    key: &str,
+    text: &str,
+    span: &Range<usize>,
+) -> Option<Selector> {
     let shown = crate::render::sanitize(text);
-    let id = |prefix: &str, noun: &str, example: &str, src: &mut SourceText<'_>| -> Option<String> {
-        match key_of_id(text) {
-            Some((p, _)) if p == prefix => Some(text.to_string()),
-            Some((_, other)) => {
-                src.error(
-                    span,
-                    format!("`{shown}` is not {noun}"),
-                    Some(format!("it looks like an id for `{other}`: move it there")),
-                );
-                None
+    let id =
+        |prefix: &str, noun: &str, example: &str, src: &mut SourceText<'_>| -> Option<String> {
+            match key_of_id(text) {
+                Some((p, _)) if p == prefix => Some(text.to_string()),
+                Some((_, other)) => {
+                    src.error(
+                        span,
+                        format!("`{shown}` is not {noun}"),
+                        Some(format!("it looks like an id for `{other}`: move it there")),
+                    );
+                    None
+                }
+                None => {
+                    src.error(
+                        span,
+                        format!("`{shown}` is not {noun}: expected an id like `{example}`"),
+                        None,
+                    );
+                    None
+                }
             }
-            None => {
-                src.error(
-                    span,
-                    format!("`{shown}` is not {noun}: expected an id like `{example}`"),
-                    None,
-                );
-                None
-            }
-        }
-    };
+        };
     match key {
         "security_groups" => {
             if text.trim().is_empty() {
@@ -468,11 +511,17 @@ fn selector(src: &mut SourceText<'_>, key: &str, text: &str, span: &Range<usize>
                 value: v,
             })
         }
-        "subnets" => id("subnet-", "a subnet id", "subnet-0159ec2fddce7b80c", src).map(Selector::Subnet),
+        "subnets" => {
+            id("subnet-", "a subnet id", "subnet-0159ec2fddce7b80c", src).map(Selector::Subnet)
+        }
         "vpcs" => id("vpc-", "a VPC id", "vpc-0bf0174f4733eeaf8", src).map(Selector::Vpc),
         "enis" => id("eni-", "an ENI id", "eni-0de1a09baeda39360", src).map(Selector::Eni),
-        "instances" => id("i-", "an instance id", "i-09c59af6d96b75e39", src).map(Selector::Instance),
-        "prefix_lists" => id("pl-", "a prefix list id", "pl-02cd2c6b", src).map(Selector::PrefixList),
+        "instances" => {
+            id("i-", "an instance id", "i-09c59af6d96b75e39", src).map(Selector::Instance)
+        }
+        "prefix_lists" => {
+            id("pl-", "a prefix list id", "pl-02cd2c6b", src).map(Selector::PrefixList)
+        }
         _ => cidr(src, text, span).map(Selector::Cidr),
     }
 }
@@ -516,7 +565,10 @@ fn statements(
             if !src.lost(value) {
                 src.error(
                     &value.span(),
-                    format!("`statement` expects tables written `[[statement]]`, found {}", a_type(value.get_ref())),
+                    format!(
+                        "`statement` expects tables written `[[statement]]`, found {}",
+                        a_type(value.get_ref())
+                    ),
                     None,
                 );
             }
@@ -529,7 +581,10 @@ fn statements(
             if !src.lost(item) {
                 src.error(
                     &item.span(),
-                    format!("a statement is a table written `[[statement]]`, found {}", a_type(item.get_ref())),
+                    format!(
+                        "a statement is a table written `[[statement]]`, found {}",
+                        a_type(item.get_ref())
+                    ),
                     None,
                 );
             }
@@ -540,7 +595,10 @@ fn statements(
                 let help = format!("it is first used at line {}", first.line);
                 src.errors.push(super::PolicyError {
                     location: s.location.clone(),
-                    message: format!("duplicate statement id `{}`", crate::render::sanitize(&s.id)),
+                    message: format!(
+                        "duplicate statement id `{}`",
+                        crate::render::sanitize(&s.id)
+                    ),
                     help: Some(help),
                     length: 1,
                 });
@@ -587,7 +645,11 @@ fn statement(
             "description" => {
                 if let Some(s) = src.string(v, "description", "a string") {
                     if s.trim().is_empty() {
-                        src.error(&v.span(), "`description` is empty", Some("say what the statement means".into()));
+                        src.error(
+                            &v.span(),
+                            "`description` is empty",
+                            Some("say what the statement means".into()),
+                        );
                     }
                     description = Some(s);
                 }
@@ -613,7 +675,11 @@ fn statement(
             }
             "traffic" => {
                 let mut all = Vec::new();
-                for (text, span) in src.strings(v, "traffic", "`tcp/22`, `udp/53`, `tcp/1024-65535`, `icmp`, `all` or a list of them") {
+                for (text, span) in src.strings(
+                    v,
+                    "traffic",
+                    "`tcp/22`, `udp/53`, `tcp/1024-65535`, `icmp`, `all` or a list of them",
+                ) {
                     match text.parse::<Traffic>() {
                         Ok(t) => all.push(t),
                         Err(e) => src.error(&span, e.message, e.help),

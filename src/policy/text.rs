@@ -97,7 +97,12 @@ impl<'a> SourceText<'a> {
     }
 
     /// Reports a key that is not one of `known`, with a "did you mean".
-    pub fn unknown_key(&mut self, key: &Spanned<std::borrow::Cow<'_, str>>, known: &[&str], place: &str) {
+    pub fn unknown_key(
+        &mut self,
+        key: &Spanned<std::borrow::Cow<'_, str>>,
+        known: &[&str],
+        place: &str,
+    ) {
         let name = key.get_ref().as_ref();
         let help = match closest(name, known) {
             Some(k) => format!("did you mean `{k}`?"),
@@ -147,7 +152,10 @@ impl<'a> SourceText<'a> {
                         DeValue::String(s) => out.push((s.to_string(), item.span())),
                         other if !self.lost(item) => self.error(
                             &item.span(),
-                            format!("`{key}` expects {expected}, found {} in the list", a_type(other)),
+                            format!(
+                                "`{key}` expects {expected}, found {} in the list",
+                                a_type(other)
+                            ),
                             None,
                         ),
                         _ => {}
@@ -196,7 +204,10 @@ fn syntax_message(message: &str, found: &str) -> (String, Option<String>) {
         || message.contains("invalid float")
         || message.contains("invalid integer"))
         && bare;
-    (message, help.then(|| format!("text is written in quotes: `\"{found}\"`")))
+    (
+        message,
+        help.then(|| format!("text is written in quotes: `\"{found}\"`")),
+    )
 }
 
 /// "a string", "an integer", … for messages.

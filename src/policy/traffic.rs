@@ -39,7 +39,9 @@ impl std::str::FromStr for Traffic {
                 let known =
                     super::text::closest(&proto_text.trim().to_ascii_lowercase(), PROTOCOLS);
                 let help = known.map(|k| match ports_text {
-                    Some(ports) => format!("did you mean `{k}/{}`?", crate::render::sanitize(ports)),
+                    Some(ports) => {
+                        format!("did you mean `{k}/{}`?", crate::render::sanitize(ports))
+                    }
                     None => format!("did you mean `{k}`?"),
                 });
                 return Err(fail(
@@ -120,7 +122,13 @@ mod tests {
         assert_eq!(t("tcp/22").protocol, Protocol::Number(TCP));
         assert_eq!(t("tcp/22").ports, PortRange::single(22));
         assert_eq!(t("udp/53").protocol, Protocol::Number(UDP));
-        assert_eq!(t("tcp/1024-65535").ports, PortRange { from: 1024, to: 65535 });
+        assert_eq!(
+            t("tcp/1024-65535").ports,
+            PortRange {
+                from: 1024,
+                to: 65535
+            }
+        );
         assert_eq!(t("tcp").ports, PortRange::ALL);
     }
 
@@ -134,7 +142,15 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for s in ["tcp/22", "udp/53", "tcp/1024-65535", "icmp", "all", "tcp", "udp/0-10"] {
+        for s in [
+            "tcp/22",
+            "udp/53",
+            "tcp/1024-65535",
+            "icmp",
+            "all",
+            "tcp",
+            "udp/0-10",
+        ] {
             assert_eq!(t(s).to_string(), s);
         }
     }
@@ -147,13 +163,19 @@ mod tests {
             Some("did you mean `tcp/22`?")
         );
         let e = "tcp/80-22".parse::<Traffic>().err();
-        assert_eq!(e.and_then(|e| e.help).as_deref(), Some("did you mean `tcp/22-80`?"));
+        assert_eq!(
+            e.and_then(|e| e.help).as_deref(),
+            Some("did you mean `tcp/22-80`?")
+        );
         let e = "tcp/70000".parse::<Traffic>().err();
         assert_eq!(
             e.map(|e| e.message).as_deref(),
             Some("`tcp/70000`: `70000` is not a port: expected a number from 0 to 65535")
         );
         let e = "icmp/8".parse::<Traffic>().err();
-        assert_eq!(e.map(|e| e.message).as_deref(), Some("`icmp/8`: `icmp` has no ports"));
+        assert_eq!(
+            e.map(|e| e.message).as_deref(),
+            Some("`icmp/8`: `icmp` has no ports")
+        );
     }
 }

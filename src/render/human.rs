@@ -78,7 +78,9 @@ pub fn trace(t: &Trace, color: bool) -> String {
             }
         }
         if let Some(i) = &e.instance {
-            extra.push(i.clone());
+            if *i != e.input {
+                extra.push(i.clone());
+            }
         }
         if e.address.to_string() != e.input {
             extra.push(e.address.to_string());
@@ -123,11 +125,14 @@ pub fn trace(t: &Trace, color: bool) -> String {
         .reason
         .map(|r| format!(" [{}]", r.code()))
         .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "verdict: {verdict}{code}: {}",
-        sanitize_detail(&t.message)
-    );
+    // The message starts with the verdict word; the line already says it.
+    let message = t
+        .message
+        .split_once(": ")
+        .filter(|(head, _)| *head == t.verdict.to_string())
+        .map(|(_, rest)| rest)
+        .unwrap_or(&t.message);
+    let _ = writeln!(out, "verdict: {verdict}{code}: {}", sanitize_detail(message));
     for n in &t.notes {
         let _ = writeln!(out, "note: {n}");
     }

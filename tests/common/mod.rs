@@ -86,7 +86,14 @@ pub fn allow_all_entries() -> Value {
 }
 
 /// An ENI in the shape of `describe-network-interfaces`.
-pub fn eni(id: &str, subnet: &str, ip: &str, groups: &[&str], public: Option<&str>, v6: Option<&str>) -> Value {
+pub fn eni(
+    id: &str,
+    subnet: &str,
+    ip: &str,
+    groups: &[&str],
+    public: Option<&str>,
+    v6: Option<&str>,
+) -> Value {
     let assoc = public.map(|p| json!({"PublicIp": p}));
     json!({
         "NetworkInterfaceId": id, "SubnetId": subnet, "VpcId": "vpc-a", "InterfaceType": "interface",
@@ -114,17 +121,37 @@ pub fn build(v: &Value) -> Network {
 }
 
 /// Runs one query on a fixture.
-pub fn query(v: &Value, from: &str, to: &str, proto: &str, port: Option<u16>, src_port: Option<u16>) -> Trace {
+pub fn query(
+    v: &Value,
+    from: &str,
+    to: &str,
+    proto: &str,
+    port: Option<u16>,
+    src_port: Option<u16>,
+) -> Trace {
     let net = build(v);
     query_net(&net, from, to, proto, port, src_port)
 }
 
 /// Runs one query on a built network.
-pub fn query_net(net: &Network, from: &str, to: &str, proto: &str, port: Option<u16>, src_port: Option<u16>) -> Trace {
+pub fn query_net(
+    net: &Network,
+    from: &str,
+    to: &str,
+    proto: &str,
+    port: Option<u16>,
+    src_port: Option<u16>,
+) -> Trace {
     let (f, _) = net.resolve(from).expect("from resolves");
     let (t, _) = net.resolve(to).expect("to resolves");
     let protocol: Protocol = proto.parse().expect("protocol");
-    net.query(&Query { from: f, to: t, protocol, port, src_port })
+    net.query(&Query {
+        from: f,
+        to: t,
+        protocol,
+        port,
+        src_port,
+    })
 }
 
 /// The reason code of a trace, or `"-"`.

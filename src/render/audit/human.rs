@@ -8,7 +8,9 @@ use std::fmt::Write;
 
 /// Untrusted text without control characters (escape sequences), not cut short.
 fn clean(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 fn paint(text: &str, code: &str, color: bool) -> String {
@@ -38,7 +40,24 @@ fn resources(f: &ReportedFinding) -> String {
     }
 }
 
-fn row(out: &mut String, f: &ReportedFinding, color: bool) {
+/// Column widths: status, check and resource, from the rows shown (within reason).
+#[derive(Clone, Copy)]
+struct Widths(usize, usize, usize);
+
+impl Widths {
+    fn of(rows: &[&ReportedFinding]) -> Widths {
+        let w = |f: &dyn Fn(&ReportedFinding) -> usize, min: usize| {
+            rows.iter().map(|r| f(r)).max().unwrap_or(0).clamp(min, 40)
+        };
+        Widths(
+            w(&|r| r.finding.status.as_str().len(), 6),
+            w(&|r| sanitize(&r.finding.check).chars().count(), 5),
+            w(&|r| resources(r).chars().count(), 8),
+        )
+    }
+}
+
+fn row(out: &mut String, f: &ReportedFinding, w: Widths, color: bool) {
     let x = &f.finding;
     let mut marks = Vec::new();
     if f.baseline == Some(BaselineState::New) {
@@ -47,15 +66,18 @@ fn row(out: &mut String, f: &ReportedFinding, color: bool) {
     if f.failing {
         marks.push(paint("FAIL", "1;31", color));
     }
-    let _ = writeln!(
-        out,
-        "{} {:<13} {:<32} {:<26} {}",
+    let line = format!(
+        "{} {:<sw$} {:<cw$} {:<rw$} {}",
         severity(x.severity, color),
         x.status.as_str(),
         sanitize(&x.check),
         resources(f),
-        marks.join(" ")
+        marks.join(" "),
+        sw = w.0,
+        cw = w.1,
+        rw = w.2,
     );
+    let _ = writeln!(out, "{}", line.trim_end());
     let _ = writeln!(out, "         {}", clean(&x.message));
     if let Some(w) = &x.witness {
         let port = w.port.map(|p| format!("/{p}")).unwrap_or_default();
@@ -90,24 +112,34 @@ fn row(out: &mut String, f: &ReportedFinding, color: bool) {
 /// The report as text; `color` adds ANSI colours (only on a terminal, and not with `NO_COLOR`).
 pub fn report(r: &Report, color: bool) -> String {
     let mut out = String::new();
-    let open: Vec<&ReportedFinding> = r.findings.iter().filter(|f| f.suppressed.is_none()).collect();
+    let open: Vec<&ReportedFinding> = r
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
     if open.is_empty() {
         let _ = writeln!(out, "no open finding");
     } else {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint(
-                &format!("{:<8} {:<13} {:<32} {:<26}", "SEVERITY", "STATUS", "CHECK", "RESOURCE"),
-                "1",
-                color
-            )
+        let w = Widths::of(&open);
+        let header = format!(
+            "{:<8} {:<sw$} {:<cw$} {}",
+            "SEVERITY",
+            "STATUS",
+            "CHECK",
+            "RESOURCE",
+            sw = w.0,
+            cw = w.1,
         );
+        let _ = writeln!(out, "{}", paint(&header, "1", color));
         for f in &open {
-            row(&mut out, f, color);
+            row(&mut out, f, w, color);
         }
     }
-    let hidden: Vec<&ReportedFinding> = r.findings.iter().filter(|f| f.suppressed.is_some()).collect();
+    let hidden: Vec<&ReportedFinding> = r
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
     if !hidden.is_empty() {
         let _ = writeln!(out, "\nsuppressed ({}):", hidden.len());
         for f in hidden {
@@ -151,7 +183,11 @@ pub fn report(r: &Report, color: bool) -> String {
         s.suppressed
     );
     if let Some(b) = &s.baseline {
-        let _ = write!(out, "; {} new, {} unchanged, {} resolved", b.new, b.unchanged, b.resolved);
+        let _ = write!(
+            out,
+            "; {} new, {} unchanged, {} resolved",
+            b.new, b.unchanged, b.resolved
+        );
     }
     let _ = writeln!(
         out,
@@ -159,14 +195,22 @@ pub fn report(r: &Report, color: bool) -> String {
         s.statements, s.interfaces
     );
     let verdict = if s.failing == 0 {
-        paint(&format!("pass: no finding at or above `{}`", s.fail_on.as_str()), "32", color)
+        paint(
+            &format!("pass: no finding at or above `{}`", s.fail_on.as_str()),
+            "32",
+            color,
+        )
     } else {
         paint(
             &format!(
                 "fail: {} finding(s) at or above `{}`{}",
                 s.failing,
                 s.fail_on.as_str(),
-                if s.baseline.is_some() { " and new since the baseline" } else { "" }
+                if s.baseline.is_some() {
+                    " and new since the baseline"
+                } else {
+                    ""
+                }
             ),
             "1;31",
             color,
@@ -174,7 +218,7 @@ pub fn report(r: &Report, color: bool) -> String {
     };
     let _ = writeln!(out, "{verdict}");
     for n in &s.notes {
-        let _ = writeln!(out, "note: {}", sanitize(n));
+        let _ = writeln!(out, "note: {}", clean(n));
     }
     out
 }

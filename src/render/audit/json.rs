@@ -16,7 +16,8 @@ use crate::audit::report::Report;
 /// assert_eq!(json["summary"]["by_severity"]["critical"], 0);
 /// ```
 pub fn report(r: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(r).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }

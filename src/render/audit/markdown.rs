@@ -107,20 +107,31 @@ pub fn report(r: &Report) -> String {
     let s = &r.summary;
     let _ = writeln!(out, "# vpcreach audit\n");
     let verdict = if s.failing == 0 {
-        format!("✅ **Pass**: no finding at or above `{}`", s.fail_on.as_str())
+        format!(
+            "✅ **Pass**: no finding at or above `{}`",
+            s.fail_on.as_str()
+        )
     } else {
         format!(
             "❌ **Fail**: {} finding(s) at or above `{}`{}",
             s.failing,
             s.fail_on.as_str(),
-            if s.baseline.is_some() { ", new since the baseline" } else { "" }
+            if s.baseline.is_some() {
+                ", new since the baseline"
+            } else {
+                ""
+            }
         )
     };
     let _ = writeln!(out, "{verdict}\n");
     let _ = writeln!(out, "| severity | open |");
     let _ = writeln!(out, "|---|---:|");
     for k in ["critical", "high", "medium", "low"] {
-        let _ = writeln!(out, "| {k} | {} |", s.by_severity.get(k).copied().unwrap_or(0));
+        let _ = writeln!(
+            out,
+            "| {k} | {} |",
+            s.by_severity.get(k).copied().unwrap_or(0)
+        );
     }
     let _ = writeln!(out, "| **total** | **{}** |\n", s.open);
     let mut facts = vec![
@@ -129,15 +140,30 @@ pub fn report(r: &Report) -> String {
         format!("{} ENI(s)", s.interfaces),
     ];
     if let Some(b) = &s.baseline {
-        facts.insert(0, format!("{} new, {} unchanged, {} resolved", b.new, b.unchanged, b.resolved));
+        facts.insert(
+            0,
+            format!(
+                "{} new, {} unchanged, {} resolved",
+                b.new, b.unchanged, b.resolved
+            ),
+        );
     }
     if !s.by_status.is_empty() {
-        let st: Vec<String> = s.by_status.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        let st: Vec<String> = s
+            .by_status
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
         facts.insert(0, st.join(", "));
     }
     let _ = writeln!(out, "{}\n", facts.join(" · "));
 
-    for sev in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
+    for sev in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ] {
         let group: Vec<&ReportedFinding> = r
             .findings
             .iter()
@@ -152,7 +178,11 @@ pub fn report(r: &Report) -> String {
         }
     }
 
-    let hidden: Vec<&ReportedFinding> = r.findings.iter().filter(|f| f.suppressed.is_some()).collect();
+    let hidden: Vec<&ReportedFinding> = r
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
     if !hidden.is_empty() {
         let _ = writeln!(out, "## Suppressed ({})\n", hidden.len());
         let _ = writeln!(out, "| severity | check | resources | until | reason |");
@@ -205,7 +235,11 @@ pub fn report(r: &Report) -> String {
         let _ = writeln!(out);
     }
     if !r.rules.is_empty() {
-        let _ = writeln!(out, "<details><summary>Checks ({})</summary>\n", r.rules.len());
+        let _ = writeln!(
+            out,
+            "<details><summary>Checks ({})</summary>\n",
+            r.rules.len()
+        );
         let _ = writeln!(out, "| check | kind | severity | description |");
         let _ = writeln!(out, "|---|---|---|---|");
         for rule in &r.rules {
