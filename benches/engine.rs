@@ -47,11 +47,21 @@ fn run(enis: usize, runs: usize) -> (Duration, Duration, Duration, Duration, Dur
         total.push(t3 - t0);
     }
     let best = *total.iter().min().expect("runs");
-    (best, median(&mut total), median(&mut load), median(&mut build), median(&mut query), summary.bytes)
+    (
+        best,
+        median(&mut total),
+        median(&mut load),
+        median(&mut build),
+        median(&mut query),
+        summary.bytes,
+    )
 }
 
 fn main() {
-    let runs = std::env::var("VPCREACH_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let runs = std::env::var("VPCREACH_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     println!("engine: load + build + one query, {runs} runs each (median of parts)");
     let mut medians = Vec::new();
     for enis in [1_000, 10_000] {

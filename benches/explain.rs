@@ -32,17 +32,27 @@ fn timed(cmd: &mut Command) -> (Duration, u64, bool) {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    (t.elapsed(), peak, status.code() == Some(0) || status.code() == Some(1))
+    (
+        t.elapsed(),
+        peak,
+        status.code() == Some(0) || status.code() == Some(1),
+    )
 }
 
 fn main() {
-    let records: usize = std::env::var("VPCREACH_BENCH_RECORDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2_000_000);
+    let records: usize = std::env::var("VPCREACH_BENCH_RECORDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let spec = SynthSpec::quota(1_000);
     write_snapshot(&spec, &dir.path().join("snap")).expect("snapshot");
     let flows = dir.path().join("flows.log");
     let fs = write_flow_log(&spec, records, &flows, 7).expect("flows");
-    println!("{records} records, {:.1} MB, against a 1,000-ENI snapshot", fs.bytes as f64 / 1e6);
+    println!(
+        "{records} records, {:.1} MB, against a 1,000-ENI snapshot",
+        fs.bytes as f64 / 1e6
+    );
     let bin = env!("CARGO_BIN_EXE_vpcreach");
     // Warm the page cache, then measure.
     let _ = timed(Command::new("wc").arg("-l").arg(&flows));
@@ -53,7 +63,14 @@ fn main() {
         wc.push(timed(Command::new("wc").arg("-l").arg(&flows)).0);
         let (t, p, ok) = timed(
             Command::new(bin)
-                .args(["explain", "--only", "contradiction", "--output", "jsonl", "--snapshot"])
+                .args([
+                    "explain",
+                    "--only",
+                    "contradiction",
+                    "--output",
+                    "jsonl",
+                    "--snapshot",
+                ])
                 .arg(dir.path().join("snap"))
                 .arg(&flows)
                 .stderr(Stdio::null()),

@@ -261,14 +261,35 @@ fn role_from_flags(flags: u16) -> Option<Role> {
     }
 }
 
-type FlowKey = (Option<crate::flow_log::Text>, Option<IpAddr>, Option<IpAddr>, Option<u16>, Option<u16>, Option<u8>);
+type FlowKey = (
+    Option<crate::flow_log::Text>,
+    Option<IpAddr>,
+    Option<IpAddr>,
+    Option<u16>,
+    Option<u16>,
+    Option<u8>,
+);
 
 fn key_of(r: &FlowRecord) -> FlowKey {
-    (r.interface_id.clone(), r.srcaddr, r.dstaddr, r.srcport, r.dstport, r.protocol)
+    (
+        r.interface_id.clone(),
+        r.srcaddr,
+        r.dstaddr,
+        r.srcport,
+        r.dstport,
+        r.protocol,
+    )
 }
 
 fn opposite_key(r: &FlowRecord) -> FlowKey {
-    (r.interface_id.clone(), r.dstaddr, r.srcaddr, r.dstport, r.srcport, r.protocol)
+    (
+        r.interface_id.clone(),
+        r.dstaddr,
+        r.srcaddr,
+        r.dstport,
+        r.srcport,
+        r.protocol,
+    )
 }
 
 /// Explains records against a network.
@@ -313,7 +334,12 @@ impl<'n> Explainer<'n> {
 
     /// The explanation of a malformed line.
     pub fn malformed(&self, bad: &Malformed) -> Explanation<'n> {
-        let mut e = blank(bad.file.clone(), bad.line, Status::Malformed, Code::Malformed);
+        let mut e = blank(
+            bad.file.clone(),
+            bad.line,
+            Status::Malformed,
+            Code::Malformed,
+        );
         e.problem = Some(bad.to_string());
         e
     }
@@ -373,8 +399,12 @@ impl<'n> Explainer<'n> {
             Some(FlowDirection::Egress) => (Direction::Outbound, "flow-direction"),
             None if owns(dst) => (Direction::Inbound, "destination address is the ENI's"),
             None if owns(src) => (Direction::Outbound, "source address is the ENI's"),
-            None if r.pkt_dstaddr.is_some_and(owns) => (Direction::Inbound, "pkt-dstaddr is the ENI's"),
-            None if r.pkt_srcaddr.is_some_and(owns) => (Direction::Outbound, "pkt-srcaddr is the ENI's"),
+            None if r.pkt_dstaddr.is_some_and(owns) => {
+                (Direction::Inbound, "pkt-dstaddr is the ENI's")
+            }
+            None if r.pkt_srcaddr.is_some_and(owns) => {
+                (Direction::Outbound, "pkt-srcaddr is the ENI's")
+            }
             None => {
                 e.code = Code::DirectionUnknown;
                 return e;
@@ -395,8 +425,12 @@ impl<'n> Explainer<'n> {
             match (o.tcp_flags.and_then(role_from_flags), r.start, o.start) {
                 (Some(Role::Request), _, _) => (Role::Response, "tcp-flags of the opposite record"),
                 (Some(Role::Response), _, _) => (Role::Request, "tcp-flags of the opposite record"),
-                (None, Some(a), Some(b)) if a < b => (Role::Request, "started before the opposite record"),
-                (None, Some(a), Some(b)) if a > b => (Role::Response, "started after the opposite record"),
+                (None, Some(a), Some(b)) if a < b => {
+                    (Role::Request, "started before the opposite record")
+                }
+                (None, Some(a), Some(b)) if a > b => {
+                    (Role::Response, "started after the opposite record")
+                }
                 _ => self.role_by_ports(r),
             }
         } else {
@@ -406,7 +440,11 @@ impl<'n> Explainer<'n> {
         e.role_evidence = Some(role_evidence);
         // 4. Evaluate at the ENI.
         let protocol = Protocol::Number(proto);
-        let port = if protocol.has_ports() { r.dstport } else { None };
+        let port = if protocol.has_ports() {
+            r.dstport
+        } else {
+            None
+        };
         let same_subnet = en.subnet.is_some()
             && net
                 .eni_by_private_ip(peer, en.vpc_id.as_deref())
@@ -425,20 +463,36 @@ impl<'n> Explainer<'n> {
                 decided.push(Decided::Nacl { nacl: ni, rule });
             }
         };
-        let skip_sg = en
-            .interface_type
-            .as_deref()
-            .is_some_and(|t| matches!(t, "nat_gateway" | "transit_gateway" | "gateway_load_balancer"));
+        let skip_sg = en.interface_type.as_deref().is_some_and(|t| {
+            matches!(
+                t,
+                "nat_gateway" | "transit_gateway" | "gateway_load_balancer"
+            )
+        });
         let refs_ok = net.refs_apply(eni, peer);
         let sg_check = |decided: &mut Vec<Decided<'n>>| {
             if skip_sg {
                 return;
             }
             let d = match role {
-                Role::Request => net.sg_evaluate(eni, direction, peer, protocol, port, None, refs_ok),
+                Role::Request => {
+                    net.sg_evaluate(eni, direction, peer, protocol, port, None, refs_ok)
+                }
                 Role::Response => {
-                    let req_port = if protocol.has_ports() { r.srcport } else { None };
-                    match net.sg_evaluate(eni, direction.reverse(), peer, protocol, req_port, None, refs_ok) {
+                    let req_port = if protocol.has_ports() {
+                        r.srcport
+                    } else {
+                        None
+                    };
+                    match net.sg_evaluate(
+                        eni,
+                        direction.reverse(),
+                        peer,
+                        protocol,
+                        req_port,
+                        None,
+                        refs_ok,
+                    ) {
                         SgDecision::Allow(rule) => {
                             let wide = matches!(&rule.peer, SgPeer::Cidr { cidr } if cidr.prefix_len() == 0);
                             let untracked = wide
@@ -532,7 +586,9 @@ fn hints(expected: Option<Action>, r: &FlowRecord, role: Role) -> Vec<&'static s
         }
         Some(Action::Accept) => {
             if r.tcp_flags.is_some_and(|f| f & 0x05 != 0) || role == Role::Response {
-                h.push("REJECT also counts packets that arrived after the connection closed (FIN/RST)");
+                h.push(
+                    "REJECT also counts packets that arrived after the connection closed (FIN/RST)",
+                );
             }
             h.push("the snapshot may be older or newer than the record");
             h.push("a rule change between the snapshot and the record (untracked connections are cut at once)");
@@ -655,7 +711,11 @@ impl Explanation<'_> {
             .map(|p| Protocol::Number(p).to_string())
             .unwrap_or_else(|| "-".into());
         let addr = |a: Option<IpAddr>, p: Option<u16>| match (a, p) {
-            (Some(a), Some(p)) if self.protocol.is_some_and(|x| Protocol::Number(x).has_ports()) => {
+            (Some(a), Some(p))
+                if self
+                    .protocol
+                    .is_some_and(|x| Protocol::Number(x).has_ports()) =>
+            {
                 if a.is_ipv6() {
                     format!("[{a}]:{p}")
                 } else {
@@ -731,21 +791,44 @@ impl Explanation<'_> {
             .map(|d| match *d {
                 Decided::Nacl { nacl, rule } => format!(
                     "{} by NACL {} {}",
-                    if rule.action == RuleAction::Allow { "allowed" } else { "rejected" },
+                    if rule.action == RuleAction::Allow {
+                        "allowed"
+                    } else {
+                        "rejected"
+                    },
                     net.nacls[nacl].id,
                     nacl_text(rule)
                 ),
-                Decided::SgAllow(rule) => format!("allowed by {} rule {}", rule.group_id, sg_rule_text(net, rule)),
+                Decided::SgAllow(rule) => format!(
+                    "allowed by {} rule {}",
+                    rule.group_id,
+                    sg_rule_text(net, rule)
+                ),
                 Decided::SgTracked { rule, untracked } => format!(
                     "allowed by {} as the response to a request allowed by {} rule {}",
-                    if untracked { "its rules (untracked flow)" } else { "connection tracking" },
+                    if untracked {
+                        "its rules (untracked flow)"
+                    } else {
+                        "connection tracking"
+                    },
                     rule.group_id,
                     sg_rule_text(net, rule)
                 ),
                 Decided::SgDeny { eni, .. } => {
                     let e = &net.enis[eni];
-                    let groups: Vec<&str> = e.groups.iter().map(|&g| net.groups[g].id.as_str()).collect();
-                    format!("rejected: no rule of {} allows it", if groups.is_empty() { "its security groups".to_string() } else { groups.join(", ") })
+                    let groups: Vec<&str> = e
+                        .groups
+                        .iter()
+                        .map(|&g| net.groups[g].id.as_str())
+                        .collect();
+                    format!(
+                        "rejected: no rule of {} allows it",
+                        if groups.is_empty() {
+                            "its security groups".to_string()
+                        } else {
+                            groups.join(", ")
+                        }
+                    )
                 }
                 Decided::SgUnresolved(rule) => format!(
                     "undecided: {} rule {} references {}, not in the snapshot",
@@ -903,8 +986,12 @@ impl Tally {
             if e.status == Status::Consistent {
                 if let Some(d) = e.decided_by.iter().find(|d| d.denies()) {
                     let key = match *d {
-                        Decided::Nacl { nacl, rule } => format!("{} {}", net.nacls[nacl].id, nacl_text(rule)),
-                        Decided::SgDeny { eni, .. } => format!("{}: no security-group rule allows it", net.enis[eni].id),
+                        Decided::Nacl { nacl, rule } => {
+                            format!("{} {}", net.nacls[nacl].id, nacl_text(rule))
+                        }
+                        Decided::SgDeny { eni, .. } => {
+                            format!("{}: no security-group rule allows it", net.enis[eni].id)
+                        }
                         _ => String::new(),
                     };
                     *self.rejects_by_rule.entry(key).or_default() += 1;
@@ -915,8 +1002,14 @@ impl Tally {
         let dir_out = e.direction == Some(Direction::Outbound);
         for d in &e.decided_by {
             let key = match *d {
-                Decided::Nacl { nacl, rule } => RuleKey::Nacl(nacl, rule.direction == Direction::Outbound, rule.position),
-                Decided::SgAllow(rule) => RuleKey::Sg(rule.group, rule.direction == Direction::Outbound, rule.position),
+                Decided::Nacl { nacl, rule } => {
+                    RuleKey::Nacl(nacl, rule.direction == Direction::Outbound, rule.position)
+                }
+                Decided::SgAllow(rule) => RuleKey::Sg(
+                    rule.group,
+                    rule.direction == Direction::Outbound,
+                    rule.position,
+                ),
                 _ => continue,
             };
             let _ = dir_out;
@@ -935,7 +1028,10 @@ impl Tally {
                     }
                     None => {}
                 }
-                if let Some(p) = e.dstport.filter(|_| e.protocol.is_some_and(|x| Protocol::Number(x).has_ports())) {
+                if let Some(p) = e
+                    .dstport
+                    .filter(|_| e.protocol.is_some_and(|x| Protocol::Number(x).has_ports()))
+                {
                     u.ports = span(u.ports, Some((p, p)));
                 }
             }
@@ -986,8 +1082,18 @@ impl Tally {
             let grp = &net.groups[g];
             for (out_dir, rules) in [(false, &grp.inbound), (true, &grp.outbound)] {
                 for r in rules {
-                    let u = self.usage.get(&RuleKey::Sg(g, out_dir, r.position)).unwrap_or(&empty);
-                    out.push(usage_json("security_group", &grp.id, None, &sg_rule_text(net, r), r.direction, u));
+                    let u = self
+                        .usage
+                        .get(&RuleKey::Sg(g, out_dir, r.position))
+                        .unwrap_or(&empty);
+                    out.push(usage_json(
+                        "security_group",
+                        &grp.id,
+                        None,
+                        &sg_rule_text(net, r),
+                        r.direction,
+                        u,
+                    ));
                 }
             }
         }
@@ -995,8 +1101,18 @@ impl Tally {
             let acl = &net.nacls[n];
             for (out_dir, rules) in [(false, &acl.inbound), (true, &acl.outbound)] {
                 for r in rules {
-                    let u = self.usage.get(&RuleKey::Nacl(n, out_dir, r.position)).unwrap_or(&empty);
-                    out.push(usage_json("network_acl", &acl.id, Some(r.rule_number), &nacl_text(r), r.direction, u));
+                    let u = self
+                        .usage
+                        .get(&RuleKey::Nacl(n, out_dir, r.position))
+                        .unwrap_or(&empty);
+                    out.push(usage_json(
+                        "network_acl",
+                        &acl.id,
+                        Some(r.rule_number),
+                        &nacl_text(r),
+                        r.direction,
+                        u,
+                    ));
                 }
             }
         }
@@ -1012,11 +1128,22 @@ fn covering_v4(lo: u32, hi: u32) -> String {
 
 fn covering_v6(lo: u128, hi: u128) -> String {
     let len = (lo ^ hi).leading_zeros();
-    let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len)
+    };
     format!("{}/{len}", std::net::Ipv6Addr::from(lo & mask))
 }
 
-fn usage_json(layer: &str, id: &str, rule_number: Option<u32>, text: &str, dir: Direction, u: &Usage) -> Value {
+fn usage_json(
+    layer: &str,
+    id: &str,
+    rule_number: Option<u32>,
+    text: &str,
+    dir: Direction,
+    u: &Usage,
+) -> Value {
     let mut narrowest = Vec::new();
     if let Some((lo, hi)) = u.peers_v4 {
         narrowest.push(covering_v4(lo, hi));

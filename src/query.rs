@@ -1713,7 +1713,9 @@ impl Network {
         let result = match q.from {
             Endpoint::Eni { eni, .. } | Endpoint::PublicIp { eni, .. } => fwd.depart_eni(eni, pkt),
             Endpoint::External(_) => {
-                if matches!(q.to, Endpoint::External(_)) && (is_private(src_addr) || is_private(dst_addr)) {
+                if matches!(q.to, Endpoint::External(_))
+                    && (is_private(src_addr) || is_private(dst_addr))
+                {
                     trace.verdict = Verdict::Unknown;
                     trace.reason = Some(Reason::NotModelled);
                     trace.message = "neither end is in the snapshot".into();

@@ -456,3 +456,44 @@ fn the_shipped_baseline_policy_runs_on_the_example_network() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["statements"], 21);
 }
+
+#[test]
+fn flows_add_the_observed_audit_to_the_static_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |flows: bool| {
+        let mut cmd = Command::cargo_bin("vpcreach").unwrap();
+        cmd.current_dir(root).args([
+            "audit",
+            "--snapshot",
+            "examples/network",
+            "--policies",
+            "policies",
+            "--output",
+            "json",
+        ]);
+        if flows {
+            cmd.args(["--flows", "examples/flows"]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let (alone, with_flows) = (run(false), run(true));
+    let ids = |v: &Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Every static finding is still there, once.
+    let merged = ids(&with_flows);
+    for id in ids(&alone) {
+        assert_eq!(merged.iter().filter(|m| **m == id).count(), 1, "{id}");
+    }
+    assert_eq!(
+        with_flows["summary"]["statements"],
+        alone["summary"]["statements"]
+    );
+}

@@ -309,3 +309,36 @@ fn results_carry_levels_locations_fingerprints_and_states() {
     assert_eq!(run["properties"]["resolved"][0]["check"], "gone");
     assert_eq!(run["properties"]["summary"]["failing"], 4);
 }
+
+#[test]
+fn the_binary_s_sarif_on_the_example_network_validates() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = assert_cmd::Command::cargo_bin("vpcreach")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "audit",
+            "--snapshot",
+            "examples/network",
+            "--policies",
+            "policies",
+            "--flows",
+            "examples/flows",
+            "--output",
+            "sarif",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(errors(&validator(), &log), Vec::<String>::new());
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.len() >= 21, "one rule per baseline statement");
+    assert_eq!(rules[0]["id"], "cis-5.2-ssh-from-internet");
+}

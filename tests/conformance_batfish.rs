@@ -64,7 +64,9 @@ fn resource_fixtures_are_read_into_the_model() {
     for n in &net.nacls {
         // Sorted per direction, `*` last.
         for rules in [&n.inbound, &n.outbound] {
-            assert!(rules.windows(2).all(|w| w[0].rule_number <= w[1].rule_number));
+            assert!(rules
+                .windows(2)
+                .all(|w| w[0].rule_number <= w[1].rule_number));
             assert!(rules.last().unwrap().is_default);
         }
     }
@@ -74,8 +76,11 @@ fn resource_fixtures_are_read_into_the_model() {
     let snap = Snapshot::load(&b.join("LoadBalancerTest.json")).unwrap();
     assert!(snap.not_modelled.contains_key("LoadBalancers"));
     let snap = Snapshot::load(&b.join("test-multi-account/aws_configs")).unwrap();
-    assert!(snap.vpcs.iter().any(|v| v.origin.account.as_deref() == Some("111")
-        && v.origin.region.as_deref() == Some("us-west-1")));
+    assert!(snap
+        .vpcs
+        .iter()
+        .any(|v| v.origin.account.as_deref() == Some("111")
+            && v.origin.region.as_deref() == Some("us-west-1")));
 }
 
 fn ask(dir: &std::path::Path, scenario: &str, from: &str, to: &str, port: u16) -> Trace {
@@ -108,12 +113,21 @@ fn scenario_public_subnet() {
     let t = ask(&d, "test-public-subnet", "8.8.8.8", "18.216.80.133", 80);
     assert_eq!(code(&t), "ENI_SG_RULES_MISMATCH", "{}", t.message);
     assert!(passes(&t, "igw-0a409e562d251f766"));
-    assert_eq!(t.blocked_at.as_ref().unwrap().component, "eni-00064850627e198ee");
+    assert_eq!(
+        t.blocked_at.as_ref().unwrap().component,
+        "eni-00064850627e198ee"
+    );
     // A public IP that no instance holds: nothing delivers it.
     let t = ask(&d, "test-public-subnet", "8.8.8.8", "54.191.107.23", 80);
     assert_eq!(code(&t), "NO_ROUTE_TO_DESTINATION", "{}", t.message);
     // Out through the internet gateway.
-    let t = ask(&d, "test-public-subnet", "i-06669a407b2ef3ae5", "8.8.8.8", 80);
+    let t = ask(
+        &d,
+        "test-public-subnet",
+        "i-06669a407b2ef3ae5",
+        "8.8.8.8",
+        80,
+    );
     assert_eq!(t.verdict, Verdict::Reachable, "{}", t.message);
     assert!(passes(&t, "igw-0a409e562d251f766"));
 }
@@ -124,7 +138,10 @@ fn scenario_public_private_subnet() {
     let s = "test-public-private-subnet";
     let t = ask(&d, s, "i-099cf38911942421c", "10.0.0.47", 80);
     assert_eq!(code(&t), "ENI_SG_RULES_MISMATCH", "{}", t.message);
-    assert_eq!(t.blocked_at.as_ref().unwrap().path, vpcreach::trace::PathDir::Forward);
+    assert_eq!(
+        t.blocked_at.as_ref().unwrap().path,
+        vpcreach::trace::PathDir::Forward
+    );
     let t = ask(&d, s, "i-094a9e5b545a4fde4", "10.0.1.204", 80);
     assert_eq!(code(&t), "ENI_SG_RULES_MISMATCH", "{}", t.message);
     let t = ask(&d, s, "i-094a9e5b545a4fde4", "8.8.8.8", 80);
@@ -134,7 +151,11 @@ fn scenario_public_private_subnet() {
     let t = ask(&d, s, "i-099cf38911942421c", "8.8.8.8", 80);
     assert_eq!(t.verdict, Verdict::Unknown, "{}", t.message);
     assert!(t.blocked_at.as_ref().unwrap().component.starts_with("vgw-"));
-    assert!(!t.forward.hops.iter().any(|h| h.component.starts_with("igw-")));
+    assert!(!t
+        .forward
+        .hops
+        .iter()
+        .any(|h| h.component.starts_with("igw-")));
 }
 
 #[test]
@@ -143,16 +164,18 @@ fn scenario_subnet() {
     let t = ask(&d, "test-subnet", "i-08ef86e76fceabd8d", "10.10.1.44", 80);
     assert_eq!(code(&t), "ENI_SG_RULES_MISMATCH", "{}", t.message);
     // Same subnet: no NACL on the way.
-    assert!(t
-        .forward
-        .hops
+    assert!(t.forward.hops.iter().all(|h| h
+        .checks
         .iter()
-        .all(|h| h.checks.iter().all(|c| c.layer != vpcreach::trace::Layer::NetworkAcl)));
+        .all(|c| c.layer != vpcreach::trace::Layer::NetworkAcl)));
     // Leaving the subnet passes its NACL.
     let snap = Snapshot::load(&d.join("batfish-aws/test-subnet/aws_configs")).unwrap();
     let net = Network::build(&snap);
     let s = net.subnet_idx("subnet-06c8307e34ffadb04").unwrap();
-    assert_eq!(net.nacls[net.subnets[s].nacl.unwrap()].id, "acl-07102431133dec52a");
+    assert_eq!(
+        net.nacls[net.subnets[s].nacl.unwrap()].id,
+        "acl-07102431133dec52a"
+    );
 }
 
 #[test]
@@ -163,7 +186,10 @@ fn scenario_nat_gateway() {
     assert_eq!(t.verdict, Verdict::Reachable, "{}", t.message);
     assert!(passes(&t, "nat-07ab4846da51f4612"));
     let ret = t.return_path.as_ref().unwrap();
-    assert!(ret.hops.iter().any(|h| h.component == "nat-07ab4846da51f4612"));
+    assert!(ret
+        .hops
+        .iter()
+        .any(|h| h.component == "nat-07ab4846da51f4612"));
     // Unsolicited inbound to the NAT gateway's public address is dropped.
     let t = ask(&d, s, "8.8.8.8", "3.135.127.225", 80);
     assert_eq!(code(&t), "NAT_GATEWAY_UNSOLICITED_INBOUND", "{}", t.message);
@@ -178,15 +204,29 @@ fn scenario_vpc_peering() {
         ("i-04a292ff83b3aa833", "10.10.10.157"),
     ] {
         let t = ask(&d, s, from, to, 80);
-        assert_eq!(code(&t), "ENI_SG_RULES_MISMATCH", "{from} → {to}: {}", t.message);
-        assert!(t.forward.hops.iter().any(|h| h.component.starts_with("pcx-")));
+        assert_eq!(
+            code(&t),
+            "ENI_SG_RULES_MISMATCH",
+            "{from} → {to}: {}",
+            t.message
+        );
+        assert!(t
+            .forward
+            .hops
+            .iter()
+            .any(|h| h.component.starts_with("pcx-")));
     }
     for (from, to) in [
         ("i-06ba034d88c84ef07", "192.168.100.1"),
         ("i-04a292ff83b3aa833", "10.10.100.1"),
     ] {
         let t = ask(&d, s, from, to, 80);
-        assert_eq!(code(&t), "NO_ROUTE_TO_DESTINATION", "{from} → {to}: {}", t.message);
+        assert_eq!(
+            code(&t),
+            "NO_ROUTE_TO_DESTINATION",
+            "{from} → {to}: {}",
+            t.message
+        );
     }
 }
 
@@ -199,8 +239,17 @@ fn scenario_transit_gateway() {
         ("i-0b14080af811fda3d", "10.10.10.157"),
     ] {
         let t = ask(&d, s, from, to, 80);
-        assert_eq!(code(&t), "ENI_SG_RULES_MISMATCH", "{from} → {to}: {}", t.message);
-        assert!(t.forward.hops.iter().any(|h| h.component.starts_with("tgw-")));
+        assert_eq!(
+            code(&t),
+            "ENI_SG_RULES_MISMATCH",
+            "{from} → {to}: {}",
+            t.message
+        );
+        assert!(t
+            .forward
+            .hops
+            .iter()
+            .any(|h| h.component.starts_with("tgw-")));
     }
     // A2's subnet (us-east-2a) has a route to the TGW in its table, but the attachment has no
     // subnet in that zone, so the TGW does not carry it: unreachable, with the precise reason.
@@ -215,7 +264,10 @@ fn hybrid_cloud_answers_inside_aws() {
     let snap = Snapshot::load(&d.join("batfish-hybrid-cloud/aws_configs")).unwrap();
     let net = Network::build(&snap);
     assert!(net.vpcs.len() >= 4, "{} VPCs", net.vpcs.len());
-    assert!(net.vpcs.iter().any(|v| v.region.as_deref() == Some("us-east-2")));
+    assert!(net
+        .vpcs
+        .iter()
+        .any(|v| v.region.as_deref() == Some("us-east-2")));
     // Every pair of instance ENIs gets an answer with a reason whenever it is not reachable.
     let enis: Vec<usize> = (0..net.enis.len())
         .filter(|&i| net.enis[i].instance_id.is_some())
@@ -227,7 +279,9 @@ fn hybrid_cloud_answers_inside_aws() {
             if a == b {
                 continue;
             }
-            let Some(dst) = net.enis[b].primary(false) else { continue };
+            let Some(dst) = net.enis[b].primary(false) else {
+                continue;
+            };
             let src = net.enis[a].primary(false).unwrap();
             let t = net.query(&Query {
                 from: vpcreach::Endpoint::Eni { eni: a, addr: src },
@@ -243,5 +297,8 @@ fn hybrid_cloud_answers_inside_aws() {
             }
         }
     }
-    eprintln!("hybrid cloud: {reachable} reachable pairs of {}", enis.len() * (enis.len() - 1));
+    eprintln!(
+        "hybrid cloud: {reachable} reachable pairs of {}",
+        enis.len() * (enis.len() - 1)
+    );
 }

@@ -33,7 +33,11 @@ fn one(v: &Value, header: &str, line: &str) -> (Status, Code, Value) {
 
 #[test]
 fn inbound_request_accepted_names_nacl_and_sg_rules() {
-    let (s, c, j) = one(&base(), V2, "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK");
+    let (s, c, j) = one(
+        &base(),
+        V2,
+        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+    );
     assert_eq!((s, c), (Status::Consistent, Code::Allowed), "{j}");
     assert_eq!(j["direction"], "inbound");
     assert_eq!(j["role"], "request");
@@ -43,12 +47,22 @@ fn inbound_request_accepted_names_nacl_and_sg_rules() {
     assert_eq!(d[0]["rule_number"], 100);
     assert_eq!(d[1]["layer"], "security_group");
     assert_eq!(d[1]["resources"][0], "sg-web");
-    assert!(j["message"].as_str().unwrap().contains("sg-web rule tcp/443 from 0.0.0.0/0"), "{j}");
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("sg-web rule tcp/443 from 0.0.0.0/0"),
+        "{j}"
+    );
 }
 
 #[test]
 fn rejected_by_security_group_lists_every_group() {
-    let (s, c, j) = one(&base(), V2, "2 1 eni-web 198.51.100.7 10.0.1.10 40000 22 6 5 500 100 160 REJECT OK");
+    let (s, c, j) = one(
+        &base(),
+        V2,
+        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 22 6 5 500 100 160 REJECT OK",
+    );
     assert_eq!((s, c), (Status::Consistent, Code::SgRulesMismatch), "{j}");
     let d = j["decided_by"].as_array().unwrap();
     let sg = d.iter().find(|x| x["layer"] == "security_group").unwrap();
@@ -62,12 +76,27 @@ fn rejected_by_a_nacl_rule_names_its_number() {
     let acl = find(&mut v, "NetworkAcls", "NetworkAclId", "acl-default");
     acl["Entries"].as_array_mut().unwrap().push(json!(
         {"RuleNumber": 90, "Protocol": "6", "RuleAction": "deny", "Egress": false, "CidrBlock": "192.0.2.128/25", "PortRange": {"From": 443, "To": 443}}));
-    let (s, c, j) = one(&v, V2, "2 1 eni-web 192.0.2.200 10.0.1.10 40000 443 6 5 500 100 160 REJECT OK");
-    assert_eq!((s, c), (Status::Consistent, Code::SubnetAclRestriction), "{j}");
+    let (s, c, j) = one(
+        &v,
+        V2,
+        "2 1 eni-web 192.0.2.200 10.0.1.10 40000 443 6 5 500 100 160 REJECT OK",
+    );
+    assert_eq!(
+        (s, c),
+        (Status::Consistent, Code::SubnetAclRestriction),
+        "{j}"
+    );
     assert_eq!(j["decided_by"][0]["rule_number"], 90);
-    assert_eq!(j["decided_by"].as_array().unwrap().len(), 1, "the SG is never reached");
+    assert_eq!(
+        j["decided_by"].as_array().unwrap().len(),
+        1,
+        "the SG is never reached"
+    );
     let msg = j["message"].as_str().unwrap();
-    assert!(msg.contains("rule 90 (deny tcp/443 from 192.0.2.128/25)") && msg.contains("on the way in"), "{msg}");
+    assert!(
+        msg.contains("rule 90 (deny tcp/443 from 192.0.2.128/25)") && msg.contains("on the way in"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -79,15 +108,30 @@ fn response_rejected_for_lack_of_an_ephemeral_rule() {
         {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": false, "CidrBlock": "10.0.0.0/16", "PortRange": {"From": 5432, "To": 5432}},
         {"RuleNumber": 100, "Protocol": "6", "RuleAction": "allow", "Egress": true, "CidrBlock": "10.0.0.0/16", "PortRange": {"From": 32768, "To": 60999}}]}));
     find(&mut v, "NetworkAcls", "NetworkAclId", "acl-default")["Associations"]
-        .as_array_mut().unwrap().retain(|a| a["SubnetId"] != "subnet-db");
-    let rows = explain(&v, V2, &[
-        "2 1 eni-db 10.0.2.20 10.0.3.30 61500 5432 6 5 500 100 160 ACCEPT OK",
-        "2 1 eni-db 10.0.3.30 10.0.2.20 5432 61500 6 5 500 100 160 REJECT OK",
-        "2 1 eni-db 10.0.3.30 10.0.2.20 5432 40000 6 5 500 100 160 ACCEPT OK",
-    ]);
-    assert_eq!((rows[0].0, rows[0].1), (Status::Consistent, Code::Allowed), "{}", rows[0].2);
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| a["SubnetId"] != "subnet-db");
+    let rows = explain(
+        &v,
+        V2,
+        &[
+            "2 1 eni-db 10.0.2.20 10.0.3.30 61500 5432 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-db 10.0.3.30 10.0.2.20 5432 61500 6 5 500 100 160 REJECT OK",
+            "2 1 eni-db 10.0.3.30 10.0.2.20 5432 40000 6 5 500 100 160 ACCEPT OK",
+        ],
+    );
+    assert_eq!(
+        (rows[0].0, rows[0].1),
+        (Status::Consistent, Code::Allowed),
+        "{}",
+        rows[0].2
+    );
     let (s, c, j) = &rows[1];
-    assert_eq!((*s, *c), (Status::Consistent, Code::SubnetAclRestriction), "{j}");
+    assert_eq!(
+        (*s, *c),
+        (Status::Consistent, Code::SubnetAclRestriction),
+        "{j}"
+    );
     assert_eq!(j["role"], "response");
     assert_eq!(j["direction"], "outbound");
     let d = j["decided_by"].as_array().unwrap();
@@ -105,47 +149,90 @@ fn same_subnet_traffic_skips_the_nacl() {
     acl["Entries"] = json!([]);
     find(&mut v, "SecurityGroups", "GroupId", "sg-app")["IpPermissions"] =
         json!([{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": "sg-app"}]}]);
-    let (s, _, j) = one(&v, V2, "2 1 eni-app2 10.0.2.20 10.0.2.22 40000 9000 6 5 500 100 160 ACCEPT OK");
+    let (s, _, j) = one(
+        &v,
+        V2,
+        "2 1 eni-app2 10.0.2.20 10.0.2.22 40000 9000 6 5 500 100 160 ACCEPT OK",
+    );
     assert_eq!(s, Status::Consistent, "{j}");
-    assert!(j["decided_by"].as_array().unwrap().iter().all(|d| d["layer"] != "network_acl"));
+    assert!(j["decided_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["layer"] != "network_acl"));
     assert!(j["message"].as_str().unwrap().contains("same subnet"));
     // From another subnet the empty NACL's `*` rule rejects it.
-    let (s, c, _) = one(&v, V2, "2 1 eni-app2 10.0.3.30 10.0.2.22 40000 9000 6 5 500 100 160 REJECT OK");
+    let (s, c, _) = one(
+        &v,
+        V2,
+        "2 1 eni-app2 10.0.3.30 10.0.2.22 40000 9000 6 5 500 100 160 REJECT OK",
+    );
     assert_eq!((s, c), (Status::Consistent, Code::SubnetAclRestriction));
 }
 
 #[test]
 fn contradictions_say_what_could_explain_them() {
     // Expected REJECT, observed ACCEPT: a long-lived tracked connection (aws-semantics 8).
-    let (s, c, j) = one(&base(), V2, "2 1 eni-web 198.51.100.7 10.0.1.10 40000 22 6 5 500 100 160 ACCEPT OK");
+    let (s, c, j) = one(
+        &base(),
+        V2,
+        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 22 6 5 500 100 160 ACCEPT OK",
+    );
     assert_eq!((s, c), (Status::Contradiction, Code::SgRulesMismatch));
     let hints = j["hints"].as_array().unwrap();
-    assert!(hints.iter().any(|h| h.as_str().unwrap().contains("tracked connection")), "{j}");
-    assert!(j["message"].as_str().unwrap().contains("expected REJECT but observed ACCEPT"));
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.as_str().unwrap().contains("tracked connection")),
+        "{j}"
+    );
+    assert!(j["message"]
+        .as_str()
+        .unwrap()
+        .contains("expected REJECT but observed ACCEPT"));
     // Expected ACCEPT, observed REJECT with FIN: packets after the connection closed.
     let (s, _, j) = one(&base(), V5, "5 eni-web 198.51.100.7 10.0.1.10 40000 443 6 100 160 REJECT 1 198.51.100.7 10.0.1.10 ingress OK");
     assert_eq!(s, Status::Contradiction);
-    assert!(j["hints"].as_array().unwrap().iter().any(|h| h.as_str().unwrap().contains("after the connection closed")), "{j}");
+    assert!(
+        j["hints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h.as_str().unwrap().contains("after the connection closed")),
+        "{j}"
+    );
 }
 
 #[test]
 fn unknown_interfaces_and_references_are_unknown_never_guessed() {
-    let (s, c, _) = one(&base(), V2, "2 1 eni-nothere 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK");
+    let (s, c, _) = one(
+        &base(),
+        V2,
+        "2 1 eni-nothere 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+    );
     assert_eq!((s, c), (Status::Unknown, Code::UnknownEni));
     let mut v = base();
     find(&mut v, "SecurityGroups", "GroupId", "sg-db")["IpPermissions"] = json!([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
         "UserIdGroupPairs": [{"GroupId": "sg-elsewhere"}]}]);
-    let (s, c, j) = one(&v, V2, "2 1 eni-db 10.0.2.20 10.0.3.30 40000 5432 6 5 500 100 160 ACCEPT OK");
+    let (s, c, j) = one(
+        &v,
+        V2,
+        "2 1 eni-db 10.0.2.20 10.0.3.30 40000 5432 6 5 500 100 160 ACCEPT OK",
+    );
     assert_eq!((s, c), (Status::Unknown, Code::UnknownPeeredSgs), "{j}");
     assert_eq!(j["expected"], Value::Null);
 }
 
 #[test]
 fn nodata_and_skipdata_are_skipped() {
-    let rows = explain(&base(), V2, &[
-        "2 1 eni-web - - - - - - - 100 160 - NODATA",
-        "2 1 eni-web - - - - - - - 100 160 - SKIPDATA",
-    ]);
+    let rows = explain(
+        &base(),
+        V2,
+        &[
+            "2 1 eni-web - - - - - - - 100 160 - NODATA",
+            "2 1 eni-web - - - - - - - 100 160 - SKIPDATA",
+        ],
+    );
     assert_eq!((rows[0].0, rows[0].1), (Status::Skipped, Code::NoData));
     assert_eq!((rows[1].0, rows[1].1), (Status::Skipped, Code::SkipData));
 }
@@ -155,16 +242,30 @@ fn role_evidence_flags_then_opposite_record_then_ports() {
     let v = base();
     // tcp-flags SYN-ACK: a response even though the ports look like a request.
     let (_, _, j) = one(&v, V5, "5 eni-web 10.0.1.10 198.51.100.7 40000 443 6 100 160 ACCEPT 18 10.0.1.10 198.51.100.7 egress OK");
-    assert_eq!((j["role"].clone(), j["role_evidence"].clone()), (json!("response"), json!("tcp-flags")));
+    assert_eq!(
+        (j["role"].clone(), j["role_evidence"].clone()),
+        (json!("response"), json!("tcp-flags"))
+    );
     // The opposite record started earlier: this one is the response.
-    let rows = explain(&v, V2, &[
-        "2 1 eni-web 198.51.100.7 10.0.1.10 0 0 1 4 336 100 160 ACCEPT OK",
-        "2 1 eni-web 10.0.1.10 198.51.100.7 0 0 1 4 336 130 160 ACCEPT OK",
-    ]);
+    let rows = explain(
+        &v,
+        V2,
+        &[
+            "2 1 eni-web 198.51.100.7 10.0.1.10 0 0 1 4 336 100 160 ACCEPT OK",
+            "2 1 eni-web 10.0.1.10 198.51.100.7 0 0 1 4 336 130 160 ACCEPT OK",
+        ],
+    );
     assert_eq!(rows[1].2["role"], "response");
-    assert_eq!(rows[1].2["role_evidence"], "started after the opposite record");
+    assert_eq!(
+        rows[1].2["role_evidence"],
+        "started after the opposite record"
+    );
     // Ports alone.
-    let (_, _, j) = one(&v, V2, "2 1 eni-web 10.0.1.10 198.51.100.7 443 50123 6 5 500 100 160 ACCEPT OK");
+    let (_, _, j) = one(
+        &v,
+        V2,
+        "2 1 eni-web 10.0.1.10 198.51.100.7 443 50123 6 5 500 100 160 ACCEPT OK",
+    );
     assert_eq!(j["role"], "response");
     assert_eq!(j["role_evidence"], "source port is a service port");
     // Direction from flow-direction, or from which address is the ENI's.
@@ -176,13 +277,21 @@ fn role_evidence_flags_then_opposite_record_then_ports() {
 fn nat_gateway_records_use_packet_addresses_and_no_security_group() {
     let v = base();
     let h = "interface-id srcaddr dstaddr srcport dstport protocol pkt-srcaddr pkt-dstaddr action log-status";
-    let (s, _, j) = one(&v, h, "eni-nat 10.0.1.5 203.0.113.5 1055 443 6 10.0.1.5 203.0.113.5 ACCEPT OK");
+    let (s, _, j) = one(
+        &v,
+        h,
+        "eni-nat 10.0.1.5 203.0.113.5 1055 443 6 10.0.1.5 203.0.113.5 ACCEPT OK",
+    );
     assert_eq!(s, Status::Consistent, "{j}");
     assert_eq!(j["direction"], "outbound");
     let d = j["decided_by"].as_array().unwrap();
     assert!(d.iter().all(|x| x["layer"] == "network_acl"), "{j}");
     // Inbound from the instance: the peer is the instance, the destination the internet host.
-    let (s, _, j) = one(&v, h, "eni-nat 10.0.2.20 10.0.1.5 40000 443 6 10.0.2.20 203.0.113.5 ACCEPT OK");
+    let (s, _, j) = one(
+        &v,
+        h,
+        "eni-nat 10.0.2.20 10.0.1.5 40000 443 6 10.0.2.20 203.0.113.5 ACCEPT OK",
+    );
     assert_eq!(s, Status::Consistent, "{j}");
     assert_eq!(j["direction"], "inbound");
 }
@@ -194,7 +303,11 @@ fn untracked_responses_are_marked() {
         "5 eni-web 198.51.100.7 10.0.1.10 40000 443 6 100 160 ACCEPT 2 198.51.100.7 10.0.1.10 ingress OK",
         "5 eni-web 10.0.1.10 198.51.100.7 443 40000 6 100 160 ACCEPT 18 10.0.1.10 198.51.100.7 egress OK",
     ]);
-    assert_eq!(rows[1].2["decided_by"][0]["tracking"], "untracked", "{}", rows[1].2);
+    assert_eq!(
+        rows[1].2["decided_by"][0]["tracking"], "untracked",
+        "{}",
+        rows[1].2
+    );
     assert_eq!(rows[1].0, Status::Consistent);
 }
 
@@ -216,47 +329,106 @@ fn bin() -> Command {
 fn cli_exit_codes_only_filter_and_totals() {
     let snap = snapshot_dir(&base());
     let d = tempfile::tempdir().unwrap();
-    let ok = flows_file(d.path(), "ok.log", &[
-        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
-        "2 1 eni-web - - - - - - - 100 160 - NODATA",
-    ]);
-    bin().args(["explain", "--snapshot"]).arg(snap.path()).arg(&ok)
-        .assert().code(0)
+    let ok = flows_file(
+        d.path(),
+        "ok.log",
+        &[
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-web - - - - - - - 100 160 - NODATA",
+        ],
+    );
+    bin()
+        .args(["explain", "--snapshot"])
+        .arg(snap.path())
+        .arg(&ok)
+        .assert()
+        .code(0)
         .stdout(predicate::str::contains("consistent"))
-        .stderr(predicate::str::contains("2 records read: 1 consistent, 0 contradiction, 0 unknown, 1 skipped"));
-    let bad = flows_file(d.path(), "bad.log", &[
-        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 22 6 5 500 100 160 ACCEPT OK",
-        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
-        "2 1 eni-web 198.51.100.7 10.0.1.10 4x000 443 6 5 500 100 160 ACCEPT OK",
-    ]);
-    let out = bin().args(["explain", "--output", "jsonl", "--only", "contradiction,malformed", "--snapshot"]).arg(snap.path()).arg(&bad)
-        .assert().code(1)
+        .stderr(predicate::str::contains(
+            "2 records read: 1 consistent, 0 contradiction, 0 unknown, 1 skipped",
+        ));
+    let bad = flows_file(
+        d.path(),
+        "bad.log",
+        &[
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 22 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-web 198.51.100.7 10.0.1.10 4x000 443 6 5 500 100 160 ACCEPT OK",
+        ],
+    );
+    let out = bin()
+        .args([
+            "explain",
+            "--output",
+            "jsonl",
+            "--only",
+            "contradiction,malformed",
+            "--snapshot",
+        ])
+        .arg(snap.path())
+        .arg(&bad)
+        .assert()
+        .code(1)
         .stderr(predicate::str::contains("bad.log:4:"))
-        .get_output().stdout.clone();
-    let lines: Vec<Value> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["status"], "contradiction");
     assert_eq!(lines[0]["line"], 2);
     assert_eq!(lines[1]["status"], "malformed");
     assert_eq!(lines[1]["line"], 4);
     // --strict: the malformed line is an error.
-    bin().args(["explain", "--strict", "--snapshot"]).arg(snap.path()).arg(&bad)
-        .assert().code(2)
+    bin()
+        .args(["explain", "--strict", "--snapshot"])
+        .arg(snap.path())
+        .arg(&bad)
+        .assert()
+        .code(2)
         .stderr(predicate::str::contains("bad.log:4:"));
     // json: records and a summary whose counts add up to the records read.
-    let out = bin().args(["explain", "--output", "json", "--rule-usage", "--snapshot"]).arg(snap.path()).arg(&bad).arg(&ok)
-        .assert().code(1).get_output().stdout.clone();
+    let out = bin()
+        .args(["explain", "--output", "json", "--rule-usage", "--snapshot"])
+        .arg(snap.path())
+        .arg(&bad)
+        .arg(&ok)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let doc: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["records"].as_array().unwrap().len(), 5);
     let s = &doc["summary"];
-    let sum: u64 = s["by_status"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let sum: u64 = s["by_status"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(sum, s["records_read"].as_u64().unwrap());
     assert_eq!(sum, 5);
     let usage = s["rule_usage"].as_array().unwrap();
-    assert!(usage.iter().any(|u| u["resource"] == "sg-web" && u["hits"] == 2 && u["used_peers"][0] == "198.51.100.7/32"), "{usage:?}");
-    assert!(usage.iter().any(|u| u["resource"] == "sg-web" && u["direction"] == "outbound" && u["hits"] == 0));
+    assert!(
+        usage.iter().any(|u| u["resource"] == "sg-web"
+            && u["hits"] == 2
+            && u["used_peers"][0] == "198.51.100.7/32"),
+        "{usage:?}"
+    );
+    assert!(usage
+        .iter()
+        .any(|u| u["resource"] == "sg-web" && u["direction"] == "outbound" && u["hits"] == 0));
     // Errors: a missing snapshot.
-    bin().args(["explain", "--snapshot", "/nonexistent/snap"]).arg(&ok).assert().code(2)
+    bin()
+        .args(["explain", "--snapshot", "/nonexistent/snap"])
+        .arg(&ok)
+        .assert()
+        .code(2)
         .stderr(predicate::str::contains("cannot load the snapshot"));
 }
 
@@ -269,16 +441,56 @@ fn aws_ping_example_request_accepted_reply_rejected_by_nacl() {
     let file = Path::new(&dir).join("aws-doc-flow-examples/03_sg_nacl_icmp.log");
     assert!(file.is_file(), "{} is missing", file.display());
     let snap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws-ping");
-    let out = bin().args(["explain", "--output", "jsonl", "--snapshot"]).arg(&snap).arg(&file)
-        .assert().code(0).get_output().stdout.clone();
-    let rows: Vec<Value> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = bin()
+        .args(["explain", "--output", "jsonl", "--snapshot"])
+        .arg(&snap)
+        .arg(&file)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let rows: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 2);
-    assert_eq!((rows[0]["status"].as_str(), rows[0]["observed"].as_str(), rows[0]["direction"].as_str(), rows[0]["role"].as_str()),
-        (Some("consistent"), Some("ACCEPT"), Some("inbound"), Some("request")));
-    assert_eq!((rows[1]["status"].as_str(), rows[1]["observed"].as_str(), rows[1]["direction"].as_str(), rows[1]["role"].as_str()),
-        (Some("consistent"), Some("REJECT"), Some("outbound"), Some("response")));
+    assert_eq!(
+        (
+            rows[0]["status"].as_str(),
+            rows[0]["observed"].as_str(),
+            rows[0]["direction"].as_str(),
+            rows[0]["role"].as_str()
+        ),
+        (
+            Some("consistent"),
+            Some("ACCEPT"),
+            Some("inbound"),
+            Some("request")
+        )
+    );
+    assert_eq!(
+        (
+            rows[1]["status"].as_str(),
+            rows[1]["observed"].as_str(),
+            rows[1]["direction"].as_str(),
+            rows[1]["role"].as_str()
+        ),
+        (
+            Some("consistent"),
+            Some("REJECT"),
+            Some("outbound"),
+            Some("response")
+        )
+    );
     assert_eq!(rows[1]["reason"], "SUBNET_ACL_RESTRICTION");
-    let deny = rows[1]["decided_by"].as_array().unwrap().iter().find(|d| d["decision"] == "deny").unwrap();
+    let deny = rows[1]["decided_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["decision"] == "deny")
+        .unwrap();
     assert_eq!(deny["layer"], "network_acl");
     assert_eq!(deny["direction"], "outbound");
 }

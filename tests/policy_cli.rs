@@ -130,3 +130,42 @@ fn unreadable_inputs_are_errors() {
             "no `.toml` policy file in this folder",
         ));
 }
+
+#[test]
+fn mistakes_and_unknown_ids_are_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.toml");
+    std::fs::write(
+        &file,
+        "mode = \"allowlst\"\n[groups.db]\nenis = \"eni-0f109688cd9dec984\"\n",
+    )
+    .unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = check(&[
+        file.to_str().unwrap(),
+        "--snapshot",
+        root.join("examples/network").to_str().unwrap(),
+    ])
+    .assert()
+    .code(2)
+    .get_output()
+    .stderr
+    .clone();
+    let err = String::from_utf8_lossy(&out);
+    let f = file.display();
+    assert!(
+        err.contains(&format!("{f}:1:8: error: `mode` expects")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{f}:3:8: error: `eni-0f109688cd9dec984` is not in the snapshot"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("did you mean `eni-0f109688cd9dec985`?"),
+        "{err}"
+    );
+    assert!(err.ends_with("2 error(s) in 1 file(s)\n"), "{err}");
+}

@@ -15,7 +15,9 @@ use crate::explain::{Explainer, Status, Tally};
 use crate::flow_log::{parse_chunk, run_ordered, Action, ChunkReader, Counts, Entry};
 use crate::network::{Network, SgDecision};
 use crate::network_acl::{Action as RuleAction, CompiledNacl};
-use crate::policy::{Group, Kind, Mode, PolicyFile, PolicySet, Selector, Severity, Statement, Traffic};
+use crate::policy::{
+    Group, Kind, Mode, PolicyFile, PolicySet, Selector, Severity, Statement, Traffic,
+};
 use crate::protocol::{PortRange, Protocol};
 use crate::query::{is_private, Endpoint, Query};
 use crate::route::{CompiledRouteTable, Destination, Target};
@@ -90,7 +92,9 @@ fn resolve(net: &Network, g: &Group) -> Endpoints {
             }
             Selector::SecurityGroup(x) => {
                 for (i, e) in net.enis.iter().enumerate() {
-                    if e.groups.iter().any(|&gi| net.groups[gi].id == *x || net.groups[gi].name == *x)
+                    if e.groups
+                        .iter()
+                        .any(|&gi| net.groups[gi].id == *x || net.groups[gi].name == *x)
                         || e.missing_groups.contains(x)
                     {
                         set.insert(i);
@@ -99,7 +103,10 @@ fn resolve(net: &Network, g: &Group) -> Endpoints {
             }
             Selector::Tag { key, value } => {
                 for (i, e) in net.enis.iter().enumerate() {
-                    if e.tags.iter().any(|(k, v)| k == key && value.as_ref().is_none_or(|want| want == v)) {
+                    if e.tags
+                        .iter()
+                        .any(|(k, v)| k == key && value.as_ref().is_none_or(|want| want == v))
+                    {
                         set.insert(i);
                     }
                 }
@@ -137,7 +144,9 @@ fn resolve(net: &Network, g: &Group) -> Endpoints {
                     }
                     outside_added = !cidrs.is_empty();
                 }
-                None => out.empty.push(format!("prefix list `{id}` (its entries are not in the snapshot)")),
+                None => out.empty.push(format!(
+                    "prefix list `{id}` (its entries are not in the snapshot)"
+                )),
             },
         }
         if set.len() == before && !outside_added {
@@ -149,9 +158,18 @@ fn resolve(net: &Network, g: &Group) -> Endpoints {
     out
 }
 
-fn add_cidr(net: &Network, c: &ipnet::IpNet, set: &mut HashSet<usize>, outside: &mut Vec<AddrRange>) {
+fn add_cidr(
+    net: &Network,
+    c: &ipnet::IpNet,
+    set: &mut HashSet<usize>,
+    outside: &mut Vec<AddrRange>,
+) {
     for (i, e) in net.enis.iter().enumerate() {
-        if e.private_ipv4.iter().chain(e.ipv6.iter()).any(|ip| c.contains(ip)) {
+        if e.private_ipv4
+            .iter()
+            .chain(e.ipv6.iter())
+            .any(|ip| c.contains(ip))
+        {
             set.insert(i);
         }
     }
@@ -207,7 +225,7 @@ fn stmt_ports(t: &Traffic) -> PortRange {
 
 /// The region an ENI's security groups allow in one direction for a protocol, and the rules
 /// that could allow something but reference what the snapshot lacks.
-fn sg_region<'n>(net: &'n Network, eni: usize, dir: Direction, proto: Protocol) -> (Region, Vec<&'n SgRule>) {
+fn sg_region(net: &Network, eni: usize, dir: Direction, proto: Protocol) -> (Region, Vec<&SgRule>) {
     let mut r = Region::empty();
     let mut unresolved = Vec::new();
     for rule in net.eni_rules(eni, dir) {
@@ -258,7 +276,11 @@ fn nacl_region(nacl: &CompiledNacl, dir: Direction, proto: Protocol, universe: &
         if !hits {
             continue;
         }
-        let ports = if proto.has_ports() { rule_ports(&rule.ports) } else { PortRange::ALL };
+        let ports = if proto.has_ports() {
+            rule_ports(&rule.ports)
+        } else {
+            PortRange::ALL
+        };
         let bx = Region::from_box(AddrRange::from_cidr(&rule.cidr), ports);
         if rule.action == RuleAction::Allow {
             allowed = allowed.union(&remaining.intersect(&bx));
@@ -270,12 +292,18 @@ fn nacl_region(nacl: &CompiledNacl, dir: Direction, proto: Protocol, universe: &
 
 /// The addresses a route table sends to a target accepted by `pred` (longest prefix match,
 /// static over propagated, CIDR over prefix list; blackholes excluded).
-fn routed(net: &Network, rt: &CompiledRouteTable, pred: impl Fn(&Target) -> bool) -> Vec<AddrRange> {
+fn routed(
+    net: &Network,
+    rt: &CompiledRouteTable,
+    pred: impl Fn(&Target) -> bool,
+) -> Vec<AddrRange> {
     let mut routes: Vec<(AddrRange, u8, bool, bool, bool)> = Vec::new();
     for r in &rt.routes {
         let cidrs: Vec<ipnet::IpNet> = match &r.destination {
             Destination::Cidr(c) => vec![*c],
-            Destination::PrefixList(id) => net.prefix_list(id).map(<[_]>::to_vec).unwrap_or_default(),
+            Destination::PrefixList(id) => {
+                net.prefix_list(id).map(<[_]>::to_vec).unwrap_or_default()
+            }
         };
         for c in cidrs {
             let ok = !r.blackhole && pred(&r.target);
@@ -311,7 +339,11 @@ fn routed(net: &Network, rt: &CompiledRouteTable, pred: impl Fn(&Target) -> bool
                 .filter(|r| r.0.lo <= start && start <= r.0.hi)
                 .max_by_key(|r| (r.1, r.2, r.3));
             if best.is_some_and(|b| b.4) {
-                out.push(AddrRange { v6, lo: start, hi: end });
+                out.push(AddrRange {
+                    v6,
+                    lo: start,
+                    hi: end,
+                });
             }
         }
     }
@@ -334,7 +366,10 @@ impl<'n> Ctx<'n> {
                 return v.clone();
             }
             let v = routed(self.net, &self.net.route_tables[rt], |t| {
-                matches!(t, Target::InternetGateway(_) | Target::EgressOnlyInternetGateway(_))
+                matches!(
+                    t,
+                    Target::InternetGateway(_) | Target::EgressOnlyInternetGateway(_)
+                )
             });
             cache.insert(rt, v.clone());
             return v;
@@ -356,7 +391,9 @@ impl<'n> Ctx<'n> {
             from,
             to,
             protocol: proto,
-            port: (proto.has_ports() || proto.is_icmp()).then_some(port).filter(|_| proto.has_ports()),
+            port: (proto.has_ports() || proto.is_icmp())
+                .then_some(port)
+                .filter(|_| proto.has_ports()),
             src_port: None,
         })
     }
@@ -365,7 +402,12 @@ impl<'n> Ctx<'n> {
 /// The rules a trace passed or was stopped by, in words.
 fn because(t: &Trace) -> Vec<String> {
     let mut v = Vec::new();
-    for h in t.forward.hops.iter().chain(t.return_path.iter().flat_map(|p| p.hops.iter())) {
+    for h in t
+        .forward
+        .hops
+        .iter()
+        .chain(t.return_path.iter().flat_map(|p| p.hops.iter()))
+    {
         for c in &h.checks {
             let relevant = matches!(
                 c.layer,
@@ -450,7 +492,10 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
                 }
             };
             for e in from.empty.iter().chain(to.empty.iter()) {
-                res.notes.push(format!("statement `{}`: selector {e} selects nothing", st.id));
+                res.notes.push(format!(
+                    "statement `{}`: selector {e} selects nothing",
+                    st.id
+                ));
             }
             match st.kind {
                 Kind::Deny => deny(&ctx, st, &from, &to, &mut res.findings),
@@ -492,7 +537,11 @@ fn resolve_all(net: &Network, groups: &[Group]) -> Endpoints {
         set.extend(r.enis);
         out.outside.extend(r.outside);
         out.internet |= r.internet;
-        out.empty.extend(r.empty.into_iter().map(|e| format!("{e} of group `{}`", g.name)));
+        out.empty.extend(
+            r.empty
+                .into_iter()
+                .map(|e| format!("{e} of group `{}`", g.name)),
+        );
     }
     out.enis = set.into_iter().collect();
     out.enis.sort_unstable();
@@ -508,13 +557,22 @@ fn is_gateway_eni(net: &Network, e: usize) -> bool {
 
 /// The region of outside sources (internet or public CIDRs) that reaches `d` end to end,
 /// and the region its security groups alone allow.
-fn outside_regions(ctx: &Ctx<'_>, d: usize, proto: Protocol, stmt: &Region) -> (Region, Region, Vec<SgRule>) {
+fn outside_regions(
+    ctx: &Ctx<'_>,
+    d: usize,
+    proto: Protocol,
+    stmt: &Region,
+) -> (Region, Region, Vec<SgRule>) {
     let net = ctx.net;
     let e = &net.enis[d];
     let (sg, unresolved) = sg_region(net, d, Direction::Inbound, proto);
     let sg_part = sg.intersect(stmt);
     if sg_part.is_empty() {
-        return (Region::empty(), sg_part, unresolved.into_iter().cloned().collect());
+        return (
+            Region::empty(),
+            sg_part,
+            unresolved.into_iter().cloned().collect(),
+        );
     }
     let Some(subnet) = e.subnet else {
         return (Region::empty(), sg_part, vec![]);
@@ -527,7 +585,11 @@ fn outside_regions(ctx: &Ctx<'_>, d: usize, proto: Protocol, stmt: &Region) -> (
     let mut full = nacl_region(nacl, Direction::Inbound, proto, &sg_part);
     // Reachable from outside only through the VPC's internet gateway, at a public address
     // (IPv4) or the ENI's own global IPv6 address.
-    let igw = e.vpc_id.as_deref().and_then(|v| net.vpc(v)).and_then(|v| v.internet_gateway.clone());
+    let igw = e
+        .vpc_id
+        .as_deref()
+        .and_then(|v| net.vpc(v))
+        .and_then(|v| v.internet_gateway.clone());
     let mut families = Vec::new();
     if igw.is_some() && !e.public_ips.is_empty() {
         families.push(AddrRange::all(false));
@@ -540,7 +602,11 @@ fn outside_regions(ctx: &Ctx<'_>, d: usize, proto: Protocol, stmt: &Region) -> (
     full = full.restrict_addrs(&ctx.igw_routes(rt));
     // …and pass the NACL's outbound rules on some ephemeral port.
     if !full.is_empty() {
-        let eph = if proto.has_ports() { PortRange::EPHEMERAL } else { PortRange::ALL };
+        let eph = if proto.has_ports() {
+            PortRange::EPHEMERAL
+        } else {
+            PortRange::ALL
+        };
         let mut back = Region::empty();
         for a in full.addrs() {
             back.push(a, eph);
@@ -600,7 +666,11 @@ fn deny(ctx: &Ctx<'_>, st: &Statement, from: &Endpoints, to: &Endpoints, out: &m
                                 "{} {} is {} from {src} to {}: {}",
                                 st.id,
                                 traffic_text(t),
-                                if status == FindingStatus::Exposed { "possible" } else { "allowed by a security group but stopped" },
+                                if status == FindingStatus::Exposed {
+                                    "possible"
+                                } else {
+                                    "allowed by a security group but stopped"
+                                },
                                 ctx.eni_label(d),
                                 trace.message
                             ),
@@ -659,7 +729,11 @@ fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Findi
         FindingStatus::Unknown,
         vec![ctx.net.enis[d].id.clone(), r.group_id.clone()],
         None,
-        vec![format!("{} rule {}", r.group_id, crate::query::sg_rule_text(ctx.net, r))],
+        vec![format!(
+            "{} rule {}",
+            r.group_id,
+            crate::query::sg_rule_text(ctx.net, r)
+        )],
         format!(
             "{} cannot be decided for {}: {} rule {} references {}, which is not in the snapshot",
             st.id,
@@ -674,10 +748,19 @@ fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Findi
 /// A source ENI `s` to a destination ENI `d`: the exact ports both ends' filters allow, then the
 /// engine's walk of a witness. For `deny`, returns an exposed/latent/unknown finding when the
 /// destination's groups allow `s` at all; for `require`, a blocked/unknown finding when it fails.
-fn eni_pair(ctx: &Ctx<'_>, st: &Statement, t: &Traffic, s: usize, d: usize, kind: Kind) -> Option<Finding> {
+fn eni_pair(
+    ctx: &Ctx<'_>,
+    st: &Statement,
+    t: &Traffic,
+    s: usize,
+    d: usize,
+    kind: Kind,
+) -> Option<Finding> {
     let net = ctx.net;
     let ports = stmt_ports(t);
-    let src_ip = net.enis[s].primary(false).or_else(|| net.enis[s].primary(true))?;
+    let src_ip = net.enis[s]
+        .primary(false)
+        .or_else(|| net.enis[s].primary(true))?;
     let dst_ip = net.enis[d].primary(src_ip.is_ipv6())?;
     let point = Region::from_box(AddrRange::single(src_ip), ports);
     let (sg_in, unresolved) = sg_region(net, d, Direction::Inbound, t.protocol);
@@ -703,7 +786,11 @@ fn eni_pair(ctx: &Ctx<'_>, st: &Statement, t: &Traffic, s: usize, d: usize, kind
     allowed = allowed.intersect(&out_ports);
     if !same_subnet {
         if let Some(n) = net.enis[s].subnet.and_then(|x| net.subnets[x].nacl) {
-            let dst_box: Vec<_> = allowed.boxes().iter().map(|(_, p)| (AddrRange::single(dst_ip), *p)).collect();
+            let dst_box: Vec<_> = allowed
+                .boxes()
+                .iter()
+                .map(|(_, p)| (AddrRange::single(dst_ip), *p))
+                .collect();
             let mut r = Region::empty();
             for (a, p) in dst_box {
                 r.push(a, p);
@@ -722,8 +809,14 @@ fn eni_pair(ctx: &Ctx<'_>, st: &Statement, t: &Traffic, s: usize, d: usize, kind
         .map(|(_, p)| p)
         .unwrap_or(t.ports.from);
     let trace = ctx.query(
-        Endpoint::Eni { eni: s, addr: src_ip },
-        Endpoint::Eni { eni: d, addr: dst_ip },
+        Endpoint::Eni {
+            eni: s,
+            addr: src_ip,
+        },
+        Endpoint::Eni {
+            eni: d,
+            addr: dst_ip,
+        },
         t.protocol,
         port,
     );
@@ -736,7 +829,11 @@ fn eni_pair(ctx: &Ctx<'_>, st: &Statement, t: &Traffic, s: usize, d: usize, kind
                 Verdict::Unreachable => FindingStatus::Latent,
                 Verdict::Unknown => FindingStatus::Unknown,
             };
-            let severity = if status == FindingStatus::Latent { st.severity.lower() } else { st.severity };
+            let severity = if status == FindingStatus::Latent {
+                st.severity.lower()
+            } else {
+                st.severity
+            };
             Some(finding(
                 &st.id,
                 severity,
@@ -759,7 +856,11 @@ fn eni_pair(ctx: &Ctx<'_>, st: &Statement, t: &Traffic, s: usize, d: usize, kind
             v => Some(finding(
                 &st.id,
                 st.severity,
-                if v == Verdict::Unknown { FindingStatus::Unknown } else { FindingStatus::Blocked },
+                if v == Verdict::Unknown {
+                    FindingStatus::Unknown
+                } else {
+                    FindingStatus::Blocked
+                },
                 resources,
                 w,
                 because(&trace),
@@ -779,7 +880,13 @@ fn eni_pair(ctx: &Ctx<'_>, st: &Statement, t: &Traffic, s: usize, d: usize, kind
 /// At most this many source/destination pairs are walked per `require` statement.
 const MAX_REQUIRE_PAIRS: usize = 10_000;
 
-fn require(ctx: &Ctx<'_>, st: &Statement, from: &Endpoints, to: &Endpoints, out: &mut Vec<Finding>) {
+fn require(
+    ctx: &Ctx<'_>,
+    st: &Statement,
+    from: &Endpoints,
+    to: &Endpoints,
+    out: &mut Vec<Finding>,
+) {
     let net = ctx.net;
     if to.enis.is_empty() || (from.enis.is_empty() && from.outside.is_empty() && !from.internet) {
         out.push(finding(
@@ -789,7 +896,10 @@ fn require(ctx: &Ctx<'_>, st: &Statement, from: &Endpoints, to: &Endpoints, out:
             vec![],
             None,
             vec![],
-            format!("{} cannot be evaluated: its groups select no endpoint in the snapshot", st.id),
+            format!(
+                "{} cannot be evaluated: its groups select no endpoint in the snapshot",
+                st.id
+            ),
         ));
         return;
     }
@@ -804,7 +914,12 @@ fn require(ctx: &Ctx<'_>, st: &Statement, from: &Endpoints, to: &Endpoints, out:
             if !outside.is_empty() {
                 let mut stmt = Region::empty();
                 for a in &outside {
-                    stmt.push(*a, PortRange::single(t.ports.from).intersect(&ports).unwrap_or(ports));
+                    stmt.push(
+                        *a,
+                        PortRange::single(t.ports.from)
+                            .intersect(&ports)
+                            .unwrap_or(ports),
+                    );
                 }
                 let (full, sg_part, _) = outside_regions(ctx, d, t.protocol, &stmt);
                 if full.is_empty() {
@@ -821,9 +936,18 @@ fn require(ctx: &Ctx<'_>, st: &Statement, from: &Endpoints, to: &Endpoints, out:
                     out.push(finding(
                         &st.id,
                         st.severity,
-                        if trace.verdict == Verdict::Unknown { FindingStatus::Unknown } else { FindingStatus::Blocked },
+                        if trace.verdict == Verdict::Unknown {
+                            FindingStatus::Unknown
+                        } else {
+                            FindingStatus::Blocked
+                        },
                         vec![net.enis[d].id.clone()],
-                        Some(witness(src, trace.to.address, t.protocol, Some(t.ports.from))),
+                        Some(witness(
+                            src,
+                            trace.to.address,
+                            t.protocol,
+                            Some(t.ports.from),
+                        )),
                         because(&trace),
                         format!(
                             "{} requires {} from outside to {}, but no source can reach it: {}",
@@ -869,7 +993,10 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
     let net = ctx.net;
     let check = format!(
         "allowlist:{}",
-        file.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+        file.path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
     );
     // The allowed regions, per destination ENI and protocol.
     let mut allowed: HashMap<(usize, u8), Region> = HashMap::new();
@@ -881,7 +1008,11 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
         let (from, to) = (resolve_all(net, &f), resolve_all(net, &t));
         let mut srcs = from.outside_ranges(&ctx.internet);
         for &s in &from.enis {
-            for ip in net.enis[s].private_ipv4.iter().chain(net.enis[s].ipv6.iter()) {
+            for ip in net.enis[s]
+                .private_ipv4
+                .iter()
+                .chain(net.enis[s].ipv6.iter())
+            {
                 srcs.push(AddrRange::single(*ip));
             }
         }
@@ -984,7 +1115,14 @@ fn default_groups(net: &Network, out: &mut Vec<Finding>) {
             .inbound
             .iter()
             .chain(g.outbound.iter())
-            .map(|r| format!("{} {} rule {}", g.id, r.direction, crate::query::sg_rule_text(net, r)))
+            .map(|r| {
+                format!(
+                    "{} {} rule {}",
+                    g.id,
+                    r.direction,
+                    crate::query::sg_rule_text(net, r)
+                )
+            })
             .collect();
         out.push(finding(
             "default-security-group",
@@ -1028,7 +1166,9 @@ struct Observed {
 fn traffic_covers(t: &Traffic, proto: u8, port: Option<u16>) -> bool {
     match t.protocol {
         Protocol::All => true,
-        Protocol::Number(n) => n == proto && (!t.protocol.has_ports() || port.is_some_and(|p| t.ports.contains(p))),
+        Protocol::Number(n) => {
+            n == proto && (!t.protocol.has_ports() || port.is_some_and(|p| t.ports.contains(p)))
+        }
     }
 }
 
@@ -1036,7 +1176,11 @@ fn traffic_covers(t: &Traffic, proto: u8, port: Option<u16>) -> bool {
 /// (`violation`), accepted records outside every `allow` in allowlist mode (`unexpected`),
 /// `require` traffic seen only as REJECT (`broken`), and rules of the ENIs seen that no record
 /// used (`unused`, with the window's length).
-pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) -> Result<AuditResult, AuditError> {
+pub fn observed_audit(
+    net: &Network,
+    policies: &PolicySet,
+    flows: &FlowOptions,
+) -> Result<AuditResult, AuditError> {
     let mut stmts: Vec<(&PolicyFile, &Statement)> = Vec::new();
     for f in &policies.files {
         for s in &f.statements {
@@ -1065,7 +1209,9 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
         .collect();
     let explainer = Explainer::new(net);
     let reader = ChunkReader::new(flows.paths.clone(), flows.format.clone());
-    let in_snapshot = |ip: IpAddr| net.eni_by_private_ip(ip, None).is_some() || net.eni_by_public_ip(ip).is_some();
+    let in_snapshot = |ip: IpAddr| {
+        net.eni_by_private_ip(ip, None).is_some() || net.eni_by_public_ip(ip).is_some()
+    };
     let work = |item: Result<crate::flow_log::Chunk, crate::flow_log::ReadError>| {
         item.map(|chunk| {
             let parsed = parse_chunk(&chunk);
@@ -1079,9 +1225,15 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                 Entry::Malformed(_) => None,
             });
             for e in &explained {
-                let rec = if e.status == Status::Malformed { None } else { records.next() };
+                let rec = if e.status == Status::Malformed {
+                    None
+                } else {
+                    records.next()
+                };
                 o.tally.add(e, rec, net);
-                let (Some(eni), Some(dir), Some(peer), Some(proto)) = (e.eni, e.direction, e.peer, e.protocol) else {
+                let (Some(eni), Some(dir), Some(peer), Some(proto)) =
+                    (e.eni, e.direction, e.peer, e.protocol)
+                else {
                     continue;
                 };
                 if e.role != Some(crate::explain::Role::Request) || e.observed.is_none() {
@@ -1091,8 +1243,18 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                 let accepted = e.observed == Some(Action::Accept);
                 // Who is the source and who the destination, as the policy sees them.
                 let (src_eni, src_ip, dst_eni, dst_ip) = match dir {
-                    Direction::Inbound => (net.eni_by_private_ip(peer, None), peer, Some(eni), e.dstaddr),
-                    Direction::Outbound => (Some(eni), e.srcaddr.unwrap_or(peer), net.eni_by_private_ip(peer, None), Some(peer)),
+                    Direction::Inbound => (
+                        net.eni_by_private_ip(peer, None),
+                        peer,
+                        Some(eni),
+                        e.dstaddr,
+                    ),
+                    Direction::Outbound => (
+                        Some(eni),
+                        e.srcaddr.unwrap_or(peer),
+                        net.eni_by_private_ip(peer, None),
+                        Some(peer),
+                    ),
                 };
                 let Some(dst_ip) = dst_ip else { continue };
                 let in_from = |r: &Resolved| match src_eni {
@@ -1103,7 +1265,9 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                     Some(d) => r.to.contains_eni(d),
                     None => !in_snapshot(dst_ip) && r.to.contains_outside(dst_ip),
                 };
-                let dst_key = dst_eni.map(|d| net.enis[d].id.clone()).unwrap_or_else(|| dst_ip.to_string());
+                let dst_key = dst_eni
+                    .map(|d| net.enis[d].id.clone())
+                    .unwrap_or_else(|| dst_ip.to_string());
                 let w = Witness {
                     src: src_ip.to_string(),
                     dst: dst_ip.to_string(),
@@ -1114,16 +1278,27 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                 let mut covered_by_allow: HashMap<usize, bool> = HashMap::new();
                 for r in &resolved {
                     let (file, st) = stmts[r.stmt];
-                    if !st.traffic.iter().any(|t| traffic_covers(t, proto, port)) || !in_from(r) || !in_to(r) {
+                    if !st.traffic.iter().any(|t| traffic_covers(t, proto, port))
+                        || !in_from(r)
+                        || !in_to(r)
+                    {
                         continue;
                     }
                     match st.kind {
                         Kind::Deny if accepted => {
-                            let entry = o.hits.entry((r.stmt, dst_key.clone(), FindingStatus::Violation)).or_insert((0, w.clone(), at.clone()));
+                            let entry = o
+                                .hits
+                                .entry((r.stmt, dst_key.clone(), FindingStatus::Violation))
+                                .or_insert((0, w.clone(), at.clone()));
                             entry.0 += 1;
                         }
                         Kind::Require => {
-                            let entry = o.require.entry((r.stmt, dst_key.clone())).or_insert((0, 0, w.clone(), at.clone()));
+                            let entry = o.require.entry((r.stmt, dst_key.clone())).or_insert((
+                                0,
+                                0,
+                                w.clone(),
+                                at.clone(),
+                            ));
                             if accepted {
                                 entry.0 += 1;
                             } else {
@@ -1131,7 +1306,9 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                             }
                         }
                         Kind::Allow => {
-                            if let Some(fi) = policies.files.iter().position(|f| std::ptr::eq(f, file)) {
+                            if let Some(fi) =
+                                policies.files.iter().position(|f| std::ptr::eq(f, file))
+                            {
                                 covered_by_allow.insert(fi, true);
                             }
                         }
@@ -1141,7 +1318,15 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                 if accepted {
                     for &fi in &allowlist_files {
                         if !covered_by_allow.contains_key(&fi) {
-                            let key = (usize::MAX - fi, format!("{dst_key} {}{}", w.protocol, w.port.map(|p| format!("/{p}")).unwrap_or_default()), FindingStatus::Unexpected);
+                            let key = (
+                                usize::MAX - fi,
+                                format!(
+                                    "{dst_key} {}{}",
+                                    w.protocol,
+                                    w.port.map(|p| format!("/{p}")).unwrap_or_default()
+                                ),
+                                FindingStatus::Unexpected,
+                            );
                             let entry = o.hits.entry(key).or_insert((0, w.clone(), at.clone()));
                             entry.0 += 1;
                         }
@@ -1163,7 +1348,10 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                     e.0 += v.0;
                 }
                 for (k, v) in o.require {
-                    let e = total.require.entry(k).or_insert((0, 0, v.2.clone(), v.3.clone()));
+                    let e = total
+                        .require
+                        .entry(k)
+                        .or_insert((0, 0, v.2.clone(), v.3.clone()));
                     e.0 += v.0;
                     e.1 += v.1;
                 }
@@ -1181,7 +1369,11 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
         interfaces: total.tally.enis_seen.len(),
         ..Default::default()
     };
-    let window = total.tally.window.map(|(a, b)| b.saturating_sub(a)).unwrap_or(0);
+    let window = total
+        .tally
+        .window
+        .map(|(a, b)| b.saturating_sub(a))
+        .unwrap_or(0);
     res.notes.push(format!(
         "observed: {} records read ({} malformed), {} interfaces seen, a window of {window} s",
         total.counts.read,
@@ -1194,7 +1386,10 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
             let file = &policies.files[fi];
             let check = format!(
                 "allowlist:{}",
-                file.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+                file.path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             );
             res.findings.push(finding(
                 &check,
@@ -1203,7 +1398,12 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                 vec![dst.clone()],
                 Some(w.clone()),
                 vec![format!("first seen at {at}")],
-                format!("{count} accepted record(s) to {dst} outside every `allow` of {}, e.g. {} → {}", file.path.display(), w.src, w.dst),
+                format!(
+                    "{count} accepted record(s) to {dst} outside every `allow` of {}, e.g. {} → {}",
+                    file.path.display(),
+                    w.src,
+                    w.dst
+                ),
             ));
             continue;
         }
@@ -1215,7 +1415,10 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
             vec![dst.clone()],
             Some(w.clone()),
             vec![format!("first seen at {at}")],
-            format!("{count} accepted record(s) of traffic {} denies: {} → {} ({})", st.id, w.src, w.dst, w.protocol),
+            format!(
+                "{count} accepted record(s) of traffic {} denies: {} → {} ({})",
+                st.id, w.src, w.dst, w.protocol
+            ),
         ));
     }
     for ((si, dst), (acc, rej, w, at)) in total.require {
@@ -1228,7 +1431,10 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                 vec![dst.clone()],
                 Some(w.clone()),
                 vec![format!("first seen at {at}")],
-                format!("traffic {} requires was seen only rejected ({rej} record(s)), e.g. {} → {}", st.id, w.src, w.dst),
+                format!(
+                    "traffic {} requires was seen only rejected ({rej} record(s)), e.g. {} → {}",
+                    st.id, w.src, w.dst
+                ),
             ));
         }
     }
@@ -1247,7 +1453,10 @@ pub fn observed_audit(net: &Network, policies: &PolicySet, flows: &FlowOptions) 
                 vec![format!("{resource} {dir} {rule}")],
                 format!("{resource} {dir} {rule} was used by no record in a window of {window} s (a short window is weak evidence)"),
             ));
-        } else if let (Some(peers), true) = (u["used_peers"].as_array(), u["accepted"].as_u64().unwrap_or(0) > 0) {
+        } else if let (Some(peers), true) = (
+            u["used_peers"].as_array(),
+            u["accepted"].as_u64().unwrap_or(0) > 0,
+        ) {
             let used: Vec<&str> = peers.iter().filter_map(|p| p.as_str()).collect();
             let wide = rule.contains("0.0.0.0/0") || rule.contains("::/0");
             if wide && !used.is_empty() && used.iter().all(|p| !p.ends_with("/0")) {

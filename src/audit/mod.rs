@@ -2,8 +2,8 @@
 //! space) and against observed traffic (flow logs), as findings with stable ids.
 
 pub mod analysis;
-pub mod region;
 pub mod finding;
+pub mod region;
 pub mod report;
 
 pub use finding::{Finding, FindingStatus, Witness};

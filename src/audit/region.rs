@@ -66,7 +66,11 @@ impl AddrRange {
         }
         let lo = self.lo.max(o.lo);
         let hi = self.hi.min(o.hi);
-        (lo <= hi).then_some(AddrRange { v6: self.v6, lo, hi })
+        (lo <= hi).then_some(AddrRange {
+            v6: self.v6,
+            lo,
+            hi,
+        })
     }
 
     /// The first address.
@@ -294,11 +298,22 @@ mod tests {
         let rest = all.minus(&hole);
         assert!(rest.intersect(&hole).is_empty());
         // Everything else is still there.
-        for (ip, port) in [("10.1.2.3", 19), ("10.1.2.3", 31), ("10.2.0.0", 25), ("10.0.255.255", 25)] {
-            let p = Region::from_box(AddrRange::single(ip.parse().unwrap()), PortRange::single(port));
+        for (ip, port) in [
+            ("10.1.2.3", 19),
+            ("10.1.2.3", 31),
+            ("10.2.0.0", 25),
+            ("10.0.255.255", 25),
+        ] {
+            let p = Region::from_box(
+                AddrRange::single(ip.parse().unwrap()),
+                PortRange::single(port),
+            );
             assert!(!rest.intersect(&p).is_empty(), "{ip}:{port}");
         }
-        let p = Region::from_box(AddrRange::single("10.1.2.3".parse().unwrap()), PortRange::single(25));
+        let p = Region::from_box(
+            AddrRange::single("10.1.2.3".parse().unwrap()),
+            PortRange::single(25),
+        );
         assert!(rest.intersect(&p).is_empty());
     }
 
@@ -318,7 +333,13 @@ mod tests {
     #[test]
     fn witness_prefers_the_asked_port() {
         let r = Region::from_box(cidr("198.51.100.0/24"), PortRange { from: 20, to: 30 });
-        assert_eq!(r.witness(Some(22)), Some(("198.51.100.0".parse().unwrap(), 22)));
-        assert_eq!(r.witness(Some(80)), Some(("198.51.100.0".parse().unwrap(), 20)));
+        assert_eq!(
+            r.witness(Some(22)),
+            Some(("198.51.100.0".parse().unwrap(), 22))
+        );
+        assert_eq!(
+            r.witness(Some(80)),
+            Some(("198.51.100.0".parse().unwrap(), 20))
+        );
     }
 }

@@ -26,7 +26,8 @@ pub enum ExplainOutput {
 pub struct ExplainArgs {
     #[command(flatten)]
     pub source: super::source::SnapshotSource,
-    /// Flow-log files or folders (`.log`, `.gz`, … as S3 lays them out), `-` for standard input.
+    /// Flow-log files or folders (`.log`, `.gz`, … as S3 lays them out), `-` for standard input,
+    /// `s3://BUCKET/PREFIX` or `cloudwatch://LOG_GROUP`.
     #[arg(required = true, value_name = "FLOWS")]
     pub flows: Vec<PathBuf>,
     /// Format of records in files without a header line: AWS's format string or field names
@@ -50,6 +51,8 @@ pub struct ExplainArgs {
     /// Worker threads [default: one per core].
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub window: super::source::FlowWindow,
 }
 
 struct ChunkOut {
@@ -83,12 +86,19 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         && io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
 
-    let inputs = super::source::flow_inputs(&args.flows)?;
+    let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
     let reader = ChunkReader::new(inputs.paths.clone(), format);
     let work = |item: Result<vpcreach::flow_log::Chunk, vpcreach::flow_log::ReadError>| {
         item.map(|chunk| {
             let parsed = parse_chunk(&chunk);
-            let explained = explainer.explain_chunk(&parsed);
+            let mut explained = explainer.explain_chunk(&parsed);
+            // Fetched inputs are named as the user gave them (`s3://…`), not by their scratch path.
+            if let Some(name) = inputs.remote_name(&parsed.file) {
+                let label: std::sync::Arc<std::path::Path> = std::path::Path::new(name).into();
+                for e in &mut explained {
+                    e.file = label.clone();
+                }
+            }
             let mut out = ChunkOut {
                 lines: Vec::new(),
                 warnings: Vec::new(),
@@ -155,9 +165,11 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         for line in &chunk.lines {
             let res = if output == ExplainOutput::Json {
                 let sep: &[u8] = if first { b"  " } else { b",\n  " };
-                out.write_all(sep).and_then(|()| out.write_all(line.as_bytes()))
+                out.write_all(sep)
+                    .and_then(|()| out.write_all(line.as_bytes()))
             } else {
-                out.write_all(line.as_bytes()).and_then(|()| out.write_all(b"\n"))
+                out.write_all(line.as_bytes())
+                    .and_then(|()| out.write_all(b"\n"))
             };
             first = false;
             if let Err(e) = res {
@@ -179,7 +191,11 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     }
     let summary = vpcreach::render::explain::summary_json(&tally, &counts, &net, args.rule_usage);
     let res = if output == ExplainOutput::Json {
-        writeln!(out, "\n],\n\"summary\": {}}}", serde_json::to_string_pretty(&summary)?)
+        writeln!(
+            out,
+            "\n],\n\"summary\": {}}}",
+            serde_json::to_string_pretty(&summary)?
+        )
     } else {
         Ok(())
     };
@@ -190,11 +206,18 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     }
     drop(out);
     if output != ExplainOutput::Json {
-        eprint!("{}", vpcreach::render::explain::summary_human(&tally, &counts, &net, args.rule_usage));
+        eprint!(
+            "{}",
+            vpcreach::render::explain::summary_human(&tally, &counts, &net, args.rule_usage)
+        );
     }
     // Totals add up: records read = explained + skipped + malformed.
     debug_assert_eq!(tally.total(), counts.read);
-    let contradictions = tally.by_status.get(&Status::Contradiction).copied().unwrap_or(0);
+    let contradictions = tally
+        .by_status
+        .get(&Status::Contradiction)
+        .copied()
+        .unwrap_or(0);
     Ok(if failed {
         2
     } else if contradictions > 0 {

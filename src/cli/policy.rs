@@ -40,25 +40,21 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<u8> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<u8> {
-    let set = match PolicySet::load(&args.policies) {
-        Ok(set) => set,
-        Err(e) => {
-            print_errors(&e.errors, "error");
-            eprintln!("{}", count(&e.errors, "error"));
-            return Ok(2);
-        }
-    };
+    // Ids are checked against the snapshot even in files with other mistakes: all at once.
+    let (set, errors) = PolicySet::load_partial(&args.policies);
+    let mut errors = errors.errors;
     if let Some(dir) = &args.snapshot {
         use anyhow::Context;
         let snap = vpcreach::Snapshot::load(dir)
             .with_context(|| format!("cannot load the snapshot `{}`", dir.display()))?;
         let net = vpcreach::Network::build(&snap);
-        let errors = vpcreach::policy::unknown_ids(&set, &net);
-        if !errors.is_empty() {
-            print_errors(&errors, "error");
-            eprintln!("{}", count(&errors, "error"));
-            return Ok(2);
-        }
+        errors.extend(vpcreach::policy::unknown_ids(&set, &net));
+    }
+    if !errors.is_empty() {
+        let errors = vpcreach::policy::PolicyErrors::sorted(errors).errors;
+        print_errors(&errors, "error");
+        eprintln!("{}", count(&errors, "error"));
+        return Ok(2);
     }
     let statements = set.statements().count();
     let groups: usize = set.files.iter().map(|f| f.groups.len()).sum();

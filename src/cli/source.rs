@@ -240,7 +240,6 @@ pub struct FlowInputs {
 
 impl FlowInputs {
     /// The remote name of a fetched file, for messages; `None` for local inputs.
-    #[allow(dead_code)] // for `explain` to name remote inputs in its messages
     pub fn remote_name(&self, file: &Path) -> Option<&str> {
         self.remote_names
             .iter()

@@ -135,6 +135,17 @@ impl PolicySet {
     /// assert_eq!(set.files[0].statements[0].id, "no-ssh");
     /// ```
     pub fn load(path: &Path) -> Result<PolicySet, PolicyErrors> {
+        let (set, errors) = PolicySet::load_partial(path);
+        if errors.errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Reads what it can of a folder's policies: what was readable (statements and groups
+    /// without mistakes) and every mistake, sorted. Lets a checker go on with the readable part.
+    pub fn load_partial(path: &Path) -> (PolicySet, PolicyErrors) {
         let mut errors = Vec::new();
         let mut paths = Vec::new();
         if !path.exists() {
@@ -190,11 +201,7 @@ impl PolicySet {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(set)
-        } else {
-            Err(PolicyErrors::sorted(errors))
-        }
+        (set, PolicyErrors::sorted(errors))
     }
 
     /// Every statement with its file.

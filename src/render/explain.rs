@@ -33,7 +33,10 @@ pub fn line(e: &Explanation<'_>, net: &Network, color: bool) -> String {
         "{}:{}  {status}  {action:<6}  {}",
         e.file.display(),
         e.line,
-        e.message(net).chars().map(|c| if c.is_control() { '?' } else { c }).collect::<String>()
+        e.message(net)
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect::<String>()
     );
     for h in &e.hints {
         let _ = write!(s, "\n    possible cause: {h}");
@@ -54,7 +57,12 @@ fn top<K: ToString>(map: impl IntoIterator<Item = (K, u64)>, n: usize) -> Vec<(S
 pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> Value {
     let by_status: serde_json::Map<String, Value> = Status::ALL
         .iter()
-        .map(|s| (s.as_str().to_string(), json!(t.by_status.get(s).copied().unwrap_or(0))))
+        .map(|s| {
+            (
+                s.as_str().to_string(),
+                json!(t.by_status.get(s).copied().unwrap_or(0)),
+            )
+        })
         .collect();
     let usage = t.rule_usage_json(net);
     let mut hits: Vec<Value> = usage
@@ -103,7 +111,10 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
         n(Status::Malformed)
     );
     if c.skipdata > 0 {
-        let _ = writeln!(s, "note: SKIPDATA records mean the record set is incomplete");
+        let _ = writeln!(
+            s,
+            "note: SKIPDATA records mean the record set is incomplete"
+        );
     }
     if let Some((a, b)) = t.window {
         let _ = writeln!(s, "window: {a} .. {b} ({} s)", b.saturating_sub(a));
@@ -128,7 +139,15 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
         .filter(|u| rule_usage || u["hits"].as_u64().unwrap_or(0) > 0)
         .collect();
     if !show.is_empty() {
-        let _ = writeln!(s, "{}:", if rule_usage { "rule usage (every rule of the interfaces seen)" } else { "rule hits" });
+        let _ = writeln!(
+            s,
+            "{}:",
+            if rule_usage {
+                "rule usage (every rule of the interfaces seen)"
+            } else {
+                "rule hits"
+            }
+        );
         for u in show {
             let mut extra = String::new();
             if let Some(p) = u["used_peers"].as_array() {
@@ -145,7 +164,11 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
                 u["resource"].as_str().unwrap_or(""),
                 u["direction"].as_str().unwrap_or(""),
                 u["rule"].as_str().unwrap_or(""),
-                if u["hits"].as_u64() == Some(0) { "  (unused)" } else { "" },
+                if u["hits"].as_u64() == Some(0) {
+                    "  (unused)"
+                } else {
+                    ""
+                },
                 extra
             );
         }

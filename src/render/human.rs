@@ -132,7 +132,11 @@ pub fn trace(t: &Trace, color: bool) -> String {
         .filter(|(head, _)| *head == t.verdict.to_string())
         .map(|(_, rest)| rest)
         .unwrap_or(&t.message);
-    let _ = writeln!(out, "verdict: {verdict}{code}: {}", sanitize_detail(message));
+    let _ = writeln!(
+        out,
+        "verdict: {verdict}{code}: {}",
+        sanitize_detail(message)
+    );
     for n in &t.notes {
         let _ = writeln!(out, "note: {n}");
     }
