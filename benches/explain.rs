@@ -39,12 +39,24 @@ fn timed(cmd: &mut Command) -> (Duration, u64, bool) {
     )
 }
 
+struct Base<'a>(&'a std::path::Path);
+
+impl Base<'_> {
+    fn path(&self) -> &std::path::Path {
+        self.0
+    }
+}
+
 fn main() {
     let records: usize = std::env::var("VPCREACH_BENCH_RECORDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2_000_000);
-    let dir = tempfile::tempdir().expect("temp dir");
+    // VPCREACH_BENCH_DIR keeps the generated files (for profiling); by default a temp folder.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let keep = std::env::var_os("VPCREACH_BENCH_DIR").map(std::path::PathBuf::from);
+    let base = keep.as_deref().unwrap_or(tmp.path());
+    let dir = Base(base);
     let spec = SynthSpec::quota(1_000);
     write_snapshot(&spec, &dir.path().join("snap")).expect("snapshot");
     let flows = dir.path().join("flows.log");

@@ -10,7 +10,8 @@ use crate::query::sg_rule_text;
 use crate::security_group::{Direction, SgPeer, SgRule};
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -206,7 +207,7 @@ pub struct Explanation<'n> {
     /// The ENI (index into [`Network::enis`]) the record was captured at.
     pub eni: Option<usize>,
     /// The record's `interface-id`.
-    pub interface_id: Option<String>,
+    pub interface_id: Option<crate::flow_log::Text>,
     /// Inbound or outbound relative to the ENI.
     pub direction: Option<Direction>,
     /// What told the direction.
@@ -355,7 +356,7 @@ impl<'n> Explainer<'n> {
         let net = self.net;
         let mut e = blank(file.clone(), r.line, Status::Unknown, Code::MissingFields);
         e.observed = r.action;
-        e.interface_id = r.interface_id.as_ref().map(|s| s.to_string());
+        e.interface_id = r.interface_id.clone();
         e.srcaddr = r.srcaddr;
         e.dstaddr = r.dstaddr;
         e.srcport = r.srcport;
@@ -755,7 +756,7 @@ impl Explanation<'_> {
                     None => e.id.clone(),
                 }
             })
-            .unwrap_or_else(|| self.interface_id.clone().unwrap_or_else(|| "-".into()));
+            .unwrap_or_else(|| self.interface_id.as_deref().unwrap_or("-").to_string());
         match self.code {
             Code::UnknownEni => {
                 return format!(
@@ -875,7 +876,7 @@ impl Explanation<'_> {
             "status": self.status,
             "observed": self.observed.map(Action::as_str),
             "expected": self.expected.map(Action::as_str),
-            "interface_id": self.interface_id,
+            "interface_id": self.interface_id.as_deref(),
             "direction": self.direction,
             "role": self.role,
             "decided_by": self.decided_json(net),
@@ -954,24 +955,33 @@ fn span<T: Ord + Copy>(a: Option<(T, T)>, b: Option<(T, T)>) -> Option<(T, T)> {
 /// Totals over many explanations; merged across threads.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
-    /// Records per status.
-    pub by_status: BTreeMap<Status, u64>,
+    /// Records per status, indexed as [`Status::ALL`].
+    pub counts: [u64; 5],
     /// Observed rejects by the rule that explains them.
-    pub rejects_by_rule: HashMap<String, u64>,
+    pub rejects_by_rule: FxHashMap<RejectKey, u64>,
     /// Sources of observed rejects.
-    pub rejected_talkers: HashMap<IpAddr, u64>,
+    pub rejected_talkers: FxHashMap<IpAddr, u64>,
     /// Rule usage.
-    pub usage: HashMap<RuleKey, Usage>,
+    pub usage: FxHashMap<RuleKey, Usage>,
     /// ENIs seen in records.
-    pub enis_seen: HashSet<usize>,
+    pub enis_seen: FxHashSet<usize>,
     /// Earliest `start` and latest `end`.
     pub window: Option<(u64, u64)>,
 }
 
+/// The rule that explains an observed reject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectKey {
+    /// A NACL rule: NACL index, direction (outbound?), position.
+    Nacl(usize, bool, usize),
+    /// No security-group rule of this ENI allows it.
+    Sg(usize),
+}
+
 impl Tally {
     /// Adds one explanation.
-    pub fn add(&mut self, e: &Explanation<'_>, r: Option<&FlowRecord>, net: &Network) {
-        *self.by_status.entry(e.status).or_default() += 1;
+    pub fn add(&mut self, e: &Explanation<'_>, r: Option<&FlowRecord>) {
+        self.counts[e.status as usize] += 1;
         if let Some(r) = r {
             if let (Some(s), Some(en)) = (r.start, r.end) {
                 self.window = span(self.window, Some((s, en)));
@@ -986,15 +996,17 @@ impl Tally {
             if e.status == Status::Consistent {
                 if let Some(d) = e.decided_by.iter().find(|d| d.denies()) {
                     let key = match *d {
-                        Decided::Nacl { nacl, rule } => {
-                            format!("{} {}", net.nacls[nacl].id, nacl_text(rule))
-                        }
-                        Decided::SgDeny { eni, .. } => {
-                            format!("{}: no security-group rule allows it", net.enis[eni].id)
-                        }
-                        _ => String::new(),
+                        Decided::Nacl { nacl, rule } => Some(RejectKey::Nacl(
+                            nacl,
+                            rule.direction == Direction::Outbound,
+                            rule.position,
+                        )),
+                        Decided::SgDeny { eni, .. } => Some(RejectKey::Sg(eni)),
+                        _ => None,
                     };
-                    *self.rejects_by_rule.entry(key).or_default() += 1;
+                    if let Some(key) = key {
+                        *self.rejects_by_rule.entry(key).or_default() += 1;
+                    }
                 }
             }
         }
@@ -1040,8 +1052,8 @@ impl Tally {
 
     /// Merges another tally into this one.
     pub fn merge(&mut self, o: Tally) {
-        for (k, v) in o.by_status {
-            *self.by_status.entry(k).or_default() += v;
+        for (a, b) in self.counts.iter_mut().zip(o.counts) {
+            *a += b;
         }
         for (k, v) in o.rejects_by_rule {
             *self.rejects_by_rule.entry(k).or_default() += v;
@@ -1058,7 +1070,35 @@ impl Tally {
 
     /// The number of records counted.
     pub fn total(&self) -> u64 {
-        self.by_status.values().sum()
+        self.counts.iter().sum()
+    }
+
+    /// Records of one status.
+    pub fn count(&self, s: Status) -> u64 {
+        self.counts[s as usize]
+    }
+
+    /// Observed rejects by the rule that explains them, in words.
+    pub fn rejects_by_rule_text(&self, net: &Network) -> Vec<(String, u64)> {
+        self.rejects_by_rule
+            .iter()
+            .map(|(k, v)| {
+                let text = match *k {
+                    RejectKey::Nacl(n, out, pos) => {
+                        let acl = &net.nacls[n];
+                        let dir = if out { Direction::Outbound } else { Direction::Inbound };
+                        match acl.rules(dir).get(pos) {
+                            Some(rule) => format!("{} {}", acl.id, nacl_text(rule)),
+                            None => acl.id.clone(),
+                        }
+                    }
+                    RejectKey::Sg(eni) => {
+                        format!("{}: no security-group rule allows it", net.enis[eni].id)
+                    }
+                };
+                (text, *v)
+            })
+            .collect()
     }
 
     /// Every SG and NACL rule of the ENIs seen, with its usage (zero hits included), as JSON.

@@ -9,6 +9,7 @@ use crate::snapshot::{NetworkInterface, Snapshot, Tag};
 use ipnet::IpNet;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -177,6 +178,10 @@ pub struct PeeringInfo {
     pub active: bool,
     /// Its status code.
     pub status: String,
+    /// The requester VPC's CIDRs, as the peering describes them.
+    pub requester_cidrs: Vec<IpNet>,
+    /// The accepter VPC's CIDRs, as the peering describes them.
+    pub accepter_cidrs: Vec<IpNet>,
 }
 
 impl PeeringInfo {
@@ -241,30 +246,30 @@ pub struct Network {
     /// The component graph (ENIs, subnets, route tables, gateways; edges follow attachment and
     /// route targets).
     pub graph: DiGraph<Component, String>,
-    pub(crate) node_index: HashMap<String, NodeIndex>,
+    pub(crate) node_index: FxHashMap<String, NodeIndex>,
     /// VPCs.
     pub vpcs: Vec<VpcInfo>,
-    pub(crate) vpc_index: HashMap<String, usize>,
+    pub(crate) vpc_index: FxHashMap<String, usize>,
     /// Subnets.
     pub subnets: Vec<SubnetInfo>,
-    pub(crate) subnet_index: HashMap<String, usize>,
+    pub(crate) subnet_index: FxHashMap<String, usize>,
     /// ENIs.
     pub enis: Vec<Eni>,
-    pub(crate) eni_index: HashMap<String, usize>,
-    pub(crate) instance_index: HashMap<String, usize>,
-    pub(crate) private_ip_index: HashMap<IpAddr, Vec<usize>>,
-    pub(crate) public_ip_index: HashMap<IpAddr, (usize, IpAddr)>,
+    pub(crate) eni_index: FxHashMap<String, usize>,
+    pub(crate) instance_index: FxHashMap<String, usize>,
+    pub(crate) private_ip_index: FxHashMap<IpAddr, Vec<usize>>,
+    pub(crate) public_ip_index: FxHashMap<IpAddr, (usize, IpAddr)>,
     /// Security groups.
     pub groups: Vec<CompiledGroup>,
-    pub(crate) group_index: HashMap<String, usize>,
+    pub(crate) group_index: FxHashMap<String, usize>,
     /// For each group, the private addresses of the ENIs it is attached to.
-    pub(crate) group_members: Vec<HashSet<IpAddr>>,
+    pub(crate) group_members: Vec<FxHashSet<IpAddr>>,
     /// NACLs.
     pub nacls: Vec<CompiledNacl>,
-    pub(crate) nacl_index: HashMap<String, usize>,
+    pub(crate) nacl_index: FxHashMap<String, usize>,
     /// Route tables.
     pub route_tables: Vec<CompiledRouteTable>,
-    pub(crate) route_table_index: HashMap<String, usize>,
+    pub(crate) route_table_index: FxHashMap<String, usize>,
     /// Prefix lists with their entries (lists whose entries were not collected are absent).
     pub prefix_lists: HashMap<String, Vec<IpNet>>,
     /// Prefix lists named in the snapshot whose entries are unknown.
@@ -389,7 +394,7 @@ impl Network {
             self.group_index.insert(g.id.clone(), self.groups.len());
             self.groups.push(g);
         }
-        self.group_members = vec![HashSet::new(); self.groups.len()];
+        self.group_members = vec![FxHashSet::default(); self.groups.len()];
         for acl in &snap.network_acls {
             if self.nacl_index.contains_key(&acl.network_acl_id) {
                 continue;
@@ -771,6 +776,8 @@ impl Network {
                     accepter: p.accepter_vpc_info.vpc_id.clone(),
                     active: status == "active",
                     status,
+                    requester_cidrs: peering_cidrs(&p.requester_vpc_info),
+                    accepter_cidrs: peering_cidrs(&p.accepter_vpc_info),
                 },
             );
         }
@@ -1049,6 +1056,23 @@ impl Network {
     }
 }
 
+fn peering_cidrs(info: &crate::snapshot::PeeringVpcInfo) -> Vec<IpNet> {
+    let mut v: Vec<IpNet> = Vec::new();
+    let texts = info
+        .cidr_block
+        .iter()
+        .chain(info.cidr_block_set.iter().filter_map(|c| c.cidr_block.as_ref()))
+        .chain(info.ipv6_cidr_block_set.iter().filter_map(|c| c.ipv6_cidr_block.as_ref()));
+    for t in texts {
+        if let Some(n) = parse_net(t) {
+            if !v.contains(&n) {
+                v.push(n);
+            }
+        }
+    }
+    v
+}
+
 fn add_tgw_routes(routes: &mut Vec<TgwRouteInfo>, from: &[crate::snapshot::TgwRoute]) {
     for r in from {
         let Some(dest) = r.destination_cidr_block.as_deref().and_then(parse_net) else {
@@ -1102,8 +1126,9 @@ pub enum SgDecision<'a> {
 
 impl Network {
     /// Evaluates an ENI's security groups (aws-semantics 1–5): allowed when any rule of any
-    /// attached group matches the protocol, port (or ICMP type/code) and peer. `refs_ok` says
-    /// whether group references can match the peer at all (same VPC or a peering).
+    /// attached group matches the protocol, port (or ICMP type/code) and peer. `refs` says
+    /// whether group references can match the peer at all (same VPC or a peering; `None`: cannot
+    /// tell, the peer may be in a peered VPC the snapshot lacks).
     #[allow(clippy::too_many_arguments)]
     pub fn sg_evaluate(
         &self,
@@ -1113,7 +1138,7 @@ impl Network {
         proto: crate::Protocol,
         port: Option<u16>,
         icmp: Option<(u8, u8)>,
-        refs_ok: bool,
+        refs: Option<bool>,
     ) -> SgDecision<'_> {
         let mut unresolved = None;
         for rule in self.eni_rules(eni, dir) {
@@ -1125,13 +1150,11 @@ impl Network {
                 SgPeer::PrefixList { id } => self
                     .prefix_list(id)
                     .map(|cidrs| cidrs.iter().any(|c| c.contains(&peer))),
-                SgPeer::Group { id, .. } => {
-                    if refs_ok {
-                        self.group_has_member(id, peer)
-                    } else {
-                        Some(false)
-                    }
-                }
+                SgPeer::Group { id, .. } => match refs {
+                    Some(true) => self.group_has_member(id, peer),
+                    Some(false) => Some(false),
+                    None => None,
+                },
             };
             match hit {
                 Some(true) => return SgDecision::Allow(rule),
@@ -1151,23 +1174,39 @@ impl Network {
     }
 
     /// Whether security-group references can match traffic between an ENI and a peer address:
-    /// the peer is an ENI of the same VPC or of a VPC joined by an active peering.
-    pub fn refs_apply(&self, eni: usize, peer: IpAddr) -> bool {
-        let Some(vpc) = self.enis[eni].vpc_id.as_deref() else {
-            return false;
-        };
-        let Some(list) = self.private_ip_index.get(&peer) else {
-            return false;
-        };
-        list.iter().any(|&p| {
-            let Some(pv) = self.enis[p].vpc_id.as_deref() else {
-                return false;
-            };
+    /// `Some(true)` when the peer is an ENI of the same VPC or of a VPC joined by an active
+    /// peering; `None` when the peer lies in an actively peered VPC that the snapshot lacks (its
+    /// members cannot be known); `Some(false)` otherwise.
+    pub fn refs_apply(&self, eni: usize, peer: IpAddr) -> Option<bool> {
+        let vpc = self.enis[eni].vpc_id.as_deref()?;
+        let peered = |pv: &str| {
             pv == vpc
                 || self
                     .peerings
                     .values()
                     .any(|c| c.active && c.other_side(vpc) == Some(pv))
-        })
+        };
+        if let Some(list) = self.private_ip_index.get(&peer) {
+            if list
+                .iter()
+                .any(|&p| self.enis[p].vpc_id.as_deref().is_some_and(peered))
+            {
+                return Some(true);
+            }
+        }
+        for c in self.peerings.values().filter(|c| c.active) {
+            let (other, cidrs) = if c.requester.as_deref() == Some(vpc) {
+                (c.accepter.as_deref(), &c.accepter_cidrs)
+            } else if c.accepter.as_deref() == Some(vpc) {
+                (c.requester.as_deref(), &c.requester_cidrs)
+            } else {
+                continue;
+            };
+            let missing = other.is_none_or(|o| self.vpc(o).is_none());
+            if missing && cidrs.iter().any(|n| n.contains(&peer)) {
+                return None;
+            }
+        }
+        Some(false)
     }
 }

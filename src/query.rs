@@ -307,7 +307,7 @@ impl<'n> Walker<'n> {
         let port = pkt.dport.first();
         let refs_ok = match dir {
             Direction::Outbound => net.refs_apply(eni, peer),
-            Direction::Inbound => pkt.refs_ok,
+            Direction::Inbound => Some(pkt.refs_ok),
         };
         let mut unresolved: Option<(Reason, &SgRule)> = None;
         match net.sg_evaluate(eni, dir, peer, pkt.proto, port, pkt.icmp, refs_ok) {

@@ -502,6 +502,21 @@ fn active_peering_between(snap: &Snapshot, a: &str, b: &str) -> Option<String> {
     None
 }
 
+/// Whether an active peering connection joins the VPC to a VPC the snapshot does not hold.
+fn peered_outside_snapshot(snap: &Snapshot, vpc: &str) -> bool {
+    snap.vpc_peering_connections.iter().any(|p| {
+        let active = p.status.as_ref().and_then(|s| s.code.as_deref()) == Some("active");
+        let r = p.requester_vpc_info.vpc_id.as_deref();
+        let a = p.accepter_vpc_info.vpc_id.as_deref();
+        let other = match (r, a) {
+            (Some(r), a) if r == vpc => a,
+            (r, Some(a)) if a == vpc => r,
+            _ => return false,
+        };
+        active && other.is_none_or(|o| !snap.vpcs.iter().any(|v| v.vpc_id == o))
+    })
+}
+
 /// Whether traffic between the two VPCs can exist at all (same VPC or actively peered).
 fn same_or_peered(snap: &Snapshot, a: &str, b: &str) -> bool {
     a == b || active_peering_between(snap, a, b).is_some()
@@ -673,6 +688,12 @@ fn sg_step(snap: &Snapshot, holder: &NetworkInterface, egress: bool, pkt: &Packe
                     return oos("a security-group reference without a group id");
                 };
                 let Some(member) = member else {
+                    if peered_outside_snapshot(snap, holder_vpc) {
+                        // The peer could be a member in a VPC the snapshot does not hold.
+                        return oos(
+                            "a security-group reference, and a peered VPC not in the snapshot",
+                        );
+                    }
                     continue;
                 };
                 let Some(group) = find_group(snap, gid) else {
@@ -1303,6 +1324,29 @@ mod tests {
         assert_eq!(
             evaluate(&s, &tcp("eni-x", "10.0.2.12", 80)),
             unreachable(SG_MISMATCH)
+        );
+        // Outbound to an address no ENI of the same or a peered VPC holds, the missing group
+        // cannot match (decision E): a plain mismatch.
+        sg_mut(&mut s, "sg-open").ip_permissions_egress = vec![perm(
+            r#"{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": "sg-ghost"}]}"#,
+        )];
+        assert_eq!(
+            evaluate(&s, &tcp("eni-x", "10.0.2.12", 22)),
+            RefVerdict::Unknown { code: UNKNOWN_SG }
+        );
+        assert_eq!(
+            evaluate(&s, &tcp("eni-x", "8.8.8.8", 443)),
+            unreachable(SG_MISMATCH)
+        );
+        assert_eq!(
+            evaluate(&s, &tcp("eni-x", "10.0.9.9", 443)),
+            unreachable(SG_MISMATCH)
+        );
+        // Unless a peered VPC the snapshot does not hold could hold a member.
+        s.vpcs.retain(|v| v.vpc_id != "vpc-b");
+        assert_eq!(
+            evaluate(&s, &tcp("eni-x", "10.5.1.1", 443)),
+            RefVerdict::Unknown { code: OUT_OF_SCOPE }
         );
     }
 

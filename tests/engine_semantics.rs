@@ -870,3 +870,21 @@ fn p20_p21_egress_only_gateway_lets_ipv6_out_not_in() {
     );
     assert_eq!(code(&t), "EGRESS_ONLY_GATEWAY_INBOUND", "{}", t.message);
 }
+
+#[test]
+fn p03_reference_into_a_peered_vpc_missing_from_the_snapshot_is_unknown() {
+    let mut v = base();
+    // An active peering to another account's VPC that the snapshot does not hold.
+    v["VpcPeeringConnections"] = json!([{"VpcPeeringConnectionId": "pcx-ghost", "Status": {"Code": "active"},
+        "RequesterVpcInfo": {"VpcId": "vpc-a", "CidrBlock": "10.0.0.0/16"},
+        "AccepterVpcInfo": {"VpcId": "vpc-c", "OwnerId": "222222222222", "CidrBlock": "10.5.0.0/16"}}]);
+    add_route(&mut v, "rtb-main", json!({"DestinationCidrBlock": "10.5.0.0/16", "VpcPeeringConnectionId": "pcx-ghost", "State": "active"}));
+    set_sg_out(&mut v, "sg-app", json!([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+        "UserIdGroupPairs": [{"GroupId": "sg-db-c", "UserId": "222222222222", "VpcPeeringConnectionId": "pcx-ghost"}]}]));
+    let t = query(&v, "eni-app", "10.5.1.1", "tcp", Some(5432), None);
+    assert_eq!(t.verdict, Verdict::Unknown, "{}", t.message);
+    assert_eq!(code(&t), "UNKNOWN_PEERED_SGS");
+    // Outside every peered VPC the reference cannot match: a plain deny.
+    let t = query(&v, "eni-app", "8.8.8.8", "tcp", Some(5432), None);
+    assert_eq!(code(&t), "ENI_SG_RULES_MISMATCH");
+}

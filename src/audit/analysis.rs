@@ -246,7 +246,7 @@ fn sg_region(net: &Network, eni: usize, dir: Direction, proto: Protocol) -> (Reg
             SgPeer::Group { id, .. } => match net.group_member_ips(id) {
                 Some(members) => {
                     for ip in members {
-                        if net.refs_apply(eni, *ip) {
+                        if net.refs_apply(eni, *ip) == Some(true) {
                             r.push(AddrRange::single(*ip), ports);
                         }
                     }
@@ -1077,7 +1077,7 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
                     .eni_rules(d, Direction::Inbound)
                     .find(|r| {
                         proto_matches(r.protocol, p)
-                            && matches!(net.sg_evaluate(d, Direction::Inbound, src, p, Some(port), None, true), SgDecision::Allow(x) if x == *r)
+                            && matches!(net.sg_evaluate(d, Direction::Inbound, src, p, Some(port), None, Some(true)), SgDecision::Allow(x) if x == *r)
                     })
                     .map(|r| format!("{} rule {}", r.group_id, crate::query::sg_rule_text(net, r)));
                 let dst = net.enis[d].primary(src.is_ipv6()).unwrap_or(src);
@@ -1230,7 +1230,7 @@ pub fn observed_audit(
                 } else {
                     records.next()
                 };
-                o.tally.add(e, rec, net);
+                o.tally.add(e, rec);
                 let (Some(eni), Some(dir), Some(peer), Some(proto)) =
                     (e.eni, e.direction, e.peer, e.protocol)
                 else {

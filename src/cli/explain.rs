@@ -115,7 +115,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                 } else {
                     records.next()
                 };
-                out.tally.add(e, record, &net);
+                out.tally.add(e, record);
                 if e.status == Status::Malformed {
                     out.warnings.push(e.problem.clone().unwrap_or_default());
                 }
@@ -213,11 +213,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     }
     // Totals add up: records read = explained + skipped + malformed.
     debug_assert_eq!(tally.total(), counts.read);
-    let contradictions = tally
-        .by_status
-        .get(&Status::Contradiction)
-        .copied()
-        .unwrap_or(0);
+    let contradictions = tally.count(Status::Contradiction);
     Ok(if failed {
         2
     } else if contradictions > 0 {

@@ -60,7 +60,7 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
         .map(|s| {
             (
                 s.as_str().to_string(),
-                json!(t.by_status.get(s).copied().unwrap_or(0)),
+                json!(t.count(*s)),
             )
         })
         .collect();
@@ -80,7 +80,7 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
         "header_lines": c.headers,
         "window": t.window.map(|(s, e)| json!({"start": s, "end": e, "seconds": e.saturating_sub(s)})),
         "interfaces_seen": t.enis_seen.len(),
-        "rejects_by_rule": top(t.rejects_by_rule.iter().map(|(k, v)| (k.clone(), *v)), 20)
+        "rejects_by_rule": top(t.rejects_by_rule_text(net), 20)
             .into_iter().map(|(k, v)| json!({"rule": k, "count": v})).collect::<Vec<_>>(),
         "top_rejected_sources": top(t.rejected_talkers.iter().map(|(k, v)| (*k, *v)), 10)
             .into_iter().map(|(k, v)| json!({"address": k, "count": v})).collect::<Vec<_>>(),
@@ -97,7 +97,7 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
 /// The summary for a terminal.
 pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> String {
     let mut s = String::new();
-    let n = |st: Status| t.by_status.get(&st).copied().unwrap_or(0);
+    let n = |st: Status| t.count(st);
     let _ = writeln!(
         s,
         "\n{} records read: {} consistent, {} contradiction, {} unknown, {} skipped ({} NODATA, {} SKIPDATA), {} malformed",
@@ -119,7 +119,7 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
     if let Some((a, b)) = t.window {
         let _ = writeln!(s, "window: {a} .. {b} ({} s)", b.saturating_sub(a));
     }
-    let rejects = top(t.rejects_by_rule.iter().map(|(k, v)| (k.clone(), *v)), 10);
+    let rejects = top(t.rejects_by_rule_text(net), 10);
     if !rejects.is_empty() {
         let _ = writeln!(s, "rejects by deciding rule:");
         for (k, v) in rejects {
