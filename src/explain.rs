@@ -8,9 +8,9 @@ use crate::network_acl::{Action as RuleAction, NaclRule};
 use crate::protocol::Protocol;
 use crate::query::sg_rule_text;
 use crate::security_group::{Direction, SgPeer, SgRule};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use serde_json::{json, Value};
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
@@ -1086,7 +1086,11 @@ impl Tally {
                 let text = match *k {
                     RejectKey::Nacl(n, out, pos) => {
                         let acl = &net.nacls[n];
-                        let dir = if out { Direction::Outbound } else { Direction::Inbound };
+                        let dir = if out {
+                            Direction::Outbound
+                        } else {
+                            Direction::Inbound
+                        };
                         match acl.rules(dir).get(pos) {
                             Some(rule) => format!("{} {}", acl.id, nacl_text(rule)),
                             None => acl.id.clone(),

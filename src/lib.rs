@@ -5,8 +5,8 @@
 //! [`Network`], which answers reachability questions ([`Network::query`]) with the evidence for
 //! every hop. Flow-log records ([`flow_log`]) are explained against the same model.
 
-pub mod aws;
 pub mod audit;
+pub mod aws;
 pub mod explain;
 pub mod flow_log;
 pub mod network;

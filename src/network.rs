@@ -8,8 +8,8 @@ use crate::security_group::{CompiledGroup, Direction, SgPeer, SgRule};
 use crate::snapshot::{NetworkInterface, Snapshot, Tag};
 use ipnet::IpNet;
 use petgraph::graph::{DiGraph, NodeIndex};
-use serde::Serialize;
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -1061,8 +1061,16 @@ fn peering_cidrs(info: &crate::snapshot::PeeringVpcInfo) -> Vec<IpNet> {
     let texts = info
         .cidr_block
         .iter()
-        .chain(info.cidr_block_set.iter().filter_map(|c| c.cidr_block.as_ref()))
-        .chain(info.ipv6_cidr_block_set.iter().filter_map(|c| c.ipv6_cidr_block.as_ref()));
+        .chain(
+            info.cidr_block_set
+                .iter()
+                .filter_map(|c| c.cidr_block.as_ref()),
+        )
+        .chain(
+            info.ipv6_cidr_block_set
+                .iter()
+                .filter_map(|c| c.ipv6_cidr_block.as_ref()),
+        );
     for t in texts {
         if let Some(n) = parse_net(t) {
             if !v.contains(&n) {

@@ -878,9 +878,17 @@ fn p03_reference_into_a_peered_vpc_missing_from_the_snapshot_is_unknown() {
     v["VpcPeeringConnections"] = json!([{"VpcPeeringConnectionId": "pcx-ghost", "Status": {"Code": "active"},
         "RequesterVpcInfo": {"VpcId": "vpc-a", "CidrBlock": "10.0.0.0/16"},
         "AccepterVpcInfo": {"VpcId": "vpc-c", "OwnerId": "222222222222", "CidrBlock": "10.5.0.0/16"}}]);
-    add_route(&mut v, "rtb-main", json!({"DestinationCidrBlock": "10.5.0.0/16", "VpcPeeringConnectionId": "pcx-ghost", "State": "active"}));
-    set_sg_out(&mut v, "sg-app", json!([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
-        "UserIdGroupPairs": [{"GroupId": "sg-db-c", "UserId": "222222222222", "VpcPeeringConnectionId": "pcx-ghost"}]}]));
+    add_route(
+        &mut v,
+        "rtb-main",
+        json!({"DestinationCidrBlock": "10.5.0.0/16", "VpcPeeringConnectionId": "pcx-ghost", "State": "active"}),
+    );
+    set_sg_out(
+        &mut v,
+        "sg-app",
+        json!([{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+        "UserIdGroupPairs": [{"GroupId": "sg-db-c", "UserId": "222222222222", "VpcPeeringConnectionId": "pcx-ghost"}]}]),
+    );
     let t = query(&v, "eni-app", "10.5.1.1", "tcp", Some(5432), None);
     assert_eq!(t.verdict, Verdict::Unknown, "{}", t.message);
     assert_eq!(code(&t), "UNKNOWN_PEERED_SGS");

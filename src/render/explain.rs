@@ -57,12 +57,7 @@ fn top<K: ToString>(map: impl IntoIterator<Item = (K, u64)>, n: usize) -> Vec<(S
 pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> Value {
     let by_status: serde_json::Map<String, Value> = Status::ALL
         .iter()
-        .map(|s| {
-            (
-                s.as_str().to_string(),
-                json!(t.count(*s)),
-            )
-        })
+        .map(|s| (s.as_str().to_string(), json!(t.count(*s))))
         .collect();
     let usage = t.rule_usage_json(net);
     let mut hits: Vec<Value> = usage
