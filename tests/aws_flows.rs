@@ -98,11 +98,16 @@ fn after_awslogs(file: &str) -> String {
         .unwrap_or_else(|| file.to_string())
 }
 
+/// A stream's name (`cloudwatch://group/a-all` is shown under the stream name) or a local
+/// file's name without `.log`, so the two compare.
 fn base_name(file: &str) -> String {
-    Path::new(file)
+    let name = Path::new(file)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    name.strip_suffix(".log")
+        .map(str::to_string)
+        .unwrap_or(name)
 }
 
 #[test]

@@ -95,8 +95,12 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
             // Fetched inputs are named as the user gave them (`s3://…`), not by their scratch path.
             if let Some(name) = inputs.remote_name(&parsed.file) {
                 let label: std::sync::Arc<std::path::Path> = std::path::Path::new(name).into();
+                let scratch = parsed.file.display().to_string();
                 for e in &mut explained {
                     e.file = label.clone();
+                    if let Some(p) = &mut e.problem {
+                        *p = p.replace(&scratch, name);
+                    }
                 }
             }
             let mut out = ChunkOut {
