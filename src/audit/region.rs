@@ -78,6 +78,16 @@ impl AddrRange {
         decode(self.v6, self.lo)
     }
 
+    /// A representative address: the first, or the one after it when the range is wider (a
+    /// witness reads better as a host than as a network address).
+    pub fn representative(&self) -> IpAddr {
+        if self.hi.saturating_sub(self.lo) >= 2 {
+            decode(self.v6, self.lo + 1)
+        } else {
+            decode(self.v6, self.lo)
+        }
+    }
+
     /// Whether an address is inside.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let (v6, x) = encode(ip);
@@ -199,13 +209,13 @@ impl Region {
                 .filter(|(_, p)| p.contains(pp))
                 .min_by_key(|(a, _)| (a.v6, a.lo))
             {
-                return Some((a.first(), pp));
+                return Some((a.representative(), pp));
             }
         }
         self.boxes
             .iter()
             .min_by_key(|(a, p)| (a.v6, a.lo, p.from))
-            .map(|(a, p)| (a.first(), p.from))
+            .map(|(a, p)| (a.representative(), p.from))
     }
 }
 
@@ -335,11 +345,11 @@ mod tests {
         let r = Region::from_box(cidr("198.51.100.0/24"), PortRange { from: 20, to: 30 });
         assert_eq!(
             r.witness(Some(22)),
-            Some(("198.51.100.0".parse().unwrap(), 22))
+            Some(("198.51.100.1".parse().unwrap(), 22))
         );
         assert_eq!(
             r.witness(Some(80)),
-            Some(("198.51.100.0".parse().unwrap(), 20))
+            Some(("198.51.100.1".parse().unwrap(), 20))
         );
     }
 }
