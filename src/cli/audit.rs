@@ -56,6 +56,8 @@ pub struct AuditArgs {
     /// Accepted risks (TOML `[[suppression]]` entries with a reason and an expiry date).
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+    #[command(flatten)]
+    pub window: super::source::FlowWindow,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -111,7 +113,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
 
     let mut result = static_audit(&net, &policies);
     if !args.flows.is_empty() {
-        let inputs = super::source::flow_inputs(&args.flows)?;
+        let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
         let options = FlowOptions {
             paths: inputs.paths.clone(),
             format,

@@ -248,12 +248,6 @@ impl FlowInputs {
     }
 }
 
-/// Resolves the flow-log arguments of a command, with no time window and the default AWS
-/// configuration for remote inputs.
-pub fn flow_inputs(args: &[PathBuf]) -> anyhow::Result<FlowInputs> {
-    flow_inputs_with(args, &FlowWindow::default(), &AwsArgs::default())
-}
-
 /// Byte progress of downloads on stderr (a bar on a terminal only).
 struct FetchBar(indicatif::ProgressBar);
 
