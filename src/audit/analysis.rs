@@ -473,6 +473,7 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
         notes: vec![REPRESENTATION.to_string()],
         ..Default::default()
     };
+    let mut jobs: Vec<DenyJob<'_>> = Vec::new();
     for file in &policies.files {
         for st in &file.statements {
             res.statements += 1;
@@ -498,7 +499,26 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
                 ));
             }
             match st.kind {
-                Kind::Deny => deny(&ctx, st, &from, &to, &mut res.findings),
+                Kind::Deny => {
+                    let outside = from.outside_ranges(&ctx.internet);
+                    let traffic = st
+                        .traffic
+                        .iter()
+                        .map(|t| {
+                            let mut stmt = Region::empty();
+                            for a in &outside {
+                                stmt.push(*a, stmt_ports(t));
+                            }
+                            (*t, stmt)
+                        })
+                        .collect();
+                    jobs.push(DenyJob {
+                        st,
+                        from,
+                        to,
+                        traffic,
+                    });
+                }
                 Kind::Require => require(&ctx, st, &from, &to, &mut res.findings),
                 Kind::Allow => {}
             }
@@ -507,6 +527,7 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
             allowlist(&ctx, file, &mut res.findings);
         }
     }
+    deny_all(&ctx, &jobs, &mut res.findings);
     default_groups(net, &mut res.findings);
     sort(&mut res.findings);
     res
@@ -562,17 +583,15 @@ fn outside_regions(
     d: usize,
     proto: Protocol,
     stmt: &Region,
+    sg: &SgCache,
 ) -> (Region, Region, Vec<SgRule>) {
     let net = ctx.net;
     let e = &net.enis[d];
-    let (sg, unresolved) = sg_region(net, d, Direction::Inbound, proto);
+    let cached = sg.get(net, d, proto);
+    let (sg, unresolved) = (&cached.0, &cached.1);
     let sg_part = sg.intersect(stmt);
     if sg_part.is_empty() {
-        return (
-            Region::empty(),
-            sg_part,
-            unresolved.into_iter().cloned().collect(),
-        );
+        return (Region::empty(), sg_part, unresolved.to_vec());
     }
     let Some(subnet) = e.subnet else {
         return (Region::empty(), sg_part, vec![]);
@@ -614,7 +633,26 @@ fn outside_regions(
         let ret = nacl_region(nacl, Direction::Outbound, proto, &back);
         full = full.restrict_addrs(&ret.addrs());
     }
-    (full, sg_part, unresolved.into_iter().cloned().collect())
+    (full, sg_part, unresolved.to_vec())
+}
+
+/// The inbound security-group regions of one ENI, per protocol, computed once for every
+/// statement that asks.
+#[derive(Default)]
+struct SgCache {
+    map: std::cell::RefCell<HashMap<Protocol, std::rc::Rc<(Region, Vec<SgRule>)>>>,
+}
+
+impl SgCache {
+    fn get(&self, net: &Network, d: usize, proto: Protocol) -> std::rc::Rc<(Region, Vec<SgRule>)> {
+        if let Some(v) = self.map.borrow().get(&proto) {
+            return v.clone();
+        }
+        let (r, u) = sg_region(net, d, Direction::Inbound, proto);
+        let v = std::rc::Rc::new((r, u.into_iter().cloned().collect()));
+        self.map.borrow_mut().insert(proto, v.clone());
+        v
+    }
 }
 
 fn dst_endpoint(net: &Network, d: usize, src: IpAddr) -> Option<Endpoint> {
@@ -630,96 +668,132 @@ fn dst_endpoint(net: &Network, d: usize, src: IpAddr) -> Option<Endpoint> {
     }
 }
 
-fn deny(ctx: &Ctx<'_>, st: &Statement, from: &Endpoints, to: &Endpoints, out: &mut Vec<Finding>) {
-    let net = ctx.net;
-    let outside = from.outside_ranges(&ctx.internet);
-    for t in &st.traffic {
-        let ports = stmt_ports(t);
-        let mut stmt = Region::empty();
-        for a in &outside {
-            stmt.push(*a, ports);
-        }
-        for &d in &to.enis {
-            if is_gateway_eni(net, d) {
-                continue;
-            }
-            let mut found = false;
-            // Sources outside the snapshot (the internet, public CIDRs).
-            if !stmt.is_empty() {
-                let (full, sg_part, unresolved) = outside_regions(ctx, d, t.protocol, &stmt);
-                if let Some((src, port)) = full.witness(Some(t.ports.from)) {
-                    if let Some(to_ep) = dst_endpoint(net, d, src) {
-                        let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
-                        let (status, severity) = if trace.verdict == Verdict::Reachable {
-                            (FindingStatus::Exposed, st.severity)
-                        } else {
-                            (FindingStatus::Latent, st.severity.lower())
-                        };
-                        out.push(finding(
-                            &st.id,
-                            severity,
-                            status,
-                            vec![net.enis[d].id.clone()],
-                            Some(witness(src, trace.to.address, t.protocol, Some(port))),
-                            because(&trace),
-                            format!(
-                                "{} {} is {} from {src} to {}: {}",
-                                st.id,
-                                traffic_text(t),
-                                if status == FindingStatus::Exposed {
-                                    "possible"
-                                } else {
-                                    "allowed by a security group but stopped"
-                                },
-                                ctx.eni_label(d),
-                                trace.message
-                            ),
-                        ));
-                        found = true;
+/// One `deny` statement, resolved, with its traffic as header-space regions of outside sources.
+struct DenyJob<'p> {
+    st: &'p Statement,
+    from: Endpoints,
+    to: Endpoints,
+    traffic: Vec<(Traffic, Region)>,
+}
+
+/// Evaluates every `deny` statement, destination ENI by destination ENI on every core (each ENI's
+/// security-group regions are computed once for all statements).
+fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], out: &mut Vec<Finding>) {
+    let n = ctx.net.enis.len();
+    let threads = std::thread::available_parallelism()
+        .map(|x| x.get())
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let per = n.div_ceil(threads).max(1);
+    let parts: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .step_by(per)
+            .map(|start| {
+                scope.spawn(move || {
+                    let mut found = Vec::new();
+                    for d in start..(start + per).min(n) {
+                        if is_gateway_eni(ctx.net, d) {
+                            continue;
+                        }
+                        let cache = SgCache::default();
+                        for job in jobs.iter().filter(|j| j.to.contains_eni(d)) {
+                            for (t, stmt) in &job.traffic {
+                                if let Some(f) = deny_one(ctx, job, t, stmt, d, &cache) {
+                                    found.push(f);
+                                }
+                            }
+                        }
                     }
-                } else if let Some((src, port)) = sg_part.witness(Some(t.ports.from)) {
-                    // A security group allows it; something else stops it today.
-                    let to_ep = dst_endpoint(net, d, src).unwrap_or(Endpoint::Eni {
-                        eni: d,
-                        addr: net.enis[d].primary(src.is_ipv6()).unwrap_or(src),
-                    });
-                    let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
-                    out.push(finding(
-                        &st.id,
-                        st.severity.lower(),
-                        FindingStatus::Latent,
-                        vec![net.enis[d].id.clone()],
-                        Some(witness(src, trace.to.address, t.protocol, Some(port))),
-                        because(&trace),
-                        format!(
-                            "{} {} from {src} to {} is allowed by a security group but stopped today: {}",
-                            st.id,
-                            traffic_text(t),
-                            ctx.eni_label(d),
-                            trace.message
-                        ),
-                    ));
-                    found = true;
-                } else if let Some(r) = unresolved.first() {
-                    out.push(unknown_finding(ctx, st, d, r));
-                    found = true;
-                }
+                    found
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for p in parts {
+        out.extend(p);
+    }
+}
+
+/// A `deny` statement's traffic `t` to destination `d`: exposed, latent or unknown, or nothing.
+fn deny_one(
+    ctx: &Ctx<'_>,
+    job: &DenyJob<'_>,
+    t: &Traffic,
+    stmt: &Region,
+    d: usize,
+    cache: &SgCache,
+) -> Option<Finding> {
+    let net = ctx.net;
+    let st = job.st;
+    // Sources outside the snapshot (the internet, public CIDRs).
+    if !stmt.is_empty() {
+        let (full, sg_part, unresolved) = outside_regions(ctx, d, t.protocol, stmt, cache);
+        if let Some((src, port)) = full.witness(Some(t.ports.from)) {
+            if let Some(to_ep) = dst_endpoint(net, d, src) {
+                let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
+                let (status, severity) = if trace.verdict == Verdict::Reachable {
+                    (FindingStatus::Exposed, st.severity)
+                } else {
+                    (FindingStatus::Latent, st.severity.lower())
+                };
+                return Some(finding(
+                    &st.id,
+                    severity,
+                    status,
+                    vec![net.enis[d].id.clone()],
+                    Some(witness(src, trace.to.address, t.protocol, Some(port))),
+                    because(&trace),
+                    format!(
+                        "{} {} is {} from {src} to {}: {}",
+                        st.id,
+                        traffic_text(t),
+                        if status == FindingStatus::Exposed {
+                            "possible"
+                        } else {
+                            "allowed by a security group but stopped"
+                        },
+                        ctx.eni_label(d),
+                        trace.message
+                    ),
+                ));
             }
-            if found {
-                continue;
-            }
-            // Sources inside the snapshot.
-            for &s in &from.enis {
-                if s == d || is_gateway_eni(net, s) {
-                    continue;
-                }
-                if let Some(f) = eni_pair(ctx, st, t, s, d, Kind::Deny) {
-                    out.push(f);
-                    break;
-                }
-            }
+        } else if let Some((src, port)) = sg_part.witness(Some(t.ports.from)) {
+            // A security group allows it; something else stops it today.
+            let to_ep = dst_endpoint(net, d, src).unwrap_or(Endpoint::Eni {
+                eni: d,
+                addr: net.enis[d].primary(src.is_ipv6()).unwrap_or(src),
+            });
+            let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
+            return Some(finding(
+                &st.id,
+                st.severity.lower(),
+                FindingStatus::Latent,
+                vec![net.enis[d].id.clone()],
+                Some(witness(src, trace.to.address, t.protocol, Some(port))),
+                because(&trace),
+                format!(
+                    "{} {} from {src} to {} is allowed by a security group but stopped today: {}",
+                    st.id,
+                    traffic_text(t),
+                    ctx.eni_label(d),
+                    trace.message
+                ),
+            ));
+        } else if let Some(r) = unresolved.first() {
+            return Some(unknown_finding(ctx, st, d, r));
         }
     }
+    // Sources inside the snapshot.
+    for &s in &job.from.enis {
+        if s == d || is_gateway_eni(net, s) {
+            continue;
+        }
+        if let Some(f) = eni_pair(ctx, st, t, s, d, Kind::Deny) {
+            return Some(f);
+        }
+    }
+    None
 }
 
 fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Finding {
@@ -921,7 +995,8 @@ fn require(
                             .unwrap_or(ports),
                     );
                 }
-                let (full, sg_part, _) = outside_regions(ctx, d, t.protocol, &stmt);
+                let (full, sg_part, _) =
+                    outside_regions(ctx, d, t.protocol, &stmt, &SgCache::default());
                 if full.is_empty() {
                     let src = sg_part
                         .witness(Some(t.ports.from))
