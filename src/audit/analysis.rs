@@ -640,11 +640,14 @@ fn outside_regions(
 /// statement that asks.
 #[derive(Default)]
 struct SgCache {
-    map: std::cell::RefCell<HashMap<Protocol, std::rc::Rc<(Region, Vec<SgRule>)>>>,
+    map: std::cell::RefCell<HashMap<Protocol, SgRegion>>,
 }
 
+/// An ENI's inbound security-group region for one protocol, and its unresolvable rules.
+type SgRegion = std::rc::Rc<(Region, Vec<SgRule>)>;
+
 impl SgCache {
-    fn get(&self, net: &Network, d: usize, proto: Protocol) -> std::rc::Rc<(Region, Vec<SgRule>)> {
+    fn get(&self, net: &Network, d: usize, proto: Protocol) -> SgRegion {
         if let Some(v) = self.map.borrow().get(&proto) {
             return v.clone();
         }
