@@ -11,7 +11,6 @@ use crate::security_group::{Direction, SgPeer, SgRule};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -308,7 +307,7 @@ impl<'n> Explainer<'n> {
     /// the same flow in both directions within the chunk help each other tell request from
     /// response.
     pub fn explain_chunk(&self, parsed: &ParsedChunk) -> Vec<Explanation<'n>> {
-        let mut index: HashMap<FlowKey, usize> = HashMap::new();
+        let mut index: FxHashMap<FlowKey, usize> = FxHashMap::default();
         for (i, r) in parsed.records.iter().enumerate() {
             if r.has_flow_data() {
                 index.entry(key_of(r)).or_insert(i);
@@ -635,73 +634,107 @@ impl Explanation<'_> {
     /// The checks that decided, as JSON (`layer`, `decision`, `direction`, `resources`,
     /// `rule_number`, `rule`).
     pub fn decided_json(&self, net: &Network) -> Vec<Value> {
+        self.decided_views(net)
+            .iter()
+            .filter_map(|d| serde_json::to_value(d).ok())
+            .collect()
+    }
+
+    fn decided_views<'a>(&'a self, net: &'a Network) -> Vec<DecidedView<'a>> {
         let dir = self.direction;
         self.decided_by
             .iter()
             .map(|d| match *d {
-                Decided::Nacl { nacl, rule } => json!({
-                    "layer": "network_acl",
-                    "decision": rule.action,
-                    "direction": dir,
-                    "resources": [net.nacls[nacl].id],
-                    "rule_number": rule.rule_number,
-                    "rule": rule,
-                    "text": nacl_text(rule),
-                }),
-                Decided::SgAllow(rule) => json!({
-                    "layer": "security_group",
-                    "decision": "allow",
-                    "direction": dir,
-                    "resources": [rule.group_id],
-                    "rule": rule,
-                    "text": sg_rule_text(net, rule),
-                }),
-                Decided::SgTracked { rule, untracked } => json!({
-                    "layer": "security_group",
-                    "decision": "allow",
-                    "direction": dir,
-                    "resources": [rule.group_id],
-                    "rule": rule,
-                    "tracking": if untracked { "untracked" } else { "tracked" },
-                    "text": format!("response to a request allowed by {}", sg_rule_text(net, rule)),
-                }),
+                Decided::Nacl { nacl, rule } => DecidedView {
+                    layer: "network_acl",
+                    decision: rule.action.into(),
+                    direction: dir,
+                    resources: vec![net.nacls[nacl].id.as_str()],
+                    rule_number: Some(rule.rule_number),
+                    rule: Some(RuleView::Nacl(rule)),
+                    tracking: None,
+                    text: nacl_text(rule),
+                },
+                Decided::SgAllow(rule) => DecidedView {
+                    layer: "security_group",
+                    decision: "allow",
+                    direction: dir,
+                    resources: vec![rule.group_id.as_str()],
+                    rule_number: None,
+                    rule: Some(RuleView::Sg(rule)),
+                    tracking: None,
+                    text: sg_rule_text(net, rule),
+                },
+                Decided::SgTracked { rule, untracked } => DecidedView {
+                    layer: "security_group",
+                    decision: "allow",
+                    direction: dir,
+                    resources: vec![rule.group_id.as_str()],
+                    rule_number: None,
+                    rule: Some(RuleView::Sg(rule)),
+                    tracking: Some(if untracked { "untracked" } else { "tracked" }),
+                    text: format!(
+                        "response to a request allowed by {}",
+                        sg_rule_text(net, rule)
+                    ),
+                },
                 Decided::SgDeny { eni, direction } => {
                     let e = &net.enis[eni];
-                    let mut groups: Vec<&str> = e.groups.iter().map(|&g| net.groups[g].id.as_str()).collect();
+                    let mut groups: Vec<&str> = e
+                        .groups
+                        .iter()
+                        .map(|&g| net.groups[g].id.as_str())
+                        .collect();
                     groups.extend(e.missing_groups.iter().map(String::as_str));
-                    json!({
-                        "layer": "security_group",
-                        "decision": "deny",
-                        "direction": direction,
-                        "resources": groups,
-                        "rule": null,
-                        "text": "no rule allows it",
-                    })
+                    DecidedView {
+                        layer: "security_group",
+                        decision: "deny",
+                        direction: Some(direction),
+                        resources: groups,
+                        rule_number: None,
+                        rule: None,
+                        tracking: None,
+                        text: "no rule allows it".into(),
+                    }
                 }
-                Decided::SgUnresolved(rule) => json!({
-                    "layer": "security_group",
-                    "decision": "unknown",
-                    "direction": dir,
-                    "resources": [rule.group_id],
-                    "rule": rule,
-                    "text": format!("{} references {} which is not in the snapshot", sg_rule_text(net, rule), rule.peer),
-                }),
-                Decided::SgMissing { eni } => json!({
-                    "layer": "security_group",
-                    "decision": "unknown",
-                    "direction": dir,
-                    "resources": net.enis[eni].missing_groups,
-                    "rule": null,
-                    "text": "attached groups are not in the snapshot",
-                }),
-                Decided::NaclMissing { subnet } => json!({
-                    "layer": "network_acl",
-                    "decision": "unknown",
-                    "direction": dir,
-                    "resources": [net.subnets[subnet].id],
-                    "rule": null,
-                    "text": "the subnet's network ACL is not in the snapshot",
-                }),
+                Decided::SgUnresolved(rule) => DecidedView {
+                    layer: "security_group",
+                    decision: "unknown",
+                    direction: dir,
+                    resources: vec![rule.group_id.as_str()],
+                    rule_number: None,
+                    rule: Some(RuleView::Sg(rule)),
+                    tracking: None,
+                    text: format!(
+                        "{} references {} which is not in the snapshot",
+                        sg_rule_text(net, rule),
+                        rule.peer
+                    ),
+                },
+                Decided::SgMissing { eni } => DecidedView {
+                    layer: "security_group",
+                    decision: "unknown",
+                    direction: dir,
+                    resources: net.enis[eni]
+                        .missing_groups
+                        .iter()
+                        .map(String::as_str)
+                        .collect(),
+                    rule_number: None,
+                    rule: None,
+                    tracking: None,
+                    text: "attached groups are not in the snapshot".into(),
+                },
+                Decided::NaclMissing { subnet } => DecidedView {
+                    layer: "network_acl",
+                    decision: "unknown",
+                    direction: dir,
+                    resources: vec![net.subnets[subnet].id.as_str()],
+                    rule_number: None,
+                    rule: None,
+                    tracking: None,
+                    text: "the subnet's network ACL is not in the snapshot".into(),
+                },
             })
             .collect()
     }
@@ -870,43 +903,105 @@ impl Explanation<'_> {
 
     /// The explanation as a JSON object (one line of `--output jsonl`).
     pub fn to_json(&self, net: &Network) -> Value {
-        let mut v = json!({
-            "file": self.file.display().to_string(),
-            "line": self.line,
-            "status": self.status,
-            "observed": self.observed.map(Action::as_str),
-            "expected": self.expected.map(Action::as_str),
-            "interface_id": self.interface_id.as_deref(),
-            "direction": self.direction,
-            "role": self.role,
-            "decided_by": self.decided_json(net),
-            "reason": self.code,
-            "message": self.message(net),
-        });
-        if let Some(o) = v.as_object_mut() {
-            if self.status != Status::Malformed {
-                o.insert("srcaddr".into(), json!(self.srcaddr));
-                o.insert("dstaddr".into(), json!(self.dstaddr));
-                o.insert("srcport".into(), json!(self.srcport));
-                o.insert("dstport".into(), json!(self.dstport));
-                o.insert("protocol".into(), json!(self.protocol));
-            }
-            if let Some(ev) = self.direction_evidence {
-                o.insert("direction_evidence".into(), json!(ev));
-            }
-            if let Some(ev) = self.role_evidence {
-                o.insert("role_evidence".into(), json!(ev));
-            }
-            if !self.hints.is_empty() {
-                o.insert("hints".into(), json!(self.hints));
-            }
-            if let Some(i) = self.eni {
-                if let Some(n) = &net.enis[i].name {
-                    o.insert("interface_name".into(), json!(n));
-                }
-            }
+        serde_json::to_value(self.view(net)).unwrap_or(Value::Null)
+    }
+
+    /// The explanation as one line of JSON (what `--output jsonl` prints), serialized directly.
+    pub fn to_json_line(&self, net: &Network) -> String {
+        serde_json::to_string(&self.view(net)).unwrap_or_default()
+    }
+
+    fn view<'a>(&'a self, net: &'a Network) -> View<'a> {
+        let malformed = self.status == Status::Malformed;
+        View {
+            file: self.file.display().to_string(),
+            line: self.line,
+            status: self.status,
+            observed: self.observed.map(Action::as_str),
+            expected: self.expected.map(Action::as_str),
+            interface_id: self.interface_id.as_deref(),
+            interface_name: self.eni.and_then(|i| net.enis[i].name.as_deref()),
+            direction: self.direction,
+            direction_evidence: self.direction_evidence,
+            role: self.role,
+            role_evidence: self.role_evidence,
+            flow: (!malformed).then_some(FlowView {
+                srcaddr: self.srcaddr,
+                dstaddr: self.dstaddr,
+                srcport: self.srcport,
+                dstport: self.dstport,
+                protocol: self.protocol,
+            }),
+            decided_by: self.decided_views(net),
+            reason: self.code,
+            message: self.message(net),
+            hints: &self.hints,
         }
-        v
+    }
+}
+
+/// The JSON shape of an explanation, in the order a reader wants the fields.
+#[derive(Serialize)]
+struct View<'a> {
+    file: String,
+    line: u64,
+    status: Status,
+    observed: Option<&'static str>,
+    expected: Option<&'static str>,
+    interface_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interface_name: Option<&'a str>,
+    direction: Option<Direction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direction_evidence: Option<&'static str>,
+    role: Option<Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_evidence: Option<&'static str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    flow: Option<FlowView>,
+    decided_by: Vec<DecidedView<'a>>,
+    reason: Code,
+    message: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    hints: &'a [&'static str],
+}
+
+#[derive(Serialize)]
+struct FlowView {
+    srcaddr: Option<IpAddr>,
+    dstaddr: Option<IpAddr>,
+    srcport: Option<u16>,
+    dstport: Option<u16>,
+    protocol: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct DecidedView<'a> {
+    layer: &'static str,
+    decision: &'static str,
+    direction: Option<Direction>,
+    resources: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_number: Option<u32>,
+    rule: Option<RuleView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracking: Option<&'static str>,
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RuleView<'a> {
+    Nacl(&'a NaclRule),
+    Sg(&'a SgRule),
+}
+
+impl From<RuleAction> for &'static str {
+    fn from(a: RuleAction) -> &'static str {
+        match a {
+            RuleAction::Allow => "allow",
+            RuleAction::Deny => "deny",
+        }
     }
 }
 

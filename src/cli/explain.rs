@@ -128,7 +128,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                 }
                 out.lines.push(match output {
                     ExplainOutput::Human => vpcreach::render::explain::line(e, &net, color),
-                    ExplainOutput::Jsonl | ExplainOutput::Json => e.to_json(&net).to_string(),
+                    ExplainOutput::Jsonl | ExplainOutput::Json => e.to_json_line(&net),
                 });
             }
             out
