@@ -170,3 +170,24 @@ fn readme_documents_every_reason_code() {
         );
     }
 }
+
+#[test]
+fn resources_not_modelled_and_snapshot_problems_are_said_once() {
+    let mut v = common::base();
+    v["LoadBalancers"] = serde_json::json!([{"LoadBalancerName": "lb-1"}]);
+    common::find(&mut v, "Subnets", "SubnetId", "subnet-db")["CidrBlock"] =
+        serde_json::json!("10.0.3.0/33");
+    let d = common::snapshot_dir(&v);
+    vpcreach(
+        d.path(),
+        &["--from", "eni-web", "--to", "eni-app", "--port", "8080"],
+    )
+    .assert()
+    .code(0)
+    .stderr(predicate::str::contains(
+        "note: not modelled (paths through them are reported as unknown): LoadBalancers",
+    ))
+    .stderr(predicate::str::contains(
+        "warning: subnet subnet-db: `10.0.3.0/33` is not a CIDR",
+    ));
+}

@@ -106,6 +106,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
 
     let snap = args.source.load()?;
     let net = Network::build(&snap);
+    super::report_model(&snap, &net);
     let unknown = vpcreach::policy::unknown_ids(&policies, &net);
     if !unknown.is_empty() {
         super::policy::print_errors(&unknown, "warning");

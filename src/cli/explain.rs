@@ -80,6 +80,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     let format = super::format_arg(args.format.as_deref())?;
     let snap = args.source.load()?;
     let net = Network::build(&snap);
+    super::report_model(&snap, &net);
     let explainer = Explainer::new(&net);
     let output = args.output;
     let color = output == ExplainOutput::Human

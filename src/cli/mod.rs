@@ -75,3 +75,26 @@ pub fn format_arg(text: Option<&str>) -> anyhow::Result<Option<vpcreach::flow_lo
     }
     Ok(Some(format))
 }
+
+/// Says once, on stderr, what the snapshot holds that the model does not use (resource types
+/// not modelled) and what it could not read (bad CIDRs, missing NACLs): never fatal, never
+/// silently dropped.
+pub fn report_model(snap: &vpcreach::Snapshot, net: &vpcreach::Network) {
+    if !snap.not_modelled.is_empty() {
+        let keys: Vec<&str> = snap.not_modelled.keys().map(String::as_str).collect();
+        eprintln!(
+            "note: not modelled (paths through them are reported as unknown): {}",
+            keys.join(", ")
+        );
+    }
+    const SHOWN: usize = 10;
+    for p in net.problems.iter().take(SHOWN) {
+        eprintln!("warning: {}", vpcreach::render::sanitize(p));
+    }
+    if net.problems.len() > SHOWN {
+        eprintln!(
+            "warning: … and {} more problems in the snapshot",
+            net.problems.len() - SHOWN
+        );
+    }
+}

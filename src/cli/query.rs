@@ -53,6 +53,7 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
     }
     let snap = args.source.load()?;
     let net = Network::build(&snap);
+    super::report_model(&snap, &net);
     let (from, from_info) = net
         .resolve(&args.from)
         .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
