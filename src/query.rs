@@ -1042,9 +1042,12 @@ impl<'n> Walker<'n> {
                 Reason::BadStateRoute,
             ));
         }
+        // Entering the attachment: its subnet's NACL judges the traffic inbound (by source),
+        // also when the source is in that same subnet (AWS's rules for transit gateway NACLs).
+        if let Some(ts) = attachment_subnet(net, att, az.as_deref()) {
+            self.nacl_check(ts, Direction::Inbound, &mut pkt)?;
+        }
         self.push(tgw, ComponentKind::TransitGateway, check);
-        self.notes
-            .push("the NACLs of transit gateway attachment subnets are not evaluated".to_string());
         let next = best
             .attachment
             .as_ref()
@@ -1080,7 +1083,14 @@ impl<'n> Walker<'n> {
             let Some(dst) = net.eni_by_private_ip(pkt.dst, Some(&dst_vpc)) else {
                 return Err(self.no_interface(&dst_vpc, ComponentKind::Vpc, pkt.dst, &dst_vpc));
             };
-            self.cross(None, net.enis[dst].subnet, &mut pkt)?;
+            // Leaving the attachment: its subnet's NACL outbound, then the destination subnet's
+            // inbound; neither when both are one subnet.
+            let dst_az = net.enis[dst].availability_zone.clone();
+            let ts = attachment_subnet(net, next, dst_az.as_deref());
+            let ds = net.enis[dst].subnet;
+            if ts.is_none() || ts != ds {
+                self.cross(ts, ds, &mut pkt)?;
+            }
             return self.arrive_eni(dst, pkt);
         }
         // Not for this VPC: the attachment subnet's route table decides (e.g. central egress).
@@ -1538,6 +1548,24 @@ impl<'n> Walker<'n> {
         }
         self.arrive_eni(src_eni, pkt)
     }
+}
+
+/// The attachment's subnet in an availability zone (else its first subnet in the snapshot).
+fn attachment_subnet(
+    net: &Network,
+    att: &crate::network::TgwAttachmentInfo,
+    az: Option<&str>,
+) -> Option<usize> {
+    let subnets: Vec<usize> = att
+        .subnets
+        .iter()
+        .filter_map(|s| net.subnet_idx(s))
+        .collect();
+    subnets
+        .iter()
+        .copied()
+        .find(|&i| az.is_some() && net.subnets[i].availability_zone.as_deref() == az)
+        .or_else(|| subnets.first().copied())
 }
 
 fn port_text(pkt: &Pkt) -> String {

@@ -766,6 +766,37 @@ fn p23_transit_gateway_route_tables_and_availability_zones() {
         code(&query(&v, "eni-b2", "eni-db", "tcp", Some(5432), None)),
         "TGW_NO_ATTACHMENT_IN_AZ"
     );
+    // The attachment subnets' NACLs: with vpc-a attached only in subnet-app (us-east-1a), traffic
+    // to db (us-east-1b) leaves through subnet-app, whose NACL outbound now judges it.
+    let mut w = v.clone();
+    w["TransitGatewayVpcAttachments"][0]["SubnetIds"] = json!(["subnet-app"]);
+    own_nacl(
+        &mut w,
+        "subnet-app",
+        json!([
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 90, "Protocol": "6", "RuleAction": "deny", "Egress": true, "CidrBlock": "10.0.3.0/24", "PortRange": {"From": 5432, "To": 5432}},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": true, "CidrBlock": "0.0.0.0/0"}]),
+    );
+    let t = query(&w, "eni-b", "eni-db", "tcp", Some(5432), None);
+    assert_eq!(code(&t), "SUBNET_ACL_RESTRICTION", "{}", t.message);
+    let b = t.blocked_at.unwrap();
+    assert_eq!(
+        (b.component.as_str(), b.rule_number),
+        ("subnet-app", Some(90))
+    );
+    // On the source side the attachment subnet's NACL judges it inbound, even when the source
+    // is in that very subnet.
+    let mut w = v.clone();
+    find(&mut w, "NetworkAcls", "NetworkAclId", "acl-b")["Entries"] = json!([
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": true, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "CidrBlock": "10.0.0.0/16"}]);
+    let t = query(&w, "eni-b", "eni-db", "tcp", Some(5432), None);
+    assert_eq!(code(&t), "SUBNET_ACL_RESTRICTION", "{}", t.message);
+    assert_eq!(
+        t.blocked_at.unwrap().direction,
+        Some(vpcreach::security_group::Direction::Inbound)
+    );
     // A blackhole static route beats nothing: it drops.
     v["TransitGatewayStaticRoutes"] = json!([{"TransitGatewayRouteTableId": "tgw-rtb-1", "Routes": [
         {"DestinationCidrBlock": "10.0.3.0/24", "State": "blackhole", "Type": "static"}]}]);
