@@ -1,0 +1,350 @@
+//! The observed audit: intended policy against flow-log records. Accepted records that a `deny`
+//! covers (`violation`), accepted records outside every `allow` in allowlist mode
+//! (`unexpected`), `require` traffic seen only as REJECT (`broken`), and rules of the ENIs seen
+//! that no record used (`unused`, with the window's length), with least-privilege suggestions.
+
+use super::analysis::{
+    finding, groups_of, resolve_all, sort, AuditError, AuditResult, Endpoints, FlowOptions,
+};
+use super::{FindingStatus, Witness};
+use crate::explain::{Explainer, Status, Tally};
+use crate::flow_log::{parse_chunk, run_ordered, Action, ChunkReader, Counts, Entry};
+use crate::network::Network;
+use crate::policy::{Kind, Mode, PolicyFile, PolicySet, Severity, Statement, Traffic};
+use crate::protocol::Protocol;
+use crate::security_group::Direction;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+struct Resolved {
+    stmt: usize,
+    from: Endpoints,
+    to: Endpoints,
+}
+
+#[derive(Default)]
+struct Observed {
+    /// (statement, destination, status) → (count, first witness, file:line).
+    hits: HashMap<(usize, String, FindingStatus), (u64, Witness, String)>,
+    /// require statement → (accepted, rejected) per destination.
+    require: HashMap<(usize, String), (u64, u64, Witness, String)>,
+    tally: Tally,
+    counts: Counts,
+}
+
+fn traffic_covers(t: &Traffic, proto: u8, port: Option<u16>) -> bool {
+    match t.protocol {
+        Protocol::All => true,
+        Protocol::Number(n) => {
+            n == proto && (!t.protocol.has_ports() || port.is_some_and(|p| t.ports.contains(p)))
+        }
+    }
+}
+
+/// Checks every statement against observed traffic: accepted records a `deny` covers
+/// (`violation`), accepted records outside every `allow` in allowlist mode (`unexpected`),
+/// `require` traffic seen only as REJECT (`broken`), and rules of the ENIs seen that no record
+/// used (`unused`, with the window's length).
+pub fn observed_audit(
+    net: &Network,
+    policies: &PolicySet,
+    flows: &FlowOptions,
+) -> Result<AuditResult, AuditError> {
+    let mut stmts: Vec<(&PolicyFile, &Statement)> = Vec::new();
+    for f in &policies.files {
+        for s in &f.statements {
+            stmts.push((f, s));
+        }
+    }
+    let resolved: Vec<Resolved> = stmts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (f, s))| {
+            let from = groups_of(f, &s.from).ok()?;
+            let to = groups_of(f, &s.to).ok()?;
+            Some(Resolved {
+                stmt: i,
+                from: resolve_all(net, &from),
+                to: resolve_all(net, &to),
+            })
+        })
+        .collect();
+    let allowlist_files: Vec<usize> = policies
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.mode == Mode::Allowlist)
+        .map(|(i, _)| i)
+        .collect();
+    let explainer = Explainer::new(net);
+    let reader = ChunkReader::new(flows.paths.clone(), flows.format.clone());
+    let in_snapshot = |ip: IpAddr| {
+        net.eni_by_private_ip(ip, None).is_some() || net.eni_by_public_ip(ip).is_some()
+    };
+    let work = |item: Result<crate::flow_log::Chunk, crate::flow_log::ReadError>| {
+        item.map(|chunk| {
+            let parsed = parse_chunk(&chunk);
+            let explained = explainer.explain_chunk(&parsed);
+            let mut o = Observed {
+                counts: parsed.counts,
+                ..Default::default()
+            };
+            let mut records = parsed.in_line_order().filter_map(|e| match e {
+                Entry::Record(r) => Some(r),
+                Entry::Malformed(_) => None,
+            });
+            for e in &explained {
+                let rec = if e.status == Status::Malformed {
+                    None
+                } else {
+                    records.next()
+                };
+                o.tally.add(e, rec);
+                let (Some(eni), Some(dir), Some(peer), Some(proto)) =
+                    (e.eni, e.direction, e.peer, e.protocol)
+                else {
+                    continue;
+                };
+                if e.role != Some(crate::explain::Role::Request) || e.observed.is_none() {
+                    continue;
+                }
+                let port = e.dstport;
+                let accepted = e.observed == Some(Action::Accept);
+                // Who is the source and who the destination, as the policy sees them.
+                let (src_eni, src_ip, dst_eni, dst_ip) = match dir {
+                    Direction::Inbound => (
+                        net.eni_by_private_ip(peer, None),
+                        peer,
+                        Some(eni),
+                        e.dstaddr,
+                    ),
+                    Direction::Outbound => (
+                        Some(eni),
+                        e.srcaddr.unwrap_or(peer),
+                        net.eni_by_private_ip(peer, None),
+                        Some(peer),
+                    ),
+                };
+                let Some(dst_ip) = dst_ip else { continue };
+                let in_from = |r: &Resolved| match src_eni {
+                    Some(s) => r.from.contains_eni(s),
+                    None => !in_snapshot(src_ip) && r.from.contains_outside(src_ip),
+                };
+                let in_to = |r: &Resolved| match dst_eni {
+                    Some(d) => r.to.contains_eni(d),
+                    None => !in_snapshot(dst_ip) && r.to.contains_outside(dst_ip),
+                };
+                let dst_key = dst_eni
+                    .map(|d| net.enis[d].id.clone())
+                    .unwrap_or_else(|| dst_ip.to_string());
+                let w = Witness {
+                    src: src_ip.to_string(),
+                    dst: dst_ip.to_string(),
+                    protocol: Protocol::Number(proto).to_string(),
+                    port: port.filter(|_| Protocol::Number(proto).has_ports()),
+                };
+                let at = format!("{}:{}", e.file.display(), e.line);
+                let mut covered_by_allow: HashMap<usize, bool> = HashMap::new();
+                for r in &resolved {
+                    let (file, st) = stmts[r.stmt];
+                    if !st.traffic.iter().any(|t| traffic_covers(t, proto, port))
+                        || !in_from(r)
+                        || !in_to(r)
+                    {
+                        continue;
+                    }
+                    match st.kind {
+                        Kind::Deny if accepted => {
+                            let entry = o
+                                .hits
+                                .entry((r.stmt, dst_key.clone(), FindingStatus::Violation))
+                                .or_insert((0, w.clone(), at.clone()));
+                            entry.0 += 1;
+                        }
+                        Kind::Require => {
+                            let entry = o.require.entry((r.stmt, dst_key.clone())).or_insert((
+                                0,
+                                0,
+                                w.clone(),
+                                at.clone(),
+                            ));
+                            if accepted {
+                                entry.0 += 1;
+                            } else {
+                                entry.1 += 1;
+                            }
+                        }
+                        Kind::Allow => {
+                            if let Some(fi) =
+                                policies.files.iter().position(|f| std::ptr::eq(f, file))
+                            {
+                                covered_by_allow.insert(fi, true);
+                            }
+                        }
+                        Kind::Deny => {}
+                    }
+                }
+                if accepted {
+                    for &fi in &allowlist_files {
+                        if !covered_by_allow.contains_key(&fi) {
+                            let key = (
+                                usize::MAX - fi,
+                                format!(
+                                    "{dst_key} {}{}",
+                                    w.protocol,
+                                    w.port.map(|p| format!("/{p}")).unwrap_or_default()
+                                ),
+                                FindingStatus::Unexpected,
+                            );
+                            let entry = o.hits.entry(key).or_insert((0, w.clone(), at.clone()));
+                            entry.0 += 1;
+                        }
+                    }
+                }
+            }
+            o
+        })
+    };
+    let mut total = Observed::default();
+    let mut errors = Vec::new();
+    let _flow = run_ordered(reader, flows.threads, work, |item| {
+        match item {
+            Ok(o) => {
+                total.counts += o.counts;
+                total.tally.merge(o.tally);
+                for (k, v) in o.hits {
+                    let e = total.hits.entry(k).or_insert((0, v.1.clone(), v.2.clone()));
+                    e.0 += v.0;
+                }
+                for (k, v) in o.require {
+                    let e = total
+                        .require
+                        .entry(k)
+                        .or_insert((0, 0, v.2.clone(), v.3.clone()));
+                    e.0 += v.0;
+                    e.1 += v.1;
+                }
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+        std::ops::ControlFlow::Continue(())
+    })
+    .map_err(|e| AuditError::Flows(e.to_string()))?;
+    if !errors.is_empty() {
+        return Err(AuditError::Flows(errors.join("; ")));
+    }
+    let mut res = AuditResult {
+        statements: stmts.len(),
+        interfaces: total.tally.enis_seen.len(),
+        ..Default::default()
+    };
+    let window = total
+        .tally
+        .window
+        .map(|(a, b)| b.saturating_sub(a))
+        .unwrap_or(0);
+    res.notes.push(format!(
+        "observed: {} records read ({} malformed), {} interfaces seen, a window of {window} s",
+        total.counts.read,
+        total.counts.malformed,
+        total.tally.enis_seen.len()
+    ));
+    for ((si, dst, status), (count, w, at)) in total.hits {
+        if si > usize::MAX - policies.files.len() - 1 {
+            let fi = usize::MAX - si;
+            let file = &policies.files[fi];
+            let check = format!(
+                "allowlist:{}",
+                file.path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            );
+            res.findings.push(finding(
+                &check,
+                file.unlisted_severity,
+                status,
+                vec![dst.clone()],
+                Some(w.clone()),
+                vec![format!("first seen at {at}")],
+                format!(
+                    "{count} accepted record(s) to {dst} outside every `allow` of {}, e.g. {} → {}",
+                    file.path.display(),
+                    w.src,
+                    w.dst
+                ),
+            ));
+            continue;
+        }
+        let (_, st) = stmts[si];
+        res.findings.push(finding(
+            &st.id,
+            st.severity,
+            status,
+            vec![dst.clone()],
+            Some(w.clone()),
+            vec![format!("first seen at {at}")],
+            format!(
+                "{count} accepted record(s) of traffic {} denies: {} → {} ({})",
+                st.id, w.src, w.dst, w.protocol
+            ),
+        ));
+    }
+    for ((si, dst), (acc, rej, w, at)) in total.require {
+        if acc == 0 && rej > 0 {
+            let (_, st) = stmts[si];
+            res.findings.push(finding(
+                &st.id,
+                st.severity,
+                FindingStatus::Broken,
+                vec![dst.clone()],
+                Some(w.clone()),
+                vec![format!("first seen at {at}")],
+                format!(
+                    "traffic {} requires was seen only rejected ({rej} record(s)), e.g. {} → {}",
+                    st.id, w.src, w.dst
+                ),
+            ));
+        }
+    }
+    for u in total.tally.rule_usage_json(net) {
+        let hits = u["hits"].as_u64().unwrap_or(0);
+        let resource = u["resource"].as_str().unwrap_or("").to_string();
+        let rule = u["rule"].as_str().unwrap_or("").to_string();
+        let dir = u["direction"].as_str().unwrap_or("").to_string();
+        if hits == 0 {
+            res.findings.push(finding(
+                "unused-rule",
+                Severity::Low,
+                FindingStatus::Unused,
+                vec![resource.clone(), format!("{dir} {rule}")],
+                None,
+                vec![format!("{resource} {dir} {rule}")],
+                format!("{resource} {dir} {rule} was used by no record in a window of {window} s (a short window is weak evidence)"),
+            ));
+        } else if let (Some(peers), true) = (
+            u["used_peers"].as_array(),
+            u["accepted"].as_u64().unwrap_or(0) > 0,
+        ) {
+            let used: Vec<&str> = peers.iter().filter_map(|p| p.as_str()).collect();
+            let wide = rule.contains("0.0.0.0/0") || rule.contains("::/0");
+            if wide && !used.is_empty() && used.iter().all(|p| !p.ends_with("/0")) {
+                res.findings.push(finding(
+                    "least-privilege",
+                    Severity::Low,
+                    FindingStatus::Unused,
+                    vec![resource.clone(), format!("{dir} {rule}")],
+                    None,
+                    vec![format!("{resource} {dir} {rule}")],
+                    format!(
+                        "{resource} {dir} {rule}: the accepted traffic in {window} s came only from {}{}; consider narrowing it",
+                        used.join(", "),
+                        u["used_ports"].as_str().map(|p| format!(" on ports {p}")).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
+    sort(&mut res.findings);
+    Ok(res)
+}
