@@ -45,6 +45,13 @@ fn parse_protocol(s: &str) -> Result<Protocol, String> {
 
 /// Runs `vpcreach query`: exit 0 reachable, 1 unreachable or unknown.
 pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
+    if args.protocol.is_icmp() && args.port.is_some_and(|p| p > 255) {
+        anyhow::bail!(
+            "`--port` is the ICMP type for {} (0-255), not `{}`",
+            args.protocol,
+            args.port.unwrap_or_default()
+        );
+    }
     if args.protocol.has_ports() && args.port.is_none() {
         anyhow::bail!(
             "`--port` is required for {} (the destination port to test)",
