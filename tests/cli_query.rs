@@ -112,6 +112,22 @@ fn bad_arguments_and_bad_snapshots_exit_2() {
             "--to",
             "eni-app",
             "--port",
+            "300",
+            "--protocol",
+            "icmp",
+        ],
+    )
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("ICMP type"));
+    vpcreach(
+        d.path(),
+        &[
+            "--from",
+            "eni-web",
+            "--to",
+            "eni-app",
+            "--port",
             "1",
             "--protocol",
             "bogus",
