@@ -275,6 +275,26 @@ impl<'n> Walker<'n> {
         Stop::Unknown(r)
     }
 
+    /// Records a check that stops the walk, denied (`Stop::Blocked`) or undecidable
+    /// (`Stop::Unknown`), at a component.
+    fn stop(
+        &mut self,
+        at: (&str, ComponentKind),
+        layer: Layer,
+        resources: Vec<String>,
+        detail: String,
+        stop: Stop,
+    ) -> Stop {
+        let decision = match stop {
+            Stop::Blocked(_) => Decision::Deny,
+            Stop::Unknown(_) => Decision::Unknown,
+        };
+        let check = Self::simple(layer, decision, resources, detail);
+        let spot = self.push(at.0, at.1, check);
+        self.stop = Some(spot);
+        stop
+    }
+
     fn simple(layer: Layer, decision: Decision, resources: Vec<String>, detail: String) -> Check {
         Check {
             layer,
@@ -369,12 +389,12 @@ impl<'n> Walker<'n> {
                 "{dir}: no known rule allows it; groups {} are not in the snapshot",
                 e.missing_groups.join(", ")
             );
-            let check = Self::simple(Layer::SecurityGroup, Decision::Unknown, resources, detail);
-            return Err(self.unknown(
-                &e.id,
-                ComponentKind::NetworkInterface,
-                check,
-                Reason::IncompleteSnapshot,
+            return Err(self.stop(
+                (&e.id, ComponentKind::NetworkInterface),
+                Layer::SecurityGroup,
+                resources,
+                detail,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         }
         let what = match dir {
@@ -476,17 +496,12 @@ impl<'n> Walker<'n> {
         let net = self.net;
         let s = &net.subnets[subnet];
         let Some(ni) = s.nacl else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (&s.id, ComponentKind::Subnet),
                 Layer::NetworkAcl,
-                Decision::Unknown,
                 vec![],
                 format!("{dir}: the subnet's network ACL is not in the snapshot"),
-            );
-            return Err(self.unknown(
-                &s.id,
-                ComponentKind::Subnet,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         };
         let nacl = &net.nacls[ni];
@@ -636,17 +651,12 @@ impl<'n> Walker<'n> {
         }
         self.sg_check(eni, Direction::Outbound, &pkt)?;
         let Some(subnet) = e.subnet else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (&e.id, ComponentKind::NetworkInterface),
                 Layer::RouteTable,
-                Decision::Unknown,
                 vec![],
                 "the ENI's subnet is not in the snapshot".into(),
-            );
-            return Err(self.unknown(
-                &e.id,
-                ComponentKind::NetworkInterface,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         };
         pkt.refs_ok = true;
@@ -658,26 +668,21 @@ impl<'n> Walker<'n> {
         self.steps += 1;
         let s = &net.subnets[subnet];
         if self.steps > 12 {
-            let check = Self::simple(
+            return Err(self.stop(
+                (&s.id, ComponentKind::Subnet),
                 Layer::RouteTable,
-                Decision::Deny,
                 vec![],
                 "the path loops between route tables".into(),
-            );
-            return Err(self.deny(&s.id, ComponentKind::Subnet, check, Reason::RoutingLoop));
+                Stop::Blocked(Reason::RoutingLoop),
+            ));
         }
         let Some(rti) = s.route_table else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (&s.id, ComponentKind::Subnet),
                 Layer::RouteTable,
-                Decision::Unknown,
                 vec![],
                 "the subnet has no route table in the snapshot (and its VPC no main table)".into(),
-            );
-            return Err(self.unknown(
-                &s.id,
-                ComponentKind::Subnet,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         };
         let rt = &net.route_tables[rti];
@@ -773,41 +778,22 @@ impl<'n> Walker<'n> {
                         subnet: Some(subnet),
                     })
                 } else {
-                    let check = Self::simple(
-                        Layer::NotModelled,
-                        Decision::Unknown,
-                        vec![vpce.clone()],
-                        format!("traffic goes through {kind} endpoint {vpce} (an appliance behind a load balancer), not modelled"),
-                    );
-                    Err(self.unknown(
-                        &vpce,
-                        ComponentKind::VpcEndpoint,
-                        check,
-                        Reason::NotModelled,
-                    ))
+                    Err(self.stop((&vpce, ComponentKind::VpcEndpoint), Layer::NotModelled, vec![vpce.clone()], format!("traffic goes through {kind} endpoint {vpce} (an appliance behind a load balancer), not modelled"), Stop::Unknown(Reason::NotModelled)))
                 }
             }
             Target::NetworkInterface(id) => self.via_appliance(subnet, net.eni_idx(&id), &id, pkt),
             Target::Instance(id) => self.via_appliance(subnet, net.eni_of_instance(&id), &id, pkt),
             Target::VpnGateway(vgw) => {
                 self.nacl_check(subnet, Direction::Outbound, &mut pkt)?;
-                let check = Self::simple(
-                    Layer::NotModelled,
-                    Decision::Unknown,
-                    vec![vgw.clone()],
-                    format!("traffic leaves AWS through virtual private gateway {vgw} (VPN or Direct Connect); what happens beyond it is not modelled"),
-                );
-                Err(self.unknown(&vgw, ComponentKind::VpnGateway, check, Reason::NotModelled))
+                Err(self.stop((&vgw, ComponentKind::VpnGateway), Layer::NotModelled, vec![vgw.clone()], format!("traffic leaves AWS through virtual private gateway {vgw} (VPN or Direct Connect); what happens beyond it is not modelled"), Stop::Unknown(Reason::NotModelled)))
             }
-            Target::Other(id) => {
-                let check = Self::simple(
-                    Layer::NotModelled,
-                    Decision::Unknown,
-                    vec![id.clone()],
-                    format!("the route's target {id} is not modelled"),
-                );
-                Err(self.unknown(&id, ComponentKind::External, check, Reason::NotModelled))
-            }
+            Target::Other(id) => Err(self.stop(
+                (&id, ComponentKind::External),
+                Layer::NotModelled,
+                vec![id.clone()],
+                format!("the route's target {id} is not modelled"),
+                Stop::Unknown(Reason::NotModelled),
+            )),
         }
     }
 
@@ -844,78 +830,47 @@ impl<'n> Walker<'n> {
     fn via_peering(&mut self, vpc: &str, pcx: &str, mut pkt: Pkt) -> Step {
         let net = self.net;
         let Some(p) = net.peerings.get(pcx) else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (pcx, ComponentKind::PeeringConnection),
                 Layer::PeeringConnection,
-                Decision::Unknown,
                 vec![pcx.to_string()],
                 format!("peering connection {pcx} is not in the snapshot"),
-            );
-            return Err(self.unknown(
-                pcx,
-                ComponentKind::PeeringConnection,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         };
         if !p.active {
-            let check = Self::simple(
+            return Err(self.stop(
+                (pcx, ComponentKind::PeeringConnection),
                 Layer::PeeringConnection,
-                Decision::Deny,
                 vec![pcx.to_string()],
                 format!("peering connection {pcx} is {}, not active", p.status),
-            );
-            return Err(self.deny(
-                pcx,
-                ComponentKind::PeeringConnection,
-                check,
-                Reason::PeeringNotActive,
+                Stop::Blocked(Reason::PeeringNotActive),
             ));
         }
         let Some(other) = p.other_side(vpc).map(str::to_string) else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (pcx, ComponentKind::PeeringConnection),
                 Layer::PeeringConnection,
-                Decision::Deny,
                 vec![pcx.to_string()],
                 format!("peering connection {pcx} does not connect {vpc}"),
-            );
-            return Err(self.deny(
-                pcx,
-                ComponentKind::PeeringConnection,
-                check,
-                Reason::NoRoute,
+                Stop::Blocked(Reason::NoRoute),
             ));
         };
         if net.vpc(&other).is_none() {
-            let check = Self::simple(
+            return Err(self.stop(
+                (pcx, ComponentKind::PeeringConnection),
                 Layer::PeeringConnection,
-                Decision::Unknown,
                 vec![pcx.to_string(), other.clone()],
                 format!("the peer VPC {other} is not in the snapshot"),
-            );
-            return Err(self.unknown(
-                pcx,
-                ComponentKind::PeeringConnection,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         }
         if !net.vpc_contains(&other, pkt.dst) {
             // No transitive routing: the peer delivers only to its own addresses.
-            let check = Self::simple(
-                Layer::PeeringConnection,
-                Decision::Deny,
-                vec![pcx.to_string(), other.clone()],
-                format!(
+            return Err(self.stop((pcx, ComponentKind::PeeringConnection), Layer::PeeringConnection, vec![pcx.to_string(), other.clone()], format!(
                     "{} is not in {other}: a peering connection delivers only to the peer VPC's own addresses (no transitive routing)",
                     pkt.dst
-                ),
-            );
-            return Err(self.deny(
-                pcx,
-                ComponentKind::PeeringConnection,
-                check,
-                Reason::NoRoute,
-            ));
+                ), Stop::Blocked(Reason::NoRoute)));
         }
         let check = Self::simple(
             Layer::PeeringConnection,
@@ -942,13 +897,13 @@ impl<'n> Walker<'n> {
             })
             .min_by(|a, b| a.id.cmp(&b.id));
         let Some(att) = att else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (tgw, ComponentKind::TransitGateway),
                 Layer::TransitGateway,
-                Decision::Deny,
                 vec![tgw.to_string()],
                 format!("{vpc} has no attachment to transit gateway {tgw}"),
-            );
-            return Err(self.deny(tgw, ComponentKind::TransitGateway, check, Reason::NoRoute));
+                Stop::Blocked(Reason::NoRoute),
+            ));
         };
         if let Some(az) = &az {
             let subnet_azs: Vec<Option<&str>> = att
@@ -961,38 +916,22 @@ impl<'n> Walker<'n> {
                 .collect();
             let known = !subnet_azs.is_empty() && subnet_azs.iter().all(Option::is_some);
             if known && !subnet_azs.contains(&Some(az.as_str())) {
-                let check = Self::simple(
-                    Layer::TransitGateway,
-                    Decision::Deny,
-                    vec![att.id.clone()],
-                    format!(
+                return Err(self.stop((&att.id, ComponentKind::TransitGatewayAttachment), Layer::TransitGateway, vec![att.id.clone()], format!(
                         "attachment {} has no subnet in {az}, so resources there cannot reach {tgw}",
                         att.id
-                    ),
-                );
-                return Err(self.deny(
-                    &att.id,
-                    ComponentKind::TransitGatewayAttachment,
-                    check,
-                    Reason::TgwNoAttachmentInAz,
-                ));
+                    ), Stop::Blocked(Reason::TgwNoAttachmentInAz)));
             }
         }
         let Some(rtb) = att.route_table.clone() else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (&att.id, ComponentKind::TransitGatewayAttachment),
                 Layer::TransitGateway,
-                Decision::Deny,
                 vec![att.id.clone()],
                 format!(
                     "attachment {} is not associated with a transit gateway route table",
                     att.id
                 ),
-            );
-            return Err(self.deny(
-                &att.id,
-                ComponentKind::TransitGatewayAttachment,
-                check,
-                Reason::NoRoute,
+                Stop::Blocked(Reason::NoRoute),
             ));
         };
         let routes = net
@@ -1005,16 +944,16 @@ impl<'n> Walker<'n> {
             .filter(|r| r.destination.contains(&pkt.dst))
             .max_by_key(|r| (r.destination.prefix_len(), r.route_type == "static"));
         let Some(best) = best else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (&rtb, ComponentKind::TransitGateway),
                 Layer::TransitGateway,
-                Decision::Deny,
                 vec![rtb.clone()],
                 format!(
                     "transit gateway route table {rtb} has no route to {}",
                     pkt.dst
                 ),
-            );
-            return Err(self.deny(&rtb, ComponentKind::TransitGateway, check, Reason::NoRoute));
+                Stop::Blocked(Reason::NoRoute),
+            ));
         };
         let mut check = Self::simple(
             Layer::TransitGateway,
@@ -1057,17 +996,12 @@ impl<'n> Walker<'n> {
             let what = next
                 .map(|n| n.resource_type.clone())
                 .unwrap_or_else(|| "unknown".into());
-            let check = Self::simple(
+            return Err(self.stop(
+                (&id, ComponentKind::TransitGatewayAttachment),
                 Layer::NotModelled,
-                Decision::Unknown,
                 vec![id.clone()],
                 format!("the next hop is attachment {id} of type {what}, not modelled"),
-            );
-            return Err(self.unknown(
-                &id,
-                ComponentKind::TransitGatewayAttachment,
-                check,
-                Reason::NotModelled,
+                Stop::Unknown(Reason::NotModelled),
             ));
         };
         let Some(dst_vpc) = next.resource_id.clone() else {
@@ -1104,46 +1038,31 @@ impl<'n> Walker<'n> {
     fn via_nat(&mut self, subnet: usize, nat_id: &str, mut pkt: Pkt) -> Step {
         let net = self.net;
         let Some(nat) = net.nat_gateways.get(nat_id) else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (nat_id, ComponentKind::NatGateway),
                 Layer::NatGateway,
-                Decision::Unknown,
                 vec![nat_id.to_string()],
                 format!("NAT gateway {nat_id} is not in the snapshot"),
-            );
-            return Err(self.unknown(
-                nat_id,
-                ComponentKind::NatGateway,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         };
         if !nat.available {
-            let check = Self::simple(
+            return Err(self.stop(
+                (nat_id, ComponentKind::NatGateway),
                 Layer::NatGateway,
-                Decision::Deny,
                 vec![nat_id.to_string()],
                 format!("NAT gateway {nat_id} is not available"),
-            );
-            return Err(self.deny(
-                nat_id,
-                ComponentKind::NatGateway,
-                check,
-                Reason::BadStateRoute,
+                Stop::Blocked(Reason::BadStateRoute),
             ));
         }
         self.cross(Some(subnet), nat.subnet, &mut pkt)?;
         let Some(private_ip) = nat.private_ip else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (nat_id, ComponentKind::NatGateway),
                 Layer::NatGateway,
-                Decision::Unknown,
                 vec![nat_id.to_string()],
                 format!("NAT gateway {nat_id} has no private address in the snapshot"),
-            );
-            return Err(self.unknown(
-                nat_id,
-                ComponentKind::NatGateway,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         };
         let check = Self::simple(
@@ -1170,17 +1089,12 @@ impl<'n> Walker<'n> {
         pkt.sports = PortSet::from_range(PortRange::NAT_GATEWAY);
         pkt.refs_ok = false;
         let Some(ns) = nat.subnet else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (nat_id, ComponentKind::NatGateway),
                 Layer::NatGateway,
-                Decision::Unknown,
                 vec![nat_id.to_string()],
                 format!("the subnet of NAT gateway {nat_id} is not in the snapshot"),
-            );
-            return Err(self.unknown(
-                nat_id,
-                ComponentKind::NatGateway,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         };
         self.route_from_subnet(ns, pkt, nat.eni)
@@ -1189,54 +1103,27 @@ impl<'n> Walker<'n> {
     fn via_appliance(&mut self, subnet: usize, eni: Option<usize>, id: &str, mut pkt: Pkt) -> Step {
         let net = self.net;
         let Some(eni) = eni else {
-            let check = Self::simple(
+            return Err(self.stop(
+                (id, ComponentKind::NetworkInterface),
                 Layer::RouteTable,
-                Decision::Unknown,
                 vec![id.to_string()],
                 format!("the route's target {id} is not in the snapshot"),
-            );
-            return Err(self.unknown(
-                id,
-                ComponentKind::NetworkInterface,
-                check,
-                Reason::IncompleteSnapshot,
+                Stop::Unknown(Reason::IncompleteSnapshot),
             ));
         };
         self.cross(Some(subnet), net.enis[eni].subnet, &mut pkt)?;
         self.sg_check(eni, Direction::Inbound, &pkt)?;
         let e = &net.enis[eni];
         if e.source_dest_check {
-            let check = Self::simple(
-                Layer::SourceDestCheck,
-                Decision::Deny,
-                vec![e.id.clone()],
-                format!(
+            return Err(self.stop((&e.id, ComponentKind::NetworkInterface), Layer::SourceDestCheck, vec![e.id.clone()], format!(
                     "the route sends traffic for {} through {}, whose source/destination check is enabled",
                     pkt.dst, e.id
-                ),
-            );
-            return Err(self.deny(
-                &e.id,
-                ComponentKind::NetworkInterface,
-                check,
-                Reason::SourceDestCheck,
-            ));
+                ), Stop::Blocked(Reason::SourceDestCheck)));
         }
-        let check = Self::simple(
-            Layer::NotModelled,
-            Decision::Unknown,
-            vec![e.id.clone()],
-            format!(
+        Err(self.stop((&e.id, ComponentKind::NetworkInterface), Layer::NotModelled, vec![e.id.clone()], format!(
                 "traffic is handed to appliance {}; what it forwards is not modelled (security-group references no longer match after it)",
                 e.id
-            ),
-        );
-        Err(self.unknown(
-            &e.id,
-            ComponentKind::NetworkInterface,
-            check,
-            Reason::NotModelled,
-        ))
+            ), Stop::Unknown(Reason::NotModelled)))
     }
 
     fn leave_to_internet(
@@ -1258,26 +1145,26 @@ impl<'n> Walker<'n> {
             Layer::InternetGateway
         };
         if is_private(pkt.dst) {
-            let check = Self::simple(
+            return Err(self.stop(
+                (gw, kind),
                 layer,
-                Decision::Deny,
                 vec![gw.to_string()],
                 format!(
                     "{} is a private address: the internet does not route it",
                     pkt.dst
                 ),
-            );
-            return Err(self.deny(gw, kind, check, Reason::NoRoute));
+                Stop::Blocked(Reason::NoRoute),
+            ));
         }
         let v6 = pkt.src.is_ipv6();
         if egress_only && !v6 {
-            let check = Self::simple(
+            return Err(self.stop(
+                (gw, kind),
                 layer,
-                Decision::Deny,
                 vec![gw.to_string()],
                 "an egress-only internet gateway carries IPv6 only".into(),
-            );
-            return Err(self.deny(gw, kind, check, Reason::NoRoute));
+                Stop::Blocked(Reason::NoRoute),
+            ));
         }
         let detail;
         if v6 {
@@ -1291,16 +1178,16 @@ impl<'n> Walker<'n> {
                 _ => src_eni.and_then(|e| net.enis[e].public_for(pkt.src)),
             };
             let Some(public) = public else {
-                let check = Self::simple(
+                return Err(self.stop(
+                    (gw, kind),
                     layer,
-                    Decision::Deny,
                     vec![gw.to_string()],
                     format!(
                         "{} has no public or Elastic IP: the internet gateway drops its traffic",
                         pkt.src
                     ),
-                );
-                return Err(self.deny(gw, kind, check, Reason::IgwExpectsPublicAddress));
+                    Stop::Blocked(Reason::IgwExpectsPublicAddress),
+                ));
             };
             detail = format!("{gw} translates source {} to {public}", pkt.src);
             pkt.src = public;
@@ -1338,34 +1225,24 @@ impl<'n> Walker<'n> {
         // Responses to a NAT gateway's public address go back to the connection's source.
         if let Some(nat) = self.nat_public(pkt.dst).cloned() {
             if self.mode == Mode::Request {
-                let check = Self::simple(
+                return Err(self.stop(
+                    (&nat.id, ComponentKind::NatGateway),
                     Layer::NatGateway,
-                    Decision::Deny,
                     vec![nat.id.clone()],
                     format!(
                         "NAT gateway {} drops unsolicited inbound traffic to {}",
                         nat.id, pkt.dst
                     ),
-                );
-                return Err(self.deny(
-                    &nat.id,
-                    ComponentKind::NatGateway,
-                    check,
-                    Reason::NatUnsolicitedInbound,
+                    Stop::Blocked(Reason::NatUnsolicitedInbound),
                 ));
             }
             let Some(state) = self.nat.clone().filter(|s| s.nat_id == nat.id) else {
-                let check = Self::simple(
+                return Err(self.stop(
+                    (&nat.id, ComponentKind::NatGateway),
                     Layer::NatGateway,
-                    Decision::Deny,
                     vec![nat.id.clone()],
                     format!("NAT gateway {} has no connection for this response", nat.id),
-                );
-                return Err(self.deny(
-                    &nat.id,
-                    ComponentKind::NatGateway,
-                    check,
-                    Reason::NatUnsolicitedInbound,
+                    Stop::Blocked(Reason::NatUnsolicitedInbound),
                 ));
             };
             let vpc_igw = nat
@@ -1420,9 +1297,9 @@ impl<'n> Walker<'n> {
         {
             (eni, pkt.dst, "ipv6")
         } else {
-            let check = Self::simple(
+            return Err(self.stop(
+                ("internet", ComponentKind::External),
                 Layer::InternetGateway,
-                Decision::Deny,
                 vec![],
                 if is_private(pkt.dst) {
                     format!(
@@ -1435,8 +1312,8 @@ impl<'n> Walker<'n> {
                         pkt.dst
                     )
                 },
-            );
-            return Err(self.deny("internet", ComponentKind::External, check, Reason::NoRoute));
+                Stop::Blocked(Reason::NoRoute),
+            ));
         };
         let e = &net.enis[eni];
         let vpc = e.vpc_id.as_deref().and_then(|v| net.vpc(v));
@@ -1457,35 +1334,25 @@ impl<'n> Walker<'n> {
             }
             if via == "ipv6" {
                 if let Some(eigw) = vpc.and_then(|v| v.egress_only_gateways.first().cloned()) {
-                    let check = Self::simple(
+                    return Err(self.stop(
+                        (&eigw, ComponentKind::EgressOnlyInternetGateway),
                         Layer::EgressOnlyInternetGateway,
-                        Decision::Deny,
                         vec![eigw.clone()],
                         format!("{eigw} is egress-only: it drops connections from the internet"),
-                    );
-                    return Err(self.deny(
-                        &eigw,
-                        ComponentKind::EgressOnlyInternetGateway,
-                        check,
-                        Reason::EgressOnlyInbound,
+                        Stop::Blocked(Reason::EgressOnlyInbound),
                     ));
                 }
             }
-            let check = Self::simple(
+            return Err(self.stop(
+                (e.vpc_id.as_deref().unwrap_or("vpc"), ComponentKind::Vpc),
                 Layer::InternetGateway,
-                Decision::Deny,
                 vec![e.vpc_id.clone().unwrap_or_default()],
                 format!(
                     "{} has no internet gateway: {} cannot be reached from the internet",
                     e.vpc_id.as_deref().unwrap_or("the VPC"),
                     pkt.dst
                 ),
-            );
-            return Err(self.deny(
-                e.vpc_id.as_deref().unwrap_or("vpc"),
-                ComponentKind::Vpc,
-                check,
-                Reason::NoRoute,
+                Stop::Blocked(Reason::NoRoute),
             ));
         };
         let detail = if via == "public" {
