@@ -1,12 +1,23 @@
-//! `explain` benchmark through the release binary: `explain --only contradiction` over
-//! 2,000,000 generated records (plain text, v2) against a generated 1,000-ENI snapshot, compared
-//! with `wc -l` on the same file; peak memory read from /proc while it runs.
+//! `explain` benchmark through the release binary: `explain --only contradiction --output
+//! jsonl` over 2,000,000 generated records (plain text, v2) against a generated 1,000-ENI
+//! snapshot (AWS-quota shape: 5 groups of 60 rules per ENI, 20 NACL rules), compared with
+//! `wc -l` on the same file; peak memory read from /proc while it runs.
 //!
-//! `cargo bench --bench explain` (set `VPCREACH_BENCH_RECORDS` for another size).
+//! Two inputs:
+//! - *as configured*: each record's action is what the snapshot predicts, and 0.1% are flipped,
+//!   as in a real log explained against an accurate snapshot (the contradictions are printed);
+//! - *random actions*: about a fifth of the records contradict the snapshot and are printed.
+//!
+//! `cargo bench --bench explain` (`VPCREACH_BENCH_RECORDS` for another size,
+//! `VPCREACH_BENCH_DIR` to keep the generated files).
 
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vpcreach::synth::{write_flow_log, write_snapshot, SynthSpec};
+use vpcreach::synth::{write_flow_log, write_flow_log_with, write_snapshot, Actions, SynthSpec};
+use vpcreach::{Network, Snapshot};
 
 fn peak_kib(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -30,7 +41,7 @@ fn timed(cmd: &mut Command) -> (Duration, u64, bool) {
         if let Some(st) = child.try_wait().expect("wait") {
             break st;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     };
     (
         t.elapsed(),
@@ -39,12 +50,72 @@ fn timed(cmd: &mut Command) -> (Duration, u64, bool) {
     )
 }
 
-struct Base<'a>(&'a std::path::Path);
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
 
-impl Base<'_> {
-    fn path(&self) -> &std::path::Path {
-        self.0
+fn explain(snap: &Path, flows: &Path, only: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpcreach"));
+    cmd.args(["explain", "--only", only, "--output", "jsonl", "--snapshot"])
+        .arg(snap)
+        .arg(flows)
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// The status counts `explain` reports for `flows` (from its JSON summary).
+fn statuses(snap: &Path, flows: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_vpcreach"))
+        .args([
+            "explain",
+            "--only",
+            "malformed",
+            "--output",
+            "json",
+            "--snapshot",
+        ])
+        .arg(snap)
+        .arg(flows)
+        .stderr(Stdio::null())
+        .output()
+        .expect("explain");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    v["summary"]["by_status"].to_string()
+}
+
+fn measure(label: &str, snap: &Path, flows: &Path, records: usize) {
+    // Warm the page cache, then measure.
+    let _ = timed(Command::new("wc").arg("-l").arg(flows));
+    let _ = timed(&mut explain(snap, flows, "contradiction"));
+    let (mut wc, mut ex, mut quiet) = (Vec::new(), Vec::new(), Vec::new());
+    let mut peak = 0;
+    for _ in 0..5 {
+        wc.push(timed(Command::new("wc").arg("-l").arg(flows)).0);
+        let (t, p, ok) = timed(&mut explain(snap, flows, "contradiction"));
+        assert!(ok, "explain failed");
+        ex.push(t);
+        peak = peak.max(p);
+        let (t, _, ok) = timed(&mut explain(snap, flows, "unknown"));
+        assert!(ok, "explain failed");
+        quiet.push(t);
     }
+    let (w, e, q) = (median(wc), median(ex), median(quiet));
+    println!("{label}: statuses {}", statuses(snap, flows));
+    println!("  wc -l:   {:>7.3} s (median of 5)", w.as_secs_f64());
+    println!(
+        "  explain --only contradiction: {:>7.3} s (median of 5) = {:.0} records/s, {:.1}x wc -l, peak memory {:.0} MB",
+        e.as_secs_f64(),
+        records as f64 / e.as_secs_f64(),
+        e.as_secs_f64() / w.as_secs_f64(),
+        peak as f64 / 1024.0
+    );
+    println!(
+        "  explain --only unknown (nothing printed): {:>7.3} s = {:.0} records/s, {:.1}x wc -l",
+        q.as_secs_f64(),
+        records as f64 / q.as_secs_f64(),
+        q.as_secs_f64() / w.as_secs_f64()
+    );
 }
 
 fn main() {
@@ -52,83 +123,31 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2_000_000);
-    // VPCREACH_BENCH_DIR keeps the generated files (for profiling); by default a temp folder.
     let tmp = tempfile::tempdir().expect("temp dir");
     let keep = std::env::var_os("VPCREACH_BENCH_DIR").map(std::path::PathBuf::from);
     let base = keep.as_deref().unwrap_or(tmp.path());
-    let dir = Base(base);
     let spec = SynthSpec::quota(1_000);
-    write_snapshot(&spec, &dir.path().join("snap")).expect("snapshot");
-    let flows = dir.path().join("flows.log");
-    let fs = write_flow_log(&spec, records, &flows, 7).expect("flows");
+    let snap = base.join("snap");
+    write_snapshot(&spec, &snap).expect("snapshot");
+    let net = Network::build(&Snapshot::load(&snap).expect("load"));
+    let configured = base.join("flows.log");
+    let fs = write_flow_log_with(
+        &spec,
+        records,
+        7,
+        Actions::AsConfigured {
+            net: &net,
+            contradictions_per_million: 1_000,
+        },
+        BufWriter::with_capacity(1 << 20, File::create(&configured).expect("create")),
+    )
+    .expect("flows");
     println!(
         "{records} records, {:.1} MB, against a 1,000-ENI snapshot",
         fs.bytes as f64 / 1e6
     );
-    let bin = env!("CARGO_BIN_EXE_vpcreach");
-    // Warm the page cache, then measure.
-    let _ = timed(Command::new("wc").arg("-l").arg(&flows));
-    let mut wc = Vec::new();
-    let mut ex = Vec::new();
-    let mut peak = 0;
-    for _ in 0..3 {
-        wc.push(timed(Command::new("wc").arg("-l").arg(&flows)).0);
-        let (t, p, ok) = timed(
-            Command::new(bin)
-                .args([
-                    "explain",
-                    "--only",
-                    "contradiction",
-                    "--output",
-                    "jsonl",
-                    "--snapshot",
-                ])
-                .arg(dir.path().join("snap"))
-                .arg(&flows)
-                .stderr(Stdio::null()),
-        );
-        assert!(ok, "explain failed");
-        ex.push(t);
-        peak = peak.max(p);
-    }
-    // The generator's actions are random, so about a fifth of its records contradict the
-    // configuration and are printed; also time the run with nothing to print.
-    let mut quiet = Vec::new();
-    for _ in 0..3 {
-        let (t, _, ok) = timed(
-            Command::new(bin)
-                .args([
-                    "explain",
-                    "--only",
-                    "unknown",
-                    "--output",
-                    "jsonl",
-                    "--snapshot",
-                ])
-                .arg(dir.path().join("snap"))
-                .arg(&flows)
-                .stderr(Stdio::null()),
-        );
-        assert!(ok, "explain failed");
-        quiet.push(t);
-    }
-    quiet.sort();
-    wc.sort();
-    ex.sort();
-    let (w, e) = (wc[1], ex[1]);
-    println!("wc -l:   {:>8.3} s (median of 3)", w.as_secs_f64());
-    println!(
-        "explain: {:>8.3} s (median of 3) = {:.0} records/s, {:.1}x wc -l, peak memory {:.0} MB",
-        e.as_secs_f64(),
-        records as f64 / e.as_secs_f64(),
-        e.as_secs_f64() / w.as_secs_f64(),
-        peak as f64 / 1024.0
-    );
-    let q = quiet[1];
-    println!(
-        "explain, nothing printed (--only unknown): {:>8.3} s = {:.0} records/s, {:.1}x wc -l",
-        q.as_secs_f64(),
-        records as f64 / q.as_secs_f64(),
-        q.as_secs_f64() / w.as_secs_f64()
-    );
+    measure("as configured, 0.1% flipped", &snap, &configured, records);
+    let random = base.join("flows-random.log");
+    write_flow_log(&spec, records, &random, 7).expect("flows");
+    measure("random actions", &snap, &random, records);
 }

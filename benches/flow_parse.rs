@@ -7,7 +7,9 @@ use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use vpcreach::flow_log::{parse_parallel, worker_threads, ChunkReader, Counts};
+use vpcreach::flow_log::{
+    parse_parallel, run_ordered, worker_threads, ChunkReader, Counts, Scanned, Scanner,
+};
 
 fn main() {
     let lines: u64 = std::env::var("FLOW_PARSE_LINES")
@@ -51,6 +53,49 @@ fn main() {
             break;
         }
     }
+    // The fast pass `explain` makes: the fields it reads, no full record.
+    for threads in [1, cores] {
+        let mut counts = Counts::default();
+        let elapsed = time(|| counts = scan(&path, threads));
+        assert_eq!(counts.read, lines);
+        report(
+            &format!(
+                "scan, {threads} thread{}",
+                if threads == 1 { "" } else { "s" }
+            ),
+            elapsed,
+            lines,
+            size,
+        );
+        if threads == cores {
+            break;
+        }
+    }
+}
+
+fn scan(path: &Path, threads: usize) -> Counts {
+    let mut counts = Counts::default();
+    let reader = ChunkReader::new(vec![path.to_path_buf()], None);
+    let flow = run_ordered(
+        reader,
+        threads,
+        |chunk| {
+            let chunk = chunk.expect("reading the test file");
+            let mut ports = 0u64;
+            let counts = Scanner::new(&chunk).scan(|s, _| {
+                if let Scanned::Record(r) = s {
+                    ports += u64::from(r.dstport.unwrap_or(0));
+                }
+            });
+            (counts, ports)
+        },
+        |(c, _)| {
+            counts += c;
+            ControlFlow::Continue(())
+        },
+    );
+    assert_eq!(flow.expect("scanning"), ControlFlow::Continue(()));
+    counts
 }
 
 fn parse(path: &Path, threads: usize) -> Counts {

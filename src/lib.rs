@@ -18,6 +18,7 @@ pub mod reference;
 pub mod render;
 pub mod route;
 pub mod security_group;
+mod sg_index;
 pub mod snapshot;
 pub mod suggest;
 pub mod synth;

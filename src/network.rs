@@ -262,6 +262,8 @@ pub struct Network {
     /// Security groups.
     pub groups: Vec<CompiledGroup>,
     pub(crate) group_index: FxHashMap<String, usize>,
+    /// The groups compiled for [`Network::sg_evaluate_fast`].
+    pub(crate) sg_index: crate::sg_index::SgIndex,
     /// For each group, the private addresses of the ENIs it is attached to.
     pub(crate) group_members: Vec<FxHashSet<IpAddr>>,
     /// NACLs.
@@ -332,6 +334,7 @@ impl Network {
         net.build_gateways(snap);
         net.build_transit(snap);
         net.build_graph();
+        net.sg_index = crate::sg_index::SgIndex::build(&net);
         net
     }
 

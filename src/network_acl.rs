@@ -209,7 +209,7 @@ impl CompiledNacl {
         icmp: Option<(u8, u8)>,
     ) -> Option<&NaclRule> {
         self.rules(dir).iter().find(|rule| {
-            rule.cidr.contains(&peer)
+            crate::sg_index::cidr_contains(&rule.cidr, peer)
                 && rule.matches_header(proto, icmp)
                 && (!proto.has_ports() || port.is_none_or(|p| rule.port_range().contains(p)))
         })

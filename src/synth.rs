@@ -1566,8 +1566,44 @@ pub fn write_flow_log_to<W: Write>(
     spec: &SynthSpec,
     records: usize,
     seed: u64,
+    out: W,
+) -> io::Result<FlowLogSummary> {
+    write_flow_log_with(spec, records, seed, Actions::Random, out)
+}
+
+/// How [`write_flow_log_with`] sets each record's `action`.
+#[derive(Clone, Copy)]
+pub enum Actions<'a> {
+    /// About 10% `REJECT` (40% for inbound requests from the internet), whatever the
+    /// configuration says: about a fifth of the records then contradict it.
+    Random,
+    /// What the configuration predicts, as a real log against an accurate snapshot shows it:
+    /// each record is explained against `net` (the network built from the snapshot
+    /// [`write_snapshot`] writes for the same spec) and gets the expected action, except
+    /// `contradictions_per_million` of them, which get the other one. Records the configuration
+    /// cannot decide keep the random action.
+    AsConfigured {
+        /// The network of the snapshot.
+        net: &'a crate::Network,
+        /// Records per million whose action contradicts the configuration.
+        contradictions_per_million: u64,
+    },
+}
+
+/// [`write_flow_log_to`] with a choice of how actions are set.
+pub fn write_flow_log_with<W: Write>(
+    spec: &SynthSpec,
+    records: usize,
+    seed: u64,
+    actions: Actions<'_>,
     mut out: W,
 ) -> io::Result<FlowLogSummary> {
+    let explainer = match actions {
+        Actions::AsConfigured { net, .. } => Some(crate::explain::Explainer::new(net)),
+        Actions::Random => None,
+    };
+    let file: std::sync::Arc<Path> = Path::new("generated").into();
+    let v2 = crate::flow_log::Format::default();
     let plan = Plan::new(spec)?;
     if spec.enis == 0 {
         return Err(invalid("a flow log needs at least one ENI".into()));
@@ -1673,7 +1709,30 @@ pub fn write_flow_log_to<W: Write>(
             rng.range(1, 400)
         };
         let bytes = packets * rng.range(40, 1500);
-        let action = if reject { "REJECT" } else { "ACCEPT" };
+        let mut action = if reject { "REJECT" } else { "ACCEPT" };
+        if let (
+            Some(ex),
+            Actions::AsConfigured {
+                contradictions_per_million: flip,
+                ..
+            },
+        ) = (&explainer, actions)
+        {
+            let text = format!(
+                "2 {ACCOUNT_ID} {eni_id} {src} {dst} {sport} {dport} {protocol} {packets} {bytes} {start} {end} ACCEPT OK"
+            );
+            if let Ok(record) = crate::flow_log::parse_line(&text, &v2) {
+                let expected = ex.explain(&file, &record, None).expected;
+                let flipped = rng.below(1_000_000) < flip;
+                action = match (expected, flipped) {
+                    (Some(crate::flow_log::Action::Accept), false)
+                    | (Some(crate::flow_log::Action::Reject), true) => "ACCEPT",
+                    (Some(_), _) => "REJECT",
+                    (None, _) => action,
+                };
+            }
+        }
+        let reject = action == "REJECT";
         writeln!(
             counter,
             "2 {ACCOUNT_ID} {eni_id} {src} {dst} {sport} {dport} {protocol} {packets} {bytes} {start} {end} {action} OK"

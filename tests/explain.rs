@@ -8,7 +8,7 @@ use common::*;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 use std::path::Path;
-use vpcreach::explain::{Code, Explainer, Status};
+use vpcreach::explain::{Code, Explainer, Memo, Status};
 use vpcreach::flow_log::{parse_chunk, Chunk, Format};
 
 const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
@@ -21,10 +21,23 @@ fn explain(v: &Value, header: &str, lines: &[&str]) -> Vec<(Status, Code, Value)
     let chunk = Chunk::new("flows.log", text.into_bytes(), Format::default());
     let parsed = parse_chunk(&chunk);
     let ex = Explainer::new(&net);
-    ex.explain_chunk(&parsed)
+    let slow: Vec<_> = ex
+        .explain_chunk(&parsed)
         .iter()
         .map(|e| (e.status, e.code, e.to_json(&net)))
-        .collect()
+        .collect();
+    // The fast path (scan, cache, full explanation only when printed) says the same.
+    let mut fast = Vec::new();
+    let (tally, counts) = ex.explain_chunk_counted(
+        &chunk,
+        &mut Memo::default(),
+        |_| true,
+        |e| fast.push((e.status, e.code, e.to_json(&net))),
+    );
+    assert_eq!(fast, slow);
+    assert_eq!(counts, parsed.counts);
+    assert_eq!(tally.total(), counts.read);
+    slow
 }
 
 fn one(v: &Value, header: &str, line: &str) -> (Status, Code, Value) {

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use vpcreach::explain::{Explainer, Status, Tally};
-use vpcreach::flow_log::{parse_chunk, run_ordered, ChunkReader, Counts, Entry};
+use std::sync::Mutex;
+use vpcreach::explain::{Explainer, Memo, Status, Tally};
+use vpcreach::flow_log::{run_ordered, ChunkReader, Counts};
 use vpcreach::Network;
 
 /// Output formats of `explain`.
@@ -89,50 +90,50 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
 
     let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
     let reader = ChunkReader::new(inputs.paths.clone(), format);
+    // One evaluation cache per worker thread, handed from chunk to chunk.
+    let memos: Mutex<Vec<Memo>> = Mutex::new(Vec::new());
     let work = |item: Result<vpcreach::flow_log::Chunk, vpcreach::flow_log::ReadError>| {
         item.map(|chunk| {
-            let parsed = parse_chunk(&chunk);
-            let mut explained = explainer.explain_chunk(&parsed);
             // Fetched inputs are named as the user gave them (`s3://…`), not by their scratch path.
-            if let Some(name) = inputs.remote_name(&parsed.file) {
+            let remote = inputs.remote_name(&chunk.file).map(|name| {
                 let label: std::sync::Arc<std::path::Path> = std::path::Path::new(name).into();
-                let scratch = parsed.file.display().to_string();
-                for e in &mut explained {
-                    e.file = label.clone();
-                    if let Some(p) = &mut e.problem {
-                        *p = p.replace(&scratch, name);
-                    }
-                }
-            }
-            let mut out = ChunkOut {
-                lines: Vec::new(),
-                warnings: Vec::new(),
-                tally: Tally::default(),
-                counts: parsed.counts,
-            };
-            let mut records = parsed.in_line_order().filter_map(|e| match e {
-                Entry::Record(r) => Some(r),
-                Entry::Malformed(_) => None,
+                (label, chunk.file.display().to_string(), name)
             });
-            for e in &explained {
-                let record = if e.status == Status::Malformed {
-                    None
-                } else {
-                    records.next()
-                };
-                out.tally.add(e, record);
-                if e.status == Status::Malformed {
-                    out.warnings.push(e.problem.clone().unwrap_or_default());
-                }
-                if !only.is_empty() && !only.contains(&e.status) {
-                    continue;
-                }
-                out.lines.push(match output {
-                    ExplainOutput::Human => vpcreach::render::explain::line(e, &net, color),
-                    ExplainOutput::Jsonl | ExplainOutput::Json => e.to_json_line(&net),
+            let mut lines = Vec::new();
+            let mut warnings = Vec::new();
+            let want = |s: Status| s == Status::Malformed || only.is_empty() || only.contains(&s);
+            let mut memo = memos
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default();
+            let (tally, counts) =
+                explainer.explain_chunk_counted(&chunk, &mut memo, want, |mut e| {
+                    if let Some((label, scratch, name)) = &remote {
+                        e.file = label.clone();
+                        if let Some(p) = &mut e.problem {
+                            *p = p.replace(scratch.as_str(), name);
+                        }
+                    }
+                    if e.status == Status::Malformed {
+                        warnings.push(e.problem.clone().unwrap_or_default());
+                    }
+                    if only.is_empty() || only.contains(&e.status) {
+                        lines.push(match output {
+                            ExplainOutput::Human => {
+                                vpcreach::render::explain::line(&e, &net, color)
+                            }
+                            ExplainOutput::Jsonl | ExplainOutput::Json => e.to_json_line(&net),
+                        });
+                    }
                 });
+            memos.lock().unwrap_or_else(|e| e.into_inner()).push(memo);
+            ChunkOut {
+                lines,
+                warnings,
+                tally,
+                counts,
             }
-            out
         })
     };
 

@@ -207,19 +207,18 @@ impl ChunkReader {
 
 /// Reads into `data` until it holds `target` bytes, the input ends, or reading fails.
 fn fill(input: &mut OpenInput, data: &mut Vec<u8>, target: usize) {
+    // `read_to_end` reads into the spare capacity without zeroing it first.
+    data.reserve(target.saturating_sub(data.len()));
     while data.len() < target {
-        let start = data.len();
-        data.resize(target, 0);
-        match input.source.read(&mut data[start..]) {
-            Ok(0) => {
-                data.truncate(start);
+        let want = (target - data.len()) as u64;
+        match (&mut input.source).take(want).read_to_end(data) {
+            Ok(n) if (n as u64) < want => {
                 input.at_end = true;
                 return;
             }
-            Ok(n) => data.truncate(start + n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => data.truncate(start),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                data.truncate(start);
                 input.failed = Some(e);
                 return;
             }

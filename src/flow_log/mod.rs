@@ -43,6 +43,7 @@ mod input;
 mod line;
 mod parallel;
 mod record;
+mod scan;
 
 pub use chunk::{parse_chunk, Chunk, Counts, Entry, ParsedChunk};
 pub use community_id::community_id;
@@ -52,6 +53,7 @@ pub use input::{is_log_name, ChunkReader, ReadError, DEFAULT_CHUNK_SIZE, STDIN_N
 pub use line::{parse_line, Malformed, Problem};
 pub use parallel::{parse_parallel, run_ordered, worker_threads, PipelineError};
 pub use record::{Action, EcsFields, FieldValue, FlowDirection, FlowRecord, LogStatus, Text};
+pub use scan::{LineAt, Lite, Scanned, Scanner};
 
 #[cfg(test)]
 mod tests;

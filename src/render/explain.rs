@@ -59,7 +59,7 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
         .iter()
         .map(|s| (s.as_str().to_string(), json!(t.count(*s))))
         .collect();
-    let usage = t.rule_usage_json(net);
+    let usage = t.rule_usage_json_of(net, rule_usage);
     let mut hits: Vec<Value> = usage
         .iter()
         .filter(|u| u["hits"].as_u64().unwrap_or(0) > 0)
@@ -128,7 +128,7 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
             let _ = writeln!(s, "  {v:>8}  {k}");
         }
     }
-    let usage = t.rule_usage_json(net);
+    let usage = t.rule_usage_json_of(net, rule_usage);
     let show: Vec<&Value> = usage
         .iter()
         .filter(|u| rule_usage || u["hits"].as_u64().unwrap_or(0) > 0)

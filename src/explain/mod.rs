@@ -2,7 +2,7 @@
 //! NACL and security groups, statefully for responses), the rule that decided, and whether the
 //! observed `action` agrees.
 
-use crate::flow_log::{Action, FlowDirection, FlowRecord, LogStatus, Malformed, ParsedChunk};
+use crate::flow_log::{Action, FlowDirection, FlowRecord, Lite, LogStatus, Malformed, ParsedChunk};
 use crate::network::{Network, SgDecision};
 use crate::network_acl::{Action as RuleAction, NaclRule};
 use crate::protocol::Protocol;
@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
+
+mod fast;
 
 /// The outcome of comparing a record with the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -261,8 +263,49 @@ fn role_from_flags(flags: u16) -> Option<Role> {
     }
 }
 
-type FlowKey = (
-    Option<crate::flow_log::Text>,
+/// How a record names its ENI, resolved against the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Iface {
+    /// No `interface-id`: the ENI is found by address.
+    Absent,
+    /// An `interface-id` the snapshot does not have.
+    Unknown,
+    /// An ENI of the snapshot (index into [`Network::enis`]).
+    Eni(u32),
+}
+
+/// What explaining reads of a record, its ENI resolved.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Facts {
+    pub(crate) iface: Iface,
+    pub(crate) srcaddr: Option<IpAddr>,
+    pub(crate) dstaddr: Option<IpAddr>,
+    pub(crate) srcport: Option<u16>,
+    pub(crate) dstport: Option<u16>,
+    pub(crate) protocol: Option<u8>,
+    pub(crate) action: Option<Action>,
+    pub(crate) log_status: Option<LogStatus>,
+    pub(crate) start: Option<u64>,
+    pub(crate) end: Option<u64>,
+    pub(crate) tcp_flags: Option<u16>,
+    pub(crate) flow_direction: Option<FlowDirection>,
+    pub(crate) pkt_srcaddr: Option<IpAddr>,
+    pub(crate) pkt_dstaddr: Option<IpAddr>,
+}
+
+impl Facts {
+    fn has_flow_data(&self) -> bool {
+        !matches!(
+            self.log_status,
+            Some(LogStatus::NoData) | Some(LogStatus::SkipData)
+        )
+    }
+}
+
+/// A flow at an ENI: records of the same flow in both directions help each other tell request
+/// from response.
+pub(crate) type FlowKey = (
+    Iface,
     Option<IpAddr>,
     Option<IpAddr>,
     Option<u16>,
@@ -270,26 +313,111 @@ type FlowKey = (
     Option<u8>,
 );
 
-fn key_of(r: &FlowRecord) -> FlowKey {
+pub(crate) fn key_of(r: &Facts) -> FlowKey {
     (
-        r.interface_id.clone(),
-        r.srcaddr,
-        r.dstaddr,
-        r.srcport,
-        r.dstport,
-        r.protocol,
+        r.iface, r.srcaddr, r.dstaddr, r.srcport, r.dstport, r.protocol,
     )
 }
 
-fn opposite_key(r: &FlowRecord) -> FlowKey {
+pub(crate) fn opposite_key(r: &Facts) -> FlowKey {
     (
-        r.interface_id.clone(),
-        r.dstaddr,
-        r.srcaddr,
-        r.dstport,
-        r.srcport,
-        r.protocol,
+        r.iface, r.dstaddr, r.srcaddr, r.dstport, r.srcport, r.protocol,
     )
+}
+
+/// Up to two checks (a NACL rule and a security-group decision), in the order the packet
+/// meets them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checks<'n> {
+    items: [Decided<'n>; 2],
+    len: usize,
+}
+
+impl<'n> Checks<'n> {
+    const NONE: Checks<'static> = Checks {
+        items: [Decided::NaclMissing { subnet: 0 }; 2],
+        len: 0,
+    };
+
+    fn push(&mut self, d: Decided<'n>) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = d;
+            self.len += 1;
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[Decided<'n>] {
+        &self.items[..self.len]
+    }
+
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Decided<'n>> {
+        self.as_slice().iter()
+    }
+}
+
+/// What the configuration does with a packet at an ENI.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Eval<'n> {
+    checks: Checks<'n>,
+    same_subnet: bool,
+    expected: Option<Action>,
+    code: Code,
+}
+
+/// Caches and scratch space for explaining, one per worker thread. Use a memo with one
+/// [`Explainer`] only.
+///
+/// Security-group decisions themselves are not cached: with the compiled groups
+/// ([`Network::sg_evaluate_fast`]) a cache lookup cost more than it saved on the benchmark's
+/// records.
+pub struct Memo<'n> {
+    untracked: FxHashMap<(u32, Direction, bool), bool>,
+    pub(crate) scratch: fast::Scratch,
+    _net: std::marker::PhantomData<&'n Network>,
+}
+
+impl Default for Memo<'_> {
+    fn default() -> Self {
+        Memo {
+            untracked: FxHashMap::default(),
+            scratch: fast::Scratch::default(),
+            _net: std::marker::PhantomData,
+        }
+    }
+}
+
+/// The explanation of one record without its texts: what [`Tally`] counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Core<'n> {
+    pub(crate) status: Status,
+    pub(crate) code: Code,
+    pub(crate) expected: Option<Action>,
+    pub(crate) eni: Option<usize>,
+    pub(crate) direction: Option<Direction>,
+    pub(crate) direction_evidence: Option<&'static str>,
+    pub(crate) role: Option<Role>,
+    pub(crate) role_evidence: Option<&'static str>,
+    pub(crate) peer: Option<IpAddr>,
+    pub(crate) same_subnet: bool,
+    pub(crate) checks: Checks<'n>,
+}
+
+impl Core<'_> {
+    fn new(status: Status, code: Code) -> Self {
+        Core {
+            status,
+            code,
+            expected: None,
+            eni: None,
+            direction: None,
+            direction_evidence: None,
+            role: None,
+            role_evidence: None,
+            peer: None,
+            same_subnet: false,
+            checks: Checks::NONE,
+        }
+    }
 }
 
 /// Explains records against a network.
@@ -303,28 +431,39 @@ impl<'n> Explainer<'n> {
         Explainer { net }
     }
 
+    /// The network records are explained against.
+    pub fn network(&self) -> &'n Network {
+        self.net
+    }
+
     /// Explains every record and malformed line of a parsed chunk, in line order. Records of
     /// the same flow in both directions within the chunk help each other tell request from
     /// response.
     pub fn explain_chunk(&self, parsed: &ParsedChunk) -> Vec<Explanation<'n>> {
+        let facts: Vec<Facts> = parsed
+            .records
+            .iter()
+            .map(|r| self.facts(&Lite::of(r)))
+            .collect();
         let mut index: FxHashMap<FlowKey, usize> = FxHashMap::default();
-        for (i, r) in parsed.records.iter().enumerate() {
-            if r.has_flow_data() {
-                index.entry(key_of(r)).or_insert(i);
+        for (i, f) in facts.iter().enumerate() {
+            if f.has_flow_data() && f.iface != Iface::Unknown {
+                index.entry(key_of(f)).or_insert(i);
             }
         }
         let mut out = Vec::with_capacity(parsed.records.len() + parsed.malformed.len());
         let mut m = parsed.malformed.iter().peekable();
-        for r in &parsed.records {
+        for (r, f) in parsed.records.iter().zip(&facts) {
             while let Some(bad) = m.next_if(|bad| bad.line < r.line) {
                 out.push(self.malformed(bad));
             }
             let opposite = if index.is_empty() {
                 None
             } else {
-                index.get(&opposite_key(r)).map(|&j| &parsed.records[j])
+                index.get(&opposite_key(f)).map(|&j| &facts[j])
             };
-            out.push(self.explain(&parsed.file, r, opposite));
+            let core = self.core(f, opposite, None);
+            out.push(self.explanation(&parsed.file, r, &core));
         }
         for bad in m {
             out.push(self.malformed(bad));
@@ -352,45 +491,110 @@ impl<'n> Explainer<'n> {
         r: &FlowRecord,
         opposite: Option<&FlowRecord>,
     ) -> Explanation<'n> {
-        let net = self.net;
-        let mut e = blank(file.clone(), r.line, Status::Unknown, Code::MissingFields);
+        let f = self.facts(&Lite::of(r));
+        let o = opposite.map(|o| self.facts(&Lite::of(o)));
+        let core = self.core(&f, o.as_ref(), None);
+        self.explanation(file, r, &core)
+    }
+
+    /// The full explanation of a record from its core.
+    pub(crate) fn explanation(
+        &self,
+        file: &Arc<Path>,
+        r: &FlowRecord,
+        c: &Core<'n>,
+    ) -> Explanation<'n> {
+        let mut e = blank(file.clone(), r.line, c.status, c.code);
         e.observed = r.action;
+        e.expected = c.expected;
         e.interface_id = r.interface_id.clone();
         e.srcaddr = r.srcaddr;
         e.dstaddr = r.dstaddr;
         e.srcport = r.srcport;
         e.dstport = r.dstport;
         e.protocol = r.protocol;
+        e.eni = c.eni;
+        e.direction = c.direction;
+        e.direction_evidence = c.direction_evidence;
+        e.role = c.role;
+        e.role_evidence = c.role_evidence;
+        e.peer = c.peer;
+        e.same_subnet = c.same_subnet;
+        e.decided_by = c.checks.iter().copied().collect();
+        if let (Status::Contradiction, Some(role)) = (e.status, e.role) {
+            e.hints = hints(e.expected, r.tcp_flags, role);
+        }
+        e
+    }
+
+    /// The fields of a record that explaining reads, its ENI looked up.
+    pub(crate) fn facts(&self, l: &Lite<'_>) -> Facts {
+        let iface = match l.interface_id {
+            Some(id) => match self.net.eni_idx(id) {
+                Some(i) => u32::try_from(i).map_or(Iface::Unknown, Iface::Eni),
+                None => Iface::Unknown,
+            },
+            None => Iface::Absent,
+        };
+        Facts {
+            iface,
+            srcaddr: l.srcaddr,
+            dstaddr: l.dstaddr,
+            srcport: l.srcport,
+            dstport: l.dstport,
+            protocol: l.protocol,
+            action: l.action,
+            log_status: l.log_status,
+            start: l.start,
+            end: l.end,
+            tcp_flags: l.tcp_flags,
+            flow_direction: l.flow_direction,
+            pkt_srcaddr: l.pkt_srcaddr,
+            pkt_dstaddr: l.pkt_dstaddr,
+        }
+    }
+
+    /// Explains a record: the steps of the module documentation. `memo` caches the
+    /// evaluation at the ENI.
+    pub(crate) fn core(
+        &self,
+        r: &Facts,
+        opposite: Option<&Facts>,
+        memo: Option<&mut Memo<'n>>,
+    ) -> Core<'n> {
+        let net = self.net;
+        let mut c = Core::new(Status::Unknown, Code::MissingFields);
         match r.log_status {
             Some(LogStatus::NoData) => {
-                e.status = Status::Skipped;
-                e.code = Code::NoData;
-                return e;
+                c.status = Status::Skipped;
+                c.code = Code::NoData;
+                return c;
             }
             Some(LogStatus::SkipData) => {
-                e.status = Status::Skipped;
-                e.code = Code::SkipData;
-                return e;
+                c.status = Status::Skipped;
+                c.code = Code::SkipData;
+                return c;
             }
             _ => {}
         }
         // 1. The ENI.
-        let eni = match r.interface_id.as_deref() {
-            Some(id) => net.eni_idx(id),
-            None => r
+        let eni = match r.iface {
+            Iface::Eni(i) => Some(i as usize),
+            Iface::Unknown => None,
+            Iface::Absent => r
                 .dstaddr
                 .and_then(|a| net.eni_by_private_ip(a, None))
                 .or_else(|| r.srcaddr.and_then(|a| net.eni_by_private_ip(a, None))),
         };
         let Some(eni) = eni else {
-            e.code = Code::UnknownEni;
-            return e;
+            c.code = Code::UnknownEni;
+            return c;
         };
-        e.eni = Some(eni);
+        c.eni = Some(eni);
         let en = &net.enis[eni];
         let (Some(src), Some(dst), Some(proto)) = (r.srcaddr, r.dstaddr, r.protocol) else {
-            e.code = Code::MissingFields;
-            return e;
+            c.code = Code::MissingFields;
+            return c;
         };
         // 2. The direction.
         let owns = |a: IpAddr| en.has_private(a) || en.public_ips.iter().any(|(p, _)| *p == a);
@@ -406,18 +610,18 @@ impl<'n> Explainer<'n> {
                 (Direction::Outbound, "pkt-srcaddr is the ENI's")
             }
             None => {
-                e.code = Code::DirectionUnknown;
-                return e;
+                c.code = Code::DirectionUnknown;
+                return c;
             }
         };
-        e.direction = Some(direction);
-        e.direction_evidence = Some(evidence);
+        c.direction = Some(direction);
+        c.direction_evidence = Some(evidence);
         // The packet's real peer address (pkt-* on intermediate ENIs such as NAT gateways).
         let peer = match direction {
             Direction::Inbound => r.pkt_srcaddr.unwrap_or(src),
             Direction::Outbound => r.pkt_dstaddr.unwrap_or(dst),
         };
-        e.peer = Some(peer);
+        c.peer = Some(peer);
         // 3. The role.
         let (role, role_evidence) = if let Some(role) = r.tcp_flags.and_then(role_from_flags) {
             (role, "tcp-flags")
@@ -431,36 +635,66 @@ impl<'n> Explainer<'n> {
                 (None, Some(a), Some(b)) if a > b => {
                     (Role::Response, "started after the opposite record")
                 }
-                _ => self.role_by_ports(r),
+                _ => role_by_ports(r),
             }
         } else {
-            self.role_by_ports(r)
+            role_by_ports(r)
         };
-        e.role = Some(role);
-        e.role_evidence = Some(role_evidence);
-        // 4. Evaluate at the ENI.
+        c.role = Some(role);
+        c.role_evidence = Some(role_evidence);
+        // 4. and 5. Evaluate at the ENI (cached: the same flows come back).
+        let has_ports = Protocol::Number(proto).has_ports();
+        let port = r.dstport.filter(|_| has_ports);
+        let req_port = r.srcport.filter(|_| has_ports && role == Role::Response);
+        let eval = self.evaluate(memo, eni, direction, role, peer, proto, port, req_port);
+        c.checks = eval.checks;
+        c.same_subnet = eval.same_subnet;
+        c.expected = eval.expected;
+        c.code = eval.code;
+        c.status = match (c.expected, r.action) {
+            (None, _) => Status::Unknown,
+            (Some(_), None) => {
+                c.code = Code::NoActionField;
+                Status::Unknown
+            }
+            (Some(x), Some(y)) if x == y => Status::Consistent,
+            (Some(_), Some(_)) => Status::Contradiction,
+        };
+        c
+    }
+
+    /// Steps 4 and 5: the NACL (unless the peer is in the same subnet) and the security groups
+    /// (statefully for a response) at the ENI, and what they predict.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate(
+        &self,
+        mut memo: Option<&mut Memo<'n>>,
+        eni: usize,
+        direction: Direction,
+        role: Role,
+        peer: IpAddr,
+        proto: u8,
+        port: Option<u16>,
+        req_port: Option<u16>,
+    ) -> Eval<'n> {
+        let net = self.net;
+        let en = &net.enis[eni];
         let protocol = Protocol::Number(proto);
-        let port = if protocol.has_ports() {
-            r.dstport
-        } else {
-            None
-        };
         let same_subnet = en.subnet.is_some()
             && net
                 .eni_by_private_ip(peer, en.vpc_id.as_deref())
                 .is_some_and(|p| net.enis[p].subnet == en.subnet);
-        e.same_subnet = same_subnet;
-        let nacl_check = |decided: &mut Vec<Decided<'n>>| {
+        let nacl_check = |checks: &mut Checks<'n>| {
             if same_subnet {
                 return;
             }
             let Some(s) = en.subnet else { return };
             let Some(ni) = net.subnets[s].nacl else {
-                decided.push(Decided::NaclMissing { subnet: s });
+                checks.push(Decided::NaclMissing { subnet: s });
                 return;
             };
             if let Some(rule) = net.nacls[ni].decide(direction, peer, protocol, port, None) {
-                decided.push(Decided::Nacl { nacl: ni, rule });
+                checks.push(Decided::Nacl { nacl: ni, rule });
             }
         };
         let skip_sg = en.interface_type.as_deref().is_some_and(|t| {
@@ -469,71 +703,54 @@ impl<'n> Explainer<'n> {
                 "nat_gateway" | "transit_gateway" | "gateway_load_balancer"
             )
         });
-        let refs_ok = net.refs_apply(eni, peer);
-        let sg_check = |decided: &mut Vec<Decided<'n>>| {
+        let mut sg_check = |checks: &mut Checks<'n>| {
             if skip_sg {
                 return;
             }
             let d = match role {
-                Role::Request => {
-                    net.sg_evaluate(eni, direction, peer, protocol, port, None, refs_ok)
-                }
+                Role::Request => self.sg(eni, direction, peer, proto, port),
                 Role::Response => {
-                    let req_port = if protocol.has_ports() {
-                        r.srcport
-                    } else {
-                        None
-                    };
-                    match net.sg_evaluate(
-                        eni,
-                        direction.reverse(),
-                        peer,
-                        protocol,
-                        req_port,
-                        None,
-                        refs_ok,
-                    ) {
+                    match self.sg(eni, direction.reverse(), peer, proto, req_port) {
                         SgDecision::Allow(rule) => {
                             let wide = matches!(&rule.peer, SgPeer::Cidr { cidr } if cidr.prefix_len() == 0);
                             let untracked = wide
                                 && protocol.has_ports()
-                                && net
-                                    .eni_rules(eni, direction)
-                                    .any(|x| x.is_allow_all_for(peer.is_ipv6()));
-                            decided.push(Decided::SgTracked { rule, untracked });
+                                && self.allows_all(&mut memo, eni, direction, peer.is_ipv6());
+                            checks.push(Decided::SgTracked { rule, untracked });
                             return;
                         }
                         // No tracked request: the response's own direction may still allow it.
-                        _ => net.sg_evaluate(eni, direction, peer, protocol, port, None, refs_ok),
+                        _ => self.sg(eni, direction, peer, proto, port),
                     }
                 }
             };
-            decided.push(match d {
+            checks.push(match d {
                 SgDecision::Allow(rule) => Decided::SgAllow(rule),
                 SgDecision::Deny => Decided::SgDeny { eni, direction },
                 SgDecision::Unresolved(rule) => Decided::SgUnresolved(rule),
                 SgDecision::MissingGroups => Decided::SgMissing { eni },
             });
         };
+        let mut checks = Checks::NONE;
         // The packet meets the NACL first on the way in, the groups first on the way out.
         match direction {
             Direction::Inbound => {
-                nacl_check(&mut e.decided_by);
-                if !e.decided_by.iter().any(Decided::denies) {
-                    sg_check(&mut e.decided_by);
+                nacl_check(&mut checks);
+                if !checks.iter().any(Decided::denies) {
+                    sg_check(&mut checks);
                 }
             }
             Direction::Outbound => {
-                sg_check(&mut e.decided_by);
-                if !e.decided_by.iter().any(Decided::denies) {
-                    nacl_check(&mut e.decided_by);
+                sg_check(&mut checks);
+                if !checks.iter().any(Decided::denies) {
+                    nacl_check(&mut checks);
                 }
             }
         }
-        // 5. Compare.
-        let deny = e.decided_by.iter().find(|d| d.denies());
-        let unknown = e.decided_by.iter().find(|d| d.unknown());
-        (e.expected, e.code) = match (deny, unknown) {
+        // 5. What the configuration predicts.
+        let deny = checks.iter().find(|d| d.denies());
+        let unknown = checks.iter().find(|d| d.unknown());
+        let (expected, code) = match (deny, unknown) {
             (Some(Decided::Nacl { .. }), _) => (Some(Action::Reject), Code::SubnetAclRestriction),
             (Some(_), _) => (Some(Action::Reject), Code::SgRulesMismatch),
             (None, Some(Decided::SgUnresolved(rule))) => (
@@ -546,37 +763,61 @@ impl<'n> Explainer<'n> {
             (None, Some(_)) => (None, Code::IncompleteSnapshot),
             (None, None) => (Some(Action::Accept), Code::Allowed),
         };
-        e.status = match (e.expected, e.observed) {
-            (None, _) => Status::Unknown,
-            (Some(_), None) => {
-                e.code = Code::NoActionField;
-                Status::Unknown
-            }
-            (Some(x), Some(y)) if x == y => Status::Consistent,
-            (Some(_), Some(_)) => Status::Contradiction,
-        };
-        if e.status == Status::Contradiction {
-            e.hints = hints(e.expected, r, role);
+        Eval {
+            checks,
+            same_subnet,
+            expected,
+            code,
         }
-        e
     }
 
-    fn role_by_ports(&self, r: &FlowRecord) -> (Role, &'static str) {
-        match (r.srcport, r.dstport) {
-            (Some(s), Some(d)) if is_service_port(d) && !is_service_port(s) => {
-                (Role::Request, "destination port is a service port")
-            }
-            (Some(s), Some(d)) if is_service_port(s) && !is_service_port(d) => {
-                (Role::Response, "source port is a service port")
-            }
-            (Some(s), Some(d)) if d < s => (Role::Request, "lower destination port (weak)"),
-            (Some(s), Some(d)) if s < d => (Role::Response, "lower source port (weak)"),
-            _ => (Role::Request, "assumed (no evidence)"),
-        }
+    /// The security groups' decision at an ENI.
+    fn sg(
+        &self,
+        eni: usize,
+        dir: Direction,
+        peer: IpAddr,
+        proto: u8,
+        port: Option<u16>,
+    ) -> SgDecision<'n> {
+        let refs = self.net.refs_apply(eni, peer);
+        self.net
+            .sg_evaluate_fast(eni, dir, peer, proto, port, None, refs)
+    }
+
+    /// Whether a rule of the ENI's groups allows all traffic of one family in `dir` (then the
+    /// other direction's flows are untracked); cached in `memo`.
+    fn allows_all(
+        &self,
+        memo: &mut Option<&mut Memo<'n>>,
+        eni: usize,
+        dir: Direction,
+        v6: bool,
+    ) -> bool {
+        let net = self.net;
+        let compute = || net.eni_rules(eni, dir).any(|x| x.is_allow_all_for(v6));
+        let (Some(memo), Ok(e)) = (memo.as_deref_mut(), u32::try_from(eni)) else {
+            return compute();
+        };
+        *memo.untracked.entry((e, dir, v6)).or_insert_with(compute)
     }
 }
 
-fn hints(expected: Option<Action>, r: &FlowRecord, role: Role) -> Vec<&'static str> {
+fn role_by_ports(r: &Facts) -> (Role, &'static str) {
+    match (r.srcport, r.dstport) {
+        (Some(s), Some(d)) if is_service_port(d) && !is_service_port(s) => {
+            (Role::Request, "destination port is a service port")
+        }
+        (Some(s), Some(d)) if is_service_port(s) && !is_service_port(d) => {
+            (Role::Response, "source port is a service port")
+        }
+        (Some(s), Some(d)) if d < s => (Role::Request, "lower destination port (weak)"),
+        (Some(s), Some(d)) if s < d => (Role::Response, "lower source port (weak)"),
+        _ => (Role::Request, "assumed (no evidence)"),
+    }
+}
+
+fn hints(expected: Option<Action>, tcp_flags: Option<u16>, role: Role) -> Vec<&'static str> {
     let mut h = Vec::new();
     match expected {
         Some(Action::Reject) => {
@@ -585,7 +826,7 @@ fn hints(expected: Option<Action>, r: &FlowRecord, role: Role) -> Vec<&'static s
             h.push("traffic or rules the snapshot does not show (a group, rule or association added or removed since)");
         }
         Some(Action::Accept) => {
-            if r.tcp_flags.is_some_and(|f| f & 0x05 != 0) || role == Role::Response {
+            if tcp_flags.is_some_and(|f| f & 0x05 != 0) || role == Role::Response {
                 h.push(
                     "REJECT also counts packets that arrived after the connection closed (FIN/RST)",
                 );
@@ -1064,6 +1305,20 @@ pub struct Tally {
     pub window: Option<(u64, u64)>,
 }
 
+/// What [`Tally`] counts of one explanation.
+struct Seen<'a, 'n> {
+    status: Status,
+    eni: Option<usize>,
+    observed: Option<Action>,
+    expected: Option<Action>,
+    srcaddr: Option<IpAddr>,
+    peer: Option<IpAddr>,
+    dstport: Option<u16>,
+    protocol: Option<u8>,
+    window: Option<(u64, u64)>,
+    checks: &'a [Decided<'n>],
+}
+
 /// The rule that explains an observed reject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RejectKey {
@@ -1074,13 +1329,42 @@ pub enum RejectKey {
 }
 
 impl Tally {
-    /// Adds one explanation.
+    /// Adds one explanation (`r`: its record; `None` for a malformed line).
     pub fn add(&mut self, e: &Explanation<'_>, r: Option<&FlowRecord>) {
+        self.add_seen(Seen {
+            status: e.status,
+            eni: e.eni,
+            observed: e.observed,
+            expected: e.expected,
+            srcaddr: e.srcaddr,
+            peer: e.peer,
+            dstport: e.dstport,
+            protocol: e.protocol,
+            window: r.and_then(|r| r.start.zip(r.end)),
+            checks: &e.decided_by,
+        });
+    }
+
+    /// Adds the core of an explanation.
+    pub(crate) fn add_core(&mut self, c: &Core<'_>, f: &Facts) {
+        self.add_seen(Seen {
+            status: c.status,
+            eni: c.eni,
+            observed: f.action,
+            expected: c.expected,
+            srcaddr: f.srcaddr,
+            peer: c.peer,
+            dstport: f.dstport,
+            protocol: f.protocol,
+            window: f.start.zip(f.end),
+            checks: c.checks.as_slice(),
+        });
+    }
+
+    fn add_seen(&mut self, e: Seen<'_, '_>) {
         self.counts[e.status as usize] += 1;
-        if let Some(r) = r {
-            if let (Some(s), Some(en)) = (r.start, r.end) {
-                self.window = span(self.window, Some((s, en)));
-            }
+        if let Some(w) = e.window {
+            self.window = span(self.window, Some(w));
         }
         let Some(eni) = e.eni else { return };
         self.enis_seen.insert(eni);
@@ -1089,7 +1373,7 @@ impl Tally {
                 *self.rejected_talkers.entry(src).or_default() += 1;
             }
             if e.status == Status::Consistent {
-                if let Some(d) = e.decided_by.iter().find(|d| d.denies()) {
+                if let Some(d) = e.checks.iter().find(|d| d.denies()) {
                     let key = match *d {
                         Decided::Nacl { nacl, rule } => Some(RejectKey::Nacl(
                             nacl,
@@ -1106,8 +1390,7 @@ impl Tally {
             }
         }
         let accepted = e.observed == Some(Action::Accept) && e.expected == Some(Action::Accept);
-        let dir_out = e.direction == Some(Direction::Outbound);
-        for d in &e.decided_by {
+        for d in e.checks {
             let key = match *d {
                 Decided::Nacl { nacl, rule } => {
                     RuleKey::Nacl(nacl, rule.direction == Direction::Outbound, rule.position)
@@ -1119,7 +1402,6 @@ impl Tally {
                 ),
                 _ => continue,
             };
-            let _ = dir_out;
             let u = self.usage.entry(key).or_default();
             u.hits += 1;
             if accepted {
@@ -1202,6 +1484,11 @@ impl Tally {
 
     /// Every SG and NACL rule of the ENIs seen, with its usage (zero hits included), as JSON.
     pub fn rule_usage_json(&self, net: &Network) -> Vec<Value> {
+        self.rule_usage_json_of(net, true)
+    }
+
+    /// [`Tally::rule_usage_json`] for every rule (`every`), or only for the rules with hits.
+    pub fn rule_usage_json_of(&self, net: &Network, every: bool) -> Vec<Value> {
         let mut groups: Vec<usize> = Vec::new();
         let mut nacls: Vec<usize> = Vec::new();
         for &e in &self.enis_seen {
@@ -1225,6 +1512,9 @@ impl Tally {
                         .usage
                         .get(&RuleKey::Sg(g, out_dir, r.position))
                         .unwrap_or(&empty);
+                    if u.hits == 0 && !every {
+                        continue;
+                    }
                     out.push(usage_json(
                         "security_group",
                         &grp.id,
@@ -1244,6 +1534,9 @@ impl Tally {
                         .usage
                         .get(&RuleKey::Nacl(n, out_dir, r.position))
                         .unwrap_or(&empty);
+                    if u.hits == 0 && !every {
+                        continue;
+                    }
                     out.push(usage_json(
                         "network_acl",
                         &acl.id,

@@ -1,0 +1,114 @@
+//! Explaining a whole chunk at the speed of reading it: plain lines are scanned for the fields
+//! explaining reads (no [`FlowRecord`](crate::flow_log::FlowRecord) is built), evaluations at an
+//! ENI are cached, and the full [`Explanation`] is built only for the records the caller wants
+//! to print. Every record is still counted in the [`Tally`].
+
+use super::{
+    key_of, opposite_key, Explainer, Explanation, Facts, FlowKey, Iface, Memo, Status, Tally,
+};
+use crate::flow_log::{Chunk, Counts, LineAt, Malformed, Scanned, Scanner};
+use rustc_hash::FxHashMap;
+
+enum Item {
+    Record(Facts, LineAt),
+    Malformed(Malformed),
+}
+
+/// Buffers kept from chunk to chunk (in [`Memo`]).
+#[derive(Default)]
+pub(crate) struct Scratch {
+    items: Vec<Item>,
+    index: FxHashMap<FlowKey, usize>,
+}
+
+impl<'n> Explainer<'n> {
+    /// Explains every record and malformed line of a chunk, with the same answers as
+    /// [`parse_chunk`](crate::flow_log::parse_chunk) then [`Explainer::explain_chunk`], but
+    /// builds the full explanation only of the lines whose status `want` accepts, and hands
+    /// those to `emit` in line order. Every line is counted in the returned [`Tally`]; the
+    /// [`Counts`] are the chunk's.
+    ///
+    /// `memo` caches evaluations between chunks; keep one per thread, and use it with this
+    /// explainer only.
+    ///
+    /// ```
+    /// use vpcreach::explain::{Explainer, Memo, Status};
+    /// use vpcreach::flow_log::{Chunk, Format};
+    /// use vpcreach::{Network, Snapshot};
+    /// let net = Network::build(&Snapshot::default());
+    /// let explainer = Explainer::new(&net);
+    /// let chunk = Chunk::new(
+    ///     "a.log",
+    ///     "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK\nnot a record\n".into(),
+    ///     Format::default(),
+    /// );
+    /// let mut printed = Vec::new();
+    /// let (tally, counts) = explainer.explain_chunk_counted(
+    ///     &chunk,
+    ///     &mut Memo::default(),
+    ///     |s| s == Status::Malformed,
+    ///     |e| printed.push(e.line),
+    /// );
+    /// assert_eq!(printed, [2]);
+    /// assert_eq!((tally.count(Status::Unknown), tally.total(), counts.read), (1, 2, 2));
+    /// ```
+    pub fn explain_chunk_counted(
+        &self,
+        chunk: &Chunk,
+        memo: &mut Memo<'n>,
+        want: impl Fn(Status) -> bool,
+        mut emit: impl FnMut(Explanation<'n>),
+    ) -> (Tally, Counts) {
+        let mut scanner = Scanner::new(chunk);
+        let mut scratch = std::mem::take(&mut memo.scratch);
+        let (items, index) = (&mut scratch.items, &mut scratch.index);
+        items.clear();
+        index.clear();
+        let counts = scanner.scan(|s, at| {
+            items.push(match s {
+                Scanned::Record(l) => Item::Record(self.facts(&l), at),
+                Scanned::Malformed(m) => Item::Malformed(m),
+            })
+        });
+        for (i, item) in items.iter().enumerate() {
+            if let Item::Record(f, _) = item {
+                if f.has_flow_data() && f.iface != Iface::Unknown {
+                    index.entry(key_of(f)).or_insert(i);
+                }
+            }
+        }
+        let mut tally = Tally::default();
+        for item in items.iter() {
+            match item {
+                Item::Record(f, at) => {
+                    let opposite = if index.is_empty() {
+                        None
+                    } else {
+                        index.get(&opposite_key(f)).and_then(|&j| match &items[j] {
+                            Item::Record(o, _) => Some(o),
+                            Item::Malformed(_) => None,
+                        })
+                    };
+                    let core = self.core(f, opposite, Some(memo));
+                    tally.add_core(&core, f);
+                    if want(core.status) {
+                        // The scan read this line as a record, so the full parser does too.
+                        match scanner.full(*at) {
+                            Ok(r) => emit(self.explanation(&chunk.file, &r, &core)),
+                            Err(bad) => emit(self.malformed(&bad)),
+                        }
+                    }
+                }
+                Item::Malformed(bad) => {
+                    let e = self.malformed(bad);
+                    tally.add(&e, None);
+                    if want(Status::Malformed) {
+                        emit(e);
+                    }
+                }
+            }
+        }
+        memo.scratch = scratch;
+        (tally, counts)
+    }
+}
