@@ -967,12 +967,21 @@ impl Network {
 
     /// The ENI holding a private address, preferring one in `vpc` when addresses overlap.
     pub fn eni_by_private_ip(&self, ip: IpAddr, vpc: Option<&str>) -> Option<usize> {
-        let list = self.private_ip_index.get(&ip)?;
+        Network::pick_in_vpc(&self.enis, self.enis_with_private_ip(ip), vpc)
+    }
+
+    /// Every ENI holding a private address (several when VPCs overlap).
+    pub fn enis_with_private_ip(&self, ip: IpAddr) -> &[usize] {
+        self.private_ip_index.get(&ip).map_or(&[], Vec::as_slice)
+    }
+
+    /// Of `list`, the first ENI in `vpc` (any VPC when `None`).
+    pub(crate) fn pick_in_vpc(enis: &[Eni], list: &[usize], vpc: Option<&str>) -> Option<usize> {
         match vpc {
             Some(v) => list
                 .iter()
                 .copied()
-                .find(|&i| self.enis[i].vpc_id.as_deref() == Some(v)),
+                .find(|&i| enis[i].vpc_id.as_deref() == Some(v)),
             None => list.first().copied(),
         }
     }
@@ -1189,6 +1198,16 @@ impl Network {
     /// peering; `None` when the peer lies in an actively peered VPC that the snapshot lacks (its
     /// members cannot be known); `Some(false)` otherwise.
     pub fn refs_apply(&self, eni: usize, peer: IpAddr) -> Option<bool> {
+        self.refs_apply_among(eni, peer, self.enis_with_private_ip(peer))
+    }
+
+    /// [`Network::refs_apply`] given the ENIs holding `peer` ([`Network::enis_with_private_ip`]).
+    pub(crate) fn refs_apply_among(
+        &self,
+        eni: usize,
+        peer: IpAddr,
+        holders: &[usize],
+    ) -> Option<bool> {
         let vpc = self.enis[eni].vpc_id.as_deref()?;
         let peered = |pv: &str| {
             pv == vpc
@@ -1197,13 +1216,11 @@ impl Network {
                     .values()
                     .any(|c| c.active && c.other_side(vpc) == Some(pv))
         };
-        if let Some(list) = self.private_ip_index.get(&peer) {
-            if list
-                .iter()
-                .any(|&p| self.enis[p].vpc_id.as_deref().is_some_and(peered))
-            {
-                return Some(true);
-            }
+        if holders
+            .iter()
+            .any(|&p| self.enis[p].vpc_id.as_deref().is_some_and(peered))
+        {
+            return Some(true);
         }
         for c in self.peerings.values().filter(|c| c.active) {
             let (other, cidrs) = if c.requester.as_deref() == Some(vpc) {

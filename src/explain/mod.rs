@@ -8,7 +8,7 @@ use crate::network_acl::{Action as RuleAction, NaclRule};
 use crate::protocol::Protocol;
 use crate::query::sg_rule_text;
 use crate::security_group::{Direction, SgPeer, SgRule};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -680,10 +680,13 @@ impl<'n> Explainer<'n> {
         let net = self.net;
         let en = &net.enis[eni];
         let protocol = Protocol::Number(proto);
+        // One lookup of the peer among the ENIs' addresses serves the subnet and the group
+        // references.
+        let peer_enis = net.enis_with_private_ip(peer);
         let same_subnet = en.subnet.is_some()
-            && net
-                .eni_by_private_ip(peer, en.vpc_id.as_deref())
+            && Network::pick_in_vpc(&net.enis, peer_enis, en.vpc_id.as_deref())
                 .is_some_and(|p| net.enis[p].subnet == en.subnet);
+        let refs = net.refs_apply_among(eni, peer, peer_enis);
         let nacl_check = |checks: &mut Checks<'n>| {
             if same_subnet {
                 return;
@@ -708,9 +711,9 @@ impl<'n> Explainer<'n> {
                 return;
             }
             let d = match role {
-                Role::Request => self.sg(eni, direction, peer, proto, port),
+                Role::Request => self.sg(refs, eni, direction, peer, proto, port),
                 Role::Response => {
-                    match self.sg(eni, direction.reverse(), peer, proto, req_port) {
+                    match self.sg(refs, eni, direction.reverse(), peer, proto, req_port) {
                         SgDecision::Allow(rule) => {
                             let wide = matches!(&rule.peer, SgPeer::Cidr { cidr } if cidr.prefix_len() == 0);
                             let untracked = wide
@@ -720,7 +723,7 @@ impl<'n> Explainer<'n> {
                             return;
                         }
                         // No tracked request: the response's own direction may still allow it.
-                        _ => self.sg(eni, direction, peer, proto, port),
+                        _ => self.sg(refs, eni, direction, peer, proto, port),
                     }
                 }
             };
@@ -774,13 +777,13 @@ impl<'n> Explainer<'n> {
     /// The security groups' decision at an ENI.
     fn sg(
         &self,
+        refs: Option<bool>,
         eni: usize,
         dir: Direction,
         peer: IpAddr,
         proto: u8,
         port: Option<u16>,
     ) -> SgDecision<'n> {
-        let refs = self.net.refs_apply(eni, peer);
         self.net
             .sg_evaluate_fast(eni, dir, peer, proto, port, None, refs)
     }
@@ -1300,7 +1303,7 @@ pub struct Tally {
     /// Rule usage.
     pub usage: FxHashMap<RuleKey, Usage>,
     /// ENIs seen in records.
-    pub enis_seen: FxHashSet<usize>,
+    pub enis_seen: EniSet,
     /// Earliest `start` and latest `end`.
     pub window: Option<(u64, u64)>,
 }
@@ -1317,6 +1320,64 @@ struct Seen<'a, 'n> {
     protocol: Option<u8>,
     window: Option<(u64, u64)>,
     checks: &'a [Decided<'n>],
+}
+
+/// A set of ENI indexes (into [`Network::enis`]), as bits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EniSet {
+    bits: Vec<u64>,
+    len: usize,
+}
+
+impl EniSet {
+    /// Adds an ENI; false when it was there.
+    pub fn insert(&mut self, eni: usize) -> bool {
+        let (word, bit) = (eni / 64, 1u64 << (eni % 64));
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        let fresh = self.bits[word] & bit == 0;
+        self.bits[word] |= bit;
+        self.len += usize::from(fresh);
+        fresh
+    }
+
+    /// Whether the set holds an ENI.
+    pub fn contains(&self, eni: usize) -> bool {
+        self.bits
+            .get(eni / 64)
+            .is_some_and(|w| w & (1u64 << (eni % 64)) != 0)
+    }
+
+    /// The number of ENIs.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The ENIs, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, &bits)| {
+            (0..64)
+                .filter(move |b| bits & (1u64 << b) != 0)
+                .map(move |b| w * 64 + b)
+        })
+    }
+
+    /// Adds every ENI of `other`.
+    pub fn union(&mut self, other: &EniSet) {
+        if other.bits.len() > self.bits.len() {
+            self.bits.resize(other.bits.len(), 0);
+        }
+        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+            *a |= b;
+        }
+        self.len = self.bits.iter().map(|w| w.count_ones() as usize).sum();
+    }
 }
 
 /// The rule that explains an observed reject.
@@ -1441,7 +1502,7 @@ impl Tally {
         for (k, v) in o.usage {
             self.usage.entry(k).or_default().merge(&v);
         }
-        self.enis_seen.extend(o.enis_seen);
+        self.enis_seen.union(&o.enis_seen);
         self.window = span(self.window, o.window);
     }
 
@@ -1491,7 +1552,7 @@ impl Tally {
     pub fn rule_usage_json_of(&self, net: &Network, every: bool) -> Vec<Value> {
         let mut groups: Vec<usize> = Vec::new();
         let mut nacls: Vec<usize> = Vec::new();
-        for &e in &self.enis_seen {
+        for e in self.enis_seen.iter() {
             let en = &net.enis[e];
             groups.extend(en.groups.iter().copied());
             if let Some(n) = en.subnet.and_then(|s| net.subnets[s].nacl) {
