@@ -262,8 +262,8 @@ pub struct Network {
     /// Security groups.
     pub groups: Vec<CompiledGroup>,
     pub(crate) group_index: FxHashMap<String, usize>,
-    /// The groups compiled for [`Network::sg_evaluate_fast`].
-    pub(crate) sg_index: crate::sg_index::SgIndex,
+    /// The groups compiled for [`Network::sg_evaluate_fast`], on first use.
+    pub(crate) sg_index: std::sync::OnceLock<crate::sg_index::SgIndex>,
     /// For each group, the private addresses of the ENIs it is attached to.
     pub(crate) group_members: Vec<FxHashSet<IpAddr>>,
     /// NACLs.
@@ -296,6 +296,8 @@ pub struct Network {
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
     /// Things in the snapshot that could not be read or resolved, in plain words.
     pub problems: Vec<String>,
+    /// When the snapshot was taken (Unix seconds), when known ([`Snapshot::collected_at`]).
+    pub snapshot_time: Option<i64>,
 }
 
 fn name_tag(tags: &[Tag]) -> Option<String> {
@@ -325,6 +327,7 @@ impl Network {
     pub fn build(snap: &Snapshot) -> Network {
         let mut net = Network {
             not_modelled: snap.not_modelled.clone(),
+            snapshot_time: snap.collected_at,
             ..Default::default()
         };
         net.build_vpcs(snap);
@@ -334,7 +337,6 @@ impl Network {
         net.build_gateways(snap);
         net.build_transit(snap);
         net.build_graph();
-        net.sg_index = crate::sg_index::SgIndex::build(&net);
         net
     }
 

@@ -1,4 +1,5 @@
-//! Security groups compiled for evaluating many packets: each group's rules of each direction
+//! Security groups compiled for evaluating many packets (built on first use, so that a single
+//! query does not pay for it): each group's rules of each direction
 //! are bucketed by protocol, CIDRs are masks, and group references are resolved to group
 //! indexes, so that [`Network::sg_evaluate_fast`] answers exactly as
 //! [`Network::sg_evaluate`] (a test checks them against each other) without walking every rule
@@ -187,13 +188,13 @@ impl Network {
     ) -> SgDecision<'_> {
         let mut unresolved = None;
         let d = dir_index(dir);
+        let index = self.sg_index.get_or_init(|| SgIndex::build(self));
         let (v4, v6) = match peer {
             IpAddr::V4(a) => (Some(u32::from(a)), None),
             IpAddr::V6(a) => (None, Some(u128::from(a))),
         };
         for &g in &self.enis[eni].groups {
-            let (Some(buckets), Some(group)) = (self.sg_index.groups.get(g), self.groups.get(g))
-            else {
+            let (Some(buckets), Some(group)) = (index.groups.get(g), self.groups.get(g)) else {
                 continue;
             };
             let buckets = &buckets[d];
@@ -216,7 +217,7 @@ impl Network {
                         None => None,
                     },
                     Peer::PrefixList(list) => list
-                        .and_then(|i| self.sg_index.lists.get(i))
+                        .and_then(|i| index.lists.get(i))
                         .map(|cidrs| cidrs.iter().any(|c| cidr_contains(c, peer))),
                 };
                 let Some(rule) = rules.get(f.rule) else {

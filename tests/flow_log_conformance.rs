@@ -2,7 +2,7 @@
 //! documentation's examples, Elastic's ingest-pipeline tests, Filebeat's processor samples,
 //! flowlogs-reader, OpenSearch and Sekoia (see `conformance/README.md` in the shared folder).
 //!
-//! Needs `VPCREACH_CONFORMANCE_DIR`; without it the tests say so and pass.
+//! Needs `VPCREACH_CONFORMANCE_DIR` (`.ci/run` sets it); without it the tests fail.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -16,8 +16,9 @@ use vpcreach::flow_log::{
 
 fn conformance_dir() -> Option<PathBuf> {
     let Some(dir) = std::env::var_os("VPCREACH_CONFORMANCE_DIR") else {
-        eprintln!("note: VPCREACH_CONFORMANCE_DIR is not set, skipping the conformance tests");
-        return None;
+        panic!(
+            "VPCREACH_CONFORMANCE_DIR is not set: run the tests with `bash .ci/run`, which sets it"
+        );
     };
     let dir = PathBuf::from(dir);
     for sub in ["aws-doc-flow-examples", "elastic-vpcflow", "peer-samples"] {

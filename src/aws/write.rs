@@ -145,10 +145,10 @@ impl Collected {
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default();
         let text = format!(
-            "Written by vpcreach {} collect at {}: {}\n",
+            "Written by vpcreach {} collect: {}\ncollected-at: {}\n",
             env!("CARGO_PKG_VERSION"),
+            scopes.join(", "),
             super::Rfc3339(now),
-            scopes.join(", ")
         );
         std::fs::write(&marker, text).map_err(io_err(&marker))?;
         // Move an earlier snapshot aside, put the new one in place, then drop the old one.
@@ -227,6 +227,13 @@ mod tests {
         // Only the snapshot remains beside it: no temporary folder.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+        // It knows when it was taken.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let taken = loaded.collected_at.expect("collection time");
+        assert!((now - taken).abs() < 120, "{taken} vs {now}");
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub struct ExplainArgs {
     /// narrowest addresses and ports the accepted traffic used, to the summary.
     #[arg(long)]
     pub rule_usage: bool,
+    /// When the snapshot was taken (RFC 3339, e.g. 2024-05-01T13:00:00Z), for a folder that
+    /// does not record it (`vpcreach collect` does): contradictions then say whether the
+    /// snapshot is older or newer than the record.
+    #[arg(long, value_name = "TIME")]
+    pub snapshot_time: Option<vpcreach::aws::TimeArg>,
     /// Worker threads [default: one per core].
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -80,7 +85,10 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         .collect::<Result<_, _>>()?;
     let format = super::format_arg(args.format.as_deref())?;
     let snap = args.source.load()?;
-    let net = Network::build(&snap);
+    let mut net = Network::build(&snap);
+    if let Some(t) = args.snapshot_time {
+        net.snapshot_time = Some(t.start);
+    }
     super::report_model(&snap, &net);
     let explainer = Explainer::new(&net);
     let output = args.output;

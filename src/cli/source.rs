@@ -75,7 +75,12 @@ impl SnapshotSource {
                     Arc::new(vpcreach::aws::NoProgress)
                 };
                 let collected = vpcreach::aws::collect(&self.aws.options(), progress)?;
-                Ok(collected.to_snapshot())
+                let mut snap = collected.to_snapshot();
+                snap.collected_at = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .and_then(|d| i64::try_from(d.as_secs()).ok());
+                Ok(snap)
             }
         }
     }

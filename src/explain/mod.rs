@@ -2,6 +2,7 @@
 //! NACL and security groups, statefully for responses), the rule that decided, and whether the
 //! observed `action` agrees.
 
+use crate::aws::Rfc3339;
 use crate::flow_log::{Action, FlowDirection, FlowRecord, Lite, LogStatus, Malformed, ParsedChunk};
 use crate::network::{Network, SgDecision};
 use crate::network_acl::{Action as RuleAction, NaclRule};
@@ -11,6 +12,7 @@ use crate::security_group::{Direction, SgPeer, SgRule};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -236,7 +238,7 @@ pub struct Explanation<'n> {
     /// The reason code.
     pub code: Code,
     /// Hints for a contradiction (what could explain it).
-    pub hints: Vec<&'static str>,
+    pub hints: Vec<Cow<'static, str>>,
     /// For malformed lines: what was wrong.
     pub problem: Option<String>,
 }
@@ -522,7 +524,7 @@ impl<'n> Explainer<'n> {
         e.same_subnet = c.same_subnet;
         e.decided_by = c.checks.iter().copied().collect();
         if let (Status::Contradiction, Some(role)) = (e.status, e.role) {
-            e.hints = hints(e.expected, r.tcp_flags, role);
+            e.hints = hints(e.expected, r, role, self.net.snapshot_time);
         }
         e
     }
@@ -820,27 +822,66 @@ fn role_by_ports(r: &Facts) -> (Role, &'static str) {
     }
 }
 
-fn hints(expected: Option<Action>, tcp_flags: Option<u16>, role: Role) -> Vec<&'static str> {
-    let mut h = Vec::new();
+/// What could explain a contradiction. With the snapshot's time, says whether it was taken
+/// before, during or after the record's interval.
+fn hints(
+    expected: Option<Action>,
+    r: &FlowRecord,
+    role: Role,
+    snapshot_time: Option<i64>,
+) -> Vec<Cow<'static, str>> {
+    let mut h: Vec<Cow<'static, str>> = Vec::new();
+    let when: Cow<'static, str> = match (snapshot_time, r.start, r.end) {
+        (Some(t), _, Some(end)) if t > end as i64 => format!(
+            "the snapshot was taken {} after this record ended ({}): the configuration may have changed in between",
+            duration(t - end as i64),
+            Rfc3339(t)
+        )
+        .into(),
+        (Some(t), Some(start), _) if t < start as i64 => format!(
+            "the snapshot was taken {} before this record started ({}): the configuration may have changed in between",
+            duration(start as i64 - t),
+            Rfc3339(t)
+        )
+        .into(),
+        (Some(t), Some(_), Some(_)) => format!(
+            "the snapshot was taken during this record's interval ({}): a change at that time would explain it",
+            Rfc3339(t)
+        )
+        .into(),
+        _ => "the snapshot may be older or newer than the record (its time is not known: `vpcreach collect` records it, or give --snapshot-time)".into(),
+    };
     match expected {
         Some(Action::Reject) => {
-            h.push("a tracked connection opened before a rule change outlives it: security-group changes do not cut tracked connections");
-            h.push("the snapshot may be older or newer than the record");
-            h.push("traffic or rules the snapshot does not show (a group, rule or association added or removed since)");
+            h.push("a tracked connection opened before a rule change outlives it: security-group changes do not cut tracked connections".into());
+            h.push(when);
+            h.push("traffic or rules the snapshot does not show (a group, rule or association added or removed since)".into());
         }
         Some(Action::Accept) => {
-            if tcp_flags.is_some_and(|f| f & 0x05 != 0) || role == Role::Response {
+            if r.tcp_flags.is_some_and(|f| f & 0x05 != 0) || role == Role::Response {
                 h.push(
-                    "REJECT also counts packets that arrived after the connection closed (FIN/RST)",
+                    "REJECT also counts packets that arrived after the connection closed (FIN/RST)"
+                        .into(),
                 );
             }
-            h.push("the snapshot may be older or newer than the record");
-            h.push("a rule change between the snapshot and the record (untracked connections are cut at once)");
-            h.push("traffic or rules the snapshot does not show");
+            h.push(when);
+            h.push("a rule change between the snapshot and the record (untracked connections are cut at once)".into());
+            h.push("traffic or rules the snapshot does not show".into());
         }
         None => {}
     }
     h
+}
+
+/// A length of time in words: `45 s`, `12 min`, `3 h 20 min`, `2 d 4 h`.
+pub(crate) fn duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7_199 => format!("{} min", s / 60),
+        7_200..=172_799 => format!("{} h {} min", s / 3600, s / 60 % 60),
+        _ => format!("{} d {} h", s / 86_400, s / 3600 % 24),
+    }
 }
 
 fn blank<'n>(file: Arc<Path>, line: u64, status: Status, code: Code) -> Explanation<'n> {
@@ -1207,7 +1248,7 @@ struct View<'a> {
     reason: Code,
     message: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    hints: &'a [&'static str],
+    hints: &'a [Cow<'static, str>],
 }
 
 #[derive(Serialize)]

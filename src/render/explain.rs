@@ -1,5 +1,6 @@
 //! Renderers of flow-log explanations: a readable line per record and the run's summary.
 
+use crate::aws::Rfc3339;
 use crate::explain::{Explanation, Status, Tally};
 use crate::flow_log::Counts;
 use crate::network::Network;
@@ -74,6 +75,7 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
         "malformed": c.malformed,
         "header_lines": c.headers,
         "window": t.window.map(|(s, e)| json!({"start": s, "end": e, "seconds": e.saturating_sub(s)})),
+        "snapshot_time": net.snapshot_time.map(|t| Rfc3339(t).to_string()),
         "interfaces_seen": t.enis_seen.len(),
         "rejects_by_rule": top(t.rejects_by_rule_text(net), 20)
             .into_iter().map(|(k, v)| json!({"rule": k, "count": v})).collect::<Vec<_>>(),
@@ -113,6 +115,9 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
     }
     if let Some((a, b)) = t.window {
         let _ = writeln!(s, "window: {a} .. {b} ({} s)", b.saturating_sub(a));
+    }
+    if let Some(taken) = net.snapshot_time {
+        let _ = writeln!(s, "snapshot taken: {}", Rfc3339(taken));
     }
     let rejects = top(t.rejects_by_rule_text(net), 10);
     if !rejects.is_empty() {

@@ -61,6 +61,7 @@ impl Snapshot {
             let origin = origin_of(rel);
             snap.load_file(&file, origin)?;
         }
+        snap.collected_at = collected_at(path);
         Ok(snap)
     }
 
@@ -282,9 +283,34 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
     }
 }
 
+/// The `collected-at:` time in the marker file `vpcreach collect` leaves in a snapshot folder.
+fn collected_at(dir: &Path) -> Option<i64> {
+    let text = std::fs::read_to_string(dir.join(crate::aws::MARKER_FILE)).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("collected-at:"))
+        .and_then(|t| t.trim().parse::<crate::aws::TimeArg>().ok())
+        .map(|t| t.start)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_collection_time_comes_from_the_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Vpcs.json"), r#"{"Vpcs": []}"#).unwrap();
+        assert_eq!(Snapshot::load(dir.path()).unwrap().collected_at, None);
+        std::fs::write(
+            dir.path().join(crate::aws::MARKER_FILE),
+            "Written by vpcreach collect\ncollected-at: 2024-05-01T13:00:00Z\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Snapshot::load(dir.path()).unwrap().collected_at,
+            Some(1_714_568_400)
+        );
+    }
 
     #[test]
     fn origin_from_layout() {

@@ -66,6 +66,9 @@ pub struct Snapshot {
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
     /// The files that were read.
     pub files: Vec<PathBuf>,
+    /// When the snapshot was taken (Unix seconds), when known: `vpcreach collect` records it in
+    /// the folder's `.vpcreach-snapshot` file (`collected-at: <RFC 3339>`).
+    pub collected_at: Option<i64>,
 }
 
 impl Snapshot {
