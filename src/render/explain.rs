@@ -114,7 +114,13 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
         );
     }
     if let Some((a, b)) = t.window {
-        let _ = writeln!(s, "window: {a} .. {b} ({} s)", b.saturating_sub(a));
+        let _ = writeln!(
+            s,
+            "window: {} .. {} ({})",
+            Rfc3339(a as i64),
+            Rfc3339(b as i64),
+            crate::explain::duration(b.saturating_sub(a) as i64)
+        );
     }
     if let Some(taken) = net.snapshot_time {
         let _ = writeln!(s, "snapshot taken: {}", Rfc3339(taken));
