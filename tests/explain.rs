@@ -380,6 +380,64 @@ fn contradictions_compare_the_snapshot_time_with_the_record() {
 }
 
 #[test]
+fn cli_reads_cloudwatch_subscription_envelopes_from_firehose_gzip() {
+    use std::io::Write;
+    let snap = snapshot_dir(&base());
+    let d = tempfile::tempdir().unwrap();
+    let records = [
+        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 22 6 5 500 100 160 ACCEPT OK",
+        "2 1 eni-web - - - - - - - 100 160 - NODATA",
+    ];
+    let plain = flows_file(d.path(), "plain.log", &records);
+    // Firehose writes the envelopes back to back, gzipped, without line ends.
+    let envelope = |stream: &str, events: &[&str]| {
+        let events: Vec<Value> = events
+            .iter()
+            .enumerate()
+            .map(|(i, m)| json!({"id": i.to_string(), "timestamp": 1, "message": m}))
+            .collect();
+        json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "flows",
+               "logStream": stream, "subscriptionFilters": ["all"], "logEvents": events})
+        .to_string()
+    };
+    let text = envelope("a", &records[..2]) + &envelope("b", &records[2..]);
+    let gz = d.path().join("firehose-1.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let run = |file: &Path| -> Vec<Value> {
+        let out = bin()
+            .args(["explain", "--output", "jsonl", "--snapshot"])
+            .arg(snap.path())
+            .arg(file)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                let o = v.as_object_mut().unwrap();
+                o.remove("file");
+                o.remove("line");
+                v
+            })
+            .collect()
+    };
+    let (from_plain, from_firehose) = (run(&plain), run(&gz));
+    assert_eq!(from_plain.len(), 3);
+    assert_eq!(from_firehose, from_plain);
+    assert_eq!(from_firehose[1]["status"], "contradiction");
+}
+
+#[test]
 fn cli_snapshot_time_reaches_hints_and_summary() {
     let snap = snapshot_dir(&base());
     let d = tempfile::tempdir().unwrap();

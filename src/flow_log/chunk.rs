@@ -3,7 +3,7 @@
 //! can be parsed on any thread.
 
 use super::format::Format;
-use super::line::{read_line, record_from_json, Line, LineParser, Malformed, Problem};
+use super::line::{item_record, read_line, record_from_json, Line, LineParser, Malformed, Problem};
 use super::record::{FlowRecord, LogStatus};
 use std::ops::AddAssign;
 use std::path::Path;
@@ -136,6 +136,30 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
                 continue;
             }
             Line::Header(Err(e)) => Err((None, Problem::Header(e))),
+            Line::Events(items) => {
+                for (k, item) in items.into_iter().enumerate() {
+                    out.counts.read += 1;
+                    match item_record(&mut parser, item, &format, line) {
+                        Ok(record) => {
+                            count_record(&mut out.counts, &record);
+                            out.records.push(record);
+                        }
+                        Err(problem) => {
+                            out.counts.malformed += 1;
+                            out.malformed.push(Malformed {
+                                file: Arc::clone(&chunk.file),
+                                line,
+                                column: None,
+                                problem: Problem::Event {
+                                    index: k + 1,
+                                    problem: Box::new(problem),
+                                },
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
             Line::Text(text) => parser.parse_text(text, &format, line),
             Line::Message(text) => parser
                 .parse_text(&text, &format, line)
@@ -146,11 +170,7 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
         out.counts.read += 1;
         match result {
             Ok(record) => {
-                match record.log_status {
-                    Some(LogStatus::NoData) => out.counts.nodata += 1,
-                    Some(LogStatus::SkipData) => out.counts.skipdata += 1,
-                    _ => out.counts.parsed += 1,
-                }
+                count_record(&mut out.counts, &record);
                 out.records.push(record);
             }
             Err((column, problem)) => {
@@ -165,6 +185,14 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
         }
     }
     out
+}
+
+fn count_record(counts: &mut Counts, record: &FlowRecord) {
+    match record.log_status {
+        Some(LogStatus::NoData) => counts.nodata += 1,
+        Some(LogStatus::SkipData) => counts.skipdata += 1,
+        _ => counts.parsed += 1,
+    }
 }
 
 /// The lines of `data` without their `\n`; a final `\n` does not start another line.

@@ -74,6 +74,15 @@ pub enum Problem {
     /// A header line that cannot be used.
     #[error("invalid header: {0}")]
     Header(FormatError),
+    /// One log event of a CloudWatch Logs subscription envelope (or one of several JSON
+    /// objects on a line) that is not a valid record.
+    #[error("log event {index}: {problem}")]
+    Event {
+        /// 1-based position among the line's events.
+        index: usize,
+        /// What was wrong with it.
+        problem: Box<Problem>,
+    },
 }
 
 /// Parses one record line with `format`: plain text or JSON-wrapped, with any `#` comment
@@ -126,8 +135,38 @@ pub(crate) enum Line<'a> {
     Message(String),
     /// A JSON object of fields.
     Fields(serde_json::Map<String, serde_json::Value>),
+    /// Several records on one line: the log events of CloudWatch Logs subscription envelopes
+    /// (`{"messageType": "DATA_MESSAGE", …, "logEvents": [{"message": "…"}, …]}`, as Firehose
+    /// delivers them to S3, often several objects on one line), or several JSON objects.
+    Events(Vec<Item>),
     /// A line that cannot be read at all.
     Bad(Problem),
+}
+
+/// One record of a [`Line::Events`] line, not yet parsed.
+pub(crate) enum Item {
+    /// A log event's message: a record's text.
+    Message(String),
+    /// An object of fields.
+    Fields(serde_json::Map<String, serde_json::Value>),
+    /// What was wrong with this one.
+    Bad(Problem),
+}
+
+/// The record of one item of a [`Line::Events`] line.
+pub(crate) fn item_record(
+    parser: &mut LineParser,
+    item: Item,
+    format: &Format,
+    line: u64,
+) -> Result<FlowRecord, Problem> {
+    match item {
+        Item::Message(text) => parser
+            .parse_text(cut_comment(&text), format, line)
+            .map_err(|(_, problem)| problem),
+        Item::Fields(fields) => record_from_json(&fields, line),
+        Item::Bad(problem) => Err(problem),
+    }
 }
 
 /// Reads one line (without its `\n`).
@@ -138,8 +177,10 @@ pub(crate) fn read_line(raw: &[u8], line_number: u64) -> Line<'_> {
     let text = text.strip_suffix('\r').unwrap_or(text);
     match text.trim_start().as_bytes().first() {
         None | Some(b'#') => Line::Nothing,
-        Some(b'{') => match read_json(text) {
-            Ok(Json::Message(message)) => {
+        Some(b'{') => match read_json_line(text) {
+            Ok(JsonLine::Events(items)) if items.is_empty() => Line::Nothing,
+            Ok(JsonLine::Events(items)) => Line::Events(items),
+            Ok(JsonLine::One(Json::Message(message))) => {
                 let kept = cut_comment(&message);
                 if let Some(header) = Format::from_header(kept, line_number) {
                     Line::Header(header)
@@ -149,7 +190,7 @@ pub(crate) fn read_line(raw: &[u8], line_number: u64) -> Line<'_> {
                     Line::Message(kept.to_owned())
                 }
             }
-            Ok(Json::Fields(fields)) => Line::Fields(fields),
+            Ok(JsonLine::One(Json::Fields(fields))) => Line::Fields(fields),
             Err(problem) => Line::Bad(problem),
         },
         Some(_) => {
@@ -228,6 +269,85 @@ enum Json {
 fn read_json(text: &str) -> Result<Json, Problem> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| Problem::Json(lower_first(&e.to_string())))?;
+    json_object(value)
+}
+
+/// What a JSON line holds: one record, or (for envelopes and several objects) a list.
+enum JsonLine {
+    One(Json),
+    Events(Vec<Item>),
+}
+
+/// True for a CloudWatch Logs subscription envelope (`messageType`, `logEvents`).
+fn is_envelope(value: &serde_json::Value) -> bool {
+    value
+        .as_object()
+        .is_some_and(|o| o.contains_key("logEvents") || o.contains_key("messageType"))
+}
+
+/// Reads a JSON line: one object as [`read_json`], or CloudWatch Logs subscription envelopes
+/// and several objects one after the other, each log event an item.
+fn read_json_line(text: &str) -> Result<JsonLine, Problem> {
+    let json_error = |e: serde_json::Error| Problem::Json(lower_first(&e.to_string()));
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+    let first = match stream.next() {
+        Some(v) => v.map_err(json_error)?,
+        None => return Err(Problem::JsonShape),
+    };
+    let second = stream.next();
+    if second.is_none() && !is_envelope(&first) {
+        return json_object(first).map(JsonLine::One);
+    }
+    let mut items = Vec::new();
+    for value in std::iter::once(Ok(first)).chain(second).chain(stream) {
+        match value {
+            Ok(v) => expand(v, &mut items),
+            Err(e) => {
+                // The rest of the line cannot be read.
+                items.push(Item::Bad(json_error(e)));
+                break;
+            }
+        }
+    }
+    Ok(JsonLine::Events(items))
+}
+
+/// The items of one object of a multi-record line: the log events of an envelope (none for a
+/// control message), or the object itself.
+fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
+    let serde_json::Value::Object(mut object) = value else {
+        items.push(Item::Bad(Problem::JsonShape));
+        return;
+    };
+    if let Some(events) = object.remove("logEvents") {
+        let serde_json::Value::Array(events) = events else {
+            items.push(Item::Bad(Problem::JsonShape));
+            return;
+        };
+        for event in events {
+            items.push(match event {
+                serde_json::Value::Object(mut e) => match e.remove("message") {
+                    Some(serde_json::Value::String(m)) => Item::Message(m),
+                    _ => Item::Bad(Problem::JsonShape),
+                },
+                _ => Item::Bad(Problem::JsonShape),
+            });
+        }
+        return;
+    }
+    if object.contains_key("messageType") {
+        // A CONTROL_MESSAGE (CloudWatch checking the destination): no records.
+        return;
+    }
+    items.push(match json_object(serde_json::Value::Object(object)) {
+        Ok(Json::Message(m)) => Item::Message(m),
+        Ok(Json::Fields(f)) => Item::Fields(f),
+        Err(p) => Item::Bad(p),
+    });
+}
+
+/// A `{"message": "…"}` object or an object of fields.
+fn json_object(value: serde_json::Value) -> Result<Json, Problem> {
     let serde_json::Value::Object(mut object) = value else {
         return Err(Problem::JsonShape);
     };

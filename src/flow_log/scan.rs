@@ -10,7 +10,9 @@
 use super::chunk::{Chunk, Counts};
 use super::field::{is_aws_field_name, Field};
 use super::format::{Format, Slot};
-use super::line::{read_line, record_from_json, Line, LineParser, Malformed, Problem};
+use super::line::{
+    item_record, read_line, record_from_json, Item, Line, LineParser, Malformed, Problem,
+};
 use super::record::{Action, FlowDirection, FlowRecord, LogStatus};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -90,6 +92,8 @@ pub struct LineAt {
     /// 1-based line number.
     pub line: u64,
     format: usize,
+    /// The record's position among the line's log events (0 for a line of one record).
+    event: usize,
 }
 
 /// One record line of a chunk, as [`Scanner::scan`] hands it out.
@@ -177,6 +181,7 @@ impl<'c> Scanner<'c> {
                 end,
                 line,
                 format: self.formats.len() - 1,
+                event: 0,
             };
             let raw = &data[start..end];
             start = end + 1;
@@ -195,6 +200,27 @@ impl<'c> Scanner<'c> {
                     counts.headers += 1;
                     self.plans.push(plan(&header));
                     self.formats.push(header);
+                }
+                Line::Events(items) => {
+                    // As the full parser orders them: the line's records, then its bad events.
+                    let mut bad = Vec::new();
+                    for (k, item) in items.into_iter().enumerate() {
+                        counts.read += 1;
+                        let at = LineAt { event: k, ..at };
+                        match item_record(&mut self.parser, item, format, at.line) {
+                            Ok(record) => {
+                                count_status(&mut counts, record.log_status);
+                                each(Scanned::Record(Lite::of(&record)), at);
+                            }
+                            Err(problem) => {
+                                counts.malformed += 1;
+                                bad.push(event_error(&self.chunk.file, at.line, k, problem));
+                            }
+                        }
+                    }
+                    for m in bad {
+                        each(Scanned::Malformed(m), at);
+                    }
                 }
                 other => {
                     counts.read += 1;
@@ -218,6 +244,15 @@ impl<'c> Scanner<'c> {
     pub fn full(&mut self, at: LineAt) -> Result<FlowRecord, Malformed> {
         let raw = &self.chunk.data[at.start..at.end];
         let line = read_line(raw, at.line);
+        if let Line::Events(items) = line {
+            let format = &self.formats[at.format];
+            let item = items
+                .into_iter()
+                .nth(at.event)
+                .unwrap_or(Item::Bad(Problem::JsonShape));
+            return item_record(&mut self.parser, item, format, at.line)
+                .map_err(|p| event_error(&self.chunk.file, at.line, at.event, p));
+        }
         full_line(
             &mut self.parser,
             line,
@@ -225,6 +260,18 @@ impl<'c> Scanner<'c> {
             &self.chunk.file,
             at.line,
         )
+    }
+}
+
+fn event_error(file: &Arc<std::path::Path>, line: u64, k: usize, problem: Problem) -> Malformed {
+    Malformed {
+        file: Arc::clone(file),
+        line,
+        column: None,
+        problem: Problem::Event {
+            index: k + 1,
+            problem: Box::new(problem),
+        },
     }
 }
 
@@ -249,6 +296,7 @@ fn full_line(
         Line::Nothing => Err((None, Problem::JsonShape)),
         Line::Header(Ok(_)) => Err((None, Problem::JsonShape)),
         Line::Header(Err(e)) => Err((None, Problem::Header(e))),
+        Line::Events(_) => Err((None, Problem::JsonShape)),
         Line::Text(text) => parser.parse_text(text, format, number),
         Line::Message(text) => parser
             .parse_text(&text, format, number)
@@ -547,6 +595,48 @@ mod tests {
         );
         let f: Format = "interface-id srcaddr pkt-srcaddr".parse().unwrap();
         both("eni-1 1.1.1.1 -\nenis 1.2.3.4 5.6.7.8\n", f);
+    }
+
+    /// CloudWatch Logs subscription data as Firehose writes it to S3: envelopes one after the
+    /// other (here two on one line), a control message, a bad event among good ones.
+    const ENVELOPES: &str = concat!(
+        r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[]}"#,
+        "\n",
+        r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"vpc-flow","logStream":"eni-1-all","subscriptionFilters":["f"],"logEvents":["#,
+        r#"{"id":"1","timestamp":1,"message":"2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1 2 ACCEPT OK"},"#,
+        r#"{"id":"2","timestamp":1,"message":"2 123456789012 eni-1 10.0.0.1 10.0.0.2 http 49152 6 10 840 1 2 ACCEPT OK"},"#,
+        r#"{"id":"3","timestamp":1,"message":"2 123456789012 eni-1 - - - - - - - 1 2 - NODATA"}]}"#,
+        r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"vpc-flow","logStream":"eni-2-all","subscriptionFilters":["f"],"logEvents":["#,
+        r#"{"id":"4","timestamp":1,"message":"2 123456789012 eni-2 10.0.0.2 10.0.0.1 49152 443 6 10 840 1 2 REJECT OK"}]}"#,
+        "\n",
+    );
+
+    #[test]
+    fn cloudwatch_subscription_envelopes_hold_one_record_per_log_event() {
+        both(ENVELOPES, Format::default());
+        let chunk = Chunk::new("firehose.log", ENVELOPES.into(), Format::default());
+        let parsed = parse_chunk(&chunk);
+        assert_eq!(
+            (
+                parsed.counts.read,
+                parsed.counts.parsed,
+                parsed.counts.nodata,
+                parsed.counts.malformed
+            ),
+            (4, 2, 1, 1)
+        );
+        assert!(parsed.records.iter().all(|r| r.line == 2));
+        assert_eq!(parsed.records[2].interface_id.as_deref(), Some("eni-2"));
+        assert_eq!(
+            parsed.malformed[0].to_string(),
+            "firehose.log:2: log event 2: `http` is not a valid `srcport`: expected a port number from 0 to 65535"
+        );
+        // A broken envelope loses the rest of its line, not the records before it.
+        let cut = &ENVELOPES[..ENVELOPES.len() - 40];
+        both(cut, Format::default());
+        let parsed = parse_chunk(&Chunk::new("cut.log", cut.into(), Format::default()));
+        assert_eq!((parsed.counts.parsed, parsed.counts.nodata), (1, 1));
+        assert_eq!(parsed.counts.malformed, 2);
     }
 
     proptest! {
