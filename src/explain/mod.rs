@@ -1340,7 +1340,7 @@ pub struct Tally {
     /// Observed rejects by the rule that explains them.
     pub rejects_by_rule: FxHashMap<RejectKey, u64>,
     /// Sources of observed rejects.
-    pub rejected_talkers: FxHashMap<IpAddr, u64>,
+    pub rejected_talkers: TopCounts<IpAddr>,
     /// Rule usage.
     pub usage: FxHashMap<RuleKey, Usage>,
     /// ENIs seen in records.
@@ -1361,6 +1361,81 @@ struct Seen<'a, 'n> {
     protocol: Option<u8>,
     window: Option<(u64, u64)>,
     checks: &'a [Decided<'n>],
+}
+
+/// Counts per key in bounded memory, for the heaviest keys (the top rejected sources of a year
+/// of flow logs, where scanners bring millions of addresses): exact until more than
+/// `2 × TopCounts::KEEP` keys are held, then reduced as in the Misra–Gries summary (every count
+/// lowered by the `KEEP + 1`-th largest, keys at zero dropped). A count is then a lower bound,
+/// low by at most [`TopCounts::undercount`]; any key with more than that many hits is kept.
+/// Summaries merge (counts add, bounds add).
+#[derive(Debug, Clone)]
+pub struct TopCounts<K> {
+    counts: FxHashMap<K, u64>,
+    undercount: u64,
+    keep: usize,
+}
+
+impl<K: std::hash::Hash + Eq> Default for TopCounts<K> {
+    fn default() -> Self {
+        TopCounts::with_keep(Self::KEEP)
+    }
+}
+
+impl<K: std::hash::Hash + Eq> TopCounts<K> {
+    /// Keys kept after a reduction.
+    pub const KEEP: usize = 100_000;
+
+    /// A summary that keeps `keep` keys after a reduction.
+    pub fn with_keep(keep: usize) -> Self {
+        TopCounts {
+            counts: FxHashMap::default(),
+            undercount: 0,
+            keep: keep.max(1),
+        }
+    }
+
+    /// Counts `n` more for `key`.
+    pub fn add(&mut self, key: K, n: u64) {
+        *self.counts.entry(key).or_default() += n;
+        if self.counts.len() > 2 * self.keep {
+            self.reduce();
+        }
+    }
+
+    /// Adds another summary.
+    pub fn merge(&mut self, other: TopCounts<K>) {
+        self.undercount += other.undercount;
+        for (k, v) in other.counts {
+            *self.counts.entry(k).or_default() += v;
+        }
+        if self.counts.len() > 2 * self.keep {
+            self.reduce();
+        }
+    }
+
+    fn reduce(&mut self) {
+        let mut values: Vec<u64> = self.counts.values().copied().collect();
+        if values.len() <= self.keep {
+            return;
+        }
+        let (_, &mut cut, _) = values.select_nth_unstable_by(self.keep, |a, b| b.cmp(a));
+        self.counts.retain(|_, n| {
+            *n -= cut.min(*n);
+            *n > 0
+        });
+        self.undercount += cut;
+    }
+
+    /// The keys and their counts (lower bounds when [`TopCounts::undercount`] is not 0).
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &u64)> + '_ {
+        self.counts.iter()
+    }
+
+    /// How much any count may be low by: 0 while every key is held exactly.
+    pub fn undercount(&self) -> u64 {
+        self.undercount
+    }
 }
 
 /// A set of ENI indexes (into [`Network::enis`]), as bits.
@@ -1472,7 +1547,7 @@ impl Tally {
         self.enis_seen.insert(eni);
         if e.observed == Some(Action::Reject) {
             if let Some(src) = e.srcaddr {
-                *self.rejected_talkers.entry(src).or_default() += 1;
+                self.rejected_talkers.add(src, 1);
             }
             if e.status == Status::Consistent {
                 if let Some(d) = e.checks.iter().find(|d| d.denies()) {
@@ -1537,9 +1612,7 @@ impl Tally {
         for (k, v) in o.rejects_by_rule {
             *self.rejects_by_rule.entry(k).or_default() += v;
         }
-        for (k, v) in o.rejected_talkers {
-            *self.rejected_talkers.entry(k).or_default() += v;
-        }
+        self.rejected_talkers.merge(o.rejected_talkers);
         for (k, v) in o.usage {
             self.usage.entry(k).or_default().merge(&v);
         }
@@ -1710,6 +1783,57 @@ mod tests {
         assert_eq!(role_from_flags(19), Some(Role::Response));
         assert_eq!(role_from_flags(1), None);
         assert_eq!(role_from_flags(4), None);
+    }
+
+    #[test]
+    fn top_counts_stay_bounded_and_keep_heavy_keys() {
+        let mut t = TopCounts::with_keep(10);
+        let mut truth = std::collections::HashMap::new();
+        // Three heavy keys among 5,000 one-off keys.
+        for i in 0u32..5000 {
+            t.add(i + 100, 1);
+            *truth.entry(i + 100).or_insert(0u64) += 1;
+            for heavy in [1u32, 2, 3] {
+                if i % (heavy * 10) == 0 {
+                    t.add(heavy, 1);
+                    *truth.entry(heavy).or_insert(0u64) += 1;
+                }
+            }
+            assert!(t.counts.len() <= 20);
+        }
+        assert!(t.undercount() > 0);
+        for (k, &n) in t.iter() {
+            assert!(
+                n <= truth[k] && truth[k] - n <= t.undercount(),
+                "{k}: {n} vs {}",
+                truth[k]
+            );
+        }
+        // Every key with more hits than the bound is kept.
+        for (k, &n) in &truth {
+            if n > t.undercount() {
+                assert!(t.iter().any(|(x, _)| x == k), "{k} ({n}) lost");
+            }
+        }
+        // Merging two summaries keeps the guarantee.
+        let mut a = TopCounts::with_keep(10);
+        let mut b = TopCounts::with_keep(10);
+        for i in 0u32..300 {
+            a.add(i % 7, 1);
+            b.add(1000 + i, 1);
+        }
+        a.merge(b);
+        assert!(a.counts.len() <= 20);
+        for k in 0u32..7 {
+            let n = a.iter().find(|(x, _)| **x == k).map_or(0, |(_, n)| *n);
+            let true_n = (0..300).filter(|i| i % 7 == k).count() as u64;
+            assert!(n <= true_n && true_n - n <= a.undercount());
+        }
+        // Exact while small.
+        let mut s = TopCounts::with_keep(10);
+        s.add("x", 3);
+        s.add("x", 2);
+        assert_eq!((s.iter().next(), s.undercount()), (Some((&"x", &5)), 0));
     }
 
     #[test]

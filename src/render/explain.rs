@@ -81,6 +81,8 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
             .into_iter().map(|(k, v)| json!({"rule": k, "count": v})).collect::<Vec<_>>(),
         "top_rejected_sources": top(t.rejected_talkers.iter().map(|(k, v)| (*k, *v)), 10)
             .into_iter().map(|(k, v)| json!({"address": k, "count": v})).collect::<Vec<_>>(),
+        // Counts are lower bounds, low by at most this, once sources were too many to hold.
+        "top_rejected_sources_undercount": t.rejected_talkers.undercount(),
         "rule_hits": hits,
     });
     if rule_usage {
@@ -134,7 +136,17 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
     }
     let talkers = top(t.rejected_talkers.iter().map(|(k, v)| (*k, *v)), 10);
     if !talkers.is_empty() {
-        let _ = writeln!(s, "top rejected sources:");
+        match t.rejected_talkers.undercount() {
+            0 => {
+                let _ = writeln!(s, "top rejected sources:");
+            }
+            low => {
+                let _ = writeln!(
+                    s,
+                    "top rejected sources (too many sources to hold: each count may be low by up to {low}):"
+                );
+            }
+        }
         for (k, v) in talkers {
             let _ = writeln!(s, "  {v:>8}  {k}");
         }
