@@ -7,14 +7,15 @@ use super::analysis::{
     finding, groups_of, resolve_all, sort, AuditError, AuditResult, Endpoints, FlowOptions,
 };
 use super::{FindingStatus, Witness};
-use crate::explain::{Explainer, Status, Tally};
-use crate::flow_log::{parse_chunk, run_ordered, Action, ChunkReader, Counts, Entry};
+use crate::explain::{Explainer, Memo, Step, Tally};
+use crate::flow_log::{run_ordered, Action, ChunkReader, Counts};
 use crate::network::Network;
 use crate::policy::{Kind, Mode, PolicyFile, PolicySet, Severity, Statement, Traffic};
 use crate::protocol::Protocol;
 use crate::security_group::Direction;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Mutex;
 
 struct Resolved {
     stmt: usize,
@@ -81,51 +82,51 @@ pub fn observed_audit(
     let in_snapshot = |ip: IpAddr| {
         net.eni_by_private_ip(ip, None).is_some() || net.eni_by_public_ip(ip).is_some()
     };
+    // One evaluation cache per worker thread, handed from chunk to chunk.
+    let memos: Mutex<Vec<Memo>> = Mutex::new(Vec::new());
     let work = |item: Result<crate::flow_log::Chunk, crate::flow_log::ReadError>| {
         item.map(|chunk| {
-            let parsed = parse_chunk(&chunk);
-            let explained = explainer.explain_chunk(&parsed);
-            let mut o = Observed {
-                counts: parsed.counts,
-                ..Default::default()
-            };
-            let mut records = parsed.in_line_order().filter_map(|e| match e {
-                Entry::Record(r) => Some(r),
-                Entry::Malformed(_) => None,
-            });
-            for e in &explained {
-                let rec = if e.status == Status::Malformed {
-                    None
-                } else {
-                    records.next()
+            let mut o = Observed::default();
+            let mut memo = memos
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default();
+            o.counts = explainer.for_each_in_chunk(&chunk, &mut memo, |_, step| {
+                let (e, f, line) = match step {
+                    Step::Record(core, facts, at) => (core, facts, at.line),
+                    Step::Malformed(bad) => {
+                        o.tally.add(&explainer.malformed(bad), None);
+                        return;
+                    }
                 };
-                o.tally.add(e, rec);
+                o.tally.add_core(e, f);
                 let (Some(eni), Some(dir), Some(peer), Some(proto)) =
-                    (e.eni, e.direction, e.peer, e.protocol)
+                    (e.eni, e.direction, e.peer, f.protocol)
                 else {
-                    continue;
+                    return;
                 };
-                if e.role != Some(crate::explain::Role::Request) || e.observed.is_none() {
-                    continue;
+                if e.role != Some(crate::explain::Role::Request) || f.action.is_none() {
+                    return;
                 }
-                let port = e.dstport;
-                let accepted = e.observed == Some(Action::Accept);
+                let port = f.dstport;
+                let accepted = f.action == Some(Action::Accept);
                 // Who is the source and who the destination, as the policy sees them.
                 let (src_eni, src_ip, dst_eni, dst_ip) = match dir {
                     Direction::Inbound => (
                         net.eni_by_private_ip(peer, None),
                         peer,
                         Some(eni),
-                        e.dstaddr,
+                        f.dstaddr,
                     ),
                     Direction::Outbound => (
                         Some(eni),
-                        e.srcaddr.unwrap_or(peer),
+                        f.srcaddr.unwrap_or(peer),
                         net.eni_by_private_ip(peer, None),
                         Some(peer),
                     ),
                 };
-                let Some(dst_ip) = dst_ip else { continue };
+                let Some(dst_ip) = dst_ip else { return };
                 let in_from = |r: &Resolved| match src_eni {
                     Some(s) => r.from.contains_eni(s),
                     None => !in_snapshot(src_ip) && r.from.contains_outside(src_ip),
@@ -134,16 +135,19 @@ pub fn observed_audit(
                     Some(d) => r.to.contains_eni(d),
                     None => !in_snapshot(dst_ip) && r.to.contains_outside(dst_ip),
                 };
-                let dst_key = dst_eni
-                    .map(|d| net.enis[d].id.clone())
-                    .unwrap_or_else(|| dst_ip.to_string());
-                let w = Witness {
+                let dst_key = || {
+                    dst_eni
+                        .map(|d| net.enis[d].id.clone())
+                        .unwrap_or_else(|| dst_ip.to_string())
+                };
+                // The witness and its place, written only for the first hit of a finding.
+                let w = || Witness {
                     src: src_ip.to_string(),
                     dst: dst_ip.to_string(),
                     protocol: Protocol::Number(proto).to_string(),
                     port: port.filter(|_| Protocol::Number(proto).has_ports()),
                 };
-                let at = format!("{}:{}", e.file.display(), e.line);
+                let at = || format!("{}:{}", chunk.file.display(), line);
                 let mut covered_by_allow: HashMap<usize, bool> = HashMap::new();
                 for r in &resolved {
                     let (file, st) = stmts[r.stmt];
@@ -157,17 +161,15 @@ pub fn observed_audit(
                         Kind::Deny if accepted => {
                             let entry = o
                                 .hits
-                                .entry((r.stmt, dst_key.clone(), FindingStatus::Violation))
-                                .or_insert((0, w.clone(), at.clone()));
+                                .entry((r.stmt, dst_key(), FindingStatus::Violation))
+                                .or_insert_with(|| (0, w(), at()));
                             entry.0 += 1;
                         }
                         Kind::Require => {
-                            let entry = o.require.entry((r.stmt, dst_key.clone())).or_insert((
-                                0,
-                                0,
-                                w.clone(),
-                                at.clone(),
-                            ));
+                            let entry = o
+                                .require
+                                .entry((r.stmt, dst_key()))
+                                .or_insert_with(|| (0, 0, w(), at()));
                             if accepted {
                                 entry.0 += 1;
                             } else {
@@ -187,21 +189,24 @@ pub fn observed_audit(
                 if accepted {
                     for &fi in &allowlist_files {
                         if !covered_by_allow.contains_key(&fi) {
+                            let witness = w();
                             let key = (
                                 usize::MAX - fi,
                                 format!(
-                                    "{dst_key} {}{}",
-                                    w.protocol,
-                                    w.port.map(|p| format!("/{p}")).unwrap_or_default()
+                                    "{} {}{}",
+                                    dst_key(),
+                                    witness.protocol,
+                                    witness.port.map(|p| format!("/{p}")).unwrap_or_default()
                                 ),
                                 FindingStatus::Unexpected,
                             );
-                            let entry = o.hits.entry(key).or_insert((0, w.clone(), at.clone()));
+                            let entry = o.hits.entry(key).or_insert_with(|| (0, witness, at()));
                             entry.0 += 1;
                         }
                     }
                 }
-            }
+            });
+            memos.lock().unwrap_or_else(|e| e.into_inner()).push(memo);
             o
         })
     };

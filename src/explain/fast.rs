@@ -4,7 +4,7 @@
 //! to print. Every record is still counted in the [`Tally`].
 
 use super::{
-    key_of, opposite_key, Explainer, Explanation, Facts, FlowKey, Iface, Memo, Status, Tally,
+    key_of, opposite_key, Core, Explainer, Explanation, Facts, FlowKey, Iface, Memo, Status, Tally,
 };
 use crate::flow_log::{Chunk, Counts, LineAt, Malformed, Scanned, Scanner};
 use rustc_hash::FxHashMap;
@@ -12,6 +12,14 @@ use rustc_hash::FxHashMap;
 enum Item {
     Record(Facts, LineAt),
     Malformed(Malformed),
+}
+
+/// One line of a chunk, as [`Explainer::for_each_in_chunk`] hands it out.
+pub(crate) enum Step<'a, 'n> {
+    /// A record: its explanation without texts, its fields, and where it is.
+    Record(&'a Core<'n>, &'a Facts, LineAt),
+    /// A line that is not a valid record.
+    Malformed(&'a Malformed),
 }
 
 /// Buffers kept from chunk to chunk (in [`Memo`]).
@@ -59,6 +67,37 @@ impl<'n> Explainer<'n> {
         want: impl Fn(Status) -> bool,
         mut emit: impl FnMut(Explanation<'n>),
     ) -> (Tally, Counts) {
+        let mut tally = Tally::default();
+        let counts = self.for_each_in_chunk(chunk, memo, |scanner, step| match step {
+            Step::Record(core, f, at) => {
+                tally.add_core(core, f);
+                if want(core.status) {
+                    // The scan read this line as a record, so the full parser does too.
+                    match scanner.full(at) {
+                        Ok(r) => emit(self.explanation(&chunk.file, &r, core)),
+                        Err(bad) => emit(self.malformed(&bad)),
+                    }
+                }
+            }
+            Step::Malformed(bad) => {
+                let e = self.malformed(bad);
+                tally.add(&e, None);
+                if want(Status::Malformed) {
+                    emit(e);
+                }
+            }
+        });
+        (tally, counts)
+    }
+
+    /// Explains every line of a chunk (fast pass, no full records or texts) and hands each
+    /// record's core, or each malformed line, to `each` in line order; returns the counts.
+    pub(crate) fn for_each_in_chunk(
+        &self,
+        chunk: &Chunk,
+        memo: &mut Memo<'n>,
+        mut each: impl FnMut(&mut Scanner<'_>, Step<'_, 'n>),
+    ) -> Counts {
         let mut scanner = Scanner::new(chunk);
         let mut scratch = std::mem::take(&mut memo.scratch);
         let (items, index) = (&mut scratch.items, &mut scratch.index);
@@ -77,7 +116,6 @@ impl<'n> Explainer<'n> {
                 }
             }
         }
-        let mut tally = Tally::default();
         for item in items.iter() {
             match item {
                 Item::Record(f, at) => {
@@ -90,25 +128,12 @@ impl<'n> Explainer<'n> {
                         })
                     };
                     let core = self.core(f, opposite, Some(memo));
-                    tally.add_core(&core, f);
-                    if want(core.status) {
-                        // The scan read this line as a record, so the full parser does too.
-                        match scanner.full(*at) {
-                            Ok(r) => emit(self.explanation(&chunk.file, &r, &core)),
-                            Err(bad) => emit(self.malformed(&bad)),
-                        }
-                    }
+                    each(&mut scanner, Step::Record(&core, f, *at));
                 }
-                Item::Malformed(bad) => {
-                    let e = self.malformed(bad);
-                    tally.add(&e, None);
-                    if want(Status::Malformed) {
-                        emit(e);
-                    }
-                }
+                Item::Malformed(bad) => each(&mut scanner, Step::Malformed(bad)),
             }
         }
         memo.scratch = scratch;
-        (tally, counts)
+        counts
     }
 }

@@ -18,6 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod fast;
+pub(crate) use fast::Step;
 
 /// The outcome of comparing a record with the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
