@@ -7,7 +7,7 @@ use super::analysis::{
     finding, groups_of, resolve_all, sort, AuditError, AuditResult, Endpoints, FlowOptions,
 };
 use super::{FindingStatus, Witness};
-use crate::explain::{Explainer, Memo, Step, Tally};
+use crate::explain::{Explainer, MemoPool, Step, Tally};
 use crate::flow_log::{run_ordered, Action, ChunkReader, Counts};
 use crate::network::Network;
 use crate::policy::{Kind, Mode, PolicyFile, PolicySet, Severity, Statement, Traffic};
@@ -15,7 +15,6 @@ use crate::protocol::Protocol;
 use crate::security_group::Direction;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 struct Resolved {
     stmt: usize,
@@ -82,131 +81,127 @@ pub fn observed_audit(
     let in_snapshot = |ip: IpAddr| {
         net.eni_by_private_ip(ip, None).is_some() || net.eni_by_public_ip(ip).is_some()
     };
-    // One evaluation cache per worker thread, handed from chunk to chunk.
-    let memos: Mutex<Vec<Memo>> = Mutex::new(Vec::new());
+    let memos = MemoPool::default();
     let work = |item: Result<crate::flow_log::Chunk, crate::flow_log::ReadError>| {
         item.map(|chunk| {
             let mut o = Observed::default();
-            let mut memo = memos
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop()
-                .unwrap_or_default();
-            o.counts = explainer.for_each_in_chunk(&chunk, &mut memo, |_, step| {
-                let (e, f, line) = match step {
-                    Step::Record(core, facts, at) => (core, facts, at.line),
-                    Step::Malformed(bad) => {
-                        o.tally.add(&explainer.malformed(bad), None);
+            let counts = memos.with(|memo| {
+                explainer.for_each_in_chunk(&chunk, memo, |_, step| {
+                    let (e, f, line) = match step {
+                        Step::Record(core, facts, at) => (core, facts, at.line),
+                        Step::Malformed(bad) => {
+                            o.tally.add(&explainer.malformed(bad), None);
+                            return;
+                        }
+                    };
+                    o.tally.add_core(e, f);
+                    let (Some(eni), Some(dir), Some(peer), Some(proto)) =
+                        (e.eni, e.direction, e.peer, f.protocol)
+                    else {
+                        return;
+                    };
+                    if e.role != Some(crate::explain::Role::Request) || f.action.is_none() {
                         return;
                     }
-                };
-                o.tally.add_core(e, f);
-                let (Some(eni), Some(dir), Some(peer), Some(proto)) =
-                    (e.eni, e.direction, e.peer, f.protocol)
-                else {
-                    return;
-                };
-                if e.role != Some(crate::explain::Role::Request) || f.action.is_none() {
-                    return;
-                }
-                let port = f.dstport;
-                let accepted = f.action == Some(Action::Accept);
-                // Who is the source and who the destination, as the policy sees them.
-                let (src_eni, src_ip, dst_eni, dst_ip) = match dir {
-                    Direction::Inbound => (
-                        net.eni_by_private_ip(peer, None),
-                        peer,
-                        Some(eni),
-                        f.dstaddr,
-                    ),
-                    Direction::Outbound => (
-                        Some(eni),
-                        f.srcaddr.unwrap_or(peer),
-                        net.eni_by_private_ip(peer, None),
-                        Some(peer),
-                    ),
-                };
-                let Some(dst_ip) = dst_ip else { return };
-                let in_from = |r: &Resolved| match src_eni {
-                    Some(s) => r.from.contains_eni(s),
-                    None => !in_snapshot(src_ip) && r.from.contains_outside(src_ip),
-                };
-                let in_to = |r: &Resolved| match dst_eni {
-                    Some(d) => r.to.contains_eni(d),
-                    None => !in_snapshot(dst_ip) && r.to.contains_outside(dst_ip),
-                };
-                let dst_key = || {
-                    dst_eni
-                        .map(|d| net.enis[d].id.clone())
-                        .unwrap_or_else(|| dst_ip.to_string())
-                };
-                // The witness and its place, written only for the first hit of a finding.
-                let w = || Witness {
-                    src: src_ip.to_string(),
-                    dst: dst_ip.to_string(),
-                    protocol: Protocol::Number(proto).to_string(),
-                    port: port.filter(|_| Protocol::Number(proto).has_ports()),
-                };
-                let at = || format!("{}:{}", chunk.file.display(), line);
-                let mut covered_by_allow: HashMap<usize, bool> = HashMap::new();
-                for r in &resolved {
-                    let (file, st) = stmts[r.stmt];
-                    if !st.traffic.iter().any(|t| traffic_covers(t, proto, port))
-                        || !in_from(r)
-                        || !in_to(r)
-                    {
-                        continue;
-                    }
-                    match st.kind {
-                        Kind::Deny if accepted => {
-                            let entry = o
-                                .hits
-                                .entry((r.stmt, dst_key(), FindingStatus::Violation))
-                                .or_insert_with(|| (0, w(), at()));
-                            entry.0 += 1;
+                    let port = f.dstport;
+                    let accepted = f.action == Some(Action::Accept);
+                    // Who is the source and who the destination, as the policy sees them.
+                    let (src_eni, src_ip, dst_eni, dst_ip) = match dir {
+                        Direction::Inbound => (
+                            net.eni_by_private_ip(peer, None),
+                            peer,
+                            Some(eni),
+                            f.dstaddr,
+                        ),
+                        Direction::Outbound => (
+                            Some(eni),
+                            f.srcaddr.unwrap_or(peer),
+                            net.eni_by_private_ip(peer, None),
+                            Some(peer),
+                        ),
+                    };
+                    let Some(dst_ip) = dst_ip else { return };
+                    let in_from = |r: &Resolved| match src_eni {
+                        Some(s) => r.from.contains_eni(s),
+                        None => !in_snapshot(src_ip) && r.from.contains_outside(src_ip),
+                    };
+                    let in_to = |r: &Resolved| match dst_eni {
+                        Some(d) => r.to.contains_eni(d),
+                        None => !in_snapshot(dst_ip) && r.to.contains_outside(dst_ip),
+                    };
+                    let dst_key = || {
+                        dst_eni
+                            .map(|d| net.enis[d].id.clone())
+                            .unwrap_or_else(|| dst_ip.to_string())
+                    };
+                    // The witness and its place, written only for the first hit of a finding.
+                    let w = || Witness {
+                        src: src_ip.to_string(),
+                        dst: dst_ip.to_string(),
+                        protocol: Protocol::Number(proto).to_string(),
+                        port: port.filter(|_| Protocol::Number(proto).has_ports()),
+                    };
+                    let at = || format!("{}:{}", chunk.file.display(), line);
+                    let mut covered_by_allow: HashMap<usize, bool> = HashMap::new();
+                    for r in &resolved {
+                        let (file, st) = stmts[r.stmt];
+                        if !st.traffic.iter().any(|t| traffic_covers(t, proto, port))
+                            || !in_from(r)
+                            || !in_to(r)
+                        {
+                            continue;
                         }
-                        Kind::Require => {
-                            let entry = o
-                                .require
-                                .entry((r.stmt, dst_key()))
-                                .or_insert_with(|| (0, 0, w(), at()));
-                            if accepted {
+                        match st.kind {
+                            Kind::Deny if accepted => {
+                                let entry = o
+                                    .hits
+                                    .entry((r.stmt, dst_key(), FindingStatus::Violation))
+                                    .or_insert_with(|| (0, w(), at()));
                                 entry.0 += 1;
-                            } else {
-                                entry.1 += 1;
                             }
-                        }
-                        Kind::Allow => {
-                            if let Some(fi) =
-                                policies.files.iter().position(|f| std::ptr::eq(f, file))
-                            {
-                                covered_by_allow.insert(fi, true);
+                            Kind::Require => {
+                                let entry = o
+                                    .require
+                                    .entry((r.stmt, dst_key()))
+                                    .or_insert_with(|| (0, 0, w(), at()));
+                                if accepted {
+                                    entry.0 += 1;
+                                } else {
+                                    entry.1 += 1;
+                                }
                             }
-                        }
-                        Kind::Deny => {}
-                    }
-                }
-                if accepted {
-                    for &fi in &allowlist_files {
-                        if !covered_by_allow.contains_key(&fi) {
-                            let witness = w();
-                            let key = (
-                                usize::MAX - fi,
-                                format!(
-                                    "{} {}{}",
-                                    dst_key(),
-                                    witness.protocol,
-                                    witness.port.map(|p| format!("/{p}")).unwrap_or_default()
-                                ),
-                                FindingStatus::Unexpected,
-                            );
-                            let entry = o.hits.entry(key).or_insert_with(|| (0, witness, at()));
-                            entry.0 += 1;
+                            Kind::Allow => {
+                                if let Some(fi) =
+                                    policies.files.iter().position(|f| std::ptr::eq(f, file))
+                                {
+                                    covered_by_allow.insert(fi, true);
+                                }
+                            }
+                            Kind::Deny => {}
                         }
                     }
-                }
+                    if accepted {
+                        for &fi in &allowlist_files {
+                            if !covered_by_allow.contains_key(&fi) {
+                                let witness = w();
+                                let key = (
+                                    usize::MAX - fi,
+                                    format!(
+                                        "{} {}{}",
+                                        dst_key(),
+                                        witness.protocol,
+                                        witness.port.map(|p| format!("/{p}")).unwrap_or_default()
+                                    ),
+                                    FindingStatus::Unexpected,
+                                );
+                                let entry = o.hits.entry(key).or_insert_with(|| (0, witness, at()));
+                                entry.0 += 1;
+                            }
+                        }
+                    }
+                })
             });
-            memos.lock().unwrap_or_else(|e| e.into_inner()).push(memo);
+            o.counts = counts;
             o
         })
     };

@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::sync::Mutex;
-use vpcreach::explain::{Explainer, Memo, Status, Tally};
+use vpcreach::explain::{Explainer, MemoPool, Status, Tally};
 use vpcreach::flow_log::{run_ordered, ChunkReader, Counts};
 use vpcreach::Network;
 
@@ -98,8 +97,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
 
     let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
     let reader = ChunkReader::new(inputs.paths.clone(), format);
-    // One evaluation cache per worker thread, handed from chunk to chunk.
-    let memos: Mutex<Vec<Memo>> = Mutex::new(Vec::new());
+    let memos = MemoPool::default();
     let work = |item: Result<vpcreach::flow_log::Chunk, vpcreach::flow_log::ReadError>| {
         item.map(|chunk| {
             // Fetched inputs are named as the user gave them (`s3://…`), not by their scratch path.
@@ -110,13 +108,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
             let mut lines = Vec::new();
             let mut warnings = Vec::new();
             let want = |s: Status| s == Status::Malformed || only.is_empty() || only.contains(&s);
-            let mut memo = memos
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop()
-                .unwrap_or_default();
-            let (tally, counts) =
-                explainer.explain_chunk_counted(&chunk, &mut memo, want, |mut e| {
+            let (tally, counts) = memos.with(|memo| {
+                explainer.explain_chunk_counted(&chunk, memo, want, |mut e| {
                     if let Some((label, scratch, name)) = &remote {
                         e.file = label.clone();
                         if let Some(p) = &mut e.problem {
@@ -134,8 +127,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                             ExplainOutput::Jsonl | ExplainOutput::Json => e.to_json_line(&net),
                         });
                     }
-                });
-            memos.lock().unwrap_or_else(|e| e.into_inner()).push(memo);
+                })
+            });
             ChunkOut {
                 lines,
                 warnings,

@@ -1,7 +1,7 @@
-//! Explaining a whole chunk at the speed of reading it: plain lines are scanned for the fields
-//! explaining reads (no [`FlowRecord`](crate::flow_log::FlowRecord) is built), evaluations at an
-//! ENI are cached, and the full [`Explanation`] is built only for the records the caller wants
-//! to print. Every record is still counted in the [`Tally`].
+//! Explaining a whole chunk fast: plain lines are scanned for the fields explaining reads (no
+//! [`FlowRecord`](crate::flow_log::FlowRecord) is built), security groups are evaluated in their
+//! compiled form, and the full [`Explanation`] (texts, JSON) is built only for the records the
+//! caller wants to print. Every record is still counted in the [`Tally`].
 
 use super::{
     key_of, opposite_key, Core, Explainer, Explanation, Facts, FlowKey, Iface, Memo, Status, Tally,
@@ -36,8 +36,8 @@ impl<'n> Explainer<'n> {
     /// those to `emit` in line order. Every line is counted in the returned [`Tally`]; the
     /// [`Counts`] are the chunk's.
     ///
-    /// `memo` caches evaluations between chunks; keep one per thread, and use it with this
-    /// explainer only.
+    /// `memo` keeps caches and buffers from chunk to chunk; keep one per thread, and use it with
+    /// this explainer only.
     ///
     /// ```
     /// use vpcreach::explain::{Explainer, Memo, Status};

@@ -389,6 +389,38 @@ impl Default for Memo<'_> {
     }
 }
 
+/// Memos for worker threads: each piece of work takes one, uses it, and gives it back, so a
+/// thread's caches and buffers carry over from chunk to chunk.
+pub struct MemoPool<'n> {
+    free: std::sync::Mutex<Vec<Memo<'n>>>,
+}
+
+impl Default for MemoPool<'_> {
+    fn default() -> Self {
+        MemoPool {
+            free: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl<'n> MemoPool<'n> {
+    /// Runs `f` with a memo of the pool (a new one when none is free).
+    pub fn with<R>(&self, f: impl FnOnce(&mut Memo<'n>) -> R) -> R {
+        let mut memo = self
+            .free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        let result = f(&mut memo);
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(memo);
+        result
+    }
+}
+
 /// The explanation of one record without its texts: what [`Tally`] counts.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Core<'n> {
@@ -557,8 +589,8 @@ impl<'n> Explainer<'n> {
         }
     }
 
-    /// Explains a record: the steps of the module documentation. `memo` caches the
-    /// evaluation at the ENI.
+    /// Explains a record: the steps of the module documentation. `memo` (one per thread)
+    /// caches what does not depend on the record.
     pub(crate) fn core(
         &self,
         r: &Facts,
