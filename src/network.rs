@@ -1132,6 +1132,37 @@ pub fn component_kind_of(id: &str) -> ComponentKind {
     }
 }
 
+/// Folds the answers of an ENI's rules, in order, into a decision: the first rule that matches
+/// allows; failing that, the first rule that could match but cannot be resolved makes the
+/// decision unresolved.
+#[derive(Default)]
+pub(crate) struct SgFold<'a> {
+    unresolved: Option<&'a SgRule>,
+}
+
+impl<'a> SgFold<'a> {
+    /// Takes a rule's answer (`None`: cannot tell); `Some` when the rule decides.
+    pub(crate) fn see(&mut self, rule: &'a SgRule, hit: Option<bool>) -> Option<SgDecision<'a>> {
+        match hit {
+            Some(true) => Some(SgDecision::Allow(rule)),
+            Some(false) => None,
+            None => {
+                self.unresolved.get_or_insert(rule);
+                None
+            }
+        }
+    }
+
+    /// The decision once no rule allowed.
+    pub(crate) fn finish(self, missing_groups: bool) -> SgDecision<'a> {
+        match self.unresolved {
+            Some(r) => SgDecision::Unresolved(r),
+            None if missing_groups => SgDecision::MissingGroups,
+            None => SgDecision::Deny,
+        }
+    }
+}
+
 /// The decision of an ENI's security groups for one packet in one direction.
 #[derive(Debug, Clone, Copy)]
 pub enum SgDecision<'a> {
@@ -1162,7 +1193,7 @@ impl Network {
         icmp: Option<(u8, u8)>,
         refs: Option<bool>,
     ) -> SgDecision<'_> {
-        let mut unresolved = None;
+        let mut fold = SgFold::default();
         for rule in self.eni_rules(eni, dir) {
             if !rule.matches_header(proto, port, icmp) {
                 continue;
@@ -1178,21 +1209,11 @@ impl Network {
                     None => None,
                 },
             };
-            match hit {
-                Some(true) => return SgDecision::Allow(rule),
-                Some(false) => {}
-                None => {
-                    if unresolved.is_none() {
-                        unresolved = Some(rule);
-                    }
-                }
+            if let Some(decided) = fold.see(rule, hit) {
+                return decided;
             }
         }
-        match unresolved {
-            Some(r) => SgDecision::Unresolved(r),
-            None if !self.enis[eni].missing_groups.is_empty() => SgDecision::MissingGroups,
-            None => SgDecision::Deny,
-        }
+        fold.finish(!self.enis[eni].missing_groups.is_empty())
     }
 
     /// Whether security-group references can match traffic between an ENI and a peer address:

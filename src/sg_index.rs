@@ -5,7 +5,7 @@
 //! [`Network::sg_evaluate`] (a test checks them against each other) without walking every rule
 //! or looking up names.
 
-use crate::network::{Network, SgDecision};
+use crate::network::{Network, SgDecision, SgFold};
 use crate::protocol::Protocol;
 use crate::security_group::{Direction, PortMatch, SgPeer};
 use ipnet::IpNet;
@@ -186,7 +186,7 @@ impl Network {
         icmp: Option<(u8, u8)>,
         refs: Option<bool>,
     ) -> SgDecision<'_> {
-        let mut unresolved = None;
+        let mut fold = SgFold::default();
         let d = dir_index(dir);
         let index = self.sg_index.get_or_init(|| SgIndex::build(self));
         let (v4, v6) = match peer {
@@ -223,22 +223,12 @@ impl Network {
                 let Some(rule) = rules.get(f.rule) else {
                     continue;
                 };
-                match hit {
-                    Some(true) => return SgDecision::Allow(rule),
-                    Some(false) => {}
-                    None => {
-                        if unresolved.is_none() {
-                            unresolved = Some(rule);
-                        }
-                    }
+                if let Some(decided) = fold.see(rule, hit) {
+                    return decided;
                 }
             }
         }
-        match unresolved {
-            Some(r) => SgDecision::Unresolved(r),
-            None if !self.enis[eni].missing_groups.is_empty() => SgDecision::MissingGroups,
-            None => SgDecision::Deny,
-        }
+        fold.finish(!self.enis[eni].missing_groups.is_empty())
     }
 }
 

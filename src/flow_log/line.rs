@@ -584,19 +584,23 @@ fn set_field(record: &mut FlowRecord, slot: &Slot, word: &str) -> Result<(), &'s
 
 /// A decimal number that fits `T`: digits only, no sign.
 fn number<T: TryFrom<u64>>(word: &str) -> Option<T> {
-    let bytes = word.as_bytes();
-    if bytes.is_empty() || bytes.len() > 20 {
+    T::try_from(decimal(word.as_bytes())?).ok()
+}
+
+/// A decimal number: digits only, no sign, at most 20 digits, fits `u64`.
+pub(crate) fn decimal(word: &[u8]) -> Option<u64> {
+    if word.is_empty() || word.len() > 20 {
         return None;
     }
     let mut n: u64 = 0;
-    for &b in bytes {
+    for &b in word {
         let digit = b.wrapping_sub(b'0');
         if digit > 9 {
             return None;
         }
         n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
     }
-    T::try_from(n).ok()
+    Some(n)
 }
 
 fn address(word: &str) -> Option<IpAddr> {

@@ -438,20 +438,9 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// A decimal number: digits only, no sign, at most 20 digits, fits `u64` (as the full parser).
+/// A decimal number, as the full parser reads it.
 fn number(word: &[u8]) -> Option<u64> {
-    if word.is_empty() || word.len() > 20 {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &b in word {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
-    }
-    Some(n)
+    super::line::decimal(word)
 }
 
 /// An address, as `str::parse::<IpAddr>` reads it; dotted IPv4 is read here, anything else
