@@ -1712,25 +1712,26 @@ impl Tally {
         nacls.dedup();
         let mut out = Vec::new();
         let empty = Usage::default();
+        let mut push = |key: RuleKey, view: &dyn Fn(&Usage) -> Value| {
+            let u = self.usage.get(&key).unwrap_or(&empty);
+            if u.hits > 0 || every {
+                out.push(view(u));
+            }
+        };
         for g in groups {
             let grp = &net.groups[g];
             for (out_dir, rules) in [(false, &grp.inbound), (true, &grp.outbound)] {
                 for r in rules {
-                    let u = self
-                        .usage
-                        .get(&RuleKey::Sg(g, out_dir, r.position))
-                        .unwrap_or(&empty);
-                    if u.hits == 0 && !every {
-                        continue;
-                    }
-                    out.push(usage_json(
-                        "security_group",
-                        &grp.id,
-                        None,
-                        &sg_rule_text(net, r),
-                        r.direction,
-                        u,
-                    ));
+                    push(RuleKey::Sg(g, out_dir, r.position), &|u| {
+                        usage_json(
+                            "security_group",
+                            &grp.id,
+                            None,
+                            &sg_rule_text(net, r),
+                            r.direction,
+                            u,
+                        )
+                    });
                 }
             }
         }
@@ -1738,21 +1739,16 @@ impl Tally {
             let acl = &net.nacls[n];
             for (out_dir, rules) in [(false, &acl.inbound), (true, &acl.outbound)] {
                 for r in rules {
-                    let u = self
-                        .usage
-                        .get(&RuleKey::Nacl(n, out_dir, r.position))
-                        .unwrap_or(&empty);
-                    if u.hits == 0 && !every {
-                        continue;
-                    }
-                    out.push(usage_json(
-                        "network_acl",
-                        &acl.id,
-                        Some(r.rule_number),
-                        &nacl_text(r),
-                        r.direction,
-                        u,
-                    ));
+                    push(RuleKey::Nacl(n, out_dir, r.position), &|u| {
+                        usage_json(
+                            "network_acl",
+                            &acl.id,
+                            Some(r.rule_number),
+                            &nacl_text(r),
+                            r.direction,
+                            u,
+                        )
+                    });
                 }
             }
         }
