@@ -63,7 +63,7 @@ impl<'n> Explainer<'n> {
     pub fn explain_chunk_counted(
         &self,
         chunk: &Chunk,
-        memo: &mut Memo<'n>,
+        memo: &mut Memo,
         want: impl Fn(Status) -> bool,
         mut emit: impl FnMut(Explanation<'n>),
     ) -> (Tally, Counts) {
@@ -95,7 +95,7 @@ impl<'n> Explainer<'n> {
     pub(crate) fn for_each_in_chunk(
         &self,
         chunk: &Chunk,
-        memo: &mut Memo<'n>,
+        memo: &mut Memo,
         mut each: impl FnMut(&mut Scanner<'_>, Step<'_, 'n>),
     ) -> Counts {
         let mut scanner = Scanner::new(chunk);

@@ -373,29 +373,27 @@ pub(crate) struct Eval<'n> {
 /// Security-group decisions themselves are not cached: with the compiled groups
 /// ([`Network::sg_evaluate_fast`]) a cache lookup cost more than it saved on the benchmark's
 /// records.
-pub struct Memo<'n> {
+pub struct Memo {
     untracked: FxHashMap<(u32, Direction, bool), bool>,
     pub(crate) scratch: fast::Scratch,
-    _net: std::marker::PhantomData<&'n Network>,
 }
 
-impl Default for Memo<'_> {
+impl Default for Memo {
     fn default() -> Self {
         Memo {
             untracked: FxHashMap::default(),
             scratch: fast::Scratch::default(),
-            _net: std::marker::PhantomData,
         }
     }
 }
 
 /// Memos for worker threads: each piece of work takes one, uses it, and gives it back, so a
 /// thread's caches and buffers carry over from chunk to chunk.
-pub struct MemoPool<'n> {
-    free: std::sync::Mutex<Vec<Memo<'n>>>,
+pub struct MemoPool {
+    free: std::sync::Mutex<Vec<Memo>>,
 }
 
-impl Default for MemoPool<'_> {
+impl Default for MemoPool {
     fn default() -> Self {
         MemoPool {
             free: std::sync::Mutex::new(Vec::new()),
@@ -403,9 +401,9 @@ impl Default for MemoPool<'_> {
     }
 }
 
-impl<'n> MemoPool<'n> {
+impl MemoPool {
     /// Runs `f` with a memo of the pool (a new one when none is free).
-    pub fn with<R>(&self, f: impl FnOnce(&mut Memo<'n>) -> R) -> R {
+    pub fn with<R>(&self, f: impl FnOnce(&mut Memo) -> R) -> R {
         let mut memo = self
             .free
             .lock()
@@ -595,7 +593,7 @@ impl<'n> Explainer<'n> {
         &self,
         r: &Facts,
         opposite: Option<&Facts>,
-        memo: Option<&mut Memo<'n>>,
+        memo: Option<&mut Memo>,
     ) -> Core<'n> {
         let net = self.net;
         let mut c = Core::new(Status::Unknown, Code::MissingFields);
@@ -703,7 +701,7 @@ impl<'n> Explainer<'n> {
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
-        mut memo: Option<&mut Memo<'n>>,
+        mut memo: Option<&mut Memo>,
         eni: usize,
         direction: Direction,
         role: Role,
@@ -827,7 +825,7 @@ impl<'n> Explainer<'n> {
     /// other direction's flows are untracked); cached in `memo`.
     fn allows_all(
         &self,
-        memo: &mut Option<&mut Memo<'n>>,
+        memo: &mut Option<&mut Memo>,
         eni: usize,
         dir: Direction,
         v6: bool,

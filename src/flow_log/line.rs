@@ -74,6 +74,9 @@ pub enum Problem {
     /// A header line that cannot be used.
     #[error("invalid header: {0}")]
     Header(FormatError),
+    /// A CloudWatch Logs subscription envelope without a `logEvents` array.
+    #[error("expected a `logEvents` array in a CloudWatch Logs subscription message")]
+    NoLogEvents,
     /// One log event of a CloudWatch Logs subscription envelope (or one of several JSON
     /// objects on a line) that is not a valid record.
     #[error("log event {index}: {problem}")]
@@ -321,7 +324,7 @@ fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
     };
     if let Some(events) = object.remove("logEvents") {
         let serde_json::Value::Array(events) = events else {
-            items.push(Item::Bad(Problem::JsonShape));
+            items.push(Item::Bad(Problem::NoLogEvents));
             return;
         };
         for event in events {
@@ -335,8 +338,12 @@ fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
         }
         return;
     }
+    if object.get("messageType").and_then(|t| t.as_str()) == Some("CONTROL_MESSAGE") {
+        // CloudWatch checking that the destination is reachable: no records.
+        return;
+    }
     if object.contains_key("messageType") {
-        // A CONTROL_MESSAGE (CloudWatch checking the destination): no records.
+        items.push(Item::Bad(Problem::NoLogEvents));
         return;
     }
     items.push(match json_object(serde_json::Value::Object(object)) {

@@ -598,6 +598,9 @@ mod tests {
         r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"vpc-flow","logStream":"eni-2-all","subscriptionFilters":["f"],"logEvents":["#,
         r#"{"id":"4","timestamp":1,"message":"2 123456789012 eni-2 10.0.0.2 10.0.0.1 49152 443 6 10 840 1 2 REJECT OK"}]}"#,
         "\n",
+        // A data message that lost its events is reported, not dropped.
+        r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"vpc-flow"}"#,
+        "\n",
     );
 
     #[test]
@@ -612,13 +615,17 @@ mod tests {
                 parsed.counts.nodata,
                 parsed.counts.malformed
             ),
-            (4, 2, 1, 1)
+            (5, 2, 1, 2)
         );
         assert!(parsed.records.iter().all(|r| r.line == 2));
         assert_eq!(parsed.records[2].interface_id.as_deref(), Some("eni-2"));
         assert_eq!(
             parsed.malformed[0].to_string(),
             "firehose.log:2: log event 2: `http` is not a valid `srcport`: expected a port number from 0 to 65535"
+        );
+        assert_eq!(
+            parsed.malformed[1].to_string(),
+            "firehose.log:3: log event 1: expected a `logEvents` array in a CloudWatch Logs subscription message"
         );
         // A broken envelope loses the rest of its line, not the records before it.
         let cut = &ENVELOPES[..ENVELOPES.len() - 40];
