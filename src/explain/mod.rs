@@ -373,32 +373,17 @@ pub(crate) struct Eval<'n> {
 /// Security-group decisions themselves are not cached: with the compiled groups
 /// ([`Network::sg_evaluate_fast`]) a cache lookup cost more than it saved on the benchmark's
 /// records.
+#[derive(Default)]
 pub struct Memo {
     untracked: FxHashMap<(u32, Direction, bool), bool>,
     pub(crate) scratch: fast::Scratch,
 }
 
-impl Default for Memo {
-    fn default() -> Self {
-        Memo {
-            untracked: FxHashMap::default(),
-            scratch: fast::Scratch::default(),
-        }
-    }
-}
-
 /// Memos for worker threads: each piece of work takes one, uses it, and gives it back, so a
 /// thread's caches and buffers carry over from chunk to chunk.
+#[derive(Default)]
 pub struct MemoPool {
     free: std::sync::Mutex<Vec<Memo>>,
-}
-
-impl Default for MemoPool {
-    fn default() -> Self {
-        MemoPool {
-            free: std::sync::Mutex::new(Vec::new()),
-        }
-    }
 }
 
 impl MemoPool {
