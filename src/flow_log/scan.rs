@@ -628,7 +628,8 @@ mod tests {
             "firehose.log:3: log event 1: expected a `logEvents` array in a CloudWatch Logs subscription message"
         );
         // A broken envelope loses the rest of its line, not the records before it.
-        let cut = &ENVELOPES[..ENVELOPES.len() - 40];
+        let two_lines = &ENVELOPES[..ENVELOPES.rfind(r#"{"messageType""#).unwrap()];
+        let cut = &two_lines[..two_lines.len() - 40];
         both(cut, Format::default());
         let parsed = parse_chunk(&Chunk::new("cut.log", cut.into(), Format::default()));
         assert_eq!((parsed.counts.parsed, parsed.counts.nodata), (1, 1));
