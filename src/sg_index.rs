@@ -186,6 +186,26 @@ impl Network {
         icmp: Option<(u8, u8)>,
         refs: Option<bool>,
     ) -> SgDecision<'_> {
+        let holders = self.enis_with_private_ip(peer);
+        self.sg_evaluate_among(eni, dir, peer, proto, port, icmp, refs, holders)
+    }
+
+    /// [`Network::sg_evaluate_fast`] with the ENIs holding `peer` already looked up
+    /// ([`Network::enis_with_private_ip`]): a group reference matches when one of them is in
+    /// the group, which is what [`Network::group_members`] holds, without a hash lookup per
+    /// rule.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn sg_evaluate_among(
+        &self,
+        eni: usize,
+        dir: Direction,
+        peer: IpAddr,
+        proto: u8,
+        port: Option<u16>,
+        icmp: Option<(u8, u8)>,
+        refs: Option<bool>,
+        holders: &[usize],
+    ) -> SgDecision<'_> {
         let mut fold = SgFold::default();
         let d = dir_index(dir);
         let index = self.sg_index.get_or_init(|| SgIndex::build(self));
@@ -212,7 +232,9 @@ impl Network {
                     Peer::V4 { net, mask } => Some(v4.is_some_and(|a| a & mask == net)),
                     Peer::V6 { net, mask } => Some(v6.is_some_and(|a| a & mask == net)),
                     Peer::Group(gi) => match refs {
-                        Some(true) => gi.map(|gi| self.group_members[gi].contains(&peer)),
+                        Some(true) => gi.map(|gi| {
+                            holders.iter().any(|&h| self.enis[h].groups.contains(&gi))
+                        }),
                         Some(false) => Some(false),
                         None => None,
                     },

@@ -103,19 +103,19 @@ impl<'n> Explainer<'n> {
         let (items, index) = (&mut scratch.items, &mut scratch.index);
         items.clear();
         index.clear();
+        // Each record is indexed as it is scanned, while it is still in the cache.
         let counts = scanner.scan(|s, at| {
             items.push(match s {
-                Scanned::Record(l) => Item::Record(self.facts(&l), at),
+                Scanned::Record(l) => {
+                    let f = self.facts(&l);
+                    if f.has_flow_data() && f.iface != Iface::Unknown {
+                        index.entry(key_of(&f)).or_insert(items.len());
+                    }
+                    Item::Record(f, at)
+                }
                 Scanned::Malformed(m) => Item::Malformed(m),
             })
         });
-        for (i, item) in items.iter().enumerate() {
-            if let Item::Record(f, _) = item {
-                if f.has_flow_data() && f.iface != Iface::Unknown {
-                    index.entry(key_of(f)).or_insert(i);
-                }
-            }
-        }
         for item in items.iter() {
             match item {
                 Item::Record(f, at) => {

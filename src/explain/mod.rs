@@ -306,26 +306,66 @@ impl Facts {
 }
 
 /// A flow at an ENI: records of the same flow in both directions help each other tell request
-/// from response.
-pub(crate) type FlowKey = (
-    Iface,
-    Option<IpAddr>,
-    Option<IpAddr>,
-    Option<u16>,
-    Option<u16>,
-    Option<u8>,
-);
+/// from response. Hashed by a few packed words rather than field by field: every record of a
+/// chunk is indexed by its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FlowKey {
+    iface: Iface,
+    src: Option<IpAddr>,
+    dst: Option<IpAddr>,
+    sport: Option<u16>,
+    dport: Option<u16>,
+    proto: Option<u8>,
+}
+
+impl std::hash::Hash for FlowKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        fn fold(a: Option<IpAddr>) -> u64 {
+            match a {
+                None => u64::MAX,
+                Some(IpAddr::V4(a)) => u64::from(u32::from(a)),
+                Some(IpAddr::V6(a)) => {
+                    let x = u128::from(a);
+                    (x as u64) ^ ((x >> 64) as u64).rotate_left(17) ^ (1 << 63)
+                }
+            }
+        }
+        let iface = match self.iface {
+            Iface::Absent => 1 << 32,
+            Iface::Unknown => 2 << 32,
+            Iface::Eni(i) => u64::from(i),
+        };
+        let port = |p: Option<u16>| p.map_or(1 << 16, u64::from);
+        h.write_u64(fold(self.src) ^ fold(self.dst).rotate_left(32));
+        h.write_u64(
+            iface
+                ^ (port(self.sport) << 17)
+                ^ (port(self.dport) << 34)
+                ^ (self.proto.map_or(1 << 8, u64::from) << 51),
+        );
+    }
+}
 
 pub(crate) fn key_of(r: &Facts) -> FlowKey {
-    (
-        r.iface, r.srcaddr, r.dstaddr, r.srcport, r.dstport, r.protocol,
-    )
+    FlowKey {
+        iface: r.iface,
+        src: r.srcaddr,
+        dst: r.dstaddr,
+        sport: r.srcport,
+        dport: r.dstport,
+        proto: r.protocol,
+    }
 }
 
 pub(crate) fn opposite_key(r: &Facts) -> FlowKey {
-    (
-        r.iface, r.dstaddr, r.srcaddr, r.dstport, r.srcport, r.protocol,
-    )
+    FlowKey {
+        iface: r.iface,
+        src: r.dstaddr,
+        dst: r.srcaddr,
+        sport: r.dstport,
+        dport: r.srcport,
+        proto: r.protocol,
+    }
 }
 
 /// Up to two checks (a NACL rule and a security-group decision), in the order the packet
@@ -729,9 +769,9 @@ impl<'n> Explainer<'n> {
                 return;
             }
             let d = match role {
-                Role::Request => self.sg(refs, eni, direction, peer, proto, port),
+                Role::Request => self.sg(refs, peer_enis, eni, direction, peer, proto, port),
                 Role::Response => {
-                    match self.sg(refs, eni, direction.reverse(), peer, proto, req_port) {
+                    match self.sg(refs, peer_enis, eni, direction.reverse(), peer, proto, req_port) {
                         SgDecision::Allow(rule) => {
                             let wide = matches!(&rule.peer, SgPeer::Cidr { cidr } if cidr.prefix_len() == 0);
                             let untracked = wide
@@ -741,7 +781,7 @@ impl<'n> Explainer<'n> {
                             return;
                         }
                         // No tracked request: the response's own direction may still allow it.
-                        _ => self.sg(refs, eni, direction, peer, proto, port),
+                        _ => self.sg(refs, peer_enis, eni, direction, peer, proto, port),
                     }
                 }
             };
@@ -793,9 +833,11 @@ impl<'n> Explainer<'n> {
     }
 
     /// The security groups' decision at an ENI.
+    #[allow(clippy::too_many_arguments)]
     fn sg(
         &self,
         refs: Option<bool>,
+        holders: &[usize],
         eni: usize,
         dir: Direction,
         peer: IpAddr,
@@ -803,7 +845,7 @@ impl<'n> Explainer<'n> {
         port: Option<u16>,
     ) -> SgDecision<'n> {
         self.net
-            .sg_evaluate_fast(eni, dir, peer, proto, port, None, refs)
+            .sg_evaluate_among(eni, dir, peer, proto, port, None, refs, holders)
     }
 
     /// Whether a rule of the ENI's groups allows all traffic of one family in `dir` (then the

@@ -595,6 +595,7 @@ fn number<T: TryFrom<u64>>(word: &str) -> Option<T> {
 }
 
 /// A decimal number: digits only, no sign, at most 20 digits, fits `u64`.
+#[inline]
 pub(crate) fn decimal(word: &[u8]) -> Option<u64> {
     if word.is_empty() || word.len() > 20 {
         return None;
