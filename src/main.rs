@@ -74,7 +74,10 @@ mod tests {
             }
         }
         let err = anyhow::Error::new(Shows(io)).context("cannot load the snapshot");
-        assert_eq!(chain(&err), "cannot load the snapshot: cannot read `x`: gone");
+        assert_eq!(
+            chain(&err),
+            "cannot load the snapshot: cannot read `x`: gone"
+        );
         // Causes that add something are all kept.
         assert_eq!(chain(&plain), "outer: cannot read `x`: gone");
     }

@@ -232,9 +232,9 @@ impl Network {
                     Peer::V4 { net, mask } => Some(v4.is_some_and(|a| a & mask == net)),
                     Peer::V6 { net, mask } => Some(v6.is_some_and(|a| a & mask == net)),
                     Peer::Group(gi) => match refs {
-                        Some(true) => gi.map(|gi| {
-                            holders.iter().any(|&h| self.enis[h].groups.contains(&gi))
-                        }),
+                        Some(true) => {
+                            gi.map(|gi| holders.iter().any(|&h| self.enis[h].groups.contains(&gi)))
+                        }
                         Some(false) => Some(false),
                         None => None,
                     },

@@ -422,19 +422,62 @@ fn cli_reads_cloudwatch_subscription_envelopes_from_firehose_gzip() {
         String::from_utf8(out)
             .unwrap()
             .lines()
-            .map(|l| {
-                let mut v: Value = serde_json::from_str(l).unwrap();
-                let o = v.as_object_mut().unwrap();
-                o.remove("file");
-                o.remove("line");
-                v
-            })
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
             .collect()
     };
-    let (from_plain, from_firehose) = (run(&plain), run(&gz));
+    // Where each record is: its line, and on a line of several records, its log event.
+    let place = |v: &mut Value| {
+        let o = v.as_object_mut().unwrap();
+        o.remove("file");
+        (o.remove("line").unwrap(), o.remove("event"))
+    };
+    let (mut from_plain, mut from_firehose) = (run(&plain), run(&gz));
+    let plain_at: Vec<_> = from_plain.iter_mut().map(place).collect();
+    let firehose_at: Vec<_> = from_firehose.iter_mut().map(place).collect();
+    assert_eq!(
+        plain_at,
+        [(json!(2), None), (json!(3), None), (json!(4), None)]
+    );
+    // The events are numbered along the line, across its envelopes.
+    assert_eq!(
+        firehose_at,
+        [
+            (json!(1), Some(json!(1))),
+            (json!(1), Some(json!(2))),
+            (json!(1), Some(json!(3)))
+        ]
+    );
     assert_eq!(from_plain.len(), 3);
     assert_eq!(from_firehose, from_plain);
     assert_eq!(from_firehose[1]["status"], "contradiction");
+    // `parse` says the same places, and human output names the event.
+    let parsed = bin()
+        .args(["parse", "--output", "jsonl"])
+        .arg(&gz)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let events: Vec<(Value, Value)> = String::from_utf8(parsed)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["line"].clone(), v["event"].clone())
+        })
+        .collect();
+    // (The third event, NODATA, is counted as skipped and not printed.)
+    assert_eq!(events, [(json!(1), json!(1)), (json!(1), json!(2))]);
+    bin()
+        .args(["explain", "--only", "contradiction", "--snapshot"])
+        .arg(snap.path())
+        .arg(&gz)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "firehose-1.gz:1 event 2  CONTRADICTION",
+        ));
 }
 
 #[test]

@@ -186,7 +186,8 @@ fn counts_up_to(parsed: &ParsedChunk, line: u64) -> Counts {
     counts
 }
 
-/// Writes one record as a JSON object: `file`, `line`, every field under its AWS name with
+/// Writes one record as a JSON object: `file`, `line` (and `event` on a line of several
+/// records), every field under its AWS name with
 /// `-` → `_` (`null` when absent), fields not known to vpcreach, and `community_id`.
 fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::new(&mut *out);
@@ -194,6 +195,9 @@ fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Re
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("file", file)?;
         map.serialize_entry("line", &record.line)?;
+        if let Some(event) = record.event {
+            map.serialize_entry("event", &event)?;
+        }
         for (field, value) in record.fields() {
             map.serialize_entry(field.json_name(), &value)?;
         }

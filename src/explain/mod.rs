@@ -3,7 +3,9 @@
 //! observed `action` agrees.
 
 use crate::aws::Rfc3339;
-use crate::flow_log::{Action, FlowDirection, FlowRecord, Lite, LogStatus, Malformed, ParsedChunk};
+use crate::flow_log::{
+    Action, FlowDirection, FlowRecord, Lite, LogStatus, Malformed, ParsedChunk, Problem,
+};
 use crate::network::{Network, SgDecision};
 use crate::network_acl::{Action as RuleAction, NaclRule};
 use crate::protocol::Protocol;
@@ -202,6 +204,9 @@ pub struct Explanation<'n> {
     pub file: Arc<Path>,
     /// 1-based line.
     pub line: u64,
+    /// The record's 1-based position among the log events of its line, on a line of several
+    /// records (see [`FlowRecord::event`]); for a malformed event, its number.
+    pub event: Option<u32>,
     /// The status.
     pub status: Status,
     /// The record's `action`.
@@ -537,6 +542,9 @@ impl<'n> Explainer<'n> {
             Status::Malformed,
             Code::Malformed,
         );
+        if let Problem::Event { index, .. } = bad.problem {
+            e.event = u32::try_from(index).ok();
+        }
         e.problem = Some(bad.to_string());
         e
     }
@@ -563,6 +571,7 @@ impl<'n> Explainer<'n> {
         c: &Core<'n>,
     ) -> Explanation<'n> {
         let mut e = blank(file.clone(), r.line, c.status, c.code);
+        e.event = r.event;
         e.observed = r.action;
         e.expected = c.expected;
         e.interface_id = r.interface_id.clone();
@@ -771,7 +780,15 @@ impl<'n> Explainer<'n> {
             let d = match role {
                 Role::Request => self.sg(refs, peer_enis, eni, direction, peer, proto, port),
                 Role::Response => {
-                    match self.sg(refs, peer_enis, eni, direction.reverse(), peer, proto, req_port) {
+                    match self.sg(
+                        refs,
+                        peer_enis,
+                        eni,
+                        direction.reverse(),
+                        peer,
+                        proto,
+                        req_port,
+                    ) {
                         SgDecision::Allow(rule) => {
                             let wide = matches!(&rule.peer, SgPeer::Cidr { cidr } if cidr.prefix_len() == 0);
                             let untracked = wide
@@ -946,6 +963,7 @@ fn blank<'n>(file: Arc<Path>, line: u64, status: Status, code: Code) -> Explanat
     Explanation {
         file,
         line,
+        event: None,
         status,
         observed: None,
         expected: None,
@@ -1259,6 +1277,7 @@ impl Explanation<'_> {
         View {
             file: self.file.display().to_string(),
             line: self.line,
+            event: self.event,
             status: self.status,
             observed: self.observed.map(Action::as_str),
             expected: self.expected.map(Action::as_str),
@@ -1288,6 +1307,8 @@ impl Explanation<'_> {
 struct View<'a> {
     file: String,
     line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<u32>,
     status: Status,
     observed: Option<&'static str>,
     expected: Option<&'static str>,

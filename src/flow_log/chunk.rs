@@ -139,7 +139,7 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
             Line::Events(items) => {
                 for (k, item) in items.into_iter().enumerate() {
                     out.counts.read += 1;
-                    match item_record(&mut parser, item, &format, line) {
+                    match item_record(&mut parser, item, &format, line, k + 1) {
                         Ok(record) => {
                             count_record(&mut out.counts, &record);
                             out.records.push(record);

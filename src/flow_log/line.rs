@@ -162,14 +162,17 @@ pub(crate) fn item_record(
     item: Item,
     format: &Format,
     line: u64,
+    event: usize,
 ) -> Result<FlowRecord, Problem> {
-    match item {
+    let mut record = match item {
         Item::Message(text) => parser
             .parse_text(cut_comment(&text), format, line)
             .map_err(|(_, problem)| problem),
         Item::Fields(fields) => record_from_json(&fields, line),
         Item::Bad(problem) => Err(problem),
-    }
+    }?;
+    record.event = u32::try_from(event).ok();
+    Ok(record)
 }
 
 /// Reads one line (without its `\n`).

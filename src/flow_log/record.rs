@@ -19,6 +19,10 @@ pub type Text = CompactString;
 pub struct FlowRecord {
     /// 1-based line number in the source file (after decompression).
     pub line: u64,
+    /// For a line of several records (CloudWatch Logs subscription envelopes, JSON objects one
+    /// after the other): the record's 1-based position among the line's log events, as
+    /// malformed events are numbered. `None` for a line of one record.
+    pub event: Option<u32>,
     /// `version`: the flow-log version that defined the format.
     pub version: Option<u8>,
     /// `account-id`: the AWS account that owns the source network interface.

@@ -207,7 +207,7 @@ impl<'c> Scanner<'c> {
                     for (k, item) in items.into_iter().enumerate() {
                         counts.read += 1;
                         let at = LineAt { event: k, ..at };
-                        match item_record(&mut self.parser, item, format, at.line) {
+                        match item_record(&mut self.parser, item, format, at.line, k + 1) {
                             Ok(record) => {
                                 count_status(&mut counts, record.log_status);
                                 each(Scanned::Record(Lite::of(&record)), at);
@@ -250,7 +250,7 @@ impl<'c> Scanner<'c> {
                 .into_iter()
                 .nth(at.event)
                 .unwrap_or(Item::Bad(Problem::JsonShape));
-            return item_record(&mut self.parser, item, format, at.line)
+            return item_record(&mut self.parser, item, format, at.line, at.event + 1)
                 .map_err(|p| event_error(&self.chunk.file, at.line, at.event, p));
         }
         full_line(
@@ -629,6 +629,9 @@ mod tests {
             (5, 2, 1, 2)
         );
         assert!(parsed.records.iter().all(|r| r.line == 2));
+        // Each record knows its log event (the second event is the malformed one).
+        let events: Vec<_> = parsed.records.iter().map(|r| r.event).collect();
+        assert_eq!(events, [Some(1), Some(3), Some(4)]);
         assert_eq!(parsed.records[2].interface_id.as_deref(), Some("eni-2"));
         assert_eq!(
             parsed.malformed[0].to_string(),

@@ -353,7 +353,8 @@ fn community_id_of_records() {
 #[test]
 fn records_stay_small() {
     // A chunk holds thousands of records: the rare ECS fields are boxed to keep each small.
+    // (512 bytes, then 520 with the log event number of envelope records.)
     let size = std::mem::size_of::<FlowRecord>();
     println!("FlowRecord: {size} bytes");
-    assert!(size <= 512, "{size}");
+    assert!(size <= 520, "{size}");
 }

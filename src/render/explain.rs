@@ -30,8 +30,9 @@ pub fn line(e: &Explanation<'_>, net: &Network, color: bool) -> String {
         (None, Some(x)) => format!("- (expected {x})"),
         (None, None) => "-".into(),
     };
+    let event = e.event.map(|n| format!(" event {n}")).unwrap_or_default();
     let mut s = format!(
-        "{}:{}  {status}  {action:<6}  {}",
+        "{}:{}{event}  {status}  {action:<6}  {}",
         e.file.display(),
         e.line,
         e.message(net)
