@@ -8,8 +8,9 @@
 //!   as in a real log explained against an accurate snapshot (the contradictions are printed);
 //! - *random actions*: about a fifth of the records contradict the snapshot and are printed.
 //!
-//! `cargo bench --bench explain` (`VPCREACH_BENCH_RECORDS` for another size,
-//! `VPCREACH_BENCH_DIR` to keep the generated files).
+//! `cargo bench --bench explain` (`VPCREACH_BENCH_RECORDS` for another number of records,
+//! `VPCREACH_BENCH_ENIS` for another network size, `VPCREACH_BENCH_DIR` to keep the generated
+//! files).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -126,7 +127,11 @@ fn main() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let keep = std::env::var_os("VPCREACH_BENCH_DIR").map(std::path::PathBuf::from);
     let base = keep.as_deref().unwrap_or(tmp.path());
-    let spec = SynthSpec::quota(1_000);
+    let enis: usize = std::env::var("VPCREACH_BENCH_ENIS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000);
+    let spec = SynthSpec::quota(enis);
     let snap = base.join("snap");
     write_snapshot(&spec, &snap).expect("snapshot");
     let net = Network::build(&Snapshot::load(&snap).expect("load"));
@@ -143,7 +148,7 @@ fn main() {
     )
     .expect("flows");
     println!(
-        "{records} records, {:.1} MB, against a 1,000-ENI snapshot",
+        "{records} records, {:.1} MB, against a {enis}-ENI snapshot",
         fs.bytes as f64 / 1e6
     );
     measure("as configured, 0.1% flipped", &snap, &configured, records);
