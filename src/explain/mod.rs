@@ -1269,13 +1269,18 @@ impl Explanation<'_> {
 
     /// The explanation as one line of JSON (what `--output jsonl` prints), serialized directly.
     pub fn to_json_line(&self, net: &Network) -> String {
-        serde_json::to_string(&self.view(net)).unwrap_or_default()
+        // Sized for a typical line (a contradiction with its hints is about 1.6 KB).
+        let mut buf = Vec::with_capacity(2048);
+        match serde_json::to_writer(&mut buf, &self.view(net)) {
+            Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     fn view<'a>(&'a self, net: &'a Network) -> View<'a> {
         let malformed = self.status == Status::Malformed;
         View {
-            file: self.file.display().to_string(),
+            file: self.file.to_string_lossy(),
             line: self.line,
             event: self.event,
             status: self.status,
@@ -1305,7 +1310,7 @@ impl Explanation<'_> {
 /// The JSON shape of an explanation, in the order a reader wants the fields.
 #[derive(Serialize)]
 struct View<'a> {
-    file: String,
+    file: Cow<'a, str>,
     line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     event: Option<u32>,
