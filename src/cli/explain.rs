@@ -196,8 +196,11 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         }
         return Err(e).context("cannot write the output");
     }
-    let summary = vpcreach::render::explain::summary_json(&tally, &counts, &net, args.rule_usage);
+    // The JSON summary only where it is printed: with every rule hit, building it costs as
+    // much as the human one.
     let res = if output == ExplainOutput::Json {
+        let summary =
+            vpcreach::render::explain::summary_json(&tally, &counts, &net, args.rule_usage);
         writeln!(
             out,
             "\n],\n\"summary\": {}}}",
