@@ -695,3 +695,59 @@ fn aws_ping_example_request_accepted_reply_rejected_by_nacl() {
     assert_eq!(deny["layer"], "network_acl");
     assert_eq!(deny["direction"], "outbound");
 }
+
+#[test]
+fn human_summary_lists_the_most_used_rules_and_rule_usage_lists_all() {
+    use vpcreach::synth::{write_flow_log, write_snapshot, SynthSpec};
+    let d = tempfile::tempdir().unwrap();
+    let spec = SynthSpec::quota(30);
+    let snap = d.path().join("snap");
+    write_snapshot(&spec, &snap).unwrap();
+    let flows = d.path().join("flows.log");
+    write_flow_log(&spec, 20_000, &flows, 3).unwrap();
+    let run = |extra: &[&str]| -> String {
+        let out = bin()
+            .args(["explain", "--only", "unknown", "--snapshot"])
+            .arg(&snap)
+            .arg(&flows)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // The rule lines of a summary section: indented, a count first.
+    let section = |text: &str, title: &str| -> Vec<u64> {
+        text.lines()
+            .skip_while(|l| !l.starts_with(title))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let short = run(&[]);
+    let title = short
+        .lines()
+        .find(|l| l.starts_with("rule hits (the 20 most used of "))
+        .unwrap_or_else(|| panic!("{short}"));
+    let with_hits: usize = title
+        .trim_start_matches("rule hits (the 20 most used of ")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let top = section(&short, "rule hits");
+    assert_eq!(top.len(), 20);
+    assert!(top.windows(2).all(|w| w[0] >= w[1]), "{top:?}");
+    // --rule-usage lists every rule of the ENIs seen: more than those with hits.
+    let every = section(&run(&["--rule-usage"]), "rule usage (every rule");
+    assert!(
+        with_hits > 20 && every.len() > with_hits,
+        "{with_hits} {}",
+        every.len()
+    );
+    assert_eq!(every.iter().filter(|&&h| h > 0).count(), with_hits);
+    // The most used rule is the same rule either way.
+    assert_eq!(top[0], *every.iter().max().unwrap());
+}

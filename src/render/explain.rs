@@ -94,7 +94,11 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
     v
 }
 
-/// The summary for a terminal.
+/// How many rules the human summary lists without `--rule-usage`.
+const TOP_RULES: usize = 20;
+
+/// The summary for a terminal: counts, window, rejects by deciding rule, top rejected sources,
+/// and the most used rules (with `rule_usage`, every rule of the ENIs seen).
 pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> String {
     let mut s = String::new();
     let n = |st: Status| t.count(st);
@@ -153,20 +157,24 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
         }
     }
     let usage = t.rule_usage_json_of(net, rule_usage);
-    let show: Vec<&Value> = usage
-        .iter()
-        .filter(|u| rule_usage || u["hits"].as_u64().unwrap_or(0) > 0)
-        .collect();
+    let hits = |u: &Value| u["hits"].as_u64().unwrap_or(0);
+    let mut show: Vec<&Value> = usage.iter().filter(|u| rule_usage || hits(u) > 0).collect();
+    // Without --rule-usage, the most used rules only: a large network has thousands.
+    let all = show.len();
+    if !rule_usage {
+        show.sort_by_key(|u| std::cmp::Reverse(hits(u)));
+        show.truncate(TOP_RULES);
+    }
     if !show.is_empty() {
-        let _ = writeln!(
-            s,
-            "{}:",
-            if rule_usage {
-                "rule usage (every rule of the interfaces seen)"
-            } else {
-                "rule hits"
-            }
-        );
+        let _ = match (rule_usage, all > show.len()) {
+            (true, _) => writeln!(s, "rule usage (every rule of the interfaces seen):"),
+            (false, false) => writeln!(s, "rule hits:"),
+            (false, true) => writeln!(
+                s,
+                "rule hits (the {} most used of {all} rules with hits; --rule-usage or --output json lists them all):",
+                show.len()
+            ),
+        };
         for u in show {
             let mut extra = String::new();
             if let Some(p) = u["used_peers"].as_array() {
