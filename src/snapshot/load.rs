@@ -89,7 +89,21 @@ impl Snapshot {
         path: &Path,
         origin: Origin,
     ) -> Result<(), SnapshotError> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
+        // Validated once as a whole (fast for long runs of ASCII) rather than string by string.
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
+                let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+                return Err(SnapshotError::Json {
+                    path: path.to_path_buf(),
+                    line: good.iter().filter(|&&b| b == b'\n').count() + 1,
+                    column: good.len() - line_start + 1,
+                    message: "invalid UTF-8: JSON text must be UTF-8".into(),
+                });
+            }
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
         let seed = FileSeed {
             snap: self,
             origin: &origin,
@@ -295,6 +309,27 @@ fn collected_at(dir: &Path) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_named_with_the_place_of_its_first_bad_byte() {
+        let mut snap = Snapshot::default();
+        let bytes = b"{\"Vpcs\": [\n  {\"VpcId\": \"vpc-\xff1\"}]}";
+        let err = snap
+            .merge_json(bytes, Path::new("Vpcs.json"), Origin::default())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Vpcs.json:2:18: invalid UTF-8: JSON text must be UTF-8"
+        );
+        // Valid files load as before.
+        snap.merge_json(
+            br#"{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}"#,
+            Path::new("Vpcs.json"),
+            Origin::default(),
+        )
+        .unwrap();
+        assert_eq!(snap.vpcs.len(), 1);
+    }
 
     #[test]
     fn the_collection_time_comes_from_the_marker() {
