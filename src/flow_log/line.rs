@@ -633,6 +633,18 @@ mod tests {
         assert_eq!(number::<u8>("1.0"), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn decimal_reads_as_the_standard_library(word in "[0-9]{0,21}|[0-9/:a+]{1,21}") {
+            let std = if word.bytes().all(|b| b.is_ascii_digit()) && word.len() <= 20 {
+                word.parse::<u64>().ok()
+            } else {
+                None
+            };
+            proptest::prop_assert_eq!(decimal(word.as_bytes()), std);
+        }
+    }
+
     #[test]
     fn comment_tails() {
         assert_eq!(cut_comment("a b #c d"), "a b ");
