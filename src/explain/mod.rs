@@ -1748,6 +1748,28 @@ impl Tally {
 
     /// [`Tally::rule_usage_json`] for every rule (`every`), or only for the rules with hits.
     pub fn rule_usage_json_of(&self, net: &Network, every: bool) -> Vec<Value> {
+        self.rule_usage_views(net, every, None).0
+    }
+
+    /// The `n` rules with the most hits (in [`Tally::rule_usage_json`]'s form, most hits first),
+    /// and how many rules have hits.
+    pub fn rule_usage_top(&self, net: &Network, n: usize) -> (Vec<Value>, usize) {
+        self.rule_usage_views(net, false, Some(n))
+    }
+
+    /// The rules of the ENIs seen (all, or those with hits), in group and NACL order or, with
+    /// `top`, the most used first; and how many there were before `top`. Only the rules shown
+    /// are rendered.
+    fn rule_usage_views(
+        &self,
+        net: &Network,
+        every: bool,
+        top: Option<usize>,
+    ) -> (Vec<Value>, usize) {
+        enum Which<'a> {
+            Sg(&'a str, &'a SgRule),
+            Nacl(&'a str, &'a NaclRule),
+        }
         let mut groups: Vec<usize> = Vec::new();
         let mut nacls: Vec<usize> = Vec::new();
         for e in self.enis_seen.iter() {
@@ -1761,28 +1783,19 @@ impl Tally {
         groups.dedup();
         nacls.sort_unstable();
         nacls.dedup();
-        let mut out = Vec::new();
         let empty = Usage::default();
-        let mut push = |key: RuleKey, view: &dyn Fn(&Usage) -> Value| {
+        let mut rows: Vec<(&Usage, Which<'_>)> = Vec::new();
+        let shown = |key: RuleKey| {
             let u = self.usage.get(&key).unwrap_or(&empty);
-            if u.hits > 0 || every {
-                out.push(view(u));
-            }
+            (u.hits > 0 || every).then_some(u)
         };
         for g in groups {
             let grp = &net.groups[g];
             for (out_dir, rules) in [(false, &grp.inbound), (true, &grp.outbound)] {
                 for r in rules {
-                    push(RuleKey::Sg(g, out_dir, r.position), &|u| {
-                        usage_json(
-                            "security_group",
-                            &grp.id,
-                            None,
-                            &sg_rule_text(net, r),
-                            r.direction,
-                            u,
-                        )
-                    });
+                    if let Some(u) = shown(RuleKey::Sg(g, out_dir, r.position)) {
+                        rows.push((u, Which::Sg(grp.id.as_str(), r)));
+                    }
                 }
             }
         }
@@ -1790,20 +1803,40 @@ impl Tally {
             let acl = &net.nacls[n];
             for (out_dir, rules) in [(false, &acl.inbound), (true, &acl.outbound)] {
                 for r in rules {
-                    push(RuleKey::Nacl(n, out_dir, r.position), &|u| {
-                        usage_json(
-                            "network_acl",
-                            &acl.id,
-                            Some(r.rule_number),
-                            &nacl_text(r),
-                            r.direction,
-                            u,
-                        )
-                    });
+                    if let Some(u) = shown(RuleKey::Nacl(n, out_dir, r.position)) {
+                        rows.push((u, Which::Nacl(acl.id.as_str(), r)));
+                    }
                 }
             }
         }
-        out
+        let total = rows.len();
+        if let Some(n) = top {
+            // Stable: rules with as many hits keep their order.
+            rows.sort_by_key(|(u, _)| std::cmp::Reverse(u.hits));
+            rows.truncate(n);
+        }
+        let views = rows
+            .into_iter()
+            .map(|(u, which)| match which {
+                Which::Sg(id, r) => usage_json(
+                    "security_group",
+                    id,
+                    None,
+                    &sg_rule_text(net, r),
+                    r.direction,
+                    u,
+                ),
+                Which::Nacl(id, r) => usage_json(
+                    "network_acl",
+                    id,
+                    Some(r.rule_number),
+                    &nacl_text(r),
+                    r.direction,
+                    u,
+                ),
+            })
+            .collect();
+        (views, total)
     }
 }
 

@@ -156,15 +156,14 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
             let _ = writeln!(s, "  {v:>8}  {k}");
         }
     }
-    let usage = t.rule_usage_json_of(net, rule_usage);
-    let hits = |u: &Value| u["hits"].as_u64().unwrap_or(0);
-    let mut show: Vec<&Value> = usage.iter().filter(|u| rule_usage || hits(u) > 0).collect();
     // Without --rule-usage, the most used rules only: a large network has thousands.
-    let all = show.len();
-    if !rule_usage {
-        show.sort_by_key(|u| std::cmp::Reverse(hits(u)));
-        show.truncate(TOP_RULES);
-    }
+    let (show, all) = if rule_usage {
+        let every = t.rule_usage_json_of(net, true);
+        let n = every.len();
+        (every, n)
+    } else {
+        t.rule_usage_top(net, TOP_RULES)
+    };
     if !show.is_empty() {
         let _ = match (rule_usage, all > show.len()) {
             (true, _) => writeln!(s, "rule usage (every rule of the interfaces seen):"),
@@ -175,7 +174,7 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
                 show.len()
             ),
         };
-        for u in show {
+        for u in &show {
             let mut extra = String::new();
             if let Some(p) = u["used_peers"].as_array() {
                 let peers: Vec<&str> = p.iter().filter_map(Value::as_str).collect();
