@@ -603,6 +603,18 @@ pub(crate) fn decimal(word: &[u8]) -> Option<u64> {
     if word.is_empty() || word.len() > 20 {
         return None;
     }
+    if word.len() < 20 {
+        // At most 19 digits cannot overflow.
+        let mut n: u64 = 0;
+        for &b in word {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            n = n.wrapping_mul(10).wrapping_add(u64::from(digit));
+        }
+        return Some(n);
+    }
     let mut n: u64 = 0;
     for &b in word {
         let digit = b.wrapping_sub(b'0');
