@@ -112,7 +112,7 @@ fn base_name(file: &str) -> String {
 
 #[test]
 fn explain_reads_flow_logs_from_s3_and_cloudwatch() {
-    let Some(moto) = Moto::start() else { return };
+    let moto = Moto::start();
     let env = aws_env(&moto.url, TEST_KEYS);
     set_process_env(&env);
     let rt = runtime();

@@ -53,14 +53,14 @@ fn answers(port: u16) -> bool {
 
 impl Moto {
     /// Starts `moto_server` (the binary named by `VPCREACH_MOTO_SERVER`) with extra environment
-    /// variables; `None`, after saying the test is skipped, when the variable is unset.
-    pub fn start_with(env: &[(&str, &str)]) -> Option<Moto> {
+    /// variables. Fails the test when the variable is unset: a test that skips would pass
+    /// without testing anything.
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let Some(binary) = std::env::var_os("VPCREACH_MOTO_SERVER").filter(|v| !v.is_empty())
         else {
-            eprintln!(
-                "skipped: VPCREACH_MOTO_SERVER is not set (the path of `moto_server`; .ci/run installs it)"
+            panic!(
+                "VPCREACH_MOTO_SERVER is not set (the path of `moto_server`): run the tests with `bash .ci/run`, which installs it"
             );
-            return None;
         };
         let port = free_port();
         let mut cmd = Command::new(&binary);
@@ -86,11 +86,11 @@ impl Moto {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        Some(moto)
+        moto
     }
 
-    /// Starts `moto_server`; `None` when the test is skipped.
-    pub fn start() -> Option<Moto> {
+    /// Starts `moto_server`.
+    pub fn start() -> Moto {
         Moto::start_with(&[])
     }
 }
