@@ -93,7 +93,10 @@ impl fmt::Display for NaclRule {
         write!(
             f,
             "rule {num} ({} {}{} {dir} {})",
-            self.action, self.protocol, self.ports, self.cidr
+            self.action,
+            self.protocol,
+            self.ports,
+            crate::render::ip::Cidr(&self.cidr)
         )
     }
 }

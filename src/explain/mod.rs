@@ -1114,10 +1114,10 @@ impl Explanation<'_> {
                 if a.is_ipv6() {
                     format!("[{a}]:{p}")
                 } else {
-                    format!("{a}:{p}")
+                    format!("{}:{p}", crate::render::ip::Ip(a))
                 }
             }
-            (Some(a), _) => a.to_string(),
+            (Some(a), _) => crate::render::ip::Ip(a).to_string(),
             _ => "-".into(),
         };
         format!(
@@ -1337,7 +1337,9 @@ struct View<'a> {
 
 #[derive(Serialize)]
 struct FlowView {
+    #[serde(serialize_with = "crate::render::ip::serialize_opt")]
     srcaddr: Option<IpAddr>,
+    #[serde(serialize_with = "crate::render::ip::serialize_opt")]
     dstaddr: Option<IpAddr>,
     srcport: Option<u16>,
     dstport: Option<u16>,
@@ -1843,7 +1845,10 @@ impl Tally {
 fn covering_v4(lo: u32, hi: u32) -> String {
     let len = (lo ^ hi).leading_zeros();
     let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    format!("{}/{len}", std::net::Ipv4Addr::from(lo & mask))
+    format!(
+        "{}/{len}",
+        crate::render::ip::Ip(IpAddr::V4(std::net::Ipv4Addr::from(lo & mask)))
+    )
 }
 
 fn covering_v6(lo: u128, hi: u128) -> String {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod dot;
 pub mod explain;
 pub mod human;
+pub mod ip;
 
 /// Makes untrusted text (tags, names, descriptions from AWS) safe to print on a terminal: control
 /// characters (escape sequences included) become `?`, and very long text is cut.
