@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -1170,7 +1171,11 @@ impl Explanation<'_> {
             }
             _ => {}
         }
-        let dir = self.direction.map(|d| d.to_string()).unwrap_or_default();
+        let dir = match self.direction {
+            Some(Direction::Inbound) => "inbound",
+            Some(Direction::Outbound) => "outbound",
+            None => "",
+        };
         let role = match self.role {
             Some(Role::Request) => "request",
             Some(Role::Response) => "response",
@@ -1180,11 +1185,16 @@ impl Explanation<'_> {
             Some(Direction::Inbound) => "on the way in",
             _ => "on the way out",
         };
-        let parts: Vec<String> = self
-            .decided_by
-            .iter()
-            .map(|d| match *d {
-                Decided::Nacl { nacl, rule } => format!(
+        // One buffer for the whole sentence (writing to a String cannot fail).
+        let mut s = String::with_capacity(256);
+        let _ = write!(s, "{dir} {role} {} at {at}: ", self.flow_text());
+        for (k, d) in self.decided_by.iter().enumerate() {
+            if k > 0 {
+                s.push_str("; ");
+            }
+            let _ = match *d {
+                Decided::Nacl { nacl, rule } => write!(
+                    s,
                     "{} by NACL {} {}",
                     if rule.action == RuleAction::Allow {
                         "allowed"
@@ -1192,14 +1202,16 @@ impl Explanation<'_> {
                         "rejected"
                     },
                     net.nacls[nacl].id,
-                    nacl_text(rule)
+                    rule
                 ),
-                Decided::SgAllow(rule) => format!(
+                Decided::SgAllow(rule) => write!(
+                    s,
                     "allowed by {} rule {}",
                     rule.group_id,
                     sg_rule_text(net, rule)
                 ),
-                Decided::SgTracked { rule, untracked } => format!(
+                Decided::SgTracked { rule, untracked } => write!(
+                    s,
                     "allowed by {} as the response to a request allowed by {} rule {}",
                     if untracked {
                         "its rules (untracked flow)"
@@ -1211,41 +1223,41 @@ impl Explanation<'_> {
                 ),
                 Decided::SgDeny { eni, .. } => {
                     let e = &net.enis[eni];
-                    let groups: Vec<&str> = e
-                        .groups
-                        .iter()
-                        .map(|&g| net.groups[g].id.as_str())
-                        .collect();
-                    format!(
-                        "rejected: no rule of {} allows it",
-                        if groups.is_empty() {
-                            "its security groups".to_string()
-                        } else {
-                            groups.join(", ")
+                    s.push_str("rejected: no rule of ");
+                    if e.groups.is_empty() {
+                        s.push_str("its security groups");
+                    } else {
+                        for (i, &g) in e.groups.iter().enumerate() {
+                            if i > 0 {
+                                s.push_str(", ");
+                            }
+                            s.push_str(&net.groups[g].id);
                         }
-                    )
+                    }
+                    s.push_str(" allows it");
+                    Ok(())
                 }
-                Decided::SgUnresolved(rule) => format!(
+                Decided::SgUnresolved(rule) => write!(
+                    s,
                     "undecided: {} rule {} references {}, not in the snapshot",
                     rule.group_id,
                     sg_rule_text(net, rule),
                     rule.peer
                 ),
-                Decided::SgMissing { eni } => format!(
+                Decided::SgMissing { eni } => write!(
+                    s,
                     "undecided: groups {} are not in the snapshot",
                     net.enis[eni].missing_groups.join(", ")
                 ),
-                Decided::NaclMissing { subnet } => format!(
+                Decided::NaclMissing { subnet } => write!(
+                    s,
                     "undecided: the NACL of {} is not in the snapshot",
                     net.subnets[subnet].id
                 ),
-            })
-            .collect();
-        let mut s = format!("{dir} {role} {} at {at}: ", self.flow_text());
-        if parts.is_empty() {
+            };
+        }
+        if self.decided_by.is_empty() {
             s.push_str("no filter applies");
-        } else {
-            s.push_str(&parts.join("; "));
         }
         s.push(' ');
         s.push_str(way);
@@ -1254,7 +1266,7 @@ impl Explanation<'_> {
         }
         match (self.status, self.expected, self.observed) {
             (Status::Contradiction, Some(x), Some(y)) => {
-                s.push_str(&format!("; expected {x} but observed {y}"));
+                let _ = write!(s, "; expected {x} but observed {y}");
             }
             (Status::Unknown, None, _) => s.push_str("; the snapshot cannot decide"),
             _ => {}
