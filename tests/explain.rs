@@ -751,3 +751,33 @@ fn human_summary_lists_the_most_used_rules_and_rule_usage_lists_all() {
     // The most used rule is the same rule either way.
     assert_eq!(top[0], *every.iter().max().unwrap());
 }
+
+#[test]
+fn names_from_aws_reach_the_terminal_summary_without_control_characters() {
+    let mut net = base();
+    net["SecurityGroups"][0]["GroupName"] = json!("web\u{1b}[31mred\u{7}");
+    let snap = snapshot_dir(&net);
+    let d = tempfile::tempdir().unwrap();
+    // eni-app admits tcp/8080 from the members of sg-web, whose name is hostile.
+    let flows = flows_file(
+        d.path(),
+        "f.log",
+        &["2 1 eni-app 10.0.1.10 10.0.2.20 40000 8080 6 5 500 100 160 ACCEPT OK"],
+    );
+    let out = bin()
+        .args(["explain", "--snapshot"])
+        .arg(snap.path())
+        .arg(&flows)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text}"
+        );
+    }
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains("from sg-web (web?[31mred?)"), "{summary}");
+}

@@ -186,7 +186,7 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
             let _ = writeln!(
                 s,
                 "  {:>8}  {} {} {}{}{}",
-                u["hits"],
+                u["hits"].as_u64().unwrap_or(0),
                 u["resource"].as_str().unwrap_or(""),
                 u["direction"].as_str().unwrap_or(""),
                 u["rule"].as_str().unwrap_or(""),
@@ -199,5 +199,8 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
             );
         }
     }
-    s
+    // Names and descriptions come from AWS: no control character reaches the terminal.
+    s.chars()
+        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .collect()
 }
