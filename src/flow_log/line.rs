@@ -45,7 +45,7 @@ pub enum Problem {
     Value {
         /// The field, by its name in the format.
         field: String,
-        /// The value as written (shortened when long).
+        /// The value as written (shortened when long, control characters as `?`).
         value: String,
         /// What the field takes.
         expected: &'static str,
@@ -496,11 +496,18 @@ fn column_of(text: &str, byte: usize) -> usize {
     text.get(..byte).map_or(byte, |s| s.chars().count()) + 1
 }
 
+/// A value as an error message quotes it: at most 40 characters, control characters (a log
+/// line may hold terminal escapes) shown as `?`.
 fn shorten(value: &str) -> String {
     const MAX: usize = 40;
+    let printable = |s: &str| -> String {
+        s.chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
+    };
     match value.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &value[..cut]),
-        None => value.to_owned(),
+        Some((cut, _)) => format!("{}…", printable(&value[..cut])),
+        None => printable(value),
     }
 }
 
@@ -687,5 +694,6 @@ mod tests {
         let long = "x".repeat(100);
         assert_eq!(shorten(&long).chars().count(), 41);
         assert_eq!(shorten("abc"), "abc");
+        assert_eq!(shorten("\u{1b}[31mx\u{7}"), "?[31mx?");
     }
 }
