@@ -549,6 +549,15 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn words_split_as_the_standard_library(text in "[ a-z0-9.!~-]{0,300}") {
+            let ours: Vec<&[u8]> = Words { raw: text.as_bytes(), pos: 0 }.collect();
+            let plain: Vec<&[u8]> = text.split(' ').filter(|w| !w.is_empty()).map(str::as_bytes).collect();
+            prop_assert_eq!(ours, plain);
+        }
+    }
+
     #[test]
     fn ipv4_as_the_standard_library() {
         for s in [
