@@ -506,12 +506,14 @@ pub struct Baseline {
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
     /// The file could not be read.
-    #[error("{path}: cannot read the baseline: {source}")]
+    #[error("{path}: cannot read the baseline: {error}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        /// It is part of the message, not also the error's `source()`, so that a printed
+        /// chain says it once.
+        error: std::io::Error,
     },
     /// The JSON is malformed or not a report.
     #[error("{path}:{line}:{column}: {message}")]
@@ -537,7 +539,7 @@ impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
             path: path.display().to_string(),
-            source,
+            error: source,
         })?;
         Baseline::parse(path, &text)
     }

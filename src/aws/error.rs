@@ -147,12 +147,14 @@ pub enum AwsError {
         window: String,
     },
     /// Writing a file failed.
-    #[error("cannot write `{path}`: {source}")]
+    #[error("cannot write `{path}`: {error}")]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        /// It is part of the message, not also the error's `source()`, so that a printed
+        /// chain says it once.
+        error: std::io::Error,
     },
     /// The output folder exists and is not a snapshot `vpcreach collect` wrote.
     #[error(

@@ -437,7 +437,7 @@ async fn download(
 ) -> Result<u64, AwsError> {
     let io = |source| AwsError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
@@ -497,7 +497,7 @@ async fn fetch_cloudwatch(
         .join(local_path(&[group.replace('/', "_").as_str()]));
     std::fs::create_dir_all(&root).map_err(|source| AwsError::Io {
         path: root.clone(),
-        source,
+        error: source,
     })?;
     let mut streams: BTreeMap<String, StreamFile> = BTreeMap::new();
     let mut taken = HashSet::new();
@@ -521,7 +521,7 @@ async fn fetch_cloudwatch(
                     if let Some(mut w) = s.writer.take() {
                         w.flush().map_err(|source| AwsError::Io {
                             path: s.path.clone(),
-                            source,
+                            error: source,
                         })?;
                     }
                 }
@@ -532,7 +532,7 @@ async fn fetch_cloudwatch(
             };
             let io = |source| AwsError::Io {
                 path: file.path.clone(),
-                source,
+                error: source,
             };
             if file.writer.is_none() {
                 let f = std::fs::OpenOptions::new()
@@ -557,7 +557,7 @@ async fn fetch_cloudwatch(
         if let Some(mut w) = file.writer.take() {
             w.flush().map_err(|source| AwsError::Io {
                 path: file.path.clone(),
-                source,
+                error: source,
             })?;
         }
         fetched.names.push(format!("cloudwatch://{group}/{stream}"));

@@ -109,7 +109,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, AwsError> {
         .build()
         .map_err(|source| AwsError::Io {
             path: "<async runtime>".into(),
-            source,
+            error: source,
         })
 }
 

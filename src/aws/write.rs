@@ -27,7 +27,7 @@ pub(crate) fn looks_like_region(s: &str) -> bool {
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> AwsError + '_ {
     move |source| AwsError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     }
 }
 
@@ -47,7 +47,7 @@ fn write_key<T: Serialize>(dir: &Path, key: &str, items: &[T]) -> Result<(), Aws
     let path = dir.join(format!("{key}.json"));
     let mut value = serde_json::to_value(items).map_err(|e| AwsError::Io {
         path: path.clone(),
-        source: e.into(),
+        error: e.into(),
     })?;
     strip_nulls(&mut value);
     let mut doc = serde_json::Map::new();
@@ -56,7 +56,7 @@ fn write_key<T: Serialize>(dir: &Path, key: &str, items: &[T]) -> Result<(), Aws
     let mut out = std::io::BufWriter::new(file);
     serde_json::to_writer_pretty(&mut out, &Value::Object(doc)).map_err(|e| AwsError::Io {
         path: path.clone(),
-        source: e.into(),
+        error: e.into(),
     })?;
     out.write_all(b"\n").map_err(io_err(&path))?;
     let file = out
@@ -170,7 +170,7 @@ impl Collected {
             }
             return Err(AwsError::Io {
                 path: out.to_path_buf(),
-                source,
+                error: source,
             });
         }
         // `tmp` no longer exists; dropping it is a no-op. `old` is removed on drop.

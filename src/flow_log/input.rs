@@ -23,12 +23,14 @@ pub const STDIN_NAME: &str = "<stdin>";
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// Opening, listing or reading failed (missing file, no permission, corrupt gzip, …).
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The cause.
-        source: io::Error,
+        /// It is part of the message, not also the error's `source()`, so that a printed
+        /// chain says it once.
+        error: io::Error,
     },
 }
 
@@ -104,7 +106,7 @@ impl ChunkReader {
             };
             let io_error = |source| ReadError::Io {
                 path: path.clone(),
-                source,
+                error: source,
             };
             if given && path.as_os_str() == "-" {
                 let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
@@ -184,7 +186,7 @@ impl ChunkReader {
             return input.failed.take().map(|source| {
                 Err(ReadError::Io {
                     path: input.name.to_path_buf(),
-                    source,
+                    error: source,
                 })
             });
         }

@@ -15,9 +15,10 @@ use std::time::Duration;
 /// Why a parallel run stopped before its end.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    /// A thread could not be started.
+    /// A thread could not be started (the OS error is part of the message, not also the
+    /// error's `source()`).
     #[error("cannot start a thread: {0}")]
-    Spawn(#[source] std::io::Error),
+    Spawn(std::io::Error),
     /// The work on one item panicked (a bug); the items after it were not delivered.
     #[error("internal error: a worker thread panicked on item {index}")]
     WorkerPanicked {

@@ -14,12 +14,14 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     /// The path could not be read.
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{path}`: {error}")]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        /// It is part of the message, not also the error's `source()`, so that a printed
+        /// chain says it once.
+        error: std::io::Error,
     },
     /// A file is not valid JSON, or a known key has the wrong shape.
     #[error("{path}:{line}:{column}: {message}")]
@@ -44,7 +46,7 @@ impl Snapshot {
         let mut snap = Snapshot::default();
         let meta = std::fs::metadata(path).map_err(|source| SnapshotError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         if meta.is_file() {
             snap.load_file(path, Origin::default())?;
@@ -75,7 +77,7 @@ impl Snapshot {
     fn load_file(&mut self, path: &Path, origin: Origin) -> Result<(), SnapshotError> {
         let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         self.merge_json(&bytes, path, origin)?;
         self.files.push(path.to_path_buf());
@@ -127,17 +129,17 @@ impl Snapshot {
 fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SnapshotError> {
     let entries = std::fs::read_dir(dir).map_err(|source| SnapshotError::Io {
         path: dir.to_path_buf(),
-        source,
+        error: source,
     })?;
     for entry in entries {
         let entry = entry.map_err(|source| SnapshotError::Io {
             path: dir.to_path_buf(),
-            source,
+            error: source,
         })?;
         let p = entry.path();
         let ft = entry.file_type().map_err(|source| SnapshotError::Io {
             path: p.clone(),
-            source,
+            error: source,
         })?;
         if ft.is_dir() {
             collect_json_files(&p, out)?;
