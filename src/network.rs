@@ -255,7 +255,7 @@ pub struct Network {
     pub(crate) subnet_index: FxHashMap<String, usize>,
     /// ENIs.
     pub enis: Vec<Eni>,
-    pub(crate) eni_index: FxHashMap<String, usize>,
+    pub(crate) eni_index: FxHashMap<Box<[u8]>, usize>,
     pub(crate) instance_index: FxHashMap<String, usize>,
     pub(crate) private_ip_index: FxHashMap<IpAddr, Vec<usize>>,
     pub(crate) public_ip_index: FxHashMap<IpAddr, (usize, IpAddr)>,
@@ -516,7 +516,7 @@ impl Network {
     }
 
     fn add_eni(&mut self, ni: &NetworkInterface, instance: Option<(&str, &[Tag])>) {
-        if let Some(&i) = self.eni_index.get(&ni.network_interface_id) {
+        if let Some(&i) = self.eni_index.get(ni.network_interface_id.as_bytes()) {
             // Seen before (describe-network-interfaces and describe-instances both list it):
             // keep the first, fill the instance link.
             if let Some((iid, itags)) = instance {
@@ -629,7 +629,8 @@ impl Network {
                 self.instance_index.insert(iid.clone(), idx);
             }
         }
-        self.eni_index.insert(ni.network_interface_id.clone(), idx);
+        self.eni_index
+            .insert(ni.network_interface_id.as_bytes().into(), idx);
         self.enis.push(Eni {
             id: ni.network_interface_id.clone(),
             subnet,
@@ -688,7 +689,7 @@ impl Network {
             ) else {
                 continue;
             };
-            let Some(&i) = self.eni_index.get(eni) else {
+            let Some(&i) = self.eni_index.get(eni.as_bytes()) else {
                 continue;
             };
             let private = a
@@ -741,7 +742,7 @@ impl Network {
             let addr = n.nat_gateway_addresses.first();
             let eni = addr
                 .and_then(|a| a.network_interface_id.as_ref())
-                .and_then(|e| self.eni_index.get(e))
+                .and_then(|e| self.eni_index.get(e.as_bytes()))
                 .copied();
             let info = NatInfo {
                 id: n.nat_gateway_id.clone(),
@@ -959,11 +960,16 @@ impl Network {
 
     /// Looks up an ENI by id.
     pub fn eni(&self, id: &str) -> Option<&Eni> {
-        self.eni_index.get(id).map(|&i| &self.enis[i])
+        self.eni_index.get(id.as_bytes()).map(|&i| &self.enis[i])
     }
 
     /// The ENI index of an id.
     pub fn eni_idx(&self, id: &str) -> Option<usize> {
+        self.eni_idx_bytes(id.as_bytes())
+    }
+
+    /// The ENI index of an id given as bytes (as a flow-log line holds it).
+    pub fn eni_idx_bytes(&self, id: &[u8]) -> Option<usize> {
         self.eni_index.get(id).copied()
     }
 
@@ -1030,8 +1036,9 @@ impl Network {
     /// Every id the model knows (ENIs, instances, subnets, VPCs, groups, gateways), for
     /// "did you mean" suggestions.
     pub fn known_ids(&self) -> impl Iterator<Item = &str> {
-        self.eni_index
-            .keys()
+        self.enis
+            .iter()
+            .map(|e| &e.id)
             .chain(self.instance_index.keys())
             .chain(self.subnet_index.keys())
             .chain(self.vpc_index.keys())

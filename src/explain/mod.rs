@@ -598,7 +598,7 @@ impl<'n> Explainer<'n> {
     /// The fields of a record that explaining reads, its ENI looked up.
     pub(crate) fn facts(&self, l: &Lite<'_>) -> Facts {
         let iface = match l.interface_id {
-            Some(id) => match self.net.eni_idx(id) {
+            Some(id) => match self.net.eni_idx_bytes(id) {
                 Some(i) => u32::try_from(i).map_or(Iface::Unknown, Iface::Eni),
                 None => Iface::Unknown,
             },

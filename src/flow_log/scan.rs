@@ -23,8 +23,8 @@ use std::sync::Arc;
 pub struct Lite<'a> {
     /// 1-based line number.
     pub line: u64,
-    /// `interface-id`.
-    pub interface_id: Option<&'a str>,
+    /// `interface-id`, as the line holds it (printable ASCII).
+    pub interface_id: Option<&'a [u8]>,
     /// `srcaddr`.
     pub srcaddr: Option<IpAddr>,
     /// `dstaddr`.
@@ -58,7 +58,7 @@ impl<'a> Lite<'a> {
     pub fn of(r: &'a FlowRecord) -> Lite<'a> {
         Lite {
             line: r.line,
-            interface_id: r.interface_id.as_deref(),
+            interface_id: r.interface_id.as_deref().map(str::as_bytes),
             srcaddr: r.srcaddr,
             dstaddr: r.dstaddr,
             srcport: r.srcport,
@@ -175,24 +175,33 @@ impl<'c> Scanner<'c> {
         let mut start = 0;
         let mut line = self.chunk.first_line;
         while start < data.len() {
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
-            let at = LineAt {
-                start,
-                end,
-                line,
-                format: self.formats.len() - 1,
-                event: 0,
-            };
-            let raw = &data[start..end];
-            start = end + 1;
-            line += 1;
-            let kinds = &self.plans[at.format];
-            if let Some(lite) = fast(raw, kinds, at.line) {
+            let format = self.formats.len() - 1;
+            if let Some((lite, end)) = fast(data, start, &self.plans[format], line) {
+                let at = LineAt {
+                    start,
+                    end,
+                    line,
+                    format,
+                    event: 0,
+                };
+                start = end + 1;
+                line += 1;
                 counts.read += 1;
                 count_status(&mut counts, lite.log_status);
                 each(Scanned::Record(lite), at);
                 continue;
             }
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let at = LineAt {
+                start,
+                end,
+                line,
+                format,
+                event: 0,
+            };
+            let raw = &data[start..end];
+            start = end + 1;
+            line += 1;
             let format = &self.formats[at.format];
             match read_line(raw, at.line) {
                 Line::Nothing => {}
@@ -312,65 +321,73 @@ fn full_line(
     })
 }
 
-/// The record on a plain line, or `None` when the line needs the full parser (it may be
-/// blank, a header, JSON, commented, not plain ASCII, or malformed).
-fn fast<'a>(raw: &'a [u8], plan: &[Kind], line: u64) -> Option<Lite<'a>> {
-    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    // Only printable ASCII and spaces: no tabs or other white space, no UTF-8, no comment.
-    let odd = raw.iter().fold(false, |acc, &b| {
-        acc | !(b' '..=b'~').contains(&b) | (b == b'#')
-    });
-    if odd {
+/// The record on the plain line that starts at `start` in `data`, and where the line ends (its
+/// `\n`, or the end of `data`); `None` when the line needs the full parser (it may be blank, a
+/// header, JSON, commented, not plain ASCII, or malformed, or hold a value the fast pass leaves
+/// to the full parser, such as a 20-digit number or an IPv6 address).
+///
+/// One pass over the line: each field is read where it starts, numbers and addresses are
+/// parsed as their bytes are walked, other words are checked and skipped eight bytes at a time.
+/// What it accepts, the full parser reads the same (a test checks the two against each other).
+fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(Lite<'a>, usize)> {
+    let mut at = Cursor {
+        raw: data,
+        pos: start,
+    };
+    if !at.skip_spaces() {
         return None;
     }
-    let first = *raw.iter().find(|&&b| b != b' ')?;
-    if first == b'{' {
-        return None;
+    // A header starts with a field name; JSON with `{`: the full parser reads both.
+    match data.get(at.pos) {
+        Some(b'{') => return None,
+        Some(b) if b.is_ascii_lowercase() => {
+            let word = at.clone().text()?;
+            if is_aws_field_name(std::str::from_utf8(word).ok()?) {
+                return None;
+            }
+        }
+        _ => {}
     }
     let mut lite = Lite {
         line,
         ..Lite::default()
     };
-    let mut words = Words { raw, pos: 0 };
-    if first.is_ascii_lowercase() {
-        // Maybe a header: the full parser decides.
-        let word = words.clone().next()?;
-        if is_aws_field_name(std::str::from_utf8(word).ok()?) {
+    for kind in plan {
+        if !at.skip_spaces() {
             return None;
         }
-    }
-    for kind in plan {
-        let word = words.next()?;
-        if word == b"-" {
+        if at.dash() {
             continue;
         }
         match *kind {
-            Kind::Text => {}
+            Kind::Text => {
+                at.text()?;
+            }
             Kind::Number => {
-                number(word)?;
+                at.decimal()?;
             }
             Kind::Small => {
-                u8::try_from(number(word)?).ok()?;
+                u8::try_from(at.decimal()?).ok()?;
             }
             Kind::Field(f) => match f {
-                Field::InterfaceId => lite.interface_id = Some(std::str::from_utf8(word).ok()?),
-                Field::Srcaddr => lite.srcaddr = Some(address(word)?),
-                Field::Dstaddr => lite.dstaddr = Some(address(word)?),
-                Field::Srcport => lite.srcport = Some(u16::try_from(number(word)?).ok()?),
-                Field::Dstport => lite.dstport = Some(u16::try_from(number(word)?).ok()?),
-                Field::Protocol => lite.protocol = Some(u8::try_from(number(word)?).ok()?),
-                Field::Start => lite.start = Some(number(word)?),
-                Field::End => lite.end = Some(number(word)?),
-                Field::TcpFlags => lite.tcp_flags = Some(u16::try_from(number(word)?).ok()?),
+                Field::InterfaceId => lite.interface_id = Some(at.text()?),
+                Field::Srcaddr => lite.srcaddr = Some(at.address()?),
+                Field::Dstaddr => lite.dstaddr = Some(at.address()?),
+                Field::Srcport => lite.srcport = Some(u16::try_from(at.decimal()?).ok()?),
+                Field::Dstport => lite.dstport = Some(u16::try_from(at.decimal()?).ok()?),
+                Field::Protocol => lite.protocol = Some(u8::try_from(at.decimal()?).ok()?),
+                Field::Start => lite.start = Some(at.decimal()?),
+                Field::End => lite.end = Some(at.decimal()?),
+                Field::TcpFlags => lite.tcp_flags = Some(u16::try_from(at.decimal()?).ok()?),
                 Field::Action => {
-                    lite.action = Some(match word {
+                    lite.action = Some(match at.text()? {
                         b"ACCEPT" => Action::Accept,
                         b"REJECT" => Action::Reject,
                         _ => return None,
                     })
                 }
                 Field::LogStatus => {
-                    lite.log_status = Some(match word {
+                    lite.log_status = Some(match at.text()? {
                         b"OK" => LogStatus::Ok,
                         b"NODATA" => LogStatus::NoData,
                         b"SKIPDATA" => LogStatus::SkipData,
@@ -378,106 +395,179 @@ fn fast<'a>(raw: &'a [u8], plan: &[Kind], line: u64) -> Option<Lite<'a>> {
                     })
                 }
                 Field::FlowDirection => {
-                    lite.flow_direction = Some(match word {
+                    lite.flow_direction = Some(match at.text()? {
                         b"ingress" => FlowDirection::Ingress,
                         b"egress" => FlowDirection::Egress,
                         _ => return None,
                     })
                 }
-                Field::PktSrcaddr => lite.pkt_srcaddr = Some(address(word)?),
-                Field::PktDstaddr => lite.pkt_dstaddr = Some(address(word)?),
-                _ => {}
+                Field::PktSrcaddr => lite.pkt_srcaddr = Some(at.address()?),
+                Field::PktDstaddr => lite.pkt_dstaddr = Some(at.address()?),
+                _ => {
+                    at.text()?;
+                }
             },
         }
     }
-    if words.next().is_some() {
+    // Only spaces may follow the last field, then the line's end.
+    if at.skip_spaces() {
         return None;
     }
-    Some(lite)
+    let end = at.pos + usize::from(data.get(at.pos) == Some(&b'\r'));
+    Some((lite, end))
 }
 
-/// The words of a line of printable ASCII, split on runs of spaces.
-#[derive(Clone, Copy)]
-struct Words<'a> {
+/// A position in a chunk, read word by word along one line: words are separated by runs of
+/// spaces, the line ends at `\n`. Each reader starts at the first byte of a word and stops
+/// after its last byte.
+#[derive(Clone)]
+struct Cursor<'a> {
     raw: &'a [u8],
     pos: usize,
 }
 
-impl<'a> Iterator for Words<'a> {
-    type Item = &'a [u8];
+impl<'a> Cursor<'a> {
+    /// Whether a word ends before byte `i` of `raw`: a space, the line's end (`\n`, or `\r\n`),
+    /// the chunk's end.
+    #[inline(always)]
+    fn ends_word(raw: &[u8], i: usize) -> bool {
+        match raw.get(i) {
+            None | Some(b' ') | Some(b'\n') => true,
+            Some(b'\r') => Cursor::ends_line(raw, i),
+            Some(_) => false,
+        }
+    }
 
-    #[inline]
-    fn next(&mut self) -> Option<&'a [u8]> {
+    /// Whether the line ends before byte `i` of `raw` (at `\n`, `\r\n` or the chunk's end).
+    #[inline(always)]
+    fn ends_line(raw: &[u8], i: usize) -> bool {
+        match raw.get(i) {
+            None | Some(b'\n') => true,
+            Some(b'\r') => matches!(raw.get(i + 1), None | Some(b'\n')),
+            Some(_) => false,
+        }
+    }
+
+    /// Moves past spaces; false at the end of the line.
+    #[inline(always)]
+    fn skip_spaces(&mut self) -> bool {
+        while self.raw.get(self.pos) == Some(&b' ') {
+            self.pos += 1;
+        }
+        !Cursor::ends_line(self.raw, self.pos)
+    }
+
+    /// True, past it, when the word here is `-`.
+    #[inline(always)]
+    fn dash(&mut self) -> bool {
+        let dash =
+            self.raw.get(self.pos) == Some(&b'-') && Cursor::ends_word(self.raw, self.pos + 1);
+        if dash {
+            self.pos += 1;
+        }
+        dash
+    }
+
+    /// The word here when it is printable ASCII without `#` (else `None`: tabs, other white
+    /// space, UTF-8 and comments are for the full parser).
+    ///
+    /// Eight bytes at a time, exact for the lowest byte of each test (the classic
+    /// has-zero-byte and has-less-than tests can only err above a true hit): the word ends at
+    /// the first byte at or below a space; it must be a space or `\n`, and no byte before it
+    /// may be `#` or above `~`.
+    #[inline(always)]
+    fn text(&mut self) -> Option<&'a [u8]> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
         let raw = self.raw;
-        let mut i = self.pos;
-        while raw.get(i) == Some(&b' ') {
-            i += 1;
-        }
-        if i >= raw.len() {
-            self.pos = i;
-            return None;
-        }
-        let start = i;
-        // Eight bytes at a time: the first byte equal to a space is the lowest zero byte of
-        // `w ^ 0x20…20` (the classic has-zero-byte test, exact for the lowest one).
+        let start = self.pos;
+        let mut i = start;
         while let Some(chunk) = raw.get(i..).and_then(|r| r.first_chunk::<8>()) {
-            let x = u64::from_le_bytes(*chunk) ^ 0x2020_2020_2020_2020;
-            let zero = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
-            if zero != 0 {
-                i += (zero.trailing_zeros() / 8) as usize;
-                self.pos = i;
-                return raw.get(start..i);
+            let x = u64::from_le_bytes(*chunk);
+            // Bytes up to 0x20; bytes from 0x7f (high bit set, or 0x7f + 1); `#` bytes.
+            let low = x.wrapping_sub(ONES * 0x21) & !x & HIGH;
+            let high = (x | x.wrapping_add(ONES)) & HIGH;
+            let h = x ^ (ONES * u64::from(b'#'));
+            let hash = h.wrapping_sub(ONES) & !h & HIGH;
+            if low | high | hash != 0 {
+                let end = low.trailing_zeros();
+                if (high | hash).trailing_zeros() < end {
+                    return None;
+                }
+                i += (end / 8) as usize;
+                break;
             }
             i += 8;
         }
-        while raw.get(i).is_some_and(|&b| b != b' ') {
+        while let Some(&b) = raw.get(i) {
+            if b <= b' ' {
+                break;
+            }
+            if b == b'#' || b > b'~' {
+                return None;
+            }
             i += 1;
+        }
+        if !Cursor::ends_word(raw, i) {
+            return None;
         }
         self.pos = i;
         raw.get(start..i)
     }
-}
 
-/// A decimal number, as the full parser reads it.
-#[inline]
-fn number(word: &[u8]) -> Option<u64> {
-    super::line::decimal(word)
-}
+    /// The word here as a decimal number of 1 to 19 digits (longer ones are left to the full
+    /// parser, which reads up to `u64::MAX`).
+    #[inline(always)]
+    fn decimal(&mut self) -> Option<u64> {
+        let start = self.pos;
+        let mut i = start;
+        let mut n: u64 = 0;
+        while let Some(&b) = self.raw.get(i) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                if Cursor::ends_word(self.raw, i) {
+                    break;
+                }
+                return None;
+            }
+            // At most 19 digits (checked below) cannot overflow.
+            n = n.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        if i - start > 19 {
+            return None;
+        }
+        self.pos = i;
+        Some(n)
+    }
 
-/// An address, as `str::parse::<IpAddr>` reads it; dotted IPv4 is read here, anything else
-/// by the standard library. Inlined: returned through memory, the address cost a
-/// store-forwarding stall per field (perf).
-#[inline(always)]
-fn address(word: &[u8]) -> Option<IpAddr> {
-    match ipv4(word) {
-        Some(v4) => Some(IpAddr::V4(v4)),
-        None => other_address(word),
+    /// The word here as an address, as `str::parse::<IpAddr>` reads it.
+    #[inline(always)]
+    fn address(&mut self) -> Option<IpAddr> {
+        if let Some((v4, end)) = ipv4_at(self.raw, self.pos) {
+            self.pos = end;
+            return Some(IpAddr::V4(v4));
+        }
+        other_address(self.text()?)
     }
 }
 
-/// An address that is not plain dotted IPv4, by the standard library.
-#[cold]
-#[inline(never)]
-fn other_address(word: &[u8]) -> Option<IpAddr> {
-    std::str::from_utf8(word).ok()?.parse().ok()
-}
-
-/// Dotted-decimal IPv4 without leading zeros (which the standard library refuses too); `None`
-/// for anything else, which then goes to the standard parser.
+/// Dotted-decimal IPv4 without leading zeros (which the standard library refuses too) at
+/// `i`, ending at a space, a line's end or the end of `raw`: the address and where it ends. `None` for
+/// anything else, which then goes to the standard parser.
 #[inline(always)]
-fn ipv4(word: &[u8]) -> Option<Ipv4Addr> {
+fn ipv4_at(raw: &[u8], mut i: usize) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
-    let mut i = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
         if k > 0 {
-            if word.get(i) != Some(&b'.') {
+            if raw.get(i) != Some(&b'.') {
                 return None;
             }
             i += 1;
         }
         let begin = i;
         let mut n: u32 = 0;
-        while let Some(&b) = word.get(i) {
+        while let Some(&b) = raw.get(i) {
             let d = b.wrapping_sub(b'0');
             if d > 9 || i - begin == 3 {
                 break;
@@ -486,12 +576,19 @@ fn ipv4(word: &[u8]) -> Option<Ipv4Addr> {
             i += 1;
         }
         let len = i - begin;
-        if len == 0 || (len > 1 && word[begin] == b'0') || n > 255 {
+        if len == 0 || (len > 1 && raw.get(begin) == Some(&b'0')) || n > 255 {
             return None;
         }
         *octet = n as u8;
     }
-    (i == word.len()).then_some(Ipv4Addr::from(octets))
+    Cursor::ends_word(raw, i).then_some((Ipv4Addr::from(octets), i))
+}
+
+/// An address that is not plain dotted IPv4, by the standard library.
+#[cold]
+#[inline(never)]
+fn other_address(word: &[u8]) -> Option<IpAddr> {
+    std::str::from_utf8(word).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -532,8 +629,38 @@ mod tests {
         }
     }
 
+    /// The words `Cursor::text` reads from `text`, one after the other, or `None` where it
+    /// leaves the line to the full parser.
+    fn text_words(text: &str) -> Option<Vec<&[u8]>> {
+        let mut at = Cursor {
+            raw: text.as_bytes(),
+            pos: 0,
+        };
+        let mut words = Vec::new();
+        while at.skip_spaces() {
+            words.push(at.text()?);
+        }
+        Some(words)
+    }
+
+    /// What `text_words` must give: the words split on spaces up to the line's end, when they
+    /// are all printable ASCII without `#`.
+    fn plain_words(text: &str) -> Option<Vec<&[u8]>> {
+        let line = text.split('\n').next().unwrap_or_default();
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let printable = line
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'#');
+        printable.then(|| {
+            line.split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::as_bytes)
+                .collect()
+        })
+    }
+
     #[test]
-    fn words_split_on_runs_of_spaces() {
+    fn words_split_on_runs_of_spaces_up_to_the_line_end() {
         for text in [
             "",
             " ",
@@ -542,19 +669,37 @@ mod tests {
             "2 123456789010 eni-0a1b2c3d4e5f00001 10.0.0.1 10.0.0.2 443 49152 6 10 840 1 2 ACCEPT OK",
             "abcdefgh abcdefghijklmnopq  x",
             "        12345678        ",
+            "abcdefgh\nijkl",
+            "abcdefghij\r\nnext line",
+            "abc\r",
+            "abcdefgh\rijklmnop",
+            "abcdefg#hijk",
+            "abcdefghijklm\tn",
+            "abcdefghijklmnó",
+            "abc~\x7f",
         ] {
-            let ours: Vec<&[u8]> = Words { raw: text.as_bytes(), pos: 0 }.collect();
-            let plain: Vec<&[u8]> = text.split(' ').filter(|w| !w.is_empty()).map(str::as_bytes).collect();
-            assert_eq!(ours, plain, "{text:?}");
+            assert_eq!(text_words(text), plain_words(text), "{text:?}");
         }
     }
 
     proptest! {
         #[test]
-        fn words_split_as_the_standard_library(text in "[ a-z0-9.!~-]{0,300}") {
-            let ours: Vec<&[u8]> = Words { raw: text.as_bytes(), pos: 0 }.collect();
-            let plain: Vec<&[u8]> = text.split(' ').filter(|w| !w.is_empty()).map(str::as_bytes).collect();
-            prop_assert_eq!(ours, plain);
+        fn words_split_as_the_standard_library(text in "[ a-z0-9.!~#\t\r\n\x7fé-]{0,300}") {
+            prop_assert_eq!(text_words(&text), plain_words(&text));
+        }
+
+        #[test]
+        fn numbers_and_addresses_read_as_the_standard_library(word in "[0-9]{1,21}|[0-9.]{1,16}|[0-9a-f:.]{1,20}") {
+            for end in ["", " x", "\n", "\r\n", "\t", "\r"] {
+                let text = format!("{word}{end}");
+                // A last line may end in `\r` without `\n`, as the full parser reads it.
+                let ok_end = end != "\t";
+                let at = || Cursor { raw: text.as_bytes(), pos: 0 };
+                let std_number = word.parse::<u64>().ok().filter(|_| ok_end && word.len() < 20);
+                prop_assert_eq!(at().decimal(), std_number, "{:?}", text);
+                let std_address = word.parse::<IpAddr>().ok().filter(|_| ok_end);
+                prop_assert_eq!(at().address(), std_address, "{:?}", text);
+            }
         }
     }
 
@@ -576,7 +721,10 @@ mod tests {
             "",
             ".1.2.3",
         ] {
-            assert_eq!(ipv4(s.as_bytes()), s.parse::<Ipv4Addr>().ok(), "{s:?}");
+            let ours = ipv4_at(s.as_bytes(), 0)
+                .filter(|&(_, end)| end == s.len())
+                .map(|(a, _)| a);
+            assert_eq!(ours, s.parse::<Ipv4Addr>().ok(), "{s:?}");
         }
     }
 
@@ -592,6 +740,29 @@ mod tests {
         both(&v2.replace("10.0.0.1", "010.0.0.1"), Format::default());
         both(&v2.replace("\n", " # note\n"), Format::default());
         both(&v2.replace("\n", "\r\n"), Format::default());
+        both(&v2.replace("\n", " \r\n"), Format::default());
+        both(&v2.replace("\n", "\r \n"), Format::default());
+        both(&v2.replace(" OK\n", " OK\rX\n"), Format::default());
+        both(v2.trim_end(), Format::default());
+        both(&format!("{v2}{v2}").replace("\n", "\r"), Format::default());
+        both(
+            &v2.replace(" 443 ", " 12345678901234567890 "),
+            Format::default(),
+        );
+        both(
+            &v2.replace(" 840 ", " 18446744073709551615 "),
+            Format::default(),
+        );
+        both(
+            &v2.replace(" 840 ", " 18446744073709551616 "),
+            Format::default(),
+        );
+        both(&v2.replace("eni-1", "eni-1#"), Format::default());
+        both(
+            &v2.replace("123456789010", "1234567890\u{7f}"),
+            Format::default(),
+        );
+        both(&v2.replace("10.0.0.2", "10.0.0.2\r"), Format::default());
         both(&v2.replace("eni-1", "ení-1"), Format::default());
         both(&v2.replace(" OK", ""), Format::default());
         both(
@@ -673,6 +844,7 @@ mod tests {
                         Just("300".to_string()), Just("ingress".to_string()),
                         Just("version".to_string()), Just("srcaddr".to_string()),
                         Just("#".to_string()), Just("\t".to_string()),
+                        Just("\r".to_string()), Just("x\r".to_string()),
                         "[0-9.]{1,16}", "[ -~]{0,6}",
                     ],
                     0..16,
