@@ -379,6 +379,90 @@ fn contradictions_compare_the_snapshot_time_with_the_record() {
         .any(|h| h.contains("taken during this record's interval")));
 }
 
+/// Firehose objects hold megabytes of envelopes on one line: the reader cuts the line between
+/// envelopes, and every record is still explained, numbered along the line, as in a plain file.
+#[test]
+fn cli_reads_megabytes_of_firehose_envelopes_on_one_line() {
+    use std::io::Write;
+    let snap = snapshot_dir(&base());
+    let d = tempfile::tempdir().unwrap();
+    let records = [
+        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 22 6 5 500 100 160 ACCEPT OK",
+        "2 1 eni-web - - - - - - - 100 160 - NODATA",
+        "2 1 eni-web 198.51.100.7 10.0.1.10 40000 http 6 5 500 100 160 ACCEPT OK",
+    ];
+    let many: Vec<&str> = records.iter().cycle().take(4 * 6000).copied().collect();
+    let plain = flows_file(d.path(), "plain.log", &many);
+    let mut text = String::new();
+    for (n, batch) in many.chunks(50).enumerate() {
+        let events: Vec<Value> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, m)| json!({"id": format!("{n}-{i}"), "timestamp": 1, "message": m}))
+            .collect();
+        text += &json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "flows",
+               "logStream": "s", "subscriptionFilters": ["all"], "logEvents": events})
+        .to_string();
+    }
+    assert!(text.len() > 2 << 20, "{} bytes", text.len());
+    let gz = d.path().join("firehose-big.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let run = |file: &Path| -> (Vec<Value>, String) {
+        let out = bin()
+            .args(["explain", "--output", "jsonl", "--snapshot"])
+            .arg(snap.path())
+            .arg(file)
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let lines = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect();
+        (lines, String::from_utf8(out.stderr).unwrap())
+    };
+    let ((mut from_plain, plain_err), (mut from_firehose, firehose_err)) = (run(&plain), run(&gz));
+    assert_eq!(from_plain.len(), many.len());
+    assert_eq!(from_firehose.len(), many.len());
+    for (k, (p, f)) in from_plain.iter_mut().zip(&mut from_firehose).enumerate() {
+        let p = p.as_object_mut().unwrap();
+        let f = f.as_object_mut().unwrap();
+        assert_eq!(p.remove("line"), Some(json!(k + 2)));
+        assert_eq!(f.remove("line"), Some(json!(1)));
+        assert_eq!(f.remove("event"), Some(json!(k + 1)), "record {k}");
+        p.remove("file");
+        f.remove("file");
+        if p["status"] == "malformed" {
+            // Placed by line and column in the plain file, by log event on the Firehose line.
+            let (pm, fm) = (p.remove("message").unwrap(), f.remove("message").unwrap());
+            assert!(pm.as_str().unwrap().ends_with(&format!("plain.log:{}:42: `http` is not a valid `dstport`: expected a port number from 0 to 65535", k + 2)), "{pm}");
+            assert!(fm.as_str().unwrap().ends_with(&format!("firehose-big.gz:1: log event {}: `http` is not a valid `dstport`: expected a port number from 0 to 65535", k + 1)), "{fm}");
+        }
+        assert!(p == f, "record {k}: {p:?} != {f:?}");
+    }
+    // The same summary: 6,000 malformed records (port `http`), 6,000 NODATA.
+    let summary = |e: &str| {
+        e.lines()
+            .skip_while(|l| !l.contains("records read"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        firehose_err.contains("log event 24000: `http` is not a valid `dstport`"),
+        "{firehose_err}"
+    );
+    assert_eq!(summary(&firehose_err), summary(&plain_err));
+    assert!(!summary(&plain_err).is_empty(), "{plain_err}");
+}
+
 #[test]
 fn cli_reads_cloudwatch_subscription_envelopes_from_firehose_gzip() {
     use std::io::Write;

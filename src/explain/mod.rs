@@ -518,7 +518,7 @@ impl<'n> Explainer<'n> {
         let mut out = Vec::with_capacity(parsed.records.len() + parsed.malformed.len());
         let mut m = parsed.malformed.iter().peekable();
         for (r, f) in parsed.records.iter().zip(&facts) {
-            while let Some(bad) = m.next_if(|bad| bad.line < r.line) {
+            while let Some(bad) = m.next_if(|bad| bad.place() < r.place()) {
                 out.push(self.malformed(bad));
             }
             let opposite = if index.is_empty() {

@@ -3,7 +3,9 @@
 //! can be parsed on any thread.
 
 use super::format::Format;
-use super::line::{item_record, read_line, record_from_json, Line, LineParser, Malformed, Problem};
+use super::line::{
+    item_record, piece_items, read_line, record_from_json, Line, LineParser, Malformed, Problem,
+};
 use super::record::{FlowRecord, LogStatus};
 use std::ops::AddAssign;
 use std::path::Path;
@@ -18,8 +20,32 @@ pub struct Chunk {
     pub first_line: u64,
     /// The format in effect at the first line (a header inside the chunk changes it).
     pub format: Format,
-    /// The lines, each ending with `\n` except maybe the last of a file.
+    /// The lines, each ending with `\n` except maybe the last of a file, or the last when it
+    /// is cut (see [`Piece`]).
     pub data: Vec<u8>,
+    /// Set when the first line is a piece of a long line of JSON values (Firehose writes
+    /// CloudWatch Logs envelopes back to back, megabytes on one line) that the reader cut
+    /// between values, to keep chunks small.
+    pub piece: Option<Piece>,
+}
+
+/// Where a piece of a long line of JSON values is in its line: its log events are numbered
+/// after the line's events before it, and JSON errors are placed by their column in the line.
+/// A piece reads as the same records and malformed events as the whole line would from there
+/// on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Piece {
+    /// Log events of the line before this piece.
+    pub events_before: usize,
+    /// Bytes of the line before this piece.
+    pub offset: usize,
+}
+
+impl Piece {
+    /// How many log events a piece holds: its records and malformed events.
+    pub(crate) fn events_in(raw: &[u8], offset: usize) -> usize {
+        piece_items(raw, offset).len()
+    }
 }
 
 impl Chunk {
@@ -38,6 +64,7 @@ impl Chunk {
             first_line: 1,
             format,
             data,
+            piece: None,
         }
     }
 }
@@ -101,12 +128,13 @@ pub enum Entry<'a> {
 }
 
 impl ParsedChunk {
-    /// Records and malformed lines merged back into line order.
+    /// Records and malformed lines merged back into line order (and log-event order on a line
+    /// of several records).
     pub fn in_line_order(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
         let mut records = self.records.iter().peekable();
         let mut malformed = self.malformed.iter().peekable();
         std::iter::from_fn(move || match (records.peek(), malformed.peek()) {
-            (Some(r), Some(m)) if m.line < r.line => malformed.next().map(Entry::Malformed),
+            (Some(r), Some(m)) if m.place() < r.place() => malformed.next().map(Entry::Malformed),
             (Some(_), _) => records.next().map(Entry::Record),
             (None, _) => malformed.next().map(Entry::Malformed),
         })
@@ -128,7 +156,18 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
     let mut parser = LineParser::default();
     for (i, raw) in lines(&chunk.data).enumerate() {
         let line = chunk.first_line + i as u64;
-        let result = match read_line(raw, line) {
+        let mut events_before = 0;
+        let read = match chunk.piece.filter(|_| i == 0) {
+            Some(piece) => {
+                events_before = piece.events_before;
+                match piece_items(raw, piece.offset) {
+                    items if items.is_empty() => Line::Nothing,
+                    items => Line::Events(items),
+                }
+            }
+            None => read_line(raw, line),
+        };
+        let result = match read {
             Line::Nothing => continue,
             Line::Header(Ok(header)) => {
                 format = header;
@@ -138,6 +177,7 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
             Line::Header(Err(e)) => Err((None, Problem::Header(e))),
             Line::Events(items) => {
                 for (k, item) in items.into_iter().enumerate() {
+                    let k = events_before + k;
                     out.counts.read += 1;
                     match item_record(&mut parser, item, &format, line, k + 1) {
                         Ok(record) => {

@@ -2,9 +2,9 @@
 //! (`AWSLogs/<account>/vpcflowlogs/<region>/yyyy/mm/dd/…`), gzip, and standard input; and the
 //! reader that cuts them into [`Chunk`]s.
 
-use super::chunk::{lines, Chunk};
+use super::chunk::{lines, Chunk, Piece};
 use super::format::Format;
-use super::line::header_on_line;
+use super::line::{header_on_line, JsonValues};
 use flate2::read::MultiGzDecoder;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -76,6 +76,8 @@ struct OpenInput {
     format: Format,
     failed: Option<io::Error>,
     at_end: bool,
+    /// Set when `carry` goes on with a line cut between JSON values.
+    piece: Option<Piece>,
 }
 
 impl ChunkReader {
@@ -154,6 +156,7 @@ impl ChunkReader {
             format: self.format.clone().unwrap_or_default(),
             failed: None,
             at_end: false,
+            piece: None,
         })
     }
 
@@ -162,6 +165,7 @@ impl ChunkReader {
         let mut data = std::mem::take(&mut input.carry);
         // Read until the buffer is full and holds a line end, or the input ends.
         let mut searched = 0;
+        let mut cut_between_values = false;
         let cut = loop {
             if !input.at_end && input.failed.is_none() && data.len() < chunk_size {
                 fill(input, &mut data, chunk_size);
@@ -173,7 +177,17 @@ impl ChunkReader {
             if input.at_end || input.failed.is_some() {
                 break data.len();
             }
-            // A line longer than the chunk: read on.
+            // A line longer than the chunk: cut it after its last whole JSON value, if it is
+            // a line of JSON values; else read on.
+            let json = input.piece.is_some()
+                || data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+            if let Some(end) = json
+                .then(|| JsonValues::new(&data).last_closed_end())
+                .flatten()
+            {
+                cut_between_values = true;
+                break end;
+            }
             searched = data.len();
             fill(input, &mut data, searched + chunk_size);
         };
@@ -182,6 +196,11 @@ impl ChunkReader {
             data.truncate(cut);
         }
         input.carry = data.split_off(cut);
+        let piece = match input.piece.take() {
+            Some(piece) => Some(piece),
+            None if cut_between_values => Some(Piece::default()),
+            None => None,
+        };
         if data.is_empty() {
             return input.failed.take().map(|source| {
                 Err(ReadError::Io {
@@ -190,16 +209,33 @@ impl ChunkReader {
                 })
             });
         }
+        if cut_between_values {
+            // The chunk is one unfinished line: the next chunk goes on with it.
+            if let Some(p) = piece {
+                input.piece = Some(Piece {
+                    events_before: p.events_before + Piece::events_in(&data, p.offset),
+                    offset: p.offset + data.len(),
+                });
+            }
+        }
         let chunk = Chunk {
             file: Arc::clone(&input.name),
             first_line: input.next_line,
             format: input.format.clone(),
             data,
+            piece,
         };
+        if cut_between_values {
+            return Some(Ok(chunk));
+        }
         // Follow the headers so that the next chunk starts with the right format.
         for (i, raw) in lines(&chunk.data).enumerate() {
-            if let Some(Ok(header)) = header_on_line(raw, chunk.first_line + i as u64) {
-                input.format = header;
+            // A piece of a line of JSON values is not a header.
+            let is_piece = i == 0 && chunk.piece.is_some();
+            if !is_piece {
+                if let Some(Ok(header)) = header_on_line(raw, chunk.first_line + i as u64) {
+                    input.format = header;
+                }
             }
             input.next_line += 1;
         }

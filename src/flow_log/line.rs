@@ -37,6 +37,17 @@ impl fmt::Display for Malformed {
 
 impl std::error::Error for Malformed {}
 
+impl Malformed {
+    /// Where it is, to order it among records (see [`FlowRecord::place`]): its line, and its
+    /// log event (0 for a whole line).
+    pub fn place(&self) -> (u64, usize) {
+        match self.problem {
+            Problem::Event { index, .. } => (self.line, index),
+            _ => (self.line, 0),
+        }
+    }
+}
+
 /// What is wrong with a malformed line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
@@ -273,8 +284,7 @@ enum Json {
 /// Unwraps a JSON line: `{"message": "…"}` (CloudWatch Logs, Firehose) or an object of fields
 /// (`{"version": 2, "account_id": "…", …}`).
 fn read_json(text: &str) -> Result<Json, Problem> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Problem::Json(lower_first(&e.to_string())))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(&e, 0))?;
     json_object(value)
 }
 
@@ -292,30 +302,169 @@ fn is_envelope(value: &serde_json::Value) -> bool {
 }
 
 /// Reads a JSON line: one object as [`read_json`], or CloudWatch Logs subscription envelopes
-/// and several objects one after the other, each log event an item.
+/// and several values one after the other ([`json_values`]), each log event an item.
 fn read_json_line(text: &str) -> Result<JsonLine, Problem> {
-    let json_error = |e: serde_json::Error| Problem::Json(lower_first(&e.to_string()));
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
-    let first = match stream.next() {
-        Some(v) => v.map_err(json_error)?,
-        None => return Err(Problem::JsonShape),
+    let mut values = JsonValues::new(text.as_bytes());
+    let Some(first) = values.next() else {
+        return Err(Problem::JsonShape);
     };
-    let second = stream.next();
-    if second.is_none() && !is_envelope(&first) {
-        return json_object(first).map(JsonLine::One);
+    if values.next().is_none() {
+        let value: serde_json::Value =
+            serde_json::from_str(&text[first.clone()]).map_err(|e| json_error(&e, first.start))?;
+        if !is_envelope(&value) {
+            return json_object(value).map(JsonLine::One);
+        }
     }
+    Ok(JsonLine::Events(json_items(text, 0)))
+}
+
+/// The items of a line (or a piece of a line, `offset` bytes into it) of JSON values one
+/// after the other: each value is read on its own, so a value that cannot be read is one bad
+/// item and reading goes on with the next.
+fn json_items(text: &str, offset: usize) -> Vec<Item> {
     let mut items = Vec::new();
-    for value in std::iter::once(Ok(first)).chain(second).chain(stream) {
-        match value {
-            Ok(v) => expand(v, &mut items),
-            Err(e) => {
-                // The rest of the line cannot be read.
-                items.push(Item::Bad(json_error(e)));
-                break;
+    for range in JsonValues::new(text.as_bytes()) {
+        let start = range.start;
+        match serde_json::from_str(&text[range]) {
+            Ok(value) => expand(value, &mut items),
+            Err(e) => items.push(Item::Bad(json_error(&e, offset + start))),
+        }
+    }
+    items
+}
+
+/// The items of a piece of a long line of JSON values that the chunk reader cut between values
+/// (see [`Piece`](super::Piece)), `offset` bytes into the line: the same items as the whole
+/// line would give from there.
+pub(crate) fn piece_items(raw: &[u8], offset: usize) -> Vec<Item> {
+    match std::str::from_utf8(raw) {
+        Ok(text) => json_items(text.strip_suffix('\r').unwrap_or(text), offset),
+        Err(_) => vec![Item::Bad(Problem::NotUtf8)],
+    }
+}
+
+/// A JSON error, its column counted from the start of the line (`offset`: where the value read
+/// starts in it).
+fn json_error(e: &serde_json::Error, offset: usize) -> Problem {
+    let text = e.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(at) if e.line() == 1 => {
+            format!("{} at line 1 column {}", &text[..at], offset + e.column())
+        }
+        _ => text,
+    };
+    Problem::Json(lower_first(&text))
+}
+
+/// The byte ranges of the JSON values of a line, one after the other, found by their
+/// structure alone (brackets and strings, not yet checked as JSON): an object or array ends at
+/// its closing bracket, a string at its closing quote, anything else before white space or
+/// the next bracket or quote. The last range runs to the end of the line when the line ends
+/// inside a value.
+pub(crate) struct JsonValues<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> JsonValues<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> JsonValues<'a> {
+        JsonValues { bytes, pos: 0 }
+    }
+
+    /// Where the value starting at `start` ends, and whether it is closed (for objects,
+    /// arrays and strings) before the end of the bytes.
+    fn value_end(&self, start: usize) -> (usize, bool) {
+        let b = self.bytes;
+        match b.get(start) {
+            Some(b'{' | b'[') => {
+                let mut depth = 0usize;
+                let mut i = start;
+                while let Some(&c) = b.get(i) {
+                    match c {
+                        b'"' => match string_end(b, i + 1) {
+                            Some(end) => i = end,
+                            None => return (b.len(), false),
+                        },
+                        b'{' | b'[' => {
+                            depth += 1;
+                            i += 1;
+                        }
+                        b'}' | b']' => {
+                            depth -= 1;
+                            i += 1;
+                            if depth == 0 {
+                                return (i, true);
+                            }
+                        }
+                        _ => i += 1,
+                    }
+                }
+                (b.len(), false)
+            }
+            Some(b'"') => string_end(b, start + 1).map_or((b.len(), false), |end| (end, true)),
+            _ => {
+                let len = b[start..]
+                    .iter()
+                    .position(|&c| is_json_space(c) || matches!(c, b'{' | b'[' | b'"'))
+                    .unwrap_or(b.len() - start);
+                (start + len.max(1), true)
             }
         }
     }
-    Ok(JsonLine::Events(items))
+
+    /// Where the next value ends, if it is closed: the end of the last whole value when
+    /// `self` is over bytes read so far.
+    pub(crate) fn last_closed_end(mut self) -> Option<usize> {
+        let mut last = None;
+        while self.skip_space() {
+            let (end, closed) = self.value_end(self.pos);
+            if !closed || end >= self.bytes.len() {
+                // Open, or maybe not over (a number or word the next bytes may go on with).
+                break;
+            }
+            last = Some(end);
+            self.pos = end;
+        }
+        last
+    }
+
+    /// Moves past white space; false at the end.
+    fn skip_space(&mut self) -> bool {
+        while self.bytes.get(self.pos).is_some_and(|&c| is_json_space(c)) {
+            self.pos += 1;
+        }
+        self.pos < self.bytes.len()
+    }
+}
+
+impl Iterator for JsonValues<'_> {
+    type Item = std::ops::Range<usize>;
+
+    fn next(&mut self) -> Option<std::ops::Range<usize>> {
+        if !self.skip_space() {
+            return None;
+        }
+        let start = self.pos;
+        self.pos = self.value_end(start).0;
+        Some(start..self.pos)
+    }
+}
+
+/// JSON white space.
+fn is_json_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Where the JSON string whose content starts at `i` ends (after its closing quote).
+fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b.get(i) == Some(&b'"') {
+            return Some(i + 1);
+        }
+        // A backslash escapes the next byte.
+        i += 2;
+    }
 }
 
 /// The items of one object of a multi-record line: the log events of an envelope (none for a
@@ -376,9 +525,12 @@ fn json_object(value: serde_json::Value) -> Result<Json, Problem> {
     }
 }
 
+/// The message with its first letter in lower case, to follow a colon.
 fn lower_first(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
+        // An acronym (`EOF`) stays as it is.
+        Some(_) if s.chars().nth(1).is_some_and(char::is_uppercase) => s.to_string(),
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => String::new(),
     }
@@ -640,6 +792,91 @@ fn address(word: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn values(text: &str) -> Vec<&str> {
+        JsonValues::new(text.as_bytes()).map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn json_values_are_found_by_their_structure() {
+        assert_eq!(values(""), Vec::<&str>::new());
+        assert_eq!(values(" \t "), Vec::<&str>::new());
+        assert_eq!(
+            values(r#"{"a":"}{\"["}  [1,{"b":[]}]"x\"}" 12 true{"c":1}"#),
+            [
+                r#"{"a":"}{\"["}"#,
+                r#"[1,{"b":[]}]"#,
+                r#""x\"}""#,
+                "12",
+                "true",
+                r#"{"c":1}"#
+            ]
+        );
+        // A value the line ends in runs to the end.
+        assert_eq!(values(r#"{"a":1} {"b":"}"#), [r#"{"a":1}"#, r#"{"b":"}"#]);
+        assert_eq!(values(r#"{"a":[1,2"#), [r#"{"a":[1,2"#]);
+        // Where a reader may cut bytes read so far: after the last closed value, and not
+        // after a number or word that may go on.
+        let cut = |t: &str| JsonValues::new(t.as_bytes()).last_closed_end();
+        assert_eq!(cut(r#"{"a":1}{"b":2} {"c""#), Some(14));
+        assert_eq!(cut(r#"{"a":1}{"b":2}"#), Some(7));
+        assert_eq!(cut(r#"{"a":1} 12"#), Some(7));
+        assert_eq!(cut(r#"{"a":"#), None);
+    }
+
+    #[test]
+    fn a_bad_value_among_several_is_one_bad_event_placed_in_its_line() {
+        let line = r#"{"message":"a"} {"b" 2} {"message":"c"}"#;
+        let Ok(JsonLine::Events(items)) = read_json_line(line) else {
+            panic!("expected events");
+        };
+        let kinds: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Item::Message(m) => m.clone(),
+                Item::Fields(_) => "fields".into(),
+                Item::Bad(p) => p.to_string(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["a", "invalid JSON: expected `:` at line 1 column 22", "c"]
+        );
+        // The same value alone on its line: the line is bad, as serde_json places it.
+        let line = r#"  {"b" 2}"#;
+        let err = serde_json::from_str::<serde_json::Value>(line).unwrap_err();
+        assert!(matches!(
+            read_json_line(line),
+            Err(Problem::Json(m)) if m == lower_first(&err.to_string())
+        ));
+    }
+
+    proptest::proptest! {
+        /// Serialized values one after the other, with or without white space between them,
+        /// are found again one by one.
+        #[test]
+        fn json_values_split_serialized_values(
+            parts in proptest::collection::vec(
+                ("[a-z{}\\[\\]\"\\\\ ]{0,8}", 0..1000i32, "[ \t]{0,2}"),
+                0..8,
+            )
+        ) {
+            let mut text = String::new();
+            let mut want = Vec::new();
+            for (i, (s, n, space)) in parts.iter().enumerate() {
+                let value = match i % 3 {
+                    0 => serde_json::json!({ "k": s, "n": [n, {"s": s}] }),
+                    1 => serde_json::json!([s, n]),
+                    _ => serde_json::json!(s),
+                };
+                let json = value.to_string();
+                text += &json;
+                text += space;
+                want.push(json);
+            }
+            proptest::prop_assert_eq!(values(&text), want);
+        }
+    }
 
     #[test]
     fn numbers() {

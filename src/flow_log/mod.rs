@@ -45,7 +45,7 @@ mod parallel;
 mod record;
 mod scan;
 
-pub use chunk::{parse_chunk, Chunk, Counts, Entry, ParsedChunk};
+pub use chunk::{parse_chunk, Chunk, Counts, Entry, ParsedChunk, Piece};
 pub use community_id::community_id;
 pub use field::{suggest_field, Field};
 pub use format::{Format, FormatError, FormatOrigin, Slot};

@@ -244,6 +244,12 @@ fn addr(a: &Option<IpAddr>) -> FieldValue<'static> {
 }
 
 impl FlowRecord {
+    /// Where it is, to order it among malformed lines and events: its line, and its log event
+    /// (0 for a line of one record).
+    pub fn place(&self) -> (u64, usize) {
+        (self.line, self.event.map_or(0, |e| e as usize))
+    }
+
     /// The value of `field`.
     ///
     /// ```

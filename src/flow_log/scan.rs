@@ -11,7 +11,7 @@ use super::chunk::{Chunk, Counts};
 use super::field::{is_aws_field_name, Field};
 use super::format::{Format, Slot};
 use super::line::{
-    item_record, read_line, record_from_json, Item, Line, LineParser, Malformed, Problem,
+    item_record, piece_items, read_line, record_from_json, Line, LineParser, Malformed, Problem,
 };
 use super::record::{Action, FlowDirection, FlowRecord, LogStatus};
 use std::net::{IpAddr, Ipv4Addr};
@@ -92,8 +92,8 @@ pub struct LineAt {
     /// 1-based line number.
     pub line: u64,
     format: usize,
-    /// The record's position among the line's log events (0 for a line of one record).
-    event: usize,
+    /// For a record of a line of several (log events), where [`Scanner::scan`] kept it.
+    kept: Option<usize>,
 }
 
 /// One record line of a chunk, as [`Scanner::scan`] hands it out.
@@ -124,6 +124,8 @@ pub struct Scanner<'c> {
     formats: Vec<Format>,
     plans: Vec<Vec<Kind>>,
     parser: LineParser,
+    /// The records of lines of several records (log events), for [`Scanner::full`].
+    kept: Vec<FlowRecord>,
 }
 
 fn plan(format: &Format) -> Vec<Kind> {
@@ -163,6 +165,7 @@ impl<'c> Scanner<'c> {
             plans: vec![plan(&chunk.format)],
             formats: vec![chunk.format.clone()],
             parser: LineParser::default(),
+            kept: Vec::new(),
         }
     }
 
@@ -176,13 +179,19 @@ impl<'c> Scanner<'c> {
         let mut line = self.chunk.first_line;
         while start < data.len() {
             let format = self.formats.len() - 1;
-            if let Some((lite, end)) = fast(data, start, &self.plans[format], line) {
+            // The first line of a piece is read as such (it may not look like JSON at all).
+            let piece = chunk.piece.filter(|_| start == 0);
+            let fast = match piece {
+                None => fast(data, start, &self.plans[format], line),
+                Some(_) => None,
+            };
+            if let Some((lite, end)) = fast {
                 let at = LineAt {
                     start,
                     end,
                     line,
                     format,
-                    event: 0,
+                    kept: None,
                 };
                 start = end + 1;
                 line += 1;
@@ -197,13 +206,20 @@ impl<'c> Scanner<'c> {
                 end,
                 line,
                 format,
-                event: 0,
+                kept: None,
             };
             let raw = &data[start..end];
             start = end + 1;
             line += 1;
             let format = &self.formats[at.format];
-            match read_line(raw, at.line) {
+            let (read, events_before) = match piece {
+                Some(piece) => match piece_items(raw, piece.offset) {
+                    items if items.is_empty() => (Line::Nothing, 0),
+                    items => (Line::Events(items), piece.events_before),
+                },
+                None => (read_line(raw, at.line), 0),
+            };
+            match read {
                 Line::Nothing => {}
                 Line::Header(Ok(header)) => {
                     counts.headers += 1;
@@ -212,23 +228,27 @@ impl<'c> Scanner<'c> {
                 }
                 Line::Events(items) => {
                     // As the full parser orders them: the line's records, then its bad events.
-                    let mut bad = Vec::new();
+                    // In event order. Each record is kept for `full`: reading the line again for
+                    // each would take time in the square of the line's length.
                     for (k, item) in items.into_iter().enumerate() {
+                        let k = events_before + k;
                         counts.read += 1;
-                        let at = LineAt { event: k, ..at };
                         match item_record(&mut self.parser, item, format, at.line, k + 1) {
                             Ok(record) => {
                                 count_status(&mut counts, record.log_status);
+                                let at = LineAt {
+                                    kept: Some(self.kept.len()),
+                                    ..at
+                                };
                                 each(Scanned::Record(Lite::of(&record)), at);
+                                self.kept.push(record);
                             }
                             Err(problem) => {
                                 counts.malformed += 1;
-                                bad.push(event_error(&self.chunk.file, at.line, k, problem));
+                                let bad = event_error(&self.chunk.file, at.line, k, problem);
+                                each(Scanned::Malformed(bad), at);
                             }
                         }
-                    }
-                    for m in bad {
-                        each(Scanned::Malformed(m), at);
                     }
                 }
                 other => {
@@ -251,17 +271,11 @@ impl<'c> Scanner<'c> {
 
     /// The full record on a line that [`Scanner::scan`] handed out as a record.
     pub fn full(&mut self, at: LineAt) -> Result<FlowRecord, Malformed> {
+        if let Some(record) = at.kept.and_then(|k| self.kept.get(k)) {
+            return Ok(record.clone());
+        }
         let raw = &self.chunk.data[at.start..at.end];
         let line = read_line(raw, at.line);
-        if let Line::Events(items) = line {
-            let format = &self.formats[at.format];
-            let item = items
-                .into_iter()
-                .nth(at.event)
-                .unwrap_or(Item::Bad(Problem::JsonShape));
-            return item_record(&mut self.parser, item, format, at.line, at.event + 1)
-                .map_err(|p| event_error(&self.chunk.file, at.line, at.event, p));
-        }
         full_line(
             &mut self.parser,
             line,
@@ -594,18 +608,30 @@ fn other_address(word: &[u8]) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow_log::parse_chunk;
+    use crate::flow_log::{parse_chunk, ChunkReader};
     use proptest::prelude::*;
 
     fn both(text: &str, format: Format) {
+        both_in(text, format, None);
+    }
+
+    fn both_in(text: &str, format: Format, piece: Option<crate::flow_log::Piece>) {
         let chunk = Chunk {
             file: Arc::from(std::path::Path::new("x.log")),
             first_line: 7,
             format,
             data: text.as_bytes().to_vec(),
+            piece,
         };
-        let parsed = parse_chunk(&chunk);
-        let mut scanner = Scanner::new(&chunk);
+        check_chunk(&chunk);
+    }
+
+    /// The scanner reads a chunk as the full parser does: the same records, malformed lines
+    /// and counts, and `full` gives each record back whole.
+    fn check_chunk(chunk: &Chunk) {
+        let text = String::from_utf8_lossy(&chunk.data);
+        let parsed = parse_chunk(chunk);
+        let mut scanner = Scanner::new(chunk);
         let mut records = Vec::new();
         let mut malformed = Vec::new();
         let mut ats = Vec::new();
@@ -828,6 +854,114 @@ mod tests {
         let parsed = parse_chunk(&Chunk::new("cut.log", cut.into(), Format::default()));
         assert_eq!((parsed.counts.parsed, parsed.counts.nodata), (1, 1));
         assert_eq!(parsed.counts.malformed, 2);
+    }
+
+    /// A file whose second line is CloudWatch Logs envelopes back to back, as Firehose writes
+    /// them, with odd values among them.
+    fn firehose_file() -> String {
+        let event = |i: usize, port: &str| {
+            format!(
+                r#"{{"id":"{i}","timestamp":1,"message":"2 123456789012 eni-1 10.0.0.1 10.0.0.2 {port} 49152 6 10 840 1 2 ACCEPT OK"}}"#
+            )
+        };
+        let envelope = |events: Vec<String>| {
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"a}}b{{\"c[","logStream":"s","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+                events.join(",")
+            )
+        };
+        let mut long = String::new();
+        for i in 0..12 {
+            let port = if i % 5 == 3 { "http" } else { "443" };
+            long += &envelope((0..(i % 4) + 1).map(|k| event(10 * i + k, port)).collect());
+            match i {
+                2 => long += r#"{"messageType":"CONTROL_MESSAGE","logEvents":[]}"#,
+                4 => long += "  \t ",
+                6 => long += r#"{"a" 1}"#,
+                7 => long += "xyz",
+                8 => long += r#"{"messageType":"DATA_MESSAGE"}"#,
+                9 => long += r#"[1]{"message":"2 1 eni-2 - - - - - - - 1 2 - NODATA"}"#,
+                _ => {}
+            }
+        }
+        let plain = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1 2 ACCEPT OK";
+        let cut = &long[..long.len() - 30];
+        // The last line is read with the format of the header before it: its events are bad.
+        format!("{plain}\n{long}\n{plain}\n{long}\n{cut}\nversion srcaddr dstaddr\n3 10.0.0.9 10.0.0.8\n{cut}")
+    }
+
+    /// The column of `{"a" 1}`'s error on its line of `firehose_file`.
+    fn bad_value_column() -> usize {
+        let text = firehose_file();
+        let line = text.lines().nth(1).unwrap();
+        line.find(r#"{"a" 1}"#).unwrap() + 6
+    }
+
+    #[test]
+    fn long_lines_of_json_values_cut_into_pieces_read_as_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("firehose.json");
+        std::fs::write(&path, firehose_file()).unwrap();
+        let read = |size: usize| {
+            let mut records = Vec::new();
+            let mut malformed = Vec::new();
+            let mut counts = Counts::default();
+            let mut pieces = 0;
+            let mut longest = 0;
+            for chunk in ChunkReader::new(vec![path.clone()], None).with_chunk_size(size) {
+                let chunk = chunk.unwrap();
+                check_chunk(&chunk);
+                pieces += usize::from(chunk.piece.is_some());
+                longest = longest.max(chunk.data.len());
+                let parsed = parse_chunk(&chunk);
+                records.extend(parsed.records);
+                malformed.extend(parsed.malformed.iter().map(ToString::to_string));
+                counts += parsed.counts;
+            }
+            (records, malformed, counts, pieces, longest)
+        };
+        let (records, malformed, counts, pieces, _) = read(1 << 20);
+        assert_eq!(pieces, 0);
+        // Per long line: 30 envelope events, of which 5 have port `http`, a NODATA record, and
+        // 4 bad values (`{"a" 1}`, `xyz`, the envelope without events, `[1]`); the last line
+        // loses the 4 events of its cut envelope, which is one bad value.
+        assert_eq!(counts.read, 1 + 35 + 1 + 35 + 32 + 1 + 32);
+        assert_eq!((counts.headers, counts.malformed), (1, 9 + 9 + 10 + 32));
+        let on = |line: u64| records.iter().filter(|r| r.line == line).count();
+        assert_eq!([on(2), on(4), on(5), on(7), on(8)], [26, 26, 22, 1, 0]);
+        let want = format!(
+            "{}:2: log event 17: invalid JSON: expected `:` at line 1 column {}",
+            path.display(),
+            bad_value_column()
+        );
+        let eof = format!(
+            "{}:5: log event 32: invalid JSON: EOF while parsing a string at line 1 column {}",
+            path.display(),
+            firehose_file().lines().nth(4).unwrap().len()
+        );
+        assert!(malformed.contains(&eof), "{eof} not in {malformed:#?}");
+        assert!(malformed.contains(&want), "{want} not in {malformed:#?}");
+        let events: Vec<_> = records
+            .iter()
+            .filter(|r| r.line == 4)
+            .map(|r| r.event)
+            .collect();
+        assert_eq!(events.len(), 26);
+        assert_eq!(events.last(), Some(&Some(35)));
+        for size in [1, 2, 64, 333, 700, 1500] {
+            let (r, m, c, pieces, longest) = read(size);
+            assert_eq!(
+                (&r, &m, c),
+                (&records, &malformed, counts),
+                "chunk size {size}"
+            );
+            assert!(pieces > 6, "chunk size {size}: {pieces} pieces");
+            // A chunk ends after the first value that fills it.
+            assert!(
+                longest < size + 600,
+                "chunk size {size}: a chunk of {longest} bytes"
+            );
+        }
     }
 
     proptest! {
