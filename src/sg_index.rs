@@ -45,9 +45,108 @@ pub(crate) struct SgIndex {
 #[derive(Debug, Clone, Default)]
 struct Buckets {
     /// For each protocol some rule names: its rules and the all-protocol rules.
-    by_proto: Vec<(u8, Vec<Fast>)>,
+    by_proto: Vec<(u8, Rules)>,
     /// For other protocols: the all-protocol rules.
-    any: Vec<Fast>,
+    any: Rules,
+}
+
+/// Rules that can match one protocol, split by what their peer is, each list in rule order.
+/// Most rules name an IPv4 CIDR and a port range: those are packed small (20 bytes), so that
+/// the rules of many groups stay in the cache.
+#[derive(Debug, Clone, Default)]
+struct Rules {
+    v4: Vec<V4Rule>,
+    v6: Vec<V6Rule>,
+    /// Group references, prefix lists, and ICMP type/code rules.
+    other: Vec<Fast>,
+}
+
+/// A rule of an IPv4 CIDR and ports: it matches a peer `a` with `a & mask == net` and a port
+/// `p` (as [`port_key`] makes it) in `lo..=hi`.
+#[derive(Debug, Clone, Copy)]
+struct V4Rule {
+    lo: u32,
+    hi: u32,
+    net: u32,
+    mask: u32,
+    rule: u32,
+}
+
+/// [`V4Rule`] for an IPv6 CIDR.
+#[derive(Debug, Clone, Copy)]
+struct V6Rule {
+    lo: u32,
+    hi: u32,
+    rule: u32,
+    net: u128,
+    mask: u128,
+}
+
+/// A packet's port as [`V4Rule`] ranges take it: no port is 65536, which only a rule of every
+/// port (`PortMatch::Any`, range `0..=u32::MAX`) contains, as [`PortMatch::matches`] says.
+fn port_key(port: Option<u16>) -> u32 {
+    port.map_or(1 << 16, u32::from)
+}
+
+/// The range of port keys a rule's ports match; `None` for ICMP type/code rules.
+fn port_keys(ports: PortMatch) -> Option<(u32, u32)> {
+    match ports {
+        PortMatch::Any => Some((0, u32::MAX)),
+        PortMatch::Ports { range } => Some((u32::from(range.from), u32::from(range.to))),
+        PortMatch::Icmp { .. } => None,
+    }
+}
+
+impl Rules {
+    fn new(rules: &[Fast]) -> Rules {
+        let mut out = Rules::default();
+        for f in rules {
+            let Ok(rule) = u32::try_from(f.rule) else {
+                out.other.push(*f);
+                continue;
+            };
+            match (f.peer, port_keys(f.ports)) {
+                (Peer::V4 { net, mask }, Some((lo, hi))) => out.v4.push(V4Rule {
+                    lo,
+                    hi,
+                    net,
+                    mask,
+                    rule,
+                }),
+                (Peer::V6 { net, mask }, Some((lo, hi))) => out.v6.push(V6Rule {
+                    lo,
+                    hi,
+                    rule,
+                    net,
+                    mask,
+                }),
+                _ => out.other.push(*f),
+            }
+        }
+        out
+    }
+
+    /// The first rule (position in the group's rules of the direction) of the CIDR lists that
+    /// matches the peer and port.
+    #[inline]
+    fn first_cidr_hit(&self, peer: IpAddr, key: u32) -> Option<usize> {
+        match peer {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.v4
+                    .iter()
+                    .find(|r| a & r.mask == r.net && r.lo <= key && key <= r.hi)
+                    .map(|r| r.rule as usize)
+            }
+            IpAddr::V6(a) => {
+                let a = u128::from(a);
+                self.v6
+                    .iter()
+                    .find(|r| a & r.mask == r.net && r.lo <= key && key <= r.hi)
+                    .map(|r| r.rule as usize)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -145,14 +244,16 @@ impl SgIndex {
                         .collect();
                     named.sort_unstable();
                     named.dedup();
-                    let bucket = |proto: Option<u8>| -> Vec<Fast> {
-                        fast.iter()
+                    let bucket = |proto: Option<u8>| -> Rules {
+                        let list: Vec<Fast> = fast
+                            .iter()
                             .filter(|(p, _)| match p {
                                 Protocol::All => true,
                                 Protocol::Number(n) => Some(*n) == proto,
                             })
                             .map(|(_, f)| *f)
-                            .collect()
+                            .collect();
+                        Rules::new(&list)
                     };
                     Buckets {
                         by_proto: named.iter().map(|&n| (n, bucket(Some(n)))).collect(),
@@ -209,10 +310,7 @@ impl Network {
         let mut fold = SgFold::default();
         let d = dir_index(dir);
         let index = self.sg_index.get_or_init(|| SgIndex::build(self));
-        let (v4, v6) = match peer {
-            IpAddr::V4(a) => (Some(u32::from(a)), None),
-            IpAddr::V6(a) => (None, Some(u128::from(a))),
-        };
+        let key = port_key(port);
         for &g in &self.enis[eni].groups {
             let (Some(buckets), Some(group)) = (index.groups.get(g), self.groups.get(g)) else {
                 continue;
@@ -223,14 +321,25 @@ impl Network {
                 .by_proto
                 .iter()
                 .find(|(p, _)| *p == proto)
-                .map_or(&buckets.any[..], |(_, l)| &l[..]);
-            for f in list {
+                .map_or(&buckets.any, |(_, l)| l);
+            // The first CIDR rule that matches, then the other rules before it, in order: the
+            // group's first matching rule allows (an unresolved one before it does not
+            // matter), as the plain evaluation folds them.
+            let mut first = list.first_cidr_hit(peer, key);
+            for f in &list.other {
+                if first.is_some_and(|r| r < f.rule) {
+                    break;
+                }
                 if !f.ports.matches(port, icmp) {
                     continue;
                 }
                 let hit = match f.peer {
-                    Peer::V4 { net, mask } => Some(v4.is_some_and(|a| a & mask == net)),
-                    Peer::V6 { net, mask } => Some(v6.is_some_and(|a| a & mask == net)),
+                    Peer::V4 { net, mask } => {
+                        Some(matches!(peer, IpAddr::V4(a) if u32::from(a) & mask == net))
+                    }
+                    Peer::V6 { net, mask } => {
+                        Some(matches!(peer, IpAddr::V6(a) if u128::from(a) & mask == net))
+                    }
                     Peer::Group(gi) => match refs {
                         Some(true) => {
                             gi.map(|gi| holders.iter().any(|&h| self.enis[h].groups.contains(&gi)))
@@ -242,12 +351,21 @@ impl Network {
                         .and_then(|i| index.lists.get(i))
                         .map(|cidrs| cidrs.iter().any(|c| cidr_contains(c, peer))),
                 };
-                let Some(rule) = rules.get(f.rule) else {
-                    continue;
-                };
-                if let Some(decided) = fold.see(rule, hit) {
-                    return decided;
+                match hit {
+                    Some(true) => {
+                        first = Some(f.rule);
+                        break;
+                    }
+                    Some(false) => {}
+                    None => {
+                        if let Some(rule) = rules.get(f.rule) {
+                            fold.see(rule, None);
+                        }
+                    }
                 }
+            }
+            if let Some(rule) = first.and_then(|r| rules.get(r)) {
+                return SgDecision::Allow(rule);
             }
         }
         fold.finish(!self.enis[eni].missing_groups.is_empty())
