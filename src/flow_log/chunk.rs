@@ -4,7 +4,8 @@
 
 use super::format::Format;
 use super::line::{
-    item_record, piece_items, read_line, record_from_json, Line, LineParser, Malformed, Problem,
+    count_piece_items, item_record, piece_items, read_line, record_from_json, Line, LineParser,
+    Malformed, Problem,
 };
 use super::record::{FlowRecord, LogStatus};
 use std::ops::AddAssign;
@@ -43,8 +44,8 @@ pub struct Piece {
 
 impl Piece {
     /// How many log events a piece holds: its records and malformed events.
-    pub(crate) fn events_in(raw: &[u8], offset: usize) -> usize {
-        piece_items(raw, offset).len()
+    pub(crate) fn events_in(raw: &[u8]) -> usize {
+        count_piece_items(raw)
     }
 }
 

@@ -213,7 +213,7 @@ impl ChunkReader {
             // The chunk is one unfinished line: the next chunk goes on with it.
             if let Some(p) = piece {
                 input.piece = Some(Piece {
-                    events_before: p.events_before + Piece::events_in(&data, p.offset),
+                    events_before: p.events_before + Piece::events_in(&data),
                     offset: p.offset + data.len(),
                 });
             }
