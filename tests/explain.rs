@@ -8,7 +8,7 @@ use common::*;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 use std::path::Path;
-use vpcreach::explain::{Code, Explainer, Memo, Status};
+use vpcreach::explain::{Code, Explainer, Memo, RenderCache, Status};
 use vpcreach::flow_log::{parse_chunk, Chunk, Format};
 
 const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
@@ -27,12 +27,24 @@ fn explain(v: &Value, header: &str, lines: &[&str]) -> Vec<(Status, Code, Value)
         .map(|e| (e.status, e.code, e.to_json(&net)))
         .collect();
     // The fast path (scan, cache, full explanation only when printed) says the same.
+    // Rendering with cached rule pieces (as the binary prints) gives the same text.
+    let mut cache = RenderCache::new(&net);
     let mut fast = Vec::new();
     let (tally, counts) = ex.explain_chunk_counted(
         &chunk,
         &mut Memo::default(),
         |_| true,
-        |e| fast.push((e.status, e.code, e.to_json(&net))),
+        |e| {
+            for _ in 0..2 {
+                assert_eq!(e.to_json_line_with(&mut cache), e.to_json_line(&net));
+                assert_eq!(e.message_cached(&mut cache), e.message(&net));
+                assert_eq!(
+                    vpcreach::render::explain::line_cached(&e, &mut cache, false),
+                    vpcreach::render::explain::line(&e, &net, false)
+                );
+            }
+            fast.push((e.status, e.code, e.to_json(&net)))
+        },
     );
     assert_eq!(fast, slow);
     assert_eq!(counts, parsed.counts);
@@ -42,6 +54,78 @@ fn explain(v: &Value, header: &str, lines: &[&str]) -> Vec<(Status, Code, Value)
 
 fn one(v: &Value, header: &str, line: &str) -> (Status, Code, Value) {
     explain(v, header, &[line]).remove(0)
+}
+
+/// Checks the snapshot cannot decide: a group it lacks, a subnet without its NACL, a prefix
+/// list it lacks; and a response of an untracked flow.
+#[test]
+fn undecided_checks_name_what_the_snapshot_lacks() {
+    let mut v = base();
+    v["NetworkInterfaces"].as_array_mut().unwrap().push(eni(
+        "eni-lost",
+        "subnet-app",
+        "10.0.2.40",
+        &["sg-gone"],
+        None,
+        None,
+    ));
+    // A VPC whose network ACLs the snapshot lacks.
+    v["Vpcs"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"VpcId": "vpc-b", "CidrBlock": "10.9.0.0/16"}));
+    v["Subnets"].as_array_mut().unwrap().push(
+        json!({"SubnetId": "subnet-bare", "VpcId": "vpc-b", "CidrBlock": "10.9.4.0/24", "AvailabilityZone": "us-east-1a"}),
+    );
+    let mut bare = eni(
+        "eni-bare",
+        "subnet-bare",
+        "10.9.4.40",
+        &["sg-web"],
+        None,
+        None,
+    );
+    bare["VpcId"] = json!("vpc-b");
+    v["NetworkInterfaces"].as_array_mut().unwrap().push(bare);
+    find(&mut v, "SecurityGroups", "GroupId", "sg-db")["IpPermissions"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"IpProtocol": "tcp", "FromPort": 6432, "ToPort": 6432,
+                     "PrefixListIds": [{"PrefixListId": "pl-gone"}]}),
+        );
+    let out = explain(
+        &v,
+        V2,
+        &[
+            "2 1 eni-lost 10.0.1.10 10.0.2.40 40000 22 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-bare 198.51.100.7 10.9.4.40 40000 443 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-db 10.0.2.20 10.0.3.30 40000 6432 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-web 198.51.100.7 10.0.1.10 443 40000 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-web 10.0.1.10 198.51.100.7 443 40000 6 5 500 100 160 ACCEPT OK",
+        ],
+    );
+    let texts: Vec<String> = out
+        .iter()
+        .map(|(_, _, j)| j["decided_by"].to_string())
+        .collect();
+    assert!(
+        texts[0].contains("attached groups are not in the snapshot"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[1].contains("the subnet's network ACL is not in the snapshot"),
+        "{:?}",
+        out[1]
+    );
+    assert!(
+        texts[2].contains("pl-gone which is not in the snapshot"),
+        "{}",
+        texts[2]
+    );
+    assert_eq!(out[2].1, Code::UnknownPrefixList);
+    assert!(texts[4].contains("tracking"), "{}", texts[4]);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use vpcreach::explain::{Explainer, MemoPool, Status, Tally};
+use vpcreach::explain::{Explainer, MemoPool, RenderCache, Status, Tally};
 use vpcreach::flow_log::{run_ordered, ChunkReader, Counts};
 use vpcreach::Network;
 
@@ -98,6 +98,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
     let reader = ChunkReader::new(inputs.paths.clone(), format);
     let memos = MemoPool::default();
+    // Rendered rule pieces, one cache per worker thread (taken and given back per chunk).
+    let renders: std::sync::Mutex<Vec<RenderCache<'_>>> = std::sync::Mutex::new(Vec::new());
     let work = |item: Result<vpcreach::flow_log::Chunk, vpcreach::flow_log::ReadError>| {
         item.map(|chunk| {
             // Fetched inputs are named as the user gave them (`s3://…`), not by their scratch path.
@@ -108,6 +110,11 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
             let mut lines = Vec::new();
             let mut warnings = Vec::new();
             let want = |s: Status| s == Status::Malformed || only.is_empty() || only.contains(&s);
+            let mut render = renders
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_else(|| RenderCache::new(&net));
             let (tally, counts) = memos.with(|memo| {
                 explainer.explain_chunk_counted(&chunk, memo, want, |mut e| {
                     if let Some((label, scratch, name)) = &remote {
@@ -122,13 +129,19 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                     if only.is_empty() || only.contains(&e.status) {
                         lines.push(match output {
                             ExplainOutput::Human => {
-                                vpcreach::render::explain::line(&e, &net, color)
+                                vpcreach::render::explain::line_cached(&e, &mut render, color)
                             }
-                            ExplainOutput::Jsonl | ExplainOutput::Json => e.to_json_line(&net),
+                            ExplainOutput::Jsonl | ExplainOutput::Json => {
+                                e.to_json_line_with(&mut render)
+                            }
                         });
                     }
                 })
             });
+            renders
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(render);
             ChunkOut {
                 lines,
                 warnings,

@@ -992,6 +992,169 @@ fn nacl_text(rule: &NaclRule) -> String {
     rule.to_string()
 }
 
+/// The JSON view of one check that decided; `dir` is the explanation's direction.
+fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -> DecidedView<'a> {
+    match *d {
+        Decided::Nacl { nacl, rule } => DecidedView {
+            layer: "network_acl",
+            decision: rule.action.into(),
+            direction: dir,
+            resources: vec![net.nacls[nacl].id.as_str()],
+            rule_number: Some(rule.rule_number),
+            rule: Some(RuleView::Nacl(rule)),
+            tracking: None,
+            text: nacl_text(rule),
+        },
+        Decided::SgAllow(rule) => DecidedView {
+            layer: "security_group",
+            decision: "allow",
+            direction: dir,
+            resources: vec![rule.group_id.as_str()],
+            rule_number: None,
+            rule: Some(RuleView::Sg(rule)),
+            tracking: None,
+            text: sg_rule_text(net, rule),
+        },
+        Decided::SgTracked { rule, untracked } => DecidedView {
+            layer: "security_group",
+            decision: "allow",
+            direction: dir,
+            resources: vec![rule.group_id.as_str()],
+            rule_number: None,
+            rule: Some(RuleView::Sg(rule)),
+            tracking: Some(if untracked { "untracked" } else { "tracked" }),
+            text: format!(
+                "response to a request allowed by {}",
+                sg_rule_text(net, rule)
+            ),
+        },
+        Decided::SgDeny { eni, direction } => {
+            let e = &net.enis[eni];
+            let mut groups: Vec<&str> = e
+                .groups
+                .iter()
+                .map(|&g| net.groups[g].id.as_str())
+                .collect();
+            groups.extend(e.missing_groups.iter().map(String::as_str));
+            DecidedView {
+                layer: "security_group",
+                decision: "deny",
+                direction: Some(direction),
+                resources: groups,
+                rule_number: None,
+                rule: None,
+                tracking: None,
+                text: "no rule allows it".into(),
+            }
+        }
+        Decided::SgUnresolved(rule) => DecidedView {
+            layer: "security_group",
+            decision: "unknown",
+            direction: dir,
+            resources: vec![rule.group_id.as_str()],
+            rule_number: None,
+            rule: Some(RuleView::Sg(rule)),
+            tracking: None,
+            text: format!(
+                "{} references {} which is not in the snapshot",
+                sg_rule_text(net, rule),
+                rule.peer
+            ),
+        },
+        Decided::SgMissing { eni } => DecidedView {
+            layer: "security_group",
+            decision: "unknown",
+            direction: dir,
+            resources: net.enis[eni]
+                .missing_groups
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            rule_number: None,
+            rule: None,
+            tracking: None,
+            text: "attached groups are not in the snapshot".into(),
+        },
+        Decided::NaclMissing { subnet } => DecidedView {
+            layer: "network_acl",
+            decision: "unknown",
+            direction: dir,
+            resources: vec![net.subnets[subnet].id.as_str()],
+            rule_number: None,
+            rule: None,
+            tracking: None,
+            text: "the subnet's network ACL is not in the snapshot".into(),
+        },
+    }
+}
+
+/// The clause of the one-sentence message for one check that decided (`allowed by …`).
+fn clause(s: &mut String, net: &Network, d: &Decided<'_>) {
+    let _ = match *d {
+        Decided::Nacl { nacl, rule } => write!(
+            s,
+            "{} by NACL {} {}",
+            if rule.action == RuleAction::Allow {
+                "allowed"
+            } else {
+                "rejected"
+            },
+            net.nacls[nacl].id,
+            rule
+        ),
+        Decided::SgAllow(rule) => write!(
+            s,
+            "allowed by {} rule {}",
+            rule.group_id,
+            sg_rule_text(net, rule)
+        ),
+        Decided::SgTracked { rule, untracked } => write!(
+            s,
+            "allowed by {} as the response to a request allowed by {} rule {}",
+            if untracked {
+                "its rules (untracked flow)"
+            } else {
+                "connection tracking"
+            },
+            rule.group_id,
+            sg_rule_text(net, rule)
+        ),
+        Decided::SgDeny { eni, .. } => {
+            let e = &net.enis[eni];
+            s.push_str("rejected: no rule of ");
+            if e.groups.is_empty() {
+                s.push_str("its security groups");
+            } else {
+                for (i, &g) in e.groups.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                    }
+                    s.push_str(&net.groups[g].id);
+                }
+            }
+            s.push_str(" allows it");
+            Ok(())
+        }
+        Decided::SgUnresolved(rule) => write!(
+            s,
+            "undecided: {} rule {} references {}, not in the snapshot",
+            rule.group_id,
+            sg_rule_text(net, rule),
+            rule.peer
+        ),
+        Decided::SgMissing { eni } => write!(
+            s,
+            "undecided: groups {} are not in the snapshot",
+            net.enis[eni].missing_groups.join(", ")
+        ),
+        Decided::NaclMissing { subnet } => write!(
+            s,
+            "undecided: the NACL of {} is not in the snapshot",
+            net.subnets[subnet].id
+        ),
+    };
+}
+
 impl Explanation<'_> {
     /// The checks that decided, as JSON (`layer`, `decision`, `direction`, `resources`,
     /// `rule_number`, `rule`).
@@ -1003,101 +1166,9 @@ impl Explanation<'_> {
     }
 
     fn decided_views<'a>(&'a self, net: &'a Network) -> Vec<DecidedView<'a>> {
-        let dir = self.direction;
         self.decided_by
             .iter()
-            .map(|d| match *d {
-                Decided::Nacl { nacl, rule } => DecidedView {
-                    layer: "network_acl",
-                    decision: rule.action.into(),
-                    direction: dir,
-                    resources: vec![net.nacls[nacl].id.as_str()],
-                    rule_number: Some(rule.rule_number),
-                    rule: Some(RuleView::Nacl(rule)),
-                    tracking: None,
-                    text: nacl_text(rule),
-                },
-                Decided::SgAllow(rule) => DecidedView {
-                    layer: "security_group",
-                    decision: "allow",
-                    direction: dir,
-                    resources: vec![rule.group_id.as_str()],
-                    rule_number: None,
-                    rule: Some(RuleView::Sg(rule)),
-                    tracking: None,
-                    text: sg_rule_text(net, rule),
-                },
-                Decided::SgTracked { rule, untracked } => DecidedView {
-                    layer: "security_group",
-                    decision: "allow",
-                    direction: dir,
-                    resources: vec![rule.group_id.as_str()],
-                    rule_number: None,
-                    rule: Some(RuleView::Sg(rule)),
-                    tracking: Some(if untracked { "untracked" } else { "tracked" }),
-                    text: format!(
-                        "response to a request allowed by {}",
-                        sg_rule_text(net, rule)
-                    ),
-                },
-                Decided::SgDeny { eni, direction } => {
-                    let e = &net.enis[eni];
-                    let mut groups: Vec<&str> = e
-                        .groups
-                        .iter()
-                        .map(|&g| net.groups[g].id.as_str())
-                        .collect();
-                    groups.extend(e.missing_groups.iter().map(String::as_str));
-                    DecidedView {
-                        layer: "security_group",
-                        decision: "deny",
-                        direction: Some(direction),
-                        resources: groups,
-                        rule_number: None,
-                        rule: None,
-                        tracking: None,
-                        text: "no rule allows it".into(),
-                    }
-                }
-                Decided::SgUnresolved(rule) => DecidedView {
-                    layer: "security_group",
-                    decision: "unknown",
-                    direction: dir,
-                    resources: vec![rule.group_id.as_str()],
-                    rule_number: None,
-                    rule: Some(RuleView::Sg(rule)),
-                    tracking: None,
-                    text: format!(
-                        "{} references {} which is not in the snapshot",
-                        sg_rule_text(net, rule),
-                        rule.peer
-                    ),
-                },
-                Decided::SgMissing { eni } => DecidedView {
-                    layer: "security_group",
-                    decision: "unknown",
-                    direction: dir,
-                    resources: net.enis[eni]
-                        .missing_groups
-                        .iter()
-                        .map(String::as_str)
-                        .collect(),
-                    rule_number: None,
-                    rule: None,
-                    tracking: None,
-                    text: "attached groups are not in the snapshot".into(),
-                },
-                Decided::NaclMissing { subnet } => DecidedView {
-                    layer: "network_acl",
-                    decision: "unknown",
-                    direction: dir,
-                    resources: vec![net.subnets[subnet].id.as_str()],
-                    rule_number: None,
-                    rule: None,
-                    tracking: None,
-                    text: "the subnet's network ACL is not in the snapshot".into(),
-                },
-            })
+            .map(|d| decided_view(net, self.direction, d))
             .collect()
     }
 
@@ -1130,6 +1201,17 @@ impl Explanation<'_> {
 
     /// The explanation in one plain sentence.
     pub fn message(&self, net: &Network) -> String {
+        self.message_with(net, None)
+    }
+
+    /// [`Explanation::message`], the same text, its clauses from `cache` (which must be for the
+    /// explanation's network).
+    pub fn message_cached(&self, cache: &mut RenderCache<'_>) -> String {
+        self.message_with(cache.network(), Some(cache))
+    }
+
+    /// [`Explanation::message`], its clauses from `cache` when given.
+    fn message_with(&self, net: &Network, mut cache: Option<&mut RenderCache<'_>>) -> String {
         match self.status {
             Status::Malformed => {
                 return format!("malformed line: {}", self.problem.as_deref().unwrap_or(""));
@@ -1192,69 +1274,10 @@ impl Explanation<'_> {
             if k > 0 {
                 s.push_str("; ");
             }
-            let _ = match *d {
-                Decided::Nacl { nacl, rule } => write!(
-                    s,
-                    "{} by NACL {} {}",
-                    if rule.action == RuleAction::Allow {
-                        "allowed"
-                    } else {
-                        "rejected"
-                    },
-                    net.nacls[nacl].id,
-                    rule
-                ),
-                Decided::SgAllow(rule) => write!(
-                    s,
-                    "allowed by {} rule {}",
-                    rule.group_id,
-                    sg_rule_text(net, rule)
-                ),
-                Decided::SgTracked { rule, untracked } => write!(
-                    s,
-                    "allowed by {} as the response to a request allowed by {} rule {}",
-                    if untracked {
-                        "its rules (untracked flow)"
-                    } else {
-                        "connection tracking"
-                    },
-                    rule.group_id,
-                    sg_rule_text(net, rule)
-                ),
-                Decided::SgDeny { eni, .. } => {
-                    let e = &net.enis[eni];
-                    s.push_str("rejected: no rule of ");
-                    if e.groups.is_empty() {
-                        s.push_str("its security groups");
-                    } else {
-                        for (i, &g) in e.groups.iter().enumerate() {
-                            if i > 0 {
-                                s.push_str(", ");
-                            }
-                            s.push_str(&net.groups[g].id);
-                        }
-                    }
-                    s.push_str(" allows it");
-                    Ok(())
-                }
-                Decided::SgUnresolved(rule) => write!(
-                    s,
-                    "undecided: {} rule {} references {}, not in the snapshot",
-                    rule.group_id,
-                    sg_rule_text(net, rule),
-                    rule.peer
-                ),
-                Decided::SgMissing { eni } => write!(
-                    s,
-                    "undecided: groups {} are not in the snapshot",
-                    net.enis[eni].missing_groups.join(", ")
-                ),
-                Decided::NaclMissing { subnet } => write!(
-                    s,
-                    "undecided: the NACL of {} is not in the snapshot",
-                    net.subnets[subnet].id
-                ),
-            };
+            match cache.as_deref_mut() {
+                Some(cache) => s.push_str(&cache.rendered(self.direction, d).clause),
+                None => clause(&mut s, net, d),
+            }
         }
         if self.decided_by.is_empty() {
             s.push_str("no filter applies");
@@ -1289,6 +1312,63 @@ impl Explanation<'_> {
         }
     }
 
+    /// [`Explanation::to_json_line`], the same text, with the pieces that depend only on the
+    /// deciding checks taken from `cache` (which must be for the explanation's network).
+    pub fn to_json_line_with(&self, cache: &mut RenderCache<'_>) -> String {
+        let net = cache.network();
+        let mut buf = Vec::with_capacity(2048);
+        let head = HeadView {
+            file: self.file.to_string_lossy(),
+            line: self.line,
+            event: self.event,
+            status: self.status,
+            observed: self.observed.map(Action::as_str),
+            expected: self.expected.map(Action::as_str),
+            interface_id: self.interface_id.as_deref(),
+            interface_name: self.eni.and_then(|i| net.enis[i].name.as_deref()),
+            direction: self.direction,
+            direction_evidence: self.direction_evidence,
+            role: self.role,
+            role_evidence: self.role_evidence,
+            flow: (self.status != Status::Malformed).then_some(FlowView {
+                srcaddr: self.srcaddr,
+                dstaddr: self.dstaddr,
+                srcport: self.srcport,
+                dstport: self.dstport,
+                protocol: self.protocol,
+            }),
+        };
+        if serde_json::to_writer(&mut buf, &head).is_err() || buf.pop() != Some(b'}') {
+            return self.to_json_line(net);
+        }
+        buf.extend_from_slice(b",\"decided_by\":[");
+        for (k, d) in self.decided_by.iter().enumerate() {
+            if k > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(cache.rendered(self.direction, d).json.as_bytes());
+        }
+        buf.extend_from_slice(b"],\"reason\":");
+        let message = self.message_with(net, Some(cache));
+        let tail = serde_json::to_writer(&mut buf, &self.code)
+            .and_then(|()| {
+                buf.extend_from_slice(b",\"message\":");
+                serde_json::to_writer(&mut buf, &message)
+            })
+            .and_then(|()| {
+                if self.hints.is_empty() {
+                    return Ok(());
+                }
+                buf.extend_from_slice(b",\"hints\":");
+                serde_json::to_writer(&mut buf, &self.hints)
+            });
+        if tail.is_err() {
+            return self.to_json_line(net);
+        }
+        buf.push(b'}');
+        String::from_utf8(buf).unwrap_or_default()
+    }
+
     fn view<'a>(&'a self, net: &'a Network) -> View<'a> {
         let malformed = self.status == Status::Malformed;
         View {
@@ -1317,6 +1397,117 @@ impl Explanation<'_> {
             hints: &self.hints,
         }
     }
+}
+
+/// Rendered pieces of explanations that depend only on the network and the check that
+/// decided (the rule, the ENI), kept from record to record: each `decided_by` entry's JSON and
+/// its clause of the message. Printing many records decided by the same rules then renders
+/// each rule once. Keep one per thread; it holds the network borrowed, so it cannot outlive a
+/// change to it.
+pub struct RenderCache<'n> {
+    net: &'n Network,
+    decided: FxHashMap<DecidedKey, Rendered>,
+}
+
+/// What a cached check renders to.
+struct Rendered {
+    json: Box<str>,
+    clause: Box<str>,
+}
+
+/// A check that decided, by the indexes of what it names, and the explanation's direction
+/// (which its JSON shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct DecidedKey {
+    kind: u8,
+    a: usize,
+    b: usize,
+    c: usize,
+    direction: Option<Direction>,
+}
+
+impl DecidedKey {
+    fn of(d: &Decided<'_>, direction: Option<Direction>) -> DecidedKey {
+        let out = |dir: Direction| usize::from(dir == Direction::Outbound);
+        let (kind, a, b, c) = match *d {
+            Decided::Nacl { nacl, rule } => (0, nacl, out(rule.direction), rule.position),
+            Decided::SgAllow(r) => (1, r.group, out(r.direction), r.position),
+            Decided::SgTracked { rule: r, untracked } => (
+                2 + u8::from(untracked),
+                r.group,
+                out(r.direction),
+                r.position,
+            ),
+            Decided::SgDeny { eni, direction } => (4, eni, out(direction), 0),
+            Decided::SgUnresolved(r) => (5, r.group, out(r.direction), r.position),
+            Decided::SgMissing { eni } => (6, eni, 0, 0),
+            Decided::NaclMissing { subnet } => (7, subnet, 0, 0),
+        };
+        DecidedKey {
+            kind,
+            a,
+            b,
+            c,
+            direction,
+        }
+    }
+}
+
+impl<'n> RenderCache<'n> {
+    /// An empty cache for explanations of `net`.
+    pub fn new(net: &'n Network) -> RenderCache<'n> {
+        RenderCache {
+            net,
+            decided: FxHashMap::default(),
+        }
+    }
+
+    /// The network it renders for.
+    pub fn network(&self) -> &'n Network {
+        self.net
+    }
+
+    fn rendered(&mut self, direction: Option<Direction>, d: &Decided<'_>) -> &Rendered {
+        // Bounded: a run that prints records decided by very many rules starts afresh.
+        if self.decided.len() >= 1 << 16 {
+            self.decided.clear();
+        }
+        let net = self.net;
+        self.decided
+            .entry(DecidedKey::of(d, direction))
+            .or_insert_with(|| {
+                let view = decided_view(net, direction, d);
+                let mut clause_text = String::new();
+                clause(&mut clause_text, net, d);
+                Rendered {
+                    json: serde_json::to_string(&view).unwrap_or_default().into(),
+                    clause: clause_text.into(),
+                }
+            })
+    }
+}
+
+/// The fields of [`View`] before `decided_by`, for writing a line from cached pieces.
+#[derive(Serialize)]
+struct HeadView<'a> {
+    file: Cow<'a, str>,
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<u32>,
+    status: Status,
+    observed: Option<&'static str>,
+    expected: Option<&'static str>,
+    interface_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interface_name: Option<&'a str>,
+    direction: Option<Direction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direction_evidence: Option<&'static str>,
+    role: Option<Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_evidence: Option<&'static str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    flow: Option<FlowView>,
 }
 
 /// The JSON shape of an explanation, in the order a reader wants the fields.

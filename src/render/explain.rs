@@ -1,7 +1,7 @@
 //! Renderers of flow-log explanations: a readable line per record and the run's summary.
 
 use crate::aws::Rfc3339;
-use crate::explain::{Explanation, Status, Tally};
+use crate::explain::{Explanation, RenderCache, Status, Tally};
 use crate::flow_log::Counts;
 use crate::network::Network;
 use serde_json::{json, Value};
@@ -17,6 +17,15 @@ fn paint(text: &str, code: &str, color: bool) -> String {
 
 /// One readable line: where, status, observed (and expected when they differ), and the reason.
 pub fn line(e: &Explanation<'_>, net: &Network, color: bool) -> String {
+    line_of(e, e.message(net), color)
+}
+
+/// [`line`], the same text, with the message's clauses from `cache`.
+pub fn line_cached(e: &Explanation<'_>, cache: &mut RenderCache<'_>, color: bool) -> String {
+    line_of(e, e.message_cached(cache), color)
+}
+
+fn line_of(e: &Explanation<'_>, message: String, color: bool) -> String {
     let status = match e.status {
         Status::Consistent => paint("consistent   ", "32", color),
         Status::Contradiction => paint("CONTRADICTION", "31;1", color),
@@ -35,7 +44,7 @@ pub fn line(e: &Explanation<'_>, net: &Network, color: bool) -> String {
         "{}:{}{event}  {status}  {action:<6}  {}",
         e.file.display(),
         e.line,
-        e.message(net)
+        message
             .chars()
             .map(|c| if c.is_control() { '?' } else { c })
             .collect::<String>()
