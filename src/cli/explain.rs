@@ -61,7 +61,9 @@ pub struct ExplainArgs {
 }
 
 struct ChunkOut {
-    lines: Vec<String>,
+    /// The chunk's printed records: lines each ending in `\n` (human, jsonl), or JSON objects
+    /// separated by `,\n  ` (json).
+    text: Vec<u8>,
     warnings: Vec<String>,
     tally: Tally,
     counts: Counts,
@@ -98,6 +100,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
     let reader = ChunkReader::new(inputs.paths.clone(), format);
     let memos = MemoPool::default();
+    // Output buffers, given back once written: large ones, so not allocated anew per chunk.
+    let buffers: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
     // Rendered rule pieces, one cache per worker thread (taken and given back per chunk).
     let renders: std::sync::Mutex<Vec<RenderCache<'_>>> = std::sync::Mutex::new(Vec::new());
     let work = |item: Result<vpcreach::flow_log::Chunk, vpcreach::flow_log::ReadError>| {
@@ -107,7 +111,11 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                 let label: std::sync::Arc<std::path::Path> = std::path::Path::new(name).into();
                 (label, chunk.file.display().to_string(), name)
             });
-            let mut lines = Vec::new();
+            let mut text: Vec<u8> = buffers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default();
             let mut warnings = Vec::new();
             let want = |s: Status| s == Status::Malformed || only.is_empty() || only.contains(&s);
             let mut render = renders
@@ -127,14 +135,24 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                         warnings.push(e.problem.clone().unwrap_or_default());
                     }
                     if only.is_empty() || only.contains(&e.status) {
-                        lines.push(match output {
+                        match output {
                             ExplainOutput::Human => {
-                                vpcreach::render::explain::line_cached(&e, &mut render, color)
+                                let line =
+                                    vpcreach::render::explain::line_cached(&e, &mut render, color);
+                                text.extend_from_slice(line.as_bytes());
+                                text.push(b'\n');
                             }
-                            ExplainOutput::Jsonl | ExplainOutput::Json => {
-                                e.to_json_line_with(&mut render)
+                            ExplainOutput::Jsonl => {
+                                e.write_json_line(&mut render, &mut text);
+                                text.push(b'\n');
                             }
-                        });
+                            ExplainOutput::Json => {
+                                if !text.is_empty() {
+                                    text.extend_from_slice(b",\n  ");
+                                }
+                                e.write_json_line(&mut render, &mut text);
+                            }
+                        }
                     }
                 })
             });
@@ -143,7 +161,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(render);
             ChunkOut {
-                lines,
+                text,
                 warnings,
                 tally,
                 counts,
@@ -182,20 +200,22 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         }
         counts += chunk.counts;
         tally.merge(chunk.tally);
-        for line in &chunk.lines {
-            let res = if output == ExplainOutput::Json {
-                let sep: &[u8] = if first { b"  " } else { b",\n  " };
-                out.write_all(sep)
-                    .and_then(|()| out.write_all(line.as_bytes()))
-            } else {
-                out.write_all(line.as_bytes())
-                    .and_then(|()| out.write_all(b"\n"))
-            };
+        // The whole chunk at once: larger than the writer's buffer, it is not copied into it.
+        let res = if chunk.text.is_empty() {
+            Ok(())
+        } else if output == ExplainOutput::Json {
+            let sep: &[u8] = if first { b"  " } else { b",\n  " };
             first = false;
-            if let Err(e) = res {
-                write_error = Some(e);
-                return ControlFlow::Break(());
-            }
+            out.write_all(sep).and_then(|()| out.write_all(&chunk.text))
+        } else {
+            out.write_all(&chunk.text)
+        };
+        let mut text = chunk.text;
+        text.clear();
+        buffers.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+        if let Err(e) = res {
+            write_error = Some(e);
+            return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     })?;

@@ -1315,8 +1315,16 @@ impl Explanation<'_> {
     /// [`Explanation::to_json_line`], the same text, with the pieces that depend only on the
     /// deciding checks taken from `cache` (which must be for the explanation's network).
     pub fn to_json_line_with(&self, cache: &mut RenderCache<'_>) -> String {
-        let net = cache.network();
         let mut buf = Vec::with_capacity(2048);
+        self.write_json_line(cache, &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+
+    /// Appends [`Explanation::to_json_line_with`] to `out` (JSON text, UTF-8).
+    pub fn write_json_line(&self, cache: &mut RenderCache<'_>, out: &mut Vec<u8>) {
+        let net = cache.network();
+        let start = out.len();
+        let buf = out;
         let head = HeadView {
             file: self.file.to_string_lossy(),
             line: self.line,
@@ -1338,8 +1346,14 @@ impl Explanation<'_> {
                 protocol: self.protocol,
             }),
         };
-        if serde_json::to_writer(&mut buf, &head).is_err() || buf.pop() != Some(b'}') {
-            return self.to_json_line(net);
+        // The plain path, should a piece fail to serialize (it does not: no map keys here
+        // are non-strings).
+        let plain = |buf: &mut Vec<u8>| {
+            buf.truncate(start);
+            buf.extend_from_slice(self.to_json_line(net).as_bytes());
+        };
+        if serde_json::to_writer(&mut *buf, &head).is_err() || buf.pop() != Some(b'}') {
+            return plain(buf);
         }
         buf.extend_from_slice(b",\"decided_by\":[");
         for (k, d) in self.decided_by.iter().enumerate() {
@@ -1350,23 +1364,22 @@ impl Explanation<'_> {
         }
         buf.extend_from_slice(b"],\"reason\":");
         let message = self.message_with(net, Some(cache));
-        let tail = serde_json::to_writer(&mut buf, &self.code)
+        let tail = serde_json::to_writer(&mut *buf, &self.code)
             .and_then(|()| {
                 buf.extend_from_slice(b",\"message\":");
-                serde_json::to_writer(&mut buf, &message)
+                serde_json::to_writer(&mut *buf, &message)
             })
             .and_then(|()| {
                 if self.hints.is_empty() {
                     return Ok(());
                 }
                 buf.extend_from_slice(b",\"hints\":");
-                serde_json::to_writer(&mut buf, &self.hints)
+                serde_json::to_writer(&mut *buf, &self.hints)
             });
         if tail.is_err() {
-            return self.to_json_line(net);
+            return plain(buf);
         }
         buf.push(b'}');
-        String::from_utf8(buf).unwrap_or_default()
     }
 
     fn view<'a>(&'a self, net: &'a Network) -> View<'a> {
@@ -1469,7 +1482,7 @@ impl<'n> RenderCache<'n> {
 
     fn rendered(&mut self, direction: Option<Direction>, d: &Decided<'_>) -> &Rendered {
         // Bounded: a run that prints records decided by very many rules starts afresh.
-        if self.decided.len() >= 1 << 16 {
+        if self.decided.len() >= 1 << 14 {
             self.decided.clear();
         }
         let net = self.net;

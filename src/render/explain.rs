@@ -44,10 +44,14 @@ fn line_of(e: &Explanation<'_>, message: String, color: bool) -> String {
         "{}:{}{event}  {status}  {action:<6}  {}",
         e.file.display(),
         e.line,
-        message
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect::<String>()
+        if message.chars().any(char::is_control) {
+            message
+                .chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect::<String>()
+        } else {
+            message
+        }
     );
     for h in &e.hints {
         let _ = write!(s, "\n    possible cause: {h}");
