@@ -166,6 +166,10 @@ impl ChunkReader {
         // Read until the buffer is full and holds a line end, or the input ends.
         let mut searched = 0;
         let mut cut_between_values = false;
+        // Where to look for a cut between JSON values next: twice as far each time none is
+        // found (a value longer than the chunk), so a long value is scanned a few times, not
+        // once per read.
+        let mut try_cut_at = chunk_size;
         let cut = loop {
             if !input.at_end && input.failed.is_none() && data.len() < chunk_size {
                 fill(input, &mut data, chunk_size);
@@ -181,12 +185,12 @@ impl ChunkReader {
             // a line of JSON values; else read on.
             let json = input.piece.is_some()
                 || data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-            if let Some(end) = json
-                .then(|| JsonValues::new(&data).last_closed_end())
-                .flatten()
-            {
-                cut_between_values = true;
-                break end;
+            if json && data.len() >= try_cut_at {
+                if let Some(end) = JsonValues::new(&data).last_closed_end() {
+                    cut_between_values = true;
+                    break end;
+                }
+                try_cut_at = data.len().saturating_mul(2);
             }
             searched = data.len();
             fill(input, &mut data, searched + chunk_size);

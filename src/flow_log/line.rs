@@ -314,6 +314,10 @@ fn read_json_line(text: &str) -> Result<JsonLine, Problem> {
         if !is_envelope(&value) {
             return json_object(value).map(JsonLine::One);
         }
+        // One envelope: its events, without reading the line again.
+        let mut items = Vec::new();
+        expand(value, &mut items);
+        return Ok(JsonLine::Events(items));
     }
     Ok(JsonLine::Events(json_items(text, 0)))
 }
