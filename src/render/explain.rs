@@ -20,7 +20,7 @@ pub fn line(e: &Explanation<'_>, net: &Network, color: bool) -> String {
     line_of(e, e.message(net), color)
 }
 
-/// [`line`], the same text, with the message's clauses from `cache`.
+/// [`line()`], the same text, with the message's clauses from `cache`.
 pub fn line_cached(e: &Explanation<'_>, cache: &mut RenderCache<'_>, color: bool) -> String {
     line_of(e, e.message_cached(cache), color)
 }
