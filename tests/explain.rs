@@ -463,11 +463,53 @@ fn contradictions_compare_the_snapshot_time_with_the_record() {
         .any(|h| h.contains("taken during this record's interval")));
 }
 
+/// Writes CloudWatch Logs envelopes, one per batch of messages, as Firehose writes them: back
+/// to back, gzipped, without line ends. Returns the file's length before compression.
+fn write_firehose_gz(path: &Path, batches: &[(&str, &[&str])]) -> usize {
+    use std::io::Write;
+    let mut text = String::new();
+    for (n, (stream, messages)) in batches.iter().enumerate() {
+        let events: Vec<Value> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| json!({"id": format!("{n}-{i}"), "timestamp": 1, "message": m}))
+            .collect();
+        text += &json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "flows",
+               "logStream": stream, "subscriptionFilters": ["all"], "logEvents": events})
+        .to_string();
+    }
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    text.len()
+}
+
+/// `explain --output jsonl` through the binary, which finds a contradiction: the printed
+/// objects and standard error.
+fn explain_jsonl(snap: &Path, file: &Path) -> (Vec<Value>, String) {
+    let out = bin()
+        .args(["explain", "--output", "jsonl", "--snapshot"])
+        .arg(snap)
+        .arg(file)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .collect();
+    (lines, String::from_utf8(out.stderr).unwrap())
+}
+
 /// Firehose objects hold megabytes of envelopes on one line: the reader cuts the line between
 /// envelopes, and every record is still explained, numbered along the line, as in a plain file.
 #[test]
 fn cli_reads_megabytes_of_firehose_envelopes_on_one_line() {
-    use std::io::Write;
     let snap = snapshot_dir(&base());
     let d = tempfile::tempdir().unwrap();
     let records = [
@@ -478,42 +520,14 @@ fn cli_reads_megabytes_of_firehose_envelopes_on_one_line() {
     ];
     let many: Vec<&str> = records.iter().cycle().take(4 * 6000).copied().collect();
     let plain = flows_file(d.path(), "plain.log", &many);
-    let mut text = String::new();
-    for (n, batch) in many.chunks(50).enumerate() {
-        let events: Vec<Value> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, m)| json!({"id": format!("{n}-{i}"), "timestamp": 1, "message": m}))
-            .collect();
-        text += &json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "flows",
-               "logStream": "s", "subscriptionFilters": ["all"], "logEvents": events})
-        .to_string();
-    }
-    assert!(text.len() > 2 << 20, "{} bytes", text.len());
     let gz = d.path().join("firehose-big.gz");
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(&gz).unwrap(),
-        flate2::Compression::fast(),
+    let batches: Vec<(&str, &[&str])> = many.chunks(50).map(|b| ("s", b)).collect();
+    let len = write_firehose_gz(&gz, &batches);
+    assert!(len > 2 << 20, "{len} bytes");
+    let ((mut from_plain, plain_err), (mut from_firehose, firehose_err)) = (
+        explain_jsonl(snap.path(), &plain),
+        explain_jsonl(snap.path(), &gz),
     );
-    enc.write_all(text.as_bytes()).unwrap();
-    enc.finish().unwrap();
-    let run = |file: &Path| -> (Vec<Value>, String) {
-        let out = bin()
-            .args(["explain", "--output", "jsonl", "--snapshot"])
-            .arg(snap.path())
-            .arg(file)
-            .assert()
-            .code(1)
-            .get_output()
-            .clone();
-        let lines = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .collect();
-        (lines, String::from_utf8(out.stderr).unwrap())
-    };
-    let ((mut from_plain, plain_err), (mut from_firehose, firehose_err)) = (run(&plain), run(&gz));
     assert_eq!(from_plain.len(), many.len());
     assert_eq!(from_firehose.len(), many.len());
     for (k, (p, f)) in from_plain.iter_mut().zip(&mut from_firehose).enumerate() {
@@ -549,7 +563,6 @@ fn cli_reads_megabytes_of_firehose_envelopes_on_one_line() {
 
 #[test]
 fn cli_reads_cloudwatch_subscription_envelopes_from_firehose_gzip() {
-    use std::io::Write;
     let snap = snapshot_dir(&base());
     let d = tempfile::tempdir().unwrap();
     let records = [
@@ -558,48 +571,18 @@ fn cli_reads_cloudwatch_subscription_envelopes_from_firehose_gzip() {
         "2 1 eni-web - - - - - - - 100 160 - NODATA",
     ];
     let plain = flows_file(d.path(), "plain.log", &records);
-    // Firehose writes the envelopes back to back, gzipped, without line ends.
-    let envelope = |stream: &str, events: &[&str]| {
-        let events: Vec<Value> = events
-            .iter()
-            .enumerate()
-            .map(|(i, m)| json!({"id": i.to_string(), "timestamp": 1, "message": m}))
-            .collect();
-        json!({"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "flows",
-               "logStream": stream, "subscriptionFilters": ["all"], "logEvents": events})
-        .to_string()
-    };
-    let text = envelope("a", &records[..2]) + &envelope("b", &records[2..]);
     let gz = d.path().join("firehose-1.gz");
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(&gz).unwrap(),
-        flate2::Compression::default(),
-    );
-    enc.write_all(text.as_bytes()).unwrap();
-    enc.finish().unwrap();
-    let run = |file: &Path| -> Vec<Value> {
-        let out = bin()
-            .args(["explain", "--output", "jsonl", "--snapshot"])
-            .arg(snap.path())
-            .arg(file)
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone();
-        String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .collect()
-    };
+    write_firehose_gz(&gz, &[("a", &records[..2]), ("b", &records[2..])]);
     // Where each record is: its line, and on a line of several records, its log event.
     let place = |v: &mut Value| {
         let o = v.as_object_mut().unwrap();
         o.remove("file");
         (o.remove("line").unwrap(), o.remove("event"))
     };
-    let (mut from_plain, mut from_firehose) = (run(&plain), run(&gz));
+    let (mut from_plain, mut from_firehose) = (
+        explain_jsonl(snap.path(), &plain).0,
+        explain_jsonl(snap.path(), &gz).0,
+    );
     let plain_at: Vec<_> = from_plain.iter_mut().map(place).collect();
     let firehose_at: Vec<_> = from_firehose.iter_mut().map(place).collect();
     assert_eq!(

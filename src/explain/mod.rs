@@ -1325,27 +1325,7 @@ impl Explanation<'_> {
         let net = cache.network();
         let start = out.len();
         let buf = out;
-        let head = HeadView {
-            file: self.file.to_string_lossy(),
-            line: self.line,
-            event: self.event,
-            status: self.status,
-            observed: self.observed.map(Action::as_str),
-            expected: self.expected.map(Action::as_str),
-            interface_id: self.interface_id.as_deref(),
-            interface_name: self.eni.and_then(|i| net.enis[i].name.as_deref()),
-            direction: self.direction,
-            direction_evidence: self.direction_evidence,
-            role: self.role,
-            role_evidence: self.role_evidence,
-            flow: (self.status != Status::Malformed).then_some(FlowView {
-                srcaddr: self.srcaddr,
-                dstaddr: self.dstaddr,
-                srcport: self.srcport,
-                dstport: self.dstport,
-                protocol: self.protocol,
-            }),
-        };
+        let head = self.head(net);
         // The plain path, should a piece fail to serialize (it does not: no map keys here
         // are non-strings).
         let plain = |buf: &mut Vec<u8>| {
@@ -1382,9 +1362,8 @@ impl Explanation<'_> {
         buf.push(b'}');
     }
 
-    fn view<'a>(&'a self, net: &'a Network) -> View<'a> {
-        let malformed = self.status == Status::Malformed;
-        View {
+    fn head<'a>(&'a self, net: &'a Network) -> HeadView<'a> {
+        HeadView {
             file: self.file.to_string_lossy(),
             line: self.line,
             event: self.event,
@@ -1397,13 +1376,19 @@ impl Explanation<'_> {
             direction_evidence: self.direction_evidence,
             role: self.role,
             role_evidence: self.role_evidence,
-            flow: (!malformed).then_some(FlowView {
+            flow: (self.status != Status::Malformed).then_some(FlowView {
                 srcaddr: self.srcaddr,
                 dstaddr: self.dstaddr,
                 srcport: self.srcport,
                 dstport: self.dstport,
                 protocol: self.protocol,
             }),
+        }
+    }
+
+    fn view<'a>(&'a self, net: &'a Network) -> View<'a> {
+        View {
+            head: self.head(net),
             decided_by: self.decided_views(net),
             reason: self.code,
             message: self.message(net),
@@ -1500,7 +1485,8 @@ impl<'n> RenderCache<'n> {
     }
 }
 
-/// The fields of [`View`] before `decided_by`, for writing a line from cached pieces.
+/// The fields of [`View`] before `decided_by` (written alone when a line is made of cached
+/// pieces).
 #[derive(Serialize)]
 struct HeadView<'a> {
     file: Cow<'a, str>,
@@ -1526,24 +1512,8 @@ struct HeadView<'a> {
 /// The JSON shape of an explanation, in the order a reader wants the fields.
 #[derive(Serialize)]
 struct View<'a> {
-    file: Cow<'a, str>,
-    line: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<u32>,
-    status: Status,
-    observed: Option<&'static str>,
-    expected: Option<&'static str>,
-    interface_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    interface_name: Option<&'a str>,
-    direction: Option<Direction>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    direction_evidence: Option<&'static str>,
-    role: Option<Role>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role_evidence: Option<&'static str>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    flow: Option<FlowView>,
+    #[serde(flatten)]
+    head: HeadView<'a>,
     decided_by: Vec<DecidedView<'a>>,
     reason: Code,
     message: String,

@@ -356,173 +356,86 @@ pub(crate) fn count_piece_items(raw: &[u8]) -> usize {
     };
     let text = text.strip_suffix('\r').unwrap_or(text);
     JsonValues::new(text.as_bytes())
-        .map(|range| serde_json::from_str::<ItemCount>(&text[range]).map_or(1, |c| c.0))
+        .map(|range| match serde_json::from_str::<Shape>(&text[range]) {
+            Ok(Shape::Object(items)) => items,
+            // Another value is one bad item, as is one that cannot be read.
+            Ok(_) | Err(_) => 1,
+        })
         .sum()
 }
 
-/// The number of items [`expand`] makes of a JSON value.
-struct ItemCount(usize);
+/// What counting items needs of a JSON value (its contents are skipped, not kept).
+enum Shape {
+    /// An object, and how many items [`expand`] makes of it.
+    Object(usize),
+    /// An array of this length.
+    Array(usize),
+    /// A string: whether it is `CONTROL_MESSAGE`.
+    Str { control: bool },
+    /// Anything else.
+    Other,
+}
 
-impl<'de> serde::Deserialize<'de> for ItemCount {
+impl<'de> serde::Deserialize<'de> for Shape {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ItemCount;
+            type Value = Shape;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON value")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<ItemCount, A::Error> {
+            ) -> Result<Shape, A::Error> {
                 // As `expand` reads the object (a repeated key: the last one counts).
-                let mut log_events: Option<Option<usize>> = None;
-                let mut control: Option<bool> = None;
+                let mut log_events = None;
+                let mut message_type = None;
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match &*key {
-                        "logEvents" => log_events = Some(map.next_value::<ArrayLen>()?.0),
-                        "messageType" => control = Some(map.next_value::<IsControl>()?.0),
+                        "logEvents" => log_events = Some(map.next_value::<Shape>()?),
+                        "messageType" => message_type = Some(map.next_value::<Shape>()?),
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                         }
                     }
                 }
-                Ok(ItemCount(match (log_events, control) {
-                    (Some(Some(events)), _) => events,
-                    (Some(None), _) => 1,
-                    (None, Some(true)) => 0,
+                Ok(Shape::Object(match (log_events, message_type) {
+                    (Some(Shape::Array(events)), _) => events,
+                    (Some(_), _) => 1,
+                    (None, Some(Shape::Str { control: true })) => 0,
                     (None, _) => 1,
                 }))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<ItemCount, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(ItemCount(1))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<ItemCount, E> {
-                Ok(ItemCount(1))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<ItemCount, E> {
-                Ok(ItemCount(1))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<ItemCount, E> {
-                Ok(ItemCount(1))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<ItemCount, E> {
-                Ok(ItemCount(1))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<ItemCount, E> {
-                Ok(ItemCount(1))
-            }
-            fn visit_unit<E>(self) -> Result<ItemCount, E> {
-                Ok(ItemCount(1))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// The length of an array; `None` for any other value.
-struct ArrayLen(Option<usize>);
-
-impl<'de> serde::Deserialize<'de> for ArrayLen {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ArrayLen;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<ArrayLen, A::Error> {
+            ) -> Result<Shape, A::Error> {
                 let mut n = 0;
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
                     n += 1;
                 }
-                Ok(ArrayLen(Some(n)))
+                Ok(Shape::Array(n))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ArrayLen, A::Error> {
-                while map
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(ArrayLen(None))
+            fn visit_str<E>(self, s: &str) -> Result<Shape, E> {
+                Ok(Shape::Str {
+                    control: s == "CONTROL_MESSAGE",
+                })
             }
-            fn visit_bool<E>(self, _: bool) -> Result<ArrayLen, E> {
-                Ok(ArrayLen(None))
+            fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+                Ok(Shape::Other)
             }
-            fn visit_i64<E>(self, _: i64) -> Result<ArrayLen, E> {
-                Ok(ArrayLen(None))
+            fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+                Ok(Shape::Other)
             }
-            fn visit_u64<E>(self, _: u64) -> Result<ArrayLen, E> {
-                Ok(ArrayLen(None))
+            fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
+                Ok(Shape::Other)
             }
-            fn visit_f64<E>(self, _: f64) -> Result<ArrayLen, E> {
-                Ok(ArrayLen(None))
+            fn visit_f64<E>(self, _: f64) -> Result<Shape, E> {
+                Ok(Shape::Other)
             }
-            fn visit_str<E>(self, _: &str) -> Result<ArrayLen, E> {
-                Ok(ArrayLen(None))
-            }
-            fn visit_unit<E>(self) -> Result<ArrayLen, E> {
-                Ok(ArrayLen(None))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// Whether a value is the string `CONTROL_MESSAGE`.
-struct IsControl(bool);
-
-impl<'de> serde::Deserialize<'de> for IsControl {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IsControl;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_str<E>(self, s: &str) -> Result<IsControl, E> {
-                Ok(IsControl(s == "CONTROL_MESSAGE"))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<IsControl, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(IsControl(false))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsControl, A::Error> {
-                while map
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(IsControl(false))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<IsControl, E> {
-                Ok(IsControl(false))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<IsControl, E> {
-                Ok(IsControl(false))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<IsControl, E> {
-                Ok(IsControl(false))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<IsControl, E> {
-                Ok(IsControl(false))
-            }
-            fn visit_unit<E>(self) -> Result<IsControl, E> {
-                Ok(IsControl(false))
+            fn visit_unit<E>(self) -> Result<Shape, E> {
+                Ok(Shape::Other)
             }
         }
         d.deserialize_any(V)

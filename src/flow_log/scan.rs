@@ -185,22 +185,10 @@ impl<'c> Scanner<'c> {
                 None => fast(data, start, &self.plans[format], line),
                 Some(_) => None,
             };
-            if let Some((lite, end)) = fast {
-                let at = LineAt {
-                    start,
-                    end,
-                    line,
-                    format,
-                    kept: None,
-                };
-                start = end + 1;
-                line += 1;
-                counts.read += 1;
-                count_status(&mut counts, lite.log_status);
-                each(Scanned::Record(lite), at);
-                continue;
-            }
-            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+            let end = match &fast {
+                Some((_, end)) => *end,
+                None => memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i),
+            };
             let at = LineAt {
                 start,
                 end,
@@ -211,6 +199,12 @@ impl<'c> Scanner<'c> {
             let raw = &data[start..end];
             start = end + 1;
             line += 1;
+            if let Some((lite, _)) = fast {
+                counts.read += 1;
+                count_status(&mut counts, lite.log_status);
+                each(Scanned::Record(lite), at);
+                continue;
+            }
             let format = &self.formats[at.format];
             let (read, events_before) = match piece {
                 Some(piece) => match piece_items(raw, piece.offset) {
