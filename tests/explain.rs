@@ -357,6 +357,48 @@ fn role_evidence_flags_then_opposite_record_then_ports() {
         rows[1].2["role_evidence"],
         "started after the opposite record"
     );
+    // A long-lived connection has a record per window in each direction: each record is paired
+    // with the opposite record of its own window (not the first one of the flow, which would
+    // make the request of the second window "start after" the response of the first).
+    let rows = explain(
+        &v,
+        V2,
+        &[
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 4 336 100 160 ACCEPT OK",
+            "2 1 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 4 336 105 165 ACCEPT OK",
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 4 336 160 220 ACCEPT OK",
+            "2 1 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 4 336 165 225 ACCEPT OK",
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 4 336 220 280 ACCEPT OK",
+            "2 1 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 4 336 225 285 ACCEPT OK",
+            // Its opposite records are all of other windows: the ports decide.
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 4 336 900 960 ACCEPT OK",
+        ],
+    );
+    let roles: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.2["role"].as_str().unwrap_or_default(),
+                r.2["role_evidence"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let (req, resp) = (
+        ("request", "started before the opposite record"),
+        ("response", "started after the opposite record"),
+    );
+    assert_eq!(
+        roles,
+        [
+            req,
+            resp,
+            req,
+            resp,
+            req,
+            resp,
+            ("response", "lower source port (weak)")
+        ]
+    );
     // Ports alone.
     let (_, _, j) = one(
         &v,
@@ -461,6 +503,60 @@ fn contradictions_compare_the_snapshot_time_with_the_record() {
     assert!(hints(&net)
         .iter()
         .any(|h| h.contains("taken during this record's interval")));
+}
+
+/// A record's opposite record (the same flow the other way, same window) tells its role even
+/// when the reader's chunk edge (every megabyte) falls between the two: the binary reads the
+/// lines around each chunk for them. Both parities of pairs against the edge are tried.
+#[test]
+fn cli_pairs_opposite_records_across_chunk_edges() {
+    let snap = snapshot_dir(&base());
+    let d = tempfile::tempdir().unwrap();
+    for shift in [false, true] {
+        let mut text = format!("{V2}\n");
+        if shift {
+            text += "2 1 eni-web - - - - - - - 100 160 - NODATA\n";
+        }
+        let mut pairs = 0;
+        while text.len() < (1 << 20) + 100_000 {
+            // Neither port is a service port, and the lower one is the client's: ports alone
+            // would call the request a response.
+            let (peer, port) = (pairs / 20_000, 30_000 + pairs % 20_000);
+            text += &format!(
+                "2 1 eni-web 198.51.100.{peer} 10.0.1.10 {port} 50000 6 4 336 100 160 ACCEPT OK\n\
+                 2 1 eni-web 10.0.1.10 198.51.100.{peer} 50000 {port} 6 4 336 105 165 ACCEPT OK\n"
+            );
+            pairs += 1;
+        }
+        let file = d.path().join(format!("pairs-{shift}.log"));
+        std::fs::write(&file, &text).unwrap();
+        let out = bin()
+            .args(["explain", "--output", "jsonl", "--snapshot"])
+            .arg(snap.path())
+            .arg(&file)
+            .output()
+            .unwrap();
+        let lines: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|v: &Value| v["status"] != "skipped")
+            .collect();
+        assert_eq!(lines.len(), 2 * pairs);
+        for (i, v) in lines.iter().enumerate() {
+            let want = if i % 2 == 0 {
+                ("request", "started before the opposite record")
+            } else {
+                ("response", "started after the opposite record")
+            };
+            assert_eq!(
+                (v["role"].as_str(), v["role_evidence"].as_str()),
+                (Some(want.0), Some(want.1)),
+                "shift {shift}, line {}",
+                v["line"]
+            );
+        }
+    }
 }
 
 /// Writes CloudWatch Logs envelopes, one per batch of messages, as Firehose writes them: back

@@ -19,7 +19,13 @@ fn agree(net: &Network, chunks: impl IntoIterator<Item = Chunk>) -> (u64, Tally)
     let mut records = 0;
     for chunk in chunks {
         let parsed = parse_chunk(&chunk);
-        let slow = ex.explain_chunk(&parsed);
+        let near = |c: &Option<Box<Chunk>>| c.as_deref().map(parse_chunk).map(|p| p.records);
+        let (before, after) = (near(&chunk.before), near(&chunk.after));
+        let slow = ex.explain_chunk_near(
+            &parsed,
+            before.as_deref().unwrap_or_default(),
+            after.as_deref().unwrap_or_default(),
+        );
         let mut rs = parsed.in_line_order().map(|e| match e {
             Entry::Record(r) => Some(r),
             Entry::Malformed(_) => None,

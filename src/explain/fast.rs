@@ -3,15 +3,15 @@
 //! compiled form, and the full [`Explanation`] (texts, JSON) is built only for the records the
 //! caller wants to print. Every record is still counted in the [`Tally`].
 
-use super::{
-    key_of, opposite_key, Core, Explainer, Explanation, Facts, FlowKey, Iface, Memo, Status, Tally,
-};
+use super::{Core, Explainer, Explanation, Facts, Flows, Memo, Status, Tally};
 use crate::flow_log::{Chunk, Counts, LineAt, Malformed, Scanned, Scanner};
-use rustc_hash::FxHashMap;
 
 enum Item {
     Record(Facts, LineAt),
     Malformed(Malformed),
+    /// A record of the lines around the chunk ([`Chunk::before`], [`Chunk::after`]): only a
+    /// possible opposite record.
+    Near(Facts),
 }
 
 /// One line of a chunk, as [`Explainer::for_each_in_chunk`] hands it out.
@@ -26,7 +26,7 @@ pub(crate) enum Step<'a, 'n> {
 #[derive(Default)]
 pub(crate) struct Scratch {
     items: Vec<Item>,
-    index: FxHashMap<FlowKey, usize>,
+    flows: Flows,
 }
 
 impl<'n> Explainer<'n> {
@@ -100,37 +100,45 @@ impl<'n> Explainer<'n> {
     ) -> Counts {
         let mut scanner = Scanner::new(chunk);
         let mut scratch = std::mem::take(&mut memo.scratch);
-        let (items, index) = (&mut scratch.items, &mut scratch.index);
+        let (items, flows) = (&mut scratch.items, &mut scratch.flows);
         items.clear();
-        index.clear();
+        flows.clear();
         // Each record is indexed as it is scanned, while it is still in the cache.
+        let near = |items: &mut Vec<Item>, flows: &mut Flows, lines: Option<&Chunk>| {
+            if let Some(lines) = lines {
+                Scanner::new(lines).scan(|s, _| {
+                    if let Scanned::Record(l) = s {
+                        let f = self.facts(&l);
+                        flows.add(items.len(), &f);
+                        items.push(Item::Near(f));
+                    }
+                });
+            }
+        };
+        near(items, flows, chunk.before.as_deref());
         let counts = scanner.scan(|s, at| {
             items.push(match s {
                 Scanned::Record(l) => {
                     let f = self.facts(&l);
-                    if f.has_flow_data() && f.iface != Iface::Unknown {
-                        index.entry(key_of(&f)).or_insert(items.len());
-                    }
+                    flows.add(items.len(), &f);
                     Item::Record(f, at)
                 }
                 Scanned::Malformed(m) => Item::Malformed(m),
             })
         });
+        near(items, flows, chunk.after.as_deref());
         for item in items.iter() {
             match item {
                 Item::Record(f, at) => {
-                    let opposite = if index.is_empty() {
-                        None
-                    } else {
-                        index.get(&opposite_key(f)).and_then(|&j| match &items[j] {
-                            Item::Record(o, _) => Some(o),
-                            Item::Malformed(_) => None,
-                        })
-                    };
+                    let opposite = flows.opposite(f, |j| match items.get(j) {
+                        Some(Item::Record(o, _) | Item::Near(o)) => Some(o),
+                        _ => None,
+                    });
                     let core = self.core(f, opposite, Some(memo));
                     each(&mut scanner, Step::Record(&core, f, *at));
                 }
                 Item::Malformed(bad) => each(&mut scanner, Step::Malformed(bad)),
+                Item::Near(_) => {}
             }
         }
         memo.scratch = scratch;

@@ -374,6 +374,97 @@ pub(crate) fn opposite_key(r: &Facts) -> FlowKey {
     }
 }
 
+/// The records of a chunk by flow, for finding each record's opposite: the record of the same
+/// flow in the other direction at the same ENI *in the same aggregation window*. A long-lived
+/// connection has a record per window in each direction; pairing a record with the opposite
+/// record of another window would compare start times of different windows and could call
+/// a request a response.
+#[derive(Debug, Default)]
+pub(crate) struct Flows {
+    /// Per flow, the first and the last record (positions) added with that key.
+    ends: FxHashMap<FlowKey, (u32, u32)>,
+    /// Per position added, the next position of the same key (`u32::MAX`: none).
+    next: Vec<u32>,
+}
+
+impl Flows {
+    /// At most this many records of one flow are looked at for a record's opposite.
+    const MAX_LOOK: usize = 64;
+
+    pub(crate) fn clear(&mut self) {
+        self.ends.clear();
+        self.next.clear();
+    }
+
+    /// Notes position `i` (positions are added in increasing order; a position that is not a
+    /// record, or not a flow, is skipped with [`Flows::skip`]).
+    pub(crate) fn add(&mut self, i: usize, f: &Facts) {
+        let Ok(i32) = u32::try_from(i) else { return };
+        self.pad(i);
+        if !(f.has_flow_data() && f.iface != Iface::Unknown) {
+            return;
+        }
+        match self.ends.entry(key_of(f)) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let (_, last) = e.get_mut();
+                if let Some(n) = self.next.get_mut(*last as usize) {
+                    *n = i32;
+                }
+                *last = i32;
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert((i32, i32));
+            }
+        }
+    }
+
+    fn pad(&mut self, i: usize) {
+        if self.next.len() <= i {
+            self.next.resize(i + 1, u32::MAX);
+        }
+    }
+
+    /// The position of `f`'s opposite record: among the records of the reversed flow whose
+    /// interval overlaps `f`'s, the one that started closest to `f`'s start (the first on a
+    /// tie); any of them when the times are not known. `get` gives the facts at a position.
+    pub(crate) fn opposite<'a>(
+        &self,
+        f: &Facts,
+        get: impl Fn(usize) -> Option<&'a Facts>,
+    ) -> Option<&'a Facts> {
+        if self.ends.is_empty() {
+            return None;
+        }
+        let &(first, _) = self.ends.get(&opposite_key(f))?;
+        let mut best: Option<(u64, &'a Facts)> = None;
+        let mut at = first;
+        for _ in 0..Self::MAX_LOOK {
+            let Some(o) = get(at as usize) else { break };
+            let gap = match (f.start, f.end, o.start, o.end) {
+                (Some(s), Some(e), Some(os), Some(oe)) if os <= e && s <= oe => {
+                    Some(s.abs_diff(os))
+                }
+                (Some(_), Some(_), Some(_), Some(_)) => None,
+                // Without both intervals, any record of the flow will do.
+                _ => Some(u64::MAX),
+            };
+            if let Some(gap) = gap {
+                if best.is_none_or(|(b, _)| gap < b) {
+                    best = Some((gap, o));
+                }
+                if gap == 0 {
+                    break;
+                }
+            }
+            match self.next.get(at as usize) {
+                Some(&n) if n != u32::MAX => at = n,
+                _ => break,
+            }
+        }
+        best.map(|(_, o)| o)
+    }
+}
+
 /// Up to two checks (a NACL rule and a security-group decision), in the order the packet
 /// meets them.
 #[derive(Debug, Clone, Copy)]
@@ -504,28 +595,39 @@ impl<'n> Explainer<'n> {
     /// the same flow in both directions within the chunk help each other tell request from
     /// response.
     pub fn explain_chunk(&self, parsed: &ParsedChunk) -> Vec<Explanation<'n>> {
-        let facts: Vec<Facts> = parsed
-            .records
-            .iter()
-            .map(|r| self.facts(&Lite::of(r)))
+        self.explain_chunk_near(parsed, &[], &[])
+    }
+
+    /// [`Explainer::explain_chunk`], with the records of the lines just before and just after
+    /// the chunk ([`Chunk::before`](crate::flow_log::Chunk::before) and
+    /// [`Chunk::after`](crate::flow_log::Chunk::after), parsed) also looked at for opposite
+    /// records, as [`Explainer::explain_chunk_counted`] does; they are not explained.
+    pub fn explain_chunk_near(
+        &self,
+        parsed: &ParsedChunk,
+        before: &[FlowRecord],
+        after: &[FlowRecord],
+    ) -> Vec<Explanation<'n>> {
+        let near = |rs: &[FlowRecord]| -> Vec<Facts> {
+            rs.iter().map(|r| self.facts(&Lite::of(r))).collect()
+        };
+        let facts: Vec<Facts> = near(before)
+            .into_iter()
+            .chain(near(&parsed.records))
+            .chain(near(after))
             .collect();
-        let mut index: FxHashMap<FlowKey, usize> = FxHashMap::default();
+        let mut flows = Flows::default();
         for (i, f) in facts.iter().enumerate() {
-            if f.has_flow_data() && f.iface != Iface::Unknown {
-                index.entry(key_of(f)).or_insert(i);
-            }
+            flows.add(i, f);
         }
+        let own = facts.get(before.len()..).unwrap_or(&[]);
         let mut out = Vec::with_capacity(parsed.records.len() + parsed.malformed.len());
         let mut m = parsed.malformed.iter().peekable();
-        for (r, f) in parsed.records.iter().zip(&facts) {
+        for (r, f) in parsed.records.iter().zip(own) {
             while let Some(bad) = m.next_if(|bad| bad.place() < r.place()) {
                 out.push(self.malformed(bad));
             }
-            let opposite = if index.is_empty() {
-                None
-            } else {
-                index.get(&opposite_key(f)).map(|&j| &facts[j])
-            };
+            let opposite = flows.opposite(f, |j| facts.get(j));
             let core = self.core(f, opposite, None);
             out.push(self.explanation(&parsed.file, r, &core));
         }
@@ -2078,6 +2180,82 @@ fn usage_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn facts(iface: u32, a: u8, b: u8, time: Option<(u64, u64)>, status: u8) -> Facts {
+        let addr = |x: u8| Some(IpAddr::from([10, 0, 0, x]));
+        Facts {
+            iface: match iface {
+                0 => Iface::Unknown,
+                1 => Iface::Absent,
+                i => Iface::Eni(i),
+            },
+            srcaddr: addr(a),
+            dstaddr: addr(b),
+            srcport: Some(u16::from(a) + 1000),
+            dstport: Some(u16::from(b) + 1000),
+            protocol: Some(6),
+            action: Some(Action::Accept),
+            log_status: match status {
+                0 => Some(LogStatus::NoData),
+                _ => Some(LogStatus::Ok),
+            },
+            start: time.map(|t| t.0),
+            end: time.map(|t| t.1),
+            tcp_flags: None,
+            flow_direction: None,
+            pkt_srcaddr: None,
+            pkt_dstaddr: None,
+        }
+    }
+
+    proptest! {
+        /// [`Flows::opposite`] picks what a plain search of the whole chunk picks: among the
+        /// records of the reversed flow at the same interface whose interval overlaps, the one
+        /// that started closest (the first on a tie); any when times are missing.
+        #[test]
+        fn opposite_records_are_of_the_same_window(
+            rows in proptest::collection::vec(
+                (0u32..4, 1u8..4, 1u8..4, proptest::option::weighted(0.9, (0u64..30, 0u64..8)), 0u8..8),
+                0..40,
+            )
+        ) {
+            let all: Vec<Facts> = rows
+                .iter()
+                .map(|&(i, a, b, t, st)| facts(i, a, b, t.map(|(s, d)| (s, s + d)), st))
+                .collect();
+            let mut flows = Flows::default();
+            for (i, f) in all.iter().enumerate() {
+                flows.add(i, f);
+            }
+            for f in &all {
+                let got = flows
+                    .opposite(f, |j| all.get(j))
+                    .map(|o| std::ptr::from_ref(o) as usize);
+                let want = all
+                    .iter()
+                    .filter(|o| {
+                        o.has_flow_data()
+                            && o.iface != Iface::Unknown
+                            && f.iface == o.iface
+                            && (f.srcaddr, f.dstaddr, f.srcport, f.dstport)
+                                == (o.dstaddr, o.srcaddr, o.dstport, o.srcport)
+                    })
+                    .filter_map(|o| match (f.start, f.end, o.start, o.end) {
+                        (Some(s), Some(e), Some(os), Some(oe)) => {
+                            (os <= e && s <= oe).then(|| (s.abs_diff(os), o))
+                        }
+                        _ => Some((u64::MAX, o)),
+                    })
+                    .fold(None::<(u64, &Facts)>, |best, (gap, o)| match best {
+                        Some((b, _)) if b <= gap => best,
+                        _ => Some((gap, o)),
+                    })
+                    .map(|(_, o)| std::ptr::from_ref(o) as usize);
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
 
     #[test]
     fn roles_from_tcp_flags() {

@@ -28,6 +28,14 @@ pub struct Chunk {
     /// CloudWatch Logs envelopes back to back, megabytes on one line) that the reader cut
     /// between values, to keep chunks small.
     pub piece: Option<Piece>,
+    /// Whole lines of the same file just before this chunk (the end of the previous chunk),
+    /// not part of it: [`ChunkReader`](super::ChunkReader) sets them so that explaining can
+    /// pair a record near the chunk's start with the record of the same flow in the other
+    /// direction on the other side of the edge. Nothing reads them as the chunk's lines.
+    pub before: Option<Box<Chunk>>,
+    /// Whole lines of the same file just after this chunk (the start of the next chunk), as
+    /// [`Chunk::before`].
+    pub after: Option<Box<Chunk>>,
 }
 
 /// Where a piece of a long line of JSON values is in its line: its log events are numbered
@@ -66,6 +74,8 @@ impl Chunk {
             format,
             data,
             piece: None,
+            before: None,
+            after: None,
         }
     }
 }

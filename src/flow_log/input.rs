@@ -58,7 +58,16 @@ pub struct ChunkReader {
     format: Option<Format>,
     chunk_size: usize,
     current: Option<OpenInput>,
+    /// The last chunk read, held until the next chunk of its file is read (its lines just
+    /// after it become [`Chunk::after`]) or its file ends.
+    held: Option<Chunk>,
+    /// What to hand out after the held chunk: the error that ended its file.
+    queued: Option<ReadError>,
 }
+
+/// At most this many bytes of whole lines are copied on each side of a chunk into
+/// [`Chunk::before`] and [`Chunk::after`] (and no more than the neighbouring chunk holds).
+pub const NEAR_BYTES: usize = 64 * 1024;
 
 enum Pending {
     /// Named by the user: read whatever it is.
@@ -89,6 +98,8 @@ impl ChunkReader {
             format,
             chunk_size: DEFAULT_CHUNK_SIZE,
             current: None,
+            held: None,
+            queued: None,
         }
     }
 
@@ -228,6 +239,8 @@ impl ChunkReader {
             format: input.format.clone(),
             data,
             piece,
+            before: None,
+            after: None,
         };
         if cut_between_values {
             return Some(Ok(chunk));
@@ -244,6 +257,70 @@ impl ChunkReader {
             input.next_line += 1;
         }
         Some(Ok(chunk))
+    }
+}
+
+/// Copies the lines around the edge between two consecutive chunks of a file into each other's
+/// [`Chunk::before`] and [`Chunk::after`]: up to [`NEAR_BYTES`] of whole lines on each side,
+/// none across a header line (both sides are then read in the format in effect at the edge).
+/// Pieces of a long line of JSON values get none.
+fn link(prev: &mut Chunk, next: &mut Chunk) {
+    if prev.piece.is_some() || next.piece.is_some() || !prev.data.ends_with(b"\n") {
+        return;
+    }
+    let is_header = |raw: &[u8]| header_on_line(raw, 0).is_some();
+    // The end of `prev`: whole lines within the last NEAR_BYTES, after its last header.
+    let data = &prev.data;
+    let mut start = data.len().saturating_sub(NEAR_BYTES);
+    if start > 0 {
+        // Start at a line start.
+        start = match memchr::memchr(b'\n', &data[start - 1..]) {
+            Some(i) => start + i,
+            None => data.len(),
+        };
+    }
+    let mut from = start;
+    let mut at = start;
+    for raw in lines(&data[start..]) {
+        at += raw.len() + 1;
+        if is_header(raw) {
+            from = at;
+        }
+    }
+    let from = from.min(data.len());
+    if from < data.len() {
+        let tail = &data[from..];
+        let count = memchr::memchr_iter(b'\n', tail).count() as u64;
+        next.before = Some(Box::new(Chunk {
+            file: Arc::clone(&next.file),
+            first_line: next.first_line.saturating_sub(count),
+            format: next.format.clone(),
+            data: tail.to_vec(),
+            piece: None,
+            before: None,
+            after: None,
+        }));
+    }
+    // The start of `next`: whole lines within its first NEAR_BYTES, up to its first header.
+    let data = &next.data;
+    let mut end = 0;
+    for raw in lines(data) {
+        let line_end = end + raw.len() + 1;
+        if is_header(raw) || line_end > NEAR_BYTES || line_end > data.len() {
+            break;
+        }
+        end = line_end;
+    }
+    if end > 0 {
+        prev.after = Some(Box::new(Chunk {
+            file: Arc::clone(&next.file),
+            first_line: next.first_line,
+            format: next.format.clone(),
+            data: data[..end].to_vec(),
+            piece: None,
+            before: None,
+            after: None,
+        }));
     }
 }
 
@@ -273,14 +350,38 @@ impl Iterator for ChunkReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
+            if let Some(e) = self.queued.take() {
+                return Some(Err(e));
+            }
             if let Some(input) = &mut self.current {
                 match ChunkReader::next_chunk(input, self.chunk_size) {
-                    Some(Ok(chunk)) => return Some(Ok(chunk)),
+                    Some(Ok(mut chunk)) => match self.held.take() {
+                        Some(mut held) => {
+                            link(&mut held, &mut chunk);
+                            self.held = Some(chunk);
+                            return Some(Ok(held));
+                        }
+                        None => {
+                            self.held = Some(chunk);
+                            continue;
+                        }
+                    },
                     Some(Err(e)) => {
                         self.current = None;
-                        return Some(Err(e));
+                        match self.held.take() {
+                            Some(held) => {
+                                self.queued = Some(e);
+                                return Some(Ok(held));
+                            }
+                            None => return Some(Err(e)),
+                        }
                     }
-                    None => self.current = None,
+                    None => {
+                        self.current = None;
+                        if let Some(held) = self.held.take() {
+                            return Some(Ok(held));
+                        }
+                    }
                 }
             }
             match self.open_next()? {
@@ -435,6 +536,120 @@ mod tests {
             .collect();
         let records: usize = parsed.iter().map(|p| p.records.len()).sum();
         assert_eq!(records, 2);
+    }
+
+    /// The text of a chunk's neighbouring lines and their first line number.
+    fn near(c: &Option<Box<Chunk>>) -> Option<(u64, String, String)> {
+        c.as_deref().map(|c| {
+            (
+                c.first_line,
+                String::from_utf8_lossy(&c.data).into_owned(),
+                c.format.to_string(),
+            )
+        })
+    }
+
+    #[test]
+    fn chunks_carry_the_lines_around_them_within_a_file_and_a_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.log");
+        let b = dir.path().join("b.log");
+        let l = |n: u8| format!("2 1 eni-1 10.0.0.{n} 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK\n");
+        write(
+            &a,
+            format!(
+                "{}{}{}version srcaddr\n3 10.0.0.5\n3 10.0.0.6\n",
+                l(1),
+                l(2),
+                l(3)
+            )
+            .as_bytes(),
+        );
+        write(&b, l(7).as_bytes());
+        let chunks: Vec<Chunk> = ChunkReader::new(vec![a, b], None)
+            .with_chunk_size(1)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(chunks.len(), 7);
+        let v2 = Format::default().to_string();
+        let around: Vec<_> = chunks
+            .iter()
+            .map(|c| (near(&c.before), near(&c.after)))
+            .collect();
+        let at = |line: u64, text: String, format: &str| Some((line, text, format.to_string()));
+        assert_eq!(
+            around,
+            [
+                (None, at(2, l(2), &v2)),
+                (at(1, l(1), &v2), at(3, l(3), &v2)),
+                // Nothing across the header line.
+                (at(2, l(2), &v2), None),
+                (
+                    at(3, l(3), &v2),
+                    at(5, "3 10.0.0.5\n".into(), "version srcaddr")
+                ),
+                (None, at(6, "3 10.0.0.6\n".into(), "version srcaddr")),
+                (at(5, "3 10.0.0.5\n".into(), "version srcaddr"), None),
+                // Nothing across files.
+                (None, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_lines_around_a_chunk_are_whole_and_at_most_near_bytes() {
+        let line = |i: usize| {
+            format!(
+                "2 1 eni-1 10.0.{}.{} 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK\n",
+                i / 256 % 256,
+                i % 256
+            )
+        };
+        let text: String = (0..8000).map(line).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        write(&path, text.as_bytes());
+        let chunks: Vec<Chunk> = ChunkReader::new(vec![path], None)
+            .with_chunk_size(150_000)
+            .map(Result::unwrap)
+            .collect();
+        assert!(chunks.len() >= 3);
+        let longest = 60;
+        for pair in chunks.windows(2) {
+            let (prev, next) = (&pair[0], &pair[1]);
+            let before = next.before.as_deref().unwrap();
+            let after = prev.after.as_deref().unwrap();
+            assert!(prev.data.ends_with(&before.data));
+            assert!(next.data.starts_with(&after.data));
+            for near in [before, after] {
+                assert!(near.data.len() <= NEAR_BYTES && near.data.len() > NEAR_BYTES - longest);
+                assert!(near.data.ends_with(b"\n"));
+                assert!(near.before.is_none() && near.after.is_none());
+            }
+            // Line numbers: the lines before end where the next chunk starts.
+            let lines_before = before.data.iter().filter(|&&b| b == b'\n').count() as u64;
+            assert_eq!(before.first_line + lines_before, next.first_line);
+            assert_eq!(after.first_line, next.first_line);
+            let first = (before.first_line - 1) as usize;
+            assert!(before.data.starts_with(line(first).as_bytes()));
+        }
+        assert!(chunks[0].before.is_none() && chunks.last().unwrap().after.is_none());
+    }
+
+    #[test]
+    fn a_read_error_comes_after_the_chunks_read_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let corrupt = dir.path().join("bad.log.gz");
+        let mut data = gzip(&V2.repeat(5000));
+        data.truncate(data.len() / 2);
+        write(&corrupt, &data);
+        let items: Vec<_> = ChunkReader::new(vec![corrupt], None)
+            .with_chunk_size(1000)
+            .collect();
+        assert!(items.len() > 2);
+        let (last, chunks) = items.split_last().unwrap();
+        assert!(last.is_err());
+        assert!(chunks.iter().all(Result::is_ok));
     }
 
     #[test]

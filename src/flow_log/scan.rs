@@ -616,6 +616,8 @@ mod tests {
             format,
             data: text.as_bytes().to_vec(),
             piece,
+            before: None,
+            after: None,
         };
         check_chunk(&chunk);
     }
