@@ -95,7 +95,7 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
-/// What [`collect`] read: one [`RegionResources`] per account and region, in sorted order.
+/// What [`collect()`] read: one [`RegionResources`] per account and region, in sorted order.
 #[derive(Debug, Clone, Default)]
 pub struct Collected {
     /// The scopes' resources, sorted by account and region.

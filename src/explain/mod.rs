@@ -396,10 +396,11 @@ impl Flows {
         self.next.clear();
     }
 
-    /// Notes position `i` (positions are added in increasing order; a position that is not a
-    /// record, or not a flow, is skipped with [`Flows::skip`]).
+    /// Notes the record at position `i` (records are added in increasing positions; other
+    /// positions are not added). NODATA and SKIPDATA records and records of interfaces the
+    /// snapshot lacks are nobody's opposite.
     pub(crate) fn add(&mut self, i: usize, f: &Facts) {
-        let Ok(i32) = u32::try_from(i) else { return };
+        let Ok(pos) = u32::try_from(i) else { return };
         self.pad(i);
         if !(f.has_flow_data() && f.iface != Iface::Unknown) {
             return;
@@ -408,12 +409,12 @@ impl Flows {
             std::collections::hash_map::Entry::Occupied(mut e) => {
                 let (_, last) = e.get_mut();
                 if let Some(n) = self.next.get_mut(*last as usize) {
-                    *n = i32;
+                    *n = pos;
                 }
-                *last = i32;
+                *last = pos;
             }
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert((i32, i32));
+                e.insert((pos, pos));
             }
         }
     }

@@ -302,7 +302,7 @@ fn is_envelope(value: &serde_json::Value) -> bool {
 }
 
 /// Reads a JSON line: one object as [`read_json`], or CloudWatch Logs subscription envelopes
-/// and several values one after the other ([`json_values`]), each log event an item.
+/// and several values one after the other ([`JsonValues`]), each log event an item.
 fn read_json_line(text: &str) -> Result<JsonLine, Problem> {
     let mut values = JsonValues::new(text.as_bytes());
     let Some(first) = values.next() else {
