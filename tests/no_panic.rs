@@ -3,7 +3,8 @@
 
 use proptest::prelude::*;
 use std::path::Path;
-use vpcreach::flow_log::{parse_line, Format};
+use vpcreach::explain::{Explainer, Memo, Status};
+use vpcreach::flow_log::{parse_line, ChunkReader, Counts, Format};
 use vpcreach::policy::PolicyFile;
 use vpcreach::{Network, Snapshot};
 
@@ -42,6 +43,55 @@ proptest! {
                 let _ = net.query(&vpcreach::Query { from: a, to: b, protocol: vpcreach::Protocol::Number(6), port: Some(22), src_port: None });
             }
         }
+    }
+
+    /// Whole files of mixed lines (records, headers, NODATA, JSON-wrapped records, CloudWatch
+    /// envelopes, damaged lines), read at any chunk size and explained: no panic, and the
+    /// totals are those of reading the file as one chunk and add up (every record line is
+    /// explained, skipped or malformed).
+    #[test]
+    fn files_read_in_any_chunks_are_explained_and_add_up(
+        picks in proptest::collection::vec((0usize..9, 0usize..140, 0usize..6, "[-0-9a-z .:{}\"#]{0,8}"), 0..40),
+        chunk_size in 1usize..400,
+    ) {
+        let text: String = picks
+            .iter()
+            .map(|(kind, at, len, ins)| {
+                let line = match kind {
+                    0 => FLOW.to_string(),
+                    1 => "2 123456789010 eni-1 10.0.1.5 198.51.100.7 22 40000 6 20 4249 1418530012 1418530070 ACCEPT OK".into(),
+                    2 => "version interface-id srcaddr dstaddr srcport dstport protocol start end action log-status".into(),
+                    3 => "eni-1 198.51.100.7 10.0.1.5 40000 22 6 1418530010 1418530070 ACCEPT OK".into(),
+                    4 => "2 123456789010 eni-1 - - - - - - - 1418530010 1418530070 - NODATA".into(),
+                    5 => format!("{{\"message\": \"{FLOW}\"}}"),
+                    6 => format!("{{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{{\"message\":\"{FLOW}\"}},{{\"message\":\"x\"}}]}}"),
+                    7 => mutate(FLOW, *at, *len, ins),
+                    _ => String::new(),
+                };
+                line + "\n"
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.log");
+        std::fs::write(&path, &text).unwrap();
+        let net = Network::build(&Snapshot::from_json_str(SNAPSHOT).unwrap());
+        let ex = Explainer::new(&net);
+        let run = |size: usize| -> (Counts, u64, u64) {
+            let mut memo = Memo::default();
+            let (mut counts, mut total, mut printed) = (Counts::default(), 0, 0);
+            for chunk in ChunkReader::new(vec![path.clone()], None).with_chunk_size(size) {
+                let (tally, c) = ex.explain_chunk_counted(&chunk.unwrap(), &mut memo, |_| true, |_| printed += 1);
+                counts += c;
+                total += tally.total();
+                assert_eq!(tally.count(Status::Malformed), c.malformed);
+            }
+            (counts, total, printed)
+        };
+        let (counts, total, printed) = run(chunk_size);
+        prop_assert_eq!(counts, run(1 << 20).0);
+        prop_assert_eq!(total, counts.read);
+        prop_assert_eq!(printed, counts.read);
+        prop_assert_eq!(counts.read, counts.parsed + counts.nodata + counts.skipdata + counts.malformed);
     }
 
     #[test]
