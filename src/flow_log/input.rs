@@ -35,7 +35,9 @@ pub enum ReadError {
 }
 
 /// Reads inputs one after the other and yields their content as [`Chunk`]s of whole lines, in
-/// input order. Memory use is bounded by the chunk size (plus the longest line).
+/// input order. Memory use is bounded by two chunks (plus the longest line): a chunk is handed
+/// out once the next chunk of its file is read, with the lines around it in
+/// [`Chunk::before`] and [`Chunk::after`] (at most [`NEAR_BYTES`] each).
 ///
 /// Each path may be a file (read whatever its name; gzip is recognised by its content), a
 /// folder (every `.log`, `.gz`, `.txt` and `.json` file below it, in sorted path order), or `-`
