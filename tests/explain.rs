@@ -343,7 +343,7 @@ fn role_evidence_flags_then_opposite_record_then_ports() {
         (j["role"].clone(), j["role_evidence"].clone()),
         (json!("response"), json!("tcp-flags"))
     );
-    // The opposite record started earlier: this one is the response.
+    // The opposite direction was seen first: this one is the response.
     let rows = explain(
         &v,
         V2,
@@ -355,11 +355,26 @@ fn role_evidence_flags_then_opposite_record_then_ports() {
     assert_eq!(rows[1].2["role"], "response");
     assert_eq!(
         rows[1].2["role_evidence"],
-        "started after the opposite record"
+        "first seen after the opposite direction"
     );
-    // A long-lived connection has a record per window in each direction: each record is paired
-    // with the opposite record of its own window (not the first one of the flow, which would
-    // make the request of the second window "start after" the response of the first).
+    let roles = |rows: &[(Status, Code, Value)]| -> Vec<(String, String)> {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.2["role"].as_str().unwrap_or_default().to_string(),
+                    r.2["role_evidence"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let role = |r: &str, e: &str| (r.to_string(), e.to_string());
+    // A long-lived connection has a record per window in each direction, and after the first
+    // window either side may send first: every record is judged by its flow's first records
+    // (the server's data starts before the client's in the third window), including a window
+    // where the other direction sent nothing.
     let rows = explain(
         &v,
         V2,
@@ -368,35 +383,51 @@ fn role_evidence_flags_then_opposite_record_then_ports() {
             "2 1 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 4 336 105 165 ACCEPT OK",
             "2 1 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 4 336 160 220 ACCEPT OK",
             "2 1 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 4 336 165 225 ACCEPT OK",
-            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 4 336 220 280 ACCEPT OK",
-            "2 1 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 4 336 225 285 ACCEPT OK",
-            // Its opposite records are all of other windows: the ports decide.
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 4 336 230 290 ACCEPT OK",
+            "2 1 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 4 336 222 282 ACCEPT OK",
             "2 1 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 4 336 900 960 ACCEPT OK",
         ],
     );
-    let roles: Vec<(&str, &str)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.2["role"].as_str().unwrap_or_default(),
-                r.2["role_evidence"].as_str().unwrap_or_default(),
-            )
-        })
-        .collect();
     let (req, resp) = (
-        ("request", "started before the opposite record"),
-        ("response", "started after the opposite record"),
+        role("request", "first seen before the opposite direction"),
+        role("response", "first seen after the opposite direction"),
     );
     assert_eq!(
-        roles,
+        roles(&rows),
         [
-            req,
+            req.clone(),
+            resp.clone(),
+            req.clone(),
+            resp.clone(),
+            req.clone(),
             resp,
-            req,
-            resp,
-            req,
-            resp,
-            ("response", "lower source port (weak)")
+            req
+        ]
+    );
+    // With tcp-flags (v5), only the first window carries SYN and SYN-ACK: later windows are
+    // judged by them, whichever direction starts first; a direction seen alone by its own
+    // earlier records.
+    let rows = explain(
+        &v,
+        V5,
+        &[
+            "5 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 100 160 ACCEPT 2 198.51.100.7 10.0.1.10 ingress OK",
+            "5 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 100 160 ACCEPT 18 10.0.1.10 198.51.100.7 egress OK",
+            "5 eni-web 10.0.1.10 198.51.100.7 50000 40000 6 160 220 ACCEPT 0 10.0.1.10 198.51.100.7 egress OK",
+            "5 eni-web 198.51.100.7 10.0.1.10 40000 50000 6 161 220 ACCEPT 0 198.51.100.7 10.0.1.10 ingress OK",
+            "5 eni-web 198.51.100.7 10.0.1.11 40001 50000 6 100 160 ACCEPT 2 198.51.100.7 10.0.1.11 ingress OK",
+            "5 eni-web 198.51.100.7 10.0.1.11 40001 50000 6 160 220 ACCEPT 0 198.51.100.7 10.0.1.11 ingress OK",
+        ],
+    );
+    assert_eq!(
+        roles(&rows),
+        [
+            role("request", "tcp-flags"),
+            role("response", "tcp-flags"),
+            role("response", "tcp-flags of the opposite direction"),
+            role("request", "tcp-flags of the opposite direction"),
+            role("request", "tcp-flags"),
+            role("request", "tcp-flags of this direction's other records"),
         ]
     );
     // Ports alone.
@@ -505,9 +536,9 @@ fn contradictions_compare_the_snapshot_time_with_the_record() {
         .any(|h| h.contains("taken during this record's interval")));
 }
 
-/// A record's opposite record (the same flow the other way, same window) tells its role even
-/// when the reader's chunk edge (every megabyte) falls between the two: the binary reads the
-/// lines around each chunk for them. Both parities of pairs against the edge are tried.
+/// The opposite direction of a record's flow tells its role even when the reader's chunk edge
+/// (every megabyte) falls between the two: the binary reads the lines around each chunk for
+/// them. Both parities of pairs against the edge are tried.
 #[test]
 fn cli_pairs_opposite_records_across_chunk_edges() {
     let snap = snapshot_dir(&base());
@@ -545,9 +576,9 @@ fn cli_pairs_opposite_records_across_chunk_edges() {
         assert_eq!(lines.len(), 2 * pairs);
         for (i, v) in lines.iter().enumerate() {
             let want = if i % 2 == 0 {
-                ("request", "started before the opposite record")
+                ("request", "first seen before the opposite direction")
             } else {
-                ("response", "started after the opposite record")
+                ("response", "first seen after the opposite direction")
             };
             assert_eq!(
                 (v["role"].as_str(), v["role_evidence"].as_str()),

@@ -9,9 +9,6 @@ use crate::flow_log::{Chunk, Counts, LineAt, Malformed, Scanned, Scanner};
 enum Item {
     Record(Facts, LineAt),
     Malformed(Malformed),
-    /// A record of the lines around the chunk ([`Chunk::before`], [`Chunk::after`]): only a
-    /// possible opposite record.
-    Near(Facts),
 }
 
 /// One line of a chunk, as [`Explainer::for_each_in_chunk`] hands it out.
@@ -104,41 +101,36 @@ impl<'n> Explainer<'n> {
         items.clear();
         flows.clear();
         // Each record is indexed as it is scanned, while it is still in the cache.
-        let near = |items: &mut Vec<Item>, flows: &mut Flows, lines: Option<&Chunk>| {
+        // The records of the lines around the chunk ([`Chunk::before`], [`Chunk::after`]) are
+        // only seen, not explained.
+        let near = |flows: &mut Flows, lines: Option<&Chunk>| {
             if let Some(lines) = lines {
                 Scanner::new(lines).scan(|s, _| {
                     if let Scanned::Record(l) = s {
-                        let f = self.facts(&l);
-                        flows.add(items.len(), &f);
-                        items.push(Item::Near(f));
+                        flows.add(&self.facts(&l));
                     }
                 });
             }
         };
-        near(items, flows, chunk.before.as_deref());
+        near(flows, chunk.before.as_deref());
         let counts = scanner.scan(|s, at| {
             items.push(match s {
                 Scanned::Record(l) => {
                     let f = self.facts(&l);
-                    flows.add(items.len(), &f);
+                    flows.add(&f);
                     Item::Record(f, at)
                 }
                 Scanned::Malformed(m) => Item::Malformed(m),
             })
         });
-        near(items, flows, chunk.after.as_deref());
+        near(flows, chunk.after.as_deref());
         for item in items.iter() {
             match item {
                 Item::Record(f, at) => {
-                    let opposite = flows.opposite(f, |j| match items.get(j) {
-                        Some(Item::Record(o, _) | Item::Near(o)) => Some(o),
-                        _ => None,
-                    });
-                    let core = self.core(f, opposite, Some(memo));
+                    let core = self.core(f, flows.pairing(f), Some(memo));
                     each(&mut scanner, Step::Record(&core, f, *at));
                 }
                 Item::Malformed(bad) => each(&mut scanner, Step::Malformed(bad)),
-                Item::Near(_) => {}
             }
         }
         memo.scratch = scratch;

@@ -374,95 +374,63 @@ pub(crate) fn opposite_key(r: &Facts) -> FlowKey {
     }
 }
 
-/// The records of a chunk by flow, for finding each record's opposite: the record of the same
-/// flow in the other direction at the same ENI *in the same aggregation window*. A long-lived
-/// connection has a record per window in each direction; pairing a record with the opposite
-/// record of another window would compare start times of different windows and could call
-/// a request a response.
+/// What the records in view (a chunk and the lines around it) say about each direction of each
+/// flow at an ENI: when it was first seen and what its `tcp-flags` say. The role (request or
+/// response) belongs to the connection, not to one record: after the first aggregation window
+/// either direction may send first, and only the first window carries SYN or SYN-ACK, so a
+/// record is judged by its flow's first record and by the flags of any record of its flow.
 #[derive(Debug, Default)]
 pub(crate) struct Flows {
-    /// Per flow, the first and the last record (positions) added with that key.
-    ends: FxHashMap<FlowKey, (u32, u32)>,
-    /// Per position added, the next position of the same key (`u32::MAX`: none).
-    next: Vec<u32>,
+    seen: FxHashMap<FlowKey, Side>,
+}
+
+/// One direction of a flow, as [`Flows`] keeps it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Side {
+    /// The earliest `start` of its records.
+    first: Option<u64>,
+    /// The role the `tcp-flags` of its records say (the first record that says one).
+    flags: Option<Role>,
+}
+
+/// What the records of a record's flow say: its own direction's and, when seen, the opposite
+/// direction's [`Side`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pairing {
+    own: Side,
+    opposite: Option<Side>,
 }
 
 impl Flows {
-    /// At most this many records of one flow are looked at for a record's opposite.
-    const MAX_LOOK: usize = 64;
-
     pub(crate) fn clear(&mut self) {
-        self.ends.clear();
-        self.next.clear();
+        self.seen.clear();
     }
 
-    /// Notes the record at position `i` (records are added in increasing positions; other
-    /// positions are not added). NODATA and SKIPDATA records and records of interfaces the
-    /// snapshot lacks are nobody's opposite.
-    pub(crate) fn add(&mut self, i: usize, f: &Facts) {
-        let Ok(pos) = u32::try_from(i) else { return };
-        self.pad(i);
+    /// Notes a record. NODATA and SKIPDATA records and records of interfaces the snapshot
+    /// lacks say nothing about any flow.
+    pub(crate) fn add(&mut self, f: &Facts) {
         if !(f.has_flow_data() && f.iface != Iface::Unknown) {
             return;
         }
-        match self.ends.entry(key_of(f)) {
-            std::collections::hash_map::Entry::Occupied(mut e) => {
-                let (_, last) = e.get_mut();
-                if let Some(n) = self.next.get_mut(*last as usize) {
-                    *n = pos;
-                }
-                *last = pos;
-            }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert((pos, pos));
-            }
+        let seen = self.seen.entry(key_of(f)).or_default();
+        if let Some(start) = f.start {
+            seen.first = Some(seen.first.map_or(start, |s| s.min(start)));
+        }
+        if seen.flags.is_none() {
+            seen.flags = f.tcp_flags.and_then(role_from_flags);
         }
     }
 
-    fn pad(&mut self, i: usize) {
-        if self.next.len() <= i {
-            self.next.resize(i + 1, u32::MAX);
-        }
-    }
-
-    /// The position of `f`'s opposite record: among the records of the reversed flow whose
-    /// interval overlaps `f`'s, the one that started closest to `f`'s start (the first on a
-    /// tie); any of them when the times are not known. `get` gives the facts at a position.
-    pub(crate) fn opposite<'a>(
-        &self,
-        f: &Facts,
-        get: impl Fn(usize) -> Option<&'a Facts>,
-    ) -> Option<&'a Facts> {
-        if self.ends.is_empty() {
+    /// What the records in view say about `f`'s flow (`f` among them), when they say more
+    /// than `f` alone: the opposite direction was seen, or other records of `f`'s direction
+    /// carry flags.
+    pub(crate) fn pairing(&self, f: &Facts) -> Option<Pairing> {
+        if self.seen.is_empty() || !(f.has_flow_data() && f.iface != Iface::Unknown) {
             return None;
         }
-        let &(first, _) = self.ends.get(&opposite_key(f))?;
-        let mut best: Option<(u64, &'a Facts)> = None;
-        let mut at = first;
-        for _ in 0..Self::MAX_LOOK {
-            let Some(o) = get(at as usize) else { break };
-            let gap = match (f.start, f.end, o.start, o.end) {
-                (Some(s), Some(e), Some(os), Some(oe)) if os <= e && s <= oe => {
-                    Some(s.abs_diff(os))
-                }
-                (Some(_), Some(_), Some(_), Some(_)) => None,
-                // Without both intervals, any record of the flow will do.
-                _ => Some(u64::MAX),
-            };
-            if let Some(gap) = gap {
-                if best.is_none_or(|(b, _)| gap < b) {
-                    best = Some((gap, o));
-                }
-                if gap == 0 {
-                    break;
-                }
-            }
-            match self.next.get(at as usize) {
-                Some(&n) if n != u32::MAX => at = n,
-                _ => break,
-            }
-        }
-        best.map(|(_, o)| o)
+        let own = self.seen.get(&key_of(f)).copied().unwrap_or_default();
+        let opposite = self.seen.get(&opposite_key(f)).copied();
+        (opposite.is_some() || own.flags.is_some()).then_some(Pairing { own, opposite })
     }
 }
 
@@ -612,24 +580,18 @@ impl<'n> Explainer<'n> {
         let near = |rs: &[FlowRecord]| -> Vec<Facts> {
             rs.iter().map(|r| self.facts(&Lite::of(r))).collect()
         };
-        let facts: Vec<Facts> = near(before)
-            .into_iter()
-            .chain(near(&parsed.records))
-            .chain(near(after))
-            .collect();
+        let facts = near(&parsed.records);
         let mut flows = Flows::default();
-        for (i, f) in facts.iter().enumerate() {
-            flows.add(i, f);
+        for f in near(before).iter().chain(&facts).chain(&near(after)) {
+            flows.add(f);
         }
-        let own = facts.get(before.len()..).unwrap_or(&[]);
         let mut out = Vec::with_capacity(parsed.records.len() + parsed.malformed.len());
         let mut m = parsed.malformed.iter().peekable();
-        for (r, f) in parsed.records.iter().zip(own) {
+        for (r, f) in parsed.records.iter().zip(&facts) {
             while let Some(bad) = m.next_if(|bad| bad.place() < r.place()) {
                 out.push(self.malformed(bad));
             }
-            let opposite = flows.opposite(f, |j| facts.get(j));
-            let core = self.core(f, opposite, None);
+            let core = self.core(f, flows.pairing(f), None);
             out.push(self.explanation(&parsed.file, r, &core));
         }
         for bad in m {
@@ -662,8 +624,12 @@ impl<'n> Explainer<'n> {
         opposite: Option<&FlowRecord>,
     ) -> Explanation<'n> {
         let f = self.facts(&Lite::of(r));
-        let o = opposite.map(|o| self.facts(&Lite::of(o)));
-        let core = self.core(&f, o.as_ref(), None);
+        let mut flows = Flows::default();
+        flows.add(&f);
+        if let Some(o) = opposite {
+            flows.add(&self.facts(&Lite::of(o)));
+        }
+        let core = self.core(&f, flows.pairing(&f), None);
         self.explanation(file, r, &core)
     }
 
@@ -730,7 +696,7 @@ impl<'n> Explainer<'n> {
     pub(crate) fn core(
         &self,
         r: &Facts,
-        opposite: Option<&Facts>,
+        pairing: Option<Pairing>,
         memo: Option<&mut Memo>,
     ) -> Core<'n> {
         let net = self.net;
@@ -796,15 +762,21 @@ impl<'n> Explainer<'n> {
         // 3. The role.
         let (role, role_evidence) = if let Some(role) = r.tcp_flags.and_then(role_from_flags) {
             (role, "tcp-flags")
-        } else if let Some(o) = opposite {
-            match (o.tcp_flags.and_then(role_from_flags), r.start, o.start) {
-                (Some(Role::Request), _, _) => (Role::Response, "tcp-flags of the opposite record"),
-                (Some(Role::Response), _, _) => (Role::Request, "tcp-flags of the opposite record"),
-                (None, Some(a), Some(b)) if a < b => {
-                    (Role::Request, "started before the opposite record")
+        } else if let Some(p) = pairing {
+            let opposite = p.opposite.unwrap_or_default();
+            match (opposite.flags, p.own.flags, p.own.first, opposite.first) {
+                (Some(Role::Request), _, _, _) => {
+                    (Role::Response, "tcp-flags of the opposite direction")
                 }
-                (None, Some(a), Some(b)) if a > b => {
-                    (Role::Response, "started after the opposite record")
+                (Some(Role::Response), _, _, _) => {
+                    (Role::Request, "tcp-flags of the opposite direction")
+                }
+                (None, Some(role), _, _) => (role, "tcp-flags of this direction's other records"),
+                (None, None, Some(a), Some(b)) if a < b => {
+                    (Role::Request, "first seen before the opposite direction")
+                }
+                (None, None, Some(a), Some(b)) if a > b => {
+                    (Role::Response, "first seen after the opposite direction")
                 }
                 _ => role_by_ports(r),
             }
@@ -2183,7 +2155,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn facts(iface: u32, a: u8, b: u8, time: Option<(u64, u64)>, status: u8) -> Facts {
+    fn facts(iface: u32, a: u8, b: u8, start: Option<u64>, flags: Option<u16>, ok: bool) -> Facts {
         let addr = |x: u8| Some(IpAddr::from([10, 0, 0, x]));
         Facts {
             iface: match iface {
@@ -2197,62 +2169,64 @@ mod tests {
             dstport: Some(u16::from(b) + 1000),
             protocol: Some(6),
             action: Some(Action::Accept),
-            log_status: match status {
-                0 => Some(LogStatus::NoData),
-                _ => Some(LogStatus::Ok),
-            },
-            start: time.map(|t| t.0),
-            end: time.map(|t| t.1),
-            tcp_flags: None,
+            log_status: Some(if ok { LogStatus::Ok } else { LogStatus::NoData }),
+            start,
+            end: start.map(|s| s + 60),
+            tcp_flags: flags,
             flow_direction: None,
             pkt_srcaddr: None,
             pkt_dstaddr: None,
         }
     }
 
+    /// What a plain search of every record says about one direction of a flow.
+    fn seen_plainly(all: &[Facts], key: FlowKey) -> Option<Side> {
+        let of: Vec<&Facts> = all
+            .iter()
+            .filter(|o| o.has_flow_data() && o.iface != Iface::Unknown && key_of(o) == key)
+            .collect();
+        (!of.is_empty()).then(|| Side {
+            first: of.iter().filter_map(|o| o.start).min(),
+            flags: of
+                .iter()
+                .find_map(|o| o.tcp_flags.and_then(role_from_flags)),
+        })
+    }
+
     proptest! {
-        /// [`Flows::opposite`] picks what a plain search of the whole chunk picks: among the
-        /// records of the reversed flow at the same interface whose interval overlaps, the one
-        /// that started closest (the first on a tie); any when times are missing.
+        /// [`Flows::pairing`] says what a plain search of every record says: per direction of
+        /// the flow, the earliest start and the first role its flags give; nothing for a
+        /// record that is no flow, or when nothing but the record itself speaks.
         #[test]
-        fn opposite_records_are_of_the_same_window(
+        fn pairings_say_what_every_record_of_the_flow_says(
             rows in proptest::collection::vec(
-                (0u32..4, 1u8..4, 1u8..4, proptest::option::weighted(0.9, (0u64..30, 0u64..8)), 0u8..8),
+                (0u32..4, 1u8..4, 1u8..4, proptest::option::weighted(0.9, 0u64..30),
+                 proptest::option::of(prop_oneof![Just(0u16), Just(2), Just(18), Just(1), Just(19)]),
+                 proptest::bool::weighted(0.9)),
                 0..40,
             )
         ) {
             let all: Vec<Facts> = rows
                 .iter()
-                .map(|&(i, a, b, t, st)| facts(i, a, b, t.map(|(s, d)| (s, s + d)), st))
+                .map(|&(i, a, b, start, flags, ok)| facts(i, a, b, start, flags, ok))
                 .collect();
             let mut flows = Flows::default();
-            for (i, f) in all.iter().enumerate() {
-                flows.add(i, f);
+            for f in &all {
+                flows.add(f);
             }
             for f in &all {
-                let got = flows
-                    .opposite(f, |j| all.get(j))
-                    .map(|o| std::ptr::from_ref(o) as usize);
-                let want = all
-                    .iter()
-                    .filter(|o| {
-                        o.has_flow_data()
-                            && o.iface != Iface::Unknown
-                            && f.iface == o.iface
-                            && (f.srcaddr, f.dstaddr, f.srcport, f.dstport)
-                                == (o.dstaddr, o.srcaddr, o.dstport, o.srcport)
+                let got = flows.pairing(f).map(|p| {
+                    (p.own.first, p.own.flags, p.opposite.map(|o| (o.first, o.flags)))
+                });
+                let want = if f.has_flow_data() && f.iface != Iface::Unknown {
+                    let own = seen_plainly(&all, key_of(f)).unwrap_or_default();
+                    let opposite = seen_plainly(&all, opposite_key(f));
+                    (opposite.is_some() || own.flags.is_some()).then(|| {
+                        (own.first, own.flags, opposite.map(|o| (o.first, o.flags)))
                     })
-                    .filter_map(|o| match (f.start, f.end, o.start, o.end) {
-                        (Some(s), Some(e), Some(os), Some(oe)) => {
-                            (os <= e && s <= oe).then(|| (s.abs_diff(os), o))
-                        }
-                        _ => Some((u64::MAX, o)),
-                    })
-                    .fold(None::<(u64, &Facts)>, |best, (gap, o)| match best {
-                        Some((b, _)) if b <= gap => best,
-                        _ => Some((gap, o)),
-                    })
-                    .map(|(_, o)| std::ptr::from_ref(o) as usize);
+                } else {
+                    None
+                };
                 prop_assert_eq!(got, want);
             }
         }
