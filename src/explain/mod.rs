@@ -382,15 +382,33 @@ pub(crate) fn opposite_key(r: &Facts) -> FlowKey {
 #[derive(Debug, Default)]
 pub(crate) struct Flows {
     seen: FxHashMap<FlowKey, Side>,
+    /// Whether any record noted carries flags that say a role.
+    any_flags: bool,
 }
 
 /// One direction of a flow, as [`Flows`] keeps it.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Side {
-    /// The earliest `start` of its records.
-    first: Option<u64>,
+    /// The earliest `start` of its records, in seconds (Unix time up to 2106; `u32::MAX`:
+    /// none). Kept small, as every record of a chunk is noted in a table.
+    first: u32,
     /// The role the `tcp-flags` of its records say (the first record that says one).
     flags: Option<Role>,
+}
+
+impl Default for Side {
+    fn default() -> Self {
+        Side {
+            first: u32::MAX,
+            flags: None,
+        }
+    }
+}
+
+impl Side {
+    fn first(&self) -> Option<u32> {
+        (self.first != u32::MAX).then_some(self.first)
+    }
 }
 
 /// What the records of a record's flow say: its own direction's and, when seen, the opposite
@@ -404,20 +422,25 @@ pub(crate) struct Pairing {
 impl Flows {
     pub(crate) fn clear(&mut self) {
         self.seen.clear();
+        self.any_flags = false;
     }
 
     /// Notes a record. NODATA and SKIPDATA records and records of interfaces the snapshot
     /// lacks say nothing about any flow.
+    #[inline]
     pub(crate) fn add(&mut self, f: &Facts) {
         if !(f.has_flow_data() && f.iface != Iface::Unknown) {
             return;
         }
         let seen = self.seen.entry(key_of(f)).or_default();
         if let Some(start) = f.start {
-            seen.first = Some(seen.first.map_or(start, |s| s.min(start)));
+            // Later than 2106: as late as can be told.
+            let start = u32::try_from(start).unwrap_or(u32::MAX - 1);
+            seen.first = seen.first.min(start);
         }
         if seen.flags.is_none() {
             seen.flags = f.tcp_flags.and_then(role_from_flags);
+            self.any_flags |= seen.flags.is_some();
         }
     }
 
@@ -428,8 +451,11 @@ impl Flows {
         if self.seen.is_empty() || !(f.has_flow_data() && f.iface != Iface::Unknown) {
             return None;
         }
-        let own = self.seen.get(&key_of(f)).copied().unwrap_or_default();
         let opposite = self.seen.get(&opposite_key(f)).copied();
+        if opposite.is_none() && !self.any_flags {
+            return None;
+        }
+        let own = self.seen.get(&key_of(f)).copied().unwrap_or_default();
         (opposite.is_some() || own.flags.is_some()).then_some(Pairing { own, opposite })
     }
 }
@@ -764,7 +790,7 @@ impl<'n> Explainer<'n> {
             (role, "tcp-flags")
         } else if let Some(p) = pairing {
             let opposite = p.opposite.unwrap_or_default();
-            match (opposite.flags, p.own.flags, p.own.first, opposite.first) {
+            match (opposite.flags, p.own.flags, p.own.first(), opposite.first()) {
                 (Some(Role::Request), _, _, _) => {
                     (Role::Response, "tcp-flags of the opposite direction")
                 }
@@ -2186,7 +2212,11 @@ mod tests {
             .filter(|o| o.has_flow_data() && o.iface != Iface::Unknown && key_of(o) == key)
             .collect();
         (!of.is_empty()).then(|| Side {
-            first: of.iter().filter_map(|o| o.start).min(),
+            first: of
+                .iter()
+                .filter_map(|o| o.start)
+                .min()
+                .map_or(u32::MAX, |s| u32::try_from(s).unwrap_or(u32::MAX - 1)),
             flags: of
                 .iter()
                 .find_map(|o| o.tcp_flags.and_then(role_from_flags)),
