@@ -91,6 +91,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         net.snapshot_time = Some(t.start);
     }
     super::report_model(&snap, &net);
+    // The model holds what explaining needs: the parsed snapshot's memory is given back now.
+    drop(snap);
     let explainer = Explainer::new(&net);
     let output = args.output;
     let color = output == ExplainOutput::Human
