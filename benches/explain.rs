@@ -17,11 +17,11 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::ops::ControlFlow;
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vpcreach::flow_log::{run_ordered, worker_threads, ChunkReader, Scanned, Scanner};
 use vpcreach::synth::{write_flow_log, write_flow_log_with, write_snapshot, Actions, SynthSpec};
 use vpcreach::{Network, Snapshot};
 
@@ -90,32 +90,12 @@ fn statuses(snap: &Path, flows: &Path) -> String {
     v["summary"]["by_status"].to_string()
 }
 
-/// The fast scan `explain` makes of every line (the fields it reads, nothing evaluated), on
-/// every core, in this process: what explaining costs before any evaluation.
+/// The fast scan `explain` makes of every line, on every core, in this process: what
+/// explaining costs before any evaluation.
 fn scan_only(flows: &Path, records: usize) -> Duration {
     let t = Instant::now();
-    let mut read = 0;
-    let reader = ChunkReader::new(vec![flows.to_path_buf()], None);
-    let flow = run_ordered(
-        reader,
-        worker_threads(0),
-        |chunk| {
-            let chunk = chunk.expect("reading the flows");
-            let mut ports = 0u64;
-            let counts = Scanner::new(&chunk).scan(|s, _| {
-                if let Scanned::Record(r) = s {
-                    ports += u64::from(r.dstport.unwrap_or(0));
-                }
-            });
-            (counts.read, ports)
-        },
-        |(n, _)| {
-            read += n;
-            ControlFlow::Continue(())
-        },
-    );
-    assert_eq!(flow.expect("scanning"), ControlFlow::Continue(()));
-    assert_eq!(read, records as u64);
+    let counts = common::scan(flows, 0);
+    assert_eq!(counts.read, records as u64);
     t.elapsed()
 }
 

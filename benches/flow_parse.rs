@@ -3,13 +3,13 @@
 //!
 //! Run with `cargo bench --bench flow_parse`; set `FLOW_PARSE_LINES` for another size.
 
+mod common;
+
 use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use vpcreach::flow_log::{
-    parse_parallel, run_ordered, worker_threads, ChunkReader, Counts, Scanned, Scanner,
-};
+use vpcreach::flow_log::{parse_parallel, worker_threads, ChunkReader, Counts};
 
 fn main() {
     let lines: u64 = std::env::var("FLOW_PARSE_LINES")
@@ -36,7 +36,7 @@ fn main() {
 
     let cores = worker_threads(0);
     // The full parser, then the fast pass `explain` makes (the fields it reads, no full record).
-    let passes: [(&str, Pass); 2] = [("parse", parse), ("scan", scan)];
+    let passes: [(&str, Pass); 2] = [("parse", parse), ("scan", common::scan)];
     for (name, pass) in passes {
         for threads in [1, cores] {
             let mut counts = Counts::default();
@@ -57,31 +57,6 @@ fn main() {
             }
         }
     }
-}
-
-fn scan(path: &Path, threads: usize) -> Counts {
-    let mut counts = Counts::default();
-    let reader = ChunkReader::new(vec![path.to_path_buf()], None);
-    let flow = run_ordered(
-        reader,
-        threads,
-        |chunk| {
-            let chunk = chunk.expect("reading the test file");
-            let mut ports = 0u64;
-            let counts = Scanner::new(&chunk).scan(|s, _| {
-                if let Scanned::Record(r) = s {
-                    ports += u64::from(r.dstport.unwrap_or(0));
-                }
-            });
-            (counts, ports)
-        },
-        |(c, _)| {
-            counts += c;
-            ControlFlow::Continue(())
-        },
-    );
-    assert_eq!(flow.expect("scanning"), ControlFlow::Continue(()));
-    counts
 }
 
 /// A pass over the file on some threads, with what it read.

@@ -309,6 +309,12 @@ impl Facts {
             Some(LogStatus::NoData) | Some(LogStatus::SkipData)
         )
     }
+
+    /// Whether the record says something about a flow at a known interface (NODATA and
+    /// SKIPDATA records and records of interfaces the snapshot lacks do not).
+    fn is_flow(&self) -> bool {
+        self.has_flow_data() && self.iface != Iface::Unknown
+    }
 }
 
 /// A flow at an ENI: records of the same flow in both directions help each other tell request
@@ -429,7 +435,7 @@ impl Flows {
     /// lacks say nothing about any flow.
     #[inline]
     pub(crate) fn add(&mut self, f: &Facts) {
-        if !(f.has_flow_data() && f.iface != Iface::Unknown) {
+        if !f.is_flow() {
             return;
         }
         let seen = self.seen.entry(key_of(f)).or_default();
@@ -448,7 +454,7 @@ impl Flows {
     /// than `f` alone: the opposite direction was seen, or other records of `f`'s direction
     /// carry flags.
     pub(crate) fn pairing(&self, f: &Facts) -> Option<Pairing> {
-        if self.seen.is_empty() || !(f.has_flow_data() && f.iface != Iface::Unknown) {
+        if self.seen.is_empty() || !f.is_flow() {
             return None;
         }
         let opposite = self.seen.get(&opposite_key(f)).copied();
@@ -1093,6 +1099,25 @@ fn nacl_text(rule: &NaclRule) -> String {
     rule.to_string()
 }
 
+/// The JSON view of a security-group rule's decision: the rule's group is the resource.
+fn sg_rule_view<'a>(
+    dir: Option<Direction>,
+    decision: &'static str,
+    rule: &'a SgRule,
+    text: String,
+) -> DecidedView<'a> {
+    DecidedView {
+        layer: "security_group",
+        decision,
+        direction: dir,
+        resources: vec![rule.group_id.as_str()],
+        rule_number: None,
+        rule: Some(RuleView::Sg(rule)),
+        tracking: None,
+        text,
+    }
+}
+
 /// The JSON view of one check that decided; `dir` is the explanation's direction.
 fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -> DecidedView<'a> {
     match *d {
@@ -1106,28 +1131,18 @@ fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -
             tracking: None,
             text: nacl_text(rule),
         },
-        Decided::SgAllow(rule) => DecidedView {
-            layer: "security_group",
-            decision: "allow",
-            direction: dir,
-            resources: vec![rule.group_id.as_str()],
-            rule_number: None,
-            rule: Some(RuleView::Sg(rule)),
-            tracking: None,
-            text: sg_rule_text(net, rule),
-        },
+        Decided::SgAllow(rule) => sg_rule_view(dir, "allow", rule, sg_rule_text(net, rule)),
         Decided::SgTracked { rule, untracked } => DecidedView {
-            layer: "security_group",
-            decision: "allow",
-            direction: dir,
-            resources: vec![rule.group_id.as_str()],
-            rule_number: None,
-            rule: Some(RuleView::Sg(rule)),
             tracking: Some(if untracked { "untracked" } else { "tracked" }),
-            text: format!(
-                "response to a request allowed by {}",
-                sg_rule_text(net, rule)
-            ),
+            ..sg_rule_view(
+                dir,
+                "allow",
+                rule,
+                format!(
+                    "response to a request allowed by {}",
+                    sg_rule_text(net, rule)
+                ),
+            )
         },
         Decided::SgDeny { eni, direction } => {
             let e = &net.enis[eni];
@@ -1148,20 +1163,16 @@ fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -
                 text: "no rule allows it".into(),
             }
         }
-        Decided::SgUnresolved(rule) => DecidedView {
-            layer: "security_group",
-            decision: "unknown",
-            direction: dir,
-            resources: vec![rule.group_id.as_str()],
-            rule_number: None,
-            rule: Some(RuleView::Sg(rule)),
-            tracking: None,
-            text: format!(
+        Decided::SgUnresolved(rule) => sg_rule_view(
+            dir,
+            "unknown",
+            rule,
+            format!(
                 "{} references {} which is not in the snapshot",
                 sg_rule_text(net, rule),
                 rule.peer
             ),
-        },
+        ),
         Decided::SgMissing { eni } => DecidedView {
             layer: "security_group",
             decision: "unknown",
@@ -2209,7 +2220,7 @@ mod tests {
     fn seen_plainly(all: &[Facts], key: FlowKey) -> Option<Side> {
         let of: Vec<&Facts> = all
             .iter()
-            .filter(|o| o.has_flow_data() && o.iface != Iface::Unknown && key_of(o) == key)
+            .filter(|o| o.is_flow() && key_of(o) == key)
             .collect();
         (!of.is_empty()).then(|| Side {
             first: of
@@ -2248,7 +2259,7 @@ mod tests {
                 let got = flows.pairing(f).map(|p| {
                     (p.own.first, p.own.flags, p.opposite.map(|o| (o.first, o.flags)))
                 });
-                let want = if f.has_flow_data() && f.iface != Iface::Unknown {
+                let want = if f.is_flow() {
                     let own = seen_plainly(&all, key_of(f)).unwrap_or_default();
                     let opposite = seen_plainly(&all, opposite_key(f));
                     (opposite.is_some() || own.flags.is_some()).then(|| {
