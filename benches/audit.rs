@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 use vpcreach::audit::analysis::static_audit;
 use vpcreach::policy::PolicySet;
-use vpcreach::synth::{write_snapshot, SynthSpec};
+use vpcreach::testkit::synth::{write_snapshot, SynthSpec};
 use vpcreach::{Network, Snapshot};
 
 fn main() {

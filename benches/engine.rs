@@ -5,7 +5,7 @@
 //! several runs, and the ratio between the two sizes.
 
 use std::time::{Duration, Instant};
-use vpcreach::synth::{write_snapshot, SynthSpec};
+use vpcreach::testkit::synth::{write_snapshot, SynthSpec};
 use vpcreach::{Network, Protocol, Query, Snapshot};
 
 fn median(v: &mut [Duration]) -> Duration {

@@ -22,7 +22,9 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use vpcreach::synth::{write_flow_log, write_flow_log_with, write_snapshot, Actions, SynthSpec};
+use vpcreach::testkit::synth::{
+    write_flow_log, write_flow_log_with, write_snapshot, Actions, SynthSpec,
+};
 use vpcreach::{Network, Snapshot};
 
 fn peak_kib(pid: u32) -> Option<u64> {

@@ -6,7 +6,9 @@
 //! every hop. Flow-log records ([`flow_log`]) are explained against the same model.
 
 pub mod audit;
+#[cfg(feature = "aws")]
 pub mod aws;
+pub mod cidr;
 pub mod explain;
 pub mod flow_log;
 pub mod network;
@@ -14,14 +16,14 @@ pub mod network_acl;
 pub mod policy;
 pub mod protocol;
 pub mod query;
-pub mod reference;
 pub mod render;
 pub mod route;
 pub mod security_group;
-mod sg_index;
 pub mod snapshot;
 pub mod suggest;
-pub mod synth;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+pub mod timestamp;
 pub mod trace;
 
 pub use network::Network;

@@ -212,7 +212,7 @@ impl CompiledNacl {
         icmp: Option<(u8, u8)>,
     ) -> Option<&NaclRule> {
         self.rules(dir).iter().find(|rule| {
-            crate::sg_index::cidr_contains(&rule.cidr, peer)
+            crate::cidr::cidr_contains(&rule.cidr, peer)
                 && rule.matches_header(proto, icmp)
                 && (!proto.has_ports() || port.is_none_or(|p| rule.port_range().contains(p)))
         })

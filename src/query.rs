@@ -2,10 +2,11 @@
 //! (request) and of the return path (response), checking security groups, NACLs and routes at
 //! every hop and recording the rule that decided each check.
 
-use crate::network::{ComponentKind, Network, SgDecision};
+use crate::network::{ComponentKind, Network};
 use crate::network_acl::Action;
 use crate::protocol::{PortRange, PortSet, Protocol, ICMP, ICMPV6};
 use crate::route::Target;
+use crate::security_group::SgDecision;
 use crate::security_group::{Direction, SgPeer, SgRule};
 use crate::trace::*;
 use std::collections::HashMap;

@@ -6,7 +6,6 @@ use crate::snapshot::{IpPermission, SecurityGroup};
 use ipnet::IpNet;
 use serde::Serialize;
 use std::fmt;
-use std::net::IpAddr;
 
 /// Inbound or outbound, relative to an ENI or a subnet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -346,7 +345,47 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
     }
 }
 
-/// Whether an address is in a set of CIDRs.
-pub fn in_any(cidrs: &[IpNet], ip: IpAddr) -> bool {
-    cidrs.iter().any(|c| c.contains(&ip))
+/// Folds the answers of an ENI's rules, in order, into a decision: the first rule that matches
+/// allows; failing that, the first rule that could match but cannot be resolved makes the
+/// decision unresolved.
+#[derive(Default)]
+pub(crate) struct SgFold<'a> {
+    unresolved: Option<&'a SgRule>,
+}
+
+impl<'a> SgFold<'a> {
+    /// Takes a rule's answer (`None`: cannot tell); `Some` when the rule decides.
+    pub(crate) fn see(&mut self, rule: &'a SgRule, hit: Option<bool>) -> Option<SgDecision<'a>> {
+        match hit {
+            Some(true) => Some(SgDecision::Allow(rule)),
+            Some(false) => None,
+            None => {
+                self.unresolved.get_or_insert(rule);
+                None
+            }
+        }
+    }
+
+    /// The decision once no rule allowed.
+    pub(crate) fn finish(self, missing_groups: bool) -> SgDecision<'a> {
+        match self.unresolved {
+            Some(r) => SgDecision::Unresolved(r),
+            None if missing_groups => SgDecision::MissingGroups,
+            None => SgDecision::Deny,
+        }
+    }
+}
+
+/// The decision of an ENI's security groups for one packet in one direction.
+#[derive(Debug, Clone, Copy)]
+pub enum SgDecision<'a> {
+    /// This rule allows it (the first matching rule, in group and rule order).
+    Allow(&'a SgRule),
+    /// No rule allows it.
+    Deny,
+    /// No known rule allows it, but this rule could: it references a group or prefix list whose
+    /// members are not in the snapshot.
+    Unresolved(&'a SgRule),
+    /// No known rule allows it, and some attached groups are not in the snapshot.
+    MissingGroups,
 }

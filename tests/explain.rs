@@ -976,7 +976,7 @@ fn aws_ping_example_request_accepted_reply_rejected_by_nacl() {
 
 #[test]
 fn human_summary_lists_the_most_used_rules_and_rule_usage_lists_all() {
-    use vpcreach::synth::{write_flow_log, write_snapshot, SynthSpec};
+    use vpcreach::testkit::synth::{write_flow_log, write_snapshot, SynthSpec};
     let d = tempfile::tempdir().unwrap();
     let spec = SynthSpec::quota(30);
     let snap = d.path().join("snap");

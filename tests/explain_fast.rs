@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use vpcreach::explain::{Explainer, Memo, Status, Tally};
 use vpcreach::flow_log::{parse_chunk, Chunk, ChunkReader, Counts, Entry, Format};
 use vpcreach::render::explain::summary_json;
-use vpcreach::synth::{write_snapshot, SynthSpec};
+use vpcreach::testkit::synth::{write_snapshot, SynthSpec};
 use vpcreach::{Network, Snapshot};
 
 /// Both paths over the same chunks; the fast one keeps its cache from chunk to chunk.

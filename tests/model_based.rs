@@ -1,6 +1,6 @@
 //! Model-based test: random small snapshots and queries, the engine against the reference.
 //!
-//! `vpcreach::reference` is a deliberately naive evaluator written straight from
+//! `vpcreach::testkit::reference` is a deliberately naive evaluator written straight from
 //! `docs/aws-semantics.md`. Here proptest generates a [`Recipe`] (small numbers and choices, so
 //! that shrinking makes the case smaller), builds it into a [`Snapshot`] of one or two VPCs, and
 //! asks the engine and the reference the same questions. Any disagreement fails with the snapshot
@@ -17,8 +17,8 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use vpcreach::reference::{self, RefQuery, RefVerdict, OUT_OF_SCOPE};
 use vpcreach::snapshot::*;
+use vpcreach::testkit::reference::{self, RefQuery, RefVerdict, OUT_OF_SCOPE};
 use vpcreach::trace::PathDir;
 use vpcreach::{Network, Protocol, Query, Snapshot, Verdict};
 

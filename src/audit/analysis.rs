@@ -11,7 +11,7 @@
 
 use super::region::{internet, AddrRange, Region};
 use super::{Finding, FindingStatus, Witness};
-use crate::network::{Network, SgDecision};
+use crate::network::Network;
 use crate::network_acl::{Action as RuleAction, CompiledNacl};
 use crate::policy::{
     Group, Kind, Mode, PolicyFile, PolicySet, Selector, Severity, Statement, Traffic,
@@ -19,6 +19,7 @@ use crate::policy::{
 use crate::protocol::{PortRange, Protocol};
 use crate::query::{is_private, Endpoint, Query};
 use crate::route::{CompiledRouteTable, Destination, Target};
+use crate::security_group::SgDecision;
 use crate::security_group::{Direction, PortMatch, SgPeer, SgRule};
 use crate::trace::{Trace, Verdict};
 use serde::Serialize;

@@ -4,9 +4,9 @@
 
 use super::config::{self, Session};
 use super::error::{classify, AwsError, CallSite};
-use super::time::{civil_from_days, days_from_civil, Window};
 use super::AwsOptions;
 use crate::flow_log::is_log_name;
+use crate::timestamp::{civil_from_days, days_from_civil, Window};
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};

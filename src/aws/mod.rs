@@ -24,14 +24,13 @@ mod config;
 mod error;
 mod flows;
 mod map;
-mod time;
 mod write;
 
+pub use crate::snapshot::MARKER_FILE;
+pub use crate::timestamp::{Rfc3339, TimeArg, Window};
 pub use collect::{RegionResources, CALLS};
 pub use error::AwsError;
 pub use flows::{fetch, parse_location, FetchProgress, Fetched, Location};
-pub use time::{Rfc3339, TimeArg, Window};
-pub use write::MARKER_FILE;
 
 use crate::snapshot::{Origin, Snapshot};
 use std::fmt;

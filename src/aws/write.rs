@@ -9,9 +9,7 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The file that marks a folder as a snapshot `vpcreach collect` wrote (so that a later run
-/// may replace it). Not `.json`, so the loader passes it by.
-pub const MARKER_FILE: &str = ".vpcreach-snapshot";
+use crate::snapshot::MARKER_FILE;
 
 /// True for names the loader takes as a region folder (`us-east-1`, `us-gov-west-1`, …).
 pub(crate) fn looks_like_region(s: &str) -> bool {

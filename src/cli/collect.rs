@@ -1,12 +1,16 @@
 //! `vpcreach collect`: read the network configuration of AWS accounts and regions (read-only
 //! EC2 calls) into a snapshot folder that `--snapshot` reads.
 
-use super::source::{AwsArgs, StderrProgress};
-use anyhow::Context;
-use std::io::IsTerminal;
+use super::aws::AwsArgs;
 use std::path::PathBuf;
-use std::sync::Arc;
-use vpcreach::aws::{NoProgress, Progress};
+#[cfg(feature = "aws")]
+use {
+    super::progress::StderrProgress,
+    anyhow::Context,
+    std::io::IsTerminal,
+    std::sync::Arc,
+    vpcreach::aws::{NoProgress, Progress},
+};
 
 /// Arguments of `vpcreach collect`.
 #[derive(Debug, clap::Args)]
@@ -23,7 +27,14 @@ pub struct CollectArgs {
     pub quiet: bool,
 }
 
+/// Without the `aws` feature, `collect` is an error.
+#[cfg(not(feature = "aws"))]
+pub fn run(_args: CollectArgs) -> anyhow::Result<u8> {
+    anyhow::bail!("`collect`: this vpcreach was built without AWS access (the `aws` cargo feature)")
+}
+
 /// Runs `vpcreach collect`: exit 0 when the snapshot is written, 2 on errors.
+#[cfg(feature = "aws")]
 pub fn run(args: CollectArgs) -> anyhow::Result<u8> {
     let progress: Arc<dyn Progress> = if args.quiet {
         Arc::new(NoProgress)

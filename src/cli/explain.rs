@@ -52,7 +52,7 @@ pub struct ExplainArgs {
     /// does not record it (`vpcreach collect` does): contradictions then say whether the
     /// snapshot is older or newer than the record.
     #[arg(long, value_name = "TIME")]
-    pub snapshot_time: Option<vpcreach::aws::TimeArg>,
+    pub snapshot_time: Option<vpcreach::timestamp::TimeArg>,
     /// Worker threads [default: one per core].
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -1,10 +1,13 @@
 //! Subcommands, one file each. `main` only parses and dispatches here.
 
 pub mod audit;
+pub mod aws;
 pub mod collect;
 pub mod explain;
 pub mod parse;
 pub mod policy;
+#[cfg(feature = "aws")]
+pub mod progress;
 pub mod query;
 pub mod source;
 

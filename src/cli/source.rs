@@ -1,51 +1,11 @@
 //! Where a command's inputs come from: a snapshot folder (or, with `--live`, the AWS API), and
 //! flow logs from files and folders (or S3 and CloudWatch Logs).
 
+use super::aws::AwsArgs;
 use anyhow::Context;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use vpcreach::aws::{AwsOptions, FetchProgress, Progress, Scope, TimeArg, Window};
+use vpcreach::timestamp::{TimeArg, Window};
 use vpcreach::Snapshot;
-
-const AWS_HEADING: &str = "AWS access (standard credential chain; keys never on the command line)";
-
-/// How to reach AWS: profile, regions, role. Credentials and endpoints come only from the
-/// standard AWS chain (environment, shared config and credentials files, SSO, web identity,
-/// container and instance metadata; `AWS_ENDPOINT_URL` and `AWS_REGION` honoured).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct AwsArgs {
-    /// Profile of the shared AWS config and credentials files [default: AWS_PROFILE, or `default`].
-    #[arg(long, value_name = "PROFILE", help_heading = AWS_HEADING)]
-    pub profile: Option<String>,
-    /// Region to read; repeat for several [default: AWS_REGION, or the profile's region].
-    #[arg(long = "region", value_name = "REGION", help_heading = AWS_HEADING)]
-    pub regions: Vec<String>,
-    /// Read every region enabled for the account.
-    #[arg(long, conflicts_with = "regions", help_heading = AWS_HEADING)]
-    pub all_regions: bool,
-    /// IAM role to assume first (read-only access is enough); the snapshot then goes under
-    /// `accounts/<its account>/<region>/`.
-    #[arg(long, value_name = "ARN", help_heading = AWS_HEADING)]
-    pub role_arn: Option<String>,
-    /// External id that the role's trust policy requires.
-    #[arg(long, value_name = "ID", requires = "role_arn", help_heading = AWS_HEADING)]
-    pub external_id: Option<String>,
-}
-
-impl AwsArgs {
-    /// The library's options.
-    pub fn options(&self) -> AwsOptions {
-        AwsOptions {
-            profile: self.profile.clone(),
-            regions: self.regions.clone(),
-            all_regions: self.all_regions,
-            role_arn: self.role_arn.clone(),
-            external_id: self.external_id.clone(),
-            page_size: None,
-        }
-    }
-}
 
 /// Options that choose the snapshot.
 #[derive(Debug, Clone, clap::Args)]
@@ -67,141 +27,7 @@ impl SnapshotSource {
         match &self.snapshot {
             Some(path) if !self.live => Snapshot::load(path)
                 .with_context(|| format!("cannot load the snapshot `{}`", path.display())),
-            _ => {
-                // Progress only on a terminal: `--live` output is often piped or parsed.
-                let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() {
-                    Arc::new(StderrProgress::new(true))
-                } else {
-                    Arc::new(vpcreach::aws::NoProgress)
-                };
-                let collected = vpcreach::aws::collect(&self.aws.options(), progress)?;
-                let mut snap = collected.to_snapshot();
-                snap.collected_at = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()
-                    .and_then(|d| i64::try_from(d.as_secs()).ok());
-                Ok(snap)
-            }
-        }
-    }
-}
-
-/// The items each call of a scope returned.
-type CallCounts = Vec<(Scope, Vec<(&'static str, usize)>)>;
-
-/// Progress of collection on stderr: a bar on a terminal, one line per region otherwise.
-pub struct StderrProgress {
-    bar: Option<indicatif::ProgressBar>,
-    counts: Mutex<CallCounts>,
-}
-
-impl StderrProgress {
-    /// A bar (`bar`) or plain lines.
-    pub fn new(bar: bool) -> StderrProgress {
-        let bar = bar.then(|| {
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{elapsed:>4} [{bar:30}] {pos}/{len} calls  {msg}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        });
-        StderrProgress {
-            bar,
-            counts: Mutex::new(Vec::new()),
-        }
-    }
-
-    fn summary(&self, scope: &Scope) -> String {
-        let counts = self.counts.lock().map(|c| c.clone()).unwrap_or_default();
-        let calls = counts
-            .iter()
-            .find(|(s, _)| s == scope)
-            .map(|(_, c)| c.clone())
-            .unwrap_or_default();
-        let words: Vec<String> = calls
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(call, n)| format!("{n} {}", noun(call)))
-            .collect();
-        if words.is_empty() {
-            "nothing".into()
-        } else {
-            words.join(", ")
-        }
-    }
-}
-
-/// What a call lists, in words.
-fn noun(call: &str) -> &'static str {
-    match call {
-        "DescribeVpcs" => "VPCs",
-        "DescribeSubnets" => "subnets",
-        "DescribeRouteTables" => "route tables",
-        "DescribeNetworkAcls" => "network ACLs",
-        "DescribeSecurityGroups" => "security groups",
-        "DescribeNetworkInterfaces" => "network interfaces",
-        "DescribeInstances" => "reservations",
-        "DescribeInternetGateways" => "internet gateways",
-        "DescribeEgressOnlyInternetGateways" => "egress-only internet gateways",
-        "DescribeNatGateways" => "NAT gateways",
-        "DescribeVpcPeeringConnections" => "peering connections",
-        "DescribePrefixLists" => "AWS prefix lists",
-        "DescribeManagedPrefixLists" => "managed prefix lists",
-        "DescribeVpcEndpoints" => "VPC endpoints",
-        "DescribeAddresses" => "Elastic IPs",
-        "DescribeTransitGateways" => "transit gateways",
-        "DescribeTransitGatewayAttachments" => "TGW attachments",
-        "DescribeTransitGatewayVpcAttachments" => "TGW VPC attachments",
-        "DescribeTransitGatewayRouteTables" => "TGW route tables",
-        _ => "items",
-    }
-}
-
-impl Progress for StderrProgress {
-    fn start(&self, scopes: &[Scope]) {
-        let names: Vec<String> = scopes.iter().map(Scope::to_string).collect();
-        match &self.bar {
-            Some(bar) => {
-                bar.set_length((scopes.len() * vpcreach::aws::CALLS.len()) as u64);
-                bar.set_message(format!("reading {}", names.join(", ")));
-            }
-            None => eprintln!(
-                "collecting {} region(s): {}",
-                scopes.len(),
-                names.join(", ")
-            ),
-        }
-    }
-
-    fn call_done(&self, scope: &Scope, call: &'static str, items: usize) {
-        if let Ok(mut counts) = self.counts.lock() {
-            match counts.iter_mut().find(|(s, _)| s == scope) {
-                Some((_, calls)) => calls.push((call, items)),
-                None => counts.push((scope.clone(), vec![(call, items)])),
-            }
-        }
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-            bar.set_message(format!("{scope}: {call} ({items})"));
-        }
-    }
-
-    fn scope_done(&self, scope: &Scope) {
-        let line = format!("{scope}: {}", self.summary(scope));
-        match &self.bar {
-            Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
-        }
-    }
-}
-
-impl Drop for StderrProgress {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            _ => super::aws::live_snapshot(&self.aws),
         }
     }
 }
@@ -253,19 +79,6 @@ impl FlowInputs {
     }
 }
 
-/// Byte progress of downloads on stderr (a bar on a terminal only).
-struct FetchBar(indicatif::ProgressBar);
-
-impl FetchProgress for FetchBar {
-    fn listed(&self, objects: usize, bytes: u64) {
-        self.0.set_length(bytes);
-        self.0.set_message(format!("{objects} object(s)"));
-    }
-    fn fetched(&self, bytes: u64) {
-        self.0.inc(bytes);
-    }
-}
-
 /// Resolves the flow-log arguments of a command: local files and folders as they are;
 /// `s3://BUCKET/PREFIX` and `cloudwatch://LOG_GROUP` fetched (within `window`, with the AWS
 /// options of `aws`) into a scratch folder, one file per S3 object or log stream.
@@ -280,16 +93,11 @@ pub fn flow_inputs_with(
         remote_names: Vec::new(),
         _scratch: None,
     };
-    let options = aws.options();
-    let terminal = std::io::stderr().is_terminal();
     for arg in args {
-        let location = match arg.to_str().and_then(vpcreach::aws::parse_location) {
-            Some(location) => location?,
-            None => {
-                inputs.paths.push(arg.clone());
-                continue;
-            }
-        };
+        if !super::aws::is_remote(arg) {
+            inputs.paths.push(arg.clone());
+            continue;
+        }
         if inputs._scratch.is_none() {
             let scratch = tempfile::Builder::new()
                 .prefix("vpcreach-flows-")
@@ -300,31 +108,11 @@ pub fn flow_inputs_with(
         let Some(scratch) = inputs._scratch.as_ref() else {
             continue;
         };
-        let progress: Arc<dyn FetchProgress> = if terminal {
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{elapsed:>4} [{bar:30}] {bytes}/{total_bytes}  {msg}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            Arc::new(FetchBar(bar))
-        } else {
-            Arc::new(vpcreach::aws::NoProgress)
-        };
-        let fetched = vpcreach::aws::fetch(&location, &window, &options, scratch.path(), progress)?;
-        for note in &fetched.notes {
-            eprintln!("note: {location}: {note}");
+        let fetched = super::aws::fetch_remote(arg, &window, aws, scratch.path())?;
+        for (file, name) in fetched {
+            inputs.paths.push(file.clone());
+            inputs.remote_names.push((file, name));
         }
-        eprintln!(
-            "fetched {} file(s), {} bytes, from {location}{window}",
-            fetched.files.len(),
-            fetched.bytes
-        );
-        for (file, name) in fetched.files.iter().zip(fetched.names) {
-            inputs.remote_names.push((file.clone(), name));
-        }
-        inputs.paths.extend(fetched.files);
     }
     if !window.is_open() && inputs.remote_names.is_empty() {
         eprintln!(

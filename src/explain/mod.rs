@@ -2,15 +2,16 @@
 //! NACL and security groups, statefully for responses), the rule that decided, and whether the
 //! observed `action` agrees.
 
-use crate::aws::Rfc3339;
 use crate::flow_log::{
     Action, FlowDirection, FlowRecord, Lite, LogStatus, Malformed, ParsedChunk, Problem,
 };
-use crate::network::{Network, SgDecision};
+use crate::network::Network;
 use crate::network_acl::{Action as RuleAction, NaclRule};
 use crate::protocol::Protocol;
 use crate::query::sg_rule_text;
+use crate::security_group::SgDecision;
 use crate::security_group::{Direction, SgPeer, SgRule};
+use crate::timestamp::Rfc3339;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};

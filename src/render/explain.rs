@@ -1,9 +1,9 @@
 //! Renderers of flow-log explanations: a readable line per record and the run's summary.
 
-use crate::aws::Rfc3339;
 use crate::explain::{Explanation, RenderCache, Status, Tally};
 use crate::flow_log::Counts;
 use crate::network::Network;
+use crate::timestamp::Rfc3339;
 use serde_json::{json, Value};
 use std::fmt::Write;
 

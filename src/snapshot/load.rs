@@ -301,10 +301,10 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
 
 /// The `collected-at:` time in the marker file `vpcreach collect` leaves in a snapshot folder.
 fn collected_at(dir: &Path) -> Option<i64> {
-    let text = std::fs::read_to_string(dir.join(crate::aws::MARKER_FILE)).ok()?;
+    let text = std::fs::read_to_string(dir.join(crate::snapshot::MARKER_FILE)).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("collected-at:"))
-        .and_then(|t| t.trim().parse::<crate::aws::TimeArg>().ok())
+        .and_then(|t| t.trim().parse::<crate::timestamp::TimeArg>().ok())
         .map(|t| t.start)
 }
 
@@ -339,7 +339,7 @@ mod tests {
         std::fs::write(dir.path().join("Vpcs.json"), r#"{"Vpcs": []}"#).unwrap();
         assert_eq!(Snapshot::load(dir.path()).unwrap().collected_at, None);
         std::fs::write(
-            dir.path().join(crate::aws::MARKER_FILE),
+            dir.path().join(crate::snapshot::MARKER_FILE),
             "Written by vpcreach collect\ncollected-at: 2024-05-01T13:00:00Z\n",
         )
         .unwrap();

@@ -8,6 +8,11 @@ pub mod model;
 pub use load::SnapshotError;
 pub use model::*;
 
+/// The file that marks a folder as a snapshot `vpcreach collect` wrote (so that a later run
+/// may replace it), with the time of collection (`collected-at:`). Not `.json`, so the loader
+/// passes it by.
+pub const MARKER_FILE: &str = ".vpcreach-snapshot";
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -29,7 +29,6 @@
 //!
 //! A query for protocol `-1` asks whether *all* traffic passes: a security-group or ACL rule for a
 //! single protocol never allows it, and an ACL deny rule for any protocol blocks it.
-#![doc(hidden)]
 
 use crate::snapshot::{
     NetworkAcl, NetworkAclEntry, NetworkInterface, RouteTable, SecurityGroup, Snapshot, Subnet,

@@ -1,0 +1,139 @@
+//! Reaching AWS from the command line: the options every command shares (`--profile`,
+//! `--region`, `--role-arn`), a snapshot read live (`--live`), remote flow logs (`s3://`,
+//! `cloudwatch://`) and the progress shown meanwhile. A build without the `aws` cargo feature
+//! keeps the options, so that commands parse the same, and answers each use of them with an
+//! error that says why.
+
+use std::path::{Path, PathBuf};
+use vpcreach::timestamp::Window;
+use vpcreach::Snapshot;
+#[cfg(feature = "aws")]
+use {
+    super::progress::{FetchBar, StderrProgress},
+    std::io::IsTerminal,
+    std::sync::Arc,
+    vpcreach::aws::{AwsOptions, FetchProgress, Progress},
+};
+
+const AWS_HEADING: &str = "AWS access (standard credential chain; keys never on the command line)";
+
+/// How to reach AWS: profile, regions, role. Credentials and endpoints come only from the
+/// standard AWS chain (environment, shared config and credentials files, SSO, web identity,
+/// container and instance metadata; `AWS_ENDPOINT_URL` and `AWS_REGION` honoured).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AwsArgs {
+    /// Profile of the shared AWS config and credentials files [default: AWS_PROFILE, or `default`].
+    #[arg(long, value_name = "PROFILE", help_heading = AWS_HEADING)]
+    pub profile: Option<String>,
+    /// Region to read; repeat for several [default: AWS_REGION, or the profile's region].
+    #[arg(long = "region", value_name = "REGION", help_heading = AWS_HEADING)]
+    pub regions: Vec<String>,
+    /// Read every region enabled for the account.
+    #[arg(long, conflicts_with = "regions", help_heading = AWS_HEADING)]
+    pub all_regions: bool,
+    /// IAM role to assume first (read-only access is enough); the snapshot then goes under
+    /// `accounts/<its account>/<region>/`.
+    #[arg(long, value_name = "ARN", help_heading = AWS_HEADING)]
+    pub role_arn: Option<String>,
+    /// External id that the role's trust policy requires.
+    #[arg(long, value_name = "ID", requires = "role_arn", help_heading = AWS_HEADING)]
+    pub external_id: Option<String>,
+}
+
+#[cfg(feature = "aws")]
+impl AwsArgs {
+    /// The library's options.
+    pub fn options(&self) -> AwsOptions {
+        AwsOptions {
+            profile: self.profile.clone(),
+            regions: self.regions.clone(),
+            all_regions: self.all_regions,
+            role_arn: self.role_arn.clone(),
+            external_id: self.external_id.clone(),
+            page_size: None,
+        }
+    }
+}
+
+/// True for a flow-log argument that names a remote source (`s3://…`, `cloudwatch://…`) rather
+/// than a local file or folder.
+pub fn is_remote(arg: &Path) -> bool {
+    arg.to_str()
+        .is_some_and(|s| s.starts_with("s3://") || s.starts_with("cloudwatch://"))
+}
+
+#[cfg(not(feature = "aws"))]
+const NO_AWS: &str = "this vpcreach was built without AWS access (the `aws` cargo feature): use a saved snapshot (`--snapshot DIR`) and local flow-log files";
+
+/// The snapshot read live from the AWS API (`--live`), with its collection time.
+#[cfg(feature = "aws")]
+pub fn live_snapshot(aws: &AwsArgs) -> anyhow::Result<Snapshot> {
+    // Progress only on a terminal: `--live` output is often piped or parsed.
+    let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() {
+        Arc::new(StderrProgress::new(true))
+    } else {
+        Arc::new(vpcreach::aws::NoProgress)
+    };
+    let collected = vpcreach::aws::collect(&aws.options(), progress)?;
+    let mut snap = collected.to_snapshot();
+    snap.collected_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok());
+    Ok(snap)
+}
+
+/// Without the `aws` feature, `--live` is an error.
+#[cfg(not(feature = "aws"))]
+pub fn live_snapshot(_aws: &AwsArgs) -> anyhow::Result<Snapshot> {
+    anyhow::bail!("`--live`: {NO_AWS}")
+}
+
+/// Fetches one remote flow-log source (`s3://BUCKET/PREFIX`, `cloudwatch://LOG_GROUP`) within
+/// `window` into `scratch`, one file per S3 object or log stream; returns each file with its
+/// remote name.
+#[cfg(feature = "aws")]
+pub fn fetch_remote(
+    arg: &Path,
+    window: &Window,
+    aws: &AwsArgs,
+    scratch: &Path,
+) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let location = match arg.to_str().and_then(vpcreach::aws::parse_location) {
+        Some(location) => location?,
+        None => anyhow::bail!("`{}` is not a remote flow-log source", arg.display()),
+    };
+    let progress: Arc<dyn FetchProgress> = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{elapsed:>4} [{bar:30}] {bytes}/{total_bytes}  {msg}",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Arc::new(FetchBar(bar))
+    } else {
+        Arc::new(vpcreach::aws::NoProgress)
+    };
+    let fetched = vpcreach::aws::fetch(&location, window, &aws.options(), scratch, progress)?;
+    for note in &fetched.notes {
+        eprintln!("note: {location}: {note}");
+    }
+    eprintln!(
+        "fetched {} file(s), {} bytes, from {location}{window}",
+        fetched.files.len(),
+        fetched.bytes
+    );
+    Ok(fetched.files.into_iter().zip(fetched.names).collect())
+}
+
+/// Without the `aws` feature, a remote flow-log source is an error.
+#[cfg(not(feature = "aws"))]
+pub fn fetch_remote(
+    arg: &Path,
+    _window: &Window,
+    _aws: &AwsArgs,
+    _scratch: &Path,
+) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    anyhow::bail!("`{}`: {NO_AWS}", arg.display())
+}
