@@ -8,8 +8,9 @@ use common::*;
 use predicates::prelude::*;
 use serde_json::{json, Value};
 use std::path::Path;
-use vpcreach::explain::{Code, Explainer, Memo, RenderCache, Status};
+use vpcreach::explain::{Code, Explainer, Memo, Status};
 use vpcreach::flow_log::{parse_chunk, Chunk, Format};
+use vpcreach::render::explain::RenderCache;
 
 const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 const V5: &str = "version interface-id srcaddr dstaddr srcport dstport protocol start end action tcp-flags pkt-srcaddr pkt-dstaddr flow-direction log-status";

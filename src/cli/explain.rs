@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use vpcreach::explain::{Explainer, MemoPool, RenderCache, Status, Tally};
+use vpcreach::explain::{Explainer, MemoPool, Status, Tally};
 use vpcreach::flow_log::{run_ordered, ChunkReader, Counts};
+use vpcreach::render::explain::RenderCache;
 use vpcreach::Network;
 
 /// Output formats of `explain`.

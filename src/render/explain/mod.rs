@@ -1,11 +1,17 @@
-//! Renderers of flow-log explanations: a readable line per record and the run's summary.
+//! Renderers of flow-log explanations: a readable line per record and the run's summary; one
+//! explanation's JSON and message (`record`); rule usage as JSON (`usage`).
 
-use crate::explain::{Explanation, RenderCache, Status, Tally};
+use crate::explain::{Explanation, Status, Tally};
 use crate::flow_log::Counts;
 use crate::network::Network;
 use crate::timestamp::Rfc3339;
 use serde_json::{json, Value};
 use std::fmt::Write;
+
+mod record;
+mod usage;
+
+pub use record::RenderCache;
 
 fn paint(text: &str, code: &str, color: bool) -> String {
     if color {

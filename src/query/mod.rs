@@ -1,0 +1,549 @@
+//! Answering "can A reach B on this port, and if not, what stops it?": a walk of the forward path
+//! (request) and of the return path (response), checking security groups, NACLs and routes at
+//! every hop and recording the rule that decided each check.
+
+use crate::network::{ComponentKind, Network};
+use crate::network_acl::Action;
+use crate::protocol::{PortRange, PortSet, Protocol, ICMP, ICMPV6};
+use crate::route::Target;
+use crate::security_group::SgDecision;
+use crate::security_group::{Direction, SgPeer, SgRule};
+use crate::trace::*;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+mod endpoint;
+mod internet;
+mod nat;
+mod network_acl;
+mod peering;
+mod security_group;
+mod transit_gateway;
+mod walk;
+
+pub use endpoint::is_private;
+pub use security_group::sg_rule_text;
+
+/// One end of a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// An ENI, by one of its private addresses.
+    Eni {
+        /// Index into [`Network::enis`].
+        eni: usize,
+        /// The private address (IPv4 or IPv6).
+        addr: IpAddr,
+    },
+    /// The public or Elastic IP of an ENI (reached through its internet gateway).
+    PublicIp {
+        /// Index into [`Network::enis`].
+        eni: usize,
+        /// The public address.
+        public: IpAddr,
+        /// The private address it maps to.
+        private: IpAddr,
+    },
+    /// An address outside the snapshot: the internet, or on-premises.
+    External(IpAddr),
+}
+
+impl Endpoint {
+    fn address(&self) -> IpAddr {
+        match self {
+            Endpoint::Eni { addr, .. } => *addr,
+            Endpoint::PublicIp { public, .. } => *public,
+            Endpoint::External(ip) => *ip,
+        }
+    }
+}
+
+/// A reachability question.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// The source.
+    pub from: Endpoint,
+    /// The destination.
+    pub to: Endpoint,
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The destination port (TCP/UDP) or the ICMP type (default 8, echo request).
+    pub port: Option<u16>,
+    /// The client's source port; `None` means any ephemeral port (1024–65535).
+    pub src_port: Option<u16>,
+}
+
+/// Why an endpoint could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// An id of a known shape that is not in the snapshot.
+    #[error("`{input}` is not in the snapshot{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    UnknownId {
+        /// What was typed.
+        input: String,
+        /// The closest known id.
+        suggestion: Option<String>,
+    },
+    /// Neither an id nor an address.
+    #[error("`{0}` is not an ENI id, an instance id or an IP address")]
+    Unrecognized(String),
+    /// The id names something that is not an endpoint.
+    #[error("`{0}` names a {1}, not an ENI or instance")]
+    NotAnEndpoint(String, &'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Request,
+    Response,
+}
+
+#[derive(Debug, Clone)]
+struct Pkt {
+    src: IpAddr,
+    dst: IpAddr,
+    proto: Protocol,
+    /// Destination ports still possible (one port for a request; a range for a response).
+    dport: PortSet,
+    /// Source ports (one port, or the client's possible range).
+    sports: PortSet,
+    icmp: Option<(u8, u8)>,
+    /// Whether security-group references can match the source (same VPC or a peering).
+    refs_ok: bool,
+}
+
+#[derive(Debug, Clone)]
+struct NatState {
+    nat_id: String,
+    public_ip: Option<IpAddr>,
+    private_ip: Option<IpAddr>,
+    orig_src: IpAddr,
+    orig_sports: PortSet,
+}
+
+#[derive(Debug)]
+enum Arrival {
+    Eni { eni: usize, pkt: Pkt },
+    Internet { pkt: Pkt },
+    Service { pkt: Pkt, subnet: Option<usize> },
+    Exempt,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Blocked(Reason),
+    Unknown(Reason),
+}
+
+type Step = Result<Arrival, Stop>;
+
+struct Walker<'n> {
+    net: &'n Network,
+    mode: Mode,
+    hops: Vec<Hop>,
+    stop: Option<(usize, usize)>,
+    steps: usize,
+    /// Security-group rules that allowed the request, by (ENI, direction), for the response.
+    sg_allowed: HashMap<(usize, Direction), SgRule>,
+    nat: Option<NatState>,
+    notes: Vec<String>,
+}
+
+impl<'n> Walker<'n> {
+    fn new(net: &'n Network, mode: Mode) -> Self {
+        Walker {
+            net,
+            mode,
+            hops: Vec::new(),
+            stop: None,
+            steps: 0,
+            sg_allowed: HashMap::new(),
+            nat: None,
+            notes: Vec::new(),
+        }
+    }
+
+    fn name_of(&self, component: &str, kind: ComponentKind) -> Option<String> {
+        match kind {
+            ComponentKind::NetworkInterface => self.net.eni(component).and_then(|e| e.name.clone()),
+            _ => None,
+        }
+    }
+
+    fn push(&mut self, component: &str, kind: ComponentKind, check: Check) -> (usize, usize) {
+        let same = self
+            .hops
+            .last()
+            .is_some_and(|h| h.component == component && h.kind == kind);
+        if !same {
+            let name = self.name_of(component, kind);
+            self.hops.push(Hop {
+                component: component.to_string(),
+                kind,
+                name,
+                checks: Vec::new(),
+            });
+        }
+        let hi = self.hops.len() - 1;
+        self.hops[hi].checks.push(check);
+        (hi, self.hops[hi].checks.len() - 1)
+    }
+
+    fn deny(&mut self, component: &str, kind: ComponentKind, check: Check, r: Reason) -> Stop {
+        let at = self.push(component, kind, check);
+        self.stop = Some(at);
+        Stop::Blocked(r)
+    }
+
+    fn unknown(&mut self, component: &str, kind: ComponentKind, check: Check, r: Reason) -> Stop {
+        let at = self.push(component, kind, check);
+        self.stop = Some(at);
+        Stop::Unknown(r)
+    }
+
+    /// Records a check that stops the walk, denied (`Stop::Blocked`) or undecidable
+    /// (`Stop::Unknown`), at a component.
+    fn stop(
+        &mut self,
+        at: (&str, ComponentKind),
+        layer: Layer,
+        resources: Vec<String>,
+        detail: String,
+        stop: Stop,
+    ) -> Stop {
+        let decision = match stop {
+            Stop::Blocked(_) => Decision::Deny,
+            Stop::Unknown(_) => Decision::Unknown,
+        };
+        let check = Self::simple(layer, decision, resources, detail);
+        let spot = self.push(at.0, at.1, check);
+        self.stop = Some(spot);
+        stop
+    }
+
+    fn simple(layer: Layer, decision: Decision, resources: Vec<String>, detail: String) -> Check {
+        Check {
+            layer,
+            decision,
+            direction: None,
+            resources,
+            rule_number: None,
+            rule: None,
+            ports_allowed: None,
+            tracking: None,
+            detail,
+        }
+    }
+}
+
+fn rule_json<T: serde::Serialize>(r: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(r).ok()
+}
+
+fn port_text(pkt: &Pkt) -> String {
+    if pkt.proto.has_ports() {
+        format!("/{}", pkt.dport)
+    } else if let (true, Some((t, c))) = (pkt.proto.is_icmp(), pkt.icmp) {
+        format!(" type {t} code {c}")
+    } else {
+        String::new()
+    }
+}
+
+impl Network {
+    /// Answers a query: walks the forward path, then the return path, and says what decided.
+    pub fn query(&self, q: &Query) -> Trace {
+        self.query_labeled(q, self.endpoint_info(&q.from), self.endpoint_info(&q.to))
+    }
+
+    /// [`Network::query`], with the ends described as the user named them (from
+    /// [`Network::resolve`]).
+    pub fn query_labeled(&self, q: &Query, from: EndpointInfo, to: EndpointInfo) -> Trace {
+        let dst_addr = q.to.address();
+        let v6 = dst_addr.is_ipv6();
+        // The source address: of the destination's family.
+        let src_addr = match q.from {
+            Endpoint::Eni { eni, addr }
+            | Endpoint::PublicIp {
+                eni, private: addr, ..
+            } => {
+                if addr.is_ipv6() == v6 {
+                    Some(addr)
+                } else {
+                    self.enis[eni].primary(v6)
+                }
+            }
+            Endpoint::External(ip) => Some(ip),
+        };
+        let icmp = if q.protocol.is_icmp() {
+            Some((
+                u8::try_from(q.port.unwrap_or(if q.protocol == Protocol::Number(ICMPV6) {
+                    128
+                } else {
+                    8
+                }))
+                .unwrap_or(8),
+                0,
+            ))
+        } else {
+            None
+        };
+        let sports = PortSet::from_range(
+            q.src_port
+                .map(PortRange::single)
+                .unwrap_or(PortRange::EPHEMERAL),
+        );
+        let port = if q.protocol.has_ports() { q.port } else { None };
+        let mut trace = Trace {
+            from,
+            to,
+            protocol: q.protocol,
+            port: if q.protocol.has_ports() || q.protocol.is_icmp() {
+                q.port.or(icmp.map(|(t, _)| u16::from(t)))
+            } else {
+                None
+            },
+            src_ports: q.protocol.has_ports().then(|| sports.clone()),
+            verdict: Verdict::Reachable,
+            reason: None,
+            blocked_at: None,
+            message: String::new(),
+            forward: PathTrace::default(),
+            return_path: None,
+            notes: Vec::new(),
+        };
+        let Some(src_addr) = src_addr else {
+            trace.verdict = Verdict::Unreachable;
+            trace.reason = Some(Reason::NoRoute);
+            trace.message = format!(
+                "the source has no {} address to reach {dst_addr}",
+                if v6 { "IPv6" } else { "IPv4" }
+            );
+            return trace;
+        };
+        let pkt = Pkt {
+            src: src_addr,
+            dst: dst_addr,
+            proto: q.protocol,
+            dport: PortSet::from_range(port.map(PortRange::single).unwrap_or(PortRange::ALL)),
+            sports: sports.clone(),
+            icmp,
+            refs_ok: true,
+        };
+        let mut fwd = Walker::new(self, Mode::Request);
+        let result = match q.from {
+            Endpoint::Eni { eni, .. } | Endpoint::PublicIp { eni, .. } => fwd.depart_eni(eni, pkt),
+            Endpoint::External(_) => {
+                if matches!(q.to, Endpoint::External(_))
+                    && (is_private(src_addr) || is_private(dst_addr))
+                {
+                    trace.verdict = Verdict::Unknown;
+                    trace.reason = Some(Reason::NotModelled);
+                    trace.message = "neither end is in the snapshot".into();
+                    return trace;
+                }
+                if is_private(src_addr) && matches!(q.to, Endpoint::Eni { .. }) {
+                    // On-premises: it arrives through a VPN or Direct Connect, not modelled.
+                    let check = Walker::simple(
+                        Layer::NotModelled,
+                        Decision::Unknown,
+                        vec![],
+                        format!("{src_addr} is a private address outside the snapshot (on-premises?): it would arrive through a VPN or Direct Connect, not modelled"),
+                    );
+                    Err(fwd.unknown(
+                        "on-premises",
+                        ComponentKind::External,
+                        check,
+                        Reason::NotModelled,
+                    ))
+                } else {
+                    let check = Walker::simple(
+                        Layer::InternetGateway,
+                        Decision::Allow,
+                        vec![],
+                        format!("{src_addr} sends from the internet"),
+                    );
+                    fwd.push("internet", ComponentKind::External, check);
+                    fwd.enter_from_internet(pkt)
+                }
+            }
+        };
+        trace.forward = PathTrace {
+            hops: std::mem::take(&mut fwd.hops),
+        };
+        trace.notes.append(&mut fwd.notes);
+        let arrival = match result {
+            Err(stop) => {
+                self.finish_stopped(&mut trace, stop, fwd.stop, PathDir::Forward);
+                return trace;
+            }
+            Ok(a) => a,
+        };
+        // Where did it arrive, and is that the destination asked for?
+        let arrived_right = match (&arrival, &q.to) {
+            (
+                Arrival::Eni { eni, .. },
+                Endpoint::Eni { eni: d, .. } | Endpoint::PublicIp { eni: d, .. },
+            ) => eni == d,
+            (Arrival::Internet { .. } | Arrival::Service { .. }, Endpoint::External(_)) => true,
+            (Arrival::Exempt, _) => true,
+            _ => false,
+        };
+        if !arrived_right {
+            trace.verdict = Verdict::Unreachable;
+            trace.reason = Some(Reason::NoRoute);
+            trace.message = "the traffic is delivered somewhere other than the destination".into();
+            return trace;
+        }
+        // The return path: the response, from where the request arrived back to its source.
+        let mut ret = Walker::new(self, Mode::Response);
+        ret.sg_allowed = fwd.sg_allowed.clone();
+        ret.nat = fwd.nat.clone();
+        let reply_icmp = icmp.map(|(t, c)| match (q.protocol, t) {
+            (Protocol::Number(ICMP), 8) => (0, 0),
+            (Protocol::Number(ICMPV6), 128) => (129, 0),
+            _ => (t, c),
+        });
+        let needs_return = !(q.protocol.is_icmp() && reply_icmp == icmp);
+        let back = |p: &Pkt| Pkt {
+            src: p.dst,
+            dst: p.src,
+            proto: p.proto,
+            dport: if p.proto.has_ports() {
+                p.sports.clone()
+            } else {
+                p.dport.clone()
+            },
+            sports: p.dport.clone(),
+            icmp: reply_icmp,
+            refs_ok: true,
+        };
+        let rresult = match (&arrival, needs_return) {
+            (Arrival::Exempt, _) | (_, false) => None,
+            (Arrival::Eni { eni, pkt }, true) => Some(ret.depart_eni(*eni, back(pkt))),
+            (Arrival::Internet { pkt }, true) => Some(ret.enter_from_internet(back(pkt))),
+            (Arrival::Service { pkt, subnet }, true) => match q.from {
+                Endpoint::Eni { eni, .. } | Endpoint::PublicIp { eni, .. } => {
+                    Some(ret.return_from_service(*subnet, eni, back(pkt)))
+                }
+                Endpoint::External(_) => None,
+            },
+        };
+        if let Some(rresult) = rresult {
+            trace.return_path = Some(PathTrace {
+                hops: std::mem::take(&mut ret.hops),
+            });
+            match rresult {
+                Err(stop) => {
+                    self.finish_stopped(&mut trace, stop, ret.stop, PathDir::Return);
+                    return trace;
+                }
+                Ok(a) => {
+                    let back_home = match (&a, &q.from) {
+                        (
+                            Arrival::Eni { eni, .. },
+                            Endpoint::Eni { eni: s, .. } | Endpoint::PublicIp { eni: s, .. },
+                        ) => eni == s,
+                        (Arrival::Internet { .. }, Endpoint::External(_)) => true,
+                        _ => false,
+                    };
+                    if !back_home {
+                        trace.verdict = Verdict::Unreachable;
+                        trace.reason = Some(Reason::NoRoute);
+                        trace.message = "the response is routed somewhere other than the source (asymmetric routing)".into();
+                        return trace;
+                    }
+                    // Which client ports work end to end.
+                    if let Arrival::Eni { pkt, .. } | Arrival::Internet { pkt } = &a {
+                        if q.protocol.has_ports() && pkt.dport != sports {
+                            trace.notes.push(format!(
+                                "the response passes only for client ports {}; clients using other ephemeral ports fail (Linux uses 32768-60999, Windows 49152-65535, NAT gateways and ELB 1024-65535)",
+                                pkt.dport
+                            ));
+                            trace.src_ports = Some(pkt.dport.clone());
+                        }
+                    }
+                }
+            }
+        }
+        if matches!(arrival, Arrival::Exempt) {
+            trace.message = format!("reachable: {} is a service AWS does not filter", dst_addr);
+        } else {
+            trace.message = format!(
+                "reachable: {} can reach {} on {}{}",
+                trace.from.input,
+                trace.to.input,
+                q.protocol,
+                port.map(|p| format!("/{p}")).unwrap_or_default()
+            );
+        }
+        trace.notes.dedup();
+        trace
+    }
+
+    fn finish_stopped(
+        &self,
+        trace: &mut Trace,
+        stop: Stop,
+        at: Option<(usize, usize)>,
+        dir: PathDir,
+    ) {
+        let (verdict, reason) = match stop {
+            Stop::Blocked(r) => (Verdict::Unreachable, r),
+            Stop::Unknown(r) => (Verdict::Unknown, r),
+        };
+        trace.verdict = verdict;
+        trace.reason = Some(reason);
+        let path = match dir {
+            PathDir::Forward => &trace.forward,
+            PathDir::Return => trace.return_path.as_ref().unwrap_or(&trace.forward),
+        };
+        if let Some((hi, ci)) = at {
+            if let Some(hop) = path.hops.get(hi) {
+                if let Some(c) = hop.checks.get(ci) {
+                    trace.blocked_at = Some(BlockedAt {
+                        path: dir,
+                        component: hop.component.clone(),
+                        kind: hop.kind,
+                        layer: c.layer,
+                        direction: c.direction,
+                        resources: c.resources.clone(),
+                        rule_number: c.rule_number,
+                        rule: c.rule.clone(),
+                        detail: c.detail.clone(),
+                    });
+                    let where_ = match dir {
+                        PathDir::Forward => "on the way there",
+                        PathDir::Return => "on the way back (the response)",
+                    };
+                    trace.message = format!(
+                        "{verdict}: {} at {} {where_}: {}",
+                        reason.description(),
+                        hop.component,
+                        c.detail
+                    );
+                }
+            }
+        }
+        if trace.message.is_empty() {
+            trace.message = format!("{verdict}: {}", reason.description());
+        }
+    }
+}
+
+fn kind_name(k: ComponentKind) -> &'static str {
+    match k {
+        ComponentKind::NetworkInterface => "network interface",
+        ComponentKind::Subnet => "subnet",
+        ComponentKind::Vpc => "VPC",
+        ComponentKind::RouteTable => "route table",
+        ComponentKind::InternetGateway => "internet gateway",
+        ComponentKind::EgressOnlyInternetGateway => "egress-only internet gateway",
+        ComponentKind::NatGateway => "NAT gateway",
+        ComponentKind::PeeringConnection => "peering connection",
+        ComponentKind::TransitGateway => "transit gateway",
+        ComponentKind::TransitGatewayAttachment => "transit gateway attachment",
+        ComponentKind::VpnGateway => "VPN gateway",
+        ComponentKind::VpcEndpoint => "VPC endpoint",
+        ComponentKind::External => "external address",
+    }
+}

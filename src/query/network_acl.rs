@@ -1,0 +1,153 @@
+//! The network-ACL hop: a subnet's NACL, in either direction, evaluated in rule-number order,
+//! and crossing from one subnet to another (which NACLs apply).
+
+use super::*;
+
+impl<'n> Walker<'n> {
+    pub(super) fn nacl_check(
+        &mut self,
+        subnet: usize,
+        dir: Direction,
+        pkt: &mut Pkt,
+    ) -> Result<(), Stop> {
+        let net = self.net;
+        let s = &net.subnets[subnet];
+        let Some(ni) = s.nacl else {
+            return Err(self.stop(
+                (&s.id, ComponentKind::Subnet),
+                Layer::NetworkAcl,
+                vec![],
+                format!("{dir}: the subnet's network ACL is not in the snapshot"),
+                Stop::Unknown(Reason::IncompleteSnapshot),
+            ));
+        };
+        let nacl = &net.nacls[ni];
+        let peer = match dir {
+            Direction::Inbound => pkt.src,
+            Direction::Outbound => pkt.dst,
+        };
+        let outcome = nacl.evaluate(dir, peer, pkt.proto, &pkt.dport, pkt.icmp);
+        let allowed = if pkt.proto.has_ports() {
+            outcome.allowed()
+        } else if outcome.allowed().is_empty() {
+            PortSet::empty()
+        } else {
+            pkt.dport.clone()
+        };
+        let on_ports = pkt.proto.has_ports();
+        if allowed.is_empty() {
+            let deciding: Vec<_> = outcome
+                .parts
+                .iter()
+                .filter(|(_, r)| r.action == Action::Deny)
+                .collect();
+            let first = deciding.first().map(|(_, r)| *r);
+            let rules_text: Vec<String> = deciding
+                .iter()
+                .map(|(p, r)| {
+                    if on_ports && deciding.len() > 1 {
+                        format!("{r} for ports {p}")
+                    } else {
+                        r.to_string()
+                    }
+                })
+                .collect();
+            let detail = format!(
+                "{dir}: {} {} denies {}{} {} {peer}",
+                nacl.id,
+                rules_text.join(", "),
+                pkt.proto,
+                port_text(pkt),
+                if dir == Direction::Inbound {
+                    "from"
+                } else {
+                    "to"
+                }
+            );
+            let check = Check {
+                layer: Layer::NetworkAcl,
+                decision: Decision::Deny,
+                direction: Some(dir),
+                resources: vec![nacl.id.clone()],
+                rule_number: first.map(|r| r.rule_number),
+                rule: first.and_then(rule_json),
+                ports_allowed: None,
+                tracking: None,
+                detail,
+            };
+            return Err(self.deny(
+                &s.id,
+                ComponentKind::Subnet,
+                check,
+                Reason::SubnetAclRestriction,
+            ));
+        }
+        let witness = allowed.first();
+        let allowing = outcome
+            .parts
+            .iter()
+            .find(|(p, r)| {
+                r.action == Action::Allow
+                    && (!on_ports
+                        || witness
+                            .is_some_and(|w| !p.intersect_range(&PortRange::single(w)).is_empty()))
+            })
+            .map(|(_, r)| *r);
+        let partial = on_ports && allowed != pkt.dport;
+        let mut detail = format!(
+            "{dir}: {} {} allows {}{}",
+            nacl.id,
+            allowing.map(|r| r.to_string()).unwrap_or_default(),
+            pkt.proto,
+            if partial {
+                format!(" on ports {allowed}")
+            } else {
+                port_text(pkt)
+            }
+        );
+        if partial {
+            let denied: Vec<String> = outcome
+                .parts
+                .iter()
+                .filter(|(_, r)| r.action == Action::Deny)
+                .map(|(p, r)| format!("ports {p} by {r}"))
+                .collect();
+            detail.push_str(&format!("; denied: {}", denied.join(", ")));
+        }
+        let check = Check {
+            layer: Layer::NetworkAcl,
+            decision: Decision::Allow,
+            direction: Some(dir),
+            resources: vec![nacl.id.clone()],
+            rule_number: allowing.map(|r| r.rule_number),
+            rule: allowing.and_then(rule_json),
+            ports_allowed: partial.then(|| allowed.clone()),
+            tracking: None,
+            detail,
+        };
+        self.push(&s.id, ComponentKind::Subnet, check);
+        if on_ports {
+            pkt.dport = allowed;
+        }
+        Ok(())
+    }
+
+    /// NACL checks for traffic moving between two subnets (none within one subnet).
+    pub(super) fn cross(
+        &mut self,
+        from: Option<usize>,
+        to: Option<usize>,
+        pkt: &mut Pkt,
+    ) -> Result<(), Stop> {
+        if from.is_some() && from == to {
+            return Ok(());
+        }
+        if let Some(f) = from {
+            self.nacl_check(f, Direction::Outbound, pkt)?;
+        }
+        if let Some(t) = to {
+            self.nacl_check(t, Direction::Inbound, pkt)?;
+        }
+        Ok(())
+    }
+}

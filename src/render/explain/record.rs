@@ -1,0 +1,596 @@
+//! One explanation as JSON and as a sentence: the views of the checks that decided (the rule,
+//! its group or NACL, the direction) and the message text, with a per-thread cache of what each
+//! rule renders to.
+
+use crate::explain::*;
+use crate::flow_log::Action;
+use crate::network::Network;
+use crate::network_acl::{Action as RuleAction, NaclRule};
+use crate::protocol::Protocol;
+use crate::query::sg_rule_text;
+use crate::security_group::{Direction, SgRule};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+pub(super) fn nacl_text(rule: &NaclRule) -> String {
+    rule.to_string()
+}
+
+/// The JSON view of a security-group rule's decision: the rule's group is the resource.
+fn sg_rule_view<'a>(
+    dir: Option<Direction>,
+    decision: &'static str,
+    rule: &'a SgRule,
+    text: String,
+) -> DecidedView<'a> {
+    DecidedView {
+        layer: "security_group",
+        decision,
+        direction: dir,
+        resources: vec![rule.group_id.as_str()],
+        rule_number: None,
+        rule: Some(RuleView::Sg(rule)),
+        tracking: None,
+        text,
+    }
+}
+
+/// The JSON view of one check that decided; `dir` is the explanation's direction.
+fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -> DecidedView<'a> {
+    match *d {
+        Decided::Nacl { nacl, rule } => DecidedView {
+            layer: "network_acl",
+            decision: rule.action.into(),
+            direction: dir,
+            resources: vec![net.nacls[nacl].id.as_str()],
+            rule_number: Some(rule.rule_number),
+            rule: Some(RuleView::Nacl(rule)),
+            tracking: None,
+            text: nacl_text(rule),
+        },
+        Decided::SgAllow(rule) => sg_rule_view(dir, "allow", rule, sg_rule_text(net, rule)),
+        Decided::SgTracked { rule, untracked } => DecidedView {
+            tracking: Some(if untracked { "untracked" } else { "tracked" }),
+            ..sg_rule_view(
+                dir,
+                "allow",
+                rule,
+                format!(
+                    "response to a request allowed by {}",
+                    sg_rule_text(net, rule)
+                ),
+            )
+        },
+        Decided::SgDeny { eni, direction } => {
+            let e = &net.enis[eni];
+            let mut groups: Vec<&str> = e
+                .groups
+                .iter()
+                .map(|&g| net.groups[g].id.as_str())
+                .collect();
+            groups.extend(e.missing_groups.iter().map(String::as_str));
+            DecidedView {
+                layer: "security_group",
+                decision: "deny",
+                direction: Some(direction),
+                resources: groups,
+                rule_number: None,
+                rule: None,
+                tracking: None,
+                text: "no rule allows it".into(),
+            }
+        }
+        Decided::SgUnresolved(rule) => sg_rule_view(
+            dir,
+            "unknown",
+            rule,
+            format!(
+                "{} references {} which is not in the snapshot",
+                sg_rule_text(net, rule),
+                rule.peer
+            ),
+        ),
+        Decided::SgMissing { eni } => DecidedView {
+            layer: "security_group",
+            decision: "unknown",
+            direction: dir,
+            resources: net.enis[eni]
+                .missing_groups
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            rule_number: None,
+            rule: None,
+            tracking: None,
+            text: "attached groups are not in the snapshot".into(),
+        },
+        Decided::NaclMissing { subnet } => DecidedView {
+            layer: "network_acl",
+            decision: "unknown",
+            direction: dir,
+            resources: vec![net.subnets[subnet].id.as_str()],
+            rule_number: None,
+            rule: None,
+            tracking: None,
+            text: "the subnet's network ACL is not in the snapshot".into(),
+        },
+    }
+}
+
+/// The clause of the one-sentence message for one check that decided (`allowed by …`).
+fn clause(s: &mut String, net: &Network, d: &Decided<'_>) {
+    let _ = match *d {
+        Decided::Nacl { nacl, rule } => write!(
+            s,
+            "{} by NACL {} {}",
+            if rule.action == RuleAction::Allow {
+                "allowed"
+            } else {
+                "rejected"
+            },
+            net.nacls[nacl].id,
+            rule
+        ),
+        Decided::SgAllow(rule) => write!(
+            s,
+            "allowed by {} rule {}",
+            rule.group_id,
+            sg_rule_text(net, rule)
+        ),
+        Decided::SgTracked { rule, untracked } => write!(
+            s,
+            "allowed by {} as the response to a request allowed by {} rule {}",
+            if untracked {
+                "its rules (untracked flow)"
+            } else {
+                "connection tracking"
+            },
+            rule.group_id,
+            sg_rule_text(net, rule)
+        ),
+        Decided::SgDeny { eni, .. } => {
+            let e = &net.enis[eni];
+            s.push_str("rejected: no rule of ");
+            if e.groups.is_empty() {
+                s.push_str("its security groups");
+            } else {
+                for (i, &g) in e.groups.iter().enumerate() {
+                    if i > 0 {
+                        s.push_str(", ");
+                    }
+                    s.push_str(&net.groups[g].id);
+                }
+            }
+            s.push_str(" allows it");
+            Ok(())
+        }
+        Decided::SgUnresolved(rule) => write!(
+            s,
+            "undecided: {} rule {} references {}, not in the snapshot",
+            rule.group_id,
+            sg_rule_text(net, rule),
+            rule.peer
+        ),
+        Decided::SgMissing { eni } => write!(
+            s,
+            "undecided: groups {} are not in the snapshot",
+            net.enis[eni].missing_groups.join(", ")
+        ),
+        Decided::NaclMissing { subnet } => write!(
+            s,
+            "undecided: the NACL of {} is not in the snapshot",
+            net.subnets[subnet].id
+        ),
+    };
+}
+
+impl Explanation<'_> {
+    /// The checks that decided, as JSON (`layer`, `decision`, `direction`, `resources`,
+    /// `rule_number`, `rule`).
+    pub fn decided_json(&self, net: &Network) -> Vec<Value> {
+        self.decided_views(net)
+            .iter()
+            .filter_map(|d| serde_json::to_value(d).ok())
+            .collect()
+    }
+
+    fn decided_views<'a>(&'a self, net: &'a Network) -> Vec<DecidedView<'a>> {
+        self.decided_by
+            .iter()
+            .map(|d| decided_view(net, self.direction, d))
+            .collect()
+    }
+
+    fn flow_text(&self) -> String {
+        let proto = self
+            .protocol
+            .map(|p| Protocol::Number(p).to_string())
+            .unwrap_or_else(|| "-".into());
+        let addr = |a: Option<IpAddr>, p: Option<u16>| match (a, p) {
+            (Some(a), Some(p))
+                if self
+                    .protocol
+                    .is_some_and(|x| Protocol::Number(x).has_ports()) =>
+            {
+                if a.is_ipv6() {
+                    format!("[{a}]:{p}")
+                } else {
+                    format!("{}:{p}", crate::render::ip::Ip(a))
+                }
+            }
+            (Some(a), _) => crate::render::ip::Ip(a).to_string(),
+            _ => "-".into(),
+        };
+        format!(
+            "{proto} {} -> {}",
+            addr(self.srcaddr, self.srcport),
+            addr(self.dstaddr, self.dstport)
+        )
+    }
+
+    /// The explanation in one plain sentence.
+    pub fn message(&self, net: &Network) -> String {
+        self.message_with(net, None)
+    }
+
+    /// [`Explanation::message`], the same text, its clauses from `cache` (which must be for the
+    /// explanation's network).
+    pub fn message_cached(&self, cache: &mut RenderCache<'_>) -> String {
+        self.message_with(cache.network(), Some(cache))
+    }
+
+    /// [`Explanation::message`], its clauses from `cache` when given.
+    fn message_with(&self, net: &Network, mut cache: Option<&mut RenderCache<'_>>) -> String {
+        match self.status {
+            Status::Malformed => {
+                return format!("malformed line: {}", self.problem.as_deref().unwrap_or(""));
+            }
+            Status::Skipped => {
+                return match self.code {
+                    Code::SkipData => "SKIPDATA: records were skipped in this interval; the record set is incomplete".into(),
+                    _ => "NODATA: no traffic on the interface in this interval".into(),
+                };
+            }
+            _ => {}
+        }
+        let at = self
+            .eni
+            .map(|i| {
+                let e = &net.enis[i];
+                match &e.name {
+                    Some(n) => format!("{} ({})", e.id, crate::render::sanitize(n)),
+                    None => e.id.clone(),
+                }
+            })
+            .unwrap_or_else(|| self.interface_id.as_deref().unwrap_or("-").to_string());
+        match self.code {
+            Code::UnknownEni => {
+                return format!(
+                    "{}: interface {} is not in the snapshot",
+                    self.flow_text(),
+                    self.interface_id.as_deref().unwrap_or("-")
+                )
+            }
+            Code::DirectionUnknown => {
+                return format!(
+                    "{} at {at}: neither address is the interface's and the record has no flow-direction",
+                    self.flow_text()
+                )
+            }
+            Code::MissingFields => {
+                return format!("{} at {at}: the record lacks addresses or protocol", self.flow_text())
+            }
+            _ => {}
+        }
+        let dir = match self.direction {
+            Some(Direction::Inbound) => "inbound",
+            Some(Direction::Outbound) => "outbound",
+            None => "",
+        };
+        let role = match self.role {
+            Some(Role::Request) => "request",
+            Some(Role::Response) => "response",
+            None => "flow",
+        };
+        let way = match self.direction {
+            Some(Direction::Inbound) => "on the way in",
+            _ => "on the way out",
+        };
+        // One buffer for the whole sentence (writing to a String cannot fail).
+        let mut s = String::with_capacity(256);
+        let _ = write!(s, "{dir} {role} {} at {at}: ", self.flow_text());
+        for (k, d) in self.decided_by.iter().enumerate() {
+            if k > 0 {
+                s.push_str("; ");
+            }
+            match cache.as_deref_mut() {
+                Some(cache) => s.push_str(&cache.rendered(self.direction, d).clause),
+                None => clause(&mut s, net, d),
+            }
+        }
+        if self.decided_by.is_empty() {
+            s.push_str("no filter applies");
+        }
+        s.push(' ');
+        s.push_str(way);
+        if self.same_subnet {
+            s.push_str(" (same subnet: no NACL)");
+        }
+        match (self.status, self.expected, self.observed) {
+            (Status::Contradiction, Some(x), Some(y)) => {
+                let _ = write!(s, "; expected {x} but observed {y}");
+            }
+            (Status::Unknown, None, _) => s.push_str("; the snapshot cannot decide"),
+            _ => {}
+        }
+        s
+    }
+
+    /// The explanation as a JSON object (one line of `--output jsonl`).
+    pub fn to_json(&self, net: &Network) -> Value {
+        serde_json::to_value(self.view(net)).unwrap_or(Value::Null)
+    }
+
+    /// The explanation as one line of JSON (what `--output jsonl` prints), serialized directly.
+    pub fn to_json_line(&self, net: &Network) -> String {
+        // Sized for a typical line (a contradiction with its hints is about 1.6 KB).
+        let mut buf = Vec::with_capacity(2048);
+        match serde_json::to_writer(&mut buf, &self.view(net)) {
+            Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// [`Explanation::to_json_line`], the same text, with the pieces that depend only on the
+    /// deciding checks taken from `cache` (which must be for the explanation's network).
+    pub fn to_json_line_with(&self, cache: &mut RenderCache<'_>) -> String {
+        let mut buf = Vec::with_capacity(2048);
+        self.write_json_line(cache, &mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+
+    /// Appends [`Explanation::to_json_line_with`] to `out` (JSON text, UTF-8).
+    pub fn write_json_line(&self, cache: &mut RenderCache<'_>, out: &mut Vec<u8>) {
+        let net = cache.network();
+        let start = out.len();
+        let buf = out;
+        let head = self.head(net);
+        // The plain path, should a piece fail to serialize (it does not: no map keys here
+        // are non-strings).
+        let plain = |buf: &mut Vec<u8>| {
+            buf.truncate(start);
+            buf.extend_from_slice(self.to_json_line(net).as_bytes());
+        };
+        if serde_json::to_writer(&mut *buf, &head).is_err() || buf.pop() != Some(b'}') {
+            return plain(buf);
+        }
+        buf.extend_from_slice(b",\"decided_by\":[");
+        for (k, d) in self.decided_by.iter().enumerate() {
+            if k > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(cache.rendered(self.direction, d).json.as_bytes());
+        }
+        buf.extend_from_slice(b"],\"reason\":");
+        let message = self.message_with(net, Some(cache));
+        let tail = serde_json::to_writer(&mut *buf, &self.code)
+            .and_then(|()| {
+                buf.extend_from_slice(b",\"message\":");
+                serde_json::to_writer(&mut *buf, &message)
+            })
+            .and_then(|()| {
+                if self.hints.is_empty() {
+                    return Ok(());
+                }
+                buf.extend_from_slice(b",\"hints\":");
+                serde_json::to_writer(&mut *buf, &self.hints)
+            });
+        if tail.is_err() {
+            return plain(buf);
+        }
+        buf.push(b'}');
+    }
+
+    fn head<'a>(&'a self, net: &'a Network) -> HeadView<'a> {
+        HeadView {
+            file: self.file.to_string_lossy(),
+            line: self.line,
+            event: self.event,
+            status: self.status,
+            observed: self.observed.map(Action::as_str),
+            expected: self.expected.map(Action::as_str),
+            interface_id: self.interface_id.as_deref(),
+            interface_name: self.eni.and_then(|i| net.enis[i].name.as_deref()),
+            direction: self.direction,
+            direction_evidence: self.direction_evidence,
+            role: self.role,
+            role_evidence: self.role_evidence,
+            flow: (self.status != Status::Malformed).then_some(FlowView {
+                srcaddr: self.srcaddr,
+                dstaddr: self.dstaddr,
+                srcport: self.srcport,
+                dstport: self.dstport,
+                protocol: self.protocol,
+            }),
+        }
+    }
+
+    fn view<'a>(&'a self, net: &'a Network) -> View<'a> {
+        View {
+            head: self.head(net),
+            decided_by: self.decided_views(net),
+            reason: self.code,
+            message: self.message(net),
+            hints: &self.hints,
+        }
+    }
+}
+
+/// Rendered pieces of explanations that depend only on the network and the check that
+/// decided (the rule, the ENI), kept from record to record: each `decided_by` entry's JSON and
+/// its clause of the message. Printing many records decided by the same rules then renders
+/// each rule once. Keep one per thread; it holds the network borrowed, so it cannot outlive a
+/// change to it.
+pub struct RenderCache<'n> {
+    net: &'n Network,
+    decided: FxHashMap<DecidedKey, Rendered>,
+}
+
+/// What a cached check renders to.
+struct Rendered {
+    json: Box<str>,
+    clause: Box<str>,
+}
+
+/// A check that decided, by the indexes of what it names, and the explanation's direction
+/// (which its JSON shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct DecidedKey {
+    kind: u8,
+    a: usize,
+    b: usize,
+    c: usize,
+    direction: Option<Direction>,
+}
+
+impl DecidedKey {
+    fn of(d: &Decided<'_>, direction: Option<Direction>) -> DecidedKey {
+        let out = |dir: Direction| usize::from(dir == Direction::Outbound);
+        let (kind, a, b, c) = match *d {
+            Decided::Nacl { nacl, rule } => (0, nacl, out(rule.direction), rule.position),
+            Decided::SgAllow(r) => (1, r.group, out(r.direction), r.position),
+            Decided::SgTracked { rule: r, untracked } => (
+                2 + u8::from(untracked),
+                r.group,
+                out(r.direction),
+                r.position,
+            ),
+            Decided::SgDeny { eni, direction } => (4, eni, out(direction), 0),
+            Decided::SgUnresolved(r) => (5, r.group, out(r.direction), r.position),
+            Decided::SgMissing { eni } => (6, eni, 0, 0),
+            Decided::NaclMissing { subnet } => (7, subnet, 0, 0),
+        };
+        DecidedKey {
+            kind,
+            a,
+            b,
+            c,
+            direction,
+        }
+    }
+}
+
+impl<'n> RenderCache<'n> {
+    /// An empty cache for explanations of `net`.
+    pub fn new(net: &'n Network) -> RenderCache<'n> {
+        RenderCache {
+            net,
+            decided: FxHashMap::default(),
+        }
+    }
+
+    /// The network it renders for.
+    pub fn network(&self) -> &'n Network {
+        self.net
+    }
+
+    fn rendered(&mut self, direction: Option<Direction>, d: &Decided<'_>) -> &Rendered {
+        // Bounded: a run that prints records decided by very many rules starts afresh.
+        if self.decided.len() >= 1 << 14 {
+            self.decided.clear();
+        }
+        let net = self.net;
+        self.decided
+            .entry(DecidedKey::of(d, direction))
+            .or_insert_with(|| {
+                let view = decided_view(net, direction, d);
+                let mut clause_text = String::new();
+                clause(&mut clause_text, net, d);
+                Rendered {
+                    json: serde_json::to_string(&view).unwrap_or_default().into(),
+                    clause: clause_text.into(),
+                }
+            })
+    }
+}
+
+/// The fields of [`View`] before `decided_by` (written alone when a line is made of cached
+/// pieces).
+#[derive(Serialize)]
+struct HeadView<'a> {
+    file: Cow<'a, str>,
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<u32>,
+    status: Status,
+    observed: Option<&'static str>,
+    expected: Option<&'static str>,
+    interface_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interface_name: Option<&'a str>,
+    direction: Option<Direction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direction_evidence: Option<&'static str>,
+    role: Option<Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_evidence: Option<&'static str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    flow: Option<FlowView>,
+}
+
+/// The JSON shape of an explanation, in the order a reader wants the fields.
+#[derive(Serialize)]
+struct View<'a> {
+    #[serde(flatten)]
+    head: HeadView<'a>,
+    decided_by: Vec<DecidedView<'a>>,
+    reason: Code,
+    message: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    hints: &'a [Cow<'static, str>],
+}
+
+#[derive(Serialize)]
+struct FlowView {
+    #[serde(serialize_with = "crate::render::ip::serialize_opt")]
+    srcaddr: Option<IpAddr>,
+    #[serde(serialize_with = "crate::render::ip::serialize_opt")]
+    dstaddr: Option<IpAddr>,
+    srcport: Option<u16>,
+    dstport: Option<u16>,
+    protocol: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct DecidedView<'a> {
+    layer: &'static str,
+    decision: &'static str,
+    direction: Option<Direction>,
+    resources: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_number: Option<u32>,
+    rule: Option<RuleView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracking: Option<&'static str>,
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RuleView<'a> {
+    Nacl(&'a NaclRule),
+    Sg(&'a SgRule),
+}
+
+impl From<RuleAction> for &'static str {
+    fn from(a: RuleAction) -> &'static str {
+        match a {
+            RuleAction::Allow => "allow",
+            RuleAction::Deny => "deny",
+        }
+    }
+}
