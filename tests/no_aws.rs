@@ -37,25 +37,23 @@ fn saved_snapshots_still_answer() {
 
 #[test]
 fn live_access_is_refused_with_the_reason() {
-    let without_aws = predicate::str::contains("built without AWS access")
-        .and(predicate::str::contains("`aws` cargo feature"));
+    let without_aws = || {
+        predicate::str::contains("built without AWS access")
+            .and(predicate::str::contains("`aws` cargo feature"))
+    };
     vpcreach()
         .args(["collect", "--out"])
         .arg(tempfile::tempdir().expect("temp dir").path().join("snap"))
         .assert()
         .code(2)
-        .stderr(without_aws.clone());
+        .stderr(without_aws());
     vpcreach()
         .args([
             "query", "--live", "--from", "10.0.0.1", "--to", "10.0.0.2", "--port", "22",
         ])
         .assert()
         .code(2)
-        .stderr(
-            without_aws
-                .clone()
-                .and(predicate::str::contains("`--live`")),
-        );
+        .stderr(without_aws().and(predicate::str::contains("`--live`")));
     for remote in [
         "s3://vpcreach-test-bucket/AWSLogs/",
         "cloudwatch://flow-logs",
@@ -64,6 +62,6 @@ fn live_access_is_refused_with_the_reason() {
             .args(["explain", "--snapshot", EXAMPLE, remote])
             .assert()
             .code(2)
-            .stderr(without_aws.clone().and(predicate::str::contains(remote)));
+            .stderr(without_aws().and(predicate::str::contains(remote)));
     }
 }

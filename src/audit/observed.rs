@@ -7,7 +7,7 @@ use super::analysis::{
     finding, groups_of, resolve_all, sort, AuditError, AuditResult, Endpoints, FlowOptions,
 };
 use super::{FindingStatus, Witness};
-use crate::explain::{Explainer, MemoPool, Step, Tally};
+use crate::explain::{Explainer, Facts, MemoPool, Step, Tally};
 use crate::flow_log::{run_ordered, Action, ChunkReader, Counts};
 use crate::network::Network;
 use crate::policy::{Kind, Mode, PolicyFile, PolicySet, Severity, Statement, Traffic};
@@ -15,6 +15,7 @@ use crate::protocol::Protocol;
 use crate::security_group::Direction;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::Path;
 
 struct Resolved {
     stmt: usize,
@@ -41,46 +42,207 @@ fn traffic_covers(t: &Traffic, proto: u8, port: Option<u16>) -> bool {
     }
 }
 
-/// Checks every statement against observed traffic: accepted records a `deny` covers
-/// (`violation`), accepted records outside every `allow` in allowlist mode (`unexpected`),
-/// `require` traffic seen only as REJECT (`broken`), and rules of the ENIs seen that no record
-/// used (`unused`, with the window's length).
-pub fn observed_audit(
-    net: &Network,
-    policies: &PolicySet,
-    flows: &FlowOptions,
-) -> Result<AuditResult, AuditError> {
-    let mut stmts: Vec<(&PolicyFile, &Statement)> = Vec::new();
-    for f in &policies.files {
-        for s in &f.statements {
-            stmts.push((f, s));
+/// The statements of a policy set with their ends resolved against the network.
+struct Statements<'p> {
+    policies: &'p PolicySet,
+    /// Every statement with its file, in file order.
+    list: Vec<(&'p PolicyFile, &'p Statement)>,
+    /// The statements whose ends resolve (a statement naming an unknown group has none).
+    resolved: Vec<Resolved>,
+    /// The files in allowlist mode (indexes into `policies.files`).
+    allowlist_files: Vec<usize>,
+}
+
+impl<'p> Statements<'p> {
+    fn new(net: &Network, policies: &'p PolicySet) -> Statements<'p> {
+        let list: Vec<(&PolicyFile, &Statement)> = policies
+            .files
+            .iter()
+            .flat_map(|f| f.statements.iter().map(move |s| (f, s)))
+            .collect();
+        let resolved = list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (f, s))| {
+                let from = groups_of(f, &s.from).ok()?;
+                let to = groups_of(f, &s.to).ok()?;
+                Some(Resolved {
+                    stmt: i,
+                    from: resolve_all(net, &from),
+                    to: resolve_all(net, &to),
+                })
+            })
+            .collect();
+        let allowlist_files = policies
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.mode == Mode::Allowlist)
+            .map(|(i, _)| i)
+            .collect();
+        Statements {
+            policies,
+            list,
+            resolved,
+            allowlist_files,
         }
     }
-    let resolved: Vec<Resolved> = stmts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (f, s))| {
-            let from = groups_of(f, &s.from).ok()?;
-            let to = groups_of(f, &s.to).ok()?;
-            Some(Resolved {
-                stmt: i,
-                from: resolve_all(net, &from),
-                to: resolve_all(net, &to),
-            })
-        })
-        .collect();
-    let allowlist_files: Vec<usize> = policies
-        .files
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.mode == Mode::Allowlist)
-        .map(|(i, _)| i)
-        .collect();
+
+    /// Notes what one explained request says about the statements: a `deny` it breaks, a
+    /// `require` it serves or fails, or (accepted, in an allowlist file) that no `allow` covers it.
+    fn see(
+        &self,
+        net: &Network,
+        o: &mut Observed,
+        f: &Facts,
+        (eni, dir, peer, proto): (usize, Direction, IpAddr, u8),
+        file: &Path,
+        line: u64,
+    ) {
+        let port = f.dstport;
+        let accepted = f.action == Some(Action::Accept);
+        // Who is the source and who the destination, as the policy sees them.
+        let (src_eni, src_ip, dst_eni, dst_ip) = match dir {
+            Direction::Inbound => (
+                net.eni_by_private_ip(peer, None),
+                peer,
+                Some(eni),
+                f.dstaddr,
+            ),
+            Direction::Outbound => (
+                Some(eni),
+                f.srcaddr.unwrap_or(peer),
+                net.eni_by_private_ip(peer, None),
+                Some(peer),
+            ),
+        };
+        let Some(dst_ip) = dst_ip else { return };
+        let in_from = |r: &Resolved| match src_eni {
+            Some(s) => r.from.contains_eni(s),
+            None => !in_snapshot(net, src_ip) && r.from.contains_outside(src_ip),
+        };
+        let in_to = |r: &Resolved| match dst_eni {
+            Some(d) => r.to.contains_eni(d),
+            None => !in_snapshot(net, dst_ip) && r.to.contains_outside(dst_ip),
+        };
+        let dst_key = || {
+            dst_eni
+                .map(|d| net.enis[d].id.clone())
+                .unwrap_or_else(|| dst_ip.to_string())
+        };
+        // The witness and its place, written only for the first hit of a finding.
+        let w = || Witness {
+            src: src_ip.to_string(),
+            dst: dst_ip.to_string(),
+            protocol: Protocol::Number(proto).to_string(),
+            port: port.filter(|_| Protocol::Number(proto).has_ports()),
+        };
+        let at = || format!("{}:{}", file.display(), line);
+        let mut covered_by_allow: HashMap<usize, bool> = HashMap::new();
+        for r in &self.resolved {
+            let (file, st) = self.list[r.stmt];
+            if !st.traffic.iter().any(|t| traffic_covers(t, proto, port))
+                || !in_from(r)
+                || !in_to(r)
+            {
+                continue;
+            }
+            match st.kind {
+                Kind::Deny if accepted => {
+                    let entry = o
+                        .hits
+                        .entry((r.stmt, dst_key(), FindingStatus::Violation))
+                        .or_insert_with(|| (0, w(), at()));
+                    entry.0 += 1;
+                }
+                Kind::Require => {
+                    let entry = o
+                        .require
+                        .entry((r.stmt, dst_key()))
+                        .or_insert_with(|| (0, 0, w(), at()));
+                    if accepted {
+                        entry.0 += 1;
+                    } else {
+                        entry.1 += 1;
+                    }
+                }
+                Kind::Allow => {
+                    if let Some(fi) = self
+                        .policies
+                        .files
+                        .iter()
+                        .position(|f| std::ptr::eq(f, file))
+                    {
+                        covered_by_allow.insert(fi, true);
+                    }
+                }
+                Kind::Deny => {}
+            }
+        }
+        if accepted {
+            for &fi in &self.allowlist_files {
+                if !covered_by_allow.contains_key(&fi) {
+                    let witness = w();
+                    let key = (
+                        usize::MAX - fi,
+                        format!(
+                            "{} {}{}",
+                            dst_key(),
+                            witness.protocol,
+                            witness.port.map(|p| format!("/{p}")).unwrap_or_default()
+                        ),
+                        FindingStatus::Unexpected,
+                    );
+                    let entry = o.hits.entry(key).or_insert_with(|| (0, witness, at()));
+                    entry.0 += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Whether an address belongs to an ENI of the snapshot (privately or publicly).
+fn in_snapshot(net: &Network, ip: IpAddr) -> bool {
+    net.eni_by_private_ip(ip, None).is_some() || net.eni_by_public_ip(ip).is_some()
+}
+
+impl Observed {
+    /// Adds what another part of the logs observed.
+    fn merge(&mut self, o: Observed) {
+        self.counts += o.counts;
+        self.tally.merge(o.tally);
+        for (k, v) in o.hits {
+            let e = self.hits.entry(k).or_insert((0, v.1.clone(), v.2.clone()));
+            e.0 += v.0;
+        }
+        for (k, v) in o.require {
+            let e = self
+                .require
+                .entry(k)
+                .or_insert((0, 0, v.2.clone(), v.3.clone()));
+            e.0 += v.0;
+            e.1 += v.1;
+        }
+    }
+
+    /// The window the records span, in seconds.
+    fn window(&self) -> u64 {
+        self.tally
+            .window
+            .map(|(a, b)| b.saturating_sub(a))
+            .unwrap_or(0)
+    }
+}
+
+/// Reads and explains every flow-log record (on every core), noting for each request what it
+/// says about the statements.
+fn observe(
+    net: &Network,
+    stmts: &Statements<'_>,
+    flows: &FlowOptions,
+) -> Result<Observed, AuditError> {
     let explainer = Explainer::new(net);
     let reader = ChunkReader::new(flows.paths.clone(), flows.format.clone());
-    let in_snapshot = |ip: IpAddr| {
-        net.eni_by_private_ip(ip, None).is_some() || net.eni_by_public_ip(ip).is_some()
-    };
     let memos = MemoPool::default();
     let work = |item: Result<crate::flow_log::Chunk, crate::flow_log::ReadError>| {
         item.map(|chunk| {
@@ -103,102 +265,7 @@ pub fn observed_audit(
                     if e.role != Some(crate::explain::Role::Request) || f.action.is_none() {
                         return;
                     }
-                    let port = f.dstport;
-                    let accepted = f.action == Some(Action::Accept);
-                    // Who is the source and who the destination, as the policy sees them.
-                    let (src_eni, src_ip, dst_eni, dst_ip) = match dir {
-                        Direction::Inbound => (
-                            net.eni_by_private_ip(peer, None),
-                            peer,
-                            Some(eni),
-                            f.dstaddr,
-                        ),
-                        Direction::Outbound => (
-                            Some(eni),
-                            f.srcaddr.unwrap_or(peer),
-                            net.eni_by_private_ip(peer, None),
-                            Some(peer),
-                        ),
-                    };
-                    let Some(dst_ip) = dst_ip else { return };
-                    let in_from = |r: &Resolved| match src_eni {
-                        Some(s) => r.from.contains_eni(s),
-                        None => !in_snapshot(src_ip) && r.from.contains_outside(src_ip),
-                    };
-                    let in_to = |r: &Resolved| match dst_eni {
-                        Some(d) => r.to.contains_eni(d),
-                        None => !in_snapshot(dst_ip) && r.to.contains_outside(dst_ip),
-                    };
-                    let dst_key = || {
-                        dst_eni
-                            .map(|d| net.enis[d].id.clone())
-                            .unwrap_or_else(|| dst_ip.to_string())
-                    };
-                    // The witness and its place, written only for the first hit of a finding.
-                    let w = || Witness {
-                        src: src_ip.to_string(),
-                        dst: dst_ip.to_string(),
-                        protocol: Protocol::Number(proto).to_string(),
-                        port: port.filter(|_| Protocol::Number(proto).has_ports()),
-                    };
-                    let at = || format!("{}:{}", chunk.file.display(), line);
-                    let mut covered_by_allow: HashMap<usize, bool> = HashMap::new();
-                    for r in &resolved {
-                        let (file, st) = stmts[r.stmt];
-                        if !st.traffic.iter().any(|t| traffic_covers(t, proto, port))
-                            || !in_from(r)
-                            || !in_to(r)
-                        {
-                            continue;
-                        }
-                        match st.kind {
-                            Kind::Deny if accepted => {
-                                let entry = o
-                                    .hits
-                                    .entry((r.stmt, dst_key(), FindingStatus::Violation))
-                                    .or_insert_with(|| (0, w(), at()));
-                                entry.0 += 1;
-                            }
-                            Kind::Require => {
-                                let entry = o
-                                    .require
-                                    .entry((r.stmt, dst_key()))
-                                    .or_insert_with(|| (0, 0, w(), at()));
-                                if accepted {
-                                    entry.0 += 1;
-                                } else {
-                                    entry.1 += 1;
-                                }
-                            }
-                            Kind::Allow => {
-                                if let Some(fi) =
-                                    policies.files.iter().position(|f| std::ptr::eq(f, file))
-                                {
-                                    covered_by_allow.insert(fi, true);
-                                }
-                            }
-                            Kind::Deny => {}
-                        }
-                    }
-                    if accepted {
-                        for &fi in &allowlist_files {
-                            if !covered_by_allow.contains_key(&fi) {
-                                let witness = w();
-                                let key = (
-                                    usize::MAX - fi,
-                                    format!(
-                                        "{} {}{}",
-                                        dst_key(),
-                                        witness.protocol,
-                                        witness.port.map(|p| format!("/{p}")).unwrap_or_default()
-                                    ),
-                                    FindingStatus::Unexpected,
-                                );
-                                let entry = o.hits.entry(key).or_insert_with(|| (0, witness, at()));
-                                entry.0 += 1;
-                            }
-                        }
-                    }
+                    stmts.see(net, &mut o, f, (eni, dir, peer, proto), &chunk.file, line);
                 })
             });
             o.counts = counts;
@@ -209,22 +276,7 @@ pub fn observed_audit(
     let mut errors = Vec::new();
     let _flow = run_ordered(reader, flows.threads, work, |item| {
         match item {
-            Ok(o) => {
-                total.counts += o.counts;
-                total.tally.merge(o.tally);
-                for (k, v) in o.hits {
-                    let e = total.hits.entry(k).or_insert((0, v.1.clone(), v.2.clone()));
-                    e.0 += v.0;
-                }
-                for (k, v) in o.require {
-                    let e = total
-                        .require
-                        .entry(k)
-                        .or_insert((0, 0, v.2.clone(), v.3.clone()));
-                    e.0 += v.0;
-                    e.1 += v.1;
-                }
-            }
+            Ok(o) => total.merge(o),
             Err(e) => errors.push(e.to_string()),
         }
         std::ops::ControlFlow::Continue(())
@@ -233,26 +285,49 @@ pub fn observed_audit(
     if !errors.is_empty() {
         return Err(AuditError::Flows(errors.join("; ")));
     }
+    Ok(total)
+}
+
+/// Checks every statement against observed traffic: accepted records a `deny` covers
+/// (`violation`), accepted records outside every `allow` in allowlist mode (`unexpected`),
+/// `require` traffic seen only as REJECT (`broken`), and rules of the ENIs seen that no record
+/// used (`unused`, with the window's length).
+pub fn observed_audit(
+    net: &Network,
+    policies: &PolicySet,
+    flows: &FlowOptions,
+) -> Result<AuditResult, AuditError> {
+    let stmts = Statements::new(net, policies);
+    let total = observe(net, &stmts, flows)?;
+    let window = total.window();
     let mut res = AuditResult {
-        statements: stmts.len(),
+        statements: stmts.list.len(),
         interfaces: total.tally.enis_seen.len(),
         ..Default::default()
     };
-    let window = total
-        .tally
-        .window
-        .map(|(a, b)| b.saturating_sub(a))
-        .unwrap_or(0);
     res.notes.push(format!(
         "observed: {} records read ({} malformed), {} interfaces seen, a window of {window} s",
         total.counts.read,
         total.counts.malformed,
         total.tally.enis_seen.len()
     ));
-    for ((si, dst, status), (count, w, at)) in total.hits {
-        if si > usize::MAX - policies.files.len() - 1 {
+    usage_findings(net, &total.tally, window, &mut res);
+    statement_findings(&stmts, total.hits, total.require, &mut res);
+    sort(&mut res.findings);
+    Ok(res)
+}
+
+/// The findings of the statements: violations, unexpected traffic, broken requirements.
+fn statement_findings(
+    stmts: &Statements<'_>,
+    hits: HashMap<(usize, String, FindingStatus), (u64, Witness, String)>,
+    require: HashMap<(usize, String), (u64, u64, Witness, String)>,
+    res: &mut AuditResult,
+) {
+    for ((si, dst, status), (count, w, at)) in hits {
+        if si > usize::MAX - stmts.policies.files.len() - 1 {
             let fi = usize::MAX - si;
-            let file = &policies.files[fi];
+            let file = &stmts.policies.files[fi];
             let check = format!(
                 "allowlist:{}",
                 file.path
@@ -276,7 +351,7 @@ pub fn observed_audit(
             ));
             continue;
         }
-        let (_, st) = stmts[si];
+        let (_, st) = stmts.list[si];
         res.findings.push(finding(
             &st.id,
             st.severity,
@@ -290,9 +365,9 @@ pub fn observed_audit(
             ),
         ));
     }
-    for ((si, dst), (acc, rej, w, at)) in total.require {
+    for ((si, dst), (acc, rej, w, at)) in require {
         if acc == 0 && rej > 0 {
-            let (_, st) = stmts[si];
+            let (_, st) = stmts.list[si];
             res.findings.push(finding(
                 &st.id,
                 st.severity,
@@ -307,7 +382,12 @@ pub fn observed_audit(
             ));
         }
     }
-    for u in total.tally.rule_usage_json(net) {
+}
+
+/// The findings of rule usage: rules no record used, and wide rules that the accepted traffic
+/// used only narrowly (least privilege).
+fn usage_findings(net: &Network, tally: &Tally, window: u64, res: &mut AuditResult) {
+    for u in tally.rule_usage_json(net) {
         let hits = u["hits"].as_u64().unwrap_or(0);
         let resource = u["resource"].as_str().unwrap_or("").to_string();
         let rule = u["rule"].as_str().unwrap_or("").to_string();
@@ -345,6 +425,4 @@ pub fn observed_audit(
             }
         }
     }
-    sort(&mut res.findings);
-    Ok(res)
 }
