@@ -808,14 +808,14 @@ fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Findi
         vec![format!(
             "{} rule {}",
             r.group_id,
-            crate::query::sg_rule_text(ctx.net, r)
+            crate::network::sg_rule_text(ctx.net, r)
         )],
         format!(
             "{} cannot be decided for {}: {} rule {} references {}, which is not in the snapshot",
             st.id,
             ctx.eni_label(d),
             r.group_id,
-            crate::query::sg_rule_text(ctx.net, r),
+            crate::network::sg_rule_text(ctx.net, r),
             r.peer
         ),
     )
@@ -1156,7 +1156,7 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
                         proto_matches(r.protocol, p)
                             && matches!(net.sg_evaluate(d, Direction::Inbound, src, p, Some(port), None, Some(true)), SgDecision::Allow(x) if x == *r)
                     })
-                    .map(|r| format!("{} rule {}", r.group_id, crate::query::sg_rule_text(net, r)));
+                    .map(|r| format!("{} rule {}", r.group_id, crate::network::sg_rule_text(net, r)));
                 let dst = net.enis[d].primary(src.is_ipv6()).unwrap_or(src);
                 out.push(finding(
                     &check,
@@ -1197,7 +1197,7 @@ fn default_groups(net: &Network, out: &mut Vec<Finding>) {
                     "{} {} rule {}",
                     g.id,
                     r.direction,
-                    crate::query::sg_rule_text(net, r)
+                    crate::network::sg_rule_text(net, r)
                 )
             })
             .collect();

@@ -18,6 +18,8 @@ mod build;
 mod security_groups;
 mod sg_index;
 
+pub use security_groups::sg_rule_text;
+
 /// The kind of a component of the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -88,3 +88,17 @@ impl Network {
         Some(false)
     }
 }
+
+/// A rule in plain words: `tcp/443 from 0.0.0.0/0`.
+pub fn sg_rule_text(net: &Network, r: &SgRule) -> String {
+    let dir = match r.direction {
+        Direction::Inbound => "from",
+        Direction::Outbound => "to",
+    };
+    format!(
+        "{}{} {dir} {}",
+        r.protocol,
+        r.ports,
+        net.peer_label(&r.peer)
+    )
+}

@@ -21,8 +21,8 @@ mod security_group;
 mod transit_gateway;
 mod walk;
 
+pub use crate::network::sg_rule_text;
 pub use endpoint::is_private;
-pub use security_group::sg_rule_text;
 
 /// One end of a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,20 +14,6 @@ pub(super) fn sg_rule_json(net: &Network, r: &SgRule) -> Option<serde_json::Valu
     Some(v)
 }
 
-/// A rule in plain words: `tcp/443 from 0.0.0.0/0`.
-pub fn sg_rule_text(net: &Network, r: &SgRule) -> String {
-    let dir = match r.direction {
-        Direction::Inbound => "from",
-        Direction::Outbound => "to",
-    };
-    format!(
-        "{}{} {dir} {}",
-        r.protocol,
-        r.ports,
-        net.peer_label(&r.peer)
-    )
-}
-
 impl<'n> Walker<'n> {
     pub(super) fn sg_check(&mut self, eni: usize, dir: Direction, pkt: &Pkt) -> Result<(), Stop> {
         let net = self.net;

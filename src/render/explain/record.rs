@@ -4,10 +4,10 @@
 
 use crate::explain::*;
 use crate::flow_log::Action;
+use crate::network::sg_rule_text;
 use crate::network::Network;
 use crate::network_acl::{Action as RuleAction, NaclRule};
 use crate::protocol::Protocol;
-use crate::query::sg_rule_text;
 use crate::security_group::{Direction, SgRule};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
