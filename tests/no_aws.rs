@@ -32,7 +32,7 @@ fn saved_snapshots_still_answer() {
         ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("reachable"));
+        .stdout(predicate::str::contains("verdict: REACHABLE"));
 }
 
 #[test]
