@@ -93,10 +93,7 @@ impl fmt::Display for NaclRule {
         write!(
             f,
             "rule {num} ({} {}{} {dir} {})",
-            self.action,
-            self.protocol,
-            self.ports,
-            crate::render::ip::Cidr(&self.cidr)
+            self.action, self.protocol, self.ports, self.cidr
         )
     }
 }

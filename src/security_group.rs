@@ -152,7 +152,7 @@ pub enum SgPeer {
 impl fmt::Display for SgPeer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SgPeer::Cidr { cidr } => write!(f, "{}", crate::render::ip::Cidr(cidr)),
+            SgPeer::Cidr { cidr } => write!(f, "{cidr}"),
             SgPeer::PrefixList { id } => write!(f, "{id}"),
             SgPeer::Group {
                 id,

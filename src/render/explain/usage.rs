@@ -3,9 +3,9 @@
 
 use super::record::nacl_text;
 use crate::explain::*;
+use crate::network::sg_rule_text;
 use crate::network::Network;
 use crate::network_acl::NaclRule;
-use crate::query::sg_rule_text;
 use crate::security_group::{Direction, SgRule};
 use serde_json::{json, Value};
 use std::net::IpAddr;
