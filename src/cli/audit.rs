@@ -74,7 +74,10 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     // Everything the user wrote is checked before the (possibly long) analysis starts.
     let policies = match PolicySet::load(&args.policies) {
-        Ok(p) => p,
+        Ok(p) => {
+            super::policy::print_errors(&p.warnings, "warning");
+            p
+        }
         Err(e) => {
             super::policy::print_errors(&e.errors, "error");
             anyhow::bail!(
@@ -137,7 +140,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         },
     );
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
     }
     let text = match args.output {
         AuditOutput::Human => {

@@ -117,12 +117,13 @@ pub fn fetch_remote(
     };
     let fetched = vpcreach::aws::fetch(&location, window, &aws.options(), scratch, progress)?;
     for note in &fetched.notes {
-        eprintln!("note: {location}: {note}");
+        eprintln!("note: {}", vpcreach::render::sanitize_line(&format!("{location}: {note}")));
     }
     eprintln!(
-        "fetched {} file(s), {} bytes, from {location}{window}",
+        "fetched {} file(s), {} bytes, from {}",
         fetched.files.len(),
-        fetched.bytes
+        fetched.bytes,
+        vpcreach::render::sanitize_line(&format!("{location}{window}"))
     );
     Ok(fetched.files.into_iter().zip(fetched.names).collect())
 }

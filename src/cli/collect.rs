@@ -56,7 +56,7 @@ pub fn run(args: CollectArgs) -> anyhow::Result<u8> {
             .collect();
         eprintln!(
             "wrote {} ({} region(s)): {}",
-            args.out.display(),
+            vpcreach::render::sanitize_line(&args.out.display().to_string()),
             collected.regions.len(),
             if counts.is_empty() {
                 "no resources".to_string()

@@ -188,8 +188,15 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     let flow = run_ordered(reader, args.threads.unwrap_or(0), work, |item| {
         let chunk = match item {
             Ok(c) => c,
+            Err(e) if e.is_warning() => {
+                eprintln!(
+                    "warning: {}",
+                    vpcreach::render::sanitize_line(&e.to_string())
+                );
+                return ControlFlow::Continue(());
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", vpcreach::render::sanitize_line(&e.to_string()));
                 failed = true;
                 return ControlFlow::Continue(());
             }
@@ -199,7 +206,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                 strict_error = Some(w.clone());
                 return ControlFlow::Break(());
             }
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
         }
         counts += chunk.counts;
         tally.merge(chunk.tally);

@@ -83,8 +83,15 @@ pub fn format_arg(text: Option<&str>) -> anyhow::Result<Option<vpcreach::flow_lo
 /// not modelled) and what it could not read (bad CIDRs, missing NACLs): never fatal, never
 /// silently dropped.
 pub fn report_model(snap: &vpcreach::Snapshot, net: &vpcreach::Network) {
+    for w in &snap.warnings {
+        eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
+    }
     if !snap.not_modelled.is_empty() {
-        let keys: Vec<&str> = snap.not_modelled.keys().map(String::as_str).collect();
+        let keys: Vec<String> = snap
+            .not_modelled
+            .keys()
+            .map(|k| format!("`{}`", vpcreach::render::sanitize(k)))
+            .collect();
         eprintln!(
             "note: not modelled (paths through them are reported as unknown): {}",
             keys.join(", ")

@@ -75,8 +75,15 @@ pub fn run(args: ParseArgs) -> anyhow::Result<u8> {
     let mut state = State::default();
     let flow = parse_parallel(reader, args.threads.unwrap_or(0), |item| match item {
         Ok(parsed) => state.print(&parsed, &mut out, args.strict),
+        Err(e) if e.is_warning() => {
+            eprintln!(
+                "warning: {}",
+                vpcreach::render::sanitize_line(&e.to_string())
+            );
+            ControlFlow::Continue(())
+        }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", vpcreach::render::sanitize_line(&e.to_string()));
             state.failed = true;
             ControlFlow::Continue(())
         }
@@ -143,12 +150,18 @@ impl State {
                     if let Err(e) = out.flush() {
                         self.write_failed(e);
                     }
-                    eprintln!("error: {malformed}");
+                    eprintln!(
+                        "error: {}",
+                        vpcreach::render::sanitize_line(&malformed.to_string())
+                    );
                     self.counts += counts_up_to(parsed, malformed.line);
                     self.failed = true;
                     return ControlFlow::Break(());
                 }
-                Entry::Malformed(malformed) => eprintln!("{malformed}"),
+                Entry::Malformed(malformed) => eprintln!(
+                    "{}",
+                    vpcreach::render::sanitize_line(&malformed.to_string())
+                ),
             }
         }
         self.counts += parsed.counts;

@@ -32,6 +32,17 @@ pub enum ReadError {
         /// chain says it once.
         error: io::Error,
     },
+    /// An entry of a folder that is not read (a FIFO, a link loop, …): a warning, not a failure;
+    /// the other files are read.
+    #[error(transparent)]
+    Skipped(crate::walk::Skipped),
+}
+
+impl ReadError {
+    /// True for what is worth a warning but reads on without a failure ([`ReadError::Skipped`]).
+    pub fn is_warning(&self) -> bool {
+        matches!(self, ReadError::Skipped(_))
+    }
 }
 
 /// Reads inputs one after the other and yields their content as [`Chunk`]s of whole lines, in
@@ -72,10 +83,12 @@ pub struct ChunkReader {
 pub const NEAR_BYTES: usize = 64 * 1024;
 
 enum Pending {
-    /// Named by the user: read whatever it is.
+    /// Named by the user: read whatever it is (a FIFO too: `<(zcat …)`).
     Given(PathBuf),
-    /// Found in a folder: read only if its name says it is a log.
+    /// A regular file with a log's name, found in a folder.
     Found(PathBuf),
+    /// Something found in a folder and passed by, or a folder entry that cannot be read.
+    Failed(ReadError),
 }
 
 struct OpenInput {
@@ -118,6 +131,7 @@ impl ChunkReader {
             let (path, given) = match self.pending.pop_front()? {
                 Pending::Given(p) => (p, true),
                 Pending::Found(p) => (p, false),
+                Pending::Failed(e) => return Some(Err(e)),
             };
             let io_error = |source| ReadError::Io {
                 path: path.clone(),
@@ -127,23 +141,22 @@ impl ChunkReader {
                 let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
                 return Some(self.start(Path::new(STDIN_NAME), stdin).map_err(io_error));
             }
-            let metadata = match std::fs::metadata(&path) {
-                Ok(m) => m,
-                Err(e) => return Some(Err(io_error(e))),
-            };
-            if metadata.is_dir() {
-                match list_folder(&path) {
-                    Ok(entries) => {
-                        for entry in entries.into_iter().rev() {
-                            self.pending.push_front(entry);
-                        }
-                        continue;
-                    }
+            if given {
+                let metadata = match std::fs::metadata(&path) {
+                    Ok(m) => m,
                     Err(e) => return Some(Err(io_error(e))),
+                };
+                if metadata.is_dir() {
+                    match list_folder(&path) {
+                        Ok(entries) => {
+                            for entry in entries.into_iter().rev() {
+                                self.pending.push_front(entry);
+                            }
+                            continue;
+                        }
+                        Err(e) => return Some(Err(io_error(e))),
+                    }
                 }
-            }
-            if !given && !is_log_name(&path) {
-                continue;
             }
             let file: Box<dyn Read + Send> = match File::open(&path) {
                 Ok(f) => Box::new(f),
@@ -394,20 +407,29 @@ impl Iterator for ChunkReader {
     }
 }
 
-/// The entries of a folder in name order; subfolders are expanded when their turn comes.
+/// The log files of a folder and below, in path order, walked as every folder is
+/// ([`crate::walk`]): links followed once, loops and files that are not regular files passed
+/// by with a warning (in path order among the files), unreadable entries as errors.
 fn list_folder(path: &Path) -> io::Result<Vec<Pending>> {
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(path)? {
-        let entry = entry?;
-        // Symbolic links to folders are not followed, so a link cannot make a loop.
-        let file_type = entry.file_type()?;
-        if file_type.is_symlink() && entry.path().is_dir() {
-            continue;
-        }
-        entries.push(entry.path());
-    }
-    entries.sort();
-    Ok(entries.into_iter().map(Pending::Found).collect())
+    let walk = crate::walk::walk(path, is_log_name)?;
+    let mut entries: Vec<(PathBuf, Pending)> = walk
+        .files
+        .into_iter()
+        .map(|p| (p.clone(), Pending::Found(p)))
+        .collect();
+    entries.extend(walk.skipped.into_iter().map(|s| {
+        (
+            s.path().to_path_buf(),
+            Pending::Failed(ReadError::Skipped(s)),
+        )
+    }));
+    entries.extend(
+        walk.errors
+            .into_iter()
+            .map(|(path, error)| (path.clone(), Pending::Failed(ReadError::Io { path, error }))),
+    );
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries.into_iter().map(|(_, p)| p).collect())
 }
 
 /// True for the names flow-log files have: `.log`, `.log.gz`, `.gz`, `.txt`, `.json`.

@@ -753,7 +753,13 @@ fn shorten(value: &str) -> String {
     const MAX: usize = 40;
     let printable = |s: &str| -> String {
         s.chars()
-            .map(|c| if c.is_control() { '?' } else { c })
+            .map(|c| {
+                if crate::render::is_unsafe_char(c) {
+                    '?'
+                } else {
+                    c
+                }
+            })
             .collect()
     };
     match value.char_indices().nth(MAX) {

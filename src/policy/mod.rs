@@ -203,4 +203,8 @@ impl PolicyFile {
 pub struct PolicySet {
     /// The files, sorted by path.
     pub files: Vec<PolicyFile>,
+    /// Entries of the folder passed by (a FIFO, a symbolic link loop), each a warning naming
+    /// it: never fatal, never silent.
+    #[serde(skip)]
+    pub warnings: Vec<PolicyError>,
 }

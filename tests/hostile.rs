@@ -1,0 +1,344 @@
+//! Hostile and broken input (issue #13), through the real binary on real files: no hang (a
+//! wall-clock limit that kills the child), bounded memory (the child runs under an address-space
+//! limit), nothing skipped silently, nothing from outside reaching the terminal raw.
+#![cfg(unix)]
+
+mod common;
+
+use common::{base, snapshot_dir};
+use serde_json::Value;
+
+use std::os::unix::fs::symlink;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+const WEB_IN: &str =
+    "2 111122223333 eni-web 203.0.113.9 10.0.1.10 50000 443 6 5 500 1700000000 1700000060 ACCEPT OK";
+
+/// What a run of the binary gave.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// Runs the binary with `args` (and `stdin`), killed after `limit`; with `memory_mb`, under
+/// that address-space limit (RLIMIT_AS). Panics (failing the test) when the limit is reached.
+fn run_limited(args: &[&std::ffi::OsStr], limit: Duration, memory_mb: Option<u64>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpcreach"));
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(mb) = memory_mb {
+        let bytes = mb * 1024 * 1024;
+        // SAFETY: setrlimit is async-signal-safe and touches only the given struct.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: bytes,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    // Read the pipes on threads, so a child writing much cannot block on a full pipe.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut s).unwrap();
+        s
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut s).unwrap();
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("`vpcreach {args:?}` still running after {limit:?}: killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = start.elapsed();
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out_thread.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned(),
+        took,
+    }
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+/// Runs with the default limits: 60 s, no memory limit.
+fn run(args: &[&std::ffi::OsStr]) -> Run {
+    run_limited(args, Duration::from_secs(60), None)
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+/// The fixture with an ENI `eni-web` (10.0.1.10) in sg-web (443 from anywhere).
+fn snapshot() -> tempfile::TempDir {
+    let mut v = base();
+    v["NetworkInterfaces"] = serde_json::json!([common::eni(
+        "eni-web",
+        "subnet-pub",
+        "10.0.1.10",
+        &["sg-web"],
+        None,
+        None
+    )]);
+    snapshot_dir(&v)
+}
+
+fn write(path: &Path, text: &str) -> PathBuf {
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+    path.to_path_buf()
+}
+
+// 1. A FIFO in a flow, snapshot or policy folder does not block: it is passed by with a
+//    warning naming it, and the other files are read.
+
+#[test]
+fn a_fifo_in_a_flow_folder_is_named_and_the_other_files_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("a.log"), &format!("{V2}\n{WEB_IN}\n"));
+    mkfifo(&dir.path().join("b.log"));
+    write(&dir.path().join("c.log"), &format!("{V2}\n{WEB_IN}\n"));
+    let r = run_limited(
+        &[os("parse"), dir.path().as_os_str()],
+        Duration::from_secs(20),
+        None,
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(r.stdout.lines().count(), 2, "{r:?}");
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: skipped `{}`: not a regular file (FIFO)",
+            dir.path().join("b.log").display()
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_fifo_in_a_snapshot_folder_is_named_and_the_snapshot_is_read() {
+    let snap = snapshot();
+    mkfifo(&snap.path().join("us-east-1/zz.json"));
+    let flows = tempfile::tempdir().unwrap();
+    let f = write(&flows.path().join("a.log"), &format!("{V2}\n{WEB_IN}\n"));
+    let r = run_limited(
+        &[
+            os("explain"),
+            os("--output"),
+            os("jsonl"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            f.as_os_str(),
+        ],
+        Duration::from_secs(20),
+        None,
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains("zz.json`: not a regular file (FIFO)"),
+        "{}",
+        r.stderr
+    );
+    let v: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(v["status"], "consistent", "{v}");
+}
+
+const POLICY: &str = "[[statement]]\nid = \"no-ssh\"\ndescription = \"d\"\nseverity = \"high\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/22\"\n";
+
+#[test]
+fn a_fifo_in_a_policy_folder_is_named_and_the_policies_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("a.toml"), POLICY);
+    mkfifo(&dir.path().join("b.toml"));
+    let r = run_limited(
+        &[os("policy"), os("check"), dir.path().as_os_str()],
+        Duration::from_secs(20),
+        None,
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("ok: 1 file(s), 1 statement(s)"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("b.toml: warning: skipped: not a regular file (FIFO)"),
+        "{}",
+        r.stderr
+    );
+}
+
+// 2. Folder walks follow links once, detect loops, and never skip silently.
+
+#[test]
+fn a_symlink_loop_in_a_policy_folder_ends_fast_and_reads_each_policy_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("P");
+    write(&p.join("s/a.toml"), POLICY);
+    symlink("..", p.join("s/a")).unwrap();
+    let r = run_limited(
+        &[os("policy"), os("check"), p.as_os_str()],
+        Duration::from_secs(20),
+        Some(512),
+    );
+    // Read once: no "duplicate statement id" from reading it twice.
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains("ok: 1 file(s), 1 statement(s)"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("warning: skipped: a symbolic link loop back to"),
+        "{}",
+        r.stderr
+    );
+    // The same folder through `audit`.
+    let snap = snapshot();
+    let r = run_limited(
+        &[
+            os("audit"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            os("--policies"),
+            p.as_os_str(),
+        ],
+        Duration::from_secs(20),
+        Some(512),
+    );
+    assert!(r.code == Some(0) || r.code == Some(1), "{r:?}");
+    assert!(r.stderr.contains("symbolic link loop"), "{}", r.stderr);
+}
+
+#[test]
+fn a_linked_day_folder_in_a_flow_folder_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let days = dir.path().join("days");
+    write(&days.join("d1/a.log"), &format!("{V2}\n{WEB_IN}\n"));
+    let root = dir.path().join("flows");
+    std::fs::create_dir(&root).unwrap();
+    symlink(&days, root.join("2024")).unwrap();
+    // And a loop, reported, not followed.
+    symlink(&root, root.join("2024-loop")).unwrap();
+    let r = run_limited(
+        &[os("parse"), root.as_os_str()],
+        Duration::from_secs(20),
+        None,
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(r.stdout.lines().count(), 1, "{r:?}");
+    assert!(
+        r.stderr.contains("1 records read: 1 parsed"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("2024-loop`: a symbolic link loop back to"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_linked_region_folder_in_a_snapshot_is_read() {
+    let real = snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    symlink(real.path().join("us-east-1"), dir.path().join("us-east-1")).unwrap();
+    let flows = tempfile::tempdir().unwrap();
+    let f = write(&flows.path().join("a.log"), &format!("{V2}\n{WEB_IN}\n"));
+    let r = run(&[
+        os("explain"),
+        os("--output"),
+        os("jsonl"),
+        os("--snapshot"),
+        dir.path().as_os_str(),
+        f.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let v: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(v["status"], "consistent", "{v}");
+}
+
+// 10. Nothing from outside reaches the terminal raw.
+
+#[test]
+fn escape_sequences_in_snapshot_keys_and_file_names_do_not_reach_the_terminal() {
+    let snap = snapshot();
+    write(
+        &snap.path().join("us-east-1/evil.json"),
+        r#"{"LoadBalancers\u001b]0;pwned\u0007\u001b[2J\r\nerror: forged\u202e\u2028": []}"#,
+    );
+    let flows = tempfile::tempdir().unwrap();
+    let f = write(
+        &flows.path().join("x\u{1b}[2J\r\nerror: forged\u{202e}.log"),
+        &format!("{V2}\n{WEB_IN}\nnot a record\n"),
+    );
+    let r = run(&[
+        os("explain"),
+        os("--snapshot"),
+        snap.path().as_os_str(),
+        f.as_os_str(),
+    ]);
+    for text in [&r.stdout, &r.stderr] {
+        for bad in ['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{2028}'] {
+            assert!(!text.contains(bad), "{bad:?} in {text:?}");
+        }
+        assert!(
+            !text.lines().any(|l| l.starts_with("error: forged")),
+            "{text}"
+        );
+    }
+    assert!(r.stderr.contains("note: not modelled"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("x?[2J??error: forged?.log:2"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("x?[2J??error: forged?.log:3"),
+        "{}",
+        r.stderr
+    );
+    // `parse` warnings too.
+    let r = run(&[os("parse"), f.as_os_str()]);
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.contains('\r'),
+        "{:?}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("x?[2J??error: forged?.log:3"),
+        "{}",
+        r.stderr
+    );
+}
