@@ -93,6 +93,18 @@ pub enum AwsError {
         /// What failed.
         detail: String,
     },
+    /// Pagination that would not end: a token handed out twice, or more pages than allowed.
+    #[error("stopped reading {operation} in {region} from {endpoint}: {detail}")]
+    Pagination {
+        /// The API call.
+        operation: String,
+        /// The region.
+        region: String,
+        /// The endpoint URL, or the service's host when none is configured.
+        endpoint: String,
+        /// What happened.
+        detail: String,
+    },
     /// Still throttled after every retry.
     #[error(
         "AWS kept throttling {operation} in {region} ({code}) through all {attempts} attempts; try \
@@ -261,6 +273,14 @@ pub(crate) fn classify<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if let Some(page) = super::guard::page_error(&err) {
+        return AwsError::Pagination {
+            operation: operation.to_string(),
+            region: site.region.clone(),
+            endpoint: site.endpoint(),
+            detail: page.to_string(),
+        };
+    }
     let operation_name = operation.to_string();
     let region = site.region.clone();
     let status = err.raw_response().map(|r| r.status().as_u16());
