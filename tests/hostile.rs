@@ -539,3 +539,41 @@ fn pagination_that_never_ends_is_stopped_with_an_error() {
     );
     assert!(!out.exists());
 }
+
+// 5. `-j` takes 1 to 256 threads, with a clear error otherwise.
+
+#[test]
+fn thread_counts_out_of_range_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(&dir.path().join("a.log"), &format!("{V2}\n{WEB_IN}\n"));
+    for n in ["18446744073709551615", "4294967295", "0", "257", "x"] {
+        let r = run_limited(
+            &[os("parse"), os("-j"), os(n), f.as_os_str()],
+            Duration::from_secs(20),
+            Some(200),
+        );
+        assert_eq!(r.code, Some(2), "{n}: {r:?}");
+        assert!(
+            r.stderr
+                .contains("expected a number of threads from 1 to 256"),
+            "{n}: {}",
+            r.stderr
+        );
+    }
+    let snap = snapshot();
+    for n in ["1", "256"] {
+        let r = run_limited(
+            &[
+                os("explain"),
+                os("-j"),
+                os(n),
+                os("--snapshot"),
+                snap.path().as_os_str(),
+                f.as_os_str(),
+            ],
+            Duration::from_secs(20),
+            None,
+        );
+        assert_eq!(r.code, Some(0), "{n}: {r:?}");
+    }
+}

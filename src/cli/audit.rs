@@ -40,8 +40,8 @@ pub struct AuditArgs {
     /// Format of flow-log records in files without a header line.
     #[arg(long, value_name = "FORMAT", requires = "flows")]
     pub format: Option<String>,
-    /// Worker threads for flow logs [default: one per core].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads for flow logs, 1 to 256 [default: one per core].
+    #[arg(long, short = 'j', value_name = "N", value_parser = super::threads_arg)]
     pub threads: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]

@@ -54,8 +54,8 @@ pub struct ExplainArgs {
     /// snapshot is older or newer than the record.
     #[arg(long, value_name = "TIME")]
     pub snapshot_time: Option<vpcreach::timestamp::TimeArg>,
-    /// Worker threads [default: one per core].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads, 1 to 256 [default: one per core].
+    #[arg(long, short = 'j', value_name = "N", value_parser = super::threads_arg)]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub window: super::source::FlowWindow,

@@ -32,8 +32,8 @@ pub struct ParseArgs {
     #[arg(long)]
     strict: bool,
 
-    /// Parser threads [default: one per core].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Parser threads, 1 to 256 [default: one per core].
+    #[arg(long, short = 'j', value_name = "N", value_parser = super::threads_arg)]
     threads: Option<usize>,
 }
 
