@@ -577,3 +577,148 @@ fn thread_counts_out_of_range_are_a_clear_error() {
         assert_eq!(r.code, Some(0), "{n}: {r:?}");
     }
 }
+
+// 4. Memory stays bounded whatever a line holds: a longer line than the documented maximum is
+//    one malformed line, and reading resumes at the next line end.
+
+fn gzip_of(parts: &mut dyn FnMut(&mut dyn Write)) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    parts(&mut enc);
+    enc.finish().unwrap()
+}
+
+#[test]
+fn a_line_without_a_newline_is_malformed_and_memory_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    // 150 MB on one line, then a record: under a 200 MB address-space limit.
+    let data = gzip_of(&mut |w| {
+        w.write_all(b"2 ").unwrap();
+        let block = vec![b'a'; 1 << 20];
+        for _ in 0..150 {
+            w.write_all(&block).unwrap();
+        }
+        w.write_all(format!("\n{V2}\n{WEB_IN}\n").as_bytes())
+            .unwrap();
+    });
+    let f = dir.path().join("long.log.gz");
+    std::fs::write(&f, data).unwrap();
+    let r = run_limited(
+        &[os("parse"), os("-j"), os("2"), f.as_os_str()],
+        Duration::from_secs(120),
+        Some(200),
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains(&format!(
+            "{}:1: the line is longer than 16777216 bytes, the most a line or JSON value may hold: skipped to the next line",
+            f.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("2 records read: 1 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 1 malformed; 1 header line"), "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1);
+    let v: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(v["line"], 3);
+    // Explained too, through the fast scanner, totals adding up.
+    let snap = snapshot();
+    let r = run_limited(
+        &[
+            os("explain"),
+            os("--output"),
+            os("jsonl"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            f.as_os_str(),
+        ],
+        Duration::from_secs(120),
+        Some(200),
+    );
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{r:?}");
+    assert_eq!(lines[0]["status"], "malformed");
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(lines[1]["status"], "consistent");
+}
+
+#[test]
+fn a_gzip_bomb_of_zeros_is_one_malformed_line_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1 GiB of zero bytes (about 1 MB of gzip), then a record.
+    let data = gzip_of(&mut |w| {
+        let block = vec![0u8; 1 << 20];
+        for _ in 0..1024 {
+            w.write_all(&block).unwrap();
+        }
+        w.write_all(format!("\n{V2}\n{WEB_IN}\n").as_bytes())
+            .unwrap();
+    });
+    let f = dir.path().join("zeros.gz");
+    std::fs::write(&f, data).unwrap();
+    let r = run_limited(
+        &[os("parse"), f.as_os_str()],
+        Duration::from_secs(300),
+        Some(200),
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains("zeros.gz:1: the line is longer than"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("2 records read: 1 parsed"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_huge_cloudwatch_envelope_is_malformed_and_the_next_line_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // One envelope of 600k events (about 75 MB) on one line, then a small one.
+    let event = r#"{"id":"36431000000000000000000000000000000000000000000000","timestamp":1700000000000,"message":"2 111122223333 eni-web 203.0.113.9 10.0.1.10 50000 443 6 5 500 1700000000 1700000060 ACCEPT OK"}"#;
+    let data = gzip_of(&mut |w| {
+        w.write_all(br#"{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":["#).unwrap();
+        for i in 0..600_000 {
+            if i > 0 {
+                w.write_all(b",").unwrap();
+            }
+            w.write_all(event.as_bytes()).unwrap();
+        }
+        w.write_all(b"]}\n").unwrap();
+        w.write_all(
+            format!(r#"{{"messageType":"DATA_MESSAGE","logEvents":[{event}]}}"#).as_bytes(),
+        )
+        .unwrap();
+        w.write_all(b"\n").unwrap();
+    });
+    let f = dir.path().join("firehose.gz");
+    std::fs::write(&f, data).unwrap();
+    let r = run_limited(
+        &[os("parse"), f.as_os_str()],
+        Duration::from_secs(120),
+        Some(200),
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains("firehose.gz:1: the line is longer than"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("2 records read: 1 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 1 malformed"),
+        "{}",
+        r.stderr
+    );
+    let v: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (v["line"].as_u64(), v["event"].as_u64()),
+        (Some(2), Some(1))
+    );
+}

@@ -16,6 +16,11 @@ use std::sync::Arc;
 /// enough that memory stays flat.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 
+/// The most a line (or one JSON value of a line of several) may hold: 16 MiB. A longer one is
+/// not kept: the reader skips it to the next line end and it reads as one malformed line, so
+/// memory stays bounded whatever a file holds (a line without a line end, a gzip bomb).
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
 /// The name standard input goes by in messages.
 pub const STDIN_NAME: &str = "<stdin>";
 
@@ -218,6 +223,9 @@ impl ChunkReader {
                 }
                 try_cut_at = data.len().saturating_mul(2);
             }
+            if data.len() > MAX_LINE_BYTES {
+                return Some(Ok(ChunkReader::skip_long_line(input, data, chunk_size)));
+            }
             searched = data.len();
             fill(input, &mut data, searched + chunk_size);
         };
@@ -256,6 +264,7 @@ impl ChunkReader {
             piece,
             before: None,
             after: None,
+            too_long: false,
         };
         if cut_between_values {
             return Some(Ok(chunk));
@@ -272,6 +281,42 @@ impl ChunkReader {
             input.next_line += 1;
         }
         Some(Ok(chunk))
+    }
+}
+
+impl ChunkReader {
+    /// Drops `data`, the start of a line (or JSON value) longer than [`MAX_LINE_BYTES`], and the
+    /// rest of its line: the input goes on after the next line end. The chunk returned stands
+    /// for the line ([`Chunk::too_long`]).
+    fn skip_long_line(input: &mut OpenInput, mut data: Vec<u8>, chunk_size: usize) -> Chunk {
+        loop {
+            if let Some(end) = memchr::memchr(b'\n', &data) {
+                input.carry = data.split_off(end + 1);
+                break;
+            }
+            if input.at_end || input.failed.is_some() {
+                input.carry = Vec::new();
+                break;
+            }
+            data.clear();
+            data.shrink_to(chunk_size);
+            fill(input, &mut data, chunk_size);
+        }
+        input.carry.shrink_to_fit();
+        // A piece of a long line of JSON values ends here too: its line is over.
+        input.piece = None;
+        let chunk = Chunk {
+            file: Arc::clone(&input.name),
+            first_line: input.next_line,
+            format: input.format.clone(),
+            data: Vec::new(),
+            piece: None,
+            before: None,
+            after: None,
+            too_long: true,
+        };
+        input.next_line += 1;
+        chunk
     }
 }
 
@@ -314,6 +359,7 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             piece: None,
             before: None,
             after: None,
+            too_long: false,
         }));
     }
     // The start of `next`: whole lines within its first NEAR_BYTES, up to its first header.
@@ -335,6 +381,7 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             piece: None,
             before: None,
             after: None,
+            too_long: false,
         }));
     }
 }

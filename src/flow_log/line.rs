@@ -85,6 +85,13 @@ pub enum Problem {
     /// A header line that cannot be used.
     #[error("invalid header: {0}")]
     Header(FormatError),
+    /// A line (or one JSON value of a line) longer than the most a line may hold: skipped to
+    /// the next line end without being kept, so memory stays bounded.
+    #[error("the line is longer than {max} bytes, the most a line or JSON value may hold: skipped to the next line")]
+    TooLong {
+        /// The limit ([`MAX_LINE_BYTES`](super::MAX_LINE_BYTES)).
+        max: usize,
+    },
     /// A CloudWatch Logs subscription envelope without a `logEvents` array.
     #[error("expected a `logEvents` array in a CloudWatch Logs subscription message")]
     NoLogEvents,

@@ -174,6 +174,19 @@ impl<'c> Scanner<'c> {
     pub fn scan(&mut self, mut each: impl FnMut(Scanned<'_>, LineAt)) -> Counts {
         let mut counts = Counts::default();
         let chunk: &'c Chunk = self.chunk;
+        if chunk.too_long {
+            counts.read = 1;
+            counts.malformed = 1;
+            let at = LineAt {
+                start: 0,
+                end: 0,
+                line: chunk.first_line,
+                format: 0,
+                kept: None,
+            };
+            each(Scanned::Malformed(super::chunk::too_long(chunk)), at);
+            return counts;
+        }
         let data = &chunk.data[..];
         let mut start = 0;
         let mut line = self.chunk.first_line;
@@ -618,6 +631,7 @@ mod tests {
             piece,
             before: None,
             after: None,
+            too_long: false,
         };
         check_chunk(&chunk);
     }
