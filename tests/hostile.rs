@@ -722,3 +722,48 @@ fn a_huge_cloudwatch_envelope_is_malformed_and_the_next_line_is_read() {
         (Some(2), Some(1))
     );
 }
+
+// 6. `collect` never deletes what it did not write, and checks `--out` before any API call.
+
+#[test]
+fn collect_checks_out_before_any_call_and_a_marker_by_its_contents() {
+    // Nothing listens: an error about `--out` proves no call was made first.
+    let url = format!("http://127.0.0.1:{}", aws_support::free_port());
+    let env = aws_support::aws_env(&url, aws_support::TEST_KEYS);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mine");
+    write(&out.join("precious.txt"), "keep me");
+    write(&out.join(".vpcreach-snapshot"), "");
+    let r = run_env(
+        &[os("collect"), os("--out"), out.as_os_str()],
+        &env,
+        Duration::from_secs(30),
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("exists and is not a snapshot written by `vpcreach collect`"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("cannot reach"), "{}", r.stderr);
+    assert!(out.join("precious.txt").exists());
+    // Under a file: named before any call.
+    let file = write(&dir.path().join("file"), "x");
+    let r = run_env(
+        &[os("collect"), os("--out"), file.join("snap").as_os_str()],
+        &env,
+        Duration::from_secs(30),
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr.contains(&format!(
+            "cannot write the snapshot to `{}`: it is not a folder",
+            file.display()
+        )),
+        "{}",
+        r.stderr
+    );
+}

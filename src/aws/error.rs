@@ -173,6 +173,32 @@ pub enum AwsError {
         "`{0}` exists and is not a snapshot written by `vpcreach collect`: choose another `--out`, or remove it first"
     )]
     OutExists(PathBuf),
+    /// The new snapshot could not be put in place, and the earlier one could not be put back:
+    /// it is kept, set aside, and named.
+    #[error(
+        "cannot put the new snapshot in place at `{}` ({error}), nor the earlier snapshot back \
+         ({restore_error}): the earlier snapshot is kept at `{}`; move it back by hand",
+        out.display(),
+        aside.display()
+    )]
+    RestoreFailed {
+        /// The output folder.
+        out: PathBuf,
+        /// Where the earlier snapshot is kept.
+        aside: PathBuf,
+        /// Why the new snapshot could not be moved in.
+        error: std::io::Error,
+        /// Why the earlier one could not be moved back.
+        restore_error: std::io::Error,
+    },
+    /// The output folder cannot be written (checked before any API call).
+    #[error("cannot write the snapshot to `{}`: {reason}", path.display())]
+    OutUnusable {
+        /// The folder, or the first part of its path that is in the way.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn profile_words(profile: &Option<String>) -> String {

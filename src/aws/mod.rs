@@ -33,6 +33,7 @@ pub use collect::{RegionResources, CALLS};
 pub use error::AwsError;
 pub use flows::{fetch, parse_location, FetchProgress, Fetched, Location};
 pub use guard::{PageError, DEFAULT_MAX_PAGES};
+pub use write::check_out;
 
 use crate::snapshot::{Origin, Snapshot};
 use std::fmt;
