@@ -767,3 +767,104 @@ fn collect_checks_out_before_any_call_and_a_marker_by_its_contents() {
         r.stderr
     );
 }
+
+// 8. An invalid header makes the records after it malformed until the next valid header; no
+//    JSON key is written twice.
+
+#[test]
+fn records_after_an_invalid_header_are_malformed_until_a_valid_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second header repeats `srcaddr`: read with the first header, the record below it
+    // would have source and destination swapped.
+    let text = format!(
+        "version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\nversion dstaddr srcaddr srcaddr\n2 10.0.0.3 10.0.0.4 10.0.0.5\n2 10.0.0.6 10.0.0.7\nversion dstaddr srcaddr\n2 10.0.0.8 10.0.0.9\n"
+    );
+    let f = write(&dir.path().join("h.log"), &text);
+    {
+        let r = run(&[os("parse"), f.as_os_str()]);
+        assert_eq!(r.code, Some(0), "{r:?}");
+        let records: Vec<Value> = r
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let lines: Vec<u64> = records
+            .iter()
+            .map(|v| v["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, [2, 7], "{}", r.stdout);
+        assert_eq!(records[1]["srcaddr"], "10.0.0.9");
+        assert!(
+            r.stderr
+                .contains("h.log:3: invalid header: field `srcaddr` appears twice in the format"),
+            "{}",
+            r.stderr
+        );
+        for line in [4, 5] {
+            assert!(
+                r.stderr.contains(&format!(
+                    "h.log:{line}: no valid header: the header at line 3 is invalid"
+                )),
+                "{}",
+                r.stderr
+            );
+        }
+        assert!(r.stderr.contains("5 records read: 2 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 3 malformed; 2 header lines"), "{}", r.stderr);
+    }
+    // Explain agrees (the fast scanner), and across chunk edges of the reader.
+    let snap = snapshot();
+    let r = run(&[
+        os("explain"),
+        os("--output"),
+        os("jsonl"),
+        os("--snapshot"),
+        snap.path().as_os_str(),
+        f.as_os_str(),
+    ]);
+    let statuses: Vec<(u64, String)> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["line"].as_u64().unwrap(),
+                v["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let malformed: Vec<u64> = statuses
+        .iter()
+        .filter(|(_, s)| s == "malformed")
+        .map(|(l, _)| *l)
+        .collect();
+    assert_eq!(malformed, [3, 4, 5], "{statuses:?}");
+}
+
+#[test]
+fn header_fields_named_like_vpcreach_keys_do_not_repeat_json_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        &dir.path().join("k.log"),
+        "version file line event community-id srcaddr\n2 a b c d 10.0.0.1\n",
+    );
+    let r = run(&[os("parse"), f.as_os_str()]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let line = r.stdout.lines().next().unwrap();
+    // Every key once: a map of the keys has as many entries as the object has members.
+    let keys: Vec<&str> = line
+        .match_indices("\":")
+        .map(|(i, _)| {
+            let start = line[..i].rfind('"').unwrap();
+            &line[start + 1..i]
+        })
+        .collect();
+    let unique: std::collections::HashSet<&&str> = keys.iter().collect();
+    assert_eq!(unique.len(), keys.len(), "{line}");
+    let v: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["file"], f.to_str().unwrap());
+    assert_eq!(v["line"], 2);
+    assert_eq!(v["extra_file"], "a");
+    assert_eq!(v["extra_line"], "b");
+    assert_eq!(v["extra_event"], "c");
+    assert_eq!(v["extra_community_id"], "d");
+}

@@ -201,7 +201,8 @@ fn counts_up_to(parsed: &ParsedChunk, line: u64) -> Counts {
 
 /// Writes one record as a JSON object: `file`, `line` (and `event` on a line of several
 /// records), every field under its AWS name with
-/// `-` → `_` (`null` when absent), fields not known to vpcreach, and `community_id`.
+/// `-` → `_` (`null` when absent), fields not known to vpcreach (`extra_` before a name that
+/// is taken), and `community_id`.
 fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::new(&mut *out);
     let written = (|| {
@@ -214,8 +215,21 @@ fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Re
         for (field, value) in record.fields() {
             map.serialize_entry(field.json_name(), &value)?;
         }
+        // A field not known to vpcreach may be named as a key of vpcreach's own (`file`,
+        // `line`, `event`, `community-id`): it gets an `extra_` prefix, so that no key is
+        // written twice (a reader would keep one of them).
+        let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
+        if !record.extra.is_empty() {
+            used.extend(["file", "line", "event", "community_id"].map(String::from));
+            used.extend(record.fields().map(|(f, _)| f.json_name().to_string()));
+        }
         for (name, value) in &record.extra {
-            map.serialize_entry(&name.replace('-', "_"), &value.as_deref())?;
+            let mut key = name.replace('-', "_");
+            while used.contains(&key) {
+                key = format!("extra_{key}");
+            }
+            map.serialize_entry(&key, &value.as_deref())?;
+            used.insert(key);
         }
         map.serialize_entry("community_id", &record.community_id())?;
         map.end()

@@ -197,7 +197,10 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
                 out.counts.headers += 1;
                 continue;
             }
-            Line::Header(Err(e)) => Err((None, Problem::Header(e))),
+            Line::Header(Err(e)) => {
+                format = Format::after_invalid_header(line);
+                Err((None, Problem::Header(e)))
+            }
             Line::Events(items) => {
                 for (k, item) in items.into_iter().enumerate() {
                     let k = events_before + k;

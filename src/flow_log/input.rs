@@ -274,8 +274,11 @@ impl ChunkReader {
             // A piece of a line of JSON values is not a header.
             let is_piece = i == 0 && chunk.piece.is_some();
             if !is_piece {
-                if let Some(Ok(header)) = header_on_line(raw, chunk.first_line + i as u64) {
-                    input.format = header;
+                let number = chunk.first_line + i as u64;
+                match header_on_line(raw, number) {
+                    Some(Ok(header)) => input.format = header,
+                    Some(Err(_)) => input.format = Format::after_invalid_header(number),
+                    None => {}
                 }
             }
             input.next_line += 1;
@@ -593,6 +596,32 @@ mod tests {
         assert_eq!(records.len(), 4);
         assert_eq!(records[2].interface_id.as_deref(), Some("eni-2"));
         assert_eq!(records[3].version, Some(3));
+    }
+
+    #[test]
+    fn records_after_an_invalid_header_are_malformed_at_any_chunk_size() {
+        let text =
+            "version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\nversion dstaddr srcaddr srcaddr\n\
+                    2 10.0.0.3 10.0.0.4 10.0.0.5\n2 10.0.0.6 10.0.0.7\nversion dstaddr srcaddr\n\
+                    2 10.0.0.8 10.0.0.9\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        write(&path, text.as_bytes());
+        for size in [1, 7, 40, 1 << 20] {
+            let parsed: Vec<_> = ChunkReader::new(vec![path.clone()], None)
+                .with_chunk_size(size)
+                .map(|c| parse_chunk(&c.unwrap()))
+                .collect();
+            let records: Vec<u64> = parsed
+                .iter()
+                .flat_map(|p| p.records.iter().map(|r| r.line))
+                .collect();
+            let bad: Vec<u64> = parsed
+                .iter()
+                .flat_map(|p| p.malformed.iter().map(|m| m.line))
+                .collect();
+            assert_eq!((records, bad), (vec![2, 7], vec![3, 4, 5]), "{size}");
+        }
     }
 
     #[test]

@@ -92,6 +92,12 @@ pub enum Problem {
         /// The limit ([`MAX_LINE_BYTES`](super::MAX_LINE_BYTES)).
         max: usize,
     },
+    /// A record after an invalid header line, before the next valid one: its fields are unknown.
+    #[error("no valid header: the header at line {header} is invalid, and records are not read until the next valid header")]
+    AfterInvalidHeader {
+        /// The line of the invalid header.
+        header: u64,
+    },
     /// A CloudWatch Logs subscription envelope without a `logEvents` array.
     #[error("expected a `logEvents` array in a CloudWatch Logs subscription message")]
     NoLogEvents,
@@ -693,6 +699,9 @@ impl LineParser {
         format: &Format,
         line: u64,
     ) -> Result<FlowRecord, (Option<usize>, Problem)> {
+        if let FormatOrigin::InvalidHeader { line: header } = format.origin() {
+            return Err((None, Problem::AfterInvalidHeader { header }));
+        }
         self.split_words(text);
         let slots = format.slots();
         if self.words.len() != slots.len() {

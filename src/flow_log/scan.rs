@@ -233,6 +233,21 @@ impl<'c> Scanner<'c> {
                     self.plans.push(plan(&header));
                     self.formats.push(header);
                 }
+                Line::Header(Err(e)) => {
+                    // Malformed, and so is every record until the next valid header.
+                    counts.read += 1;
+                    counts.malformed += 1;
+                    let bad = Malformed {
+                        file: Arc::clone(&self.chunk.file),
+                        line: at.line,
+                        column: None,
+                        problem: Problem::Header(e),
+                    };
+                    each(Scanned::Malformed(bad), at);
+                    let broken = Format::after_invalid_header(at.line);
+                    self.plans.push(plan(&broken));
+                    self.formats.push(broken);
+                }
                 Line::Events(items) => {
                     // As the full parser orders them: the line's records, then its bad events.
                     // In event order. Each record is kept for `full`: reading the line again for
