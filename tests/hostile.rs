@@ -868,3 +868,95 @@ fn header_fields_named_like_vpcreach_keys_do_not_repeat_json_keys() {
     assert_eq!(v["extra_event"], "c");
     assert_eq!(v["extra_community_id"], "d");
 }
+
+// 9. CloudWatch control messages hold no records; repeated keys and broken envelopes are
+//    malformed, each on its own, and reading resynchronises at the next envelope.
+
+const CONTROL: &str = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+
+fn envelope(messages: &[&str]) -> String {
+    let events: Vec<String> = messages
+        .iter()
+        .map(|m| format!(r#"{{"id":"1","timestamp":1700000000000,"message":"{m}"}}"#))
+        .collect();
+    format!(
+        r#"{{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+        events.join(",")
+    )
+}
+
+#[test]
+fn cloudwatch_control_messages_hold_no_records_even_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        &dir.path().join("cw.json"),
+        &format!("{CONTROL}\n{}{CONTROL}\n", envelope(&[WEB_IN])),
+    );
+    let r = run(&[os("parse"), os("--strict"), f.as_os_str()]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(r.stdout.lines().count(), 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("1 records read: 1 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 0 malformed"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn repeated_message_keys_and_broken_envelopes_are_malformed_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = WEB_IN.replace("50000", "50001");
+    // Line 1: `message` twice (the first record would be lost silently).
+    // Line 2: an envelope with an unclosed `[` between two good ones, back to back.
+    // Line 3: an event with `message` twice among good ones.
+    let broken = r#"{"messageType":"DATA_MESSAGE","logEvents":[{"id":"1","message":"x"}}"#;
+    let dup_event = r#"{"messageType":"DATA_MESSAGE","logEvents":[{"message":"a","message":"b"},{"message":"MSG"}]}"#
+        .replace("MSG", &other);
+    let text = format!(
+        "{{\"message\":\"{WEB_IN}\",\"message\":\"{other}\"}}\n{}{broken}{}\n{dup_event}\n",
+        envelope(&[WEB_IN]),
+        envelope(&[&other]),
+    );
+    let f = write(&dir.path().join("fh.json"), &text);
+    let r = run(&[os("parse"), f.as_os_str()]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let records: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let places: Vec<(u64, Option<u64>)> = records
+        .iter()
+        .map(|v| (v["line"].as_u64().unwrap(), v["event"].as_u64()))
+        .collect();
+    assert_eq!(
+        places,
+        [(2, Some(1)), (2, Some(3)), (3, Some(2))],
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("fh.json:1: the key `message` appears twice in a JSON object"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("fh.json:2: log event 2: invalid JSON"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("fh.json:3: log event 1: the key `message` appears twice in a JSON object"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("6 records read: 3 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 3 malformed"),
+        "{}",
+        r.stderr
+    );
+}

@@ -98,6 +98,10 @@ pub enum Problem {
         /// The line of the invalid header.
         header: u64,
     },
+    /// A JSON object with the same key twice: which one holds the record cannot be told (a
+    /// JSON reader keeps one of them silently).
+    #[error("the key `{0}` appears twice in a JSON object")]
+    DuplicateKey(String),
     /// A CloudWatch Logs subscription envelope without a `logEvents` array.
     #[error("expected a `logEvents` array in a CloudWatch Logs subscription message")]
     NoLogEvents,
@@ -324,12 +328,16 @@ fn read_json_line(text: &str) -> Result<JsonLine, Problem> {
     if values.next().is_none() {
         let value: serde_json::Value =
             serde_json::from_str(&text[first.clone()]).map_err(|e| json_error(&e, first.start))?;
+        let dups = Duplicates::of(&text[first]);
         if !is_envelope(&value) {
+            if let Some(key) = dups.top {
+                return Err(Problem::DuplicateKey(key));
+            }
             return json_object(value).map(JsonLine::One);
         }
         // One envelope: its events, without reading the line again.
         let mut items = Vec::new();
-        expand(value, &mut items);
+        expand(value, &dups, &mut items);
         return Ok(JsonLine::Events(items));
     }
     Ok(JsonLine::Events(json_items(text, 0)))
@@ -342,8 +350,8 @@ fn json_items(text: &str, offset: usize) -> Vec<Item> {
     let mut items = Vec::new();
     for range in JsonValues::new(text.as_bytes()) {
         let start = range.start;
-        match serde_json::from_str(&text[range]) {
-            Ok(value) => expand(value, &mut items),
+        match serde_json::from_str(&text[range.clone()]) {
+            Ok(value) => expand(value, &Duplicates::of(&text[range]), &mut items),
             Err(e) => items.push(Item::Bad(json_error(&e, offset + start))),
         }
     }
@@ -401,10 +409,13 @@ impl<'de> serde::Deserialize<'de> for Shape {
                 self,
                 mut map: A,
             ) -> Result<Shape, A::Error> {
-                // As `expand` reads the object (a repeated key: the last one counts).
+                // As `expand` reads the object (a repeated key: one bad item).
                 let mut log_events = None;
                 let mut message_type = None;
+                let mut keys = std::collections::HashSet::new();
+                let mut repeated = false;
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    repeated |= !keys.insert(key.clone().into_owned());
                     match &*key {
                         "logEvents" => log_events = Some(map.next_value::<Shape>()?),
                         "messageType" => message_type = Some(map.next_value::<Shape>()?),
@@ -414,9 +425,10 @@ impl<'de> serde::Deserialize<'de> for Shape {
                     }
                 }
                 Ok(Shape::Object(match (log_events, message_type) {
+                    _ if repeated => 1,
+                    (_, Some(Shape::Str { control: true })) => 0,
                     (Some(Shape::Array(events)), _) => events,
                     (Some(_), _) => 1,
-                    (None, Some(Shape::Str { control: true })) => 0,
                     (None, _) => 1,
                 }))
             }
@@ -489,7 +501,10 @@ impl<'a> JsonValues<'a> {
         let b = self.bytes;
         match b.get(start) {
             Some(b'{' | b'[') => {
-                let mut depth = 0usize;
+                // The open brackets, innermost last. A closing bracket of the other kind ends
+                // the value there (it is broken: one bad value), so that an unclosed `[` does
+                // not swallow the values after it.
+                let mut open: Vec<u8> = Vec::new();
                 let mut i = start;
                 while let Some(&c) = b.get(i) {
                     match c {
@@ -498,13 +513,13 @@ impl<'a> JsonValues<'a> {
                             None => return (b.len(), false),
                         },
                         b'{' | b'[' => {
-                            depth += 1;
+                            open.push(c);
                             i += 1;
                         }
                         b'}' | b']' => {
-                            depth -= 1;
+                            let opener = if c == b'}' { b'{' } else { b'[' };
                             i += 1;
-                            if depth == 0 {
+                            if open.pop() != Some(opener) || open.is_empty() {
                                 return (i, true);
                             }
                         }
@@ -557,10 +572,21 @@ impl Iterator for JsonValues<'_> {
             return None;
         }
         let start = self.pos;
-        self.pos = self.value_end(start).0;
+        let (mut end, closed) = self.value_end(start);
+        if !closed {
+            // Open to the end of the line: a broken envelope. Read on from the next one
+            // (Firehose writes them back to back), so that one bad envelope is one bad value.
+            if let Some(next) = memchr::memmem::find(&self.bytes[start + 1..end], ENVELOPE_START) {
+                end = start + 1 + next;
+            }
+        }
+        self.pos = end;
         Some(start..self.pos)
     }
 }
+
+/// How a CloudWatch Logs subscription envelope starts, as Firehose writes them.
+const ENVELOPE_START: &[u8] = b"{\"messageType\"";
 
 /// JSON white space.
 fn is_json_space(c: u8) -> bool {
@@ -580,18 +606,32 @@ fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// The items of one object of a multi-record line: the log events of an envelope (none for a
-/// control message), or the object itself.
-fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
+/// control message), or the object itself. `dups` are its repeated keys: a repeated key in the
+/// object makes it one bad item, in a log event that event.
+fn expand(value: serde_json::Value, dups: &Duplicates, items: &mut Vec<Item>) {
     let serde_json::Value::Object(mut object) = value else {
         items.push(Item::Bad(Problem::JsonShape));
         return;
     };
+    if let Some(key) = &dups.top {
+        items.push(Item::Bad(Problem::DuplicateKey(key.clone())));
+        return;
+    }
+    if object.get("messageType").and_then(|t| t.as_str()) == Some("CONTROL_MESSAGE") {
+        // CloudWatch checking that the destination is reachable (its one log event says
+        // `CWL CONTROL MESSAGE: Checking health of destination …`): no records.
+        return;
+    }
     if let Some(events) = object.remove("logEvents") {
         let serde_json::Value::Array(events) = events else {
             items.push(Item::Bad(Problem::NoLogEvents));
             return;
         };
-        for event in events {
+        for (k, event) in events.into_iter().enumerate() {
+            if let Some((_, key)) = dups.events.iter().find(|(i, _)| *i == k) {
+                items.push(Item::Bad(Problem::DuplicateKey(key.clone())));
+                continue;
+            }
             items.push(match event {
                 serde_json::Value::Object(mut e) => match e.remove("message") {
                     Some(serde_json::Value::String(m)) => Item::Message(m),
@@ -600,10 +640,6 @@ fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
                 _ => Item::Bad(Problem::JsonShape),
             });
         }
-        return;
-    }
-    if object.get("messageType").and_then(|t| t.as_str()) == Some("CONTROL_MESSAGE") {
-        // CloudWatch checking that the destination is reachable: no records.
         return;
     }
     if object.contains_key("messageType") {
@@ -615,6 +651,172 @@ fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
         Ok(Json::Fields(f)) => Item::Fields(f),
         Err(p) => Item::Bad(p),
     });
+}
+
+/// The repeated keys of a JSON value: of the object itself, and of each of its log events.
+#[derive(Debug, Default)]
+struct Duplicates {
+    /// A key the object has twice.
+    top: Option<String>,
+    /// Log events (0-based) with a key twice, and the key.
+    events: Vec<(usize, String)>,
+}
+
+impl Duplicates {
+    /// The repeated keys of `text`, a JSON value (nothing when it is not valid JSON: reading
+    /// it reports that).
+    fn of(text: &str) -> Duplicates {
+        serde_json::from_str::<Duplicates>(text).unwrap_or_default()
+    }
+}
+
+/// Reads a map's keys, skipping values, and gives the first key seen twice.
+fn first_repeated<'de, A: serde::de::MapAccess<'de>>(
+    map: &mut A,
+    mut on: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
+) -> Result<Option<String>, A::Error> {
+    let mut keys = std::collections::HashSet::new();
+    let mut repeated = None;
+    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        if !keys.insert(key.clone().into_owned()) && repeated.is_none() {
+            repeated = Some(key.into_owned());
+            map.next_value::<serde::de::IgnoredAny>()?;
+            continue;
+        }
+        if !on(&key, map)? {
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+    }
+    Ok(repeated)
+}
+
+impl<'de> serde::Deserialize<'de> for Duplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The repeated key of one log event, if it is an object.
+        struct Event(Option<String>);
+        impl<'de> serde::Deserialize<'de> for Event {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Event;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a JSON value")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Event, A::Error> {
+                        first_repeated(&mut map, |_, _| Ok(false)).map(Event)
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> Result<Event, A::Error> {
+                        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                        Ok(Event(None))
+                    }
+                    fn visit_str<E>(self, _: &str) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_bool<E>(self, _: bool) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_i64<E>(self, _: i64) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_u64<E>(self, _: u64) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_f64<E>(self, _: f64) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_unit<E>(self) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        /// The repeated keys of the log events of a `logEvents` array.
+        struct Events(Vec<(usize, String)>);
+        impl<'de> serde::Deserialize<'de> for Events {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Events;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a JSON value")
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> Result<Events, A::Error> {
+                        let mut out = Vec::new();
+                        let mut k = 0;
+                        while let Some(Event(e)) = seq.next_element::<Event>()? {
+                            if let Some(key) = e {
+                                out.push((k, key));
+                            }
+                            k += 1;
+                        }
+                        Ok(Events(out))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Events, A::Error> {
+                        while map
+                            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                            .is_some()
+                        {}
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_str<E>(self, _: &str) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_bool<E>(self, _: bool) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_i64<E>(self, _: i64) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_u64<E>(self, _: u64) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_f64<E>(self, _: f64) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_unit<E>(self) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Duplicates;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Duplicates, A::Error> {
+                let mut events = Vec::new();
+                let top = first_repeated(&mut map, |key, map| {
+                    if key == "logEvents" {
+                        // The last `logEvents` counts, as for the value read.
+                        events = map.next_value::<Events>()?.0;
+                        return Ok(true);
+                    }
+                    Ok(false)
+                })?;
+                Ok(Duplicates { top, events })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// A `{"message": "…"}` object or an object of fields.
@@ -943,6 +1145,19 @@ mod tests {
         assert_eq!(cut(r#"{"a":1}{"b":2}"#), Some(7));
         assert_eq!(cut(r#"{"a":1} 12"#), Some(7));
         assert_eq!(cut(r#"{"a":"#), None);
+        // A bracket of the wrong kind ends a broken value there; an envelope open to the end
+        // of the line ends where the next envelope starts.
+        assert_eq!(
+            values(r#"{"logEvents":[{"message":"x"}}{"c":1}"#),
+            [r#"{"logEvents":[{"message":"x"}}"#, r#"{"c":1}"#]
+        );
+        assert_eq!(
+            values(r#"{"messageType":"A","logEvents":[{"message":"x"}{"messageType":"B"}"#),
+            [
+                r#"{"messageType":"A","logEvents":[{"message":"x"}"#,
+                r#"{"messageType":"B"}"#
+            ]
+        );
     }
 
     #[test]
