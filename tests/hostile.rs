@@ -3,116 +3,20 @@
 //! limit), nothing skipped silently, nothing from outside reaching the terminal raw.
 #![cfg(unix)]
 
-mod aws_support;
 mod common;
+mod hostile_support;
 
 use common::{base, snapshot_dir};
+use hostile_support::*;
 use serde_json::Value;
 use std::io::Write;
-
 use std::os::unix::fs::symlink;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 const WEB_IN: &str =
     "2 111122223333 eni-web 203.0.113.9 10.0.1.10 50000 443 6 5 500 1700000000 1700000060 ACCEPT OK";
-
-/// What a run of the binary gave.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-/// Runs the binary with `args` (and `stdin`), killed after `limit`; with `memory_mb`, under
-/// that address-space limit (RLIMIT_AS). Panics (failing the test) when the limit is reached.
-fn run_limited(args: &[&std::ffi::OsStr], limit: Duration, memory_mb: Option<u64>) -> Run {
-    run_env(args, &[], limit, memory_mb)
-}
-
-/// [`run_limited`] with environment changes (`None` removes a variable).
-fn run_env(
-    args: &[&std::ffi::OsStr],
-    env: &[(String, Option<String>)],
-    limit: Duration,
-    memory_mb: Option<u64>,
-) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpcreach"));
-    for (k, v) in env {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    cmd.args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(mb) = memory_mb {
-        let bytes = mb * 1024 * 1024;
-        // SAFETY: setrlimit is async-signal-safe and touches only the given struct.
-        unsafe {
-            cmd.pre_exec(move || {
-                let lim = libc::rlimit {
-                    rlim_cur: bytes,
-                    rlim_max: bytes,
-                };
-                if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    let start = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    // Read the pipes on threads, so a child writing much cannot block on a full pipe.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut s).unwrap();
-        s
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut s).unwrap();
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("`vpcreach {args:?}` still running after {limit:?}: killed");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let took = start.elapsed();
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&out_thread.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned(),
-        took,
-    }
-}
-
-fn os(s: &str) -> &std::ffi::OsStr {
-    std::ffi::OsStr::new(s)
-}
-
-/// Runs with the default limits: 60 s, no memory limit.
-fn run(args: &[&std::ffi::OsStr]) -> Run {
-    run_limited(args, Duration::from_secs(60), None)
-}
 
 fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
@@ -132,14 +36,6 @@ fn snapshot() -> tempfile::TempDir {
         None
     )]);
     snapshot_dir(&v)
-}
-
-fn write(path: &Path, text: &str) -> PathBuf {
-    if let Some(p) = path.parent() {
-        std::fs::create_dir_all(p).unwrap();
-    }
-    std::fs::write(path, text).unwrap();
-    path.to_path_buf()
 }
 
 // 1. A FIFO in a flow, snapshot or policy folder does not block: it is passed by with a
@@ -361,185 +257,6 @@ fn escape_sequences_in_snapshot_keys_and_file_names_do_not_reach_the_terminal() 
     );
 }
 
-// 3. AWS calls end: an endpoint that never answers is unreachable, pagination that never
-//    ends is stopped with an error.
-
-/// Serves HTTP on 127.0.0.1 on a thread: each request is answered by `answer` (the request's
-/// body in, the response body out), or never answered when it returns `None`.
-fn serve(answer: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> String {
-    use std::io::{BufRead, BufReader, Read};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let answer = std::sync::Arc::new(answer);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { return };
-            let answer = std::sync::Arc::clone(&answer);
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut stream = stream;
-                loop {
-                    let mut length = 0usize;
-                    let mut line = String::new();
-                    loop {
-                        line.clear();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
-                        let lower = line.to_ascii_lowercase();
-                        if let Some(v) = lower.strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    match answer(&String::from_utf8_lossy(&body)) {
-                        Some(text) => {
-                            let reply = format!(
-                                "HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n{text}",
-                                text.len()
-                            );
-                            if stream.write_all(reply.as_bytes()).is_err() {
-                                return;
-                            }
-                        }
-                        // Keep the connection open and say nothing.
-                        None => std::thread::sleep(Duration::from_secs(3600)),
-                    }
-                }
-            });
-        }
-    });
-    url
-}
-
-/// An EC2 answer to `body`'s action with an empty list and `token` as its `nextToken`.
-fn ec2_page(body: &str, token: &str) -> String {
-    let action = body
-        .split('&')
-        .find_map(|p| p.strip_prefix("Action="))
-        .unwrap_or("Unknown");
-    format!(
-        "<{action}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r</requestId><nextToken>{token}</nextToken></{action}Response>"
-    )
-}
-
-#[test]
-fn an_endpoint_that_never_answers_is_unreachable_within_the_timeouts() {
-    let url = serve(|_| None);
-    let env = aws_support::aws_env(&url, aws_support::TEST_KEYS);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("snap");
-    let r = run_env(
-        &[
-            os("collect"),
-            os("--read-timeout"),
-            os("1"),
-            os("--operation-timeout"),
-            os("4"),
-            os("--out"),
-            out.as_os_str(),
-        ],
-        &env,
-        Duration::from_secs(60),
-        None,
-    );
-    assert_eq!(r.code, Some(2), "{r:?}");
-    assert!(
-        r.stderr.contains(&format!(
-            "cannot reach the AWS endpoint {url} (DescribeVpcs in us-east-1)"
-        )),
-        "{}",
-        r.stderr
-    );
-    assert!(r.took < Duration::from_secs(30), "{:?}", r.took);
-    assert!(!out.exists());
-    // `--live` too.
-    let r = run_env(
-        &[
-            os("query"),
-            os("--live"),
-            os("--operation-timeout"),
-            os("2"),
-            os("--from"),
-            os("10.0.0.1"),
-            os("--to"),
-            os("10.0.0.2"),
-            os("--port"),
-            os("22"),
-        ],
-        &env,
-        Duration::from_secs(60),
-        None,
-    );
-    assert_eq!(r.code, Some(2), "{r:?}");
-    assert!(
-        r.stderr.contains("cannot reach the AWS endpoint"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.took < Duration::from_secs(30), "{:?}", r.took);
-}
-
-#[test]
-fn pagination_that_never_ends_is_stopped_with_an_error() {
-    // A new token on every page.
-    let pages = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&pages);
-    let url = serve(move |body| {
-        let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Some(ec2_page(body, &format!("t{n}")))
-    });
-    let env = aws_support::aws_env(&url, aws_support::TEST_KEYS);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("snap");
-    let r = run_env(
-        &[
-            os("collect"),
-            os("--max-pages"),
-            os("20"),
-            os("--out"),
-            out.as_os_str(),
-        ],
-        &env,
-        Duration::from_secs(60),
-        None,
-    );
-    assert_eq!(r.code, Some(2), "{r:?}");
-    assert!(
-        r.stderr
-            .contains("stopped reading DescribeVpcs in us-east-1")
-            && r.stderr.contains("more than 20 pages"),
-        "{}",
-        r.stderr
-    );
-    assert!(pages.load(std::sync::atomic::Ordering::SeqCst) <= 25);
-    assert!(!out.exists());
-    // The same token again and again: stopped at once, not read as the end.
-    let url = serve(|body| Some(ec2_page(body, "same")));
-    let env = aws_support::aws_env(&url, aws_support::TEST_KEYS);
-    let r = run_env(
-        &[os("collect"), os("--out"), out.as_os_str()],
-        &env,
-        Duration::from_secs(60),
-        None,
-    );
-    assert_eq!(r.code, Some(2), "{r:?}");
-    assert!(
-        r.stderr.contains(
-            "the endpoint returned a pagination token it had returned before (after 2 page(s))"
-        ),
-        "{}",
-        r.stderr
-    );
-    assert!(!out.exists());
-}
-
 // 5. `-j` takes 1 to 256 threads, with a clear error otherwise.
 
 #[test]
@@ -720,51 +437,6 @@ fn a_huge_cloudwatch_envelope_is_malformed_and_the_next_line_is_read() {
     assert_eq!(
         (v["line"].as_u64(), v["event"].as_u64()),
         (Some(2), Some(1))
-    );
-}
-
-// 6. `collect` never deletes what it did not write, and checks `--out` before any API call.
-
-#[test]
-fn collect_checks_out_before_any_call_and_a_marker_by_its_contents() {
-    // Nothing listens: an error about `--out` proves no call was made first.
-    let url = format!("http://127.0.0.1:{}", aws_support::free_port());
-    let env = aws_support::aws_env(&url, aws_support::TEST_KEYS);
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("mine");
-    write(&out.join("precious.txt"), "keep me");
-    write(&out.join(".vpcreach-snapshot"), "");
-    let r = run_env(
-        &[os("collect"), os("--out"), out.as_os_str()],
-        &env,
-        Duration::from_secs(30),
-        None,
-    );
-    assert_eq!(r.code, Some(2), "{r:?}");
-    assert!(
-        r.stderr
-            .contains("exists and is not a snapshot written by `vpcreach collect`"),
-        "{}",
-        r.stderr
-    );
-    assert!(!r.stderr.contains("cannot reach"), "{}", r.stderr);
-    assert!(out.join("precious.txt").exists());
-    // Under a file: named before any call.
-    let file = write(&dir.path().join("file"), "x");
-    let r = run_env(
-        &[os("collect"), os("--out"), file.join("snap").as_os_str()],
-        &env,
-        Duration::from_secs(30),
-        None,
-    );
-    assert_eq!(r.code, Some(2), "{r:?}");
-    assert!(
-        r.stderr.contains(&format!(
-            "cannot write the snapshot to `{}`: it is not a folder",
-            file.display()
-        )),
-        "{}",
-        r.stderr
     );
 }
 

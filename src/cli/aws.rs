@@ -143,7 +143,10 @@ pub fn fetch_remote(
     };
     let fetched = vpcreach::aws::fetch(&location, window, &aws.options(), scratch, progress)?;
     for note in &fetched.notes {
-        eprintln!("note: {}", vpcreach::render::sanitize_line(&format!("{location}: {note}")));
+        eprintln!(
+            "note: {}",
+            vpcreach::render::sanitize_line(&format!("{location}: {note}"))
+        );
     }
     eprintln!(
         "fetched {} file(s), {} bytes, from {}",

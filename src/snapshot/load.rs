@@ -285,7 +285,8 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
 
 /// The `collected-at:` time in the marker file `vpcreach collect` leaves in a snapshot folder.
 fn collected_at(dir: &Path) -> Option<i64> {
-    let bytes = crate::walk::read_small(&dir.join(crate::snapshot::MARKER_FILE), 64 * 1024).ok()??;
+    let bytes =
+        crate::walk::read_small(&dir.join(crate::snapshot::MARKER_FILE), 64 * 1024).ok()??;
     let text = String::from_utf8(bytes).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("collected-at:"))
