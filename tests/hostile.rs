@@ -632,3 +632,423 @@ fn repeated_message_keys_and_broken_envelopes_are_malformed_one_by_one() {
         r.stderr
     );
 }
+
+#[test]
+fn bidi_overrides_and_line_separators_do_not_reach_human_markdown_or_dot_output() {
+    let mut v = base();
+    v["NetworkInterfaces"] = serde_json::json!([common::eni(
+        "eni-web",
+        "subnet-pub",
+        "10.0.1.10",
+        &["sg-web"],
+        Some("54.0.0.10"),
+        None
+    )]);
+    let evil = "web\u{202e}lmth.exe\u{2028}error: forged\u{1b}[2J";
+    v["SecurityGroups"][0]["GroupName"] = Value::from(evil);
+    v["SecurityGroups"][0]["Description"] = Value::from(evil);
+    v["SecurityGroups"][0]["Tags"] = serde_json::json!([{"Key": "Name", "Value": evil}]);
+    let snap = snapshot_dir(&v);
+    let check = |r: &Run| {
+        for text in [&r.stdout, &r.stderr] {
+            for bad in ['\u{202e}', '\u{2028}', '\u{1b}'] {
+                assert!(!text.contains(bad), "{bad:?} in {text}");
+            }
+        }
+    };
+    for output in ["human", "dot"] {
+        let r = run(&[
+            os("query"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            os("--from"),
+            os("203.0.113.9"),
+            os("--to"),
+            os("54.0.0.10"),
+            os("--port"),
+            os("443"),
+            os("--output"),
+            os(output),
+        ]);
+        assert_eq!(r.code, Some(0), "{r:?}");
+        assert!(r.stdout.contains("sg-web"), "{}", r.stdout);
+        check(&r);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write(
+        &dir.path().join("p.toml"),
+        "[[statement]]\nid = \"no-https\"\ndescription = \"no HTTPS from the internet\"\nseverity = \"high\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/443\"\n",
+    );
+    for output in ["markdown", "human"] {
+        let r = run(&[
+            os("audit"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            os("--policies"),
+            policy.as_os_str(),
+            os("--output"),
+            os(output),
+        ]);
+        assert_eq!(r.code, Some(1), "{r:?}");
+        assert!(r.stdout.contains("no-https"), "{}", r.stdout);
+        check(&r);
+    }
+}
+
+// 11. Smaller ones.
+
+#[test]
+fn strict_json_output_stays_valid_json() {
+    let snap = snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        &dir.path().join("a.log"),
+        &format!("{V2}\n{WEB_IN}\nnot a record\n{WEB_IN}\n"),
+    );
+    let r = run(&[
+        os("explain"),
+        os("--strict"),
+        os("--output"),
+        os("json"),
+        os("--snapshot"),
+        snap.path().as_os_str(),
+        f.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    let doc: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    assert!(doc["error"].as_str().unwrap().contains("a.log:3"), "{doc}");
+    assert!(doc["records"].is_array());
+}
+
+#[test]
+fn a_closed_pipe_keeps_the_exit_code_of_contradictions() {
+    use std::io::{BufRead, BufReader};
+    let snap = snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    // Accepted by the security group, observed rejected: a contradiction, 50,000 times.
+    let rejected = WEB_IN.replace("ACCEPT", "REJECT");
+    let text: String = std::iter::once(format!("{V2}\n"))
+        .chain(std::iter::repeat_n(format!("{rejected}\n"), 50_000))
+        .collect();
+    let f = write(&dir.path().join("a.log"), &text);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vpcreach"))
+        .args([
+            os("explain"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            f.as_os_str(),
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("CONTRADICTION"), "{first}");
+    // The reading end is dropped here, as `| head -1` does.
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn records_that_cannot_be_are_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let v6 = "2 111122223333 eni-web 203.0.113.9 2600:1f18::10 50000 443 6 5 500 1700000000 1700000060 ACCEPT OK";
+    let reversed = "2 111122223333 eni-web 203.0.113.9 10.0.1.10 50000 443 6 5 500 1700000060 1700000000 ACCEPT OK";
+    let far = "2 111122223333 eni-web 203.0.113.9 10.0.1.10 50000 443 6 5 500 1700000000 9223372036854775808 ACCEPT OK";
+    let f = write(
+        &dir.path().join("a.log"),
+        &format!(
+            "{V2}\n{v6}\n{reversed}\n{far}\n{}\n{}\n",
+            r#"{"version": 2, "srcaddr": "10.0.0.1", "dstaddr": "10.0.0.2", "dstport": -0.0}"#,
+            r#"{"version": 2, "interface-id": ["eni-1", "eni-2"], "srcaddr": "10.0.0.1"}"#,
+        ),
+    );
+    let r = run(&[os("parse"), f.as_os_str()]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert_eq!(r.stdout, "", "{}", r.stdout);
+    for (line, message) in [
+        (2, "`srcaddr` `203.0.113.9` and `dstaddr` `2600:1f18::10` are not of the same address family"),
+        (3, "`start` 1700000060 is after `end` 1700000000"),
+        (4, "`9223372036854775808` is not a valid `end`: expected a time in seconds since 1970, up to the end of year 9999"),
+        (5, "`-0.0` is not a valid `dstport`"),
+        (6, "is not a valid `interface-id`: expected a string or a number"),
+    ] {
+        assert!(
+            r.stderr.contains(&format!("a.log:{line}")) && r.stderr.contains(message),
+            "{line}: {message}\n{}",
+            r.stderr
+        );
+    }
+    assert!(
+        r.stderr
+            .contains("5 records read: 0 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 5 malformed"),
+        "{}",
+        r.stderr
+    );
+    // A snapshot time before 1970 is refused.
+    let snap = snapshot();
+    let r = run(&[
+        os("explain"),
+        os("--snapshot-time"),
+        os("0000-01-01"),
+        os("--snapshot"),
+        snap.path().as_os_str(),
+        f.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("`0000-01-01` is not an RFC 3339 date or date-time from 1970 to 9999"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn small_messages_say_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    // `tcp/-1`: the port is named.
+    let p = write(
+        &dir.path().join("p/a.toml"),
+        &POLICY.replace("tcp/22", "tcp/-1"),
+    );
+    let r = run(&[os("policy"), os("check"), p.as_os_str()]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr.contains("`tcp/-1`: `-1` is not a port"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("`` is not a port"), "{}", r.stderr);
+    // An empty baseline.
+    let snap = snapshot();
+    let good = write(&dir.path().join("q/a.toml"), POLICY);
+    let baseline = write(&dir.path().join("baseline.json"), "");
+    let r = run(&[
+        os("audit"),
+        os("--snapshot"),
+        snap.path().as_os_str(),
+        os("--policies"),
+        good.as_os_str(),
+        os("--baseline"),
+        baseline.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr.contains("baseline.json:1:1: the file is empty"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(":1:0"), "{}", r.stderr);
+    // A selector that selects nothing is named in words, not as Rust debug text.
+    let tagged = write(
+        &dir.path().join("t/a.toml"),
+        &format!(
+            "[groups.nobody]\ntags = [\"Team=nobody\"]\n\n{}",
+            POLICY.replace("to = \"any\"", "to = \"nobody\"")
+        ),
+    );
+    let r = run(&[
+        os("audit"),
+        os("--snapshot"),
+        snap.path().as_os_str(),
+        os("--policies"),
+        tagged.as_os_str(),
+    ]);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("selector tag `Team=nobody` of group `nobody` selects nothing"),
+        "{all}"
+    );
+    assert!(!all.contains("Tag {"), "{all}");
+    // A 100,000-character `--from` is not echoed whole.
+    let long = "a".repeat(100_000);
+    let r = run(&[
+        os("query"),
+        os("--snapshot"),
+        snap.path().as_os_str(),
+        os("--from"),
+        os(&long),
+        os("--to"),
+        os("eni-web"),
+        os("--port"),
+        os("443"),
+    ]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr.contains("is too long for an ENI id"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.len() < 1000, "{}", r.stderr.len());
+    // `parse --strict` counts the header it read.
+    let f = write(&dir.path().join("s.log"), &format!("{V2}\n{WEB_IN}\nbad\n"));
+    let r = run(&[os("parse"), os("--strict"), f.as_os_str()]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stderr.contains("1 header line"), "{}", r.stderr);
+}
+
+// 7. Inconsistent snapshots: a warning naming the file and the resource, and `unknown` where
+//    the answer would depend on the choice, whatever the file names.
+
+/// Explains `WEB_IN` against `snap`: its status and stderr.
+fn explain_web_in(snap: &Path) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(&dir.path().join("a.log"), &format!("{V2}\n{WEB_IN}\n"));
+    let r = run(&[
+        os("explain"),
+        os("--output"),
+        os("jsonl"),
+        os("--snapshot"),
+        snap.as_os_str(),
+        f.as_os_str(),
+    ]);
+    assert!(r.code == Some(0) || r.code == Some(1), "{r:?}");
+    let v: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    (v["status"].as_str().unwrap().to_string(), r.stderr)
+}
+
+#[test]
+fn a_group_defined_twice_differently_is_unknown_whatever_the_file_order() {
+    for (first, second) in [("a.json", "b.json"), ("b.json", "a.json")] {
+        let snap = snapshot();
+        let region = snap.path().join("us-east-1");
+        let mut open = base()["SecurityGroups"][0].clone();
+        open["IpPermissions"] = serde_json::json!([]);
+        // The group as the fixture has it, and again without its rule, in another file.
+        std::fs::rename(region.join("SecurityGroups.json"), region.join(first)).unwrap();
+        write(
+            &region.join(second),
+            &serde_json::json!({ "SecurityGroups": [open] }).to_string(),
+        );
+        let (status, stderr) = explain_web_in(snap.path());
+        assert_eq!(status, "unknown", "{first} {second}: {stderr}");
+        assert!(
+            stderr.contains("security group `sg-web` is defined again, differently from")
+                && stderr.contains("a.json")
+                && stderr.contains("b.json"),
+            "{stderr}"
+        );
+    }
+    // The same definition twice is read once, with a warning, and decides as before.
+    let snap = snapshot();
+    let region = snap.path().join("us-east-1");
+    std::fs::copy(region.join("SecurityGroups.json"), region.join("Copy.json")).unwrap();
+    let (status, stderr) = explain_web_in(snap.path());
+    assert_eq!(status, "consistent", "{stderr}");
+    assert!(
+        stderr.contains("security group `sg-web` is defined again, the same as in"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rules_that_cannot_be_read_make_their_resource_unknown() {
+    let nacl_deny = |entry: Value| {
+        let mut v = base();
+        v["NetworkInterfaces"] = serde_json::json!([common::eni(
+            "eni-web",
+            "subnet-pub",
+            "10.0.1.10",
+            &["sg-web"],
+            None,
+            None
+        )]);
+        let entries = v["NetworkAcls"][0]["Entries"].as_array_mut().unwrap();
+        entries.insert(0, entry);
+        v
+    };
+    let cases: Vec<(Value, &str)> = vec![
+        // A deny of 443 written as a reversed range: read as nothing, it would fail open.
+        (
+            nacl_deny(serde_json::json!({"RuleNumber": 10, "Protocol": "6", "RuleAction": "deny", "Egress": false,
+                "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 500, "To": 400}})),
+            "network ACL `acl-default` has rule 10 that cannot be read (the port range `500`-`400` is reversed)",
+        ),
+        (
+            nacl_deny(serde_json::json!({"RuleNumber": 99999999999i64, "Protocol": "-1", "RuleAction": "deny", "Egress": false,
+                "CidrBlock": "0.0.0.0/0"})),
+            "rule number 99999999999 is not within 1 to 32767",
+        ),
+        (
+            nacl_deny(serde_json::json!({"RuleNumber": 100, "Protocol": "6", "RuleAction": "deny", "Egress": false,
+                "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 443, "To": 443}})),
+            "network ACL `acl-default` has two inbound rules numbered 100",
+        ),
+    ];
+    let mut cases = cases;
+    let mut wide = base();
+    wide["NetworkInterfaces"] = serde_json::json!([common::eni(
+        "eni-web",
+        "subnet-pub",
+        "10.0.1.10",
+        &["sg-web"],
+        None,
+        None
+    )]);
+    wide["SecurityGroups"][0]["IpPermissions"][0]["ToPort"] = Value::from(70000);
+    cases.push((wide, "security group `sg-web` has an inbound rule that cannot be read (ports `443`-`70000` are not within 0 to 65535)"));
+    let mut family = base();
+    family["NetworkInterfaces"] = serde_json::json!([common::eni(
+        "eni-web",
+        "subnet-pub",
+        "10.0.1.10",
+        &["sg-web"],
+        None,
+        None
+    )]);
+    family["SecurityGroups"][0]["IpPermissions"][0]["IpRanges"] =
+        serde_json::json!([{"CidrIp": "::/0"}]);
+    cases.push((family, "`CidrIp` `::/0` is not an IPv4 CIDR"));
+    let mut two_tables = base();
+    two_tables["NetworkInterfaces"] = serde_json::json!([common::eni(
+        "eni-web",
+        "subnet-pub",
+        "10.0.1.10",
+        &["sg-web"],
+        None,
+        None
+    )]);
+    two_tables["RouteTables"][1]["Associations"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"SubnetId": "subnet-pub", "Main": false}));
+    cases.push((
+        two_tables,
+        "subnet `subnet-pub` is associated with two route tables: `rtb-pub`",
+    ));
+    let mut two_enis = base();
+    let web = common::eni(
+        "eni-web",
+        "subnet-pub",
+        "10.0.1.10",
+        &["sg-web"],
+        None,
+        None,
+    );
+    let other = common::eni(
+        "eni-web",
+        "subnet-app",
+        "10.0.2.10",
+        &["sg-app"],
+        None,
+        None,
+    );
+    two_enis["NetworkInterfaces"] = serde_json::json!([web, other]);
+    cases.push((two_enis, "ENI `eni-web` is defined again, differently from"));
+    for (v, warning) in cases {
+        let snap = snapshot_dir(&v);
+        let (status, stderr) = explain_web_in(snap.path());
+        assert_eq!(status, "unknown", "{warning}: {stderr}");
+        assert!(stderr.contains(warning), "{warning}: {stderr}");
+        assert!(
+            stderr.contains(".json: ") || stderr.contains("subnet `"),
+            "{stderr}"
+        );
+    }
+}

@@ -231,11 +231,24 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     })?;
     let _ = flow;
     if let Some(w) = strict_error {
+        if output == ExplainOutput::Json && write_error.is_none() {
+            // The document stays valid JSON: the records so far, and why it stopped.
+            let error = serde_json::to_string(&format!("{w} (--strict)"))?;
+            let _ = writeln!(out, "\n],\n\"error\": {error}}}").and_then(|()| out.flush());
+        }
         anyhow::bail!("{w} (--strict)");
     }
     if let Some(e) = write_error {
         if e.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(if failed { 2 } else { 0 });
+            // The reader went away (`| head`): the exit code still says what was seen.
+            let seen = tally.count(Status::Contradiction) > 0;
+            return Ok(if failed {
+                2
+            } else if seen {
+                1
+            } else {
+                0
+            });
         }
         return Err(e).context("cannot write the output");
     }

@@ -196,6 +196,7 @@ fn counts_up_to(parsed: &ParsedChunk, line: u64) -> Counts {
         .count() as u64;
     counts.read += bad;
     counts.malformed += bad;
+    counts.headers = parsed.header_lines.iter().filter(|&&h| h < line).count() as u64;
     counts
 }
 

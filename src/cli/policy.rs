@@ -48,6 +48,9 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         use anyhow::Context;
         let snap = vpcreach::Snapshot::load(dir)
             .with_context(|| format!("cannot load the snapshot `{}`", dir.display()))?;
+        for w in &snap.warnings {
+            eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
+        }
         let net = vpcreach::Network::build(&snap);
         errors.extend(vpcreach::policy::unknown_ids(&set, &net));
     }

@@ -133,6 +133,8 @@ pub struct ParsedChunk {
     pub malformed: Vec<Malformed>,
     /// What the chunk held.
     pub counts: Counts,
+    /// The line numbers of its valid header lines, in order.
+    pub header_lines: Vec<u64>,
 }
 
 /// A record or a malformed line, as [`ParsedChunk::in_line_order`] yields them.
@@ -168,6 +170,7 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
         records: Vec::with_capacity(line_count),
         malformed: Vec::new(),
         counts: Counts::default(),
+        header_lines: Vec::new(),
     };
     if chunk.too_long {
         out.counts.read = 1;
@@ -195,6 +198,7 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
             Line::Header(Ok(header)) => {
                 format = header;
                 out.counts.headers += 1;
+                out.header_lines.push(line);
                 continue;
             }
             Line::Header(Err(e)) => {

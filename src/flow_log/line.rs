@@ -98,6 +98,22 @@ pub enum Problem {
         /// The line of the invalid header.
         header: u64,
     },
+    /// A record that starts after it ends.
+    #[error("`start` {start} is after `end` {end}")]
+    StartAfterEnd {
+        /// `start`.
+        start: u64,
+        /// `end`.
+        end: u64,
+    },
+    /// A record from an address of one family to one of the other.
+    #[error("`srcaddr` `{srcaddr}` and `dstaddr` `{dstaddr}` are not of the same address family")]
+    MixedFamilies {
+        /// `srcaddr`.
+        srcaddr: String,
+        /// `dstaddr`.
+        dstaddr: String,
+    },
     /// A JSON object with the same key twice: which one holds the record cannot be told (a
     /// JSON reader keeps one of them silently).
     #[error("the key `{0}` appears twice in a JSON object")]
@@ -870,12 +886,22 @@ pub(crate) fn record_from_json(
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
                 (Some(u), _) => u.to_string(),
-                (None, Some(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1.8e19 => {
+                // `-0.0` is no port or count: only a number without a sign is read as one.
+                (None, Some(f))
+                    if f >= 0.0 && !f.is_sign_negative() && f.fract() == 0.0 && f < 1.8e19 =>
+                {
                     (f as u64).to_string()
                 }
                 _ => n.to_string(),
             },
-            other => other.to_string(),
+            // A list, an object or a boolean is no field value (not even as its JSON text).
+            other => {
+                return Err(Problem::Value {
+                    field: key.clone(),
+                    value: shorten(&other.to_string()),
+                    expected: "a string or a number",
+                })
+            }
         };
         set_field(&mut record, &slot, text.trim()).map_err(|expected| Problem::Value {
             field: key.clone(),
@@ -883,7 +909,44 @@ pub(crate) fn record_from_json(
             expected,
         })?;
     }
+    if let Some(problem) = inconsistency(&record) {
+        return Err(problem);
+    }
     Ok(record)
+}
+
+/// The latest `start` or `end` a record may hold: the end of year 9999, in seconds. Later is
+/// no time (a value in milliseconds, or a corrupted one), and cannot be compared with a
+/// snapshot's time.
+pub(crate) const MAX_TIME: u64 = 253_402_300_799;
+
+/// What makes a record whose every value is valid on its own impossible as a whole: `start`
+/// after `end`, or a source and a destination address of different families.
+pub(crate) fn inconsistency(record: &FlowRecord) -> Option<Problem> {
+    inconsistent(record.start, record.end, record.srcaddr, record.dstaddr)
+}
+
+/// [`inconsistency`] from the fields alone (the fast scanner has no [`FlowRecord`]).
+pub(crate) fn inconsistent(
+    start: Option<u64>,
+    end: Option<u64>,
+    srcaddr: Option<IpAddr>,
+    dstaddr: Option<IpAddr>,
+) -> Option<Problem> {
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            return Some(Problem::StartAfterEnd { start, end });
+        }
+    }
+    if let (Some(src), Some(dst)) = (srcaddr, dstaddr) {
+        if src.is_ipv4() != dst.is_ipv4() {
+            return Some(Problem::MixedFamilies {
+                srcaddr: src.to_string(),
+                dstaddr: dst.to_string(),
+            });
+        }
+    }
+    None
 }
 
 /// Parses the text of record lines, keeping its scratch space from line to line.
@@ -937,6 +1000,9 @@ impl LineParser {
                     },
                 ));
             }
+        }
+        if let Some(problem) = inconsistency(&record) {
+            return Err((None, problem));
         }
         Ok(record)
     }
@@ -1001,7 +1067,7 @@ fn set_field(record: &mut FlowRecord, slot: &Slot, word: &str) -> Result<(), &'s
     }
     const PORT: &str = "a port number from 0 to 65535";
     const COUNT: &str = "a whole number";
-    const TIME: &str = "a time in seconds since 1970";
+    const TIME: &str = "a time in seconds since 1970, up to the end of year 9999";
     const ADDR: &str = "an IPv4 or IPv6 address";
     let text = || Some(Text::from(word));
     match field {
@@ -1017,8 +1083,8 @@ fn set_field(record: &mut FlowRecord, slot: &Slot, word: &str) -> Result<(), &'s
         }
         Field::Packets => record.packets = Some(number(word).ok_or(COUNT)?),
         Field::Bytes => record.bytes = Some(number(word).ok_or(COUNT)?),
-        Field::Start => record.start = Some(number(word).ok_or(TIME)?),
-        Field::End => record.end = Some(number(word).ok_or(TIME)?),
+        Field::Start => record.start = Some(time(word).ok_or(TIME)?),
+        Field::End => record.end = Some(time(word).ok_or(TIME)?),
         Field::Action => {
             record.action = Some(match word {
                 "ACCEPT" => Action::Accept,
@@ -1075,6 +1141,11 @@ fn set_field(record: &mut FlowRecord, slot: &Slot, word: &str) -> Result<(), &'s
 }
 
 /// A decimal number that fits `T`: digits only, no sign.
+/// A `start` or `end`: seconds since 1970, up to [`MAX_TIME`].
+fn time(word: &str) -> Option<u64> {
+    number::<u64>(word).filter(|&t| t <= MAX_TIME)
+}
+
 fn number<T: TryFrom<u64>>(word: &str) -> Option<T> {
     T::try_from(decimal(word.as_bytes())?).ok()
 }

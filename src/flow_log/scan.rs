@@ -412,8 +412,14 @@ fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(L
                 Field::Srcport => lite.srcport = Some(u16::try_from(at.decimal()?).ok()?),
                 Field::Dstport => lite.dstport = Some(u16::try_from(at.decimal()?).ok()?),
                 Field::Protocol => lite.protocol = Some(u8::try_from(at.decimal()?).ok()?),
-                Field::Start => lite.start = Some(at.decimal()?),
-                Field::End => lite.end = Some(at.decimal()?),
+                Field::Start => {
+                    lite.start = Some(at.decimal()?).filter(|&t| t <= super::line::MAX_TIME);
+                    lite.start?;
+                }
+                Field::End => {
+                    lite.end = Some(at.decimal()?).filter(|&t| t <= super::line::MAX_TIME);
+                    lite.end?;
+                }
                 Field::TcpFlags => lite.tcp_flags = Some(u16::try_from(at.decimal()?).ok()?),
                 Field::Action => {
                     lite.action = Some(match at.text()? {
@@ -447,6 +453,10 @@ fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(L
     }
     // Only spaces may follow the last field, then the line's end.
     if at.skip_spaces() {
+        return None;
+    }
+    // A record impossible as a whole: the full parser says why.
+    if super::line::inconsistent(lite.start, lite.end, lite.srcaddr, lite.dstaddr).is_some() {
         return None;
     }
     let end = at.pos + usize::from(data.get(at.pos) == Some(&b'\r'));

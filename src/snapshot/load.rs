@@ -50,6 +50,8 @@ impl Snapshot {
         })?;
         if meta.is_file() {
             snap.load_file(path, Origin::default())?;
+            let merged = vec![(path.to_path_buf(), super::check::Lengths::default())];
+            super::check::check(&mut snap, &merged);
             return Ok(snap);
         }
         let walk = crate::walk::walk(path, |p| {
@@ -69,11 +71,14 @@ impl Snapshot {
         if walk.files.is_empty() {
             return Err(SnapshotError::NoFiles(path.to_path_buf()));
         }
+        let mut merged: super::check::Files = Vec::new();
         for file in walk.files {
             let rel = file.strip_prefix(path).unwrap_or(&file);
             let origin = origin_of(rel);
+            merged.push((file.clone(), super::check::Lengths::of(&snap)));
             snap.load_file(&file, origin)?;
         }
+        super::check::check(&mut snap, &merged);
         snap.collected_at = collected_at(path);
         Ok(snap)
     }
@@ -82,6 +87,8 @@ impl Snapshot {
     pub fn from_json_str(text: &str) -> Result<Snapshot, SnapshotError> {
         let mut snap = Snapshot::default();
         snap.merge_json(text.as_bytes(), Path::new("<memory>"), Origin::default())?;
+        let merged = vec![(PathBuf::from("<memory>"), super::check::Lengths::default())];
+        super::check::check(&mut snap, &merged);
         Ok(snap)
     }
 

@@ -2,6 +2,7 @@
 //! behaviour. It is loaded from a folder of saved `aws ec2 describe-*` JSON (or, later, from the
 //! API) and turned into a [`crate::Network`] for evaluation.
 
+mod check;
 mod load;
 pub mod model;
 
