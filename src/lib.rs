@@ -25,6 +25,7 @@ pub mod suggest;
 pub mod testkit;
 pub mod timestamp;
 pub mod trace;
+pub mod walk;
 
 pub use network::Network;
 pub use protocol::{PortRange, PortSet, Protocol};

@@ -27,7 +27,10 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!(
+                "error: {}",
+                vpcreach::render::sanitize_line(&format!("{err:#}"))
+            );
             ExitCode::from(2)
         }
     }

@@ -19,7 +19,8 @@ impl std::str::FromStr for TimeArg {
     fn from_str(text: &str) -> Result<TimeArg, String> {
         parse(text.trim()).ok_or_else(|| {
             format!(
-                "`{text}` is not an RFC 3339 date or date-time (e.g. 2024-05-01 or 2024-05-01T13:00:00Z)"
+                "`{}` is not an RFC 3339 date or date-time from 1970 to 9999 (e.g. 2024-05-01 or 2024-05-01T13:00:00Z)",
+                crate::render::sanitize(text)
             )
         })
     }
@@ -30,10 +31,15 @@ fn parse(text: &str) -> Option<TimeArg> {
     if bytes.len() < 10 {
         return None;
     }
-    let year: i64 = digits(&text[0..4])?;
-    let month: u32 = digits(&text[5..7])?;
-    let day: u32 = digits(&text[8..10])?;
+    let year: i64 = digits(text.get(0..4)?)?;
+    let month: u32 = digits(text.get(5..7)?)?;
+    let day: u32 = digits(text.get(8..10)?)?;
     if bytes[4] != b'-' || bytes[7] != b'-' || !valid_date(year, month, day) {
+        return None;
+    }
+    // Flow logs and snapshots are from after 1970: an earlier time is a mistake, and would make
+    // every comparison with a record's time meaningless.
+    if year < 1970 {
         return None;
     }
     let midnight = days_from_civil(year, month, day) * 86_400;

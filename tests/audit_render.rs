@@ -31,6 +31,7 @@ fn report() -> Report {
     let policy = "[[statement]]\nid = \"no-ssh\"\ndescription = \"no *SSH* from the internet\"\nseverity = \"critical\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/22\"\n";
     let policies = PolicySet {
         files: vec![PolicyFile::parse(Path::new("p.toml"), policy).unwrap()],
+        ..PolicySet::default()
     };
     let result = AuditResult {
         findings: vec![

@@ -84,7 +84,10 @@ fn policies() -> PolicySet {
         })
         .collect::<String>();
     let file = PolicyFile::parse(Path::new("policies/p.toml"), &text).unwrap();
-    PolicySet { files: vec![file] }
+    PolicySet {
+        files: vec![file],
+        ..PolicySet::default()
+    }
 }
 
 fn day(s: &str) -> Day {

@@ -80,7 +80,10 @@ to = "any"
 traffic = "udp/53"
 "#;
     let file = PolicyFile::parse(Path::new("policies/my team.toml"), policy).unwrap();
-    let policies = PolicySet { files: vec![file] };
+    let policies = PolicySet {
+        files: vec![file],
+        ..PolicySet::default()
+    };
     let result = AuditResult {
         findings: vec![
             finding(

@@ -42,6 +42,7 @@ fn set(mode: Mode, groups: Vec<Group>, statements: Vec<Statement>) -> PolicySet 
             groups,
             statements,
         }],
+        ..PolicySet::default()
     }
 }
 

@@ -149,7 +149,7 @@ fn resolve(net: &Network, g: &Group) -> Endpoints {
             },
         }
         if set.len() == before && !outside_added {
-            out.empty.push(format!("{sel:?}"));
+            out.empty.push(sel.to_string());
         }
     }
     out.enis = set.into_iter().collect();

@@ -546,6 +546,15 @@ impl Baseline {
 
     /// Reads a previous run's report from its text.
     pub fn parse(path: &Path, text: &str) -> Result<Baseline, BaselineError> {
+        if text.trim().is_empty() {
+            // serde_json would say "EOF while parsing" at column 0.
+            return Err(BaselineError::Invalid {
+                path: path.display().to_string(),
+                line: 1,
+                column: 1,
+                message: "the file is empty: expected the JSON report of a previous `vpcreach audit --output json`".into(),
+            });
+        }
         match serde_json::from_str::<BaselineDoc>(text) {
             Ok(doc) => Ok(Baseline {
                 path: path.to_path_buf(),
@@ -554,7 +563,8 @@ impl Baseline {
             Err(e) => Err(BaselineError::Invalid {
                 path: path.display().to_string(),
                 line: e.line(),
-                column: e.column(),
+                // Columns are 1-based; serde_json gives 0 at the start of a line.
+                column: e.column().max(1),
                 message: format!(
                     "expected the JSON report of a previous `vpcreach audit --output json`: {}",
                     lower_first(&e.to_string())

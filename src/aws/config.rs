@@ -20,6 +20,10 @@ pub(crate) struct Session {
     pub account: Option<String>,
     /// The page size asked of paginated calls (`None`: the service's default).
     pub page_size: Option<i32>,
+    /// Stops pagination that would never end (every client of the session).
+    pub guard: super::guard::PageGuard,
+    /// The time allowed for the next bytes of a download.
+    pub read_timeout: std::time::Duration,
 }
 
 impl Session {
@@ -53,6 +57,7 @@ impl Session {
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
         let conf = aws_sdk_ec2::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
+            .interceptor(self.guard.clone())
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
     }
@@ -64,6 +69,7 @@ impl Session {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
             .force_path_style(custom)
+            .interceptor(self.guard.clone())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
@@ -72,6 +78,7 @@ impl Session {
     pub fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
         let conf = aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
+            .interceptor(self.guard.clone())
             .build();
         aws_sdk_cloudwatchlogs::Client::from_conf(conf)
     }
@@ -113,7 +120,23 @@ pub(crate) async fn session(opts: &AwsOptions) -> Result<Session, AwsError> {
         Some(arn) => Some(role_account(arn)?),
         None => None,
     };
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
+    let read_timeout = opts.read_timeout.unwrap_or(super::DEFAULT_READ_TIMEOUT);
+    // An endpoint that accepts the connection and never answers must not hold the run for
+    // ever: every call has a connect, a read and an overall time limit.
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(
+            opts.connect_timeout
+                .unwrap_or(super::DEFAULT_CONNECT_TIMEOUT),
+        )
+        .read_timeout(read_timeout)
+        .operation_timeout(
+            opts.operation_timeout
+                .unwrap_or(super::DEFAULT_OPERATION_TIMEOUT),
+        )
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
+        .timeout_config(timeouts);
     if let Some(profile) = &opts.profile {
         loader = loader.profile_name(profile);
     }
@@ -149,6 +172,8 @@ pub(crate) async fn session(opts: &AwsOptions) -> Result<Session, AwsError> {
         config,
         account,
         page_size: opts.page_size.map(|n| n.clamp(5, 100)),
+        guard: super::guard::PageGuard::new(opts.max_pages.unwrap_or(super::DEFAULT_MAX_PAGES)),
+        read_timeout,
     })
 }
 

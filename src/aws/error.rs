@@ -93,6 +93,18 @@ pub enum AwsError {
         /// What failed.
         detail: String,
     },
+    /// Pagination that would not end: a token handed out twice, or more pages than allowed.
+    #[error("stopped reading {operation} in {region} from {endpoint}: {detail}")]
+    Pagination {
+        /// The API call.
+        operation: String,
+        /// The region.
+        region: String,
+        /// The endpoint URL, or the service's host when none is configured.
+        endpoint: String,
+        /// What happened.
+        detail: String,
+    },
     /// Still throttled after every retry.
     #[error(
         "AWS kept throttling {operation} in {region} ({code}) through all {attempts} attempts; try \
@@ -161,6 +173,32 @@ pub enum AwsError {
         "`{0}` exists and is not a snapshot written by `vpcreach collect`: choose another `--out`, or remove it first"
     )]
     OutExists(PathBuf),
+    /// The new snapshot could not be put in place, and the earlier one could not be put back:
+    /// it is kept, set aside, and named.
+    #[error(
+        "cannot put the new snapshot in place at `{}` ({error}), nor the earlier snapshot back \
+         ({restore_error}): the earlier snapshot is kept at `{}`; move it back by hand",
+        out.display(),
+        aside.display()
+    )]
+    RestoreFailed {
+        /// The output folder.
+        out: PathBuf,
+        /// Where the earlier snapshot is kept.
+        aside: PathBuf,
+        /// Why the new snapshot could not be moved in.
+        error: std::io::Error,
+        /// Why the earlier one could not be moved back.
+        restore_error: std::io::Error,
+    },
+    /// The output folder cannot be written (checked before any API call).
+    #[error("cannot write the snapshot to `{}`: {reason}", path.display())]
+    OutUnusable {
+        /// The folder, or the first part of its path that is in the way.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn profile_words(profile: &Option<String>) -> String {
@@ -261,6 +299,14 @@ pub(crate) fn classify<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if let Some(page) = super::guard::page_error(&err) {
+        return AwsError::Pagination {
+            operation: operation.to_string(),
+            region: site.region.clone(),
+            endpoint: site.endpoint(),
+            detail: page.to_string(),
+        };
+    }
     let operation_name = operation.to_string();
     let region = site.region.clone();
     let status = err.raw_response().map(|r| r.status().as_u16());

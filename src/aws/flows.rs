@@ -405,9 +405,11 @@ async fn fetch_s3(
             let (key, path) = targets[next].clone();
             let (client, site, bucket) = (client.clone(), site.clone(), bucket.to_string());
             let progress = Arc::clone(&progress);
-            tasks.spawn(
-                async move { download(&client, &bucket, &key, &path, &site, &*progress).await },
-            );
+            let read_timeout = session.read_timeout;
+            tasks.spawn(async move {
+                let target = (&*bucket, &*key, &*path);
+                download(&client, target, &site, read_timeout, &*progress).await
+            });
             next += 1;
         }
         if let Some(joined) = tasks.join_next().await {
@@ -429,10 +431,9 @@ async fn fetch_s3(
 /// Streams one object to a file; returns its size.
 async fn download(
     client: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-    path: &Path,
+    (bucket, key, path): (&str, &str, &Path),
     site: &CallSite,
+    read_timeout: std::time::Duration,
     progress: &dyn FetchProgress,
 ) -> Result<u64, AwsError> {
     let io = |source| AwsError::Io {
@@ -453,7 +454,19 @@ async fn download(
     let mut file = BufWriter::with_capacity(256 * 1024, File::create(path).map_err(io)?);
     let mut total = 0u64;
     loop {
-        let chunk = body.try_next().await.map_err(|e| AwsError::Unreachable {
+        // A body that stops coming must not hold the run for ever.
+        let next = tokio::time::timeout(read_timeout, body.try_next())
+            .await
+            .map_err(|_| AwsError::Unreachable {
+                operation: "GetObject".into(),
+                region: site.region.clone(),
+                endpoint: format!("s3://{bucket}/{key}"),
+                detail: format!(
+                    "the download stalled: no data for {}s (`--read-timeout`)",
+                    read_timeout.as_secs()
+                ),
+            })?;
+        let chunk = next.map_err(|e| AwsError::Unreachable {
             operation: "GetObject".into(),
             region: site.region.clone(),
             endpoint: format!("s3://{bucket}/{key}"),

@@ -23,6 +23,7 @@ mod collect;
 mod config;
 mod error;
 mod flows;
+mod guard;
 mod map;
 mod write;
 
@@ -31,6 +32,8 @@ pub use crate::timestamp::{Rfc3339, TimeArg, Window};
 pub use collect::{RegionResources, CALLS};
 pub use error::AwsError;
 pub use flows::{fetch, parse_location, FetchProgress, Fetched, Location};
+pub use guard::{PageError, DEFAULT_MAX_PAGES};
+pub use write::check_out;
 
 use crate::snapshot::{Origin, Snapshot};
 use std::fmt;
@@ -52,7 +55,26 @@ pub struct AwsOptions {
     /// Items asked per page of paginated calls, 5 to 100 (`None`: each service's default, which
     /// for most EC2 calls is everything in one page). Every page is read either way.
     pub page_size: Option<i32>,
+    /// Time allowed to connect to an endpoint (`--connect-timeout`; `None`:
+    /// [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub connect_timeout: Option<std::time::Duration>,
+    /// Time allowed for an answer, or for the next bytes of a download (`--read-timeout`;
+    /// `None`: [`DEFAULT_READ_TIMEOUT`]).
+    pub read_timeout: Option<std::time::Duration>,
+    /// Time allowed for one call, retries included (`--operation-timeout`; `None`:
+    /// [`DEFAULT_OPERATION_TIMEOUT`]).
+    pub operation_timeout: Option<std::time::Duration>,
+    /// Pages of one paginated call before it is stopped with an error (`--max-pages`; `None`:
+    /// [`DEFAULT_MAX_PAGES`]). A token handed out twice stops it too.
+    pub max_pages: Option<usize>,
 }
+
+/// The default of [`AwsOptions::connect_timeout`].
+pub const DEFAULT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The default of [`AwsOptions::read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// The default of [`AwsOptions::operation_timeout`].
+pub const DEFAULT_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// One account (when a role was assumed) and region.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -106,13 +106,120 @@ fn write_region(root: &Path, r: &RegionResources) -> Result<(), AwsError> {
     )
 }
 
-/// True when `dir` may be replaced: empty, or marked as written by `vpcreach collect`.
+/// True when `dir` may be replaced: empty, or marked as written by `vpcreach collect`: its
+/// marker file is a small regular file with the text vpcreach writes (its contents are checked,
+/// not only its name: an empty `.vpcreach-snapshot` someone made does not qualify).
 fn replaceable(dir: &Path) -> Result<bool, AwsError> {
-    if dir.join(MARKER_FILE).is_file() {
-        return Ok(true);
+    let marker = dir.join(MARKER_FILE);
+    if let Ok(Some(bytes)) = crate::walk::read_small(&marker, 64 * 1024) {
+        let text = String::from_utf8_lossy(&bytes);
+        if is_own_marker(&text) {
+            return Ok(true);
+        }
     }
     let mut entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
     Ok(entries.next().is_none())
+}
+
+/// True for the text of a marker file `vpcreach collect` wrote.
+fn is_own_marker(text: &str) -> bool {
+    let mut lines = text.lines();
+    lines
+        .next()
+        .is_some_and(|l| l.starts_with("Written by vpcreach ") && l.contains(" collect: "))
+        && lines
+            .next()
+            .and_then(|l| l.strip_prefix("collected-at: "))
+            .is_some_and(|t| t.trim().parse::<super::TimeArg>().is_ok())
+}
+
+/// Checks that `out` can take a snapshot, before any API call: an existing folder must be an
+/// earlier snapshot of `vpcreach collect` (or empty), and the folder it goes in must be (or be
+/// able to become) a writable folder.
+pub fn check_out(out: &Path) -> Result<(), AwsError> {
+    if out.exists() && !(out.is_dir() && replaceable(out)?) {
+        return Err(AwsError::OutExists(out.to_path_buf()));
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // The nearest part of the path that exists must be a folder.
+    let mut existing = parent.as_path();
+    while !existing.exists() {
+        match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => existing = p,
+            _ => return Ok(()),
+        }
+    }
+    if !existing.is_dir() {
+        return Err(AwsError::OutUnusable {
+            path: existing.to_path_buf(),
+            reason: "it is not a folder".into(),
+        });
+    }
+    if existing == parent {
+        // Writable: the snapshot is first written into a temporary folder there.
+        tempfile::Builder::new()
+            .prefix(".vpcreach-check-")
+            .tempdir_in(&parent)
+            .map_err(|e| AwsError::OutUnusable {
+                path: parent.clone(),
+                reason: e.to_string(),
+            })?;
+    }
+    Ok(())
+}
+
+/// Moves the complete snapshot `new` to `out`, replacing an earlier snapshot there: the
+/// earlier one is set aside first and removed last. When `new` cannot be moved in and the
+/// earlier one cannot be moved back, the earlier one is kept where it was set aside and the
+/// error names that folder: nothing is deleted. `rename` is [`std::fs::rename`] (a parameter,
+/// for tests of the failures).
+fn swap_in(
+    new: &Path,
+    out: &Path,
+    parent: &Path,
+    rename: &dyn Fn(&Path, &Path) -> std::io::Result<()>,
+) -> Result<(), AwsError> {
+    let old = if out.exists() {
+        let aside = tempfile::Builder::new()
+            .prefix(".vpcreach-old-")
+            .tempdir_in(parent)
+            .map_err(io_err(parent))?;
+        rename(out, &aside.path().join("snapshot")).map_err(io_err(out))?;
+        Some(aside)
+    } else {
+        None
+    };
+    if let Err(error) = rename(new, out) {
+        let Some(aside) = old else {
+            return Err(AwsError::Io {
+                path: out.to_path_buf(),
+                error,
+            });
+        };
+        let kept = aside.path().join("snapshot");
+        return match rename(&kept, out) {
+            Ok(()) => Err(AwsError::Io {
+                path: out.to_path_buf(),
+                error,
+            }),
+            Err(restore_error) => {
+                // Not removed on drop: it holds the only copy of the earlier snapshot.
+                let _ = aside.keep();
+                Err(AwsError::RestoreFailed {
+                    out: out.to_path_buf(),
+                    aside: kept,
+                    error,
+                    restore_error,
+                })
+            }
+        };
+    }
+    // The earlier snapshot, set aside, is removed on drop.
+    drop(old);
+    Ok(())
 }
 
 impl Collected {
@@ -125,9 +232,7 @@ impl Collected {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        if out.exists() && !(out.is_dir() && replaceable(out)?) {
-            return Err(AwsError::OutExists(out.to_path_buf()));
-        }
+        check_out(out)?;
         std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
         let tmp = tempfile::Builder::new()
             .prefix(".vpcreach-collect-")
@@ -150,30 +255,8 @@ impl Collected {
         );
         std::fs::write(&marker, text).map_err(io_err(&marker))?;
         // Move an earlier snapshot aside, put the new one in place, then drop the old one.
-        let old = if out.exists() {
-            let aside = tempfile::Builder::new()
-                .prefix(".vpcreach-old-")
-                .tempdir_in(&parent)
-                .map_err(io_err(&parent))?;
-            let aside_path = aside.path().join("snapshot");
-            std::fs::rename(out, &aside_path).map_err(io_err(out))?;
-            Some(aside)
-        } else {
-            None
-        };
-        if let Err(source) = std::fs::rename(tmp.path(), out) {
-            if let Some(aside) = &old {
-                // Put the earlier snapshot back.
-                let _ = std::fs::rename(aside.path().join("snapshot"), out);
-            }
-            return Err(AwsError::Io {
-                path: out.to_path_buf(),
-                error: source,
-            });
-        }
-        // `tmp` no longer exists; dropping it is a no-op. `old` is removed on drop.
-        drop(old);
-        Ok(())
+        // `tmp` no longer exists after that; dropping it is a no-op.
+        swap_in(tmp.path(), out, &parent, &|a, b| std::fs::rename(a, b))
     }
 }
 
@@ -232,6 +315,78 @@ mod tests {
             .as_secs() as i64;
         let taken = loaded.collected_at.expect("collection time");
         assert!((now - taken).abs() < 120, "{taken} vs {now}");
+    }
+
+    #[test]
+    fn a_failed_restore_keeps_the_earlier_snapshot_and_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("snap");
+        collected("eu-west-1", None).write(&out).unwrap();
+        let new = tempfile::tempdir_in(dir.path()).unwrap();
+        // Setting the earlier snapshot aside works; moving anything to `out` fails.
+        let rename = |a: &Path, b: &Path| {
+            if b == out {
+                Err(std::io::Error::other("no room"))
+            } else {
+                std::fs::rename(a, b)
+            }
+        };
+        let err = swap_in(new.path(), &out, dir.path(), &rename).unwrap_err();
+        let AwsError::RestoreFailed { aside, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(
+            err.to_string().contains(&aside.display().to_string()),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("nor the earlier snapshot back (no room)"),
+            "{err}"
+        );
+        // The earlier snapshot is whole where the error says.
+        let kept = Snapshot::load(aside).unwrap();
+        assert_eq!(kept.vpcs[0].vpc_id, "vpc-1");
+        // When moving back works, the earlier snapshot is back in place.
+        let fails_once = std::cell::Cell::new(true);
+        let rename = |a: &Path, b: &Path| {
+            if b == out && fails_once.replace(false) {
+                Err(std::io::Error::other("no room"))
+            } else {
+                std::fs::rename(a, b)
+            }
+        };
+        std::fs::rename(aside, &out).unwrap();
+        let new = tempfile::tempdir_in(dir.path()).unwrap();
+        let err = swap_in(new.path(), &out, dir.path(), &rename).unwrap_err();
+        assert!(matches!(err, AwsError::Io { .. }), "{err}");
+        assert_eq!(Snapshot::load(&out).unwrap().vpcs[0].vpc_id, "vpc-1");
+    }
+
+    #[test]
+    fn a_marker_is_checked_by_its_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("snap");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("keep.json"), "{}").unwrap();
+        for text in [
+            "",
+            "Written by someone\n",
+            "Written by vpcreach 0.1.0 collect: x\n",
+        ] {
+            std::fs::write(out.join(MARKER_FILE), text).unwrap();
+            let err = collected("eu-west-1", None).write(&out).unwrap_err();
+            assert!(matches!(err, AwsError::OutExists(_)), "{text:?}: {err}");
+            assert!(out.join("keep.json").exists());
+        }
+        // A marker vpcreach wrote.
+        std::fs::write(
+            out.join(MARKER_FILE),
+            "Written by vpcreach 0.1.0 collect: eu-west-1\ncollected-at: 2024-05-01T00:00:00Z\n",
+        )
+        .unwrap();
+        collected("eu-west-1", None).write(&out).unwrap();
+        assert!(!out.join("keep.json").exists());
     }
 
     #[test]

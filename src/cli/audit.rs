@@ -40,8 +40,8 @@ pub struct AuditArgs {
     /// Format of flow-log records in files without a header line.
     #[arg(long, value_name = "FORMAT", requires = "flows")]
     pub format: Option<String>,
-    /// Worker threads for flow logs [default: one per core].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads for flow logs, 1 to 256 [default: one per core].
+    #[arg(long, short = 'j', value_name = "N", value_parser = super::threads_arg)]
     pub threads: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
@@ -74,7 +74,10 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     // Everything the user wrote is checked before the (possibly long) analysis starts.
     let policies = match PolicySet::load(&args.policies) {
-        Ok(p) => p,
+        Ok(p) => {
+            super::policy::print_errors(&p.warnings, "warning");
+            p
+        }
         Err(e) => {
             super::policy::print_errors(&e.errors, "error");
             anyhow::bail!(
@@ -137,7 +140,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         },
     );
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
     }
     let text = match args.output {
         AuditOutput::Human => {

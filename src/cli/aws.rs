@@ -38,6 +38,28 @@ pub struct AwsArgs {
     /// External id that the role's trust policy requires.
     #[arg(long, value_name = "ID", requires = "role_arn", help_heading = AWS_HEADING)]
     pub external_id: Option<String>,
+    /// Seconds allowed to connect to an AWS endpoint [default: 10].
+    #[arg(long, value_name = "SECS", value_parser = seconds, help_heading = AWS_HEADING)]
+    pub connect_timeout: Option<std::time::Duration>,
+    /// Seconds allowed for an endpoint to answer, or to send the next bytes of a download
+    /// [default: 60].
+    #[arg(long, value_name = "SECS", value_parser = seconds, help_heading = AWS_HEADING)]
+    pub read_timeout: Option<std::time::Duration>,
+    /// Seconds allowed for one API call, retries included [default: 300].
+    #[arg(long, value_name = "SECS", value_parser = seconds, help_heading = AWS_HEADING)]
+    pub operation_timeout: Option<std::time::Duration>,
+    /// Pages of one paginated API call before it is stopped as an error (a token handed out
+    /// twice stops it too) [default: 10000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000), help_heading = AWS_HEADING)]
+    pub max_pages: Option<u32>,
+}
+
+/// A number of seconds, 1 to 86400.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    match text.parse::<u64>() {
+        Ok(n @ 1..=86_400) => Ok(std::time::Duration::from_secs(n)),
+        _ => Err("expected a whole number of seconds from 1 to 86400".into()),
+    }
 }
 
 #[cfg(feature = "aws")]
@@ -51,6 +73,10 @@ impl AwsArgs {
             role_arn: self.role_arn.clone(),
             external_id: self.external_id.clone(),
             page_size: None,
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+            operation_timeout: self.operation_timeout,
+            max_pages: self.max_pages.map(|n| n as usize),
         }
     }
 }
@@ -117,12 +143,16 @@ pub fn fetch_remote(
     };
     let fetched = vpcreach::aws::fetch(&location, window, &aws.options(), scratch, progress)?;
     for note in &fetched.notes {
-        eprintln!("note: {location}: {note}");
+        eprintln!(
+            "note: {}",
+            vpcreach::render::sanitize_line(&format!("{location}: {note}"))
+        );
     }
     eprintln!(
-        "fetched {} file(s), {} bytes, from {location}{window}",
+        "fetched {} file(s), {} bytes, from {}",
         fetched.files.len(),
-        fetched.bytes
+        fetched.bytes,
+        vpcreach::render::sanitize_line(&format!("{location}{window}"))
     );
     Ok(fetched.files.into_iter().zip(fetched.names).collect())
 }

@@ -41,6 +41,8 @@ pub fn run(args: CollectArgs) -> anyhow::Result<u8> {
     } else {
         Arc::new(StderrProgress::new(std::io::stderr().is_terminal()))
     };
+    // A folder that cannot take the snapshot is an error before any API call.
+    vpcreach::aws::check_out(&args.out)?;
     let collected = vpcreach::aws::collect(&args.aws.options(), Arc::clone(&progress))?;
     drop(progress);
     collected
@@ -56,7 +58,7 @@ pub fn run(args: CollectArgs) -> anyhow::Result<u8> {
             .collect();
         eprintln!(
             "wrote {} ({} region(s)): {}",
-            args.out.display(),
+            vpcreach::render::sanitize_line(&args.out.display().to_string()),
             collected.regions.len(),
             if counts.is_empty() {
                 "no resources".to_string()

@@ -54,8 +54,8 @@ pub struct ExplainArgs {
     /// snapshot is older or newer than the record.
     #[arg(long, value_name = "TIME")]
     pub snapshot_time: Option<vpcreach::timestamp::TimeArg>,
-    /// Worker threads [default: one per core].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads, 1 to 256 [default: one per core].
+    #[arg(long, short = 'j', value_name = "N", value_parser = super::threads_arg)]
     pub threads: Option<usize>,
     #[command(flatten)]
     pub window: super::source::FlowWindow,
@@ -188,8 +188,15 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     let flow = run_ordered(reader, args.threads.unwrap_or(0), work, |item| {
         let chunk = match item {
             Ok(c) => c,
+            Err(e) if e.is_warning() => {
+                eprintln!(
+                    "warning: {}",
+                    vpcreach::render::sanitize_line(&e.to_string())
+                );
+                return ControlFlow::Continue(());
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", vpcreach::render::sanitize_line(&e.to_string()));
                 failed = true;
                 return ControlFlow::Continue(());
             }
@@ -199,7 +206,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                 strict_error = Some(w.clone());
                 return ControlFlow::Break(());
             }
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
         }
         counts += chunk.counts;
         tally.merge(chunk.tally);
@@ -224,11 +231,24 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     })?;
     let _ = flow;
     if let Some(w) = strict_error {
+        if output == ExplainOutput::Json && write_error.is_none() {
+            // The document stays valid JSON: the records so far, and why it stopped.
+            let error = serde_json::to_string(&format!("{w} (--strict)"))?;
+            let _ = writeln!(out, "\n],\n\"error\": {error}}}").and_then(|()| out.flush());
+        }
         anyhow::bail!("{w} (--strict)");
     }
     if let Some(e) = write_error {
         if e.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(if failed { 2 } else { 0 });
+            // The reader went away (`| head`): the exit code still says what was seen.
+            let seen = tally.count(Status::Contradiction) > 0;
+            return Ok(if failed {
+                2
+            } else if seen {
+                1
+            } else {
+                0
+            });
         }
         return Err(e).context("cannot write the output");
     }

@@ -62,6 +62,15 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// Reads `-j`/`--threads`: 1 to [`vpcreach::flow_log::MAX_THREADS`].
+pub fn threads_arg(text: &str) -> Result<usize, String> {
+    let max = vpcreach::flow_log::MAX_THREADS;
+    match text.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number of threads from 1 to {max}")),
+    }
+}
+
 /// Reads `--format`: AWS's format string or field names. Unknown field names are kept (their
 /// values as text) with a warning and a suggestion.
 pub fn format_arg(text: Option<&str>) -> anyhow::Result<Option<vpcreach::flow_log::Format>> {
@@ -83,8 +92,15 @@ pub fn format_arg(text: Option<&str>) -> anyhow::Result<Option<vpcreach::flow_lo
 /// not modelled) and what it could not read (bad CIDRs, missing NACLs): never fatal, never
 /// silently dropped.
 pub fn report_model(snap: &vpcreach::Snapshot, net: &vpcreach::Network) {
+    for w in &snap.warnings {
+        eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
+    }
     if !snap.not_modelled.is_empty() {
-        let keys: Vec<&str> = snap.not_modelled.keys().map(String::as_str).collect();
+        let keys: Vec<String> = snap
+            .not_modelled
+            .keys()
+            .map(|k| format!("`{}`", vpcreach::render::sanitize(k)))
+            .collect();
         eprintln!(
             "note: not modelled (paths through them are reported as unknown): {}",
             keys.join(", ")

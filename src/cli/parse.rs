@@ -32,8 +32,8 @@ pub struct ParseArgs {
     #[arg(long)]
     strict: bool,
 
-    /// Parser threads [default: one per core].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Parser threads, 1 to 256 [default: one per core].
+    #[arg(long, short = 'j', value_name = "N", value_parser = super::threads_arg)]
     threads: Option<usize>,
 }
 
@@ -75,8 +75,15 @@ pub fn run(args: ParseArgs) -> anyhow::Result<u8> {
     let mut state = State::default();
     let flow = parse_parallel(reader, args.threads.unwrap_or(0), |item| match item {
         Ok(parsed) => state.print(&parsed, &mut out, args.strict),
+        Err(e) if e.is_warning() => {
+            eprintln!(
+                "warning: {}",
+                vpcreach::render::sanitize_line(&e.to_string())
+            );
+            ControlFlow::Continue(())
+        }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", vpcreach::render::sanitize_line(&e.to_string()));
             state.failed = true;
             ControlFlow::Continue(())
         }
@@ -143,12 +150,18 @@ impl State {
                     if let Err(e) = out.flush() {
                         self.write_failed(e);
                     }
-                    eprintln!("error: {malformed}");
+                    eprintln!(
+                        "error: {}",
+                        vpcreach::render::sanitize_line(&malformed.to_string())
+                    );
                     self.counts += counts_up_to(parsed, malformed.line);
                     self.failed = true;
                     return ControlFlow::Break(());
                 }
-                Entry::Malformed(malformed) => eprintln!("{malformed}"),
+                Entry::Malformed(malformed) => eprintln!(
+                    "{}",
+                    vpcreach::render::sanitize_line(&malformed.to_string())
+                ),
             }
         }
         self.counts += parsed.counts;
@@ -183,12 +196,14 @@ fn counts_up_to(parsed: &ParsedChunk, line: u64) -> Counts {
         .count() as u64;
     counts.read += bad;
     counts.malformed += bad;
+    counts.headers = parsed.header_lines.iter().filter(|&&h| h < line).count() as u64;
     counts
 }
 
 /// Writes one record as a JSON object: `file`, `line` (and `event` on a line of several
 /// records), every field under its AWS name with
-/// `-` → `_` (`null` when absent), fields not known to vpcreach, and `community_id`.
+/// `-` → `_` (`null` when absent), fields not known to vpcreach (`extra_` before a name that
+/// is taken), and `community_id`.
 fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::new(&mut *out);
     let written = (|| {
@@ -201,8 +216,21 @@ fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Re
         for (field, value) in record.fields() {
             map.serialize_entry(field.json_name(), &value)?;
         }
+        // A field not known to vpcreach may be named as a key of vpcreach's own (`file`,
+        // `line`, `event`, `community-id`): it gets an `extra_` prefix, so that no key is
+        // written twice (a reader would keep one of them).
+        let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
+        if !record.extra.is_empty() {
+            used.extend(["file", "line", "event", "community_id"].map(String::from));
+            used.extend(record.fields().map(|(f, _)| f.json_name().to_string()));
+        }
         for (name, value) in &record.extra {
-            map.serialize_entry(&name.replace('-', "_"), &value.as_deref())?;
+            let mut key = name.replace('-', "_");
+            while used.contains(&key) {
+                key = format!("extra_{key}");
+            }
+            map.serialize_entry(&key, &value.as_deref())?;
+            used.insert(key);
         }
         map.serialize_entry("community_id", &record.community_id())?;
         map.end()

@@ -42,11 +42,15 @@ pub fn run(args: PolicyArgs) -> anyhow::Result<u8> {
 fn check(args: CheckArgs) -> anyhow::Result<u8> {
     // Ids are checked against the snapshot even in files with other mistakes: all at once.
     let (set, errors) = PolicySet::load_partial(&args.policies);
+    print_errors(&set.warnings, "warning");
     let mut errors = errors.errors;
     if let Some(dir) = &args.snapshot {
         use anyhow::Context;
         let snap = vpcreach::Snapshot::load(dir)
             .with_context(|| format!("cannot load the snapshot `{}`", dir.display()))?;
+        for w in &snap.warnings {
+            eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
+        }
         let net = vpcreach::Network::build(&snap);
         errors.extend(vpcreach::policy::unknown_ids(&set, &net));
     }
@@ -92,15 +96,19 @@ pub fn print_errors(errors: &[PolicyError], label: &str) {
         let l = &e.location;
         let tag = paint(label, if label == "error" { "1;31" } else { "1;33" });
         if l.line == 0 {
-            eprintln!("{}: {tag}: {}", l.file.display(), e.message);
+            eprintln!(
+                "{}: {tag}: {}",
+                vpcreach::render::sanitize_line(&l.file.display().to_string()),
+                vpcreach::render::sanitize_line(&e.message)
+            );
             continue;
         }
         eprintln!(
             "{}:{}:{}: {tag}: {}",
-            l.file.display(),
+            vpcreach::render::sanitize_line(&l.file.display().to_string()),
             l.line,
             l.column,
-            e.message
+            vpcreach::render::sanitize_line(&e.message)
         );
         let text = texts
             .entry(l.file.clone())
@@ -116,10 +124,10 @@ pub fn print_errors(errors: &[PolicyError], label: &str) {
             eprintln!("{number} | {line}");
             eprintln!("{pad} | {caret_pad}{}", paint(&carets, "1;31"));
             if let Some(help) = &e.help {
-                eprintln!("{pad} = help: {help}");
+                eprintln!("{pad} = help: {}", vpcreach::render::sanitize_line(help));
             }
         } else if let Some(help) = &e.help {
-            eprintln!("  = help: {help}");
+            eprintln!("  = help: {}", vpcreach::render::sanitize_line(help));
         }
     }
 }

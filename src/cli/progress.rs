@@ -110,7 +110,7 @@ impl Progress for StderrProgress {
         let line = format!("{scope}: {}", self.summary(scope));
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => eprintln!("{}", vpcreach::render::sanitize_line(&line)),
         }
     }
 }

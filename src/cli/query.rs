@@ -45,6 +45,8 @@ fn parse_protocol(s: &str) -> Result<Protocol, String> {
 
 /// Runs `vpcreach query`: exit 0 reachable, 1 unreachable or unknown.
 pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
+    check_endpoint("--from", &args.from)?;
+    check_endpoint("--to", &args.to)?;
     if args.protocol.is_icmp() && args.port.is_some_and(|p| p > 255) {
         anyhow::bail!(
             "`--port` is the ICMP type for {} (0-255), not `{}`",
@@ -100,4 +102,16 @@ pub fn write_all(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()
+}
+
+/// Checks `--from`/`--to` (`flag`): no id or address is longer than 256 characters, and a
+/// longer text is not echoed whole (nor are its control characters).
+fn check_endpoint(flag: &str, text: &str) -> anyhow::Result<()> {
+    if text.chars().count() > 256 {
+        anyhow::bail!(
+            "{flag}: `{}` is too long for an ENI id, an instance id or an IP address",
+            vpcreach::render::sanitize(text)
+        );
+    }
+    Ok(())
 }

@@ -36,6 +36,11 @@ pub struct Chunk {
     /// Whole lines of the same file just after this chunk (the start of the next chunk), as
     /// [`Chunk::before`].
     pub after: Option<Box<Chunk>>,
+    /// Set when the chunk stands for one line (or one JSON value of a line) longer than
+    /// [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES), at [`Chunk::first_line`]: the reader skipped
+    /// it to the next line end without keeping it, and `data` is empty. It reads as one
+    /// malformed line.
+    pub too_long: bool,
 }
 
 /// Where a piece of a long line of JSON values is in its line: its log events are numbered
@@ -76,6 +81,7 @@ impl Chunk {
             piece: None,
             before: None,
             after: None,
+            too_long: false,
         }
     }
 }
@@ -127,6 +133,8 @@ pub struct ParsedChunk {
     pub malformed: Vec<Malformed>,
     /// What the chunk held.
     pub counts: Counts,
+    /// The line numbers of its valid header lines, in order.
+    pub header_lines: Vec<u64>,
 }
 
 /// A record or a malformed line, as [`ParsedChunk::in_line_order`] yields them.
@@ -162,7 +170,14 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
         records: Vec::with_capacity(line_count),
         malformed: Vec::new(),
         counts: Counts::default(),
+        header_lines: Vec::new(),
     };
+    if chunk.too_long {
+        out.counts.read = 1;
+        out.counts.malformed = 1;
+        out.malformed.push(too_long(chunk));
+        return out;
+    }
     let mut format = chunk.format.clone();
     let mut parser = LineParser::default();
     for (i, raw) in lines(&chunk.data).enumerate() {
@@ -183,9 +198,13 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
             Line::Header(Ok(header)) => {
                 format = header;
                 out.counts.headers += 1;
+                out.header_lines.push(line);
                 continue;
             }
-            Line::Header(Err(e)) => Err((None, Problem::Header(e))),
+            Line::Header(Err(e)) => {
+                format = Format::after_invalid_header(line);
+                Err((None, Problem::Header(e)))
+            }
             Line::Events(items) => {
                 for (k, item) in items.into_iter().enumerate() {
                     let k = events_before + k;
@@ -236,6 +255,18 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
         }
     }
     out
+}
+
+/// The malformed line a [`Chunk::too_long`] chunk stands for.
+pub(crate) fn too_long(chunk: &Chunk) -> Malformed {
+    Malformed {
+        file: Arc::clone(&chunk.file),
+        line: chunk.first_line,
+        column: None,
+        problem: Problem::TooLong {
+            max: super::MAX_LINE_BYTES,
+        },
+    }
 }
 
 fn count_record(counts: &mut Counts, record: &FlowRecord) {

@@ -41,6 +41,12 @@ pub enum FormatOrigin {
     },
     /// Built by the program ([`Format::all_fields`], [`Format::from_fields`]).
     Builtin,
+    /// A header line that could not be used (a repeated field, …), at this 1-based line
+    /// number: no record is read until the next valid header ([`Format::after_invalid_header`]).
+    InvalidHeader {
+        /// The line of the invalid header.
+        line: u64,
+    },
 }
 
 impl fmt::Display for FormatOrigin {
@@ -50,6 +56,7 @@ impl fmt::Display for FormatOrigin {
             FormatOrigin::User => f.write_str("the given format"),
             FormatOrigin::Header { line } => write!(f, "the header at line {line}"),
             FormatOrigin::Builtin => f.write_str("the format"),
+            FormatOrigin::InvalidHeader { line } => write!(f, "the invalid header at line {line}"),
         }
     }
 }
@@ -225,6 +232,24 @@ impl Format {
         )
     }
 
+    /// The format in effect after an invalid header line (at `line`): it has no field, and reads
+    /// every record as malformed, until the next valid header. Reading on with the format
+    /// before the header would read columns as the wrong fields (source and destination
+    /// swapped, say).
+    ///
+    /// ```
+    /// use vpcreach::flow_log::{Format, FormatOrigin};
+    /// let f = Format::after_invalid_header(3);
+    /// assert!(f.is_empty());
+    /// assert_eq!(f.origin(), FormatOrigin::InvalidHeader { line: 3 });
+    /// ```
+    pub fn after_invalid_header(line: u64) -> Format {
+        Format {
+            slots: Arc::from(Vec::new()),
+            origin: FormatOrigin::InvalidHeader { line },
+        }
+    }
+
     /// What each column holds.
     pub fn slots(&self) -> &[Slot] {
         &self.slots
@@ -235,7 +260,8 @@ impl Format {
         self.slots.len()
     }
 
-    /// Always false: a format has at least one field.
+    /// True only for the format in effect after an invalid header
+    /// ([`Format::after_invalid_header`]); every other format has at least one field.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }

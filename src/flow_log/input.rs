@@ -16,6 +16,11 @@ use std::sync::Arc;
 /// enough that memory stays flat.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 
+/// The most a line (or one JSON value of a line of several) may hold: 16 MiB. A longer one is
+/// not kept: the reader skips it to the next line end and it reads as one malformed line, so
+/// memory stays bounded whatever a file holds (a line without a line end, a gzip bomb).
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
 /// The name standard input goes by in messages.
 pub const STDIN_NAME: &str = "<stdin>";
 
@@ -32,6 +37,17 @@ pub enum ReadError {
         /// chain says it once.
         error: io::Error,
     },
+    /// An entry of a folder that is not read (a FIFO, a link loop, …): a warning, not a failure;
+    /// the other files are read.
+    #[error(transparent)]
+    Skipped(crate::walk::Skipped),
+}
+
+impl ReadError {
+    /// True for what is worth a warning but reads on without a failure ([`ReadError::Skipped`]).
+    pub fn is_warning(&self) -> bool {
+        matches!(self, ReadError::Skipped(_))
+    }
 }
 
 /// Reads inputs one after the other and yields their content as [`Chunk`]s of whole lines, in
@@ -72,10 +88,12 @@ pub struct ChunkReader {
 pub const NEAR_BYTES: usize = 64 * 1024;
 
 enum Pending {
-    /// Named by the user: read whatever it is.
+    /// Named by the user: read whatever it is (a FIFO too: `<(zcat …)`).
     Given(PathBuf),
-    /// Found in a folder: read only if its name says it is a log.
+    /// A regular file with a log's name, found in a folder.
     Found(PathBuf),
+    /// Something found in a folder and passed by, or a folder entry that cannot be read.
+    Failed(ReadError),
 }
 
 struct OpenInput {
@@ -118,6 +136,7 @@ impl ChunkReader {
             let (path, given) = match self.pending.pop_front()? {
                 Pending::Given(p) => (p, true),
                 Pending::Found(p) => (p, false),
+                Pending::Failed(e) => return Some(Err(e)),
             };
             let io_error = |source| ReadError::Io {
                 path: path.clone(),
@@ -127,23 +146,22 @@ impl ChunkReader {
                 let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
                 return Some(self.start(Path::new(STDIN_NAME), stdin).map_err(io_error));
             }
-            let metadata = match std::fs::metadata(&path) {
-                Ok(m) => m,
-                Err(e) => return Some(Err(io_error(e))),
-            };
-            if metadata.is_dir() {
-                match list_folder(&path) {
-                    Ok(entries) => {
-                        for entry in entries.into_iter().rev() {
-                            self.pending.push_front(entry);
-                        }
-                        continue;
-                    }
+            if given {
+                let metadata = match std::fs::metadata(&path) {
+                    Ok(m) => m,
                     Err(e) => return Some(Err(io_error(e))),
+                };
+                if metadata.is_dir() {
+                    match list_folder(&path) {
+                        Ok(entries) => {
+                            for entry in entries.into_iter().rev() {
+                                self.pending.push_front(entry);
+                            }
+                            continue;
+                        }
+                        Err(e) => return Some(Err(io_error(e))),
+                    }
                 }
-            }
-            if !given && !is_log_name(&path) {
-                continue;
             }
             let file: Box<dyn Read + Send> = match File::open(&path) {
                 Ok(f) => Box::new(f),
@@ -205,6 +223,9 @@ impl ChunkReader {
                 }
                 try_cut_at = data.len().saturating_mul(2);
             }
+            if data.len() > MAX_LINE_BYTES {
+                return Some(Ok(ChunkReader::skip_long_line(input, data, chunk_size)));
+            }
             searched = data.len();
             fill(input, &mut data, searched + chunk_size);
         };
@@ -243,6 +264,7 @@ impl ChunkReader {
             piece,
             before: None,
             after: None,
+            too_long: false,
         };
         if cut_between_values {
             return Some(Ok(chunk));
@@ -252,13 +274,52 @@ impl ChunkReader {
             // A piece of a line of JSON values is not a header.
             let is_piece = i == 0 && chunk.piece.is_some();
             if !is_piece {
-                if let Some(Ok(header)) = header_on_line(raw, chunk.first_line + i as u64) {
-                    input.format = header;
+                let number = chunk.first_line + i as u64;
+                match header_on_line(raw, number) {
+                    Some(Ok(header)) => input.format = header,
+                    Some(Err(_)) => input.format = Format::after_invalid_header(number),
+                    None => {}
                 }
             }
             input.next_line += 1;
         }
         Some(Ok(chunk))
+    }
+}
+
+impl ChunkReader {
+    /// Drops `data`, the start of a line (or JSON value) longer than [`MAX_LINE_BYTES`], and the
+    /// rest of its line: the input goes on after the next line end. The chunk returned stands
+    /// for the line ([`Chunk::too_long`]).
+    fn skip_long_line(input: &mut OpenInput, mut data: Vec<u8>, chunk_size: usize) -> Chunk {
+        loop {
+            if let Some(end) = memchr::memchr(b'\n', &data) {
+                input.carry = data.split_off(end + 1);
+                break;
+            }
+            if input.at_end || input.failed.is_some() {
+                input.carry = Vec::new();
+                break;
+            }
+            data.clear();
+            data.shrink_to(chunk_size);
+            fill(input, &mut data, chunk_size);
+        }
+        input.carry.shrink_to_fit();
+        // A piece of a long line of JSON values ends here too: its line is over.
+        input.piece = None;
+        let chunk = Chunk {
+            file: Arc::clone(&input.name),
+            first_line: input.next_line,
+            format: input.format.clone(),
+            data: Vec::new(),
+            piece: None,
+            before: None,
+            after: None,
+            too_long: true,
+        };
+        input.next_line += 1;
+        chunk
     }
 }
 
@@ -301,6 +362,7 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             piece: None,
             before: None,
             after: None,
+            too_long: false,
         }));
     }
     // The start of `next`: whole lines within its first NEAR_BYTES, up to its first header.
@@ -322,6 +384,7 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             piece: None,
             before: None,
             after: None,
+            too_long: false,
         }));
     }
 }
@@ -394,20 +457,29 @@ impl Iterator for ChunkReader {
     }
 }
 
-/// The entries of a folder in name order; subfolders are expanded when their turn comes.
+/// The log files of a folder and below, in path order, walked as every folder is
+/// ([`crate::walk`]): links followed once, loops and files that are not regular files passed
+/// by with a warning (in path order among the files), unreadable entries as errors.
 fn list_folder(path: &Path) -> io::Result<Vec<Pending>> {
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(path)? {
-        let entry = entry?;
-        // Symbolic links to folders are not followed, so a link cannot make a loop.
-        let file_type = entry.file_type()?;
-        if file_type.is_symlink() && entry.path().is_dir() {
-            continue;
-        }
-        entries.push(entry.path());
-    }
-    entries.sort();
-    Ok(entries.into_iter().map(Pending::Found).collect())
+    let walk = crate::walk::walk(path, is_log_name)?;
+    let mut entries: Vec<(PathBuf, Pending)> = walk
+        .files
+        .into_iter()
+        .map(|p| (p.clone(), Pending::Found(p)))
+        .collect();
+    entries.extend(walk.skipped.into_iter().map(|s| {
+        (
+            s.path().to_path_buf(),
+            Pending::Failed(ReadError::Skipped(s)),
+        )
+    }));
+    entries.extend(
+        walk.errors
+            .into_iter()
+            .map(|(path, error)| (path.clone(), Pending::Failed(ReadError::Io { path, error }))),
+    );
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries.into_iter().map(|(_, p)| p).collect())
 }
 
 /// True for the names flow-log files have: `.log`, `.log.gz`, `.gz`, `.txt`, `.json`.
@@ -524,6 +596,32 @@ mod tests {
         assert_eq!(records.len(), 4);
         assert_eq!(records[2].interface_id.as_deref(), Some("eni-2"));
         assert_eq!(records[3].version, Some(3));
+    }
+
+    #[test]
+    fn records_after_an_invalid_header_are_malformed_at_any_chunk_size() {
+        let text =
+            "version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\nversion dstaddr srcaddr srcaddr\n\
+                    2 10.0.0.3 10.0.0.4 10.0.0.5\n2 10.0.0.6 10.0.0.7\nversion dstaddr srcaddr\n\
+                    2 10.0.0.8 10.0.0.9\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        write(&path, text.as_bytes());
+        for size in [1, 7, 40, 1 << 20] {
+            let parsed: Vec<_> = ChunkReader::new(vec![path.clone()], None)
+                .with_chunk_size(size)
+                .map(|c| parse_chunk(&c.unwrap()))
+                .collect();
+            let records: Vec<u64> = parsed
+                .iter()
+                .flat_map(|p| p.records.iter().map(|r| r.line))
+                .collect();
+            let bad: Vec<u64> = parsed
+                .iter()
+                .flat_map(|p| p.malformed.iter().map(|m| m.line))
+                .collect();
+            assert_eq!((records, bad), (vec![2, 7], vec![3, 4, 5]), "{size}");
+        }
     }
 
     #[test]

@@ -85,6 +85,39 @@ pub enum Problem {
     /// A header line that cannot be used.
     #[error("invalid header: {0}")]
     Header(FormatError),
+    /// A line (or one JSON value of a line) longer than the most a line may hold: skipped to
+    /// the next line end without being kept, so memory stays bounded.
+    #[error("the line is longer than {max} bytes, the most a line or JSON value may hold: skipped to the next line")]
+    TooLong {
+        /// The limit ([`MAX_LINE_BYTES`](super::MAX_LINE_BYTES)).
+        max: usize,
+    },
+    /// A record after an invalid header line, before the next valid one: its fields are unknown.
+    #[error("no valid header: the header at line {header} is invalid, and records are not read until the next valid header")]
+    AfterInvalidHeader {
+        /// The line of the invalid header.
+        header: u64,
+    },
+    /// A record that starts after it ends.
+    #[error("`start` {start} is after `end` {end}")]
+    StartAfterEnd {
+        /// `start`.
+        start: u64,
+        /// `end`.
+        end: u64,
+    },
+    /// A record from an address of one family to one of the other.
+    #[error("`srcaddr` `{srcaddr}` and `dstaddr` `{dstaddr}` are not of the same address family")]
+    MixedFamilies {
+        /// `srcaddr`.
+        srcaddr: String,
+        /// `dstaddr`.
+        dstaddr: String,
+    },
+    /// A JSON object with the same key twice: which one holds the record cannot be told (a
+    /// JSON reader keeps one of them silently).
+    #[error("the key `{0}` appears twice in a JSON object")]
+    DuplicateKey(String),
     /// A CloudWatch Logs subscription envelope without a `logEvents` array.
     #[error("expected a `logEvents` array in a CloudWatch Logs subscription message")]
     NoLogEvents,
@@ -311,12 +344,16 @@ fn read_json_line(text: &str) -> Result<JsonLine, Problem> {
     if values.next().is_none() {
         let value: serde_json::Value =
             serde_json::from_str(&text[first.clone()]).map_err(|e| json_error(&e, first.start))?;
+        let dups = Duplicates::of(&text[first]);
         if !is_envelope(&value) {
+            if let Some(key) = dups.top {
+                return Err(Problem::DuplicateKey(key));
+            }
             return json_object(value).map(JsonLine::One);
         }
         // One envelope: its events, without reading the line again.
         let mut items = Vec::new();
-        expand(value, &mut items);
+        expand(value, &dups, &mut items);
         return Ok(JsonLine::Events(items));
     }
     Ok(JsonLine::Events(json_items(text, 0)))
@@ -329,8 +366,8 @@ fn json_items(text: &str, offset: usize) -> Vec<Item> {
     let mut items = Vec::new();
     for range in JsonValues::new(text.as_bytes()) {
         let start = range.start;
-        match serde_json::from_str(&text[range]) {
-            Ok(value) => expand(value, &mut items),
+        match serde_json::from_str(&text[range.clone()]) {
+            Ok(value) => expand(value, &Duplicates::of(&text[range]), &mut items),
             Err(e) => items.push(Item::Bad(json_error(&e, offset + start))),
         }
     }
@@ -388,10 +425,13 @@ impl<'de> serde::Deserialize<'de> for Shape {
                 self,
                 mut map: A,
             ) -> Result<Shape, A::Error> {
-                // As `expand` reads the object (a repeated key: the last one counts).
+                // As `expand` reads the object (a repeated key: one bad item).
                 let mut log_events = None;
                 let mut message_type = None;
+                let mut keys = std::collections::HashSet::new();
+                let mut repeated = false;
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    repeated |= !keys.insert(key.clone().into_owned());
                     match &*key {
                         "logEvents" => log_events = Some(map.next_value::<Shape>()?),
                         "messageType" => message_type = Some(map.next_value::<Shape>()?),
@@ -401,9 +441,10 @@ impl<'de> serde::Deserialize<'de> for Shape {
                     }
                 }
                 Ok(Shape::Object(match (log_events, message_type) {
+                    _ if repeated => 1,
+                    (_, Some(Shape::Str { control: true })) => 0,
                     (Some(Shape::Array(events)), _) => events,
                     (Some(_), _) => 1,
-                    (None, Some(Shape::Str { control: true })) => 0,
                     (None, _) => 1,
                 }))
             }
@@ -476,7 +517,10 @@ impl<'a> JsonValues<'a> {
         let b = self.bytes;
         match b.get(start) {
             Some(b'{' | b'[') => {
-                let mut depth = 0usize;
+                // The open brackets, innermost last. A closing bracket of the other kind ends
+                // the value there (it is broken: one bad value), so that an unclosed `[` does
+                // not swallow the values after it.
+                let mut open: Vec<u8> = Vec::new();
                 let mut i = start;
                 while let Some(&c) = b.get(i) {
                     match c {
@@ -485,13 +529,13 @@ impl<'a> JsonValues<'a> {
                             None => return (b.len(), false),
                         },
                         b'{' | b'[' => {
-                            depth += 1;
+                            open.push(c);
                             i += 1;
                         }
                         b'}' | b']' => {
-                            depth -= 1;
+                            let opener = if c == b'}' { b'{' } else { b'[' };
                             i += 1;
-                            if depth == 0 {
+                            if open.pop() != Some(opener) || open.is_empty() {
                                 return (i, true);
                             }
                         }
@@ -544,10 +588,21 @@ impl Iterator for JsonValues<'_> {
             return None;
         }
         let start = self.pos;
-        self.pos = self.value_end(start).0;
+        let (mut end, closed) = self.value_end(start);
+        if !closed {
+            // Open to the end of the line: a broken envelope. Read on from the next one
+            // (Firehose writes them back to back), so that one bad envelope is one bad value.
+            if let Some(next) = memchr::memmem::find(&self.bytes[start + 1..end], ENVELOPE_START) {
+                end = start + 1 + next;
+            }
+        }
+        self.pos = end;
         Some(start..self.pos)
     }
 }
+
+/// How a CloudWatch Logs subscription envelope starts, as Firehose writes them.
+const ENVELOPE_START: &[u8] = b"{\"messageType\"";
 
 /// JSON white space.
 fn is_json_space(c: u8) -> bool {
@@ -567,18 +622,32 @@ fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// The items of one object of a multi-record line: the log events of an envelope (none for a
-/// control message), or the object itself.
-fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
+/// control message), or the object itself. `dups` are its repeated keys: a repeated key in the
+/// object makes it one bad item, in a log event that event.
+fn expand(value: serde_json::Value, dups: &Duplicates, items: &mut Vec<Item>) {
     let serde_json::Value::Object(mut object) = value else {
         items.push(Item::Bad(Problem::JsonShape));
         return;
     };
+    if let Some(key) = &dups.top {
+        items.push(Item::Bad(Problem::DuplicateKey(key.clone())));
+        return;
+    }
+    if object.get("messageType").and_then(|t| t.as_str()) == Some("CONTROL_MESSAGE") {
+        // CloudWatch checking that the destination is reachable (its one log event says
+        // `CWL CONTROL MESSAGE: Checking health of destination …`): no records.
+        return;
+    }
     if let Some(events) = object.remove("logEvents") {
         let serde_json::Value::Array(events) = events else {
             items.push(Item::Bad(Problem::NoLogEvents));
             return;
         };
-        for event in events {
+        for (k, event) in events.into_iter().enumerate() {
+            if let Some((_, key)) = dups.events.iter().find(|(i, _)| *i == k) {
+                items.push(Item::Bad(Problem::DuplicateKey(key.clone())));
+                continue;
+            }
             items.push(match event {
                 serde_json::Value::Object(mut e) => match e.remove("message") {
                     Some(serde_json::Value::String(m)) => Item::Message(m),
@@ -587,10 +656,6 @@ fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
                 _ => Item::Bad(Problem::JsonShape),
             });
         }
-        return;
-    }
-    if object.get("messageType").and_then(|t| t.as_str()) == Some("CONTROL_MESSAGE") {
-        // CloudWatch checking that the destination is reachable: no records.
         return;
     }
     if object.contains_key("messageType") {
@@ -602,6 +667,172 @@ fn expand(value: serde_json::Value, items: &mut Vec<Item>) {
         Ok(Json::Fields(f)) => Item::Fields(f),
         Err(p) => Item::Bad(p),
     });
+}
+
+/// The repeated keys of a JSON value: of the object itself, and of each of its log events.
+#[derive(Debug, Default)]
+struct Duplicates {
+    /// A key the object has twice.
+    top: Option<String>,
+    /// Log events (0-based) with a key twice, and the key.
+    events: Vec<(usize, String)>,
+}
+
+impl Duplicates {
+    /// The repeated keys of `text`, a JSON value (nothing when it is not valid JSON: reading
+    /// it reports that).
+    fn of(text: &str) -> Duplicates {
+        serde_json::from_str::<Duplicates>(text).unwrap_or_default()
+    }
+}
+
+/// Reads a map's keys, skipping values, and gives the first key seen twice.
+fn first_repeated<'de, A: serde::de::MapAccess<'de>>(
+    map: &mut A,
+    mut on: impl FnMut(&str, &mut A) -> Result<bool, A::Error>,
+) -> Result<Option<String>, A::Error> {
+    let mut keys = std::collections::HashSet::new();
+    let mut repeated = None;
+    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        if !keys.insert(key.clone().into_owned()) && repeated.is_none() {
+            repeated = Some(key.into_owned());
+            map.next_value::<serde::de::IgnoredAny>()?;
+            continue;
+        }
+        if !on(&key, map)? {
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+    }
+    Ok(repeated)
+}
+
+impl<'de> serde::Deserialize<'de> for Duplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The repeated key of one log event, if it is an object.
+        struct Event(Option<String>);
+        impl<'de> serde::Deserialize<'de> for Event {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Event;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a JSON value")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Event, A::Error> {
+                        first_repeated(&mut map, |_, _| Ok(false)).map(Event)
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> Result<Event, A::Error> {
+                        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                        Ok(Event(None))
+                    }
+                    fn visit_str<E>(self, _: &str) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_bool<E>(self, _: bool) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_i64<E>(self, _: i64) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_u64<E>(self, _: u64) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_f64<E>(self, _: f64) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                    fn visit_unit<E>(self) -> Result<Event, E> {
+                        Ok(Event(None))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        /// The repeated keys of the log events of a `logEvents` array.
+        struct Events(Vec<(usize, String)>);
+        impl<'de> serde::Deserialize<'de> for Events {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Events;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a JSON value")
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> Result<Events, A::Error> {
+                        let mut out = Vec::new();
+                        let mut k = 0;
+                        while let Some(Event(e)) = seq.next_element::<Event>()? {
+                            if let Some(key) = e {
+                                out.push((k, key));
+                            }
+                            k += 1;
+                        }
+                        Ok(Events(out))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Events, A::Error> {
+                        while map
+                            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                            .is_some()
+                        {}
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_str<E>(self, _: &str) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_bool<E>(self, _: bool) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_i64<E>(self, _: i64) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_u64<E>(self, _: u64) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_f64<E>(self, _: f64) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                    fn visit_unit<E>(self) -> Result<Events, E> {
+                        Ok(Events(Vec::new()))
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Duplicates;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Duplicates, A::Error> {
+                let mut events = Vec::new();
+                let top = first_repeated(&mut map, |key, map| {
+                    if key == "logEvents" {
+                        // The last `logEvents` counts, as for the value read.
+                        events = map.next_value::<Events>()?.0;
+                        return Ok(true);
+                    }
+                    Ok(false)
+                })?;
+                Ok(Duplicates { top, events })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// A `{"message": "…"}` object or an object of fields.
@@ -655,12 +886,22 @@ pub(crate) fn record_from_json(
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Number(n) => match (n.as_u64(), n.as_f64()) {
                 (Some(u), _) => u.to_string(),
-                (None, Some(f)) if f >= 0.0 && f.fract() == 0.0 && f < 1.8e19 => {
+                // `-0.0` is no port or count: only a number without a sign is read as one.
+                (None, Some(f))
+                    if f >= 0.0 && !f.is_sign_negative() && f.fract() == 0.0 && f < 1.8e19 =>
+                {
                     (f as u64).to_string()
                 }
                 _ => n.to_string(),
             },
-            other => other.to_string(),
+            // A list, an object or a boolean is no field value (not even as its JSON text).
+            other => {
+                return Err(Problem::Value {
+                    field: key.clone(),
+                    value: shorten(&other.to_string()),
+                    expected: "a string or a number",
+                })
+            }
         };
         set_field(&mut record, &slot, text.trim()).map_err(|expected| Problem::Value {
             field: key.clone(),
@@ -668,7 +909,44 @@ pub(crate) fn record_from_json(
             expected,
         })?;
     }
+    if let Some(problem) = inconsistency(&record) {
+        return Err(problem);
+    }
     Ok(record)
+}
+
+/// The latest `start` or `end` a record may hold: the end of year 9999, in seconds. Later is
+/// no time (a value in milliseconds, or a corrupted one), and cannot be compared with a
+/// snapshot's time.
+pub(crate) const MAX_TIME: u64 = 253_402_300_799;
+
+/// What makes a record whose every value is valid on its own impossible as a whole: `start`
+/// after `end`, or a source and a destination address of different families.
+pub(crate) fn inconsistency(record: &FlowRecord) -> Option<Problem> {
+    inconsistent(record.start, record.end, record.srcaddr, record.dstaddr)
+}
+
+/// [`inconsistency`] from the fields alone (the fast scanner has no [`FlowRecord`]).
+pub(crate) fn inconsistent(
+    start: Option<u64>,
+    end: Option<u64>,
+    srcaddr: Option<IpAddr>,
+    dstaddr: Option<IpAddr>,
+) -> Option<Problem> {
+    if let (Some(start), Some(end)) = (start, end) {
+        if start > end {
+            return Some(Problem::StartAfterEnd { start, end });
+        }
+    }
+    if let (Some(src), Some(dst)) = (srcaddr, dstaddr) {
+        if src.is_ipv4() != dst.is_ipv4() {
+            return Some(Problem::MixedFamilies {
+                srcaddr: src.to_string(),
+                dstaddr: dst.to_string(),
+            });
+        }
+    }
+    None
 }
 
 /// Parses the text of record lines, keeping its scratch space from line to line.
@@ -686,6 +964,9 @@ impl LineParser {
         format: &Format,
         line: u64,
     ) -> Result<FlowRecord, (Option<usize>, Problem)> {
+        if let FormatOrigin::InvalidHeader { line: header } = format.origin() {
+            return Err((None, Problem::AfterInvalidHeader { header }));
+        }
         self.split_words(text);
         let slots = format.slots();
         if self.words.len() != slots.len() {
@@ -720,6 +1001,9 @@ impl LineParser {
                 ));
             }
         }
+        if let Some(problem) = inconsistency(&record) {
+            return Err((None, problem));
+        }
         Ok(record)
     }
 
@@ -753,7 +1037,13 @@ fn shorten(value: &str) -> String {
     const MAX: usize = 40;
     let printable = |s: &str| -> String {
         s.chars()
-            .map(|c| if c.is_control() { '?' } else { c })
+            .map(|c| {
+                if crate::render::is_unsafe_char(c) {
+                    '?'
+                } else {
+                    c
+                }
+            })
             .collect()
     };
     match value.char_indices().nth(MAX) {
@@ -777,7 +1067,7 @@ fn set_field(record: &mut FlowRecord, slot: &Slot, word: &str) -> Result<(), &'s
     }
     const PORT: &str = "a port number from 0 to 65535";
     const COUNT: &str = "a whole number";
-    const TIME: &str = "a time in seconds since 1970";
+    const TIME: &str = "a time in seconds since 1970, up to the end of year 9999";
     const ADDR: &str = "an IPv4 or IPv6 address";
     let text = || Some(Text::from(word));
     match field {
@@ -793,8 +1083,8 @@ fn set_field(record: &mut FlowRecord, slot: &Slot, word: &str) -> Result<(), &'s
         }
         Field::Packets => record.packets = Some(number(word).ok_or(COUNT)?),
         Field::Bytes => record.bytes = Some(number(word).ok_or(COUNT)?),
-        Field::Start => record.start = Some(number(word).ok_or(TIME)?),
-        Field::End => record.end = Some(number(word).ok_or(TIME)?),
+        Field::Start => record.start = Some(time(word).ok_or(TIME)?),
+        Field::End => record.end = Some(time(word).ok_or(TIME)?),
         Field::Action => {
             record.action = Some(match word {
                 "ACCEPT" => Action::Accept,
@@ -851,6 +1141,11 @@ fn set_field(record: &mut FlowRecord, slot: &Slot, word: &str) -> Result<(), &'s
 }
 
 /// A decimal number that fits `T`: digits only, no sign.
+/// A `start` or `end`: seconds since 1970, up to [`MAX_TIME`].
+fn time(word: &str) -> Option<u64> {
+    number::<u64>(word).filter(|&t| t <= MAX_TIME)
+}
+
 fn number<T: TryFrom<u64>>(word: &str) -> Option<T> {
     T::try_from(decimal(word.as_bytes())?).ok()
 }
@@ -921,6 +1216,19 @@ mod tests {
         assert_eq!(cut(r#"{"a":1}{"b":2}"#), Some(7));
         assert_eq!(cut(r#"{"a":1} 12"#), Some(7));
         assert_eq!(cut(r#"{"a":"#), None);
+        // A bracket of the wrong kind ends a broken value there; an envelope open to the end
+        // of the line ends where the next envelope starts.
+        assert_eq!(
+            values(r#"{"logEvents":[{"message":"x"}}{"c":1}"#),
+            [r#"{"logEvents":[{"message":"x"}}"#, r#"{"c":1}"#]
+        );
+        assert_eq!(
+            values(r#"{"messageType":"A","logEvents":[{"message":"x"}{"messageType":"B"}"#),
+            [
+                r#"{"messageType":"A","logEvents":[{"message":"x"}"#,
+                r#"{"messageType":"B"}"#
+            ]
+        );
     }
 
     #[test]

@@ -49,9 +49,11 @@ pub use chunk::{parse_chunk, Chunk, Counts, Entry, ParsedChunk, Piece};
 pub use community_id::community_id;
 pub use field::{suggest_field, Field};
 pub use format::{Format, FormatError, FormatOrigin, Slot};
-pub use input::{is_log_name, ChunkReader, ReadError, DEFAULT_CHUNK_SIZE, NEAR_BYTES, STDIN_NAME};
+pub use input::{
+    is_log_name, ChunkReader, ReadError, DEFAULT_CHUNK_SIZE, MAX_LINE_BYTES, NEAR_BYTES, STDIN_NAME,
+};
 pub use line::{parse_line, Malformed, Problem};
-pub use parallel::{parse_parallel, run_ordered, worker_threads, PipelineError};
+pub use parallel::{parse_parallel, run_ordered, worker_threads, PipelineError, MAX_THREADS};
 pub use record::{Action, EcsFields, FieldValue, FlowDirection, FlowRecord, LogStatus, Text};
 pub use scan::{LineAt, Lite, Scanned, Scanner};
 

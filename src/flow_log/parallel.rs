@@ -30,11 +30,16 @@ pub enum PipelineError {
 /// The number of threads to use for `requested` (0 means one per available core).
 pub fn worker_threads(requested: usize) -> usize {
     if requested > 0 {
-        requested
+        // Each thread holds chunks of a megabyte: a number past this is a mistake, not a
+        // machine.
+        requested.min(MAX_THREADS)
     } else {
         thread::available_parallelism().map_or(1, |n| n.get())
     }
 }
+
+/// The most worker threads `-j` takes (and [`worker_threads`] gives).
+pub const MAX_THREADS: usize = 256;
 
 /// Runs `work` on every item of `items` on `threads` threads (0: one per core) and hands the
 /// results to `consume` on the calling thread, in the order of `items`.

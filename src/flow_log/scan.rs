@@ -174,6 +174,19 @@ impl<'c> Scanner<'c> {
     pub fn scan(&mut self, mut each: impl FnMut(Scanned<'_>, LineAt)) -> Counts {
         let mut counts = Counts::default();
         let chunk: &'c Chunk = self.chunk;
+        if chunk.too_long {
+            counts.read = 1;
+            counts.malformed = 1;
+            let at = LineAt {
+                start: 0,
+                end: 0,
+                line: chunk.first_line,
+                format: 0,
+                kept: None,
+            };
+            each(Scanned::Malformed(super::chunk::too_long(chunk)), at);
+            return counts;
+        }
         let data = &chunk.data[..];
         let mut start = 0;
         let mut line = self.chunk.first_line;
@@ -219,6 +232,21 @@ impl<'c> Scanner<'c> {
                     counts.headers += 1;
                     self.plans.push(plan(&header));
                     self.formats.push(header);
+                }
+                Line::Header(Err(e)) => {
+                    // Malformed, and so is every record until the next valid header.
+                    counts.read += 1;
+                    counts.malformed += 1;
+                    let bad = Malformed {
+                        file: Arc::clone(&self.chunk.file),
+                        line: at.line,
+                        column: None,
+                        problem: Problem::Header(e),
+                    };
+                    each(Scanned::Malformed(bad), at);
+                    let broken = Format::after_invalid_header(at.line);
+                    self.plans.push(plan(&broken));
+                    self.formats.push(broken);
                 }
                 Line::Events(items) => {
                     // As the full parser orders them: the line's records, then its bad events.
@@ -384,8 +412,14 @@ fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(L
                 Field::Srcport => lite.srcport = Some(u16::try_from(at.decimal()?).ok()?),
                 Field::Dstport => lite.dstport = Some(u16::try_from(at.decimal()?).ok()?),
                 Field::Protocol => lite.protocol = Some(u8::try_from(at.decimal()?).ok()?),
-                Field::Start => lite.start = Some(at.decimal()?),
-                Field::End => lite.end = Some(at.decimal()?),
+                Field::Start => {
+                    lite.start = Some(at.decimal()?).filter(|&t| t <= super::line::MAX_TIME);
+                    lite.start?;
+                }
+                Field::End => {
+                    lite.end = Some(at.decimal()?).filter(|&t| t <= super::line::MAX_TIME);
+                    lite.end?;
+                }
                 Field::TcpFlags => lite.tcp_flags = Some(u16::try_from(at.decimal()?).ok()?),
                 Field::Action => {
                     lite.action = Some(match at.text()? {
@@ -419,6 +453,10 @@ fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(L
     }
     // Only spaces may follow the last field, then the line's end.
     if at.skip_spaces() {
+        return None;
+    }
+    // A record impossible as a whole: the full parser says why.
+    if super::line::inconsistent(lite.start, lite.end, lite.srcaddr, lite.dstaddr).is_some() {
         return None;
     }
     let end = at.pos + usize::from(data.get(at.pos) == Some(&b'\r'));
@@ -618,6 +656,7 @@ mod tests {
             piece,
             before: None,
             after: None,
+            too_long: false,
         };
         check_chunk(&chunk);
     }

@@ -12,7 +12,7 @@ use crate::network::Network;
 /// let snap = Snapshot::from_json_str(r#"{"Vpcs": [{"VpcId": "vpc-0a1b2c3d", "CidrBlock": "10.0.0.0/16"}]}"#).unwrap();
 /// let net = Network::build(&snap);
 /// let file = PolicyFile::parse("p.toml".as_ref(), "[groups.prod]\nvpcs = \"vpc-0a1b2c3e\"\n").unwrap();
-/// let set = vpcreach::policy::PolicySet { files: vec![file] };
+/// let set = vpcreach::policy::PolicySet { files: vec![file], ..Default::default() };
 /// let errors = vpcreach::policy::unknown_ids(&set, &net);
 /// assert_eq!(errors[0].to_string(),
 ///     "p.toml:2:8: `vpc-0a1b2c3e` is not in the snapshot (did you mean `vpc-0a1b2c3d`?)");

@@ -106,6 +106,29 @@ pub enum Selector {
     Any,
 }
 
+/// In words, names quoted as a policy writes them (`security group `web``), for messages.
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let q = |s: &str| crate::render::sanitize(s);
+        match self {
+            Selector::SecurityGroup(g) => write!(f, "security group `{}`", q(g)),
+            Selector::Tag {
+                key,
+                value: Some(v),
+            } => write!(f, "tag `{}={}`", q(key), q(v)),
+            Selector::Tag { key, value: None } => write!(f, "tag `{}`", q(key)),
+            Selector::Subnet(s) => write!(f, "subnet `{}`", q(s)),
+            Selector::Vpc(v) => write!(f, "VPC `{}`", q(v)),
+            Selector::Eni(e) => write!(f, "ENI `{}`", q(e)),
+            Selector::Instance(i) => write!(f, "instance `{}`", q(i)),
+            Selector::Cidr(c) => write!(f, "CIDR `{c}`"),
+            Selector::PrefixList(p) => write!(f, "prefix list `{}`", q(p)),
+            Selector::Internet => f.write_str("`internet`"),
+            Selector::Any => f.write_str("`any`"),
+        }
+    }
+}
+
 /// A named group of endpoints: the union of its selectors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Group {
@@ -203,4 +226,8 @@ impl PolicyFile {
 pub struct PolicySet {
     /// The files, sorted by path.
     pub files: Vec<PolicyFile>,
+    /// Entries of the folder passed by (a FIFO, a symbolic link loop), each a warning naming
+    /// it: never fatal, never silent.
+    #[serde(skip)]
+    pub warnings: Vec<PolicyError>,
 }

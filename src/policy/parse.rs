@@ -147,11 +147,12 @@ impl PolicySet {
     /// without mistakes) and every mistake, sorted. Lets a checker go on with the readable part.
     pub fn load_partial(path: &Path) -> (PolicySet, PolicyErrors) {
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
         let mut paths = Vec::new();
         if !path.exists() {
             errors.push(PolicyError::file(path, "no such file or folder"));
         } else if path.is_dir() {
-            collect_toml(path, &mut paths, &mut errors);
+            collect_toml(path, &mut paths, &mut errors, &mut warnings);
             if paths.is_empty() && errors.is_empty() {
                 errors.push(PolicyError::file(
                     path,
@@ -162,7 +163,10 @@ impl PolicySet {
             paths.push(path.to_path_buf());
         }
         paths.sort();
-        let mut set = PolicySet::default();
+        let mut set = PolicySet {
+            warnings,
+            ..PolicySet::default()
+        };
         for p in paths {
             let text = match std::fs::read(&p) {
                 Ok(bytes) => match String::from_utf8(bytes) {
@@ -212,9 +216,16 @@ impl PolicySet {
     }
 }
 
-fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<PolicyError>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
+/// The policy files of a folder and below, walked as every folder is ([`crate::walk`]): what
+/// is passed by (a FIFO, a link loop) is a warning, what cannot be read an error.
+fn collect_toml(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    errors: &mut Vec<PolicyError>,
+    warnings: &mut Vec<PolicyError>,
+) {
+    let walk = match crate::walk::walk(dir, |p| p.extension().is_some_and(|e| e == "toml")) {
+        Ok(w) => w,
         Err(e) => {
             errors.push(PolicyError::file(
                 dir,
@@ -223,13 +234,28 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<PolicyError
             return;
         }
     };
-    for entry in entries.flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            collect_toml(&p, out, errors);
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
+    out.extend(walk.files);
+    for (path, e) in walk.errors {
+        errors.push(PolicyError::file(&path, format!("cannot read: {e}")));
+    }
+    for s in walk.skipped {
+        warnings.push(PolicyError::file(s.path(), skip_reason(&s)));
+    }
+}
+
+/// Why a walk passed an entry by, without its path (the location names it).
+fn skip_reason(s: &crate::walk::Skipped) -> String {
+    use crate::walk::Skipped;
+    match s {
+        Skipped::NotRegular { kind, .. } => format!("skipped: not a regular file ({kind})"),
+        Skipped::Loop { target, .. } => format!(
+            "skipped: a symbolic link loop back to `{}`",
+            target.display()
+        ),
+        Skipped::Again { first, .. } => {
+            format!("skipped: the same as `{}`, already read", first.display())
         }
+        Skipped::Broken { .. } => "skipped: a broken symbolic link".into(),
     }
 }
 

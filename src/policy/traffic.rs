@@ -75,7 +75,11 @@ impl std::str::FromStr for Traffic {
                 )
             })
         };
-        let ports = match ports_text.split_once('-') {
+        // `tcp/-1` is one port that is not a number, not a range from nothing.
+        let range = ports_text
+            .split_once('-')
+            .filter(|(a, _)| !a.trim().is_empty());
+        let ports = match range {
             Some((a, b)) => {
                 let (from, to) = (port(a)?, port(b)?);
                 if from > to {

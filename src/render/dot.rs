@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 fn escape(s: &str) -> String {
     s.chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !super::is_unsafe_char(c))
         .map(|c| match c {
             '"' => "\\\"".to_string(),
             '\\' => "\\\\".to_string(),

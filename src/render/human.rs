@@ -62,7 +62,7 @@ fn path(out: &mut String, title: &str, p: &PathTrace, color: bool) {
 /// Details contain rule descriptions and names: keep them printable but allow long lines.
 fn sanitize_detail(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| if super::is_unsafe_char(c) { '?' } else { c })
         .collect()
 }
 

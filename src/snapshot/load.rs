@@ -50,19 +50,35 @@ impl Snapshot {
         })?;
         if meta.is_file() {
             snap.load_file(path, Origin::default())?;
+            let merged = vec![(path.to_path_buf(), super::check::Lengths::default())];
+            super::check::check(&mut snap, &merged);
             return Ok(snap);
         }
-        let mut files = Vec::new();
-        collect_json_files(path, &mut files)?;
-        if files.is_empty() {
+        let walk = crate::walk::walk(path, |p| {
+            p.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        })
+        .map_err(|error| SnapshotError::Io {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        // A folder that cannot be read leaves the snapshot incomplete: that changes verdicts.
+        if let Some((path, error)) = walk.errors.into_iter().next() {
+            return Err(SnapshotError::Io { path, error });
+        }
+        snap.warnings
+            .extend(walk.skipped.iter().map(ToString::to_string));
+        if walk.files.is_empty() {
             return Err(SnapshotError::NoFiles(path.to_path_buf()));
         }
-        files.sort();
-        for file in files {
+        let mut merged: super::check::Files = Vec::new();
+        for file in walk.files {
             let rel = file.strip_prefix(path).unwrap_or(&file);
             let origin = origin_of(rel);
+            merged.push((file.clone(), super::check::Lengths::of(&snap)));
             snap.load_file(&file, origin)?;
         }
+        super::check::check(&mut snap, &merged);
         snap.collected_at = collected_at(path);
         Ok(snap)
     }
@@ -71,6 +87,8 @@ impl Snapshot {
     pub fn from_json_str(text: &str) -> Result<Snapshot, SnapshotError> {
         let mut snap = Snapshot::default();
         snap.merge_json(text.as_bytes(), Path::new("<memory>"), Origin::default())?;
+        let merged = vec![(PathBuf::from("<memory>"), super::check::Lengths::default())];
+        super::check::check(&mut snap, &merged);
         Ok(snap)
     }
 
@@ -124,33 +142,6 @@ impl Snapshot {
                 .to_string(),
         })
     }
-}
-
-fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SnapshotError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| SnapshotError::Io {
-        path: dir.to_path_buf(),
-        error: source,
-    })?;
-    for entry in entries {
-        let entry = entry.map_err(|source| SnapshotError::Io {
-            path: dir.to_path_buf(),
-            error: source,
-        })?;
-        let p = entry.path();
-        let ft = entry.file_type().map_err(|source| SnapshotError::Io {
-            path: p.clone(),
-            error: source,
-        })?;
-        if ft.is_dir() {
-            collect_json_files(&p, out)?;
-        } else if p
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 /// Account and region from a path relative to the snapshot root.
@@ -301,7 +292,9 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
 
 /// The `collected-at:` time in the marker file `vpcreach collect` leaves in a snapshot folder.
 fn collected_at(dir: &Path) -> Option<i64> {
-    let text = std::fs::read_to_string(dir.join(crate::snapshot::MARKER_FILE)).ok()?;
+    let bytes =
+        crate::walk::read_small(&dir.join(crate::snapshot::MARKER_FILE), 64 * 1024).ok()??;
+    let text = String::from_utf8(bytes).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("collected-at:"))
         .and_then(|t| t.trim().parse::<crate::timestamp::TimeArg>().ok())

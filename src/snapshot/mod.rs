@@ -2,6 +2,7 @@
 //! behaviour. It is loaded from a folder of saved `aws ec2 describe-*` JSON (or, later, from the
 //! API) and turned into a [`crate::Network`] for evaluation.
 
+mod check;
 mod load;
 pub mod model;
 
@@ -71,6 +72,9 @@ pub struct Snapshot {
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
     /// The files that were read.
     pub files: Vec<PathBuf>,
+    /// What loading passed by or found doubtful (a FIFO or a link loop in the folder, …), one
+    /// message each: printed as warnings, never fatal, never silent.
+    pub warnings: Vec<String>,
     /// When the snapshot was taken (Unix seconds), when known: `vpcreach collect` records it in
     /// the folder's `.vpcreach-snapshot` file (`collected-at: <RFC 3339>`).
     pub collected_at: Option<i64>,

@@ -9,7 +9,13 @@ use std::fmt::Write;
 /// Untrusted text without control characters (escape sequences), not cut short.
 fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| {
+            if crate::render::is_unsafe_char(c) {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

@@ -28,7 +28,7 @@ pub fn escape(s: &str) -> String {
                 out.push(c);
             }
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push('?'),
+            c if crate::render::is_unsafe_char(c) => out.push('?'),
             c => out.push(c),
         }
     }
@@ -42,7 +42,7 @@ pub fn code(s: &str) -> String {
         .chars()
         .map(|c| match c {
             '`' => '\'',
-            c if c.is_control() => '?',
+            c if crate::render::is_unsafe_char(c) => '?',
             c => c,
         })
         .collect();

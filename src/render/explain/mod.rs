@@ -46,14 +46,25 @@ fn line_of(e: &Explanation<'_>, message: String, color: bool) -> String {
         (None, None) => "-".into(),
     };
     let event = e.event.map(|n| format!(" event {n}")).unwrap_or_default();
+    let file = e.file.display().to_string();
+    let file = if file.chars().any(crate::render::is_unsafe_char) {
+        crate::render::sanitize_line(&file)
+    } else {
+        file
+    };
     let mut s = format!(
-        "{}:{}{event}  {status}  {action:<6}  {}",
-        e.file.display(),
+        "{file}:{}{event}  {status}  {action:<6}  {}",
         e.line,
-        if message.chars().any(char::is_control) {
+        if message.chars().any(crate::render::is_unsafe_char) {
             message
                 .chars()
-                .map(|c| if c.is_control() { '?' } else { c })
+                .map(|c| {
+                    if crate::render::is_unsafe_char(c) {
+                        '?'
+                    } else {
+                        c
+                    }
+                })
                 .collect::<String>()
         } else {
             message
@@ -220,6 +231,12 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
     }
     // Names and descriptions come from AWS: no control character reaches the terminal.
     s.chars()
-        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .map(|c| {
+            if crate::render::is_unsafe_char(c) && c != '\n' {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect()
 }
