@@ -94,12 +94,17 @@ macro_rules! paginate {
     }};
 }
 
-struct Step<'a> {
+/// What every call of one account and region needs: the client, where it calls (for errors),
+/// the page size, and where progress goes.
+struct Calls<'a> {
+    client: &'a aws_sdk_ec2::Client,
+    site: &'a CallSite,
+    page: Option<i32>,
     scope: &'a Scope,
     progress: &'a Arc<dyn Progress>,
 }
 
-impl Step<'_> {
+impl Calls<'_> {
     fn done(&self, call: &'static str, items: usize) {
         self.progress.call_done(self.scope, call, items);
     }
@@ -112,9 +117,11 @@ pub(crate) async fn region(
     progress: Arc<dyn Progress>,
 ) -> Result<RegionResources, AwsError> {
     let client = session.ec2(&scope.region);
-    let site = &session.site("ec2", &scope.region);
-    let page = session.page_size;
-    let step = Step {
+    let site = session.site("ec2", &scope.region);
+    let c = Calls {
+        client: &client,
+        site: &site,
+        page: session.page_size,
         scope: &scope,
         progress: &progress,
     };
@@ -122,190 +129,228 @@ pub(crate) async fn region(
         scope: scope.clone(),
         ..RegionResources::default()
     };
+    vpc_resources(&c, &mut out).await?;
+    gateways(&c, &mut out).await?;
+    prefix_lists(&c, &mut out).await?;
+    endpoints_and_addresses(&c, &mut out).await?;
+    transit(&c, &mut out).await?;
+    progress.scope_done(&scope);
+    Ok(out)
+}
 
-    let items = paginate!(site, page, "DescribeVpcs", client.describe_vpcs())?;
+/// The VPCs and what lives in them: subnets, route tables, network ACLs, security groups,
+/// network interfaces and instances.
+async fn vpc_resources(c: &Calls<'_>, out: &mut RegionResources) -> Result<(), AwsError> {
+    let items = paginate!(c.site, c.page, "DescribeVpcs", c.client.describe_vpcs())?;
     out.vpcs = items.iter().map(map::vpc).collect();
-    step.done("DescribeVpcs", items.len());
-
-    let items = paginate!(site, page, "DescribeSubnets", client.describe_subnets())?;
-    out.subnets = items.iter().map(map::subnet).collect();
-    step.done("DescribeSubnets", items.len());
+    c.done("DescribeVpcs", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
+        "DescribeSubnets",
+        c.client.describe_subnets()
+    )?;
+    out.subnets = items.iter().map(map::subnet).collect();
+    c.done("DescribeSubnets", items.len());
+
+    let items = paginate!(
+        c.site,
+        c.page,
         "DescribeRouteTables",
-        client.describe_route_tables()
+        c.client.describe_route_tables()
     )?;
     out.route_tables = items.iter().map(map::route_table).collect();
-    step.done("DescribeRouteTables", items.len());
+    c.done("DescribeRouteTables", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeNetworkAcls",
-        client.describe_network_acls()
+        c.client.describe_network_acls()
     )?;
     out.network_acls = items.iter().map(map::network_acl).collect();
-    step.done("DescribeNetworkAcls", items.len());
+    c.done("DescribeNetworkAcls", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeSecurityGroups",
-        client.describe_security_groups()
+        c.client.describe_security_groups()
     )?;
     out.security_groups = items.iter().map(map::security_group).collect();
-    step.done("DescribeSecurityGroups", items.len());
+    c.done("DescribeSecurityGroups", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeNetworkInterfaces",
-        client.describe_network_interfaces()
+        c.client.describe_network_interfaces()
     )?;
     out.network_interfaces = items.iter().map(map::network_interface).collect();
-    step.done("DescribeNetworkInterfaces", items.len());
-
-    let items = paginate!(site, page, "DescribeInstances", client.describe_instances())?;
-    out.reservations = items.iter().map(map::reservation).collect();
-    step.done("DescribeInstances", items.len());
+    c.done("DescribeNetworkInterfaces", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
+        "DescribeInstances",
+        c.client.describe_instances()
+    )?;
+    out.reservations = items.iter().map(map::reservation).collect();
+    c.done("DescribeInstances", items.len());
+    Ok(())
+}
+
+/// The ways in and out of a VPC: internet, egress-only and NAT gateways, peering connections.
+async fn gateways(c: &Calls<'_>, out: &mut RegionResources) -> Result<(), AwsError> {
+    let items = paginate!(
+        c.site,
+        c.page,
         "DescribeInternetGateways",
-        client.describe_internet_gateways()
+        c.client.describe_internet_gateways()
     )?;
     out.internet_gateways = items.iter().map(map::internet_gateway).collect();
-    step.done("DescribeInternetGateways", items.len());
+    c.done("DescribeInternetGateways", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeEgressOnlyInternetGateways",
-        client.describe_egress_only_internet_gateways()
+        c.client.describe_egress_only_internet_gateways()
     )?;
     out.egress_only_internet_gateways = items
         .iter()
         .map(map::egress_only_internet_gateway)
         .collect();
-    step.done("DescribeEgressOnlyInternetGateways", items.len());
+    c.done("DescribeEgressOnlyInternetGateways", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeNatGateways",
-        client.describe_nat_gateways()
+        c.client.describe_nat_gateways()
     )?;
     out.nat_gateways = items.iter().map(map::nat_gateway).collect();
-    step.done("DescribeNatGateways", items.len());
+    c.done("DescribeNatGateways", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeVpcPeeringConnections",
-        client.describe_vpc_peering_connections()
+        c.client.describe_vpc_peering_connections()
     )?;
     out.vpc_peering_connections = items.iter().map(map::vpc_peering_connection).collect();
-    step.done("DescribeVpcPeeringConnections", items.len());
+    c.done("DescribeVpcPeeringConnections", items.len());
+    Ok(())
+}
 
+/// AWS and managed prefix lists, the managed ones with their entries.
+async fn prefix_lists(c: &Calls<'_>, out: &mut RegionResources) -> Result<(), AwsError> {
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribePrefixLists",
-        client.describe_prefix_lists()
+        c.client.describe_prefix_lists()
     )?;
     out.prefix_lists = items.iter().map(map::prefix_list).collect();
-    step.done("DescribePrefixLists", items.len());
+    c.done("DescribePrefixLists", items.len());
 
     let lists = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeManagedPrefixLists",
-        client.describe_managed_prefix_lists()
+        c.client.describe_managed_prefix_lists()
     )?;
     for list in &lists {
         let Some(id) = list.prefix_list_id() else {
             continue;
         };
         let entries = paginate!(
-            site,
-            page,
+            c.site,
+            c.page,
             "GetManagedPrefixListEntries",
-            client.get_managed_prefix_list_entries().prefix_list_id(id)
+            c.client
+                .get_managed_prefix_list_entries()
+                .prefix_list_id(id)
         )?;
         out.managed_prefix_lists
             .push(map::managed_prefix_list(list, &entries));
     }
-    step.done("DescribeManagedPrefixLists", lists.len());
+    c.done("DescribeManagedPrefixLists", lists.len());
+    Ok(())
+}
 
+/// VPC endpoints and Elastic IPs.
+async fn endpoints_and_addresses(c: &Calls<'_>, out: &mut RegionResources) -> Result<(), AwsError> {
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeVpcEndpoints",
-        client.describe_vpc_endpoints()
+        c.client.describe_vpc_endpoints()
     )?;
     out.vpc_endpoints = items.iter().map(map::vpc_endpoint).collect();
-    step.done("DescribeVpcEndpoints", items.len());
+    c.done("DescribeVpcEndpoints", items.len());
 
     // `DescribeAddresses` has no pagination: one call answers with every address.
-    let addresses = client
+    let addresses = c
+        .client
         .describe_addresses()
         .send()
         .await
-        .map_err(|e| classify(e, "DescribeAddresses", site))?;
+        .map_err(|e| classify(e, "DescribeAddresses", c.site))?;
     out.addresses = addresses.addresses().iter().map(map::address).collect();
-    step.done("DescribeAddresses", out.addresses.len());
+    c.done("DescribeAddresses", out.addresses.len());
+    Ok(())
+}
 
+/// Transit gateways, their attachments, and their route tables with their routes.
+async fn transit(c: &Calls<'_>, out: &mut RegionResources) -> Result<(), AwsError> {
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeTransitGateways",
-        client.describe_transit_gateways()
+        c.client.describe_transit_gateways()
     )?;
     out.transit_gateways = items.iter().map(map::transit_gateway).collect();
-    step.done("DescribeTransitGateways", items.len());
+    c.done("DescribeTransitGateways", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeTransitGatewayAttachments",
-        client.describe_transit_gateway_attachments()
+        c.client.describe_transit_gateway_attachments()
     )?;
     out.transit_gateway_attachments = items.iter().map(map::transit_gateway_attachment).collect();
-    step.done("DescribeTransitGatewayAttachments", items.len());
+    c.done("DescribeTransitGatewayAttachments", items.len());
 
     let items = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeTransitGatewayVpcAttachments",
-        client.describe_transit_gateway_vpc_attachments()
+        c.client.describe_transit_gateway_vpc_attachments()
     )?;
     out.transit_gateway_vpc_attachments = items
         .iter()
         .map(map::transit_gateway_vpc_attachment)
         .collect();
-    step.done("DescribeTransitGatewayVpcAttachments", items.len());
+    c.done("DescribeTransitGatewayVpcAttachments", items.len());
 
     let tables = paginate!(
-        site,
-        page,
+        c.site,
+        c.page,
         "DescribeTransitGatewayRouteTables",
-        client.describe_transit_gateway_route_tables()
+        c.client.describe_transit_gateway_route_tables()
     )?;
     for table in &tables {
         let Some(id) = table.transit_gateway_route_table_id() else {
             continue;
         };
-        let routes = tgw_routes(&client, id, site).await?;
+        let routes = tgw_routes(c.client, id, c.site).await?;
         out.transit_gateway_route_tables
             .push(map::transit_gateway_route_table(table, &routes));
     }
-    step.done("DescribeTransitGatewayRouteTables", tables.len());
-
-    progress.scope_done(&scope);
-    Ok(out)
+    c.done("DescribeTransitGatewayRouteTables", tables.len());
+    Ok(())
 }
 
 /// The static and propagated routes of one transit gateway route table. (The service's own page
