@@ -99,7 +99,7 @@ pub fn report_model(snap: &vpcreach::Snapshot, net: &vpcreach::Network) {
         let keys: Vec<String> = snap
             .not_modelled
             .keys()
-            .map(|k| format!("`{}`", vpcreach::render::sanitize(k)))
+            .map(|k| vpcreach::render::sanitize(k))
             .collect();
         eprintln!(
             "note: not modelled (paths through them are reported as unknown): {}",

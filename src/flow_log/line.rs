@@ -106,14 +106,6 @@ pub enum Problem {
         /// `end`.
         end: u64,
     },
-    /// A record from an address of one family to one of the other.
-    #[error("`srcaddr` `{srcaddr}` and `dstaddr` `{dstaddr}` are not of the same address family")]
-    MixedFamilies {
-        /// `srcaddr`.
-        srcaddr: String,
-        /// `dstaddr`.
-        dstaddr: String,
-    },
     /// A JSON object with the same key twice: which one holds the record cannot be told (a
     /// JSON reader keeps one of them silently).
     #[error("the key `{0}` appears twice in a JSON object")]
@@ -921,32 +913,21 @@ pub(crate) fn record_from_json(
 pub(crate) const MAX_TIME: u64 = 253_402_300_799;
 
 /// What makes a record whose every value is valid on its own impossible as a whole: `start`
-/// after `end`, or a source and a destination address of different families.
+/// after `end`.
+///
+/// A source and a destination of different address families are not refused here: Elastic's
+/// own VPC flow-log samples (the conformance data of `tests/flow_log_conformance.rs`) hold such
+/// records and expect them read.
 pub(crate) fn inconsistency(record: &FlowRecord) -> Option<Problem> {
-    inconsistent(record.start, record.end, record.srcaddr, record.dstaddr)
+    inconsistent(record.start, record.end)
 }
 
 /// [`inconsistency`] from the fields alone (the fast scanner has no [`FlowRecord`]).
-pub(crate) fn inconsistent(
-    start: Option<u64>,
-    end: Option<u64>,
-    srcaddr: Option<IpAddr>,
-    dstaddr: Option<IpAddr>,
-) -> Option<Problem> {
-    if let (Some(start), Some(end)) = (start, end) {
-        if start > end {
-            return Some(Problem::StartAfterEnd { start, end });
-        }
+pub(crate) fn inconsistent(start: Option<u64>, end: Option<u64>) -> Option<Problem> {
+    match (start, end) {
+        (Some(start), Some(end)) if start > end => Some(Problem::StartAfterEnd { start, end }),
+        _ => None,
     }
-    if let (Some(src), Some(dst)) = (srcaddr, dstaddr) {
-        if src.is_ipv4() != dst.is_ipv4() {
-            return Some(Problem::MixedFamilies {
-                srcaddr: src.to_string(),
-                dstaddr: dst.to_string(),
-            });
-        }
-    }
-    None
 }
 
 /// Parses the text of record lines, keeping its scratch space from line to line.

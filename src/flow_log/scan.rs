@@ -456,7 +456,7 @@ fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(L
         return None;
     }
     // A record impossible as a whole: the full parser says why.
-    if super::line::inconsistent(lite.start, lite.end, lite.srcaddr, lite.dstaddr).is_some() {
+    if super::line::inconsistent(lite.start, lite.end).is_some() {
         return None;
     }
     let end = at.pos + usize::from(data.get(at.pos) == Some(&b'\r'));

@@ -249,9 +249,10 @@ fn port_range_problem(from: i32, to: i32) -> Option<String> {
 
 /// Why a NACL entry cannot be read, if it cannot.
 fn nacl_entry_problem(e: &NetworkAclEntry) -> Option<String> {
-    if !(1..=32767).contains(&e.rule_number) {
+    // 32767 and 32768 are the `*` rules of IPv4 and IPv6.
+    if !(1..=32768).contains(&e.rule_number) {
         return Some(format!(
-            "rule number {} is not within 1 to 32767",
+            "rule number {} is not within 1 to 32768",
             e.rule_number
         ));
     }
