@@ -103,6 +103,16 @@ impl PortRange {
         from: 1024,
         to: 65535,
     };
+    /// Linux's default ephemeral range (`net.ipv4.ip_local_port_range`).
+    pub const LINUX: PortRange = PortRange {
+        from: 32768,
+        to: 60999,
+    };
+    /// Windows' dynamic port range (Windows Server 2008 and later).
+    pub const WINDOWS: PortRange = PortRange {
+        from: 49152,
+        to: 65535,
+    };
     /// The ports a NAT gateway uses for its side of a translated connection.
     pub const NAT_GATEWAY: PortRange = PortRange {
         from: 1024,
@@ -223,6 +233,41 @@ impl PortSet {
             s.insert(*r);
         }
         s
+    }
+}
+
+/// The ephemeral ranges of common clients, by name: a stateless return path works for a client
+/// only when it passes the client's whole range (aws-semantics 13).
+pub const CLIENT_RANGES: [(&str, PortRange); 3] = [
+    ("Linux", PortRange::LINUX),
+    ("Windows", PortRange::WINDOWS),
+    ("NAT gateway and ELB", PortRange::NAT_GATEWAY),
+];
+
+impl PortSet {
+    /// Whether every port of `r` is in the set.
+    ///
+    /// ```
+    /// use vpcreach::protocol::{PortRange, PortSet};
+    /// let s = PortSet::from_range(PortRange::EPHEMERAL);
+    /// assert!(s.covers(&PortRange::LINUX));
+    /// assert!(!PortSet::from_range(PortRange::single(9000)).covers(&PortRange::LINUX));
+    /// ```
+    pub fn covers(&self, r: &PortRange) -> bool {
+        let mut rest = PortSet::from_range(*r);
+        for x in &self.0 {
+            rest = rest.minus_range(x);
+        }
+        rest.is_empty()
+    }
+
+    /// The common clients (see [`CLIENT_RANGES`]) whose whole ephemeral range is in the set.
+    pub fn clients(&self) -> Vec<&'static str> {
+        CLIENT_RANGES
+            .iter()
+            .filter(|(_, r)| self.covers(r))
+            .map(|(n, _)| *n)
+            .collect()
     }
 }
 

@@ -41,6 +41,7 @@ fn report() -> Report {
         statements: 1,
         interfaces: 1,
         notes: vec!["header space: boxes".into()],
+        errors: vec![],
     };
     let baseline = Baseline::parse(
         Path::new("b.json"),

@@ -26,6 +26,9 @@ pub enum FindingStatus {
     Broken,
     /// Observed: a rule that no record used in the window.
     Unused,
+    /// A network ACL rule that can never match: earlier rules of its list match all of its
+    /// traffic first.
+    Shadowed,
     /// The statement cannot be evaluated (an unresolvable reference, a component not
     /// modelled): never reported as a pass.
     Unknown,
@@ -44,6 +47,7 @@ impl FindingStatus {
             FindingStatus::Unexpected => "unexpected",
             FindingStatus::Broken => "broken",
             FindingStatus::Unused => "unused",
+            FindingStatus::Shadowed => "shadowed",
             FindingStatus::Unknown => "unknown",
         }
     }

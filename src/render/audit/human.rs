@@ -112,6 +112,9 @@ fn row(out: &mut String, f: &ReportedFinding, w: Widths, color: bool) {
 /// The report as text; `color` adds ANSI colours (only on a terminal, and not with `NO_COLOR`).
 pub fn report(r: &Report, color: bool) -> String {
     let mut out = String::new();
+    for e in &r.errors {
+        let _ = writeln!(out, "incomplete: {}", crate::render::sanitize(e));
+    }
     let open: Vec<&ReportedFinding> = r
         .findings
         .iter()
