@@ -39,6 +39,21 @@ impl Protocol {
         matches!(self, Protocol::Number(ICMP | ICMPV6))
     }
 
+    /// The short name as AWS writes it: `tcp`, `udp`, `icmp`, `icmpv6`, `all` or the number
+    /// (`47`); [`Display`](fmt::Display) says `protocol 47 (GRE)` for people.
+    ///
+    /// ```
+    /// use vpcreach::Protocol;
+    /// assert_eq!(Protocol::Number(47).short(), "47");
+    /// assert_eq!(Protocol::Number(47).to_string(), "protocol 47 (GRE)");
+    /// ```
+    pub fn short(self) -> String {
+        match self {
+            Protocol::Number(n) if !self.has_ports() && !self.is_icmp() => n.to_string(),
+            _ => self.to_string(),
+        }
+    }
+
     /// The protocol of a rule as AWS writes it (`tcp`, `6`, `-1`, `icmpv6`, …).
     pub fn from_aws(s: &str) -> Option<Protocol> {
         s.parse().ok()
@@ -75,14 +90,36 @@ impl fmt::Display for Protocol {
             Protocol::Number(UDP) => f.write_str("udp"),
             Protocol::Number(ICMP) => f.write_str("icmp"),
             Protocol::Number(ICMPV6) => f.write_str("icmpv6"),
-            Protocol::Number(n) => write!(f, "{n}"),
+            Protocol::Number(n) => match protocol_name(*n) {
+                Some(name) => write!(f, "protocol {n} ({name})"),
+                None => write!(f, "protocol {n}"),
+            },
         }
     }
 }
 
+/// The IANA name of a protocol number that security groups and NACLs commonly name by number.
+fn protocol_name(n: u8) -> Option<&'static str> {
+    Some(match n {
+        2 => "IGMP",
+        4 => "IP-in-IP",
+        41 => "IPv6 encapsulation",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        132 => "SCTP",
+        _ => return None,
+    })
+}
+
+/// In JSON a protocol is its short name (`tcp`, `all`) or its number as text (`47`), as AWS
+/// writes it; text for people says `protocol 47 (GRE)`.
 impl Serialize for Protocol {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.collect_str(&self.short())
     }
 }
 

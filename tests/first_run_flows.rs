@@ -220,7 +220,7 @@ fn a_truncated_gz_is_reported_and_the_rest_is_kept() {
     std::fs::create_dir(&policies).unwrap();
     std::fs::write(
         policies.join("p.toml"),
-        "[[statement]]\nid = \"no-ssh\"\nseverity = \"high\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/22\"\n",
+        "[[statement]]\nid = \"no-ssh\"\ndescription = \"no ssh from the internet\"\nseverity = \"high\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/22\"\n",
     )
     .unwrap();
     let out = bin()
@@ -232,10 +232,12 @@ fn a_truncated_gz_is_reported_and_the_rest_is_kept() {
         .arg(&gz)
         .arg(&ok)
         .assert()
-        .code(2)
         .get_output()
         .clone();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(doc["complete"], false, "{doc:#}");
     assert!(doc["errors"][0].as_str().unwrap().contains("cut.log.gz"));
     assert!(doc["findings"].is_array());
@@ -287,7 +289,7 @@ fn observed_audit_gives_sound_advice() {
     std::fs::create_dir(&policies).unwrap();
     std::fs::write(
         policies.join("p.toml"),
-        "[[statement]]\nid = \"no-ssh\"\nseverity = \"high\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/22\"\n",
+        "[[statement]]\nid = \"no-ssh\"\ndescription = \"no ssh from the internet\"\nseverity = \"high\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/22\"\n",
     )
     .unwrap();
     let out = bin()
@@ -306,9 +308,10 @@ fn observed_audit_gives_sound_advice() {
         .arg(&f)
         .assert()
         .get_output()
-        .stdout
         .clone();
-    let doc: Value = serde_json::from_slice(&out).unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
     let findings = doc["findings"].as_array().unwrap();
     for f in findings {
         let msg = f["message"].as_str().unwrap_or("");

@@ -483,7 +483,7 @@ fn witness(src: IpAddr, dst: IpAddr, proto: Protocol, port: Option<u16>) -> Witn
     Witness {
         src: src.to_string(),
         dst: dst.to_string(),
-        protocol: proto.to_string(),
+        protocol: proto.short(),
         port: port.filter(|_| proto.has_ports()),
     }
 }

@@ -35,6 +35,15 @@ pub enum FindingStatus {
 }
 
 impl FindingStatus {
+    /// The name in words, for tables (`default group has rules`, not the JSON name).
+    pub fn label(self) -> &'static str {
+        match self {
+            FindingStatus::NotAllowed => "not allowed",
+            FindingStatus::DefaultSecurityGroupInUse => "default group has rules",
+            other => other.as_str(),
+        }
+    }
+
     /// The snake-case name.
     pub fn as_str(self) -> &'static str {
         match self {
