@@ -431,3 +431,69 @@ fn port_flags_that_do_not_apply_are_refused() {
         "{err}"
     );
 }
+
+// Item 13: the dot output has the two ends and the two directions as rows; subnets, route tables
+// and NACLs show their `Name` tags as ENIs do.
+#[test]
+fn dot_reads_on_one_screen_and_traces_show_names() {
+    let out = query(
+        &example(),
+        &[
+            "--from",
+            "i-0506fe9697179334a",
+            "--to",
+            "i-0490966ced8ad8194",
+            "--port",
+            "5432",
+            "--output",
+            "dot",
+        ],
+    )
+    .assert()
+    .get_output()
+    .stdout
+    .clone();
+    let dot = String::from_utf8(out).unwrap();
+    for part in [
+        "subgraph cluster_f",
+        "subgraph cluster_r",
+        "src [label=\"source",
+        "dst [label=\"destination",
+        "src -> f0;",
+        "(prod-app-1a)",
+    ] {
+        assert!(dot.contains(part), "{part}: {dot}");
+    }
+    // Labels are short: no line of a label is a whole sentence.
+    let longest = dot
+        .lines()
+        .flat_map(|l| l.split("\\n"))
+        .map(|piece| piece.chars().count())
+        .max()
+        .unwrap_or(0);
+    assert!(longest < 120, "{dot}");
+    let v = json_of(
+        query(
+            &example(),
+            &[
+                "--from",
+                "i-0506fe9697179334a",
+                "--to",
+                "i-0490966ced8ad8194",
+                "--port",
+                "5432",
+                "--output",
+                "json",
+            ],
+        ),
+        0,
+    );
+    let named: Vec<&str> = v["forward"]["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] != "network_interface")
+        .filter_map(|h| h["name"].as_str())
+        .collect();
+    assert!(named.contains(&"prod-app-1a"), "{v:#}");
+}

@@ -244,7 +244,7 @@ impl<'n> Walker<'n> {
     fn name_of(&self, component: &str, kind: ComponentKind) -> Option<String> {
         match kind {
             ComponentKind::NetworkInterface => self.net.eni(component).and_then(|e| e.name.clone()),
-            _ => None,
+            _ => self.net.names.get(component).cloned(),
         }
     }
 

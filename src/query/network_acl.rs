@@ -22,6 +22,10 @@ impl<'n> Walker<'n> {
             ));
         };
         let nacl = &net.nacls[ni];
+        let nacl_label = match net.names.get(&nacl.id) {
+            Some(n) => format!("{} ({})", nacl.id, crate::render::sanitize(n)),
+            None => nacl.id.clone(),
+        };
         let peer = match dir {
             Direction::Inbound => pkt.src,
             Direction::Outbound => pkt.dst,
@@ -61,7 +65,7 @@ impl<'n> Walker<'n> {
             });
             let detail = format!(
                 "{dir}: {} {} denies the response to client ports {} (it passes only ports {allowed}, the whole ephemeral range of no common client: Linux {}, Windows {}, NAT gateway and ELB {})",
-                nacl.id,
+                nacl_label,
                 first.map(|r| r.to_string()).unwrap_or_default(),
                 denied,
                 PortRange::LINUX,
@@ -106,7 +110,7 @@ impl<'n> Walker<'n> {
                 .collect();
             let detail = format!(
                 "{dir}: {} {} denies {}{} {} {peer}",
-                nacl.id,
+                nacl_label,
                 rules_text.join(", "),
                 pkt.proto,
                 port_text(pkt),
@@ -148,7 +152,7 @@ impl<'n> Walker<'n> {
         let partial = on_ports && allowed != pkt.dport;
         let mut detail = format!(
             "{dir}: {} {} allows {}{}",
-            nacl.id,
+            nacl_label,
             allowing.map(|r| r.to_string()).unwrap_or_default(),
             pkt.proto,
             if partial {
