@@ -497,3 +497,42 @@ fn dot_reads_on_one_screen_and_traces_show_names() {
         .collect();
     assert!(named.contains(&"prod-app-1a"), "{v:#}");
 }
+
+// Item 14: the outputs shown in `examples/README.md` are what the binary prints (commands
+// without a pipe, run from the repository root).
+#[test]
+fn examples_readme_outputs_match_the_binary() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("examples/README.md")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut checked = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(cmd) = line.strip_prefix("$ vpcreach ") else {
+            continue;
+        };
+        if cmd.contains('|') {
+            continue;
+        }
+        let expected: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| !l.starts_with("```"))
+            .copied()
+            .collect();
+        let out = Command::cargo_bin("vpcreach")
+            .unwrap()
+            .current_dir(root)
+            .args(cmd.split_whitespace())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let actual = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            actual.trim_end().lines().collect::<Vec<_>>(),
+            expected,
+            "`vpcreach {cmd}` prints something else than examples/README.md shows"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "{checked} commands checked");
+}
