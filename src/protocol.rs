@@ -39,6 +39,21 @@ impl Protocol {
         matches!(self, Protocol::Number(ICMP | ICMPV6))
     }
 
+    /// The short name as AWS writes it: `tcp`, `udp`, `icmp`, `icmpv6`, `all` or the number
+    /// (`47`); [`Display`](fmt::Display) says `protocol 47 (GRE)` for people.
+    ///
+    /// ```
+    /// use vpcreach::Protocol;
+    /// assert_eq!(Protocol::Number(47).short(), "47");
+    /// assert_eq!(Protocol::Number(47).to_string(), "protocol 47 (GRE)");
+    /// ```
+    pub fn short(self) -> String {
+        match self {
+            Protocol::Number(n) if !self.has_ports() && !self.is_icmp() => n.to_string(),
+            _ => self.to_string(),
+        }
+    }
+
     /// The protocol of a rule as AWS writes it (`tcp`, `6`, `-1`, `icmpv6`, …).
     pub fn from_aws(s: &str) -> Option<Protocol> {
         s.parse().ok()
@@ -75,14 +90,36 @@ impl fmt::Display for Protocol {
             Protocol::Number(UDP) => f.write_str("udp"),
             Protocol::Number(ICMP) => f.write_str("icmp"),
             Protocol::Number(ICMPV6) => f.write_str("icmpv6"),
-            Protocol::Number(n) => write!(f, "{n}"),
+            Protocol::Number(n) => match protocol_name(*n) {
+                Some(name) => write!(f, "protocol {n} ({name})"),
+                None => write!(f, "protocol {n}"),
+            },
         }
     }
 }
 
+/// The IANA name of a protocol number that security groups and NACLs commonly name by number.
+fn protocol_name(n: u8) -> Option<&'static str> {
+    Some(match n {
+        2 => "IGMP",
+        4 => "IP-in-IP",
+        41 => "IPv6 encapsulation",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        132 => "SCTP",
+        _ => return None,
+    })
+}
+
+/// In JSON a protocol is its short name (`tcp`, `all`) or its number as text (`47`), as AWS
+/// writes it; text for people says `protocol 47 (GRE)`.
 impl Serialize for Protocol {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.collect_str(&self.short())
     }
 }
 
@@ -101,6 +138,16 @@ impl PortRange {
     /// Ephemeral ports any client may use: Linux, Windows, ELB and NAT gateway ranges together.
     pub const EPHEMERAL: PortRange = PortRange {
         from: 1024,
+        to: 65535,
+    };
+    /// Linux's default ephemeral range (`net.ipv4.ip_local_port_range`).
+    pub const LINUX: PortRange = PortRange {
+        from: 32768,
+        to: 60999,
+    };
+    /// Windows' dynamic port range (Windows Server 2008 and later).
+    pub const WINDOWS: PortRange = PortRange {
+        from: 49152,
         to: 65535,
     };
     /// The ports a NAT gateway uses for its side of a translated connection.
@@ -223,6 +270,41 @@ impl PortSet {
             s.insert(*r);
         }
         s
+    }
+}
+
+/// The ephemeral ranges of common clients, by name: a stateless return path works for a client
+/// only when it passes the client's whole range (aws-semantics 13).
+pub const CLIENT_RANGES: [(&str, PortRange); 3] = [
+    ("Linux", PortRange::LINUX),
+    ("Windows", PortRange::WINDOWS),
+    ("NAT gateway and ELB", PortRange::NAT_GATEWAY),
+];
+
+impl PortSet {
+    /// Whether every port of `r` is in the set.
+    ///
+    /// ```
+    /// use vpcreach::protocol::{PortRange, PortSet};
+    /// let s = PortSet::from_range(PortRange::EPHEMERAL);
+    /// assert!(s.covers(&PortRange::LINUX));
+    /// assert!(!PortSet::from_range(PortRange::single(9000)).covers(&PortRange::LINUX));
+    /// ```
+    pub fn covers(&self, r: &PortRange) -> bool {
+        let mut rest = PortSet::from_range(*r);
+        for x in &self.0 {
+            rest = rest.minus_range(x);
+        }
+        rest.is_empty()
+    }
+
+    /// The common clients (see [`CLIENT_RANGES`]) whose whole ephemeral range is in the set.
+    pub fn clients(&self) -> Vec<&'static str> {
+        CLIENT_RANGES
+            .iter()
+            .filter(|(_, r)| self.covers(r))
+            .map(|(n, _)| *n)
+            .collect()
     }
 }
 

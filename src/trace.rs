@@ -67,7 +67,7 @@ reasons! {
     /// The matching route is a blackhole.
     BadStateRoute => "BAD_STATE_ROUTE", "the longest matching route is a blackhole (its target was deleted)";
     /// The internet gateway needs a public IPv4 on the source.
-    IgwExpectsPublicAddress => "IGW_EXPECTS_PUBLIC_ADDRESS", "traffic to the internet gateway needs a public or Elastic IPv4 address on the source ENI";
+    IgwExpectsPublicAddress => "IGW_EXPECTS_PUBLIC_ADDRESS", "traffic through the internet gateway needs a public or Elastic IPv4 address on the ENI";
     /// A security-group reference cannot be resolved in the snapshot.
     UnknownPeeredSgs => "UNKNOWN_PEERED_SGS", "a rule that could decide references a security group that is not in the snapshot";
     /// A prefix list's entries are not in the snapshot.
@@ -243,8 +243,17 @@ pub struct EndpointInfo {
     pub instance: Option<String>,
     /// The address used.
     pub address: IpAddr,
-    /// `eni`, `public_ip`, `internet` or `external_private`.
+    /// `eni`, `public_ip`, `internet`, `external_private` or `in_subnet` (an address of a subnet
+    /// that no ENI of the snapshot holds).
     pub kind: &'static str,
+    /// How the address was chosen, when the user named the end by id or name rather than by
+    /// address (its public address seen from the internet, the ENI of a NAT gateway).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Whether the user named the end by id or `Name` tag (so its address may be chosen to suit
+    /// the other end), not by address.
+    #[serde(skip)]
+    pub by_name: bool,
 }
 
 /// The complete answer to a query.

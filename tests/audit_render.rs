@@ -42,6 +42,7 @@ fn report() -> Report {
         statements: 1,
         interfaces: 1,
         notes: vec!["header space: boxes".into()],
+        errors: vec![],
     };
     let baseline = Baseline::parse(
         Path::new("b.json"),
@@ -154,7 +155,11 @@ fn human_output_is_colourless_unless_asked_and_strips_escapes() {
 fn json_is_the_documented_envelope() {
     let v: serde_json::Value = serde_json::from_str(&json::report(&report())).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["findings", "resolved", "summary", "warnings"]);
+    assert_eq!(
+        keys,
+        ["complete", "errors", "findings", "resolved", "summary", "warnings"]
+    );
+    assert_eq!(v["complete"], true);
     let f = &v["findings"][0];
     for k in [
         "id",

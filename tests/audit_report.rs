@@ -71,6 +71,7 @@ fn result() -> AuditResult {
         statements: 3,
         interfaces: 4,
         notes: vec!["a note".into()],
+        errors: vec![],
     }
 }
 

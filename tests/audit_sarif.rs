@@ -121,6 +121,7 @@ traffic = "udp/53"
         statements: 3,
         interfaces: 3,
         notes: vec![],
+        errors: vec![],
     };
     let baseline = Baseline::parse(
         Path::new("prev.json"),

@@ -87,7 +87,12 @@ fn internet_exposure_is_exposed_or_latent_with_witness_and_rules() {
     );
     assert_eq!(exposed.len(), 1, "{:#?}", r.findings);
     let e = exposed[0];
-    assert_eq!(e.resources, vec!["eni-web".to_string()]);
+    // The ENI, then the security group whose rule lets it in (the thing to fix, issue 12).
+    assert_eq!(
+        e.resources,
+        vec!["eni-web".to_string(), "sg-web".to_string()]
+    );
+    assert!(e.message.contains("to fix: remove rule"), "{}", e.message);
     assert_eq!(e.severity, Severity::High);
     let w = e.witness.as_ref().unwrap();
     assert_eq!((w.protocol.as_str(), w.port), ("tcp", Some(443)));
@@ -98,7 +103,16 @@ fn internet_exposure_is_exposed_or_latent_with_witness_and_rules() {
     );
     let latent = of(&r.findings, "no-https-from-internet", FindingStatus::Latent);
     assert_eq!(latent.len(), 1, "{:#?}", r.findings);
-    assert_eq!(latent[0].resources, vec!["eni-app".to_string()]);
+    // A latent finding names the security-group rule that is open (issue 12, item 3).
+    assert_eq!(
+        latent[0].resources,
+        vec!["eni-app".to_string(), "sg-web".to_string()]
+    );
+    assert!(
+        latent[0].because[0].contains("sg-web inbound rule"),
+        "{:?}",
+        latent[0].because
+    );
     assert_eq!(latent[0].severity, Severity::Medium);
     assert!(
         latent[0].message.contains("stopped"),
@@ -336,7 +350,16 @@ fn example_network_internet_ssh_and_database() {
     // The bastion: its group allows the corp-office prefix list; the NACL denies 203.0.113.0/24
     // first, so the witness comes from 198.51.100.0/24.
     assert_eq!(e.len(), 1, "{:#?}", r.findings);
-    assert_eq!(e[0].resources, vec!["eni-0de1a09baeda39360".to_string()]);
+    // The ENI, then the security group whose rule lets it in (the thing to fix, issue 12), and
+    // the exposure is only from the prefix list's addresses.
+    assert_eq!(
+        e[0].resources,
+        vec![
+            "eni-0de1a09baeda39360".to_string(),
+            "sg-01289891592a53786".to_string()
+        ]
+    );
+    assert!(e[0].message.contains("only from pl-"), "{}", e[0].message);
     assert!(
         e[0].witness
             .as_ref()

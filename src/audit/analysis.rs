@@ -12,7 +12,7 @@
 use super::region::{internet, AddrRange, Region};
 use super::{Finding, FindingStatus, Witness};
 use crate::network::Network;
-use crate::network_acl::{Action as RuleAction, CompiledNacl};
+use crate::network_acl::{Action as RuleAction, CompiledNacl, NaclRule};
 use crate::policy::{
     Group, Kind, Mode, PolicyFile, PolicySet, Selector, Severity, Statement, Traffic,
 };
@@ -40,6 +40,9 @@ pub struct AuditResult {
     /// Remarks a reader should see (the header-space representation used, selectors that matched
     /// nothing, …).
     pub notes: Vec<String>,
+    /// Inputs that could not be read (a truncated `.gz`, a missing file): the findings are
+    /// then incomplete.
+    pub errors: Vec<String>,
 }
 
 /// Options of the observed audit.
@@ -421,11 +424,66 @@ fn because(t: &Trace) -> Vec<String> {
     v
 }
 
+/// What lets a `deny` statement's traffic into ENI `d` (the thing to fix): the security-group
+/// rule that allows the witness, named in the finding's resources and `because`, with advice in
+/// the message; an exposure limited to a prefix list or a CIDR says so.
+fn what_is_open(net: &Network, d: usize, src: IpAddr, proto: Protocol, port: u16, f: &mut Finding) {
+    let port = proto.has_ports().then_some(port);
+    let refs = net.enis[d]
+        .vpc_id
+        .as_deref()
+        .map(|v| net.vpc_contains(v, src));
+    let SgDecision::Allow(rule) =
+        net.sg_evaluate(d, Direction::Inbound, src, proto, port, None, refs)
+    else {
+        return;
+    };
+    let text = crate::query::sg_rule_text(net, rule);
+    if !f.resources.contains(&rule.group_id) {
+        f.resources.push(rule.group_id.clone());
+    }
+    let open = format!("{} inbound rule {text} allows it", rule.group_id);
+    if !f.because.contains(&open) {
+        f.because.insert(0, open);
+    }
+    let only = match &rule.peer {
+        SgPeer::Cidr { cidr } if cidr.prefix_len() > 0 => {
+            Some(format!("only from {}", crate::render::ip::Cidr(cidr)))
+        }
+        SgPeer::PrefixList { id } => Some(match net.prefix_list(id) {
+            Some(entries) => format!(
+                "only from {id} ({})",
+                entries
+                    .iter()
+                    .map(|c| crate::render::ip::Cidr(c).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("only from {id} (its entries are not in the snapshot)"),
+        }),
+        _ => None,
+    };
+    if let Some(only) = only {
+        f.message.push_str(&format!(" ({only})"));
+    }
+    f.message.push_str(&format!(
+        "; to fix: remove rule {text} of {} or narrow it to the sources that need it",
+        rule.group_id
+    ));
+}
+
+impl Witness {
+    fn with_dst(mut self, dst: &str) -> Witness {
+        self.dst = dst.to_string();
+        self
+    }
+}
+
 fn witness(src: IpAddr, dst: IpAddr, proto: Protocol, port: Option<u16>) -> Witness {
     Witness {
         src: src.to_string(),
         dst: dst.to_string(),
-        protocol: proto.to_string(),
+        protocol: proto.short(),
         port: port.filter(|_| proto.has_ports()),
     }
 }
@@ -527,9 +585,180 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
         }
     }
     deny_all(&ctx, &jobs, &mut res.findings);
+    open_nacls(&ctx, &jobs, &mut res.findings);
     default_groups(net, &mut res.findings);
+    shadowed_nacl_rules(net, &mut res.findings);
     sort(&mut res.findings);
     res
+}
+
+/// Network ACLs that let a `deny` statement's traffic in from outside the snapshot (the internet,
+/// CIDRs) while the security groups of every ENI behind them stop it: `latent` (CIS AWS
+/// Foundations 5.1 asks this of NACLs on their own), one security-group change away from
+/// exposure. A NACL already behind an exposed or latent ENI finding of the statement is not
+/// reported again.
+fn open_nacls(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], out: &mut Vec<Finding>) {
+    let net = ctx.net;
+    let mut found = Vec::new();
+    for job in jobs {
+        let st = job.st;
+        for (t, stmt) in &job.traffic {
+            // CIS 5.1: the remote administration ports.
+            let admin = [22, 3389].iter().any(|&p| t.ports.contains(p));
+            if stmt.is_empty() || !admin {
+                continue;
+            }
+            // The NACLs in front of the statement's destinations in subnets the internet can
+            // reach (a route to an internet gateway), with the ENIs behind them.
+            let mut behind: HashMap<usize, Vec<usize>> = HashMap::new();
+            for &d in &job.to.enis {
+                if is_gateway_eni(net, d) || !internet_facing(net, d) {
+                    continue;
+                }
+                if let Some(n) = net.enis[d].subnet.and_then(|s| net.subnets[s].nacl) {
+                    behind.entry(n).or_default().push(d);
+                }
+            }
+            let mut nacls: Vec<_> = behind.into_iter().collect();
+            nacls.sort_unstable();
+            for (n, enis) in nacls {
+                let covered = enis.iter().any(|&d| {
+                    out.iter().any(|f| {
+                        f.check == st.id
+                            && matches!(f.status, FindingStatus::Exposed | FindingStatus::Latent)
+                            && f.resources.first() == Some(&net.enis[d].id)
+                    })
+                });
+                if covered {
+                    continue;
+                }
+                let nacl = &net.nacls[n];
+                let allowed = nacl_region(nacl, Direction::Inbound, t.protocol, stmt);
+                let Some((src, port)) = allowed.witness(Some(t.ports.from)) else {
+                    continue;
+                };
+                let port = t.protocol.has_ports().then_some(port);
+                let Some(rule) = nacl.decide(Direction::Inbound, src, t.protocol, port, None)
+                else {
+                    continue;
+                };
+                let enis_text: Vec<String> = enis.iter().map(|&d| ctx.eni_label(d)).collect();
+                found.push(finding(
+                    &st.id,
+                    st.severity.lower(),
+                    FindingStatus::Latent,
+                    vec![nacl.id.clone(), format!("inbound rule {}", rule.rule_number)],
+                    Some(witness(src, src, t.protocol, port).with_dst("any ENI behind it")),
+                    vec![
+                        format!("{} inbound {rule} allows it", nacl.id),
+                        format!("the security groups of {} stop it today", enis_text.join(", ")),
+                    ],
+                    format!(
+                        "{} {} from {src} passes {} inbound {rule}; only the security groups of {} stop it today; to fix: add a deny rule for {} before rule {} of {}, or narrow rule {} to the sources that need it",
+                        st.id,
+                        traffic_text(t),
+                        nacl.id,
+                        enis_text.join(", "),
+                        traffic_text(t),
+                        rule.rule_number,
+                        nacl.id,
+                        rule.rule_number,
+                    ),
+                ));
+            }
+        }
+    }
+    out.extend(found);
+}
+
+/// Whether the subnet of ENI `d` has a route to an internet gateway.
+fn internet_facing(net: &Network, d: usize) -> bool {
+    net.enis[d]
+        .subnet
+        .and_then(|s| net.subnets[s].route_table)
+        .is_some_and(|rt| {
+            net.route_tables[rt]
+                .routes
+                .iter()
+                .any(|r| matches!(r.target, Target::InternetGateway(_)) && !r.blackhole)
+        })
+}
+
+/// NACL rules that can never match: the rules before them in their list (rule-number order)
+/// match all of their traffic first (aws-semantics 11). A shadowed rule of the opposite action
+/// does nothing its author meant (a deny that never denies); one of the same action is dead
+/// weight. The `*` rules are not judged: they are the end of every list.
+fn shadowed_nacl_rules(net: &Network, out: &mut Vec<Finding>) {
+    // A rule's traffic as regions per protocol: `None` is every protocol.
+    let space = |r: &NaclRule| {
+        let ports = match r.protocol {
+            Protocol::Number(_) if r.protocol.has_ports() => rule_ports(&r.ports),
+            _ => PortRange::ALL,
+        };
+        Region::from_box(AddrRange::from_cidr(&r.cidr), ports)
+    };
+    for nacl in &net.nacls {
+        for dir in [Direction::Inbound, Direction::Outbound] {
+            let rules = nacl.rules(dir);
+            for (i, r) in rules.iter().enumerate() {
+                if r.is_default {
+                    continue;
+                }
+                let mut rest = space(r);
+                let mut by: Vec<&NaclRule> = Vec::new();
+                for e in &rules[..i] {
+                    let covers = match (e.protocol, r.protocol) {
+                        (Protocol::All, _) => true,
+                        (Protocol::Number(a), Protocol::Number(b)) => a == b,
+                        (Protocol::Number(_), Protocol::All) => false,
+                    };
+                    if !covers || e.cidr.addr().is_ipv6() != r.cidr.addr().is_ipv6() {
+                        continue;
+                    }
+                    let eb = if matches!(e.protocol, Protocol::All) || !r.protocol.has_ports() {
+                        Region::from_box(AddrRange::from_cidr(&e.cidr), PortRange::ALL)
+                    } else {
+                        space(e)
+                    };
+                    if !rest.intersect(&eb).is_empty() {
+                        by.push(e);
+                        rest = rest.minus(&eb);
+                    }
+                    if rest.is_empty() {
+                        break;
+                    }
+                }
+                if !rest.is_empty() {
+                    continue;
+                }
+                let opposite = by.iter().any(|e| e.action != r.action);
+                let by_text: Vec<String> = by.iter().map(|e| e.to_string()).collect();
+                out.push(finding(
+                    "nacl-shadowed-rule",
+                    if opposite { Severity::Medium } else { Severity::Low },
+                    FindingStatus::Shadowed,
+                    vec![nacl.id.clone(), format!("{dir} rule {}", r.rule_number)],
+                    None,
+                    std::iter::once(format!("{} {dir} {r}", nacl.id))
+                        .chain(by_text.iter().map(|b| format!("{} {dir} {b}", nacl.id)))
+                        .collect(),
+                    format!(
+                        "{} {dir} {} can never match: {} match{} all of its traffic first{}; to fix: give it a lower rule number than {} or remove it",
+                        nacl.id,
+                        r,
+                        by_text.join(", "),
+                        if by.len() == 1 { "es" } else { "" },
+                        if opposite {
+                            format!(", so its {} never applies", r.action)
+                        } else {
+                            String::new()
+                        },
+                        by.first().map(|e| e.rule_number).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
 }
 
 pub(super) fn sort(f: &mut [Finding]) {
@@ -739,7 +968,7 @@ fn deny_one(
                 } else {
                     (FindingStatus::Latent, st.severity.lower())
                 };
-                return Some(finding(
+                let mut f = finding(
                     &st.id,
                     severity,
                     status,
@@ -758,7 +987,9 @@ fn deny_one(
                         ctx.eni_label(d),
                         trace.message
                     ),
-                ));
+                );
+                what_is_open(net, d, src, t.protocol, port, &mut f);
+                return Some(f);
             }
         } else if let Some((src, port)) = sg_part.witness(Some(t.ports.from)) {
             // A security group allows it; something else stops it today.
@@ -767,7 +998,7 @@ fn deny_one(
                 addr: net.enis[d].primary(src.is_ipv6()).unwrap_or(src),
             });
             let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
-            return Some(finding(
+            let mut f = finding(
                 &st.id,
                 st.severity.lower(),
                 FindingStatus::Latent,
@@ -781,7 +1012,9 @@ fn deny_one(
                     ctx.eni_label(d),
                     trace.message
                 ),
-            ));
+            );
+            what_is_open(net, d, src, t.protocol, port, &mut f);
+            return Some(f);
         } else if let Some(r) = unresolved.first() {
             return Some(unknown_finding(ctx, st, d, r));
         }
@@ -910,7 +1143,7 @@ fn eni_pair(
             } else {
                 st.severity
             };
-            Some(finding(
+            let mut f = finding(
                 &st.id,
                 severity,
                 status,
@@ -925,7 +1158,11 @@ fn eni_pair(
                     ctx.eni_label(d),
                     trace.message
                 ),
-            ))
+            );
+            if status != FindingStatus::Unknown {
+                what_is_open(net, d, src_ip, t.protocol, port, &mut f);
+            }
+            Some(f)
         }
         Kind::Require | Kind::Allow => match trace.verdict {
             Verdict::Reachable => None,

@@ -26,12 +26,24 @@ pub enum FindingStatus {
     Broken,
     /// Observed: a rule that no record used in the window.
     Unused,
+    /// A network ACL rule that can never match: earlier rules of its list match all of its
+    /// traffic first.
+    Shadowed,
     /// The statement cannot be evaluated (an unresolvable reference, a component not
     /// modelled): never reported as a pass.
     Unknown,
 }
 
 impl FindingStatus {
+    /// The name in words, for tables (`default group has rules`, not the JSON name).
+    pub fn label(self) -> &'static str {
+        match self {
+            FindingStatus::NotAllowed => "not allowed",
+            FindingStatus::DefaultSecurityGroupInUse => "default group has rules",
+            other => other.as_str(),
+        }
+    }
+
     /// The snake-case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +56,7 @@ impl FindingStatus {
             FindingStatus::Unexpected => "unexpected",
             FindingStatus::Broken => "broken",
             FindingStatus::Unused => "unused",
+            FindingStatus::Shadowed => "shadowed",
             FindingStatus::Unknown => "unknown",
         }
     }

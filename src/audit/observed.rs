@@ -31,6 +31,8 @@ struct Observed {
     require: HashMap<(usize, String), (u64, u64, Witness, String)>,
     tally: Tally,
     counts: Counts,
+    /// Inputs that could not be read.
+    errors: Vec<String>,
 }
 
 fn traffic_covers(t: &Traffic, proto: u8, port: Option<u16>) -> bool {
@@ -282,9 +284,7 @@ fn observe(
         std::ops::ControlFlow::Continue(())
     })
     .map_err(|e| AuditError::Flows(e.to_string()))?;
-    if !errors.is_empty() {
-        return Err(AuditError::Flows(errors.join("; ")));
-    }
+    total.errors = errors;
     Ok(total)
 }
 
@@ -298,7 +298,7 @@ pub fn observed_audit(
     flows: &FlowOptions,
 ) -> Result<AuditResult, AuditError> {
     let stmts = Statements::new(net, policies);
-    let total = observe(net, &stmts, flows)?;
+    let mut total = observe(net, &stmts, flows)?;
     let window = total.window();
     let mut res = AuditResult {
         statements: stmts.list.len(),
@@ -311,6 +311,7 @@ pub fn observed_audit(
         total.counts.malformed,
         total.tally.enis_seen.len()
     ));
+    res.errors = std::mem::take(&mut total.errors);
     usage_findings(net, &total.tally, window, &mut res);
     statement_findings(&stmts, total.hits, total.require, &mut res);
     sort(&mut res.findings);
@@ -385,14 +386,26 @@ fn statement_findings(
 }
 
 /// The findings of rule usage: rules no record used, and wide rules that the accepted traffic
-/// used only narrowly (least privilege).
+/// used only narrowly (least privilege). A deny rule or a NACL's `*` rule is never "unused" (it
+/// does its work by matching nothing that should pass); an outbound rule is judged by where the
+/// traffic went; a rule on client ports (a return path) is judged by the ephemeral ranges of
+/// common clients, never narrowed to the ports one client happened to use.
 fn usage_findings(net: &Network, tally: &Tally, window: u64, res: &mut AuditResult) {
     for u in tally.rule_usage_json(net) {
         let hits = u["hits"].as_u64().unwrap_or(0);
         let resource = u["resource"].as_str().unwrap_or("").to_string();
         let rule = u["rule"].as_str().unwrap_or("").to_string();
         let dir = u["direction"].as_str().unwrap_or("").to_string();
+        let deny = u["action"].as_str() == Some("deny");
+        let default = u["default"].as_bool().unwrap_or(false);
+        let rule_text = match u["rule_number"].as_u64() {
+            Some(n) if !default => format!("rule {n} ({rule})"),
+            _ => format!("rule {rule}"),
+        };
         if hits == 0 {
+            if deny || default {
+                continue;
+            }
             res.findings.push(finding(
                 "unused-rule",
                 Severity::Low,
@@ -400,15 +413,43 @@ fn usage_findings(net: &Network, tally: &Tally, window: u64, res: &mut AuditResu
                 vec![resource.clone(), format!("{dir} {rule}")],
                 None,
                 vec![format!("{resource} {dir} {rule}")],
-                format!("{resource} {dir} {rule} was used by no record in a window of {window} s (a short window is weak evidence)"),
+                format!("{resource} {dir} {rule_text} was used by no record in a window of {window} s (a short window is weak evidence); to fix: remove it if nothing needs it"),
             ));
-        } else if let (Some(peers), true) = (
+        } else if let (Some(peers), true, false) = (
             u["used_peers"].as_array(),
             u["accepted"].as_u64().unwrap_or(0) > 0,
+            deny,
         ) {
             let used: Vec<&str> = peers.iter().filter_map(|p| p.as_str()).collect();
             let wide = rule.contains("0.0.0.0/0") || rule.contains("::/0");
             if wide && !used.is_empty() && used.iter().all(|p| !p.ends_with("/0")) {
+                let (went, to) = if dir == "outbound" {
+                    ("went only to", "destinations")
+                } else {
+                    ("came only from", "sources")
+                };
+                let rule_ports = u["rule_ports"]
+                    .as_array()
+                    .and_then(|a| Some((a.first()?.as_u64()?, a.get(1)?.as_u64()?)));
+                // A rule over client ports serves responses: keep whole client ranges.
+                let client_rule = rule_ports.is_some_and(|(a, b)| {
+                    crate::protocol::CLIENT_RANGES
+                        .iter()
+                        .any(|(_, r)| a <= u64::from(r.from) && u64::from(r.to) <= b)
+                });
+                let ports = u["used_ports"].as_str();
+                let port_text = match (ports, client_rule) {
+                    (Some(p), true) => format!(
+                        " on client ports {p} (a return path: keep the whole ephemeral range of the clients it serves: {})",
+                        crate::protocol::CLIENT_RANGES
+                            .iter()
+                            .map(|(n, r)| format!("{n} {r}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    (Some(p), false) => format!(" on ports {p}"),
+                    (None, _) => String::new(),
+                };
                 res.findings.push(finding(
                     "least-privilege",
                     Severity::Low,
@@ -417,9 +458,9 @@ fn usage_findings(net: &Network, tally: &Tally, window: u64, res: &mut AuditResu
                     None,
                     vec![format!("{resource} {dir} {rule}")],
                     format!(
-                        "{resource} {dir} {rule}: the accepted traffic in {window} s came only from {}{}; consider narrowing it",
+                        "{resource} {dir} {rule_text}: the accepted traffic in {window} s {went} {}{port_text}; to fix: narrow its {to} to {}",
                         used.join(", "),
-                        u["used_ports"].as_str().map(|p| format!(" on ports {p}")).unwrap_or_default()
+                        used.join(", "),
                     ),
                 ));
             }

@@ -27,6 +27,7 @@ pub fn merge(mut a: AuditResult, b: AuditResult) -> AuditResult {
             .then_with(|| x.check.cmp(&y.check))
             .then_with(|| x.id.cmp(&y.id))
     });
+    a.errors.extend(b.errors);
     a.statements = a.statements.max(b.statements);
     a.interfaces = a.interfaces.max(b.interfaces);
     for n in b.notes {
@@ -691,6 +692,10 @@ pub struct Report {
     pub summary: Summary,
     /// Things the reader must act on besides findings (expired or unused suppressions).
     pub warnings: Vec<String>,
+    /// Inputs that could not be read; when there are any the report is incomplete.
+    pub errors: Vec<String>,
+    /// Whether every input was read (no `errors`).
+    pub complete: bool,
     /// The checks, for renderers that describe them (SARIF rules).
     #[serde(skip)]
     pub rules: Vec<Rule>,
@@ -743,6 +748,7 @@ impl Report {
             statements,
             interfaces,
             notes,
+            errors,
         } = result;
         for f in analysed {
             let mut suppressed = None;
@@ -821,6 +827,8 @@ impl Report {
             resolved,
             summary,
             warnings,
+            complete: errors.is_empty(),
+            errors,
             rules,
         }
     }
@@ -832,7 +840,11 @@ impl Report {
 
     /// The exit code of a run: 1 when a finding fails it, else 0.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.summary.failing > 0)
+        if !self.complete {
+            2
+        } else {
+            u8::from(self.summary.failing > 0)
+        }
     }
 }
 
@@ -936,6 +948,7 @@ mod tests {
             statements: 2,
             interfaces: 3,
             notes: vec!["n".into()],
+            errors: vec![],
         };
         let b = AuditResult {
             findings: vec![
@@ -945,6 +958,7 @@ mod tests {
             statements: 2,
             interfaces: 4,
             notes: vec!["n".into(), "m".into()],
+            errors: vec![],
         };
         let m = merge(a, b);
         let checks: Vec<&str> = m.findings.iter().map(|f| f.check.as_str()).collect();

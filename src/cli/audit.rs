@@ -124,6 +124,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
             threads: args.threads.unwrap_or(0),
         };
         let observed = observed_audit(&net, &policies, &options).context("observed audit")?;
+        // An input that could not be read does not lose the rest: it is named, the report is
+        // marked incomplete and the exit code is 2.
+        for e in &observed.errors {
+            eprintln!("error: {e}");
+        }
         result = merge(result, observed);
     }
 

@@ -62,6 +62,8 @@ pub struct ExplainArgs {
 }
 
 struct ChunkOut {
+    /// The file the chunk comes from, for the counts per file.
+    file: std::sync::Arc<std::path::Path>,
     /// The chunk's printed records: lines each ending in `\n` (human, jsonl), or JSON objects
     /// separated by `,\n  ` (json).
     text: Vec<u8>,
@@ -70,9 +72,61 @@ struct ChunkOut {
     counts: Counts,
 }
 
+/// The options of a run, checked before any work.
+struct Options {
+    only: BTreeSet<Status>,
+    format: Option<vpcreach::flow_log::Format>,
+    output: ExplainOutput,
+    color: bool,
+    strict: bool,
+    rule_usage: bool,
+    threads: usize,
+}
+
+/// What reading and explaining every input gave.
+#[derive(Default)]
+struct Outcome {
+    tally: Tally,
+    counts: Counts,
+    /// Counts per input file, in the order first seen.
+    per_file: Vec<(std::sync::Arc<std::path::Path>, Counts)>,
+    /// Inputs that could not be read (a truncated `.gz`, a missing file), and files with no
+    /// valid record: the run is incomplete.
+    errors: Vec<String>,
+    strict_error: Option<String>,
+    write_error: Option<io::Error>,
+}
+
 /// Runs `vpcreach explain`: exit 0 when nothing contradicts, 1 when a record contradicts the
-/// configuration, 2 on errors.
+/// configuration, 2 on errors (an input that could not be read, or a file with no valid record).
 pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
+    let opts = parse_options(&args)?;
+    let net = build_model(&args)?;
+    let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
+    let mut sink = Sink::new(opts.output);
+    let mut outcome = explain_inputs(&net, &inputs, &opts, &mut sink)?;
+    check_files(&mut outcome);
+    if let Some(w) = outcome.strict_error.take() {
+        if outcome.write_error.is_none() {
+            // JSON output stays a valid document: the records so far, and why it stopped.
+            sink.fail(&format!("{w} (--strict)"))?;
+        }
+        anyhow::bail!("{w} (--strict)");
+    }
+    if let Some(e) = outcome.write_error.take() {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            // The reader went away (`| head`): the exit code still says what was seen.
+            return Ok(exit_code(&outcome));
+        }
+        return Err(e).context("cannot write the output");
+    }
+    sink.finish(&outcome, &net, opts.rule_usage)?;
+    summarize(&outcome, &net, &opts);
+    Ok(exit_code(&outcome))
+}
+
+/// Stage 1: the flags, checked.
+fn parse_options(args: &ExplainArgs) -> anyhow::Result<Options> {
     let only: BTreeSet<Status> = args
         .only
         .iter()
@@ -86,27 +140,59 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         })
         .collect::<Result<_, _>>()?;
     let format = super::format_arg(args.format.as_deref())?;
-    let snap = args.source.load()?;
-    let mut net = Network::build(&snap);
-    if let Some(t) = args.snapshot_time {
-        net.snapshot_time = Some(t.start);
-    }
-    super::report_model(&snap, &net);
-    // The model holds what explaining needs: the parsed snapshot's memory is given back now.
-    drop(snap);
-    let explainer = Explainer::new(&net);
     let output = args.output;
     let color = output == ExplainOutput::Human
         && io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
+    Ok(Options {
+        only,
+        format,
+        output,
+        color,
+        strict: args.strict,
+        rule_usage: args.rule_usage,
+        threads: args.threads.unwrap_or(0),
+    })
+}
 
-    let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
-    let reader = ChunkReader::new(inputs.paths.clone(), format);
+/// Stage 2: the network model of the snapshot.
+fn build_model(args: &ExplainArgs) -> anyhow::Result<Network> {
+    let snap = args.source.load()?;
+    let mut net = Network::build(&snap);
+    if let Some(t) = &args.snapshot_time {
+        net.snapshot_time = Some(t.start);
+    }
+    super::report_model(&snap, &net);
+    // The model holds what explaining needs: the parsed snapshot's memory is given back as
+    // `snap` goes out of scope here.
+    Ok(net)
+}
+
+/// Stage 3: reads the inputs in chunks, explains each chunk on the worker threads and hands
+/// the printed records to `sink` in input order. Malformed lines are reported once, on stderr
+/// (as warnings), not as records on stdout, unless `--only malformed` asks for them.
+fn explain_inputs(
+    net: &Network,
+    inputs: &super::source::FlowInputs,
+    opts: &Options,
+    sink: &mut Sink,
+) -> anyhow::Result<Outcome> {
+    let explainer = Explainer::new(net);
+    let reader = ChunkReader::new(inputs.paths.clone(), opts.format.clone());
     let memos = MemoPool::default();
     // Output buffers, given back once written: large ones, so not allocated anew per chunk.
     let buffers: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
     // Rendered rule pieces, one cache per worker thread (taken and given back per chunk).
     let renders: std::sync::Mutex<Vec<RenderCache<'_>>> = std::sync::Mutex::new(Vec::new());
+    let only = &opts.only;
+    let (output, color) = (opts.output, opts.color);
+    let printed = |s: Status| {
+        if s == Status::Malformed {
+            only.contains(&s)
+        } else {
+            only.is_empty() || only.contains(&s)
+        }
+    };
     let work = |item: Result<vpcreach::flow_log::Chunk, vpcreach::flow_log::ReadError>| {
         item.map(|chunk| {
             // Fetched inputs are named as the user gave them (`s3://…`), not by their scratch path.
@@ -114,18 +200,22 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                 let label: std::sync::Arc<std::path::Path> = std::path::Path::new(name).into();
                 (label, chunk.file.display().to_string(), name)
             });
+            let file = remote
+                .as_ref()
+                .map(|(label, _, _)| label.clone())
+                .unwrap_or_else(|| chunk.file.clone());
             let mut text: Vec<u8> = buffers
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .pop()
                 .unwrap_or_default();
             let mut warnings = Vec::new();
-            let want = |s: Status| s == Status::Malformed || only.is_empty() || only.contains(&s);
+            let want = |s: Status| s == Status::Malformed || printed(s);
             let mut render = renders
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .pop()
-                .unwrap_or_else(|| RenderCache::new(&net));
+                .unwrap_or_else(|| RenderCache::new(net));
             let (tally, counts) = memos.with(|memo| {
                 explainer.explain_chunk_counted(&chunk, memo, want, |mut e| {
                     if let Some((label, scratch, name)) = &remote {
@@ -137,25 +227,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                     if e.status == Status::Malformed {
                         warnings.push(e.problem.clone().unwrap_or_default());
                     }
-                    if only.is_empty() || only.contains(&e.status) {
-                        match output {
-                            ExplainOutput::Human => {
-                                let line =
-                                    vpcreach::render::explain::line_cached(&e, &mut render, color);
-                                text.extend_from_slice(line.as_bytes());
-                                text.push(b'\n');
-                            }
-                            ExplainOutput::Jsonl => {
-                                e.write_json_line(&mut render, &mut text);
-                                text.push(b'\n');
-                            }
-                            ExplainOutput::Json => {
-                                if !text.is_empty() {
-                                    text.extend_from_slice(b",\n  ");
-                                }
-                                e.write_json_line(&mut render, &mut text);
-                            }
-                        }
+                    if printed(e.status) {
+                        render_record(&e, output, color, &mut render, &mut text);
                     }
                 })
             });
@@ -164,6 +237,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(render);
             ChunkOut {
+                file,
                 text,
                 warnings,
                 tally,
@@ -171,21 +245,12 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
             }
         })
     };
-
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
-    let mut tally = Tally::default();
-    let mut counts = Counts::default();
-    let mut failed = false;
-    let mut strict_error: Option<String> = None;
-    let mut write_error: Option<io::Error> = None;
-    let mut first = true;
-    if output == ExplainOutput::Json {
-        if let Err(e) = out.write_all(b"{\"records\": [\n") {
-            write_error = Some(e);
-        }
+    let mut outcome = Outcome::default();
+    if let Err(e) = sink.begin() {
+        outcome.write_error = Some(e);
+        return Ok(outcome);
     }
-    let flow = run_ordered(reader, args.threads.unwrap_or(0), work, |item| {
+    let _ = run_ordered(reader, opts.threads, work, |item| {
         let chunk = match item {
             Ok(c) => c,
             Err(e) if e.is_warning() => {
@@ -197,94 +262,179 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
             }
             Err(e) => {
                 eprintln!("error: {}", vpcreach::render::sanitize_line(&e.to_string()));
-                failed = true;
+                outcome.errors.push(e.to_string());
                 return ControlFlow::Continue(());
             }
         };
         for w in &chunk.warnings {
-            if args.strict {
-                strict_error = Some(w.clone());
+            if opts.strict {
+                outcome.strict_error = Some(w.clone());
                 return ControlFlow::Break(());
             }
             eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
         }
-        counts += chunk.counts;
-        tally.merge(chunk.tally);
-        // The whole chunk at once: larger than the writer's buffer, it is not copied into it.
-        let res = if chunk.text.is_empty() {
-            Ok(())
-        } else if output == ExplainOutput::Json {
-            let sep: &[u8] = if first { b"  " } else { b",\n  " };
-            first = false;
-            out.write_all(sep).and_then(|()| out.write_all(&chunk.text))
-        } else {
-            out.write_all(&chunk.text)
-        };
+        outcome.counts += chunk.counts;
+        match outcome.per_file.last_mut() {
+            Some((f, c)) if *f == chunk.file => *c += chunk.counts,
+            _ => outcome.per_file.push((chunk.file.clone(), chunk.counts)),
+        }
+        outcome.tally.merge(chunk.tally);
+        let res = sink.write_chunk(&chunk.text);
         let mut text = chunk.text;
         text.clear();
         buffers.lock().unwrap_or_else(|e| e.into_inner()).push(text);
         if let Err(e) = res {
-            write_error = Some(e);
+            outcome.write_error = Some(e);
             return ControlFlow::Break(());
         }
         ControlFlow::Continue(())
     })?;
-    let _ = flow;
-    if let Some(w) = strict_error {
-        if output == ExplainOutput::Json && write_error.is_none() {
-            // The document stays valid JSON: the records so far, and why it stopped.
-            let error = serde_json::to_string(&format!("{w} (--strict)"))?;
-            let _ = writeln!(out, "\n],\n\"error\": {error}}}").and_then(|()| out.flush());
+    Ok(outcome)
+}
+
+/// One record, in the output format, appended to a chunk's text.
+fn render_record(
+    e: &vpcreach::explain::Explanation,
+    output: ExplainOutput,
+    color: bool,
+    render: &mut RenderCache<'_>,
+    text: &mut Vec<u8>,
+) {
+    match output {
+        ExplainOutput::Human => {
+            let line = vpcreach::render::explain::line_cached(e, render, color);
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
         }
-        anyhow::bail!("{w} (--strict)");
-    }
-    if let Some(e) = write_error {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            // The reader went away (`| head`): the exit code still says what was seen.
-            let seen = tally.count(Status::Contradiction) > 0;
-            return Ok(if failed {
-                2
-            } else if seen {
-                1
-            } else {
-                0
-            });
+        ExplainOutput::Jsonl => {
+            e.write_json_line(render, text);
+            text.push(b'\n');
         }
-        return Err(e).context("cannot write the output");
+        ExplainOutput::Json => {
+            if !text.is_empty() {
+                text.extend_from_slice(b",\n  ");
+            }
+            e.write_json_line(render, text);
+        }
     }
-    // The JSON summary only where it is printed: with every rule hit, building it costs as
-    // much as the human one.
-    let res = if output == ExplainOutput::Json {
-        let summary =
-            vpcreach::render::explain::summary_json(&tally, &counts, &net, args.rule_usage);
-        writeln!(
-            out,
-            "\n],\n\"summary\": {}}}",
-            serde_json::to_string_pretty(&summary)?
-        )
-    } else {
+}
+
+/// A file whose lines gave no valid record (a binary file, a wrong `--format`) is an error,
+/// named once with its counts.
+fn check_files(outcome: &mut Outcome) {
+    for (file, c) in &outcome.per_file {
+        let valid = c.parsed + c.skipped();
+        if c.read > 0 && valid == 0 {
+            let e = format!(
+                "`{}`: no valid flow-log record in {} line(s), all malformed (is it a flow log, and is `--format` or its header right?)",
+                file.display(),
+                c.read
+            );
+            eprintln!("error: {e}");
+            outcome.errors.push(e);
+        }
+    }
+}
+
+/// Stage 4: where the records go, in the output format.
+struct Sink {
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    output: ExplainOutput,
+    first: bool,
+}
+
+impl Sink {
+    fn new(output: ExplainOutput) -> Sink {
+        Sink {
+            out: io::BufWriter::with_capacity(256 * 1024, io::stdout().lock()),
+            output,
+            first: true,
+        }
+    }
+
+    fn begin(&mut self) -> io::Result<()> {
+        if self.output == ExplainOutput::Json {
+            self.out.write_all(b"{\"records\": [\n")?;
+        }
         Ok(())
-    };
-    if let Err(e) = res.and_then(|()| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            return Err(e).context("cannot write the output");
+    }
+
+    fn write_chunk(&mut self, text: &[u8]) -> io::Result<()> {
+        // The whole chunk at once: larger than the writer's buffer, it is not copied into it.
+        if text.is_empty() {
+            Ok(())
+        } else if self.output == ExplainOutput::Json {
+            let sep: &[u8] = if self.first { b"  " } else { b",\n  " };
+            self.first = false;
+            self.out.write_all(sep)?;
+            self.out.write_all(text)
+        } else {
+            self.out.write_all(text)
         }
     }
-    drop(out);
-    if output != ExplainOutput::Json {
+
+    /// Ends the output of a run stopped by `error` (`--strict`): JSON output is closed as a
+    /// valid document with the records so far and the `error`.
+    fn fail(mut self, error: &str) -> anyhow::Result<()> {
+        if self.output == ExplainOutput::Json {
+            let error = serde_json::to_string(error)?;
+            let _ =
+                writeln!(self.out, "\n],\n\"error\": {error}}}").and_then(|()| self.out.flush());
+        }
+        Ok(())
+    }
+
+    /// Ends the output: the JSON summary (with `errors`) where it is printed.
+    fn finish(mut self, o: &Outcome, net: &Network, rule_usage: bool) -> anyhow::Result<()> {
+        // The JSON summary only where it is printed: with every rule hit, building it costs as
+        // much as the human one.
+        let res = if self.output == ExplainOutput::Json {
+            let summary =
+                vpcreach::render::explain::summary_json(&o.tally, &o.counts, net, rule_usage);
+            writeln!(
+                self.out,
+                "\n],\n\"summary\": {},\n\"errors\": {},\n\"complete\": {}}}",
+                serde_json::to_string_pretty(&summary)?,
+                serde_json::to_string(&o.errors)?,
+                o.errors.is_empty()
+            )
+        } else {
+            Ok(())
+        };
+        if let Err(e) = res.and_then(|()| self.out.flush()) {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                return Err(e).context("cannot write the output");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Stage 5: the human summary on stderr (JSON carries its own).
+fn summarize(o: &Outcome, net: &Network, opts: &Options) {
+    if opts.output != ExplainOutput::Json {
         eprint!(
             "{}",
-            vpcreach::render::explain::summary_human(&tally, &counts, &net, args.rule_usage)
+            vpcreach::render::explain::summary_human(&o.tally, &o.counts, net, opts.rule_usage)
         );
+        if !o.errors.is_empty() {
+            eprintln!(
+                "incomplete: {} input(s) could not be explained (see the errors above)",
+                o.errors.len()
+            );
+        }
     }
     // Totals add up: records read = explained + skipped + malformed.
-    debug_assert_eq!(tally.total(), counts.read);
-    let contradictions = tally.count(Status::Contradiction);
-    Ok(if failed {
+    debug_assert_eq!(o.tally.total(), o.counts.read);
+}
+
+/// The exit code: 2 on errors, 1 on contradictions, else 0.
+fn exit_code(o: &Outcome) -> u8 {
+    if !o.errors.is_empty() {
         2
-    } else if contradictions > 0 {
+    } else if o.tally.count(Status::Contradiction) > 0 {
         1
     } else {
         0
-    })
+    }
 }

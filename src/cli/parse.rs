@@ -46,8 +46,8 @@ enum Output {
 
 /// Runs `vpcreach parse`.
 ///
-/// Records with flow data are printed; NODATA and SKIPDATA records are counted as skipped.
-/// Malformed records are reported on stderr and skipped (with `--strict`, the first one
+/// Every valid record is printed, NODATA and SKIPDATA ones included (with their `log_status`:
+/// SKIPDATA means records were lost in that window), and counted apart. Malformed records are reported on stderr and skipped (with `--strict`, the first one
 /// stops the run). Exit code 0, or 2 when an input could not be read or `--strict` failed.
 pub fn run(args: ParseArgs) -> anyhow::Result<u8> {
     let Output::Jsonl = args.output;
@@ -137,9 +137,6 @@ impl State {
         for entry in parsed.in_line_order() {
             match entry {
                 Entry::Record(record) => {
-                    if !record.has_flow_data() {
-                        continue;
-                    }
                     if let Err(e) = write_record(out, &file, record) {
                         self.write_failed(e);
                         return ControlFlow::Break(());
@@ -201,9 +198,10 @@ fn counts_up_to(parsed: &ParsedChunk, line: u64) -> Counts {
 }
 
 /// Writes one record as a JSON object: `file`, `line` (and `event` on a line of several
-/// records), every field under its AWS name with
-/// `-` → `_` (`null` when absent), fields not known to vpcreach (`extra_` before a name that
-/// is taken), and `community_id`.
+/// records), the fields of the record's own version under their AWS names with `-` → `_`
+/// (`null` when `-`), any later field the record has, fields not known to vpcreach (`extra_`
+/// before a name that is taken), and `community_id`. A v2 record is not padded with the 26
+/// fields of versions 3 to 8.
 fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::new(&mut *out);
     let written = (|| {
@@ -213,8 +211,13 @@ fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Re
         if let Some(event) = record.event {
             map.serialize_entry("event", &event)?;
         }
+        let version = record.version.unwrap_or(2);
         for (field, value) in record.fields() {
-            map.serialize_entry(field.json_name(), &value)?;
+            if field.version() <= version
+                || !matches!(value, vpcreach::flow_log::FieldValue::Absent)
+            {
+                map.serialize_entry(field.json_name(), &value)?;
+            }
         }
         // A field not known to vpcreach may be named as a key of vpcreach's own (`file`,
         // `line`, `event`, `community-id`): it gets an `extra_` prefix, so that no key is

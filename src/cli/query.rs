@@ -29,10 +29,11 @@ pub struct QueryArgs {
     #[arg(long, default_value = "tcp", value_parser = parse_protocol)]
     pub protocol: Protocol,
     /// Destination port (TCP/UDP), or ICMP type (default 8, echo request).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_port)]
     pub port: Option<u16>,
-    /// The client's source port; without it, any ephemeral port the client could use.
-    #[arg(long)]
+    /// The client's source port; without it, the whole ephemeral range of a common client
+    /// (Linux 32768-60999, Windows 49152-65535, NAT gateway and ELB 1024-65535) must pass.
+    #[arg(long, value_parser = parse_port)]
     pub src_port: Option<u16>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
@@ -41,6 +42,33 @@ pub struct QueryArgs {
 
 fn parse_protocol(s: &str) -> Result<Protocol, String> {
     s.parse()
+}
+
+/// Well-known service names a user may type for a port.
+const SERVICES: [(&str, u16); 12] = [
+    ("ssh", 22),
+    ("smtp", 25),
+    ("dns", 53),
+    ("http", 80),
+    ("ntp", 123),
+    ("https", 443),
+    ("mysql", 3306),
+    ("rdp", 3389),
+    ("postgres", 5432),
+    ("postgresql", 5432),
+    ("redis", 6379),
+    ("mongodb", 27017),
+];
+
+fn parse_port(s: &str) -> Result<u16, String> {
+    if let Ok(p) = s.trim().parse::<u16>() {
+        return Ok(p);
+    }
+    let lower = s.trim().to_ascii_lowercase();
+    match SERVICES.iter().find(|(n, _)| *n == lower) {
+        Some((_, p)) => Err(format!("`{s}` is not a port number: did you mean `{p}`?")),
+        None => Err(format!("`{s}` is not a port number (0-65535)")),
+    }
 }
 
 /// Runs `vpcreach query`: exit 0 reachable, 1 unreachable or unknown.
@@ -54,6 +82,23 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
             args.port.unwrap_or_default()
         );
     }
+    if !args.protocol.has_ports() && !args.protocol.is_icmp() {
+        if let Some(flag) = [("--port", args.port), ("--src-port", args.src_port)]
+            .iter()
+            .find_map(|(f, p)| p.map(|_| *f))
+        {
+            anyhow::bail!(
+                "`{flag}` does not apply to protocol {}: it has no ports (ports apply to tcp and udp, and `--port` is the type for icmp and icmpv6)",
+                args.protocol
+            );
+        }
+    }
+    if args.protocol.is_icmp() && args.src_port.is_some() {
+        anyhow::bail!(
+            "`--src-port` does not apply to {}: it has no ports",
+            args.protocol
+        );
+    }
     if args.protocol.has_ports() && args.port.is_none() {
         anyhow::bail!(
             "`--port` is required for {} (the destination port to test)",
@@ -63,12 +108,25 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
     let snap = args.source.load()?;
     let net = Network::build(&snap);
     super::report_model(&snap, &net);
-    let (from, from_info) = net
+    let from = net
         .resolve(&args.from)
         .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-    let (to, to_info) = net
+    let to = net
         .resolve(&args.to)
         .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let ((from, from_info), (to, to_info)) = net.orient(from, to)?;
+    let v6 = to_info.address.is_ipv6();
+    match (args.protocol, v6) {
+        (Protocol::Number(vpcreach::protocol::ICMPV6), false) => anyhow::bail!(
+            "`--protocol icmpv6` needs IPv6 ends, and `{}` is IPv4 (did you mean `icmp`?)",
+            to_info.address
+        ),
+        (Protocol::Number(vpcreach::protocol::ICMP), true) => anyhow::bail!(
+            "`--protocol icmp` needs IPv4 ends, and `{}` is IPv6 (did you mean `icmpv6`?)",
+            to_info.address
+        ),
+        _ => {}
+    }
     let q = Query {
         from,
         to,

@@ -374,9 +374,13 @@ impl<'n> Explainer<'n> {
         // One lookup of the peer among the ENIs' addresses serves the subnet and the group
         // references.
         let peer_enis = net.enis_with_private_ip(peer);
-        let same_subnet = en.subnet.is_some()
-            && Network::pick_in_vpc(&net.enis, peer_enis, en.vpc_id.as_deref())
-                .is_some_and(|p| net.enis[p].subnet == en.subnet);
+        // Same subnet: a peer ENI of it, or any address in its CIDRs (a peer that no ENI of the
+        // snapshot holds: shared from another account, or created after the snapshot).
+        let same_subnet = en.subnet.is_some_and(|s| {
+            net.subnets[s].cidrs.iter().any(|c| c.contains(&peer))
+                || Network::pick_in_vpc(&net.enis, peer_enis, en.vpc_id.as_deref())
+                    .is_some_and(|p| net.enis[p].subnet == Some(s))
+        });
         let refs = net.refs_apply_among(eni, peer, peer_enis);
         let nacl_check = |checks: &mut Checks<'n>| {
             if same_subnet {
@@ -415,9 +419,15 @@ impl<'n> Explainer<'n> {
                     ) {
                         SgDecision::Allow(rule) => {
                             let wide = matches!(&rule.peer, SgPeer::Cidr { cidr } if cidr.prefix_len() == 0);
-                            let untracked = wide
+                            let v6 = peer.is_ipv6();
+                            let untracked = (wide
                                 && protocol.has_ports()
-                                && self.allows_all(&mut memo, eni, direction, peer.is_ipv6());
+                                && self.allows_all(&mut memo, eni, direction, v6))
+                            .then(|| {
+                                net.eni_rules(eni, direction)
+                                    .find(|x| x.is_allow_all_for(v6))
+                            })
+                            .flatten();
                             checks.push(Decided::SgTracked { rule, untracked });
                             return;
                         }

@@ -104,8 +104,9 @@ pub enum Decided<'n> {
     SgTracked {
         /// The rule that allowed the request.
         rule: &'n SgRule,
-        /// Whether the flow is untracked (then the response is judged by rules, which allow it).
-        untracked: bool,
+        /// When the flow is untracked (aws-semantics 7), the rule of the response's own direction
+        /// that allows it: untracked responses are judged by the rules, not by tracking.
+        untracked: Option<&'n SgRule>,
     },
     /// No rule of the ENI's groups allows it.
     SgDeny {

@@ -285,7 +285,11 @@ impl Tally {
                 Decided::Nacl { nacl, rule } => {
                     RuleKey::Nacl(nacl, rule.direction == Direction::Outbound, rule.position)
                 }
-                Decided::SgAllow(rule) => RuleKey::Sg(
+                Decided::SgAllow(rule)
+                | Decided::SgTracked {
+                    untracked: Some(rule),
+                    ..
+                } => RuleKey::Sg(
                     rule.group,
                     rule.direction == Direction::Outbound,
                     rule.position,

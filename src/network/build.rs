@@ -41,7 +41,41 @@ impl Network {
         net.build_gateways(snap);
         net.build_transit(snap);
         net.build_graph();
+        net.build_names(snap);
         net
+    }
+
+    fn build_names(&mut self, snap: &Snapshot) {
+        let tagged = snap
+            .vpcs
+            .iter()
+            .map(|v| (&v.vpc_id, &v.tags))
+            .chain(snap.subnets.iter().map(|s| (&s.subnet_id, &s.tags)))
+            .chain(
+                snap.route_tables
+                    .iter()
+                    .map(|r| (&r.route_table_id, &r.tags)),
+            )
+            .chain(
+                snap.network_acls
+                    .iter()
+                    .map(|n| (&n.network_acl_id, &n.tags)),
+            )
+            .chain(
+                snap.internet_gateways
+                    .iter()
+                    .map(|g| (&g.internet_gateway_id, &g.tags)),
+            )
+            .chain(
+                snap.nat_gateways
+                    .iter()
+                    .map(|g| (&g.nat_gateway_id, &g.tags)),
+            );
+        for (id, tags) in tagged {
+            if let Some(n) = name_tag(tags) {
+                self.names.insert(id.clone(), n);
+            }
+        }
     }
 
     fn build_vpcs(&mut self, snap: &Snapshot) {

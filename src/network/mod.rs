@@ -302,6 +302,9 @@ pub struct Network {
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
     /// Things in the snapshot that could not be read or resolved, in plain words.
     pub problems: Vec<String>,
+    /// `Name` tags of VPCs, subnets, route tables, NACLs and gateways, by id (untrusted text),
+    /// so that every hop of a trace shows its name as ENIs do.
+    pub names: HashMap<String, String>,
     /// When the snapshot was taken (Unix seconds), when known ([`Snapshot::collected_at`]).
     pub snapshot_time: Option<i64>,
 }

@@ -22,12 +22,69 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
+/// Why an address cannot be the end of a unicast connection, if it cannot.
+fn not_unicast(net: &Network, ip: IpAddr) -> Option<String> {
+    if ip.is_multicast() {
+        return Some("a multicast address (VPCs carry multicast only through a transit gateway multicast domain, not modelled)".into());
+    }
+    if ip.is_unspecified() {
+        return Some("the unspecified address".into());
+    }
+    if let IpAddr::V4(v4) = ip {
+        if v4.is_broadcast() {
+            return Some("the broadcast address (a VPC does not carry broadcast)".into());
+        }
+        if let Some(s) = net.subnet_of(ip) {
+            for c in &net.subnets[s].cidrs {
+                if let ipnet::IpNet::V4(n) = c {
+                    if n.contains(&v4) && n.prefix_len() < 31 && v4 == n.broadcast() {
+                        return Some(format!(
+                            "the broadcast address of {} (a VPC does not carry broadcast)",
+                            net.subnets[s].id
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
 impl Network {
-    /// Resolves what a user typed as a query end: an ENI id, an instance id, a private IP in the
-    /// snapshot, a public/Elastic IP of an ENI, or any other address.
+    /// The subnet whose CIDR holds an address, if any (the most specific one).
+    pub fn subnet_of(&self, ip: IpAddr) -> Option<usize> {
+        self.subnets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                s.cidrs
+                    .iter()
+                    .filter(|c| c.contains(&ip))
+                    .map(|c| c.prefix_len())
+                    .max()
+                    .map(|len| (len, i))
+            })
+            .max()
+            .map(|(_, i)| i)
+    }
+
+    /// Resolves what a user typed as a query end: an ENI id, an instance id, a NAT gateway id
+    /// (its ENI), the `Name` tag of an ENI or its instance, a private IP in the snapshot, a
+    /// public/Elastic IP of an ENI, or any other unicast address (`::ffff:` mapped IPv4
+    /// addresses are read as IPv4).
     pub fn resolve(&self, input: &str) -> Result<(Endpoint, EndpointInfo), ResolveError> {
         let s = input.trim();
         if let Ok(ip) = s.parse::<IpAddr>() {
+            let ip = match ip {
+                IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+                v4 => v4,
+            };
+            if let Some(why) = not_unicast(self, ip) {
+                return Err(ResolveError::NotUnicast {
+                    input: s.to_string(),
+                    why,
+                });
+            }
             if let Some(eni) = self.eni_by_private_ip(ip, None) {
                 return Ok((
                     Endpoint::Eni { eni, addr: ip },
@@ -44,46 +101,179 @@ impl Network {
                     self.info(input, Some(eni), ip, "public_ip"),
                 ));
             }
-            let kind = if is_private(ip) {
-                "external_private"
-            } else {
-                "internet"
-            };
-            return Ok((Endpoint::External(ip), self.info(input, None, ip, kind)));
+            let e = Endpoint::External(ip);
+            let mut info = self.endpoint_info(&e);
+            info.input = input.to_string();
+            return Ok((e, info));
         }
-        let by_id = if s.starts_with("eni-") {
-            self.eni_idx(s)
-        } else if s.starts_with("i-") {
-            self.eni_of_instance(s)
-        } else {
-            let kind = crate::network::component_kind_of(s);
-            if kind != ComponentKind::External && self.known_ids().any(|k| k == s) {
-                return Err(ResolveError::NotAnEndpoint(s.to_string(), kind_name(kind)));
+        let kind = crate::network::component_kind_of(s);
+        let (eni, note) = match kind {
+            ComponentKind::NetworkInterface if s.starts_with("eni-") => (self.eni_idx(s), None),
+            ComponentKind::NetworkInterface => (self.eni_of_instance(s), None),
+            ComponentKind::NatGateway => {
+                let Some(nat) = self.nat_gateways.get(s) else {
+                    return Err(ResolveError::UnknownId {
+                        input: s.to_string(),
+                        suggestion: crate::suggest::closest(
+                            s,
+                            self.nat_gateways.keys().map(String::as_str),
+                        ),
+                    });
+                };
+                let Some(eni) = nat.eni else {
+                    return Err(ResolveError::Gateway {
+                        input: s.to_string(),
+                        kind: "NAT gateway",
+                        hint: "its network interface is not in the snapshot".into(),
+                    });
+                };
+                let note = format!(
+                    "{s} is a NAT gateway: the query starts or ends at its network interface {}",
+                    self.enis[eni].id
+                );
+                (Some(eni), Some(note))
             }
-            if kind == ComponentKind::External {
-                return Err(ResolveError::Unrecognized(s.to_string()));
+            ComponentKind::InternetGateway | ComponentKind::EgressOnlyInternetGateway => {
+                return Err(ResolveError::Gateway {
+                    input: s.to_string(),
+                    kind: kind_name(kind),
+                    hint: "for traffic from or to the internet, use an internet address (such as `198.51.100.1`)".into(),
+                })
             }
-            None
-        };
-        match by_id {
-            Some(eni) => {
-                let e = &self.enis[eni];
-                let addr = e.primary(false).or_else(|| e.primary(true));
-                match addr {
-                    Some(a) => Ok((
-                        Endpoint::Eni { eni, addr: a },
-                        self.info(input, Some(eni), a, "eni"),
-                    )),
-                    None => Err(ResolveError::Unrecognized(format!(
-                        "{s} (it has no address)"
-                    ))),
+            ComponentKind::TransitGateway
+            | ComponentKind::TransitGatewayAttachment
+            | ComponentKind::VpnGateway
+            | ComponentKind::PeeringConnection => {
+                return Err(ResolveError::Gateway {
+                    input: s.to_string(),
+                    kind: kind_name(kind),
+                    hint: "use the ENI, instance or address of a host on the other side".into(),
+                })
+            }
+            ComponentKind::External => match self.eni_by_name(s)? {
+                Some(eni) => (Some(eni), None),
+                None => {
+                    let names = self.enis.iter().filter_map(|e| e.name.as_deref());
+                    return Err(ResolveError::Unrecognized {
+                        input: s.to_string(),
+                        suggestion: crate::suggest::closest(s, names.chain(self.known_ids())),
+                    });
                 }
+            },
+            _ if self.known_ids().any(|k| k == s) => {
+                return Err(ResolveError::NotAnEndpoint(s.to_string(), kind_name(kind)))
             }
-            None => Err(ResolveError::UnknownId {
+            _ => (None, None),
+        };
+        let Some(eni) = eni else {
+            return Err(ResolveError::UnknownId {
                 input: s.to_string(),
                 suggestion: crate::suggest::closest(s, self.known_ids()),
+            });
+        };
+        let e = &self.enis[eni];
+        let Some(addr) = e.primary(false).or_else(|| e.primary(true)) else {
+            return Err(ResolveError::NoAddress {
+                input: s.to_string(),
+                family: "IP",
+            });
+        };
+        let mut info = self.info(input, Some(eni), addr, "eni");
+        info.by_name = true;
+        info.note = note;
+        Ok((Endpoint::Eni { eni, addr }, info))
+    }
+
+    /// The one ENI whose `Name` tag (or its instance's) is `name`.
+    fn eni_by_name(&self, name: &str) -> Result<Option<usize>, ResolveError> {
+        let found: Vec<usize> = (0..self.enis.len())
+            .filter(|&i| self.enis[i].name.as_deref() == Some(name))
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one)),
+            many => Err(ResolveError::AmbiguousName {
+                input: name.to_string(),
+                ids: many.iter().map(|&i| self.enis[i].id.clone()).collect(),
             }),
         }
+    }
+
+    /// Gives each end of a query as the other end sees it. An end named by id or name takes the
+    /// address family of an end given as an address, and, seen from the internet, its public
+    /// (Elastic) IPv4 address, or its IPv6 address for an IPv6 source; two typed addresses of
+    /// different families are refused.
+    pub fn orient(
+        &self,
+        from: (Endpoint, EndpointInfo),
+        to: (Endpoint, EndpointInfo),
+    ) -> Result<((Endpoint, EndpointInfo), (Endpoint, EndpointInfo)), ResolveError> {
+        let fam = |e: &Endpoint| e.address().is_ipv6();
+        if !from.1.by_name && !to.1.by_name && fam(&from.0) != fam(&to.0) {
+            return Err(ResolveError::FamilyMismatch {
+                from: from.1.input.clone(),
+                to: to.1.input.clone(),
+            });
+        }
+        let to = self.face(to, &from)?;
+        let from = self.face(from, &to)?;
+        Ok((from, to))
+    }
+
+    /// An end named by id or name, with the address its peer sees.
+    fn face(
+        &self,
+        end: (Endpoint, EndpointInfo),
+        peer: &(Endpoint, EndpointInfo),
+    ) -> Result<(Endpoint, EndpointInfo), ResolveError> {
+        let (Endpoint::Eni { eni, addr }, mut info) = end else {
+            return Ok(end);
+        };
+        if !info.by_name {
+            return Ok((Endpoint::Eni { eni, addr }, info));
+        }
+        let peer_addr = peer.0.address();
+        let v6 = if peer.1.by_name {
+            addr.is_ipv6()
+        } else {
+            peer_addr.is_ipv6()
+        };
+        let e = &self.enis[eni];
+        let Some(private) = (if addr.is_ipv6() == v6 {
+            Some(addr)
+        } else {
+            e.primary(v6)
+        }) else {
+            return Err(ResolveError::NoAddress {
+                input: info.input.clone(),
+                family: if v6 { "IPv6" } else { "IPv4" },
+            });
+        };
+        info.address = private;
+        let internet_peer = matches!(peer.0, Endpoint::External(ip) if !is_private(ip));
+        if internet_peer && !v6 {
+            if let Some(public) = e.public_for(private) {
+                let note = format!(
+                    "{} is reached from the internet on its public address {public} (the internet gateway translates it to {private})",
+                    info.input
+                );
+                info.address = public;
+                info.kind = "public_ip";
+                info.note = Some(match info.note.take() {
+                    Some(n) => format!("{n}; {note}"),
+                    None => note,
+                });
+                return Ok((
+                    Endpoint::PublicIp {
+                        eni,
+                        public,
+                        private,
+                    },
+                    info,
+                ));
+            }
+        }
+        Ok((Endpoint::Eni { eni, addr: private }, info))
     }
 
     pub(super) fn info(
@@ -99,6 +289,8 @@ impl Network {
             instance: eni.and_then(|e| self.enis[e].instance_id.clone()),
             address: addr,
             kind,
+            note: None,
+            by_name: false,
         }
     }
 
@@ -112,7 +304,9 @@ impl Network {
                 &ip.to_string(),
                 None,
                 ip,
-                if is_private(ip) {
+                if self.subnet_of(ip).is_some() {
+                    "in_subnet"
+                } else if is_private(ip) {
                     "external_private"
                 } else {
                     "internet"

@@ -174,6 +174,30 @@ impl<'n> Walker<'n> {
             .flatten()
         {
             (eni, pkt.dst, "ipv6")
+        } else if let Some(eni) = net.eni_by_private_ip(pkt.dst, None) {
+            // A private address of an ENI: the internet reaches an ENI only on a public address.
+            let e = &net.enis[eni];
+            let label = match &e.name {
+                Some(n) => format!("{} ({})", e.id, crate::render::sanitize(n)),
+                None => e.id.clone(),
+            };
+            let (detail, reason) = match e.public_for(pkt.dst) {
+                Some(public) => (
+                    format!("{} is the private address of {label}: from the internet it is reached on its public address {public}", pkt.dst),
+                    Reason::NoRoute,
+                ),
+                None => (
+                    format!("{label} has no public or Elastic IP: the internet cannot reach it ({} is a private address)", pkt.dst),
+                    Reason::IgwExpectsPublicAddress,
+                ),
+            };
+            return Err(self.stop(
+                ("internet", ComponentKind::External),
+                Layer::InternetGateway,
+                vec![e.id.clone()],
+                detail,
+                Stop::Blocked(reason),
+            ));
         } else {
             return Err(self.stop(
                 ("internet", ComponentKind::External),

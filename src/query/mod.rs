@@ -4,7 +4,7 @@
 
 use crate::network::{ComponentKind, Network};
 use crate::network_acl::Action;
-use crate::protocol::{PortRange, PortSet, Protocol, ICMP, ICMPV6};
+use crate::protocol::{PortRange, PortSet, Protocol, CLIENT_RANGES, ICMP, ICMPV6};
 use crate::route::Target;
 use crate::security_group::SgDecision;
 use crate::security_group::{Direction, SgPeer, SgRule};
@@ -76,19 +76,75 @@ pub struct Query {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
     /// An id of a known shape that is not in the snapshot.
-    #[error("`{input}` is not in the snapshot{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[error("`{input}` is not in the snapshot{}", did_you_mean(suggestion))]
     UnknownId {
         /// What was typed.
         input: String,
         /// The closest known id.
         suggestion: Option<String>,
     },
-    /// Neither an id nor an address.
-    #[error("`{0}` is not an ENI id, an instance id or an IP address")]
-    Unrecognized(String),
+    /// Neither an id, a `Name` tag nor an address.
+    #[error(
+        "`{input}` is not an ENI id, an instance id, a `Name` tag or an IP address{}",
+        did_you_mean(suggestion)
+    )]
+    Unrecognized {
+        /// What was typed.
+        input: String,
+        /// The closest known id or name.
+        suggestion: Option<String>,
+    },
     /// The id names something that is not an endpoint.
     #[error("`{0}` names a {1}, not an ENI or instance")]
     NotAnEndpoint(String, &'static str),
+    /// The id names a gateway: a component that traffic passes, not an end of it.
+    #[error("`{input}` is {} {kind}, not an end of a connection: {hint}", if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" })]
+    Gateway {
+        /// What was typed.
+        input: String,
+        /// What it names.
+        kind: &'static str,
+        /// What to ask instead.
+        hint: String,
+    },
+    /// A `Name` tag held by more than one ENI.
+    #[error("the name `{input}` is on {} network interfaces ({}): use an ENI or instance id", ids.len(), ids.join(", "))]
+    AmbiguousName {
+        /// What was typed.
+        input: String,
+        /// The ENIs with that name.
+        ids: Vec<String>,
+    },
+    /// An address no unicast connection can have as its end.
+    #[error("`{input}` is {why}: a query asks about one host")]
+    NotUnicast {
+        /// What was typed.
+        input: String,
+        /// What kind of address it is.
+        why: String,
+    },
+    /// An ENI with no address of the family the other end needs.
+    #[error("`{input}` has no {family} address")]
+    NoAddress {
+        /// What was typed.
+        input: String,
+        /// `IPv4` or `IPv6`.
+        family: &'static str,
+    },
+    /// Two typed addresses of different families.
+    #[error("`{from}` and `{to}` are of different address families: a packet has one (an IPv6 source is never replaced by an IPv4 address)")]
+    FamilyMismatch {
+        /// The source as typed.
+        from: String,
+        /// The destination as typed.
+        to: String,
+    },
+}
+
+fn did_you_mean(s: &Option<String>) -> String {
+    s.as_ref()
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,9 +178,21 @@ struct NatState {
 
 #[derive(Debug)]
 enum Arrival {
-    Eni { eni: usize, pkt: Pkt },
-    Internet { pkt: Pkt },
-    Service { pkt: Pkt, subnet: Option<usize> },
+    Eni {
+        eni: usize,
+        pkt: Pkt,
+    },
+    Internet {
+        pkt: Pkt,
+    },
+    /// An address of a subnet that no ENI of the snapshot holds.
+    Unheld {
+        pkt: Pkt,
+    },
+    Service {
+        pkt: Pkt,
+        subnet: Option<usize>,
+    },
     Exempt,
 }
 
@@ -146,6 +214,14 @@ struct Walker<'n> {
     sg_allowed: HashMap<(usize, Direction), SgRule>,
     nat: Option<NatState>,
     notes: Vec<String>,
+    /// Whether the walk passed an address that no ENI of the snapshot holds.
+    unheld: bool,
+    /// Whether the client's port is any ephemeral port (no `--src-port`): a response must then
+    /// pass a common client's whole range.
+    clients: bool,
+    /// The client ports a response would pass, when the return path stopped for want of a
+    /// client's whole range.
+    passing_ports: Option<PortSet>,
 }
 
 impl<'n> Walker<'n> {
@@ -159,13 +235,16 @@ impl<'n> Walker<'n> {
             sg_allowed: HashMap::new(),
             nat: None,
             notes: Vec::new(),
+            unheld: false,
+            clients: false,
+            passing_ports: None,
         }
     }
 
     fn name_of(&self, component: &str, kind: ComponentKind) -> Option<String> {
         match kind {
             ComponentKind::NetworkInterface => self.net.eni(component).and_then(|e| e.name.clone()),
-            _ => None,
+            _ => self.net.names.get(component).cloned(),
         }
     }
 
@@ -311,6 +390,9 @@ impl Network {
             return_path: None,
             notes: Vec::new(),
         };
+        for note in [&trace.from.note, &trace.to.note].into_iter().flatten() {
+            trace.notes.push(note.clone());
+        }
         let Some(src_addr) = src_addr else {
             trace.verdict = Verdict::Unreachable;
             trace.reason = Some(Reason::NoRoute);
@@ -341,7 +423,12 @@ impl Network {
                     trace.message = "neither end is in the snapshot".into();
                     return trace;
                 }
-                if is_private(src_addr) && matches!(q.to, Endpoint::Eni { .. }) {
+                if let Some(t) = self.subnet_of(src_addr) {
+                    // An address of a subnet no ENI of the snapshot holds: it leaves its subnet
+                    // as any ENI of it would.
+                    fwd.unheld(t, src_addr, Direction::Outbound);
+                    fwd.route_from_subnet(t, pkt, None)
+                } else if is_private(src_addr) && matches!(q.to, Endpoint::Eni { .. }) {
                     // On-premises: it arrives through a VPN or Direct Connect, not modelled.
                     let check = Walker::simple(
                         Layer::NotModelled,
@@ -384,7 +471,10 @@ impl Network {
                 Arrival::Eni { eni, .. },
                 Endpoint::Eni { eni: d, .. } | Endpoint::PublicIp { eni: d, .. },
             ) => eni == d,
-            (Arrival::Internet { .. } | Arrival::Service { .. }, Endpoint::External(_)) => true,
+            (
+                Arrival::Internet { .. } | Arrival::Service { .. } | Arrival::Unheld { .. },
+                Endpoint::External(_),
+            ) => true,
             (Arrival::Exempt, _) => true,
             _ => false,
         };
@@ -398,6 +488,7 @@ impl Network {
         let mut ret = Walker::new(self, Mode::Response);
         ret.sg_allowed = fwd.sg_allowed.clone();
         ret.nat = fwd.nat.clone();
+        ret.clients = q.src_port.is_none();
         let reply_icmp = icmp.map(|(t, c)| match (q.protocol, t) {
             (Protocol::Number(ICMP), 8) => (0, 0),
             (Protocol::Number(ICMPV6), 128) => (129, 0),
@@ -421,6 +512,10 @@ impl Network {
             (Arrival::Exempt, _) | (_, false) => None,
             (Arrival::Eni { eni, pkt }, true) => Some(ret.depart_eni(*eni, back(pkt))),
             (Arrival::Internet { pkt }, true) => Some(ret.enter_from_internet(back(pkt))),
+            (Arrival::Unheld { pkt }, true) => match self.subnet_of(pkt.dst) {
+                Some(t) => Some(ret.route_from_subnet(t, back(pkt), None)),
+                None => None,
+            },
             (Arrival::Service { pkt, subnet }, true) => match q.from {
                 Endpoint::Eni { eni, .. } | Endpoint::PublicIp { eni, .. } => {
                     Some(ret.return_from_service(*subnet, eni, back(pkt)))
@@ -435,6 +530,9 @@ impl Network {
             match rresult {
                 Err(stop) => {
                     self.finish_stopped(&mut trace, stop, ret.stop, PathDir::Return);
+                    if let Some(p) = ret.passing_ports.take() {
+                        trace.src_ports = Some(p);
+                    }
                     return trace;
                 }
                 Ok(a) => {
@@ -443,7 +541,10 @@ impl Network {
                             Arrival::Eni { eni, .. },
                             Endpoint::Eni { eni: s, .. } | Endpoint::PublicIp { eni: s, .. },
                         ) => eni == s,
-                        (Arrival::Internet { .. }, Endpoint::External(_)) => true,
+                        (
+                            Arrival::Internet { .. } | Arrival::Unheld { .. },
+                            Endpoint::External(_),
+                        ) => true,
                         _ => false,
                     };
                     if !back_home {
@@ -453,17 +554,44 @@ impl Network {
                         return trace;
                     }
                     // Which client ports work end to end.
-                    if let Arrival::Eni { pkt, .. } | Arrival::Internet { pkt } = &a {
+                    if let Arrival::Eni { pkt, .. }
+                    | Arrival::Internet { pkt }
+                    | Arrival::Unheld { pkt } = &a
+                    {
                         if q.protocol.has_ports() && pkt.dport != sports {
-                            trace.notes.push(format!(
-                                "the response passes only for client ports {}; clients using other ephemeral ports fail (Linux uses 32768-60999, Windows 49152-65535, NAT gateways and ELB 1024-65535)",
-                                pkt.dport
-                            ));
                             trace.src_ports = Some(pkt.dport.clone());
+                        }
+                        if q.protocol.has_ports() && q.src_port.is_none() {
+                            let works = pkt.dport.clients();
+                            let fails: Vec<&str> = CLIENT_RANGES
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .filter(|n| !works.contains(n))
+                                .collect();
+                            if !fails.is_empty() {
+                                trace.notes.push(format!(
+                                    "the response passes only client ports {}: it works for {} clients, not for {} clients ({})",
+                                    pkt.dport,
+                                    works.join(", "),
+                                    fails.join(", "),
+                                    CLIENT_RANGES
+                                        .iter()
+                                        .map(|(n, r)| format!("{n} {r}"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ));
+                            }
                         }
                     }
                 }
             }
+        }
+        if fwd.unheld || ret.unheld {
+            trace.verdict = Verdict::Unknown;
+            trace.reason = Some(Reason::IncompleteSnapshot);
+            trace.message = "unknown: routes and network ACLs allow it, but an end is an address that no network interface of the snapshot holds, so its security groups are not known".into();
+            trace.notes.dedup();
+            return trace;
         }
         if matches!(arrival, Arrival::Exempt) {
             trace.message = format!("reachable: {} is a service AWS does not filter", dst_addr);

@@ -22,6 +22,10 @@ impl<'n> Walker<'n> {
             ));
         };
         let nacl = &net.nacls[ni];
+        let nacl_label = match net.names.get(&nacl.id) {
+            Some(n) => format!("{} ({})", nacl.id, crate::render::sanitize(n)),
+            None => nacl.id.clone(),
+        };
         let peer = match dir {
             Direction::Inbound => pkt.src,
             Direction::Outbound => pkt.dst,
@@ -35,6 +39,58 @@ impl<'n> Walker<'n> {
             pkt.dport.clone()
         };
         let on_ports = pkt.proto.has_ports();
+        // Without a given client port, a response must pass the whole ephemeral range of at
+        // least one common client: a few odd ports that pass help no real client.
+        let no_client = self.mode == Mode::Response
+            && self.clients
+            && on_ports
+            && !allowed.is_empty()
+            && allowed.clients().is_empty();
+        if no_client {
+            // The rule that stops the first client range (Linux) decides.
+            let linux = PortSet::from_range(PortRange::LINUX);
+            let mut denied = linux.clone();
+            for x in allowed.ranges() {
+                denied = denied.minus_range(x);
+            }
+            let first = denied.first().and_then(|w| {
+                outcome
+                    .parts
+                    .iter()
+                    .find(|(p, r)| {
+                        r.action == Action::Deny
+                            && !p.intersect_range(&PortRange::single(w)).is_empty()
+                    })
+                    .map(|(_, r)| *r)
+            });
+            let detail = format!(
+                "{dir}: {} {} denies the response to client ports {} (it passes only ports {allowed}, the whole ephemeral range of no common client: Linux {}, Windows {}, NAT gateway and ELB {})",
+                nacl_label,
+                first.map(|r| r.to_string()).unwrap_or_default(),
+                denied,
+                PortRange::LINUX,
+                PortRange::WINDOWS,
+                PortRange::NAT_GATEWAY,
+            );
+            let check = Check {
+                layer: Layer::NetworkAcl,
+                decision: Decision::Deny,
+                direction: Some(dir),
+                resources: vec![nacl.id.clone()],
+                rule_number: first.map(|r| r.rule_number),
+                rule: first.and_then(rule_json),
+                ports_allowed: Some(allowed.clone()),
+                tracking: None,
+                detail,
+            };
+            self.passing_ports = Some(allowed);
+            return Err(self.deny(
+                &s.id,
+                ComponentKind::Subnet,
+                check,
+                Reason::SubnetAclRestriction,
+            ));
+        }
         if allowed.is_empty() {
             let deciding: Vec<_> = outcome
                 .parts
@@ -54,7 +110,7 @@ impl<'n> Walker<'n> {
                 .collect();
             let detail = format!(
                 "{dir}: {} {} denies {}{} {} {peer}",
-                nacl.id,
+                nacl_label,
                 rules_text.join(", "),
                 pkt.proto,
                 port_text(pkt),
@@ -96,7 +152,7 @@ impl<'n> Walker<'n> {
         let partial = on_ports && allowed != pkt.dport;
         let mut detail = format!(
             "{dir}: {} {} allows {}{}",
-            nacl.id,
+            nacl_label,
             allowing.map(|r| r.to_string()).unwrap_or_default(),
             pkt.proto,
             if partial {

@@ -239,10 +239,40 @@ impl<'n> Walker<'n> {
     pub(super) fn deliver_local(&mut self, subnet: usize, vpc: &str, mut pkt: Pkt) -> Step {
         let net = self.net;
         let Some(dst) = net.eni_by_private_ip(pkt.dst, Some(vpc)) else {
-            return Err(self.no_interface(vpc, ComponentKind::Vpc, pkt.dst, vpc));
+            // An address of a subnet that no ENI of the snapshot holds: an ENI shared from
+            // another account, or created after the snapshot (Lambda, endpoints).
+            let held = net
+                .subnet_of(pkt.dst)
+                .filter(|&t| net.subnets[t].vpc_id == vpc);
+            let Some(t) = held else {
+                return Err(self.no_interface(vpc, ComponentKind::Vpc, pkt.dst, vpc));
+            };
+            self.cross(Some(subnet), Some(t), &mut pkt)?;
+            self.unheld(t, pkt.dst, Direction::Inbound);
+            return Ok(Arrival::Unheld { pkt });
         };
         self.cross(Some(subnet), net.enis[dst].subnet, &mut pkt)?;
         self.arrive_eni(dst, pkt)
+    }
+
+    /// Records that an address of subnet `t` is held by no ENI of the snapshot: its security
+    /// groups are unknown, so the answer can be no better than unknown.
+    pub(super) fn unheld(&mut self, t: usize, addr: IpAddr, dir: Direction) {
+        let s = &self.net.subnets[t];
+        let check = Check {
+            direction: Some(dir),
+            ..Self::simple(
+                Layer::SecurityGroup,
+                Decision::Unknown,
+                vec![s.id.clone()],
+                format!(
+                    "no network interface of the snapshot holds {addr} in {}: its security groups are not known (an ENI shared from another account, or created after the snapshot)",
+                    s.id
+                ),
+            )
+        };
+        self.push(&addr.to_string(), ComponentKind::NetworkInterface, check);
+        self.unheld = true;
     }
 
     pub(super) fn arrive_eni(&mut self, eni: usize, pkt: Pkt) -> Step {

@@ -42,7 +42,19 @@ fn hop_label(h: &Hop) -> String {
     }
 }
 
-fn path(out: &mut String, title: &str, p: &PathTrace, color: bool) {
+/// The width of the first column: the longest hop label of both paths (names included).
+fn label_width(t: &Trace) -> usize {
+    t.forward
+        .hops
+        .iter()
+        .chain(t.return_path.iter().flat_map(|p| p.hops.iter()))
+        .map(|h| hop_label(h).chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(34, 64)
+}
+
+fn path(out: &mut String, title: &str, p: &PathTrace, width: usize, color: bool) {
     let _ = writeln!(out, "{title}:");
     for h in &p.hops {
         let label = hop_label(h);
@@ -50,7 +62,7 @@ fn path(out: &mut String, title: &str, p: &PathTrace, color: bool) {
             let who = if i == 0 { label.as_str() } else { "" };
             let _ = writeln!(
                 out,
-                "  {who:<34} {:<18} {} {}",
+                "  {who:<width$} {:<18} {} {}",
                 layer_name(c.layer),
                 decision(c.decision, color),
                 sanitize_detail(&c.detail)
@@ -110,10 +122,11 @@ pub fn trace(t: &Trace, color: bool) -> String {
         let _ = write!(out, ", client ports {sp}");
     }
     out.push_str("\n\n");
-    path(&mut out, "forward", &t.forward, color);
+    let width = label_width(t);
+    path(&mut out, "forward", &t.forward, width, color);
     if let Some(r) = &t.return_path {
         out.push('\n');
-        path(&mut out, "return", r, color);
+        path(&mut out, "return", r, width, color);
     }
     out.push('\n');
     let verdict = match t.verdict {

@@ -56,7 +56,7 @@ impl Widths {
             rows.iter().map(|r| f(r)).max().unwrap_or(0).clamp(min, 40)
         };
         Widths(
-            w(&|r| r.finding.status.as_str().len(), 6),
+            w(&|r| r.finding.status.label().len(), 6),
             w(&|r| sanitize(&r.finding.check).chars().count(), 5),
             w(&|r| resources(r).chars().count(), 8),
         )
@@ -75,7 +75,7 @@ fn row(out: &mut String, f: &ReportedFinding, w: Widths, color: bool) {
     let line = format!(
         "{} {:<sw$} {:<cw$} {:<rw$} {}",
         severity(x.severity, color),
-        x.status.as_str(),
+        x.status.label(),
         sanitize(&x.check),
         resources(f),
         marks.join(" "),
@@ -118,6 +118,9 @@ fn row(out: &mut String, f: &ReportedFinding, w: Widths, color: bool) {
 /// The report as text; `color` adds ANSI colours (only on a terminal, and not with `NO_COLOR`).
 pub fn report(r: &Report, color: bool) -> String {
     let mut out = String::new();
+    for e in &r.errors {
+        let _ = writeln!(out, "incomplete: {}", crate::render::sanitize(e));
+    }
     let open: Vec<&ReportedFinding> = r
         .findings
         .iter()
@@ -128,13 +131,15 @@ pub fn report(r: &Report, color: bool) -> String {
     } else {
         let w = Widths::of(&open);
         let header = format!(
-            "{:<8} {:<sw$} {:<cw$} {}",
+            "{:<8} {:<sw$} {:<cw$} {:<rw$} {}",
             "SEVERITY",
             "STATUS",
             "CHECK",
             "RESOURCE",
+            "RESULT",
             sw = w.0,
             cw = w.1,
+            rw = w.2,
         );
         let _ = writeln!(out, "{}", paint(&header, "1", color));
         for f in &open {
@@ -223,7 +228,12 @@ pub fn report(r: &Report, color: bool) -> String {
         )
     };
     let _ = writeln!(out, "{verdict}");
-    for n in &s.notes {
+    // How the analysis represents traffic is for the JSON reader, not for the table.
+    for n in s
+        .notes
+        .iter()
+        .filter(|n| n.as_str() != crate::audit::analysis::REPRESENTATION)
+    {
         let _ = writeln!(out, "note: {}", clean(n));
     }
     out

@@ -220,6 +220,13 @@ pub fn report(r: &Report) -> String {
         }
         let _ = writeln!(out);
     }
+    if !r.errors.is_empty() {
+        let _ = writeln!(out, "## Incomplete: inputs that could not be read\n");
+        for e in &r.errors {
+            let _ = writeln!(out, "- {}", escape(e));
+        }
+        let _ = writeln!(out);
+    }
     if !r.warnings.is_empty() {
         let _ = writeln!(out, "## Warnings\n");
         for w in &r.warnings {

@@ -53,8 +53,28 @@ fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -
             text: nacl_text(rule),
         },
         Decided::SgAllow(rule) => sg_rule_view(dir, "allow", rule, sg_rule_text(net, rule)),
-        Decided::SgTracked { rule, untracked } => DecidedView {
-            tracking: Some(if untracked { "untracked" } else { "tracked" }),
+        Decided::SgTracked {
+            rule,
+            untracked: Some(own),
+        } => DecidedView {
+            tracking: Some("untracked"),
+            ..sg_rule_view(
+                dir,
+                "allow",
+                own,
+                format!(
+                    "{} (untracked: the request was allowed by {} rule {}, a rule for all addresses)",
+                    sg_rule_text(net, own),
+                    rule.group_id,
+                    sg_rule_text(net, rule)
+                ),
+            )
+        },
+        Decided::SgTracked {
+            rule,
+            untracked: None,
+        } => DecidedView {
+            tracking: Some("tracked"),
             ..sg_rule_view(
                 dir,
                 "allow",
@@ -141,14 +161,23 @@ fn clause(s: &mut String, net: &Network, d: &Decided<'_>) {
             rule.group_id,
             sg_rule_text(net, rule)
         ),
-        Decided::SgTracked { rule, untracked } => write!(
+        Decided::SgTracked {
+            rule,
+            untracked: Some(own),
+        } => write!(
             s,
-            "allowed by {} as the response to a request allowed by {} rule {}",
-            if untracked {
-                "its rules (untracked flow)"
-            } else {
-                "connection tracking"
-            },
+            "allowed by {} rule {} (an untracked flow is judged by its own rules: its request was allowed by {} rule {}, a rule for all addresses)",
+            own.group_id,
+            sg_rule_text(net, own),
+            rule.group_id,
+            sg_rule_text(net, rule)
+        ),
+        Decided::SgTracked {
+            rule,
+            untracked: None,
+        } => write!(
+            s,
+            "allowed by connection tracking as the response to a request allowed by {} rule {}",
             rule.group_id,
             sg_rule_text(net, rule)
         ),
@@ -451,6 +480,8 @@ struct Rendered {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct DecidedKey {
     kind: u8,
+    /// The rule of an untracked response's own direction (group, position).
+    extra: (usize, usize),
     a: usize,
     b: usize,
     c: usize,
@@ -460,15 +491,21 @@ struct DecidedKey {
 impl DecidedKey {
     fn of(d: &Decided<'_>, direction: Option<Direction>) -> DecidedKey {
         let out = |dir: Direction| usize::from(dir == Direction::Outbound);
+        let mut extra = (usize::MAX, usize::MAX);
         let (kind, a, b, c) = match *d {
             Decided::Nacl { nacl, rule } => (0, nacl, out(rule.direction), rule.position),
             Decided::SgAllow(r) => (1, r.group, out(r.direction), r.position),
-            Decided::SgTracked { rule: r, untracked } => (
-                2 + u8::from(untracked),
-                r.group,
-                out(r.direction),
-                r.position,
-            ),
+            Decided::SgTracked {
+                rule: r,
+                untracked: Some(own),
+            } => {
+                extra = (own.group, own.position);
+                (3, r.group, out(r.direction), r.position)
+            }
+            Decided::SgTracked {
+                rule: r,
+                untracked: None,
+            } => (2, r.group, out(r.direction), r.position),
             Decided::SgDeny { eni, direction } => (4, eni, out(direction), 0),
             Decided::SgUnresolved(r) => (5, r.group, out(r.direction), r.position),
             Decided::SgMissing { eni } => (6, eni, 0, 0),
@@ -476,6 +513,7 @@ impl DecidedKey {
         };
         DecidedKey {
             kind,
+            extra,
             a,
             b,
             c,

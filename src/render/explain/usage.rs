@@ -116,19 +116,32 @@ impl Tally {
             .into_iter()
             .map(|(u, which)| match which {
                 Which::Sg(id, r) => usage_json(
-                    "security_group",
-                    id,
-                    None,
-                    &sg_rule_text(net, r),
-                    r.direction,
+                    RuleRow {
+                        layer: "security_group",
+                        id,
+                        rule_number: None,
+                        text: &sg_rule_text(net, r),
+                        dir: r.direction,
+                        action: "allow",
+                        is_default: false,
+                        ports: port_range(&r.ports),
+                    },
                     u,
                 ),
                 Which::Nacl(id, r) => usage_json(
-                    "network_acl",
-                    id,
-                    Some(r.rule_number),
-                    &nacl_text(r),
-                    r.direction,
+                    RuleRow {
+                        layer: "network_acl",
+                        id,
+                        rule_number: Some(r.rule_number),
+                        text: &nacl_text(r),
+                        dir: r.direction,
+                        action: match r.action {
+                            crate::network_acl::Action::Allow => "allow",
+                            crate::network_acl::Action::Deny => "deny",
+                        },
+                        is_default: r.is_default,
+                        ports: port_range(&r.ports),
+                    },
                     u,
                 ),
             })
@@ -156,14 +169,37 @@ fn covering_v6(lo: u128, hi: u128) -> String {
     format!("{}/{len}", std::net::Ipv6Addr::from(lo & mask))
 }
 
-fn usage_json(
-    layer: &str,
-    id: &str,
+fn port_range(m: &crate::security_group::PortMatch) -> Option<(u16, u16)> {
+    match m {
+        crate::security_group::PortMatch::Ports { range } => Some((range.from, range.to)),
+        _ => None,
+    }
+}
+
+/// What a row of rule usage says about its rule.
+struct RuleRow<'a> {
+    layer: &'a str,
+    id: &'a str,
     rule_number: Option<u32>,
-    text: &str,
+    text: &'a str,
     dir: Direction,
-    u: &Usage,
-) -> Value {
+    action: &'a str,
+    is_default: bool,
+    /// The rule's port range, when it has one (TCP/UDP with ports).
+    ports: Option<(u16, u16)>,
+}
+
+fn usage_json(row: RuleRow<'_>, u: &Usage) -> Value {
+    let RuleRow {
+        layer,
+        id,
+        rule_number,
+        text,
+        dir,
+        action,
+        is_default,
+        ports,
+    } = row;
     let mut narrowest = Vec::new();
     if let Some((lo, hi)) = u.peers_v4 {
         narrowest.push(covering_v4(lo, hi));
@@ -177,6 +213,9 @@ fn usage_json(
         "rule_number": rule_number,
         "direction": dir,
         "rule": text,
+        "action": action,
+        "default": is_default,
+        "rule_ports": ports.map(|(a, b)| json!([a, b])),
         "hits": u.hits,
         "accepted": u.accepted,
         "used_peers": if narrowest.is_empty() { Value::Null } else { json!(narrowest) },
