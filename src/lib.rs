@@ -9,6 +9,7 @@ pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod cidr;
+pub mod coverage;
 pub mod explain;
 pub mod flow_log;
 pub mod network;

@@ -138,6 +138,18 @@ async fn seed_more(ec2: &aws_sdk_ec2::Client, net: &Seeded) {
         .send()
         .await
         .expect("CreateTransitGatewayRoute");
+    // A flow log of the VPC that keeps only rejected traffic, delivered to S3.
+    let made = ec2
+        .create_flow_logs()
+        .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+        .resource_ids(&net.vpc)
+        .traffic_type(aws_sdk_ec2::types::TrafficType::Reject)
+        .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
+        .log_destination("arn:aws:s3:::vpcreach-flow-logs")
+        .send()
+        .await
+        .expect("CreateFlowLogs");
+    assert!(made.unsuccessful().is_empty(), "{made:?}");
     let image = ec2
         .describe_images()
         .owners("amazon")
@@ -186,7 +198,8 @@ fn assert_same(loaded: &Snapshot, memory: &Snapshot) {
         transit_gateway_attachments,
         transit_gateway_route_tables,
         transit_gateway_route_sets,
-        transit_gateway_propagations
+        transit_gateway_propagations,
+        flow_logs
     );
     assert!(loaded.not_modelled.is_empty(), "{:?}", loaded.not_modelled);
 }
@@ -212,6 +225,15 @@ fn collect_against_a_local_endpoint() {
     let config = rt.block_on(sdk_config(&moto.url, ("testing", "testing")));
     let ec2 = aws_sdk_ec2::Client::new(&config);
     let net = rt.block_on(seed_network(&ec2));
+    // The bucket the flow log delivers to (the endpoint checks that it exists).
+    rt.block_on(async {
+        s3(&config)
+            .create_bucket()
+            .bucket("vpcreach-flow-logs")
+            .send()
+            .await
+            .expect("CreateBucket")
+    });
     rt.block_on(seed_more(&ec2, &net));
 
     // 130 reservations: more than one page. (The endpoint pages `DescribeInstances`, at 100 by
@@ -298,6 +320,24 @@ fn collect_against_a_local_endpoint() {
     assert!(!loaded.files.is_empty());
     loaded.files.clear();
     assert_same(&loaded, &memory);
+    // The flow log came along, and `coverage` reads it: the VPC keeps only rejections.
+    assert_eq!(memory.flow_logs.len(), 1, "{:?}", memory.flow_logs);
+    assert_eq!(
+        memory.flow_logs[0].resource_id.as_deref(),
+        Some(net.vpc.as_str())
+    );
+    let report = vpcreach(&env)
+        .args(["coverage", "--output", "json", "--snapshot"])
+        .arg(&out)
+        .output()
+        .expect("coverage");
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).expect("JSON");
+    let vpc = report["vpcs"]
+        .as_array()
+        .and_then(|v| v.iter().find(|r| r["vpc_id"] == net.vpc.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(vpc["capture"], "reject_only", "{report:#}");
     // The kinds seeded came through.
     let pl = loaded
         .managed_prefix_lists

@@ -31,6 +31,7 @@ pub const CALLS: &[&str] = &[
     "DescribeTransitGatewayAttachments",
     "DescribeTransitGatewayVpcAttachments",
     "DescribeTransitGatewayRouteTables",
+    "DescribeFlowLogs",
 ];
 
 /// Everything read from one account and region, in the snapshot model's types.
@@ -76,6 +77,8 @@ pub struct RegionResources {
     pub transit_gateway_vpc_attachments: Vec<m::TransitGatewayAttachment>,
     /// `DescribeTransitGatewayRouteTables`, with `SearchTransitGatewayRoutes` under `Routes`.
     pub transit_gateway_route_tables: Vec<m::TransitGatewayRouteTable>,
+    /// `DescribeFlowLogs`.
+    pub flow_logs: Vec<m::FlowLog>,
 }
 
 /// Collects a paginator's items, or classifies its error.
@@ -134,6 +137,7 @@ pub(crate) async fn region(
     prefix_lists(&c, &mut out).await?;
     endpoints_and_addresses(&c, &mut out).await?;
     transit(&c, &mut out).await?;
+    flow_logs(&c, &mut out).await?;
     progress.scope_done(&scope);
     Ok(out)
 }
@@ -300,6 +304,19 @@ async fn endpoints_and_addresses(c: &Calls<'_>, out: &mut RegionResources) -> Re
         .map_err(|e| classify(e, "DescribeAddresses", c.site))?;
     out.addresses = addresses.addresses().iter().map(map::address).collect();
     c.done("DescribeAddresses", out.addresses.len());
+    Ok(())
+}
+
+/// The VPC Flow Logs: what each captures and whether it delivers.
+async fn flow_logs(c: &Calls<'_>, out: &mut RegionResources) -> Result<(), AwsError> {
+    let items = paginate!(
+        c.site,
+        c.page,
+        "DescribeFlowLogs",
+        c.client.describe_flow_logs()
+    )?;
+    out.flow_logs = items.iter().map(map::flow_log).collect();
+    c.done("DescribeFlowLogs", items.len());
     Ok(())
 }
 

@@ -403,6 +403,27 @@ pub fn egress_only_internet_gateway(
     }
 }
 
+/// A VPC Flow Log.
+pub fn flow_log(v: &t::FlowLog) -> m::FlowLog {
+    m::FlowLog {
+        flow_log_id: req(v.flow_log_id()),
+        resource_id: s(v.resource_id()),
+        traffic_type: s(v.traffic_type().map(|x| x.as_str())),
+        log_destination_type: s(v.log_destination_type().map(|x| x.as_str())),
+        log_destination: s(v.log_destination()),
+        log_group_name: s(v.log_group_name()),
+        deliver_logs_status: s(v.deliver_logs_status()),
+        deliver_logs_error_message: s(v.deliver_logs_error_message()),
+        flow_log_status: s(v.flow_log_status()),
+        log_format: s(v.log_format()),
+        max_aggregation_interval: v.max_aggregation_interval().map(i64::from),
+        creation_time: v
+            .creation_time()
+            .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+        tags: tags(v.tags()),
+    }
+}
+
 /// A NAT gateway.
 pub fn nat_gateway(v: &t::NatGateway) -> m::NatGateway {
     m::NatGateway {

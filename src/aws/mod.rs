@@ -239,6 +239,7 @@ impl Collected {
             snap.egress_only_internet_gateways
                 .extend(r.egress_only_internet_gateways.iter().cloned());
             snap.nat_gateways.extend(r.nat_gateways.iter().cloned());
+            snap.flow_logs.extend(r.flow_logs.iter().cloned());
             snap.vpc_peering_connections
                 .extend(r.vpc_peering_connections.iter().cloned());
             snap.prefix_lists.extend(r.prefix_lists.iter().cloned());

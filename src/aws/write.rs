@@ -83,6 +83,7 @@ fn write_region(root: &Path, r: &RegionResources) -> Result<(), AwsError> {
         &r.egress_only_internet_gateways,
     )?;
     write_key(&dir, "NatGateways", &r.nat_gateways)?;
+    write_key(&dir, "FlowLogs", &r.flow_logs)?;
     write_key(&dir, "VpcPeeringConnections", &r.vpc_peering_connections)?;
     write_key(&dir, "PrefixLists", &r.prefix_lists)?;
     write_key(&dir, "ManagedPrefixLists", &r.managed_prefix_lists)?;

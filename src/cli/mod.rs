@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod aws;
 pub mod collect;
+pub mod coverage;
 pub mod explain;
 pub mod parse;
 pub mod policy;
@@ -34,6 +35,9 @@ enum Command {
     /// Read the network configuration of AWS accounts and regions (read-only EC2 calls) into a
     /// snapshot folder that `--snapshot` reads.
     Collect(collect::CollectArgs),
+    /// Which flow logs capture each VPC, subnet and ENI, what they keep, whether they deliver,
+    /// and which fields the explanation needs that their formats lack.
+    Coverage(coverage::CoverageArgs),
     /// Check policy files (`vpcreach policy check DIR`): every mistake at once.
     Policy(policy::PolicyArgs),
     /// Audit the configuration (and flow logs) against the intended policy: findings as a
@@ -48,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Query(args) => query::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Collect(args) => collect::run(args),
+        Command::Coverage(args) => coverage::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Audit(args) => audit::run(args),
     }

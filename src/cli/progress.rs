@@ -73,6 +73,7 @@ fn noun(call: &str) -> &'static str {
         "DescribeTransitGatewayAttachments" => "TGW attachments",
         "DescribeTransitGatewayVpcAttachments" => "TGW VPC attachments",
         "DescribeTransitGatewayRouteTables" => "TGW route tables",
+        "DescribeFlowLogs" => "flow logs",
         _ => "items",
     }
 }

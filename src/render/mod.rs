@@ -2,6 +2,7 @@
 //! a renderer and writes what it returns.
 
 pub mod audit;
+pub mod coverage;
 pub mod dot;
 pub mod explain;
 pub mod human;

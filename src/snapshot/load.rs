@@ -253,6 +253,7 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                     .egress_only_internet_gateways
                     .extend(map.next_value::<Vec<_>>()?),
                 "NatGateways" => s.nat_gateways.extend(map.next_value::<Vec<_>>()?),
+                "FlowLogs" => s.flow_logs.extend(map.next_value::<Vec<_>>()?),
                 "VpcPeeringConnections" => s
                     .vpc_peering_connections
                     .extend(map.next_value::<Vec<_>>()?),

@@ -67,6 +67,8 @@ pub struct Snapshot {
     pub transit_gateway_route_sets: Vec<TgwRouteSet>,
     /// Transit gateway propagations.
     pub transit_gateway_propagations: Vec<TgwPropagationSet>,
+    /// VPC Flow Logs (`describe-flow-logs`).
+    pub flow_logs: Vec<FlowLog>,
     /// Top-level keys that were read but are not modelled (load balancers, VPN, …), with the files
     /// they came from. Never fatal; a path that depends on them is reported as unknown.
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
@@ -106,6 +108,7 @@ impl Snapshot {
             ("NAT gateways", self.nat_gateways.len()),
             ("peering connections", self.vpc_peering_connections.len()),
             ("transit gateways", self.transit_gateways.len()),
+            ("flow logs", self.flow_logs.len()),
         ]
     }
 }

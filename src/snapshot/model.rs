@@ -815,3 +815,37 @@ pub struct TgwPropagationSet {
     /// Its propagations.
     pub transit_gateway_route_table_propagations: Vec<TgwPropagation>,
 }
+
+/// A VPC Flow Log (`describe-flow-logs`): what it captures, from which resource, and whether
+/// its deliveries succeed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct FlowLog {
+    /// `fl-…`.
+    pub flow_log_id: String,
+    /// The VPC, subnet or ENI it captures (`vpc-…`, `subnet-…`, `eni-…`); transit gateway
+    /// logs name a `tgw-…` or `tgw-attach-…`.
+    pub resource_id: Option<String>,
+    /// `ALL`, `ACCEPT` or `REJECT`.
+    pub traffic_type: Option<String>,
+    /// `cloud-watch-logs`, `s3` or `kinesis-data-firehose`.
+    pub log_destination_type: Option<String>,
+    /// The destination's ARN (S3 bucket and prefix, Firehose stream, log group).
+    pub log_destination: Option<String>,
+    /// The CloudWatch Logs group (CloudWatch Logs destinations).
+    pub log_group_name: Option<String>,
+    /// `SUCCESS` or `FAILED`: how the latest deliveries went.
+    pub deliver_logs_status: Option<String>,
+    /// Why deliveries fail (`Rate limited`, `Access error`, `Unknown error`).
+    pub deliver_logs_error_message: Option<String>,
+    /// `ACTIVE` when the flow log is in place.
+    pub flow_log_status: Option<String>,
+    /// The record format (`${version} ${account-id} …`); absent for AWS's default format.
+    pub log_format: Option<String>,
+    /// The aggregation interval in seconds (60 or 600).
+    pub max_aggregation_interval: Option<i64>,
+    /// When it was created.
+    pub creation_time: Option<String>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+}

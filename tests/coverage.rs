@@ -1,0 +1,232 @@
+//! `vpcreach coverage` through the binary: flow logs at VPC, subnet and ENI level of each traffic
+//! type, a log whose deliveries fail, an inactive log, a VPC without logs, custom formats that
+//! lack fields, and untrusted text from the snapshot.
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+
+fn eni(id: &str, vpc: &str, subnet: &str, ip: &str) -> Value {
+    json!({"NetworkInterfaceId": id, "VpcId": vpc, "SubnetId": subnet, "PrivateIpAddress": ip,
+           "InterfaceType": "interface", "Groups": []})
+}
+
+/// Three VPCs: `vpc-all` logged in full at VPC level; `vpc-mixed` with a REJECT log on one
+/// subnet, an ACCEPT log on one ENI of the other subnet and a failing ENI log on the last;
+/// `vpc-none` with an inactive log only.
+fn snapshot() -> tempfile::TempDir {
+    let v = json!({
+        "Vpcs": [
+            {"VpcId": "vpc-all", "CidrBlock": "10.1.0.0/16"},
+            {"VpcId": "vpc-mixed", "CidrBlock": "10.2.0.0/16"},
+            {"VpcId": "vpc-none", "CidrBlock": "10.3.0.0/16"}
+        ],
+        "Subnets": [
+            {"SubnetId": "subnet-all", "VpcId": "vpc-all", "CidrBlock": "10.1.1.0/24"},
+            {"SubnetId": "subnet-rej", "VpcId": "vpc-mixed", "CidrBlock": "10.2.1.0/24"},
+            {"SubnetId": "subnet-eni", "VpcId": "vpc-mixed", "CidrBlock": "10.2.2.0/24"},
+            {"SubnetId": "subnet-none", "VpcId": "vpc-none", "CidrBlock": "10.3.1.0/24"}
+        ],
+        "NetworkInterfaces": [
+            eni("eni-all", "vpc-all", "subnet-all", "10.1.1.5"),
+            eni("eni-rej", "vpc-mixed", "subnet-rej", "10.2.1.5"),
+            eni("eni-acc", "vpc-mixed", "subnet-eni", "10.2.2.5"),
+            eni("eni-fail", "vpc-mixed", "subnet-eni", "10.2.2.6"),
+            eni("eni-none", "vpc-none", "subnet-none", "10.3.1.5")
+        ],
+        "FlowLogs": [
+            {"FlowLogId": "fl-vpc", "ResourceId": "vpc-all", "TrafficType": "ALL",
+             "FlowLogStatus": "ACTIVE", "DeliverLogsStatus": "SUCCESS", "LogDestinationType": "s3",
+             "LogDestination": "arn:aws:s3:::logs-\u{1b}]0;owned\u{7}bucket", "MaxAggregationInterval": 600},
+            {"FlowLogId": "fl-subnet", "ResourceId": "subnet-rej", "TrafficType": "REJECT",
+             "FlowLogStatus": "ACTIVE", "DeliverLogsStatus": "SUCCESS",
+             "LogFormat": "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction} ${pkt-srcaddr} ${pkt-dstaddr} ${vpc-id} ${subnet-id}"},
+            {"FlowLogId": "fl-eni", "ResourceId": "eni-acc", "TrafficType": "ACCEPT",
+             "FlowLogStatus": "ACTIVE", "DeliverLogsStatus": "SUCCESS", "LogGroupName": "flows"},
+            {"FlowLogId": "fl-failing", "ResourceId": "eni-fail", "TrafficType": "ALL",
+             "FlowLogStatus": "ACTIVE", "DeliverLogsStatus": "FAILED",
+             "DeliverLogsErrorMessage": "Access error"},
+            {"FlowLogId": "fl-inactive", "ResourceId": "vpc-none", "TrafficType": "ALL",
+             "FlowLogStatus": "PENDING"}
+        ]
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (key, value) in v.as_object().expect("object") {
+        std::fs::write(
+            dir.path().join(format!("{key}.json")),
+            serde_json::to_string(&json!({ key: value })).expect("json"),
+        )
+        .expect("write");
+    }
+    dir
+}
+
+fn coverage(dir: &std::path::Path, output: &str) -> std::process::Output {
+    Command::cargo_bin("vpcreach")
+        .expect("binary")
+        .args(["coverage", "--output", output, "--snapshot"])
+        .arg(dir)
+        .output()
+        .expect("run")
+}
+
+#[test]
+fn every_eni_is_covered_partly_covered_or_not_and_says_by_what() {
+    let dir = snapshot();
+    let out = coverage(dir.path(), "json");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let capture = |id: &str| {
+        let e = v["enis"]
+            .as_array()
+            .expect("enis")
+            .iter()
+            .find(|e| e["eni"] == id)
+            .unwrap_or_else(|| panic!("{id} in {v:#}"));
+        (
+            e["capture"].as_str().unwrap_or("").to_string(),
+            e["flow_logs"].clone(),
+        )
+    };
+    assert_eq!(capture("eni-all"), ("all".into(), json!(["fl-vpc"])));
+    assert_eq!(
+        capture("eni-rej"),
+        ("reject_only".into(), json!(["fl-subnet"]))
+    );
+    assert_eq!(
+        capture("eni-acc"),
+        ("accept_only".into(), json!(["fl-eni"]))
+    );
+    // A log that cannot deliver captures nothing that can be read; it is still named.
+    assert_eq!(capture("eni-fail"), ("none".into(), json!(["fl-failing"])));
+    assert_eq!(capture("eni-none"), ("none".into(), json!(["fl-inactive"])));
+    assert_eq!(
+        v["totals"],
+        json!({"enis": 5, "covered": 1, "partly": 2, "not_covered": 2})
+    );
+    let vpcs: Vec<(String, String)> = v["vpcs"]
+        .as_array()
+        .expect("vpcs")
+        .iter()
+        .map(|r| {
+            (
+                r["vpc_id"].as_str().unwrap_or("").into(),
+                r["capture"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert!(vpcs.contains(&("vpc-all".into(), "all".into())), "{vpcs:?}");
+    assert!(
+        vpcs.contains(&("vpc-none".into(), "none".into())),
+        "{vpcs:?}"
+    );
+    let subnet = v["subnets"]
+        .as_array()
+        .expect("subnets")
+        .iter()
+        .find(|s| s["subnet_id"] == "subnet-rej")
+        .expect("subnet-rej");
+    assert_eq!(subnet["capture"], "reject_only");
+    assert_eq!(subnet["vpc_id"], "vpc-mixed");
+
+    let log = |id: &str| {
+        v["flow_logs"]
+            .as_array()
+            .expect("flow_logs")
+            .iter()
+            .find(|l| l["flow_log_id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let failing = log("fl-failing");
+    assert_eq!(failing["effective"], false);
+    assert_eq!(failing["why_not"], "its deliveries fail (Access error)");
+    assert_eq!(failing["level"], "eni");
+    assert_eq!(
+        log("fl-inactive")["why_not"],
+        "its status is `PENDING`, not `ACTIVE`"
+    );
+    // The default format lacks what v3 and v5 added; the custom format of fl-subnet has it all.
+    let fl_vpc = log("fl-vpc");
+    let missing: Vec<&str> = fl_vpc["missing_fields"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .filter_map(|m| m["field"].as_str())
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            "tcp-flags",
+            "flow-direction",
+            "pkt-srcaddr",
+            "pkt-dstaddr",
+            "vpc-id",
+            "subnet-id"
+        ]
+    );
+    assert_eq!(log("fl-subnet")["missing_fields"], json!([]));
+    assert_eq!(log("fl-vpc")["enis"], 1);
+    assert_eq!(log("fl-vpc")["aggregation_interval"], 600);
+}
+
+#[test]
+fn the_report_reads_and_no_snapshot_text_reaches_the_terminal_raw() {
+    let dir = snapshot();
+    let out = coverage(dir.path(), "human");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("logs-?]0;owned?bucket"), "{text}");
+    assert!(
+        text.contains("lacks `tcp-flags`: requests and responses are told apart by pairing the two directions and by ports only"),
+        "{text}"
+    );
+    assert!(text.contains("fl-failing on eni-fail (eni): ALL to -, 1 ENI(s); captures nothing: its deliveries fail (Access error)"), "{text}");
+    assert!(
+        text.contains("  eni-rej (subnet-rej): partly (REJECT only) (by fl-subnet)"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "ENIs: 1 covered, 2 partly covered (ACCEPT or REJECT only), 2 not covered, of 5\n"
+        ),
+        "{text}"
+    );
+
+    let md = String::from_utf8(coverage(dir.path(), "markdown").stdout).expect("UTF-8");
+    assert!(md.starts_with("# Flow-log coverage\n"), "{md}");
+    assert!(
+        md.contains("| fl-failing | eni-fail | ALL | - | no: its deliveries fail (Access error) |"),
+        "{md}"
+    );
+    assert!(!md.contains('\u{1b}'), "{md:?}");
+    assert!(
+        md.contains("| eni-none | subnet-none | not covered |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_snapshot_without_flow_logs_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("Vpcs.json"),
+        r#"{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}"#,
+    )
+    .expect("write");
+    let out = coverage(dir.path(), "human");
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        text.starts_with("flow logs: none in the snapshot (`describe-flow-logs`)\n"),
+        "{text}"
+    );
+    assert!(text.contains("  vpc-1: not covered\n"), "{text}");
+}
