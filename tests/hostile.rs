@@ -448,10 +448,8 @@ fn records_after_an_invalid_header_are_malformed_until_a_valid_one() {
     let dir = tempfile::tempdir().unwrap();
     // The second header repeats `srcaddr`: read with the first header, the record below it
     // would have source and destination swapped.
-    let text = format!(
-        "version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\nversion dstaddr srcaddr srcaddr\n2 10.0.0.3 10.0.0.4 10.0.0.5\n2 10.0.0.6 10.0.0.7\nversion dstaddr srcaddr\n2 10.0.0.8 10.0.0.9\n"
-    );
-    let f = write(&dir.path().join("h.log"), &text);
+    let text = "version srcaddr dstaddr\n2 10.0.0.1 10.0.0.2\nversion dstaddr srcaddr srcaddr\n2 10.0.0.3 10.0.0.4 10.0.0.5\n2 10.0.0.6 10.0.0.7\nversion dstaddr srcaddr\n2 10.0.0.8 10.0.0.9\n";
+    let f = write(&dir.path().join("h.log"), text);
     {
         let r = run(&[os("parse"), f.as_os_str()]);
         assert_eq!(r.code, Some(0), "{r:?}");
