@@ -67,7 +67,15 @@ fn explain(
     let out = vpcreach(env)
         .args(["explain", "--snapshot"])
         .arg(snapshot)
-        .args(["--output", "jsonl", input])
+        // Every status, malformed lines included: they are printed on stdout only when asked
+        // for (issue 12, item 11).
+        .args([
+            "--output",
+            "jsonl",
+            "--only",
+            "consistent,contradiction,unknown,skipped,malformed",
+            input,
+        ])
         .output()
         .expect("run vpcreach explain");
     let code = out.status.code().unwrap_or(-1);
