@@ -67,12 +67,21 @@ fn explain(
     let out = vpcreach(env)
         .args(["explain", "--snapshot"])
         .arg(snapshot)
-        .args(["--output", "jsonl", input])
+        // Every status, malformed lines included: they are printed on stdout only when asked
+        // for (issue 12, item 11).
+        .args([
+            "--output",
+            "jsonl",
+            "--only",
+            "consistent,contradiction,unknown,skipped,malformed",
+            input,
+        ])
         .output()
         .expect("run vpcreach explain");
     let code = out.status.code().unwrap_or(-1);
+    // 2 when an input has no valid record (issue 12, item 9), and records are still printed.
     assert!(
-        code == 0 || code == 1,
+        (0..=2).contains(&code),
         "explain {input} failed ({code}): {}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -296,7 +305,9 @@ fn explain_reads_flow_logs_from_s3_and_cloudwatch() {
         explain(&env, &snapshot, &format!("cloudwatch://{group}"), base_name);
     assert_eq!(local_records.len(), 6, "{local_records:#?}");
     assert_eq!(cw_records, local_records);
-    assert_eq!((code_cw, code_local), (1, 1));
+    // The stream that holds only the malformed line has no valid record: an error, named, and
+    // the other streams are still explained (issue 12, item 9).
+    assert_eq!((code_cw, code_local), (2, 2));
 
     // Events chosen by their time (three streams: the malformed line has its own).
     let location = parse_location(&format!("cloudwatch://{group}"))

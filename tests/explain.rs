@@ -689,8 +689,14 @@ fn cli_reads_megabytes_of_firehose_envelopes_on_one_line() {
             .map(String::from)
             .collect::<Vec<_>>()
     };
+    // The last malformed event is among the records above; on stderr the first ten malformed
+    // lines of a file are shown and the rest counted (issue 12, item 9).
     assert!(
-        firehose_err.contains("log event 24000: `http` is not a valid `dstport`"),
+        firehose_err.contains("log event 40: `http` is not a valid `dstport`"),
+        "{firehose_err}"
+    );
+    assert!(
+        firehose_err.contains("5990 more malformed line(s) not shown"),
         "{firehose_err}"
     );
     assert_eq!(summary(&firehose_err), summary(&plain_err));

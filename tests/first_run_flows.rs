@@ -329,3 +329,98 @@ fn observed_audit_gives_sound_advice() {
         "some allow rule is unused: {findings:#?}"
     );
 }
+
+// Item 8: SKIPDATA means records were lost: explain and audit --flows say per ENI how many
+// windows were lost.
+#[test]
+fn skipdata_windows_are_counted_per_interface() {
+    let d = common::snapshot_dir(&common::base());
+    let f = flows_file(
+        d.path(),
+        "skip.log",
+        &[
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-web - - - - - - - 100 160 - SKIPDATA",
+            "2 1 eni-web - - - - - - - 160 220 - SKIPDATA",
+            "2 1 eni-app - - - - - - - 100 160 - NODATA",
+        ],
+    );
+    let doc = explain_json(d.path(), &[&f], &[], 0);
+    assert_eq!(
+        doc["summary"]["skipdata_by_interface"],
+        json!([{"interface": "eni-web", "windows": 2}]),
+        "{doc:#}"
+    );
+    bin()
+        .args(["explain", "--snapshot"])
+        .arg(d.path())
+        .arg(&f)
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(
+            "records lost: eni-web: 2 window(s) (SKIPDATA)",
+        ));
+    let policies = d.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::write(
+        policies.join("p.toml"),
+        "[[statement]]\nid = \"no-ssh\"\ndescription = \"no ssh from the internet\"\nseverity = \"high\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/22\"\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args([
+            "audit",
+            "--output",
+            "json",
+            "--fail-on",
+            "critical",
+            "--snapshot",
+        ])
+        .arg(d.path())
+        .arg("--policies")
+        .arg(&policies)
+        .arg("--flows")
+        .arg(&f)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        doc["summary"]["notes"]
+            .to_string()
+            .contains("records lost at eni-web: 2 window(s)"),
+        "{doc:#}"
+    );
+}
+
+// Item 9: a file that is not a flow log gives a few warnings and one count, not one per line.
+#[test]
+fn a_non_flow_file_gives_few_warnings() {
+    let d = common::snapshot_dir(&common::base());
+    let f = d.path().join("notes.txt");
+    let text: String = (0..500)
+        .map(|i| format!("line {i} of a readme\n"))
+        .collect();
+    std::fs::write(&f, text).unwrap();
+    let out = bin()
+        .args(["explain", "--snapshot"])
+        .arg(d.path())
+        .arg(&f)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(err.lines().count() < 30, "{err}");
+    assert!(
+        err.contains("490 more malformed line(s) not shown"),
+        "{err}"
+    );
+    assert!(
+        err.contains("notes.txt`: no valid flow-log record in 500 line(s)"),
+        "{err}"
+    );
+}

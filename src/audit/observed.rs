@@ -312,6 +312,11 @@ pub fn observed_audit(
         total.tally.enis_seen.len()
     ));
     res.errors = std::mem::take(&mut total.errors);
+    for (eni, n) in total.tally.lost_windows(net) {
+        res.notes.push(format!(
+            "records lost at {eni}: {n} window(s) of SKIPDATA; what was observed there is incomplete"
+        ));
+    }
     usage_findings(net, &total.tally, window, &mut res);
     statement_findings(&stmts, total.hits, total.require, &mut res);
     sort(&mut res.findings);

@@ -95,6 +95,8 @@ struct Outcome {
     errors: Vec<String>,
     strict_error: Option<String>,
     write_error: Option<io::Error>,
+    /// Malformed-line warnings per file.
+    warned: std::collections::BTreeMap<std::sync::Arc<std::path::Path>, u64>,
 }
 
 /// Runs `vpcreach explain`: exit 0 when nothing contradicts, 1 when a record contradicts the
@@ -271,7 +273,13 @@ fn explain_inputs(
                 outcome.strict_error = Some(w.clone());
                 return ControlFlow::Break(());
             }
-            eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
+            // A file that is not a flow log would print a warning per line: the first few
+            // say what is wrong, the rest are counted.
+            let shown = outcome.warned.entry(chunk.file.clone()).or_default();
+            *shown += 1;
+            if *shown <= WARNINGS_PER_FILE {
+                eprintln!("warning: {}", vpcreach::render::sanitize_line(w));
+            }
         }
         outcome.counts += chunk.counts;
         match outcome.per_file.last_mut() {
@@ -319,9 +327,21 @@ fn render_record(
     }
 }
 
+/// Malformed-line warnings printed per file; the others are counted in one line.
+const WARNINGS_PER_FILE: u64 = 10;
+
 /// A file whose lines gave no valid record (a binary file, a wrong `--format`) is an error,
 /// named once with its counts.
 fn check_files(outcome: &mut Outcome) {
+    for (file, n) in &outcome.warned {
+        if *n > WARNINGS_PER_FILE {
+            eprintln!(
+                "warning: `{}`: {} more malformed line(s) not shown",
+                file.display(),
+                n - WARNINGS_PER_FILE
+            );
+        }
+    }
     for (file, c) in &outcome.per_file {
         let valid = c.parsed + c.skipped();
         if c.read > 0 && valid == 0 {

@@ -280,6 +280,10 @@ impl<'n> Explainer<'n> {
             Some(LogStatus::SkipData) => {
                 c.status = Status::Skipped;
                 c.code = Code::SkipData;
+                // The interface whose records were lost, for the count of lost windows per ENI.
+                if let Iface::Eni(i) = r.iface {
+                    c.eni = Some(i as usize);
+                }
                 return c;
             }
             _ => {}

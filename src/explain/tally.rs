@@ -60,6 +60,8 @@ pub struct Tally {
     pub enis_seen: EniSet,
     /// Earliest `start` and latest `end`.
     pub window: Option<(u64, u64)>,
+    /// SKIPDATA records (windows whose records were lost) per ENI.
+    pub skipdata_by_eni: FxHashMap<usize, u64>,
 }
 
 /// What [`Tally`] counts of one explanation.
@@ -74,6 +76,8 @@ pub(crate) struct Seen<'a, 'n> {
     protocol: Option<u8>,
     window: Option<(u64, u64)>,
     checks: &'a [Decided<'n>],
+    /// A SKIPDATA record: a window of records lost at the ENI.
+    skipdata: bool,
 }
 
 /// Counts per key in bounded memory, for the heaviest keys (the top rejected sources of a year
@@ -232,6 +236,7 @@ impl Tally {
             protocol: e.protocol,
             window: r.and_then(|r| r.start.zip(r.end)),
             checks: &e.decided_by,
+            skipdata: e.code == crate::explain::Code::SkipData,
         });
     }
 
@@ -248,6 +253,7 @@ impl Tally {
             protocol: f.protocol,
             window: f.start.zip(f.end),
             checks: c.checks.as_slice(),
+            skipdata: c.code == crate::explain::Code::SkipData,
         });
     }
 
@@ -258,6 +264,10 @@ impl Tally {
         }
         let Some(eni) = e.eni else { return };
         self.enis_seen.insert(eni);
+        if e.skipdata {
+            *self.skipdata_by_eni.entry(eni).or_default() += 1;
+            return;
+        }
         if e.observed == Some(Action::Reject) {
             if let Some(src) = e.srcaddr {
                 self.rejected_talkers.add(src, 1);
@@ -335,6 +345,20 @@ impl Tally {
         }
         self.enis_seen.union(&o.enis_seen);
         self.window = span(self.window, o.window);
+        for (k, v) in o.skipdata_by_eni {
+            *self.skipdata_by_eni.entry(k).or_default() += v;
+        }
+    }
+
+    /// The ENIs with SKIPDATA records and how many windows of records each lost, most first.
+    pub fn lost_windows(&self, net: &Network) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self
+            .skipdata_by_eni
+            .iter()
+            .filter_map(|(&e, &n)| net.enis.get(e).map(|x| (x.id.clone(), n)))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
     }
 
     /// The number of records counted.

@@ -50,6 +50,9 @@ fn not_unicast(net: &Network, ip: IpAddr) -> Option<String> {
     None
 }
 
+/// A resolved query end: the endpoint and how it was named.
+pub type End = (Endpoint, EndpointInfo);
+
 impl Network {
     /// The subnet whose CIDR holds an address, if any (the most specific one).
     pub fn subnet_of(&self, ip: IpAddr) -> Option<usize> {
@@ -207,7 +210,7 @@ impl Network {
         &self,
         from: (Endpoint, EndpointInfo),
         to: (Endpoint, EndpointInfo),
-    ) -> Result<((Endpoint, EndpointInfo), (Endpoint, EndpointInfo)), ResolveError> {
+    ) -> Result<(End, End), ResolveError> {
         let fam = |e: &Endpoint| e.address().is_ipv6();
         if !from.1.by_name && !to.1.by_name && fam(&from.0) != fam(&to.0) {
             return Err(ResolveError::FamilyMismatch {

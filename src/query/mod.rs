@@ -22,7 +22,7 @@ mod transit_gateway;
 mod walk;
 
 pub use crate::network::sg_rule_text;
-pub use endpoint::is_private;
+pub use endpoint::{is_private, End};
 
 /// One end of a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -512,10 +512,9 @@ impl Network {
             (Arrival::Exempt, _) | (_, false) => None,
             (Arrival::Eni { eni, pkt }, true) => Some(ret.depart_eni(*eni, back(pkt))),
             (Arrival::Internet { pkt }, true) => Some(ret.enter_from_internet(back(pkt))),
-            (Arrival::Unheld { pkt }, true) => match self.subnet_of(pkt.dst) {
-                Some(t) => Some(ret.route_from_subnet(t, back(pkt), None)),
-                None => None,
-            },
+            (Arrival::Unheld { pkt }, true) => self
+                .subnet_of(pkt.dst)
+                .map(|t| ret.route_from_subnet(t, back(pkt), None)),
             (Arrival::Service { pkt, subnet }, true) => match q.from {
                 Endpoint::Eni { eni, .. } | Endpoint::PublicIp { eni, .. } => {
                     Some(ret.return_from_service(*subnet, eni, back(pkt)))

@@ -103,6 +103,8 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
         "by_status": by_status,
         "nodata": c.nodata,
         "skipdata": c.skipdata,
+        "skipdata_by_interface": t.lost_windows(net).into_iter()
+            .map(|(eni, n)| json!({"interface": eni, "windows": n})).collect::<Vec<_>>(),
         "malformed": c.malformed,
         "header_lines": c.headers,
         "window": t.window.map(|(s, e)| json!({"start": s, "end": e, "seconds": e.saturating_sub(s)})),
@@ -149,6 +151,9 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
             s,
             "note: SKIPDATA records mean the record set is incomplete"
         );
+        for (eni, n) in t.lost_windows(net) {
+            let _ = writeln!(s, "records lost: {eni}: {n} window(s) (SKIPDATA)");
+        }
     }
     if let Some((a, b)) = t.window {
         let _ = writeln!(
