@@ -38,15 +38,25 @@ fuzz_target!(|data: &[u8]| {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(data).unwrap();
     file.flush().unwrap();
+    // A file that starts as gzip is read as gzip: it may be corrupt (an error, no comparison).
+    let gzip = data.starts_with(&[0x1f, 0x8b]);
     for size in [1 + usize::from(choice) % 64, 1 << 20] {
         let mut total = Counts::default();
+        let mut failed = false;
         for item in ChunkReader::new(vec![file.path().to_path_buf()], Some(format.clone()))
             .with_chunk_size(size)
         {
-            let chunk = item.unwrap();
-            total += parse_chunk(&chunk).counts;
+            match item {
+                Ok(chunk) => total += parse_chunk(&chunk).counts,
+                Err(e) => {
+                    assert!(gzip, "{e}");
+                    failed = true;
+                }
+            }
         }
         assert!(adds_up(&total));
-        assert_eq!(total, whole.counts, "chunk size {size}");
+        if !gzip && !failed {
+            assert_eq!(total, whole.counts, "chunk size {size}");
+        }
     }
 });

@@ -2,9 +2,9 @@
 //! NACL and security groups, statefully for responses), the rule that decided, and whether the
 //! observed `action` agrees.
 //!
-//! The concept is split by stage: [`evaluate`] judges one record at its ENI (NACL, security
+//! The concept is split by stage: `evaluate` judges one record at its ENI (NACL, security
 //! groups, routes for the peer) into an [`Explanation`]; `flows` holds the request/response
-//! evidence of the records in view (the flow table); [`tally`] counts explanations and rule
+//! evidence of the records in view (the flow table); `tally` counts explanations and rule
 //! usage over a run; `fast` explains whole chunks without building records. The JSON views and
 //! message text of an explanation live in [`crate::render::explain`]: nothing here prints.
 

@@ -496,7 +496,7 @@ pub fn is_log_name(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow_log::parse_chunk;
+    use crate::flow_log::{parse_chunk, Counts};
     use std::io::Write;
 
     fn write(path: &Path, text: &[u8]) {
@@ -621,6 +621,30 @@ mod tests {
                 .flat_map(|p| p.malformed.iter().map(|m| m.line))
                 .collect();
             assert_eq!((records, bad), (vec![2, 7], vec![3, 4, 5]), "{size}");
+        }
+    }
+
+    /// Found by the `flow_lines` fuzz target: a line of JSON values that is not all UTF-8 was
+    /// one malformed line read whole, but two when the reader cut it between values.
+    #[test]
+    fn a_line_of_json_values_not_all_utf8_counts_the_same_at_any_chunk_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        write(&path, b"{/]\xed\n{\"message\":\"x\"} \xff {\"a\":1}\n");
+        let whole: Vec<Counts> = ChunkReader::new(vec![path.clone()], None)
+            .map(|c| parse_chunk(&c.unwrap()).counts)
+            .collect();
+        for size in [1, 2, 5, 1 << 20] {
+            let mut total = Counts::default();
+            for c in ChunkReader::new(vec![path.clone()], None).with_chunk_size(size) {
+                total += parse_chunk(&c.unwrap()).counts;
+            }
+            let mut expected = Counts::default();
+            for c in &whole {
+                expected += *c;
+            }
+            assert_eq!(total, expected, "{size}");
+            assert_eq!((total.read, total.malformed), (5, 5), "{size}");
         }
     }
 

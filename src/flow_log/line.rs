@@ -214,6 +214,14 @@ pub(crate) fn item_record(
 /// Reads one line (without its `\n`).
 pub(crate) fn read_line(raw: &[u8], line_number: u64) -> Line<'_> {
     let Ok(text) = std::str::from_utf8(raw) else {
+        // A line of JSON values is read value by value, each checked on its own, as the pieces
+        // the reader cuts a long one into are: the same items whatever the chunk size.
+        if raw.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if JsonValues::new(raw).nth(1).is_some() {
+                return Line::Events(json_items_bytes(raw, 0));
+            }
+        }
         return Line::Bad(Problem::NotUtf8);
     };
     let text = text.strip_suffix('\r').unwrap_or(text);
@@ -372,23 +380,39 @@ fn json_items(text: &str, offset: usize) -> Vec<Item> {
 pub(crate) fn piece_items(raw: &[u8], offset: usize) -> Vec<Item> {
     match std::str::from_utf8(raw) {
         Ok(text) => json_items(text.strip_suffix('\r').unwrap_or(text), offset),
-        Err(_) => vec![Item::Bad(Problem::NotUtf8)],
+        Err(_) => json_items_bytes(raw.strip_suffix(b"\r").unwrap_or(raw), offset),
     }
+}
+
+/// [`json_items`] of bytes that are not all UTF-8: a value that is not is one bad item.
+fn json_items_bytes(raw: &[u8], offset: usize) -> Vec<Item> {
+    let mut items = Vec::new();
+    for range in JsonValues::new(raw) {
+        let start = range.start;
+        match std::str::from_utf8(&raw[range]) {
+            Ok(text) => items.extend(json_items(text, offset + start)),
+            Err(_) => items.push(Item::Bad(Problem::NotUtf8)),
+        }
+    }
+    items
 }
 
 /// How many items [`piece_items`] gives for a piece, without building them: the reader counts
 /// the log events of each piece it cuts, to number the next piece's. The same answer (a test
 /// checks), for a fraction of the work.
 pub(crate) fn count_piece_items(raw: &[u8]) -> usize {
-    let Ok(text) = std::str::from_utf8(raw) else {
-        return 1;
-    };
-    let text = text.strip_suffix('\r').unwrap_or(text);
-    JsonValues::new(text.as_bytes())
-        .map(|range| match serde_json::from_str::<Shape>(&text[range]) {
-            Ok(Shape::Object(items)) => items,
-            // Another value is one bad item, as is one that cannot be read.
-            Ok(_) | Err(_) => 1,
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    JsonValues::new(raw)
+        .map(|range| {
+            let Ok(text) = std::str::from_utf8(&raw[range]) else {
+                // Not UTF-8: one bad item.
+                return 1;
+            };
+            match serde_json::from_str::<Shape>(text) {
+                Ok(Shape::Object(items)) => items,
+                // Another value is one bad item, as is one that cannot be read.
+                Ok(_) | Err(_) => 1,
+            }
         })
         .sum()
 }
