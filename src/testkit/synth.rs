@@ -26,7 +26,7 @@
 //! proportional to the number of ENIs.
 //!
 //! ```no_run
-//! use vpcreach::synth::{write_flow_log, write_snapshot, SynthSpec};
+//! use vpcreach::testkit::synth::{write_flow_log, write_snapshot, SynthSpec};
 //! # fn main() -> std::io::Result<()> {
 //! let spec = SynthSpec::quota(10_000);
 //! let summary = write_snapshot(&spec, std::path::Path::new("/tmp/snap"))?;
