@@ -8,6 +8,9 @@
 //!   second way to a folder or file already read, is passed by with a warning naming both.
 //! - A link to nothing is passed by with a warning; a folder that cannot be listed is an error.
 //! - Files come in path order (component by component), whatever order the system lists them in.
+//! - Regular files of another kind than the caller reads are listed in [`Walk::passed`]. A flow-log
+//!   folder names each with a warning (a README or a policy among logs is a surprise there);
+//!   snapshot and policy folders hold READMEs and schemas by design and pass them by quietly.
 
 use std::collections::HashMap;
 use std::io;
@@ -23,6 +26,9 @@ pub struct Walk {
     pub skipped: Vec<Skipped>,
     /// Folders (or entries) that could not be read: callers report them as errors.
     pub errors: Vec<(PathBuf, io::Error)>,
+    /// Regular files that `wanted` did not accept (a README beside flow logs), in path order.
+    /// A caller for whom such a file is a surprise names each ([`Skipped::NotWanted`]).
+    pub passed: Vec<PathBuf>,
 }
 
 /// An entry of a folder that a walk passed by.
@@ -58,6 +64,14 @@ pub enum Skipped {
         /// The link.
         path: PathBuf,
     },
+    /// A regular file whose name is not of the kind the folder is read for.
+    #[error("skipped `{}`: not {expected}", path.display())]
+    NotWanted {
+        /// The file.
+        path: PathBuf,
+        /// What is read, in words (`a flow-log file (.log, .gz, .txt, .json)`).
+        expected: &'static str,
+    },
 }
 
 impl Skipped {
@@ -67,7 +81,8 @@ impl Skipped {
             Skipped::NotRegular { path, .. }
             | Skipped::Loop { path, .. }
             | Skipped::Again { path, .. }
-            | Skipped::Broken { path } => path,
+            | Skipped::Broken { path }
+            | Skipped::NotWanted { path, .. } => path,
         }
     }
 }
@@ -150,7 +165,7 @@ impl<F: Fn(&Path) -> bool> Walker<'_, F> {
             self.folder(path, link);
         } else if meta.is_file() {
             if !(self.wanted)(&path) {
-                return;
+                return self.out.passed.push(path);
             }
             let canonical = match self.open.last() {
                 Some((dir, _)) if !link => path.file_name().map(|n| dir.join(n)),

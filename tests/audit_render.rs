@@ -43,6 +43,7 @@ fn report() -> Report {
         interfaces: 1,
         notes: vec!["header space: boxes".into()],
         errors: vec![],
+        warnings: vec![],
     };
     let baseline = Baseline::parse(
         Path::new("b.json"),

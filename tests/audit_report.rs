@@ -72,6 +72,7 @@ fn result() -> AuditResult {
         interfaces: 4,
         notes: vec!["a note".into()],
         errors: vec![],
+        warnings: vec![],
     }
 }
 

@@ -122,6 +122,7 @@ traffic = "udp/53"
         interfaces: 3,
         notes: vec![],
         errors: vec![],
+        warnings: vec![],
     };
     let baseline = Baseline::parse(
         Path::new("prev.json"),

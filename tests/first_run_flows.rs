@@ -424,3 +424,87 @@ fn a_non_flow_file_gives_few_warnings() {
         "{err}"
     );
 }
+
+// Item 9: files of other kinds in a flow folder are named once each and not read; the logs
+// beside them are.
+#[test]
+fn other_files_in_a_flow_folder_are_named_once_each() {
+    let d = common::snapshot_dir(&common::base());
+    let flows = tempfile::tempdir().unwrap();
+    flows_file(
+        flows.path(),
+        "a.log",
+        &["2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK"],
+    );
+    let readme: String = (0..300)
+        .map(|i| format!("line {i} of a readme\n"))
+        .collect();
+    std::fs::write(flows.path().join("README.md"), readme).unwrap();
+    std::fs::write(flows.path().join("policy.toml"), "[x]\n").unwrap();
+    let out = bin()
+        .args(["explain", "--snapshot"])
+        .arg(d.path())
+        .arg(flows.path())
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let named: Vec<&str> = err.lines().filter(|l| l.contains("README.md")).collect();
+    assert_eq!(named.len(), 1, "{err}");
+    assert!(
+        named[0].starts_with("warning: skipped") && named[0].contains("not a flow-log file"),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.contains("policy.toml")).count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("1 records read"), "{err}");
+}
+
+// Item 9: a header with a misspelled field gets the warning and "did you mean" that `--format`
+// gives, once per name however many files repeat it.
+#[test]
+fn a_misspelled_header_field_is_named_with_a_suggestion() {
+    let d = common::snapshot_dir(&common::base());
+    let flows = tempfile::tempdir().unwrap();
+    let header = V2.replace("interface-id", "interfaceid");
+    for name in ["a.log", "b.log"] {
+        std::fs::write(
+            flows.path().join(name),
+            format!("{header}\n2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK\n"),
+        )
+        .unwrap();
+    }
+    let out = bin()
+        .args(["explain", "--snapshot"])
+        .arg(d.path())
+        .arg(flows.path())
+        .assert()
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let warned: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("`interfaceid`"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{err}");
+    assert!(
+        warned[0].contains("a.log:1: header field `interfaceid` is not a flow-log field")
+            && warned[0].contains("(did you mean `interface-id`?)"),
+        "{err}"
+    );
+    // A transit gateway field is an AWS field: kept as text without a warning.
+    let tgw = flows.path().join("c.log");
+    std::fs::write(&tgw, "version resource-type tgw-id srcaddr\n").unwrap();
+    let out = bin()
+        .args(["parse"])
+        .arg(&tgw)
+        .assert()
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("tgw-id"), "{err}");
+}

@@ -64,6 +64,45 @@ fn a_fifo_in_a_flow_folder_is_named_and_the_other_files_are_read() {
     );
 }
 
+// The same FIFO through `audit --flows`: a warning, and the report stays complete (a passed-by
+// entry is not an unreadable input).
+#[test]
+fn a_fifo_in_a_flow_folder_leaves_the_audit_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let flows = dir.path().join("flows");
+    write(&flows.join("a.log"), &format!("{V2}\n{WEB_IN}\n"));
+    mkfifo(&flows.join("b.log"));
+    let p = dir.path().join("P");
+    write(&p.join("a.toml"), POLICY);
+    let snap = snapshot();
+    let r = run_limited(
+        &[
+            os("audit"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            os("--policies"),
+            p.as_os_str(),
+            os("--output"),
+            os("json"),
+            os("--flows"),
+            flows.as_os_str(),
+        ],
+        Duration::from_secs(30),
+        None,
+    );
+    assert!(r.code == Some(0) || r.code == Some(1), "{r:?}");
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["complete"], true, "{doc:#}");
+    assert_eq!(doc["errors"].as_array().map(Vec::len), Some(0), "{doc:#}");
+    let warnings = doc["warnings"].to_string();
+    assert!(warnings.contains("not a regular file (FIFO)"), "{warnings}");
+    assert!(
+        r.stderr.contains("warning: skipped") && r.stderr.contains("b.log"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn a_fifo_in_a_snapshot_folder_is_named_and_the_snapshot_is_read() {
     let snap = snapshot();

@@ -43,6 +43,9 @@ pub struct AuditResult {
     /// Inputs that could not be read (a truncated `.gz`, a missing file): the findings are
     /// then incomplete.
     pub errors: Vec<String>,
+    /// Entries of a flow-log folder passed by (a FIFO, a link loop, a README among the logs):
+    /// named for the reader; the findings are complete without them.
+    pub warnings: Vec<String>,
 }
 
 /// Options of the observed audit.

@@ -33,6 +33,8 @@ struct Observed {
     counts: Counts,
     /// Inputs that could not be read.
     errors: Vec<String>,
+    /// Folder entries passed by (a FIFO, a link loop, a file without a log's name).
+    warnings: Vec<String>,
 }
 
 fn traffic_covers(t: &Traffic, proto: u8, port: Option<u16>) -> bool {
@@ -276,15 +278,18 @@ fn observe(
     };
     let mut total = Observed::default();
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let _flow = run_ordered(reader, flows.threads, work, |item| {
         match item {
             Ok(o) => total.merge(o),
+            Err(e) if e.is_warning() => warnings.push(e.to_string()),
             Err(e) => errors.push(e.to_string()),
         }
         std::ops::ControlFlow::Continue(())
     })
     .map_err(|e| AuditError::Flows(e.to_string()))?;
     total.errors = errors;
+    total.warnings = warnings;
     Ok(total)
 }
 
@@ -312,6 +317,7 @@ pub fn observed_audit(
         total.tally.enis_seen.len()
     ));
     res.errors = std::mem::take(&mut total.errors);
+    res.warnings = std::mem::take(&mut total.warnings);
     for (eni, n) in total.tally.lost_windows(net) {
         res.notes.push(format!(
             "records lost at {eni}: {n} window(s) of SKIPDATA; what was observed there is incomplete"

@@ -28,6 +28,7 @@ pub fn merge(mut a: AuditResult, b: AuditResult) -> AuditResult {
             .then_with(|| x.id.cmp(&y.id))
     });
     a.errors.extend(b.errors);
+    a.warnings.extend(b.warnings);
     a.statements = a.statements.max(b.statements);
     a.interfaces = a.interfaces.max(b.interfaces);
     for n in b.notes {
@@ -735,7 +736,6 @@ fn builtin_description(check: &str) -> String {
 impl Report {
     /// Marks the findings against the baseline and the suppressions and decides which fail.
     pub fn build(result: AuditResult, policies: &PolicySet, opts: ReportOptions<'_>) -> Report {
-        let mut warnings = Vec::new();
         let previous: HashMap<&str, &PreviousFinding> = opts
             .baseline
             .map(|b| b.findings.iter().map(|f| (f.id.as_str(), f)).collect())
@@ -749,6 +749,7 @@ impl Report {
             interfaces,
             notes,
             errors,
+            mut warnings,
         } = result;
         for f in analysed {
             let mut suppressed = None;
@@ -949,6 +950,7 @@ mod tests {
             interfaces: 3,
             notes: vec!["n".into()],
             errors: vec![],
+            warnings: vec![],
         };
         let b = AuditResult {
             findings: vec![
@@ -959,6 +961,7 @@ mod tests {
             interfaces: 4,
             notes: vec!["n".into(), "m".into()],
             errors: vec![],
+            warnings: vec![],
         };
         let m = merge(a, b);
         let checks: Vec<&str> = m.findings.iter().map(|f| f.check.as_str()).collect();

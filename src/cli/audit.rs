@@ -127,7 +127,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         // An input that could not be read does not lose the rest: it is named, the report is
         // marked incomplete and the exit code is 2.
         for e in &observed.errors {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", vpcreach::render::sanitize_line(e));
         }
         result = merge(result, observed);
     }

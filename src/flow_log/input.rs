@@ -41,12 +41,27 @@ pub enum ReadError {
     /// the other files are read.
     #[error(transparent)]
     Skipped(crate::walk::Skipped),
+    /// A header line names a field that is no flow-log field (a misspelling such as
+    /// `interfaceid`): a warning; its values are kept as text. Said once per name and reader.
+    #[error("{}:{line}: header field `{name}` is not a flow-log field; its values are kept as text{}",
+        path.display(),
+        suggestion.map(|f| format!(" (did you mean `{}`?)", f.name())).unwrap_or_default())]
+    UnknownField {
+        /// The file.
+        path: PathBuf,
+        /// The header's line number.
+        line: u64,
+        /// The name, sanitized for a terminal.
+        name: String,
+        /// The closest flow-log field, when one is close.
+        suggestion: Option<super::Field>,
+    },
 }
 
 impl ReadError {
     /// True for what is worth a warning but reads on without a failure ([`ReadError::Skipped`]).
     pub fn is_warning(&self) -> bool {
-        matches!(self, ReadError::Skipped(_))
+        matches!(self, ReadError::Skipped(_) | ReadError::UnknownField { .. })
     }
 }
 
@@ -81,6 +96,8 @@ pub struct ChunkReader {
     held: Option<Chunk>,
     /// What to hand out after the held chunk: the error that ended its file.
     queued: Option<ReadError>,
+    /// Header field names already warned about ([`ReadError::UnknownField`]).
+    warned: std::collections::HashSet<String>,
 }
 
 /// At most this many bytes of whole lines are copied on each side of a chunk into
@@ -107,6 +124,8 @@ struct OpenInput {
     at_end: bool,
     /// Set when `carry` goes on with a line cut between JSON values.
     piece: Option<Piece>,
+    /// Warnings about the headers read so far, to hand out before the next chunk.
+    notices: VecDeque<ReadError>,
 }
 
 impl ChunkReader {
@@ -120,6 +139,7 @@ impl ChunkReader {
             current: None,
             held: None,
             queued: None,
+            warned: std::collections::HashSet::new(),
         }
     }
 
@@ -188,6 +208,7 @@ impl ChunkReader {
             failed: None,
             at_end: false,
             piece: None,
+            notices: VecDeque::new(),
         })
     }
 
@@ -276,7 +297,21 @@ impl ChunkReader {
             if !is_piece {
                 let number = chunk.first_line + i as u64;
                 match header_on_line(raw, number) {
-                    Some(Ok(header)) => input.format = header,
+                    Some(Ok(header)) => {
+                        for name in header.unknown_names() {
+                            if super::field::is_aws_field_name(name) {
+                                // A transit gateway field: known to AWS, kept as text.
+                                continue;
+                            }
+                            input.notices.push_back(ReadError::UnknownField {
+                                path: input.name.to_path_buf(),
+                                line: number,
+                                name: crate::render::sanitize(name),
+                                suggestion: super::suggest_field(name),
+                            });
+                        }
+                        input.format = header;
+                    }
                     Some(Err(_)) => input.format = Format::after_invalid_header(number),
                     None => {}
                 }
@@ -419,6 +454,14 @@ impl Iterator for ChunkReader {
                 return Some(Err(e));
             }
             if let Some(input) = &mut self.current {
+                if let Some(notice) = input.notices.pop_front() {
+                    if let ReadError::UnknownField { name, .. } = &notice {
+                        if !self.warned.insert(name.clone()) {
+                            continue;
+                        }
+                    }
+                    return Some(Err(notice));
+                }
                 match ChunkReader::next_chunk(input, self.chunk_size) {
                     Some(Ok(mut chunk)) => match self.held.take() {
                         Some(mut held) => {
@@ -458,8 +501,9 @@ impl Iterator for ChunkReader {
 }
 
 /// The log files of a folder and below, in path order, walked as every folder is
-/// ([`crate::walk`]): links followed once, loops and files that are not regular files passed
-/// by with a warning (in path order among the files), unreadable entries as errors.
+/// ([`crate::walk`]): links followed once, loops, files that are not regular files and files
+/// without a log's name (a README) passed by with a warning each (in path order among the
+/// files), unreadable entries as errors.
 fn list_folder(path: &Path) -> io::Result<Vec<Pending>> {
     let walk = crate::walk::walk(path, is_log_name)?;
     let mut entries: Vec<(PathBuf, Pending)> = walk
@@ -467,7 +511,14 @@ fn list_folder(path: &Path) -> io::Result<Vec<Pending>> {
         .into_iter()
         .map(|p| (p.clone(), Pending::Found(p)))
         .collect();
-    entries.extend(walk.skipped.into_iter().map(|s| {
+    let passed = walk
+        .passed
+        .into_iter()
+        .map(|path| crate::walk::Skipped::NotWanted {
+            path,
+            expected: "a flow-log file (.log, .gz, .txt or .json)",
+        });
+    entries.extend(walk.skipped.into_iter().chain(passed).map(|s| {
         (
             s.path().to_path_buf(),
             Pending::Failed(ReadError::Skipped(s)),
@@ -528,17 +579,24 @@ mod tests {
                 .join("AWSLogs/1/vpcflowlogs/us-east-1/2024/01/01/z.txt"),
             V2.as_bytes(),
         );
+        let mut passed = Vec::new();
         let files: Vec<String> = ChunkReader::new(vec![dir.path().to_path_buf()], None)
-            .map(|c| {
-                c.unwrap()
-                    .file
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .into()
+            .filter_map(|c| match c {
+                Ok(c) => Some(c.file.file_name().unwrap().to_string_lossy().into()),
+                Err(e) => {
+                    assert!(e.is_warning(), "{e}");
+                    passed.push(e.to_string());
+                    None
+                }
             })
             .collect();
         assert_eq!(files, ["z.txt", "a.log", "b.log.gz"]);
+        // The file of another kind is named, not read.
+        assert_eq!(passed.len(), 1, "{passed:?}");
+        assert!(
+            passed[0].contains("notes.md`: not a flow-log file"),
+            "{passed:?}"
+        );
     }
 
     #[test]

@@ -256,6 +256,7 @@ fn skip_reason(s: &crate::walk::Skipped) -> String {
             format!("skipped: the same as `{}`, already read", first.display())
         }
         Skipped::Broken { .. } => "skipped: a broken symbolic link".into(),
+        Skipped::NotWanted { expected, .. } => format!("skipped: not {expected}"),
     }
 }
 
