@@ -58,7 +58,33 @@ fn no_credentials_anywhere() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no AWS credentials found"))
-        .stderr(predicate::str::contains("aws configure"));
+        .stderr(predicate::str::contains("run `aws configure`"))
+        .stderr(predicate::str::contains("pass `--profile`"))
+        // Not the chain's internals.
+        .stderr(predicate::str::contains("provider").not())
+        .stderr(predicate::str::contains("IMDS").not());
+    assert_empty(dir.path());
+    // With the instance metadata service left on (and none here), the same words.
+    let on: Vec<_> = env
+        .iter()
+        .filter(|(k, _)| k != "AWS_EC2_METADATA_DISABLED")
+        .cloned()
+        .chain([
+            ("AWS_EC2_METADATA_DISABLED".to_string(), None),
+            (
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT".to_string(),
+                Some(format!("http://127.0.0.1:{}", free_port())),
+            ),
+        ])
+        .collect();
+    vpcreach(&on)
+        .args(["collect", "--out"])
+        .arg(dir.path().join("snap"))
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no AWS credentials found"))
+        .stderr(predicate::str::contains("IMDS").not());
     assert_empty(dir.path());
     vpcreach(&env)
         .args([
@@ -260,4 +286,45 @@ fn the_example_policy_is_enough() {
         .arg(format!("cloudwatch://{group}"))
         .assert()
         .stderr(predicate::str::contains("fetched 1 file(s)"));
+}
+
+#[test]
+fn the_profile_asked_for_wins_over_keys_in_the_environment() {
+    // moto enforces IAM after the seeding below: unknown keys are rejected.
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    // The example policy: whatever `collect` calls, it allows.
+    let policy = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/iam-policy.json"
+    ))
+    .expect("examples/iam-policy.json");
+    let (id, secret) = user_with_policy(&moto.url, "reader", &policy);
+    let home = tempfile::tempdir().expect("tempdir");
+    let credentials = home.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        format!("[reader]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"),
+    )
+    .expect("write");
+    // Keys that moto does not know are in the environment.
+    let mut env = aws_env(&moto.url, Some(("AKIAUNKNOWNKEY000000", "not-a-secret")));
+    env.push((
+        "AWS_SHARED_CREDENTIALS_FILE".into(),
+        Some(credentials.display().to_string()),
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Without `--profile` the environment's keys are used, and rejected.
+    vpcreach(&env)
+        .args(["collect", "--out"])
+        .arg(dir.path().join("a"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("rejected the credentials"));
+    // With it, the profile's keys are used, as the AWS CLI does.
+    vpcreach(&env)
+        .args(["collect", "--profile", "reader", "--out"])
+        .arg(dir.path().join("b"))
+        .assert()
+        .code(0);
+    assert!(dir.path().join("b").is_dir());
 }

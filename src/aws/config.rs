@@ -137,14 +137,29 @@ pub(crate) async fn session(opts: &AwsOptions) -> Result<Session, AwsError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
         .timeout_config(timeouts);
-    if let Some(profile) = &opts.profile {
-        loader = loader.profile_name(profile);
-    }
     // A region given on the command line also serves STS and global calls.
     if let Some(first) = opts.regions.first() {
         loader = loader.region(Region::new(first.clone()));
     }
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
     let mut config = loader.load().await;
+    if let Some(profile) = &opts.profile {
+        // `--profile` wins over keys in the environment, as with the AWS CLI: the default chain
+        // would take AWS_ACCESS_KEY_ID first and ignore the profile asked for.
+        let provider_config = aws_config::provider_config::ProviderConfig::without_region()
+            .with_http_client(http_client())
+            .with_region(config.region().cloned());
+        let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .configure(&provider_config)
+            .profile_name(profile)
+            .build();
+        config = config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+    }
     check_credentials(&config, opts).await?;
     if let Some(arn) = &opts.role_arn {
         let mut builder = AssumeRoleProvider::builder(arn.clone())
@@ -191,11 +206,41 @@ async fn check_credentials(config: &SdkConfig, opts: &AwsOptions) -> Result<(), 
             profile,
             detail: credentials_detail(&e),
         }),
+        // Nothing but the instance role was left to try, and it failed (no instance metadata
+        // service here): that is "no credentials", not a failure of some configured source.
+        Err(e) if profile.is_none() && !source_configured() => Err(AwsError::NoCredentials {
+            profile,
+            detail: credentials_detail(&e),
+        }),
         Err(e) => Err(AwsError::Credentials {
             profile,
             detail: credentials_detail(&e),
         }),
     }
+}
+
+/// True when the environment or the home folder names a source of credentials other than the
+/// instance role: keys, a profile, a web identity token, a container endpoint, a config file.
+fn source_configured() -> bool {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    let vars = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ];
+    if vars.iter().any(|k| set(k)) {
+        return true;
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+            .is_some_and(|p| p.is_file())
+    };
+    file("AWS_CONFIG_FILE", "config") || file("AWS_SHARED_CREDENTIALS_FILE", "credentials")
 }
 
 /// The words of a credentials error and its causes, never the credentials themselves (the

@@ -9,15 +9,17 @@ use std::path::PathBuf;
 pub enum AwsError {
     /// No provider of the standard chain had credentials.
     #[error(
-        "no AWS credentials found{profile}: {detail}. Set them up as for the AWS CLI: `aws configure`, \
-         `aws sso login`, AWS_PROFILE, a web identity token, a container or instance role, or the \
-         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment variables",
+        "no AWS credentials found{profile}: run `aws configure` (or `aws sso login`) or pass \
+         `--profile`. vpcreach looks where the AWS CLI does: AWS_PROFILE, the AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY environment variables, ~/.aws/config and ~/.aws/credentials, a web \
+         identity token, a container or an instance role",
         profile = profile_words(.profile)
     )]
     NoCredentials {
         /// The profile asked for, if any.
         profile: Option<String>,
-        /// What the credential chain said.
+        /// What the credential chain said (kept for debugging, not shown: it speaks of the
+        /// chain's internals, such as the instance metadata service).
         detail: String,
     },
     /// Credentials are configured but could not be loaded (bad profile, expired SSO session, …).
