@@ -89,6 +89,9 @@ reasons! {
     IncompleteSnapshot => "INCOMPLETE_SNAPSHOT", "the snapshot lacks a resource the path needs";
     /// The path loops.
     RoutingLoop => "ROUTING_LOOP", "the routes send the traffic around in a loop";
+    /// The query's ends are of different address families (a library caller's mistake: the
+    /// command line refuses such a query before it is asked).
+    MixedAddressFamilies => "MIXED_ADDRESS_FAMILIES", "the source and the destination are of different address families: a packet has one";
 }
 
 impl fmt::Display for Reason {

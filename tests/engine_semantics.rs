@@ -927,3 +927,33 @@ fn p03_reference_into_a_peered_vpc_missing_from_the_snapshot_is_unknown() {
     let t = query(&v, "eni-app", "8.8.8.8", "tcp", Some(5432), None);
     assert_eq!(code(&t), "ENI_SG_RULES_MISMATCH");
 }
+
+// An IPv6 source is never swapped for an IPv4 address (nor an external address of one family
+// sent to a destination of the other): the library answers `unknown` with its own reason.
+#[test]
+fn mixed_address_families_are_refused_not_swapped() {
+    let v = base();
+    let net = build(&v);
+    let web = net.eni_idx("eni-web").expect("eni-web");
+    let v6: std::net::IpAddr = "2600:1f18:0:1::10".parse().unwrap();
+    let app = net.resolve("eni-app").expect("eni-app").0;
+    let q = |from, to| vpcreach::Query {
+        from,
+        to,
+        protocol: "tcp".parse().unwrap(),
+        port: Some(443),
+        src_port: None,
+    };
+    let t = net.query(&q(vpcreach::Endpoint::Eni { eni: web, addr: v6 }, app));
+    assert_eq!(t.verdict, Verdict::Unknown, "{}", t.message);
+    assert_eq!(code(&t), "MIXED_ADDRESS_FAMILIES");
+    assert!(t.message.contains("2600:1f18:0:1::10"), "{}", t.message);
+    let t = net.query(&q(
+        vpcreach::Endpoint::External("2001:db8::1".parse().unwrap()),
+        app,
+    ));
+    assert_eq!(code(&t), "MIXED_ADDRESS_FAMILIES");
+    // An ENI given by id (its primary IPv4 address) still takes an IPv6 destination's family.
+    let t = query(&v, "eni-web", "2001:db8::1", "tcp", Some(443), None);
+    assert_ne!(code(&t), "MIXED_ADDRESS_FAMILIES", "{}", t.message);
+}

@@ -339,7 +339,10 @@ impl Network {
     pub fn query_labeled(&self, q: &Query, from: EndpointInfo, to: EndpointInfo) -> Trace {
         let dst_addr = q.to.address();
         let v6 = dst_addr.is_ipv6();
-        // The source address: of the destination's family.
+        // The source address: of the destination's family. An ENI named by id or name (or given
+        // by its primary IPv4 address, as [`Network::resolve`] gives an id) takes the
+        // destination's family; an IPv6 source is never swapped for an IPv4 address.
+        let mut mixed = false;
         let src_addr = match q.from {
             Endpoint::Eni { eni, addr }
             | Endpoint::PublicIp {
@@ -347,11 +350,19 @@ impl Network {
             } => {
                 if addr.is_ipv6() == v6 {
                     Some(addr)
-                } else {
+                } else if from.by_name
+                    || (!addr.is_ipv6() && self.enis[eni].primary(false) == Some(addr))
+                {
                     self.enis[eni].primary(v6)
+                } else {
+                    mixed = true;
+                    Some(addr)
                 }
             }
-            Endpoint::External(ip) => Some(ip),
+            Endpoint::External(ip) => {
+                mixed = ip.is_ipv6() != v6;
+                Some(ip)
+            }
         };
         let icmp = if q.protocol.is_icmp() {
             Some((
@@ -392,6 +403,15 @@ impl Network {
         };
         for note in [&trace.from.note, &trace.to.note].into_iter().flatten() {
             trace.notes.push(note.clone());
+        }
+        if mixed {
+            trace.verdict = Verdict::Unknown;
+            trace.reason = Some(Reason::MixedAddressFamilies);
+            trace.message = format!(
+                "{} and {dst_addr} are of different address families: a packet has one (an IPv6 source is never replaced by an IPv4 address)",
+                src_addr.map(|a| a.to_string()).unwrap_or_default()
+            );
+            return trace;
         }
         let Some(src_addr) = src_addr else {
             trace.verdict = Verdict::Unreachable;
