@@ -508,3 +508,42 @@ fn a_misspelled_header_field_is_named_with_a_suggestion() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!err.contains("tgw-id"), "{err}");
 }
+
+// Issue 13 item 11: a record whose addresses are of different families is parsed, and explained
+// as unknown with its own reason, never judged by one family's rules.
+#[test]
+fn a_record_of_mixed_address_families_is_unknown_with_its_reason() {
+    let d = common::snapshot_dir(&common::base());
+    let f = flows_file(
+        d.path(),
+        "mixed.log",
+        &[
+            "2 1 eni-web 2001:db8::7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+            "2 1 eni-web 198.51.100.7 10.0.1.10 40000 443 6 5 500 100 160 ACCEPT OK",
+        ],
+    );
+    let doc = explain_json(d.path(), &[&f], &[], 0);
+    let mixed = &doc["records"][0];
+    assert_eq!(mixed["status"], "unknown", "{mixed:#}");
+    assert_eq!(mixed["reason"], "MIXED_ADDRESS_FAMILIES", "{mixed:#}");
+    assert!(
+        mixed["message"]
+            .as_str()
+            .unwrap()
+            .contains("different address families"),
+        "{mixed:#}"
+    );
+    assert_eq!(doc["records"][1]["status"], "consistent", "{doc:#}");
+    // `parse` keeps it with its fields.
+    let out = bin()
+        .arg("parse")
+        .arg(&f)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let first: Value =
+        serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first["srcaddr"], "2001:db8::7", "{first:#}");
+}

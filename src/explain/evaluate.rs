@@ -307,6 +307,10 @@ impl<'n> Explainer<'n> {
             c.code = Code::MissingFields;
             return c;
         };
+        if src.is_ipv6() != dst.is_ipv6() {
+            c.code = Code::MixedAddressFamilies;
+            return c;
+        }
         // 2. The direction.
         let owns = |a: IpAddr| en.has_private(a) || en.public_ips.iter().any(|(p, _)| *p == a);
         let (direction, evidence) = match r.flow_direction {

@@ -176,6 +176,10 @@ pub enum Code {
     /// The record has no addresses or protocol to evaluate.
     #[serde(rename = "MISSING_FIELDS")]
     MissingFields,
+    /// The record's source and destination are of different address families: no packet is
+    /// (NAT64 at a NAT gateway, which translates one into the other, is not modelled).
+    #[serde(rename = "MIXED_ADDRESS_FAMILIES")]
+    MixedAddressFamilies,
     /// The record has no `action` field to compare with.
     #[serde(rename = "NO_ACTION_FIELD")]
     NoActionField,
@@ -203,6 +207,7 @@ impl Code {
             Code::IncompleteSnapshot => "INCOMPLETE_SNAPSHOT",
             Code::DirectionUnknown => "DIRECTION_UNKNOWN",
             Code::MissingFields => "MISSING_FIELDS",
+            Code::MixedAddressFamilies => "MIXED_ADDRESS_FAMILIES",
             Code::NoActionField => "NO_ACTION_FIELD",
             Code::NoData => "NODATA",
             Code::SkipData => "SKIPDATA",

@@ -313,6 +313,12 @@ impl Explanation<'_> {
             Code::MissingFields => {
                 return format!("{} at {at}: the record lacks addresses or protocol", self.flow_text())
             }
+            Code::MixedAddressFamilies => {
+                return format!(
+                    "{} at {at}: the source and destination are of different address families (a packet has one; NAT64 at a NAT gateway is not modelled)",
+                    self.flow_text()
+                )
+            }
             _ => {}
         }
         let dir = match self.direction {
