@@ -937,6 +937,12 @@ fn small_messages_say_what_is_wrong() {
 
 /// Explains `WEB_IN` against `snap`: its status and stderr.
 fn explain_web_in(snap: &Path) -> (String, String) {
+    let (status, _, stderr) = explain_web_in_said(snap);
+    (status, stderr)
+}
+
+/// Explains `WEB_IN` against `snap`: its status, its message and stderr.
+fn explain_web_in_said(snap: &Path) -> (String, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let f = write(&dir.path().join("a.log"), &format!("{V2}\n{WEB_IN}\n"));
     let r = run(&[
@@ -949,7 +955,11 @@ fn explain_web_in(snap: &Path) -> (String, String) {
     ]);
     assert!(r.code == Some(0) || r.code == Some(1), "{r:?}");
     let v: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
-    (v["status"].as_str().unwrap().to_string(), r.stderr)
+    (
+        v["status"].as_str().unwrap().to_string(),
+        v["message"].as_str().unwrap().to_string(),
+        r.stderr,
+    )
 }
 
 #[test]
@@ -965,8 +975,32 @@ fn a_group_defined_twice_differently_is_unknown_whatever_the_file_order() {
             &region.join(second),
             &serde_json::json!({ "SecurityGroups": [open] }).to_string(),
         );
-        let (status, stderr) = explain_web_in(snap.path());
+        let (status, message, stderr) = explain_web_in_said(snap.path());
         assert_eq!(status, "unknown", "{first} {second}: {stderr}");
+        assert!(
+            message.contains("left out of the model")
+                && message.contains("its security group `sg-web` is left out"),
+            "{message}"
+        );
+        // `query` names the cause too.
+        let r = run(&[
+            os("query"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            os("--from"),
+            os("203.0.113.9"),
+            os("--to"),
+            os("eni-web"),
+            os("--port"),
+            os("443"),
+        ]);
+        assert_eq!(r.code, Some(2), "{r:?}");
+        assert!(
+            r.stderr.contains("`eni-web` is left out of the model")
+                && r.stderr.contains("security group `sg-web`"),
+            "{}",
+            r.stderr
+        );
         assert!(
             stderr.contains("security group `sg-web` is defined again, differently from")
                 && stderr.contains("a.json")
@@ -1082,8 +1116,16 @@ fn rules_that_cannot_be_read_make_their_resource_unknown() {
     cases.push((two_enis, "ENI `eni-web` is defined again, differently from"));
     for (v, warning) in cases {
         let snap = snapshot_dir(&v);
-        let (status, stderr) = explain_web_in(snap.path());
+        let (status, message, stderr) = explain_web_in_said(snap.path());
         assert_eq!(status, "unknown", "{warning}: {stderr}");
+        // The record itself says why, not only a warning on stderr.
+        assert!(
+            message.contains("interface eni-web is left out of the model")
+                && (message.contains(warning)
+                    || message.contains("its security group `sg-web` is left out")
+                    || message.contains("its subnet `subnet-pub` is left out")),
+            "{warning}: {message}"
+        );
         assert!(stderr.contains(warning), "{warning}: {stderr}");
         assert!(
             stderr.contains(".json: ") || stderr.contains("subnet `"),

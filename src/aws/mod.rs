@@ -257,6 +257,9 @@ impl Collected {
             snap.transit_gateway_route_tables
                 .extend(r.transit_gateway_route_tables.iter().cloned());
         }
+        // What AWS returned is checked as a saved snapshot is: two regions' answers that
+        // disagree, or a rule that cannot be read, leave the resource out (never a silent pick).
+        snap.check_consistency("the AWS API");
         snap
     }
 }

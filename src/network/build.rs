@@ -32,6 +32,7 @@ impl Network {
         let mut net = Network {
             not_modelled: snap.not_modelled.clone(),
             snapshot_time: snap.collected_at,
+            withheld: snap.withheld.clone(),
             ..Default::default()
         };
         net.build_vpcs(snap);

@@ -307,6 +307,8 @@ pub struct Network {
     pub names: HashMap<String, String>,
     /// When the snapshot was taken (Unix seconds), when known ([`Snapshot::collected_at`]).
     pub snapshot_time: Option<i64>,
+    /// Resources left out of the model, with why ([`Snapshot::withheld`]).
+    pub withheld: BTreeMap<String, String>,
 }
 
 impl Network {

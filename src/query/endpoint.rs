@@ -169,6 +169,12 @@ impl Network {
             _ => (None, None),
         };
         let Some(eni) = eni else {
+            if let Some(why) = self.withheld.get(s) {
+                return Err(ResolveError::Withheld {
+                    input: s.to_string(),
+                    why: crate::render::sanitize(why),
+                });
+            }
             return Err(ResolveError::UnknownId {
                 input: s.to_string(),
                 suggestion: crate::suggest::closest(s, self.known_ids()),

@@ -75,6 +75,14 @@ pub struct Query {
 /// Why an endpoint could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
+    /// An id the snapshot holds but cannot be believed about ([`Network::withheld`]).
+    #[error("`{input}` is left out of the model because the snapshot cannot be believed about it: {why}")]
+    Withheld {
+        /// What was typed.
+        input: String,
+        /// Why it is left out.
+        why: String,
+    },
     /// An id of a known shape that is not in the snapshot.
     #[error("`{input}` is not in the snapshot{}", did_you_mean(suggestion))]
     UnknownId {

@@ -276,7 +276,25 @@ fn nacl_entry_problem(e: &NetworkAclEntry) -> Option<String> {
     }
 }
 
+/// Why `id` is left out: the first warning that names it.
+fn why<'w>(warnings: &'w [String], id: &str) -> Option<&'w str> {
+    let named = format!("`{id}`");
+    warnings
+        .iter()
+        .find(|w| w.contains(&named))
+        .map(|w| w.strip_suffix(&format!(": {UNKNOWN}")).unwrap_or(w))
+}
+
 fn apply(snap: &mut Snapshot, v: Verdicts) {
+    let mut withheld = std::collections::BTreeMap::new();
+    let mut note = |id: &str, reason: String| {
+        withheld.entry(id.to_string()).or_insert(reason);
+    };
+    for id in v.drop_sgs.iter().chain(&v.drop_enis).chain(&v.drop_nacls) {
+        if let Some(w) = why(&v.warnings, id) {
+            note(id, w.to_string());
+        }
+    }
     let mut k = 0;
     snap.security_groups.retain(|g| {
         k += 1;
@@ -312,6 +330,24 @@ fn apply(snap: &mut Snapshot, v: Verdicts) {
             );
         }
     }
+    for acl in snap
+        .network_acls
+        .iter()
+        .filter(|a| v.drop_nacls.contains(&a.network_acl_id))
+    {
+        for subnet in acl.associations.iter().filter_map(|a| a.subnet_id.as_ref()) {
+            note(
+                subnet,
+                format!("its network ACL `{}` is left out", acl.network_acl_id),
+            );
+        }
+    }
+    for subnet in &drop_subnets {
+        let reason = why(&v.warnings, subnet)
+            .map(str::to_string)
+            .unwrap_or_else(|| "its VPC's default network ACL is left out".into());
+        note(subnet, reason);
+    }
     snap.network_acls
         .retain(|a| !v.drop_nacls.contains(&a.network_acl_id));
     snap.subnets
@@ -326,9 +362,25 @@ fn apply(snap: &mut Snapshot, v: Verdicts) {
                 .is_some_and(|s| drop_subnets.contains(s))
             || e.groups.iter().any(|g| v.drop_sgs.contains(&g.group_id))
     };
+    for e in snap.network_interfaces.iter().filter(|e| depends(e)) {
+        let id = &e.network_interface_id;
+        let reason = if let Some(w) = why(&v.warnings, id).filter(|_| v.drop_enis.contains(id)) {
+            w.to_string()
+        } else if let Some(s) = e.subnet_id.as_ref().filter(|s| drop_subnets.contains(*s)) {
+            format!("its subnet `{s}` is left out")
+        } else if let Some(g) = e.groups.iter().find(|g| v.drop_sgs.contains(&g.group_id)) {
+            format!("its security group `{}` is left out", g.group_id)
+        } else {
+            "it is defined inconsistently".to_string()
+        };
+        note(id, reason);
+    }
     snap.network_interfaces.retain(|e| !depends(e));
     for instance in &mut snap.instances {
         instance.network_interfaces.retain(|e| !depends(e));
     }
     snap.warnings.extend(v.warnings);
+    for (id, reason) in withheld {
+        snap.withheld.entry(id).or_insert(reason);
+    }
 }

@@ -80,9 +80,21 @@ pub struct Snapshot {
     /// When the snapshot was taken (Unix seconds), when known: `vpcreach collect` records it in
     /// the folder's `.vpcreach-snapshot` file (`collected-at: <RFC 3339>`).
     pub collected_at: Option<i64>,
+    /// Resources left out because the snapshot cannot be believed about them (defined twice
+    /// differently, a rule that cannot be read, or depending on such a resource), by id, with
+    /// why: verdicts about them are `unknown` and say this, not only a warning.
+    pub withheld: BTreeMap<String, String>,
 }
 
 impl Snapshot {
+    /// Runs the consistency checks a folder load runs (duplicates, rules that cannot be read:
+    /// see [`Snapshot::withheld`]) on a snapshot assembled in memory, as `--live` does; its
+    /// resources are said to come from `source`.
+    pub fn check_consistency(&mut self, source: &str) {
+        let merged = vec![(std::path::PathBuf::from(source), check::Lengths::default())];
+        check::check(self, &merged);
+    }
+
     /// Returns true when the snapshot holds no resource the engine models.
     pub fn is_empty(&self) -> bool {
         self.vpcs.is_empty()

@@ -298,11 +298,15 @@ impl Explanation<'_> {
             .unwrap_or_else(|| self.interface_id.as_deref().unwrap_or("-").to_string());
         match self.code {
             Code::UnknownEni => {
-                return format!(
-                    "{}: interface {} is not in the snapshot",
-                    self.flow_text(),
-                    self.interface_id.as_deref().unwrap_or("-")
-                )
+                let id = self.interface_id.as_deref().unwrap_or("-");
+                return match net.withheld.get(id) {
+                    Some(why) => format!(
+                        "{}: interface {id} is left out of the model because the snapshot cannot be believed about it: {}",
+                        self.flow_text(),
+                        crate::render::sanitize(why)
+                    ),
+                    None => format!("{}: interface {id} is not in the snapshot", self.flow_text()),
+                };
             }
             Code::DirectionUnknown => {
                 return format!(
