@@ -10,6 +10,7 @@ pub mod audit;
 pub mod aws;
 pub mod cidr;
 pub mod coverage;
+pub mod diff;
 pub mod explain;
 pub mod flow_log;
 pub mod network;

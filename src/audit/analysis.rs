@@ -230,7 +230,12 @@ fn stmt_ports(t: &Traffic) -> PortRange {
 
 /// The region an ENI's security groups allow in one direction for a protocol, and the rules
 /// that could allow something but reference what the snapshot lacks.
-fn sg_region(net: &Network, eni: usize, dir: Direction, proto: Protocol) -> (Region, Vec<&SgRule>) {
+pub(crate) fn sg_region(
+    net: &Network,
+    eni: usize,
+    dir: Direction,
+    proto: Protocol,
+) -> (Region, Vec<&SgRule>) {
     let mut r = Region::empty();
     let mut unresolved = Vec::new();
     for rule in net.eni_rules(eni, dir) {
@@ -264,7 +269,12 @@ fn sg_region(net: &Network, eni: usize, dir: Direction, proto: Protocol) -> (Reg
 }
 
 /// The part of `universe` a NACL's rules of one direction allow (first match over boxes).
-fn nacl_region(nacl: &CompiledNacl, dir: Direction, proto: Protocol, universe: &Region) -> Region {
+pub(crate) fn nacl_region(
+    nacl: &CompiledNacl,
+    dir: Direction,
+    proto: Protocol,
+    universe: &Region,
+) -> Region {
     let mut remaining = universe.clone();
     let mut allowed = Region::empty();
     for rule in nacl.rules(dir) {

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod aws;
 pub mod collect;
 pub mod coverage;
+pub mod diff;
 pub mod explain;
 pub mod parse;
 pub mod policy;
@@ -38,6 +39,9 @@ enum Command {
     /// Which flow logs capture each VPC, subnet and ENI, what they keep, whether they deliver,
     /// and which fields the explanation needs that their formats lack.
     Coverage(coverage::CoverageArgs),
+    /// What changed in reachability between two snapshots: traffic opened and closed at each
+    /// ENI, with the rules on each side; exit 0 unchanged, 1 changed, 2 errors.
+    Diff(diff::DiffArgs),
     /// Check policy files (`vpcreach policy check DIR`): every mistake at once.
     Policy(policy::PolicyArgs),
     /// Audit the configuration (and flow logs) against the intended policy: findings as a
@@ -53,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(args) => explain::run(args),
         Command::Collect(args) => collect::run(args),
         Command::Coverage(args) => coverage::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Audit(args) => audit::run(args),
     }

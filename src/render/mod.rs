@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod coverage;
+pub mod diff;
 pub mod dot;
 pub mod explain;
 pub mod human;
