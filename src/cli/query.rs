@@ -111,6 +111,9 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
     let from = net
         .resolve(&args.from)
         .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    if let Some(lb) = net.load_balancer(&args.to) {
+        return run_load_balancer(&net, lb, from, &args);
+    }
     let to = net
         .resolve(&args.to)
         .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
@@ -146,6 +149,41 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
             s
         }
         QueryOutput::Dot => vpcreach::render::dot::trace(&trace),
+    };
+    super::write_stdout(&text)?;
+    Ok(if trace.verdict == Verdict::Reachable {
+        0
+    } else {
+        1
+    })
+}
+
+/// `query --to <load balancer>`: the client to each node, each node to each target.
+fn run_load_balancer(
+    net: &Network,
+    lb: usize,
+    (from, info): vpcreach::query::End,
+    args: &QueryArgs,
+) -> anyhow::Result<u8> {
+    let Some(port) = args.port else {
+        anyhow::bail!("`--port` is required: the listener port of the load balancer");
+    };
+    if matches!(args.output, QueryOutput::Dot) {
+        anyhow::bail!("`--output dot` draws one path; a load balancer has one per node and target: use `--output human` or `json`");
+    }
+    let trace = net
+        .query_load_balancer(lb, from, info, args.protocol, port, args.src_port)
+        .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let text = match args.output {
+        QueryOutput::Json => {
+            let mut s = serde_json::to_string_pretty(&trace)?;
+            s.push('\n');
+            s
+        }
+        _ => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            vpcreach::render::load_balancer::lb_trace(&trace, color)
+        }
     };
     super::write_stdout(&text)?;
     Ok(if trace.verdict == Verdict::Reachable {

@@ -41,6 +41,7 @@ impl Network {
         net.build_enis(snap);
         net.build_gateways(snap);
         net.build_transit(snap);
+        net.build_load_balancers(snap);
         net.build_graph();
         net.build_names(snap);
         net
@@ -384,6 +385,7 @@ impl Network {
             source_dest_check: ni.source_dest_check.unwrap_or(true),
             name,
             tags,
+            unfiltered: None,
             availability_zone: ni
                 .availability_zone
                 .clone()

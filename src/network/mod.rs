@@ -15,9 +15,13 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 mod build;
+mod load_balancer;
 mod security_groups;
 mod sg_index;
 
+pub use load_balancer::{
+    Forward, LbKind, LbNode, ListenerInfo, LoadBalancerInfo, TargetGroupInfo, TargetInfo,
+};
 pub use security_groups::sg_rule_text;
 
 /// The kind of a component of the network.
@@ -92,6 +96,9 @@ pub struct Eni {
     pub availability_zone: Option<String>,
     /// Tags of the ENI and of its instance (untrusted text).
     pub tags: Vec<(String, String)>,
+    /// Why security groups do not filter this ENI's traffic, when they do not (the node of a
+    /// Network Load Balancer without security groups).
+    pub unfiltered: Option<String>,
 }
 
 impl Eni {
@@ -298,6 +305,13 @@ pub struct Network {
     pub tgw_route_tables: HashMap<String, Vec<TgwRouteInfo>>,
     /// VPC endpoints by id.
     pub endpoints: HashMap<String, EndpointInfo>,
+    /// Load balancers (ALB, NLB; Gateway Load Balancers are listed but not modelled).
+    pub load_balancers: Vec<LoadBalancerInfo>,
+    /// Target groups.
+    pub target_groups: Vec<TargetGroupInfo>,
+    pub(crate) target_group_index: FxHashMap<String, usize>,
+    /// Load balancer (index) of each node ENI (index).
+    pub(crate) lb_of_eni: FxHashMap<usize, usize>,
     /// Resource types read but not modelled, with their files.
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
     /// Things in the snapshot that could not be read or resolved, in plain words.

@@ -14,6 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 mod endpoint;
 mod internet;
+mod load_balancer;
 mod nat;
 mod network_acl;
 mod peering;
@@ -23,6 +24,10 @@ mod walk;
 
 pub use crate::network::sg_rule_text;
 pub use endpoint::{is_private, End};
+pub use load_balancer::{
+    LbQueryError, LbSummary, LbTrace, Leg, ListenerSummary, NodeLeg, NodeToTarget,
+    TargetGroupSummary, TargetResult, TargetVerdict,
+};
 
 /// One end of a query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,6 +18,17 @@ impl<'n> Walker<'n> {
     pub(super) fn sg_check(&mut self, eni: usize, dir: Direction, pkt: &Pkt) -> Result<(), Stop> {
         let net = self.net;
         let e = &net.enis[eni];
+        if let Some(why) = &e.unfiltered {
+            let mut check = Self::simple(
+                Layer::SecurityGroup,
+                Decision::Allow,
+                vec![],
+                format!("{dir}: {why}"),
+            );
+            check.direction = Some(dir);
+            self.push(&e.id, ComponentKind::NetworkInterface, check);
+            return Ok(());
+        }
         let peer = match dir {
             Direction::Inbound => pkt.src,
             Direction::Outbound => pkt.dst,

@@ -8,6 +8,7 @@ pub mod dot;
 pub mod explain;
 pub mod human;
 pub mod ip;
+pub mod load_balancer;
 
 /// True for characters that must not reach a reader as they are: control characters (escape
 /// sequences, BEL, CR, LF), bidirectional overrides and isolates (U+202E can show a name

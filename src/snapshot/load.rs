@@ -4,6 +4,7 @@
 //! `<region>/…` and `accounts/<id>/<region>/…` below the root are one snapshot; the account and
 //! region become each resource's [`Origin`].
 
+use super::load_balancer::*;
 use super::model::*;
 use super::Snapshot;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -207,6 +208,9 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let s = self.snap;
         let o = self.origin;
+        // `describe-target-health` and `describe-*-attributes` name their resource only through
+        // a top-level ARN `collect` adds, which may come before or after the list.
+        let mut elb = ElbParts::default();
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "Vpcs" => {
@@ -274,6 +278,18 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                 "TransitGatewayPropagations" => s
                     .transit_gateway_propagations
                     .extend(map.next_value::<Vec<_>>()?),
+                "LoadBalancers" => {
+                    let v: Vec<LoadBalancer> = map.next_value()?;
+                    s.load_balancers
+                        .extend(with_origin(v, o, |x, o| x.origin = o));
+                }
+                "Listeners" => s.listeners.extend(map.next_value::<Vec<_>>()?),
+                "Rules" => s.lb_rules.extend(map.next_value::<Vec<_>>()?),
+                "TargetGroups" => s.target_groups.extend(map.next_value::<Vec<_>>()?),
+                "TargetHealthDescriptions" => elb.health = Some(map.next_value()?),
+                "Attributes" => elb.attributes = Some(map.next_value()?),
+                "TargetGroupArn" => elb.target_group = Some(map.next_value()?),
+                "LoadBalancerArn" => elb.load_balancer = Some(map.next_value()?),
                 // Context that changes no decision the engine makes.
                 "AvailabilityZones" | "ServiceNames" | "ServiceDetails" => {
                     map.next_value::<IgnoredAny>()?;
@@ -287,7 +303,49 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                 }
             }
         }
+        elb.store(s, self.path);
         Ok(())
+    }
+}
+
+/// The parts of an ELB file that only make sense together.
+#[derive(Default)]
+struct ElbParts {
+    health: Option<Vec<TargetHealthDescription>>,
+    attributes: Option<Vec<Tag>>,
+    target_group: Option<String>,
+    load_balancer: Option<String>,
+}
+
+impl ElbParts {
+    fn store(self, s: &mut Snapshot, path: &Path) {
+        let file = path.display();
+        if let Some(descriptions) = self.health {
+            match &self.target_group {
+                Some(arn) => s.target_health.push(TargetHealthSet {
+                    target_group_arn: arn.clone(),
+                    descriptions,
+                }),
+                None => s.warnings.push(format!(
+                    "{file}: `TargetHealthDescriptions` without a top-level `TargetGroupArn` is not read: `describe-target-health` output does not say which target group it describes; add `\"TargetGroupArn\": \"arn:…\"` (as `vpcreach collect` writes it)"
+                )),
+            }
+        }
+        if let Some(attributes) = self.attributes {
+            match (&self.target_group, &self.load_balancer) {
+                (Some(arn), _) => s.target_group_attributes.push(AttributeSet {
+                    arn: arn.clone(),
+                    attributes,
+                }),
+                (None, Some(arn)) => s.load_balancer_attributes.push(AttributeSet {
+                    arn: arn.clone(),
+                    attributes,
+                }),
+                (None, None) => s.warnings.push(format!(
+                    "{file}: `Attributes` without a top-level `TargetGroupArn` or `LoadBalancerArn` is not read: `describe-target-group-attributes` and `describe-load-balancer-attributes` output does not say what it describes; add the ARN (as `vpcreach collect` writes it)"
+                )),
+            }
+        }
     }
 }
 
@@ -376,8 +434,10 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_listed_not_fatal() {
-        let snap = Snapshot::from_json_str(r#"{"LoadBalancers": [{"x": 1}], "Vpcs": []}"#).unwrap();
-        assert!(snap.not_modelled.contains_key("LoadBalancers"));
+        let snap =
+            Snapshot::from_json_str(r#"{"LoadBalancerDescriptions": [{"x": 1}], "Vpcs": []}"#)
+                .unwrap();
+        assert!(snap.not_modelled.contains_key("LoadBalancerDescriptions"));
     }
 
     #[test]

@@ -4,9 +4,11 @@
 
 mod check;
 mod load;
+pub mod load_balancer;
 pub mod model;
 
 pub use load::SnapshotError;
+pub use load_balancer::*;
 pub use model::*;
 
 /// The file that marks a folder as a snapshot `vpcreach collect` wrote (so that a later run
@@ -69,6 +71,20 @@ pub struct Snapshot {
     pub transit_gateway_propagations: Vec<TgwPropagationSet>,
     /// VPC Flow Logs (`describe-flow-logs`).
     pub flow_logs: Vec<FlowLog>,
+    /// Load balancers (`describe-load-balancers`).
+    pub load_balancers: Vec<LoadBalancer>,
+    /// Listeners (`describe-listeners`).
+    pub listeners: Vec<Listener>,
+    /// Listener rules (`describe-rules`).
+    pub lb_rules: Vec<LbRule>,
+    /// Target groups (`describe-target-groups`).
+    pub target_groups: Vec<TargetGroup>,
+    /// Registered targets per target group (`describe-target-health` with `TargetGroupArn`).
+    pub target_health: Vec<TargetHealthSet>,
+    /// Target group attributes (`describe-target-group-attributes` with `TargetGroupArn`).
+    pub target_group_attributes: Vec<AttributeSet>,
+    /// Load balancer attributes (`describe-load-balancer-attributes` with `LoadBalancerArn`).
+    pub load_balancer_attributes: Vec<AttributeSet>,
     /// Top-level keys that were read but are not modelled (load balancers, VPN, …), with the files
     /// they came from. Never fatal; a path that depends on them is reported as unknown.
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
@@ -121,6 +137,8 @@ impl Snapshot {
             ("peering connections", self.vpc_peering_connections.len()),
             ("transit gateways", self.transit_gateways.len()),
             ("flow logs", self.flow_logs.len()),
+            ("load balancers", self.load_balancers.len()),
+            ("target groups", self.target_groups.len()),
         ]
     }
 }
