@@ -399,8 +399,12 @@ fn every_output_format() {
     assert!(md.starts_with("# vpcreach audit\n"));
     assert!(md.contains("| severity | open |"));
     assert!(md.contains("## Medium"));
-    assert!(md.contains("### `no-ssh` — exposed"));
+    assert!(md.contains("### `no-ssh` — exposed — `eni-"));
     assert!(md.contains("- **Witness:**"));
+    // Every finding has a heading of its own (an anchor to link to).
+    let headings: Vec<&str> = md.lines().filter(|l| l.starts_with('#')).collect();
+    let unique: std::collections::BTreeSet<&&str> = headings.iter().collect();
+    assert_eq!(unique.len(), headings.len(), "{headings:#?}");
 
     let sarif = fx.audit(&["--output", "sarif"]).output().unwrap();
     assert_eq!(sarif.status.code(), Some(1));

@@ -60,7 +60,13 @@ fn heading(s: Severity) -> &'static str {
 
 fn finding(out: &mut String, f: &ReportedFinding) {
     let x = &f.finding;
-    let mut title = format!("### {} — {}", code(&x.check), x.status.as_str());
+    // The first resource (what the finding is about) and the finding's id make each heading
+    // unique, so that every finding has an anchor of its own.
+    let mut title = format!("### {} — {}", code(&x.check), x.status.label());
+    if let Some(first) = x.resources.first() {
+        title.push_str(&format!(" — {}", code(first)));
+    }
+    title.push_str(&format!(" ({})", code(&x.id)));
     if f.baseline == Some(BaselineState::New) {
         title.push_str(" · **new**");
     }

@@ -34,10 +34,15 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-/// A path as a URI reference: relative paths stay relative (to the checkout, `%SRCROOT%`),
-/// absolute ones become `file://` URIs; characters outside RFC 3986's unreserved set and `/`
-/// are percent-encoded.
+/// A path as a URI reference: relative paths stay relative (to the checkout, `%SRCROOT%`), and
+/// so do absolute paths inside the current folder (code scanning wants repository-relative
+/// files); other absolute paths become `file://` URIs. Characters outside RFC 3986's unreserved
+/// set and `/` are percent-encoded.
 fn uri(path: &Path) -> (String, bool) {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf));
+    let path = relative.as_deref().unwrap_or(path);
     let text = path.to_string_lossy().replace('\\', "/");
     let mut enc = String::with_capacity(text.len());
     for b in text.trim_start_matches("./").bytes() {
@@ -236,4 +241,29 @@ pub fn report(r: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri;
+    use std::path::Path;
+
+    #[test]
+    fn paths_inside_the_current_folder_are_repository_relative() {
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(
+            uri(&cwd.join("policies/my team.toml")),
+            ("policies/my%20team.toml".to_string(), false)
+        );
+        assert_eq!(
+            uri(Path::new("./policies/a.toml")),
+            ("policies/a.toml".to_string(), false)
+        );
+        if !Path::new("/nonexistent-vpcreach").starts_with(&cwd) {
+            assert_eq!(
+                uri(Path::new("/nonexistent-vpcreach/a.toml")),
+                ("file:///nonexistent-vpcreach/a.toml".to_string(), true)
+            );
+        }
+    }
 }
