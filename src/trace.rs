@@ -89,6 +89,11 @@ reasons! {
     IncompleteSnapshot => "INCOMPLETE_SNAPSHOT", "the snapshot lacks a resource the path needs";
     /// The path loops.
     RoutingLoop => "ROUTING_LOOP", "the routes send the traffic around in a loop";
+    /// VPC Block Public Access blocks the traffic at the internet or egress-only internet
+    /// gateway (Reachability Analyzer's code).
+    VpcBlockPublicAccess => "VPC_BLOCK_PUBLIC_ACCESS_ENABLED", "VPC Block Public Access blocks traffic through the internet or egress-only internet gateway";
+    /// What VPC Block Public Access does depends on an exclusion the snapshot cannot settle.
+    VpcBlockPublicAccessUnknown => "VPC_BLOCK_PUBLIC_ACCESS_UNKNOWN", "what VPC Block Public Access does depends on an exclusion or option the snapshot cannot settle";
 }
 
 impl fmt::Display for Reason {
@@ -119,6 +124,8 @@ pub enum Layer {
     NatGateway,
     /// Egress-only internet gateway.
     EgressOnlyInternetGateway,
+    /// VPC Block Public Access, at an internet or egress-only internet gateway.
+    BlockPublicAccess,
     /// VPC peering.
     PeeringConnection,
     /// Transit gateway routing.

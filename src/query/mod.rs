@@ -12,6 +12,7 @@ use crate::trace::*;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+mod bpa;
 mod endpoint;
 mod internet;
 mod nat;
