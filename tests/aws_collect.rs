@@ -490,11 +490,12 @@ fn collect_against_a_local_endpoint() {
         .code(0)
         // --quiet prints no progress; what was not collected is still said.
         .stderr(predicates::function::function(|err: &str| {
-            err.lines().count() == 2 && err.lines().all(|l| {
-                l.starts_with(
+            err.lines().count() == 2
+                && err.lines().all(|l| {
+                    l.starts_with(
                     "warning: not collected (123456789012/us-east-1): DescribeVpcBlockPublicAccess",
                 )
-            })
+                })
         }));
     assert!(out
         .join("accounts")

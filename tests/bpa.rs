@@ -627,3 +627,136 @@ fn recorded_cli_output_loads_per_account_and_region() {
         bpa.warnings
     );
 }
+
+// ---- explain: `reject-reason` ------------------------------------------------------------
+
+use vpcreach::explain::{Code, Explainer, Memo, Status};
+use vpcreach::flow_log::{parse_chunk, Chunk, Format};
+
+const V8: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status flow-direction reject-reason";
+
+/// Explains lines (after a v8 header) through the full and the fast path, which must agree;
+/// returns (status, code, JSON, hints) per line.
+fn explain(v: &Value, lines: &[&str]) -> Vec<(Status, Code, Value, Vec<String>)> {
+    let net = build(v);
+    let text = format!("{V8}\n{}\n", lines.join("\n"));
+    let chunk = Chunk::new("flows.log", text.into_bytes(), Format::default());
+    let parsed = parse_chunk(&chunk);
+    let ex = Explainer::new(&net);
+    let slow: Vec<_> = ex
+        .explain_chunk(&parsed)
+        .iter()
+        .map(|e| {
+            (
+                e.status,
+                e.code,
+                e.to_json(&net),
+                e.hints.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let mut fast = Vec::new();
+    ex.explain_chunk_counted(
+        &chunk,
+        &mut Memo::default(),
+        |_| true,
+        |e| {
+            fast.push((
+                e.status,
+                e.code,
+                e.to_json(&net),
+                e.hints.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+            ))
+        },
+    );
+    assert_eq!(fast, slow);
+    slow
+}
+
+const SSH_IN: &str =
+    "8 470889052923 eni-a 198.51.100.7 10.0.1.85 40000 22 6 3 180 1727450000 1727450060";
+const NAT_OUT: &str =
+    "8 470889052923 eni-nat 10.0.2.10 198.51.100.7 40000 443 6 3 180 1727450000 1727450060";
+
+#[test]
+fn a_bpa_reject_is_consistent_when_bpa_blocks_and_bpa_is_the_deciding_layer() {
+    let v = with_bpa("block-bidirectional", &[]);
+    let out = explain(
+        &v,
+        &[
+            &format!("{SSH_IN} REJECT OK ingress BPA"),
+            &format!("{NAT_OUT} REJECT OK egress BPA"),
+            // Without the field: the model alone.
+            &format!("{SSH_IN} REJECT OK ingress -"),
+        ],
+    );
+    for (i, (status, code, json, _)) in out.iter().enumerate() {
+        assert_eq!(*status, Status::Consistent, "line {i}: {json:#}");
+        assert_eq!(*code, Code::VpcBlockPublicAccess, "line {i}");
+        let decided = json["decided_by"].as_array().unwrap();
+        let last = decided.last().unwrap();
+        assert_eq!(last["layer"], "block_public_access", "line {i}: {json:#}");
+        assert_eq!(last["decision"], "deny");
+        assert!(
+            last["rule"].is_null() && json["reason"] == "VPC_BLOCK_PUBLIC_ACCESS_ENABLED",
+            "{json:#}"
+        );
+        // Inbound, BPA is met first: no security-group rule is named as the decider.
+        if i != 1 {
+            assert_eq!(decided.len(), 1, "{json:#}");
+        }
+    }
+}
+
+#[test]
+fn a_bpa_reject_the_model_lets_through_is_a_contradiction_naming_the_exclusion() {
+    let v = with_bpa(
+        "block-bidirectional",
+        &[(
+            "exclusion-a",
+            "allow-bidirectional",
+            "subnet",
+            "subnet-a",
+            "create-complete",
+        )],
+    );
+    let (status, code, json, hints) =
+        explain(&v, &[&format!("{SSH_IN} REJECT OK ingress BPA")]).remove(0);
+    assert_eq!(status, Status::Contradiction, "{json:#}");
+    assert_eq!(code, Code::Allowed);
+    assert!(
+        hints[0].contains("reject-reason BPA")
+            && hints[0].contains("exclusion-a should have let it through"),
+        "{hints:?}"
+    );
+    // The exclusion is evidence of the allow.
+    assert!(json["decided_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["layer"] == "block_public_access" && d["resources"][0] == "exclusion-a"));
+    // No BPA data at all: the contradiction says so.
+    let (status, _, _, hints) =
+        explain(&example(), &[&format!("{SSH_IN} REJECT OK ingress BPA")]).remove(0);
+    assert_eq!(status, Status::Contradiction);
+    assert!(
+        hints[0].contains("state was not in the snapshot"),
+        "{hints:?}"
+    );
+}
+
+#[test]
+fn an_accept_the_model_says_bpa_blocks_is_a_contradiction_naming_the_mode() {
+    let v = with_bpa("block-ingress", &[]);
+    let (status, code, json, hints) =
+        explain(&v, &[&format!("{SSH_IN} ACCEPT OK ingress -")]).remove(0);
+    assert_eq!(status, Status::Contradiction, "{json:#}");
+    assert_eq!(code, Code::VpcBlockPublicAccess);
+    assert!(
+        hints[0].contains("VPC Block Public Access (block-ingress) blocks it, but it was accepted"),
+        "{hints:?}"
+    );
+    // The NAT gateway's connection passes in block-ingress mode: consistent.
+    let (status, code, _, _) = explain(&v, &[&format!("{NAT_OUT} ACCEPT OK egress -")]).remove(0);
+    assert_eq!((status, code), (Status::Consistent, Code::Allowed));
+}
