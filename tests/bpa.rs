@@ -760,3 +760,191 @@ fn an_accept_the_model_says_bpa_blocks_is_a_contradiction_naming_the_mode() {
     let (status, code, _, _) = explain(&v, &[&format!("{NAT_OUT} ACCEPT OK egress -")]).remove(0);
     assert_eq!((status, code), (Status::Consistent, Code::Allowed));
 }
+
+// ---- the binary: query, explain and audit ------------------------------------------------
+
+/// Writes a fixture as one file per key under `us-east-2/`.
+fn snapshot_in_region(v: &Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let region = dir.path().join(REGION);
+    std::fs::create_dir(&region).unwrap();
+    for (key, value) in v.as_object().unwrap() {
+        std::fs::write(
+            region.join(format!("{key}.json")),
+            serde_json::to_string_pretty(&json!({ key: value })).unwrap(),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn bin() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("vpcreach").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn stdout(c: &mut assert_cmd::Command, code: i32) -> String {
+    let out = c.assert().code(code).get_output().stdout.clone();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn the_binary_answers_with_bpa_as_the_deciding_layer() {
+    let dir = snapshot_in_region(&with_bpa(
+        "block-bidirectional",
+        &[(
+            "exclusion-a",
+            "allow-egress",
+            "subnet",
+            "subnet-a",
+            "create-complete",
+        )],
+    ));
+    let out = stdout(
+        bin().args(["query", "--snapshot"]).arg(dir.path()).args([
+            "--from",
+            INTERNET,
+            "--to",
+            "18.225.8.244",
+            "--port",
+            "22",
+            "--output",
+            "json",
+        ]),
+        1,
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["reason"], "VPC_BLOCK_PUBLIC_ACCESS_ENABLED");
+    assert_eq!(v["blocked_at"]["layer"], "block_public_access");
+    assert_eq!(v["blocked_at"]["resources"][1], "exclusion-a");
+    let human = stdout(
+        bin()
+            .args(["query", "--snapshot"])
+            .arg(dir.path())
+            .args(["--from", "eni-a", "--to", INTERNET, "--port", "443"]),
+        1,
+    );
+    assert!(human.contains("VPC block public access"), "{human}");
+    assert!(human.contains("block-bidirectional"), "{human}");
+    // explain, human: BPA named as what decided.
+    let flows = dir.path().join("flows.log");
+    std::fs::write(&flows, format!("{V8}\n{SSH_IN} REJECT OK ingress BPA\n")).unwrap();
+    let out = stdout(
+        bin()
+            .args(["explain", "--snapshot"])
+            .arg(dir.path())
+            .arg(&flows)
+            .args(["--output", "jsonl"]),
+        0,
+    );
+    let v: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["status"], "consistent", "{v:#}");
+    assert_eq!(v["decided_by"][0]["layer"], "block_public_access", "{v:#}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("VPC Block Public Access"),
+        "{v:#}"
+    );
+}
+
+#[test]
+fn audit_reports_the_mode_and_every_exclusion_in_every_format() {
+    let dir = snapshot_in_region(&with_bpa(
+        "block-bidirectional",
+        &[
+            (
+                "exclusion-a",
+                "allow-bidirectional",
+                "subnet",
+                "subnet-a",
+                "create-complete",
+            ),
+            (
+                "exclusion-c",
+                "allow-egress",
+                "subnet",
+                "subnet-c",
+                "update-complete",
+            ),
+            (
+                "exclusion-old",
+                "allow-bidirectional",
+                "vpc",
+                "vpc-bpa",
+                "delete-complete",
+            ),
+            (
+                "exclusion-new",
+                "allow-bidirectional",
+                "subnet",
+                "subnet-b",
+                "create-in-progress",
+            ),
+        ],
+    ));
+    let policies = concat!(env!("CARGO_MANIFEST_DIR"), "/policies");
+    let run = |format: &str| {
+        stdout(
+            bin().args(["audit", "--snapshot"]).arg(dir.path()).args([
+                "--policies",
+                policies,
+                "--output",
+                format,
+            ]),
+            1,
+        )
+    };
+    let json: Value = serde_json::from_str(&run("json")).unwrap();
+    let bpa: Vec<&Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "vpc-bpa-exclusion")
+        .collect();
+    assert_eq!(bpa.len(), 3, "{bpa:#?}");
+    let a = bpa
+        .iter()
+        .find(|f| f["resources"][0] == "exclusion-a")
+        .unwrap();
+    assert_eq!(a["status"], "bpa_exclusion");
+    assert_eq!(a["resources"][2], "eni-a");
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("eni-a (in and out on 18.225.8.244)"),
+        "{a:#}"
+    );
+    let c = bpa
+        .iter()
+        .find(|f| f["resources"][0] == "exclusion-c")
+        .unwrap();
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("eni-d (IPv6 connections out through the egress-only gateway)"),
+        "{c:#}"
+    );
+    let pending = bpa
+        .iter()
+        .find(|f| f["resources"][0] == "exclusion-new")
+        .unwrap();
+    assert_eq!(pending["status"], "unknown");
+    let notes = json["summary"]["notes"].to_string();
+    assert!(notes.contains("VPC Block Public Access in account 470889052923, us-east-2: block-bidirectional, managed by account"), "{notes}");
+    assert!(
+        notes.contains(
+            "exclusion-old (allow-bidirectional on vpc-bpa, delete-complete) is not in force"
+        ),
+        "{notes}"
+    );
+    for format in ["human", "markdown", "sarif"] {
+        let out = run(format);
+        assert!(out.contains("exclusion-a"), "{format}: {out}");
+        assert!(out.contains("block-bidirectional"), "{format}: {out}");
+    }
+}

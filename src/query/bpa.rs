@@ -5,8 +5,8 @@
 use super::*;
 use crate::bpa::{Initiated, Outcome, Path};
 
-/// The note of an answer whose internet path was judged without BPA data.
-pub(crate) const NO_BPA_NOTE: &str = "VPC Block Public Access state was not in the snapshot (describe-vpc-block-public-access-options): taken as off, AWS's default";
+/// The note of an answer whose internet path was judged without VPC Block Public Access data.
+pub const NO_BPA_NOTE: &str = "VPC Block Public Access state was not in the snapshot (describe-vpc-block-public-access-options): taken as off, AWS's default";
 
 impl<'n> Walker<'n> {
     /// Which side started the connection the packet belongs to, from the walk's mode and the

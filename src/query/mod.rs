@@ -23,6 +23,7 @@ mod transit_gateway;
 mod walk;
 
 pub use crate::network::sg_rule_text;
+pub use bpa::NO_BPA_NOTE;
 pub use endpoint::{is_private, End};
 
 /// One end of a query.
