@@ -825,7 +825,7 @@ fn the_binary_answers_with_bpa_as_the_deciding_layer() {
             .args(["--from", "eni-a", "--to", INTERNET, "--port", "443"]),
         1,
     );
-    assert!(human.contains("VPC block public access"), "{human}");
+    assert!(human.contains("VPC BPA            DENY"), "{human}");
     assert!(human.contains("block-bidirectional"), "{human}");
     // explain, human: BPA named as what decided.
     let flows = dir.path().join("flows.log");
