@@ -166,6 +166,43 @@ fn measure(label: &str, snap: &Path, flows: &Path, records: usize) {
     );
 }
 
+/// A copy of the snapshot folder `snap` with VPC BPA options (block-bidirectional) and an
+/// allow-bidirectional exclusion for each VPC of `net`.
+fn with_bpa(snap: &Path, net: &Network, out: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(out).expect("snap-bpa");
+    for entry in std::fs::read_dir(snap).expect("snapshot folder") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            std::fs::copy(entry.path(), out.join(entry.file_name())).expect("copy");
+        }
+    }
+    let options = serde_json::json!({"VpcBlockPublicAccessOptions": {
+        "State": "update-complete", "InternetGatewayBlockMode": "block-bidirectional",
+        "ExclusionsAllowed": "allowed"}});
+    std::fs::write(
+        out.join("VpcBlockPublicAccessOptions.json"),
+        options.to_string(),
+    )
+    .expect("options");
+    let exclusions: Vec<serde_json::Value> = net
+        .vpcs
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            serde_json::json!({"ExclusionId": format!("exclusion-{i:017x}"),
+                "InternetGatewayExclusionMode": "allow-bidirectional",
+                "ResourceArn": format!("arn:aws:ec2:us-east-1:123456789012:vpc/{}", v.id),
+                "State": "create-complete"})
+        })
+        .collect();
+    std::fs::write(
+        out.join("VpcBlockPublicAccessExclusions.json"),
+        serde_json::json!({ "VpcBlockPublicAccessExclusions": exclusions }).to_string(),
+    )
+    .expect("exclusions");
+    out.to_path_buf()
+}
+
 fn main() {
     let records: usize = std::env::var("VPCREACH_BENCH_RECORDS")
         .ok()
@@ -199,6 +236,16 @@ fn main() {
         fs.bytes as f64 / 1e6
     );
     measure("as configured, 0.1% flipped", &snap, &configured, records);
+    // The same snapshot with VPC Block Public Access data: block-bidirectional, every VPC
+    // excluded (allow-bidirectional), so the verdicts stay those the records were made for while
+    // every record with an internet peer is judged by BPA and names its exclusion.
+    let snap_bpa = with_bpa(&snap, &net, &base.join("snap-bpa"));
+    measure(
+        "as configured, 0.1% flipped, with VPC BPA data",
+        &snap_bpa,
+        &configured,
+        records,
+    );
     let random = base.join("flows-random.log");
     write_flow_log(&spec, records, &random, 7).expect("flows");
     measure("random actions", &snap, &random, records);

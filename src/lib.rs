@@ -8,6 +8,7 @@
 pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod bpa;
 pub mod cidr;
 pub mod coverage;
 pub mod diff;

@@ -92,6 +92,11 @@ reasons! {
     /// The query's ends are of different address families (a library caller's mistake: the
     /// command line refuses such a query before it is asked).
     MixedAddressFamilies => "MIXED_ADDRESS_FAMILIES", "the source and the destination are of different address families: a packet has one";
+    /// VPC Block Public Access blocks the traffic at the internet or egress-only internet
+    /// gateway (Reachability Analyzer's code).
+    VpcBlockPublicAccess => "VPC_BLOCK_PUBLIC_ACCESS_ENABLED", "VPC Block Public Access blocks traffic through the internet or egress-only internet gateway";
+    /// What VPC Block Public Access does depends on an exclusion the snapshot cannot settle.
+    VpcBlockPublicAccessUnknown => "VPC_BLOCK_PUBLIC_ACCESS_UNKNOWN", "what VPC Block Public Access does depends on an exclusion or option the snapshot cannot settle";
 }
 
 impl fmt::Display for Reason {
@@ -122,6 +127,8 @@ pub enum Layer {
     NatGateway,
     /// Egress-only internet gateway.
     EgressOnlyInternetGateway,
+    /// VPC Block Public Access, at an internet or egress-only internet gateway.
+    BlockPublicAccess,
     /// VPC peering.
     PeeringConnection,
     /// Transit gateway routing.

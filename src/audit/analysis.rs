@@ -600,6 +600,7 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
     deny_all(&ctx, &jobs, &mut res.findings);
     open_nacls(&ctx, &jobs, &mut res.findings);
     default_groups(net, &mut res.findings);
+    super::bpa::audit(net, &mut res.findings, &mut res.notes);
     shadowed_nacl_rules(net, &mut res.findings);
     sort(&mut res.findings);
     res

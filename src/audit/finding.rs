@@ -29,6 +29,8 @@ pub enum FindingStatus {
     /// A network ACL rule that can never match: earlier rules of its list match all of its
     /// traffic first.
     Shadowed,
+    /// A VPC Block Public Access exclusion lets internet traffic through (what it exposes).
+    BpaExclusion,
     /// The statement cannot be evaluated (an unresolvable reference, a component not
     /// modelled): never reported as a pass.
     Unknown,
@@ -40,6 +42,7 @@ impl FindingStatus {
         match self {
             FindingStatus::NotAllowed => "not allowed",
             FindingStatus::DefaultSecurityGroupInUse => "default group has rules",
+            FindingStatus::BpaExclusion => "BPA exclusion",
             other => other.as_str(),
         }
     }
@@ -57,6 +60,7 @@ impl FindingStatus {
             FindingStatus::Broken => "broken",
             FindingStatus::Unused => "unused",
             FindingStatus::Shadowed => "shadowed",
+            FindingStatus::BpaExclusion => "bpa_exclusion",
             FindingStatus::Unknown => "unknown",
         }
     }

@@ -2,6 +2,7 @@
 //! space) and against observed traffic (flow logs), as findings with stable ids.
 
 pub mod analysis;
+mod bpa;
 pub mod finding;
 mod observed;
 pub mod region;

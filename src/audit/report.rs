@@ -723,6 +723,9 @@ fn builtin_description(check: &str) -> String {
         "default-security-group" => {
             "the default security group of every VPC restricts all traffic (CIS AWS Foundations 5.4)".into()
         }
+        "vpc-bpa-exclusion" => {
+            "VPC Block Public Access exclusions and what each lets through the blocked internet gateways".into()
+        }
         "unused-rule" => {
             "security-group and network ACL rules that no flow-log record used in the window".into()
         }

@@ -69,6 +69,7 @@ pub fn vpc(v: &t::Vpc) -> m::Vpc {
             .collect(),
         owner_id: s(v.owner_id()),
         is_default: v.is_default(),
+        block_public_access_states: bpa_states(v.block_public_access_states()),
         tags: tags(v.tags()),
         origin: m::Origin::default(),
     }
@@ -95,6 +96,7 @@ pub fn subnet(v: &t::Subnet) -> m::Subnet {
         availability_zone: s(v.availability_zone()),
         availability_zone_id: s(v.availability_zone_id()),
         owner_id: s(v.owner_id()),
+        block_public_access_states: bpa_states(v.block_public_access_states()),
         tags: tags(v.tags()),
         origin: m::Origin::default(),
     }
@@ -626,5 +628,44 @@ pub fn transit_gateway_route_table(
                     .collect(),
             })
             .collect(),
+    }
+}
+
+fn bpa_states(v: Option<&t::BlockPublicAccessStates>) -> Option<m::BlockPublicAccessStates> {
+    v.map(|b| m::BlockPublicAccessStates {
+        internet_gateway_block_mode: b
+            .internet_gateway_block_mode()
+            .map(|x| x.as_str().to_string()),
+    })
+}
+
+/// VPC Block Public Access options.
+pub fn bpa_options(v: &t::VpcBlockPublicAccessOptions) -> m::VpcBlockPublicAccessOptions {
+    m::VpcBlockPublicAccessOptions {
+        aws_account_id: s(v.aws_account_id()),
+        aws_region: s(v.aws_region()),
+        state: v.state().map(|x| x.as_str().to_string()),
+        internet_gateway_block_mode: v
+            .internet_gateway_block_mode()
+            .map(|x| x.as_str().to_string()),
+        reason: s(v.reason()),
+        managed_by: v.managed_by().map(|x| x.as_str().to_string()),
+        exclusions_allowed: v.exclusions_allowed().map(|x| x.as_str().to_string()),
+        origin: m::Origin::default(),
+    }
+}
+
+/// A VPC Block Public Access exclusion.
+pub fn bpa_exclusion(v: &t::VpcBlockPublicAccessExclusion) -> m::VpcBlockPublicAccessExclusion {
+    m::VpcBlockPublicAccessExclusion {
+        exclusion_id: req(v.exclusion_id()),
+        internet_gateway_exclusion_mode: v
+            .internet_gateway_exclusion_mode()
+            .map(|x| x.as_str().to_string()),
+        resource_arn: s(v.resource_arn()),
+        state: v.state().map(|x| x.as_str().to_string()),
+        reason: s(v.reason()),
+        tags: tags(v.tags()),
+        origin: m::Origin::default(),
     }
 }

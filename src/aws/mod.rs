@@ -207,6 +207,18 @@ fn origin_of(scope: &Scope) -> Origin {
 }
 
 impl Collected {
+    /// The calls no scope's endpoint could answer, one message each ("… not collected").
+    pub fn not_collected(&self) -> Vec<String> {
+        self.regions
+            .iter()
+            .flat_map(|r| {
+                r.not_collected
+                    .iter()
+                    .map(move |n| format!("not collected ({}): {n}", r.scope))
+            })
+            .collect()
+    }
+
     /// The snapshot, exactly as [`Snapshot::load`] reads it back from the folder
     /// [`Collected::write`] writes (same order, same origins; `files` left empty).
     pub fn to_snapshot(&self) -> Snapshot {
@@ -256,10 +268,19 @@ impl Collected {
                 .extend(r.transit_gateway_vpc_attachments.iter().cloned());
             snap.transit_gateway_route_tables
                 .extend(r.transit_gateway_route_tables.iter().cloned());
+            // The files sort `…Exclusions` before `…Options`; each key has its own list.
+            snap.vpc_block_public_access_exclusions.extend(with_origin(
+                &r.bpa_exclusions,
+                &o,
+                |x, o| x.origin = o,
+            ));
+            snap.vpc_block_public_access_options
+                .extend(with_origin(&r.bpa_options, &o, |x, o| x.origin = o));
         }
         // What AWS returned is checked as a saved snapshot is: two regions' answers that
         // disagree, or a rule that cannot be read, leave the resource out (never a silent pick).
         snap.check_consistency("the AWS API");
+        snap.warnings.extend(self.not_collected());
         snap
     }
 }

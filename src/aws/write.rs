@@ -84,6 +84,21 @@ fn write_region(root: &Path, r: &RegionResources) -> Result<(), AwsError> {
     )?;
     write_key(&dir, "NatGateways", &r.nat_gateways)?;
     write_key(&dir, "FlowLogs", &r.flow_logs)?;
+    // What the endpoint did not answer is left out (not written empty): the marker names it.
+    if !r
+        .not_collected
+        .iter()
+        .any(|n| n.starts_with("DescribeVpcBlockPublicAccessOptions "))
+    {
+        write_key(&dir, "VpcBlockPublicAccessOptions", &r.bpa_options)?;
+    }
+    if !r
+        .not_collected
+        .iter()
+        .any(|n| n.starts_with("DescribeVpcBlockPublicAccessExclusions "))
+    {
+        write_key(&dir, "VpcBlockPublicAccessExclusions", &r.bpa_exclusions)?;
+    }
     write_key(&dir, "VpcPeeringConnections", &r.vpc_peering_connections)?;
     write_key(&dir, "PrefixLists", &r.prefix_lists)?;
     write_key(&dir, "ManagedPrefixLists", &r.managed_prefix_lists)?;
@@ -248,12 +263,18 @@ impl Collected {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or_default();
-        let text = format!(
+        let mut text = format!(
             "Written by vpcreach {} collect: {}\ncollected-at: {}\n",
             env!("CARGO_PKG_VERSION"),
             scopes.join(", "),
             super::Rfc3339(now),
         );
+        for n in self.not_collected() {
+            text.push_str(&format!(
+                "not-collected: {}\n",
+                crate::render::sanitize_line(&n)
+            ));
+        }
         std::fs::write(&marker, text).map_err(io_err(&marker))?;
         // Move an earlier snapshot aside, put the new one in place, then drop the old one.
         // `tmp` no longer exists after that; dropping it is a no-op.

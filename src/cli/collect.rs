@@ -45,6 +45,10 @@ pub fn run(args: CollectArgs) -> anyhow::Result<u8> {
     vpcreach::aws::check_out(&args.out)?;
     let collected = vpcreach::aws::collect(&args.aws.options(), Arc::clone(&progress))?;
     drop(progress);
+    // Never a silent gap: an API the endpoint does not offer is named, even with --quiet.
+    for n in collected.not_collected() {
+        eprintln!("warning: {}", vpcreach::render::sanitize_line(&n));
+    }
     collected
         .write(&args.out)
         .with_context(|| format!("cannot write the snapshot to `{}`", args.out.display()))?;

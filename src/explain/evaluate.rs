@@ -4,17 +4,17 @@
 
 use super::*;
 
-/// Up to two checks (a NACL rule and a security-group decision), in the order the packet
-/// meets them.
+/// Up to three checks (a NACL rule, a security-group decision, and VPC Block Public Access at
+/// the internet gateway), in the order the packet meets them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Checks<'n> {
-    items: [Decided<'n>; 2],
+    items: [Decided<'n>; 3],
     len: usize,
 }
 
 impl<'n> Checks<'n> {
     const NONE: Checks<'static> = Checks {
-        items: [Decided::NaclMissing { subnet: 0 }; 2],
+        items: [Decided::NaclMissing { subnet: 0 }; 3],
         len: 0,
     };
 
@@ -94,6 +94,8 @@ pub(crate) struct Core<'n> {
     pub(crate) peer: Option<IpAddr>,
     pub(crate) same_subnet: bool,
     pub(crate) checks: Checks<'n>,
+    /// The record's `reject-reason` is `BPA`.
+    pub(crate) reject_bpa: bool,
 }
 
 impl Core<'_> {
@@ -110,13 +112,14 @@ impl Core<'_> {
             peer: None,
             same_subnet: false,
             checks: Checks::NONE,
+            reject_bpa: false,
         }
     }
 }
 
 /// Explains records against a network.
 pub struct Explainer<'n> {
-    net: &'n Network,
+    pub(crate) net: &'n Network,
 }
 
 impl<'n> Explainer<'n> {
@@ -229,7 +232,9 @@ impl<'n> Explainer<'n> {
         e.same_subnet = c.same_subnet;
         e.decided_by = c.checks.iter().copied().collect();
         if let (Status::Contradiction, Some(role)) = (e.status, e.role) {
-            e.hints = hints(e.expected, r, role, self.net.snapshot_time);
+            e.hints = self.bpa_hints(c, r);
+            e.hints
+                .extend(hints(e.expected, r, role, self.net.snapshot_time));
         }
         e
     }
@@ -258,6 +263,7 @@ impl<'n> Explainer<'n> {
             flow_direction: l.flow_direction,
             pkt_srcaddr: l.pkt_srcaddr,
             pkt_dstaddr: l.pkt_dstaddr,
+            reject_bpa: l.reject_reason == Some(b"BPA"),
         }
     }
 
@@ -356,9 +362,16 @@ impl<'n> Explainer<'n> {
                 c.code = Code::NoActionField;
                 Status::Unknown
             }
+            // A REJECT that says BPA agrees only when the model says BPA blocks it.
+            (Some(Action::Reject), Some(Action::Reject))
+                if r.reject_bpa && c.code != Code::VpcBlockPublicAccess =>
+            {
+                Status::Contradiction
+            }
             (Some(x), Some(y)) if x == y => Status::Consistent,
             (Some(_), Some(_)) => Status::Contradiction,
         };
+        c.reject_bpa = r.reject_bpa && r.action == Some(Action::Reject);
         c
     }
 
@@ -467,10 +480,30 @@ impl<'n> Explainer<'n> {
                 }
             }
         }
+        // VPC Block Public Access, at the internet gateway: met before the NACL on the way in,
+        // after the groups and the NACL on the way out.
+        if let Some((b, j)) = self.bpa(eni, direction, role, peer) {
+            use crate::bpa::Outcome;
+            let shown = match j.outcome {
+                Outcome::Deny | Outcome::Unknown => true,
+                Outcome::Allow => !j.exclusions.is_empty(),
+                Outcome::NoData => false,
+            };
+            if shown {
+                if direction == Direction::Inbound && j.outcome == Outcome::Deny {
+                    checks = Checks::NONE;
+                    checks.push(b);
+                } else if !checks.iter().any(Decided::denies) {
+                    checks.push(b);
+                }
+            }
+        }
         // 5. What the configuration predicts.
         let deny = checks.iter().find(|d| d.denies());
         let unknown = checks.iter().find(|d| d.unknown());
         let (expected, code) = match (deny, unknown) {
+            (Some(Decided::Bpa { .. }), _) => (Some(Action::Reject), Code::VpcBlockPublicAccess),
+            (None, Some(Decided::Bpa { .. })) => (None, Code::VpcBlockPublicAccessUnknown),
             (Some(Decided::Nacl { .. }), _) => (Some(Action::Reject), Code::SubnetAclRestriction),
             (Some(_), _) => (Some(Action::Reject), Code::SgRulesMismatch),
             (None, Some(Decided::SgUnresolved(rule))) => (

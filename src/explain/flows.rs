@@ -54,6 +54,8 @@ pub(crate) struct Facts {
     pub(crate) flow_direction: Option<FlowDirection>,
     pub(crate) pkt_srcaddr: Option<IpAddr>,
     pub(crate) pkt_dstaddr: Option<IpAddr>,
+    /// `reject-reason` is `BPA`: VPC Block Public Access rejected it.
+    pub(crate) reject_bpa: bool,
 }
 
 impl Facts {
@@ -289,6 +291,7 @@ mod tests {
             flow_direction: None,
             pkt_srcaddr: None,
             pkt_dstaddr: None,
+            reject_bpa: false,
         }
     }
 

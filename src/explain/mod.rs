@@ -24,6 +24,7 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+mod bpa;
 mod evaluate;
 mod fast;
 mod flows;
@@ -127,6 +128,18 @@ pub enum Decided<'n> {
         /// The subnet index.
         subnet: usize,
     },
+    /// VPC Block Public Access at the internet or egress-only internet gateway
+    /// ([`Network::bpa_judgement`] of this subnet and slot).
+    Bpa {
+        /// The subnet whose exclusions count (the ENI's).
+        subnet: usize,
+        /// The path and the side that started the connection.
+        path: crate::bpa::Path,
+        /// Which side started the connection.
+        init: crate::bpa::Initiated,
+        /// What BPA does.
+        outcome: crate::bpa::Outcome,
+    },
 }
 
 impl Decided<'_> {
@@ -134,6 +147,7 @@ impl Decided<'_> {
         match self {
             Decided::Nacl { rule, .. } => rule.action == RuleAction::Deny,
             Decided::SgDeny { .. } => true,
+            Decided::Bpa { outcome, .. } => *outcome == crate::bpa::Outcome::Deny,
             _ => false,
         }
     }
@@ -142,6 +156,12 @@ impl Decided<'_> {
         matches!(
             self,
             Decided::SgUnresolved(_) | Decided::SgMissing { .. } | Decided::NaclMissing { .. }
+        ) || matches!(
+            self,
+            Decided::Bpa {
+                outcome: crate::bpa::Outcome::Unknown,
+                ..
+            }
         )
     }
 }
@@ -192,6 +212,12 @@ pub enum Code {
     /// A malformed line.
     #[serde(rename = "MALFORMED")]
     Malformed,
+    /// VPC Block Public Access blocks it at the internet or egress-only internet gateway.
+    #[serde(rename = "VPC_BLOCK_PUBLIC_ACCESS_ENABLED")]
+    VpcBlockPublicAccess,
+    /// What VPC Block Public Access does depends on an exclusion the snapshot cannot settle.
+    #[serde(rename = "VPC_BLOCK_PUBLIC_ACCESS_UNKNOWN")]
+    VpcBlockPublicAccessUnknown,
 }
 
 impl Code {
@@ -212,6 +238,8 @@ impl Code {
             Code::NoData => "NODATA",
             Code::SkipData => "SKIPDATA",
             Code::Malformed => "MALFORMED",
+            Code::VpcBlockPublicAccess => "VPC_BLOCK_PUBLIC_ACCESS_ENABLED",
+            Code::VpcBlockPublicAccessUnknown => "VPC_BLOCK_PUBLIC_ACCESS_UNKNOWN",
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct Lite<'a> {
     pub pkt_srcaddr: Option<IpAddr>,
     /// `pkt-dstaddr`.
     pub pkt_dstaddr: Option<IpAddr>,
+    /// `reject-reason` (v8), as the line holds it (`BPA`).
+    pub reject_reason: Option<&'a [u8]>,
 }
 
 impl<'a> Lite<'a> {
@@ -72,6 +74,7 @@ impl<'a> Lite<'a> {
             flow_direction: r.flow_direction,
             pkt_srcaddr: r.pkt_srcaddr,
             pkt_dstaddr: r.pkt_dstaddr,
+            reject_reason: r.reject_reason.as_deref().map(str::as_bytes),
         }
     }
 
@@ -148,7 +151,8 @@ fn plan(format: &Format) -> Vec<Kind> {
                 | Field::TcpFlags
                 | Field::FlowDirection
                 | Field::PktSrcaddr
-                | Field::PktDstaddr => Kind::Field(*f),
+                | Field::PktDstaddr
+                | Field::RejectReason => Kind::Field(*f),
                 Field::Packets | Field::Bytes => Kind::Number,
                 Field::Version | Field::TrafficPath => Kind::Small,
                 _ => Kind::Text,
@@ -445,6 +449,7 @@ fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(L
                 }
                 Field::PktSrcaddr => lite.pkt_srcaddr = Some(at.address()?),
                 Field::PktDstaddr => lite.pkt_dstaddr = Some(at.address()?),
+                Field::RejectReason => lite.reject_reason = Some(at.text()?),
                 _ => {
                     at.text()?;
                 }

@@ -44,7 +44,54 @@ impl Network {
         net.build_load_balancers(snap);
         net.build_graph();
         net.build_names(snap);
+        net.build_bpa(snap);
         net
+    }
+
+    fn build_bpa(&mut self, snap: &Snapshot) {
+        use crate::bpa::{Initiated, Path, Place};
+        self.bpa = crate::bpa::Bpa::build(snap);
+        for w in &self.bpa.warnings {
+            self.problems.push(w.clone());
+        }
+        if self.bpa.is_empty() {
+            return;
+        }
+        let bpa = &self.bpa;
+        self.bpa_table = self
+            .subnets
+            .iter()
+            .map(|s| {
+                let place = Place {
+                    subnet: &s.id,
+                    vpc: &s.vpc_id,
+                    account: s.account.as_deref(),
+                    region: s.region.as_deref(),
+                };
+                let j = |p, i| bpa.judge(&place, p, i);
+                [
+                    j(Path::InternetGateway, Initiated::FromInside),
+                    j(Path::InternetGateway, Initiated::FromInternet),
+                    j(Path::NatGateway, Initiated::FromInside),
+                    j(Path::NatGateway, Initiated::FromInternet),
+                    j(Path::EgressOnly, Initiated::FromInside),
+                    j(Path::EgressOnly, Initiated::FromInternet),
+                ]
+            })
+            .collect();
+    }
+
+    /// BPA's judgement for a connection at an internet hop of a subnet; `None` when the
+    /// snapshot has no BPA options at all.
+    pub fn bpa_judgement(
+        &self,
+        subnet: usize,
+        path: crate::bpa::Path,
+        init: crate::bpa::Initiated,
+    ) -> Option<&crate::bpa::Judgement> {
+        self.bpa_table
+            .get(subnet)
+            .and_then(|row| row.get(super::bpa_slot(path, init)))
     }
 
     fn build_names(&mut self, snap: &Snapshot) {
@@ -184,6 +231,16 @@ impl Network {
     }
 
     fn build_subnets(&mut self, snap: &Snapshot) {
+        let vpc_owner: HashMap<&str, Option<String>> = snap
+            .vpcs
+            .iter()
+            .map(|v| {
+                (
+                    v.vpc_id.as_str(),
+                    v.owner_id.clone().or_else(|| v.origin.account.clone()),
+                )
+            })
+            .collect();
         // NACL per subnet: the associated one, else the VPC's default.
         let mut nacl_of: HashMap<&str, usize> = HashMap::new();
         let mut default_nacl: HashMap<&str, usize> = HashMap::new();
@@ -251,6 +308,17 @@ impl Network {
                 nacl,
                 route_table,
                 availability_zone: s.availability_zone.clone(),
+                account: s
+                    .owner_id
+                    .clone()
+                    .or_else(|| vpc_owner.get(s.vpc_id.as_str()).cloned().flatten())
+                    .or_else(|| s.origin.account.clone()),
+                region: s.origin.region.clone().or_else(|| {
+                    s.availability_zone
+                        .as_deref()
+                        .and_then(crate::bpa::region_of_az)
+                        .map(str::to_string)
+                }),
             });
         }
     }

@@ -140,6 +140,11 @@ pub struct SubnetInfo {
     pub route_table: Option<usize>,
     /// Availability zone.
     pub availability_zone: Option<String>,
+    /// Owning account (the subnet's, else its VPC's, else the snapshot folder's), for VPC
+    /// Block Public Access.
+    pub account: Option<String>,
+    /// Region (the snapshot folder's, else from the availability zone).
+    pub region: Option<String>,
 }
 
 /// One VPC.
@@ -323,6 +328,22 @@ pub struct Network {
     pub snapshot_time: Option<i64>,
     /// Resources left out of the model, with why ([`Snapshot::withheld`]).
     pub withheld: BTreeMap<String, String>,
+    /// VPC Block Public Access options and exclusions.
+    pub bpa: crate::bpa::Bpa,
+    /// For each subnet (when the snapshot has BPA options), BPA's judgement for each
+    /// [`bpa_slot`]: computed once, since `explain` asks for every record with an internet peer.
+    pub(crate) bpa_table: Vec<[crate::bpa::Judgement; 6]>,
+}
+
+/// The slot of [`Network::bpa_table`] for a path and a side that started the connection.
+pub(crate) fn bpa_slot(path: crate::bpa::Path, init: crate::bpa::Initiated) -> usize {
+    use crate::bpa::{Initiated, Path};
+    let p = match path {
+        Path::InternetGateway => 0,
+        Path::NatGateway => 1,
+        Path::EgressOnly => 2,
+    };
+    p * 2 + usize::from(init == Initiated::FromInternet)
 }
 
 impl Network {

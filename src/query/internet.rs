@@ -8,6 +8,7 @@ impl<'n> Walker<'n> {
         &mut self,
         gw: &str,
         mut pkt: Pkt,
+        subnet: usize,
         src_eni: Option<usize>,
         egress_only: bool,
     ) -> Step {
@@ -44,6 +45,21 @@ impl<'n> Walker<'n> {
                 Stop::Blocked(Reason::NoRoute),
             ));
         }
+        // A NAT gateway's own connection: its subnet's exclusion counts (aws-semantics 36).
+        let via_nat = !v6
+            && self.mode == Mode::Request
+            && self
+                .nat
+                .as_ref()
+                .is_some_and(|n| n.private_ip == Some(pkt.src));
+        let path = if egress_only {
+            crate::bpa::Path::EgressOnly
+        } else if via_nat {
+            crate::bpa::Path::NatGateway
+        } else {
+            crate::bpa::Path::InternetGateway
+        };
+        let init = self.initiated(true);
         let detail;
         if v6 {
             detail = format!("{} leaves through {gw} with its own IPv6 address", pkt.src);
@@ -70,6 +86,7 @@ impl<'n> Walker<'n> {
             detail = format!("{gw} translates source {} to {public}", pkt.src);
             pkt.src = public;
         }
+        self.bpa_check(gw, kind, Some(subnet), path, init)?;
         let check = Self::simple(layer, Decision::Allow, vec![gw.to_string()], detail);
         self.push(gw, kind, check);
         pkt.refs_ok = false;
@@ -138,6 +155,13 @@ impl<'n> Walker<'n> {
                     nat.private_ip.map(|p| p.to_string()).unwrap_or_default()
                 ),
             );
+            self.bpa_check(
+                &vpc_igw,
+                ComponentKind::InternetGateway,
+                nat.subnet,
+                crate::bpa::Path::NatGateway,
+                crate::bpa::Initiated::FromInside,
+            )?;
             self.push(&vpc_igw, ComponentKind::InternetGateway, check);
             if let Some(p) = nat.private_ip {
                 pkt.dst = p;
@@ -220,9 +244,51 @@ impl<'n> Walker<'n> {
         let e = &net.enis[eni];
         let vpc = e.vpc_id.as_deref().and_then(|v| net.vpc(v));
         let igw = vpc.and_then(|v| v.internet_gateway.clone());
+        // The response to a connection that left through an egress-only internet gateway comes
+        // back through it, even in a VPC that also has an internet gateway.
+        let eigw_back = if via == "ipv6" && self.mode == Mode::Response {
+            e.subnet
+                .and_then(|s| net.subnets[s].route_table)
+                .and_then(|rt| {
+                    let mut unresolved = Vec::new();
+                    net.route_tables[rt]
+                        .lookup(pkt.src, &net.prefix_lists, &mut unresolved)
+                        .and_then(|m| match &m.route.target {
+                            Target::EgressOnlyInternetGateway(g) => Some(g.clone()),
+                            _ => None,
+                        })
+                })
+        } else {
+            None
+        };
+        if let Some(eigw) = eigw_back.filter(|_| igw.is_some()) {
+            self.bpa_check(
+                &eigw,
+                ComponentKind::EgressOnlyInternetGateway,
+                e.subnet,
+                crate::bpa::Path::EgressOnly,
+                crate::bpa::Initiated::FromInside,
+            )?;
+            let check = Self::simple(
+                Layer::EgressOnlyInternetGateway,
+                Decision::Allow,
+                vec![eigw.clone()],
+                format!("{eigw} lets the response in"),
+            );
+            self.push(&eigw, ComponentKind::EgressOnlyInternetGateway, check);
+            self.cross(None, e.subnet, &mut pkt)?;
+            return self.arrive_eni(eni, pkt);
+        }
         let Some(igw) = igw else {
             if via == "ipv6" && self.mode == Mode::Response {
                 if let Some(eigw) = vpc.and_then(|v| v.egress_only_gateways.first().cloned()) {
+                    self.bpa_check(
+                        &eigw,
+                        ComponentKind::EgressOnlyInternetGateway,
+                        e.subnet,
+                        crate::bpa::Path::EgressOnly,
+                        crate::bpa::Initiated::FromInside,
+                    )?;
                     let check = Self::simple(
                         Layer::EgressOnlyInternetGateway,
                         Decision::Allow,
@@ -268,6 +334,15 @@ impl<'n> Walker<'n> {
             vec![igw.clone()],
             detail,
         );
+        let init = self.initiated(false);
+        let subnet = e.subnet;
+        self.bpa_check(
+            &igw,
+            ComponentKind::InternetGateway,
+            subnet,
+            crate::bpa::Path::InternetGateway,
+            init,
+        )?;
         self.push(&igw, ComponentKind::InternetGateway, check);
         pkt.dst = private;
         // A gateway route table (edge association) may send inbound traffic to an appliance.

@@ -12,6 +12,7 @@ use crate::trace::*;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+mod bpa;
 mod endpoint;
 mod internet;
 mod load_balancer;
@@ -23,6 +24,7 @@ mod transit_gateway;
 mod walk;
 
 pub use crate::network::sg_rule_text;
+pub use bpa::NO_BPA_NOTE;
 pub use endpoint::{is_private, End};
 pub use load_balancer::{
     LbQueryError, LbSummary, LbTrace, Leg, ListenerSummary, NodeLeg, NodeToTarget,

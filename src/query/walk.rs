@@ -163,11 +163,11 @@ impl<'n> Walker<'n> {
             Target::Local => self.deliver_local(subnet, &vpc_id, pkt),
             Target::InternetGateway(igw) => {
                 self.nacl_check(subnet, Direction::Outbound, &mut pkt)?;
-                self.leave_to_internet(&igw, pkt, src_eni, false)
+                self.leave_to_internet(&igw, pkt, subnet, src_eni, false)
             }
             Target::EgressOnlyInternetGateway(eigw) => {
                 self.nacl_check(subnet, Direction::Outbound, &mut pkt)?;
-                self.leave_to_internet(&eigw, pkt, src_eni, true)
+                self.leave_to_internet(&eigw, pkt, subnet, src_eni, true)
             }
             Target::NatGateway(nat) => self.via_nat(subnet, &nat, pkt),
             Target::Peering(pcx) => {

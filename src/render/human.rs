@@ -13,6 +13,7 @@ fn layer_name(l: Layer) -> &'static str {
         Layer::InternetGateway => "internet gateway",
         Layer::NatGateway => "NAT gateway",
         Layer::EgressOnlyInternetGateway => "egress-only gateway",
+        Layer::BlockPublicAccess => "VPC BPA",
         Layer::PeeringConnection => "peering",
         Layer::TransitGateway => "transit gateway",
         Layer::SourceDestCheck => "source/dest check",

@@ -81,6 +81,7 @@ impl Snapshot {
         }
         super::check::check(&mut snap, &merged);
         snap.collected_at = collected_at(path);
+        snap.warnings.extend(not_collected(path));
         Ok(snap)
     }
 
@@ -258,6 +259,21 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                     .extend(map.next_value::<Vec<_>>()?),
                 "NatGateways" => s.nat_gateways.extend(map.next_value::<Vec<_>>()?),
                 "FlowLogs" => s.flow_logs.extend(map.next_value::<Vec<_>>()?),
+                // One object per account and Region (not a list), as the CLI prints it.
+                "VpcBlockPublicAccessOptions" => {
+                    let v: OneOrMany<VpcBlockPublicAccessOptions> = map.next_value()?;
+                    let v = match v {
+                        OneOrMany::One(x) => vec![x],
+                        OneOrMany::Many(v) => v,
+                    };
+                    s.vpc_block_public_access_options
+                        .extend(with_origin(v, o, |x, o| x.origin = o));
+                }
+                "VpcBlockPublicAccessExclusions" => {
+                    let v: Vec<VpcBlockPublicAccessExclusion> = map.next_value()?;
+                    s.vpc_block_public_access_exclusions
+                        .extend(with_origin(v, o, |x, o| x.origin = o));
+                }
                 "VpcPeeringConnections" => s
                     .vpc_peering_connections
                     .extend(map.next_value::<Vec<_>>()?),
@@ -347,6 +363,29 @@ impl ElbParts {
             }
         }
     }
+}
+
+/// A key whose value is one object (as the CLI prints `VpcBlockPublicAccessOptions`) or a list
+/// of them (as `vpcreach collect` writes every key).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+/// What `vpcreach collect` could not read, from the marker file's `not-collected:` lines.
+fn not_collected(dir: &Path) -> Vec<String> {
+    let Ok(Some(bytes)) =
+        crate::walk::read_small(&dir.join(crate::snapshot::MARKER_FILE), 64 * 1024)
+    else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter_map(|l| l.strip_prefix("not-collected: "))
+        .map(|l| format!("{l} (`vpcreach collect` could not read it: the snapshot lacks it)"))
+        .collect()
 }
 
 /// The `collected-at:` time in the marker file `vpcreach collect` leaves in a snapshot folder.

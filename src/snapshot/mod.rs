@@ -85,6 +85,11 @@ pub struct Snapshot {
     pub target_group_attributes: Vec<AttributeSet>,
     /// Load balancer attributes (`describe-load-balancer-attributes` with `LoadBalancerArn`).
     pub load_balancer_attributes: Vec<AttributeSet>,
+    /// VPC Block Public Access options, one per account and Region
+    /// (`describe-vpc-block-public-access-options`).
+    pub vpc_block_public_access_options: Vec<VpcBlockPublicAccessOptions>,
+    /// VPC Block Public Access exclusions (`describe-vpc-block-public-access-exclusions`).
+    pub vpc_block_public_access_exclusions: Vec<VpcBlockPublicAccessExclusion>,
     /// Top-level keys that were read but are not modelled (load balancers, VPN, …), with the files
     /// they came from. Never fatal; a path that depends on them is reported as unknown.
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,

@@ -68,6 +68,8 @@ pub struct Vpc {
     pub owner_id: Option<String>,
     /// Whether this is the region's default VPC.
     pub is_default: Option<bool>,
+    /// The VPC Block Public Access state in force for this VPC, when AWS reports it.
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
     /// Tags.
     pub tags: Vec<Tag>,
     /// Where it was found.
@@ -93,6 +95,8 @@ pub struct Subnet {
     pub availability_zone_id: Option<String>,
     /// Owning account.
     pub owner_id: Option<String>,
+    /// The VPC Block Public Access state in force for this subnet, when AWS reports it.
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
     /// Tags.
     pub tags: Vec<Tag>,
     /// Where it was found.
@@ -848,4 +852,59 @@ pub struct FlowLog {
     pub creation_time: Option<String>,
     /// Tags.
     pub tags: Vec<Tag>,
+}
+
+/// `BlockPublicAccessStates` of a VPC or subnet: the VPC Block Public Access mode in force for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BlockPublicAccessStates {
+    /// `off`, `block-bidirectional` or `block-ingress`.
+    pub internet_gateway_block_mode: Option<String>,
+}
+
+/// The VPC Block Public Access options of an account and Region
+/// (`describe-vpc-block-public-access-options`, key `VpcBlockPublicAccessOptions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VpcBlockPublicAccessOptions {
+    /// The account.
+    pub aws_account_id: Option<String>,
+    /// The Region.
+    pub aws_region: Option<String>,
+    /// `default-state`, `update-in-progress` or `update-complete`.
+    pub state: Option<String>,
+    /// `off`, `block-bidirectional` or `block-ingress`.
+    pub internet_gateway_block_mode: Option<String>,
+    /// The reason for the current state.
+    pub reason: Option<String>,
+    /// `account` or `declarative-policy`.
+    pub managed_by: Option<String>,
+    /// `allowed` or `not-allowed`.
+    pub exclusions_allowed: Option<String>,
+    /// Where it was found.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// A VPC Block Public Access exclusion (`describe-vpc-block-public-access-exclusions`, key
+/// `VpcBlockPublicAccessExclusions`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VpcBlockPublicAccessExclusion {
+    /// `exclusion-…`.
+    pub exclusion_id: String,
+    /// `allow-bidirectional` or `allow-egress`.
+    pub internet_gateway_exclusion_mode: Option<String>,
+    /// The excluded VPC or subnet: `arn:aws:ec2:<region>:<account>:vpc/<id>` or `…:subnet/<id>`.
+    pub resource_arn: Option<String>,
+    /// `create-complete`, `update-complete`, `delete-complete`, `*-in-progress`, `*-failed`,
+    /// `disable-complete`, ….
+    pub state: Option<String>,
+    /// The reason for the current state.
+    pub reason: Option<String>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Where it was found.
+    #[serde(skip)]
+    pub origin: Origin,
 }

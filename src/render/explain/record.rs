@@ -138,6 +138,34 @@ fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -
             tracking: None,
             text: "the subnet's network ACL is not in the snapshot".into(),
         },
+        Decided::Bpa {
+            subnet,
+            path,
+            init,
+            outcome,
+        } => {
+            let j = net.bpa_judgement(subnet, path, init);
+            DecidedView {
+                layer: "block_public_access",
+                decision: bpa_decision(outcome),
+                direction: dir,
+                resources: j
+                    .map(|j| j.resources.iter().map(String::as_str).collect())
+                    .unwrap_or_default(),
+                rule_number: None,
+                rule: None,
+                tracking: None,
+                text: j.map(|j| j.detail.clone()).unwrap_or_default(),
+            }
+        }
+    }
+}
+
+fn bpa_decision(outcome: crate::bpa::Outcome) -> &'static str {
+    match outcome {
+        crate::bpa::Outcome::Deny => "deny",
+        crate::bpa::Outcome::Unknown => "unknown",
+        crate::bpa::Outcome::Allow | crate::bpa::Outcome::NoData => "allow",
     }
 }
 
@@ -213,6 +241,23 @@ fn clause(s: &mut String, net: &Network, d: &Decided<'_>) {
             s,
             "undecided: the NACL of {} is not in the snapshot",
             net.subnets[subnet].id
+        ),
+        Decided::Bpa {
+            subnet,
+            path,
+            init,
+            outcome,
+        } => write!(
+            s,
+            "{} by VPC Block Public Access: {}",
+            match outcome {
+                crate::bpa::Outcome::Deny => "rejected",
+                crate::bpa::Outcome::Unknown => "undecided",
+                _ => "allowed",
+            },
+            net.bpa_judgement(subnet, path, init)
+                .map(|j| j.detail.as_str())
+                .unwrap_or_default()
         ),
     };
 }
@@ -520,6 +565,9 @@ impl DecidedKey {
             Decided::SgUnresolved(r) => (5, r.group, out(r.direction), r.position),
             Decided::SgMissing { eni } => (6, eni, 0, 0),
             Decided::NaclMissing { subnet } => (7, subnet, 0, 0),
+            Decided::Bpa {
+                subnet, path, init, ..
+            } => (8, subnet, crate::network::bpa_slot(path, init), 0),
         };
         DecidedKey {
             kind,
