@@ -588,6 +588,7 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
     open_nacls(&ctx, &jobs, &mut res.findings);
     default_groups(net, &mut res.findings);
     shadowed_nacl_rules(net, &mut res.findings);
+    super::load_balancer::findings(net, &mut res.findings);
     sort(&mut res.findings);
     res
 }

@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod finding;
+mod load_balancer;
 mod observed;
 pub mod region;
 pub mod report;

@@ -722,6 +722,12 @@ fn builtin_description(check: &str) -> String {
         "default-security-group" => {
             "the default security group of every VPC restricts all traffic (CIS AWS Foundations 5.4)".into()
         }
+        "lb-target-unreachable" => {
+            "every node of a load balancer reaches each registered target on its traffic and health-check ports".into()
+        }
+        "lb-client-address-dropped" => {
+            "targets that see preserved client addresses (NLB) let the clients in, not only the health checks".into()
+        }
         "unused-rule" => {
             "security-group and network ACL rules that no flow-log record used in the window".into()
         }

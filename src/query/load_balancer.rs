@@ -248,6 +248,11 @@ fn listener_protocol(p: &str, asked: Protocol) -> Protocol {
 }
 
 impl Network {
+    /// How an endpoint is described in answers (its input, ENI, address and kind).
+    pub fn endpoint_info_of(&self, e: &Endpoint) -> EndpointInfo {
+        self.endpoint_info(e)
+    }
+
     /// Answers a query through load balancer `lb` (index into [`Network::load_balancers`]) on
     /// listener `port`, from `from` (`info` as the user named it). `src_port` is the client's
     /// port, `None` for any ephemeral port.
