@@ -548,3 +548,236 @@ fn the_example_alb_serves_from_one_zone_only() {
         "{admin}"
     );
 }
+
+#[test]
+fn recorded_responses_from_the_api_reference_are_read() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elbv2");
+    let snap = vpcreach::Snapshot::load(&dir).unwrap();
+    assert!(snap.warnings.is_empty(), "{:?}", snap.warnings);
+    assert!(snap.not_modelled.is_empty(), "{:?}", snap.not_modelled);
+    assert_eq!(snap.load_balancers.len(), 2);
+    let alb = &snap.load_balancers[0];
+    assert_eq!(
+        alb.dns_name.as_deref(),
+        Some("my-load-balancer-424835706.us-west-2.elb.amazonaws.com")
+    );
+    assert_eq!(alb.origin.region.as_deref(), Some("us-west-2"));
+    assert_eq!(alb.security_groups, vec!["sg-5943793c"]);
+    let nlb = &snap.load_balancers[1];
+    assert_eq!(
+        nlb.availability_zones[0].load_balancer_addresses[0]
+            .private_ipv4_address
+            .as_deref(),
+        Some("10.0.1.15")
+    );
+    assert_eq!(snap.target_health[0].descriptions.len(), 2);
+    let h = snap.target_health[0].descriptions[0]
+        .target_health
+        .as_ref()
+        .unwrap();
+    assert_eq!(h.reason.as_deref(), Some("Target.ResponseCodeMismatch"));
+    let net = vpcreach::Network::build(&snap);
+    let i = net.load_balancer("my-load-balancer").unwrap();
+    let fw = &net.load_balancers[i].listeners[0].forwards;
+    let names: Vec<(&str, &str)> = fw
+        .iter()
+        .map(|f| {
+            (
+                f.target_group_arn.rsplit('/').nth(1).unwrap(),
+                f.via.as_str(),
+            )
+        })
+        .collect();
+    // The rule first (priority 10), then the default action; weight 0 sends nothing; the
+    // `default` rule repeats the default action and adds nothing.
+    assert_eq!(
+        names,
+        vec![
+            ("my-images", "rule 10 (9683b2d02a6cabee)"),
+            ("my-targets", "default action")
+        ]
+    );
+    let images = net
+        .target_groups
+        .iter()
+        .find(|t| t.name == "my-images")
+        .unwrap();
+    assert_eq!(images.health_port(8080), Some(8081));
+    let targets = net
+        .target_groups
+        .iter()
+        .find(|t| t.name == "my-targets")
+        .unwrap();
+    assert_eq!(targets.health_port(80), Some(80));
+    assert!(targets.attributes.is_some());
+    let n = net.load_balancer("my-network-load-balancer").unwrap();
+    assert_eq!(net.load_balancers[n].cross_zone, Some(true));
+    // By DNS name, case and the `dualstack.` prefix aside.
+    assert_eq!(
+        net.load_balancer("DUALSTACK.my-load-balancer-424835706.us-west-2.elb.amazonaws.com"),
+        Some(i)
+    );
+}
+
+fn audit_json(dir: &Path) -> Value {
+    let mut cmd = Command::cargo_bin("vpcreach").unwrap();
+    let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let out = cmd
+        .args(["audit", "--snapshot"])
+        .arg(dir)
+        .arg("--policies")
+        .arg(&policies)
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn findings_of<'a>(v: &'a Value, check: &str) -> Vec<&'a Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == check)
+        .collect()
+}
+
+#[test]
+fn audit_names_a_target_unhealthy_by_configuration() {
+    let lb = alb();
+    let mut v = fixture(&lb);
+    find(&mut v, "NetworkAcls", "NetworkAclId", "acl-b")["Entries"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"RuleNumber": 50, "Protocol": "6", "RuleAction": "deny", "Egress": true,
+                     "CidrBlock": "10.0.2.20/32", "PortRange": {"From": 8080, "To": 8080}}),
+        );
+    let dir = write(&lb, &v, &[], &[]);
+    let j = audit_json(dir.path());
+    let found = findings_of(&j, "lb-target-unreachable");
+    let f = found
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("target i-app:8080"))
+        .unwrap_or_else(|| panic!("{j:#}"));
+    let resources: Vec<&str> = f["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        resources.contains(&lb_arn(&lb).as_str())
+            && resources.contains(&"i-app")
+            && resources.contains(&"acl-b"),
+        "{resources:?}"
+    );
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("web-alb")
+            && msg.contains("eni-lb-b")
+            && msg.contains("rule 50")
+            && msg.contains("unhealthy by configuration"),
+        "{msg}"
+    );
+    assert_eq!(f["status"], "blocked");
+    // The other target, reached by both nodes, has no finding; nor does any target of a
+    // network where every node reaches it.
+    assert!(
+        !found.iter().any(|f| f["message"]
+            .as_str()
+            .unwrap()
+            .contains("target i-app2:8080")),
+        "{found:#?}"
+    );
+    assert!(findings_of(&j, "lb-client-address-dropped").is_empty());
+}
+
+#[test]
+fn audit_names_a_healthy_target_that_drops_preserved_clients() {
+    let lb = nlb(vec![], "instance");
+    let dir = write(&lb, &fixture(&lb), &[], &[]);
+    let j = audit_json(dir.path());
+    let found = findings_of(&j, "lb-client-address-dropped");
+    let f = found
+        .iter()
+        .find(|f| f["message"].as_str().unwrap().contains("target i-app:8080"))
+        .unwrap_or_else(|| panic!("{j:#}"));
+    let msg = f["message"].as_str().unwrap();
+    assert!(
+        msg.contains("web-nlb") && msg.contains("passes health checks") && msg.contains("sg-app"),
+        "{msg}"
+    );
+    assert!(f["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "sg-app"));
+    // Its health checks pass: no "unhealthy" finding for it.
+    assert!(!findings_of(&j, "lb-target-unreachable")
+        .iter()
+        .any(|f| f["message"].as_str().unwrap().contains("target i-app:8080")));
+    // With preservation off, the finding goes away.
+    let dir = write(
+        &lb,
+        &fixture(&lb),
+        &[("preserve_client_ip.enabled", "false")],
+        &[],
+    );
+    let j = audit_json(dir.path());
+    assert!(
+        !findings_of(&j, "lb-client-address-dropped")
+            .iter()
+            .any(|f| f["message"].as_str().unwrap().contains("target i-app:8080")),
+        "{j:#}"
+    );
+}
+
+#[test]
+fn explain_names_the_load_balancer_a_record_came_through() {
+    let lb = nlb(vec![], "instance");
+    let dir = write(&lb, &fixture(&lb), &[], &[]);
+    let flows = dir.path().join("flows.log");
+    std::fs::write(
+        &flows,
+        "2 111122223333 eni-app 10.0.1.100 10.0.2.20 40000 8080 6 10 840 1700000000 1700000060 ACCEPT OK\n\
+         2 111122223333 eni-app 198.51.100.7 10.0.2.20 40001 8080 6 10 840 1700000000 1700000060 REJECT OK\n\
+         2 111122223333 eni-lb-a 198.51.100.7 10.0.1.100 40002 443 6 10 840 1700000000 1700000060 ACCEPT OK\n\
+         2 111122223333 eni-app 10.0.1.10 10.0.2.20 40003 22 6 10 840 1700000000 1700000060 REJECT OK\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("vpcreach")
+        .unwrap()
+        .args(["explain", "--snapshot"])
+        .arg(dir.path())
+        .arg(&flows)
+        .args(["--output", "jsonl"])
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let via = |i: usize| lines[i]["via"].as_str().unwrap_or("").to_string();
+    assert!(
+        via(0).contains("eni-lb-a is a node of Network Load Balancer web-nlb")
+            && via(0).contains("tg-app"),
+        "{}",
+        via(0)
+    );
+    assert!(
+        via(1).contains("198.51.100.7 is a client of Network Load Balancer web-nlb")
+            && via(1).contains("preserved"),
+        "{}",
+        via(1)
+    );
+    assert!(
+        via(2).contains("eni-lb-a is a node of Network Load Balancer web-nlb"),
+        "{}",
+        via(2)
+    );
+    assert!(lines[3]["via"].is_null(), "{:#}", lines[3]);
+}

@@ -71,6 +71,7 @@ pub(super) fn findings(net: &Network, out: &mut Vec<Finding>) {
 fn unhealthy(net: &Network, lb: usize, r: &TargetResult, preserved: bool, out: &mut Vec<Finding>) {
     let lbi = &net.load_balancers[lb];
     let mut because = Vec::new();
+    let mut first: Option<(IpAddr, u16)> = None;
     let mut resources = vec![lbi.arn.clone(), r.target_group_arn.clone(), r.id.clone()];
     for n in &r.nodes {
         let legs = n.health_check.iter().map(|l| ("health check", l)).chain(
@@ -83,6 +84,7 @@ fn unhealthy(net: &Network, lb: usize, r: &TargetResult, preserved: bool, out: &
             if leg.trace.verdict != Verdict::Unreachable {
                 continue;
             }
+            first.get_or_insert((leg.source, leg.port));
             let (text, res) = decided(leg);
             because.push(format!(
                 "node {} ({}): {what} to port {}: {text}",
@@ -100,22 +102,16 @@ fn unhealthy(net: &Network, lb: usize, r: &TargetResult, preserved: bool, out: &
     if because.is_empty() {
         return;
     }
-    let first = r
-        .nodes
-        .iter()
-        .find_map(|n| n.health_check.as_ref().or(n.traffic.as_ref()))
-        .map(|l| l.trace.from.address.to_string())
-        .unwrap_or_default();
     out.push(finding(
         "lb-target-unreachable",
         Severity::High,
         FindingStatus::Blocked,
         resources,
-        r.eni.as_ref().map(|_| Witness {
-            src: first,
-            dst: r.id.clone(),
+        first.map(|(src, port)| Witness {
+            src: src.to_string(),
+            dst: r.address.map_or_else(|| r.id.clone(), |a| a.to_string()),
             protocol: "tcp".into(),
-            port: Some(r.port),
+            port: Some(port),
         }),
         because.clone(),
         format!(
@@ -158,7 +154,7 @@ fn client_dropped(net: &Network, lb: usize, r: &TargetResult, out: &mut Vec<Find
         resources,
         Some(Witness {
             src: INTERNET_CLIENT.to_string(),
-            dst: r.id.clone(),
+            dst: r.address.map_or_else(|| r.id.clone(), |a| a.to_string()),
             protocol: "tcp".into(),
             port: Some(r.port),
         }),

@@ -125,6 +125,8 @@ pub struct TargetResult {
     pub zone: Option<String>,
     /// The ENI that receives its traffic.
     pub eni: Option<String>,
+    /// The address its traffic is sent to.
+    pub address: Option<IpAddr>,
     /// What ELB reported when the snapshot was taken.
     pub reported_health: Option<String>,
     /// `reachable` (through every node that sends to it), `partial` (some nodes or zones
@@ -575,6 +577,7 @@ impl Network {
             port: t.port,
             zone: t.zone.clone(),
             eni: t.eni.map(|e| self.enis[e].id.clone()),
+            address: t.addr,
             reported_health: t.health.clone(),
             verdict: TargetVerdict::Unknown,
             message: String::new(),
