@@ -200,6 +200,7 @@ fn the_example_policy_is_read_only_and_names_every_call() {
         ]
         .map(str::to_string),
     );
+    needed.extend(vpcreach::aws::ELB_PERMISSIONS.iter().map(|p| p.to_string()));
     for action in &needed {
         assert!(
             actions.contains(action),

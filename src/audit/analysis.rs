@@ -602,6 +602,7 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
     default_groups(net, &mut res.findings);
     super::bpa::audit(net, &mut res.findings, &mut res.notes);
     shadowed_nacl_rules(net, &mut res.findings);
+    super::load_balancer::findings(net, &mut res.findings);
     sort(&mut res.findings);
     res
 }

@@ -4,6 +4,7 @@
 pub mod analysis;
 mod bpa;
 pub mod finding;
+mod load_balancer;
 mod observed;
 pub mod region;
 pub mod report;

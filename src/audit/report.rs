@@ -726,6 +726,12 @@ fn builtin_description(check: &str) -> String {
         "vpc-bpa-exclusion" => {
             "VPC Block Public Access exclusions and what each lets through the blocked internet gateways".into()
         }
+        "lb-target-unreachable" => {
+            "every node of a load balancer reaches each registered target on its traffic and health-check ports".into()
+        }
+        "lb-client-address-dropped" => {
+            "targets that see preserved client addresses (NLB) let the clients in, not only the health checks".into()
+        }
         "unused-rule" => {
             "security-group and network ACL rules that no flow-log record used in the window".into()
         }

@@ -36,6 +36,23 @@ pub const CALLS: &[&str] = &[
     "DescribeVpcBlockPublicAccessExclusions",
 ];
 
+/// The Elastic Load Balancing steps per region, after [`CALLS`]. (`DescribeListeners`,
+/// `DescribeRules` and `DescribeLoadBalancerAttributes` are made per load balancer and
+/// listener, `DescribeTargetHealth` and `DescribeTargetGroupAttributes` per target group,
+/// within their step; [`ELB_PERMISSIONS`] lists them all.)
+pub const ELB_CALLS: &[&str] = &["DescribeLoadBalancers", "DescribeTargetGroups"];
+
+/// The IAM actions of every Elastic Load Balancing call `collect` makes.
+pub const ELB_PERMISSIONS: &[&str] = &[
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+];
+
 /// Everything read from one account and region, in the snapshot model's types.
 #[derive(Debug, Clone, Default)]
 pub struct RegionResources {
@@ -88,6 +105,8 @@ pub struct RegionResources {
     /// The calls the endpoint could not answer (it does not implement them), each with AWS's
     /// error: what the snapshot lacks, said wherever it is used.
     pub not_collected: Vec<String>,
+    /// Load balancers, listeners, rules, target groups, targets and attributes (ELB API).
+    pub elb: super::elb::ElbResources,
 }
 
 /// Collects a paginator's items, or classifies its error.
@@ -148,6 +167,12 @@ pub(crate) async fn region(
     transit(&c, &mut out).await?;
     flow_logs(&c, &mut out).await?;
     block_public_access(&c, &mut out).await?;
+    let elb_client = session.elb(&scope.region);
+    let elb_site = session.site("elasticloadbalancing", &scope.region);
+    out.elb = super::elb::region(&elb_client, &elb_site, |call, n| {
+        progress.call_done(&scope, call, n)
+    })
+    .await?;
     progress.scope_done(&scope);
     Ok(out)
 }

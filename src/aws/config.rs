@@ -36,6 +36,7 @@ impl Session {
                 let specific = match service {
                     "ec2" => "AWS_ENDPOINT_URL_EC2",
                     "s3" => "AWS_ENDPOINT_URL_S3",
+                    "elasticloadbalancing" => "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
                     _ => "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
                 };
                 std::env::var(specific).ok().filter(|v| !v.is_empty())
@@ -72,6 +73,15 @@ impl Session {
             .interceptor(self.guard.clone())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// An Elastic Load Balancing (v2) client for one region.
+    pub fn elb(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+        let conf = aws_sdk_elasticloadbalancingv2::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.guard.clone())
+            .build();
+        aws_sdk_elasticloadbalancingv2::Client::from_conf(conf)
     }
 
     /// A CloudWatch Logs client for one region.

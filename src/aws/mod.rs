@@ -21,6 +21,7 @@
 
 mod collect;
 mod config;
+mod elb;
 mod error;
 mod flows;
 mod guard;
@@ -29,7 +30,8 @@ mod write;
 
 pub use crate::snapshot::MARKER_FILE;
 pub use crate::timestamp::{Rfc3339, TimeArg, Window};
-pub use collect::{RegionResources, CALLS};
+pub use collect::{RegionResources, CALLS, ELB_CALLS, ELB_PERMISSIONS};
+pub use elb::ElbResources;
 pub use error::AwsError;
 pub use flows::{fetch, parse_location, FetchProgress, Fetched, Location};
 pub use guard::{PageError, DEFAULT_MAX_PAGES};
@@ -96,7 +98,7 @@ impl fmt::Display for Scope {
 
 /// Receives progress while collecting; every method has a do-nothing default.
 pub trait Progress: Send + Sync {
-    /// Collection of these scopes begins, with [`CALLS`]`.len()` steps each.
+    /// Collection of these scopes begins, with [`CALLS`]`.len()` + [`ELB_CALLS`]`.len()` steps each.
     fn start(&self, scopes: &[Scope]) {
         let _ = scopes;
     }
@@ -135,7 +137,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, AwsError> {
 }
 
 /// Reads the network configuration of every chosen region (and account) through the EC2 API.
-/// Regions are read concurrently; within one, the calls of [`CALLS`] run in order, each
+/// Regions are read concurrently; within one, the calls of [`CALLS`] then [`ELB_CALLS`] run in order, each
 /// paginated to the end. The first error stops everything.
 pub fn collect(opts: &AwsOptions, progress: Arc<dyn Progress>) -> Result<Collected, AwsError> {
     runtime()?.block_on(collect_async(opts, progress))
@@ -276,6 +278,23 @@ impl Collected {
             ));
             snap.vpc_block_public_access_options
                 .extend(with_origin(&r.bpa_options, &o, |x, o| x.origin = o));
+            let e = &r.elb;
+            snap.load_balancers
+                .extend(with_origin(&e.load_balancers, &o, |x, o| x.origin = o));
+            snap.listeners.extend(e.listeners.iter().cloned());
+            snap.lb_rules.extend(e.rules.iter().cloned());
+            snap.target_groups.extend(e.target_groups.iter().cloned());
+            snap.target_health.extend(e.target_health.iter().cloned());
+            snap.target_group_attributes
+                .extend(e.target_group_attributes.iter().cloned());
+            snap.load_balancer_attributes
+                .extend(e.load_balancer_attributes.iter().cloned());
+            for what in &e.not_collected {
+                snap.warnings.push(format!(
+                    "{}: not collected: {what}; what depends on it is missing from the snapshot",
+                    r.scope.region
+                ));
+            }
         }
         // What AWS returned is checked as a saved snapshot is: two regions' answers that
         // disagree, or a rule that cannot be read, leave the resource out (never a silent pick).

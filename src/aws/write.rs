@@ -42,14 +42,31 @@ fn strip_nulls(value: &mut Value) {
 }
 
 fn write_key<T: Serialize>(dir: &Path, key: &str, items: &[T]) -> Result<(), AwsError> {
-    let path = dir.join(format!("{key}.json"));
-    let mut value = serde_json::to_value(items).map_err(|e| AwsError::Io {
-        path: path.clone(),
-        error: e.into(),
-    })?;
-    strip_nulls(&mut value);
+    write_doc(dir, key, &[(key, items)], None)
+}
+
+/// Writes `<name>.json` holding `keys`, and a top-level ARN (`("TargetGroupArn", arn)`) that
+/// names what a `describe-target-health` or `describe-*-attributes` answer describes
+/// (aws-semantics 45).
+fn write_doc<T: Serialize>(
+    dir: &Path,
+    name: &str,
+    keys: &[(&str, &[T])],
+    arn: Option<(&str, &str)>,
+) -> Result<(), AwsError> {
+    let path = dir.join(format!("{name}.json"));
     let mut doc = serde_json::Map::new();
-    doc.insert(key.to_string(), value);
+    if let Some((k, v)) = arn {
+        doc.insert(k.to_string(), Value::String(v.to_string()));
+    }
+    for (key, items) in keys {
+        let mut value = serde_json::to_value(items).map_err(|e| AwsError::Io {
+            path: path.clone(),
+            error: e.into(),
+        })?;
+        strip_nulls(&mut value);
+        doc.insert((*key).to_string(), value);
+    }
     let file = std::fs::File::create(&path).map_err(io_err(&path))?;
     let mut out = std::io::BufWriter::new(file);
     serde_json::to_writer_pretty(&mut out, &Value::Object(doc)).map_err(|e| AwsError::Io {
@@ -119,7 +136,43 @@ fn write_region(root: &Path, r: &RegionResources) -> Result<(), AwsError> {
         &dir,
         "TransitGatewayRouteTables",
         &r.transit_gateway_route_tables,
-    )
+    )?;
+    write_elb(&dir, &r.elb)
+}
+
+/// The load balancers: one file per key, and one per target group (targets, attributes) and
+/// per load balancer (attributes), each with the ARN it describes. Numbered, not named after
+/// the resource, so that names from AWS never become paths.
+fn write_elb(dir: &Path, e: &super::ElbResources) -> Result<(), AwsError> {
+    write_key(dir, "LoadBalancers", &e.load_balancers)?;
+    write_key(dir, "Listeners", &e.listeners)?;
+    write_key(dir, "Rules", &e.rules)?;
+    write_key(dir, "TargetGroups", &e.target_groups)?;
+    for (i, h) in e.target_health.iter().enumerate() {
+        write_doc(
+            dir,
+            &format!("TargetHealth-{i:05}"),
+            &[("TargetHealthDescriptions", &h.descriptions)],
+            Some(("TargetGroupArn", &h.target_group_arn)),
+        )?;
+    }
+    for (i, a) in e.target_group_attributes.iter().enumerate() {
+        write_doc(
+            dir,
+            &format!("TargetGroupAttributes-{i:05}"),
+            &[("Attributes", &a.attributes)],
+            Some(("TargetGroupArn", &a.arn)),
+        )?;
+    }
+    for (i, a) in e.load_balancer_attributes.iter().enumerate() {
+        write_doc(
+            dir,
+            &format!("LoadBalancerAttributes-{i:05}"),
+            &[("Attributes", &a.attributes)],
+            Some(("LoadBalancerArn", &a.arn)),
+        )?;
+    }
+    Ok(())
 }
 
 /// True when `dir` may be replaced: empty, or marked as written by `vpcreach collect`: its

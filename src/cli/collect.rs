@@ -52,6 +52,15 @@ pub fn run(args: CollectArgs) -> anyhow::Result<u8> {
     collected
         .write(&args.out)
         .with_context(|| format!("cannot write the snapshot to `{}`", args.out.display()))?;
+    for r in &collected.regions {
+        for what in &r.elb.not_collected {
+            eprintln!(
+                "warning: {}: not collected: {}; load-balancer paths there are unknown",
+                vpcreach::render::sanitize_line(&r.scope.region),
+                vpcreach::render::sanitize_line(what)
+            );
+        }
+    }
     if !args.quiet {
         let snap = collected.to_snapshot();
         let counts: Vec<String> = snap

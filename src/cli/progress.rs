@@ -83,7 +83,10 @@ impl Progress for StderrProgress {
         let names: Vec<String> = scopes.iter().map(Scope::to_string).collect();
         match &self.bar {
             Some(bar) => {
-                bar.set_length((scopes.len() * vpcreach::aws::CALLS.len()) as u64);
+                bar.set_length(
+                    (scopes.len() * (vpcreach::aws::CALLS.len() + vpcreach::aws::ELB_CALLS.len()))
+                        as u64,
+                );
                 bar.set_message(format!("reading {}", names.join(", ")));
             }
             None => eprintln!(

@@ -236,6 +236,17 @@ impl<'n> Explainer<'n> {
             e.hints
                 .extend(hints(e.expected, r, role, self.net.snapshot_time));
         }
+        if let Some(i) = c.eni.filter(|_| !self.net.load_balancers.is_empty()) {
+            let mine = |a: Option<IpAddr>| a.is_some_and(|a| self.net.enis[i].has_private(a));
+            let (peer, port) = if mine(r.dstaddr) {
+                (r.srcaddr, r.dstport)
+            } else if mine(r.srcaddr) {
+                (r.dstaddr, r.srcport)
+            } else {
+                (c.peer, None)
+            };
+            e.via = self.net.load_balancer_context(i, peer, port);
+        }
         e
     }
 
@@ -644,6 +655,7 @@ fn blank<'n>(file: Arc<Path>, line: u64, status: Status, code: Code) -> Explanat
         decided_by: Vec::new(),
         code,
         hints: Vec::new(),
+        via: None,
         problem: None,
     }
 }

@@ -292,6 +292,9 @@ pub struct Explanation<'n> {
     pub code: Code,
     /// Hints for a contradiction (what could explain it).
     pub hints: Vec<Cow<'static, str>>,
+    /// The load balancer (and target group) the record's traffic came through, when one
+    /// explains it (untrusted names inside).
+    pub via: Option<String>,
     /// For malformed lines: what was wrong.
     pub problem: Option<String>,
 }

@@ -436,6 +436,74 @@ impl Network {
         })
     }
 
+    /// What a flow-log record at ENI `eni` with `peer` on `local_port` (the ENI's side) came
+    /// through, when a load balancer explains it: the ENI is a node, or it is a registered
+    /// target on that port and the peer is one of the load balancer's nodes, or an internet
+    /// address whose client address a target group preserves.
+    pub fn load_balancer_context(
+        &self,
+        eni: usize,
+        peer: Option<IpAddr>,
+        local_port: Option<u16>,
+    ) -> Option<String> {
+        if let Some(lb) = self.load_balancer_of_eni(eni) {
+            return Some(format!(
+                "{} is a node of {} {} ({})",
+                self.enis[eni].id,
+                lb.kind.describe(),
+                lb.name,
+                self.enis[eni].availability_zone.as_deref().unwrap_or("?")
+            ));
+        }
+        let (peer, port) = (peer?, local_port?);
+        let eni_addrs = &self.enis[eni];
+        for tg in &self.target_groups {
+            let Some(targets) = &tg.targets else { continue };
+            let serves = targets.iter().any(|t| {
+                t.eni == Some(eni)
+                    && t.addr.is_some_and(|a| eni_addrs.has_private(a))
+                    && (t.port == port || tg.health_port(t.port) == Some(port))
+            });
+            if !serves {
+                continue;
+            }
+            for lb in &self.load_balancers {
+                let uses = lb
+                    .listeners
+                    .iter()
+                    .any(|l| l.forwards.iter().any(|f| f.target_group_arn == tg.arn));
+                if !uses {
+                    continue;
+                }
+                let node = lb
+                    .nodes
+                    .iter()
+                    .filter_map(|n| n.eni)
+                    .find(|&n| self.enis[n].has_private(peer));
+                if let Some(n) = node {
+                    return Some(format!(
+                        "{} is a node of {} {}: traffic of target group {} (port {port})",
+                        self.enis[n].id,
+                        lb.kind.describe(),
+                        lb.name,
+                        tg.name
+                    ));
+                }
+                let (preserved, _) = tg.preserves_client_ip(lb.kind);
+                let public = !crate::query::is_private(peer) && self.subnet_of(peer).is_none();
+                if preserved && public && lb.internet_facing {
+                    return Some(format!(
+                        "{peer} is a client of {} {}, target group {} (port {port}): client addresses are preserved",
+                        lb.kind.describe(),
+                        lb.name,
+                        tg.name
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// The load balancer whose node an ENI is.
     pub fn load_balancer_of_eni(&self, eni: usize) -> Option<&LoadBalancerInfo> {
         self.lb_of_eni.get(&eni).map(|&i| &self.load_balancers[i])

@@ -125,6 +125,8 @@ pub struct TargetResult {
     pub zone: Option<String>,
     /// The ENI that receives its traffic.
     pub eni: Option<String>,
+    /// The address its traffic is sent to.
+    pub address: Option<IpAddr>,
     /// What ELB reported when the snapshot was taken.
     pub reported_health: Option<String>,
     /// `reachable` (through every node that sends to it), `partial` (some nodes or zones
@@ -248,6 +250,11 @@ fn listener_protocol(p: &str, asked: Protocol) -> Protocol {
 }
 
 impl Network {
+    /// How an endpoint is described in answers (its input, ENI, address and kind).
+    pub fn endpoint_info_of(&self, e: &Endpoint) -> EndpointInfo {
+        self.endpoint_info(e)
+    }
+
     /// Answers a query through load balancer `lb` (index into [`Network::load_balancers`]) on
     /// listener `port`, from `from` (`info` as the user named it). `src_port` is the client's
     /// port, `None` for any ephemeral port.
@@ -570,6 +577,7 @@ impl Network {
             port: t.port,
             zone: t.zone.clone(),
             eni: t.eni.map(|e| self.enis[e].id.clone()),
+            address: t.addr,
             reported_health: t.health.clone(),
             verdict: TargetVerdict::Unknown,
             message: String::new(),

@@ -73,6 +73,9 @@ fn line_of(e: &Explanation<'_>, message: String, color: bool) -> String {
     for h in &e.hints {
         let _ = write!(s, "\n    possible cause: {h}");
     }
+    if let Some(via) = &e.via {
+        let _ = write!(s, "\n    through: {}", crate::render::sanitize_line(via));
+    }
     s
 }
 

@@ -472,6 +472,13 @@ impl Explanation<'_> {
                 }
                 buf.extend_from_slice(b",\"hints\":");
                 serde_json::to_writer(&mut *buf, &self.hints)
+            })
+            .and_then(|()| match &self.via {
+                Some(via) => {
+                    buf.extend_from_slice(b",\"via\":");
+                    serde_json::to_writer(&mut *buf, via)
+                }
+                None => Ok(()),
             });
         if tail.is_err() {
             return plain(buf);
@@ -510,6 +517,7 @@ impl Explanation<'_> {
             reason: self.code,
             message: self.message(net),
             hints: &self.hints,
+            via: self.via.as_deref(),
         }
     }
 }
@@ -648,6 +656,9 @@ struct View<'a> {
     message: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     hints: &'a [Cow<'static, str>],
+    /// The load balancer the traffic came through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<&'a str>,
 }
 
 #[derive(Serialize)]
