@@ -948,3 +948,61 @@ fn audit_reports_the_mode_and_every_exclusion_in_every_format() {
         assert!(out.contains("block-bidirectional"), "{format}: {out}");
     }
 }
+
+#[test]
+fn a_nat_gateway_record_whose_subnet_and_source_subnet_decide_differently_is_unknown() {
+    let v = with_bpa(
+        "block-bidirectional",
+        &[(
+            "exclusion-b",
+            "allow-bidirectional",
+            "subnet",
+            "subnet-b",
+            "create-complete",
+        )],
+    );
+    let (status, code, json, _) =
+        explain(&v, &[&format!("{NAT_OUT} ACCEPT OK egress -")]).remove(0);
+    assert_eq!(
+        (status, code),
+        (Status::Unknown, Code::VpcBlockPublicAccessUnknown),
+        "{json:#}"
+    );
+    let d = json["decided_by"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(d["layer"], "block_public_access", "{json:#}");
+    assert_eq!(d["decision"], "unknown");
+    assert_eq!(d["resources"][0], "exclusion-b");
+    let message = json["message"].as_str().unwrap();
+    assert!(
+        message.contains("at the NAT gateway's subnet subnet-b")
+            && message.contains("at source subnet subnet-c"),
+        "{message}"
+    );
+    // Both subnets excluded: decided.
+    let v = with_bpa(
+        "block-bidirectional",
+        &[
+            (
+                "exclusion-b",
+                "allow-bidirectional",
+                "subnet",
+                "subnet-b",
+                "create-complete",
+            ),
+            (
+                "exclusion-c",
+                "allow-egress",
+                "subnet",
+                "subnet-c",
+                "create-complete",
+            ),
+        ],
+    );
+    let (status, code, _, _) = explain(&v, &[&format!("{NAT_OUT} ACCEPT OK egress -")]).remove(0);
+    assert_eq!((status, code), (Status::Consistent, Code::Allowed));
+}

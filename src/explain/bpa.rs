@@ -39,13 +39,20 @@ impl<'n> Explainer<'n> {
             }
             _ => Initiated::FromInternet,
         };
-        let j = net.bpa_judgement(subnet, path, init)?;
+        let conflict = (path == Path::NatGateway && init == Initiated::FromInside)
+            .then(|| net.bpa_nat_judgement(eni))
+            .flatten();
+        let j = match conflict {
+            Some(j) => j,
+            None => net.bpa_judgement(subnet, path, init)?,
+        };
         Some((
             Decided::Bpa {
                 subnet,
                 path,
                 init,
                 outcome: j.outcome,
+                nat_conflict: conflict.map(|_| eni),
             },
             j,
         ))

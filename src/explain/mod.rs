@@ -139,6 +139,9 @@ pub enum Decided<'n> {
         init: crate::bpa::Initiated,
         /// What BPA does.
         outcome: crate::bpa::Outcome,
+        /// For a NAT gateway's ENI whose subnet and a source subnet decide differently: the ENI
+        /// (its judgement is [`Network::bpa_nat_judgement`]).
+        nat_conflict: Option<usize>,
     },
 }
 

@@ -79,6 +79,57 @@ impl Network {
                 ]
             })
             .collect();
+        // NAT gateways whose subnet and a source subnet would decide differently.
+        let slot = super::bpa_slot(Path::NatGateway, Initiated::FromInside);
+        for nat in self.nat_gateways.values() {
+            let (Some(ns), Some(eni)) = (nat.subnet, nat.eni) else {
+                continue;
+            };
+            let own = &self.bpa_table[ns][slot];
+            let mut resources = own.resources.clone();
+            let mut details = Vec::new();
+            for (s, sub) in self.subnets.iter().enumerate() {
+                let routes_here = sub.route_table.is_some_and(|rt| {
+                    self.route_tables[rt]
+                        .routes
+                        .iter()
+                        .any(|r| matches!(&r.target, crate::route::Target::NatGateway(id) if *id == nat.id))
+                });
+                let other = &self.bpa_table[s][slot];
+                if s != ns
+                    && routes_here
+                    && other.outcome != own.outcome
+                    && other.outcome != crate::bpa::Outcome::NoData
+                {
+                    resources.extend(other.resources.iter().cloned());
+                    details.push(format!("at source subnet {}: {}", sub.id, other.detail));
+                }
+            }
+            if !details.is_empty() {
+                resources.dedup();
+                self.bpa_nat_conflicts.insert(
+                    eni,
+                    crate::bpa::Judgement {
+                        outcome: crate::bpa::Outcome::Unknown,
+                        mode: own.mode,
+                        exclusions: own.exclusions.clone(),
+                        resources,
+                        detail: format!(
+                            "at the NAT gateway's subnet {}: {}; {}; which of these subnets' exclusions counts for a NAT gateway's traffic is not documented",
+                            self.subnets[ns].id,
+                            own.detail,
+                            details.join("; ")
+                        ),
+                    },
+                );
+            }
+        }
+    }
+
+    /// The judgement of a NAT gateway ENI's connections when its subnet and a subnet that
+    /// routes to it would be judged differently.
+    pub fn bpa_nat_judgement(&self, eni: usize) -> Option<&crate::bpa::Judgement> {
+        self.bpa_nat_conflicts.get(&eni)
     }
 
     /// BPA's judgement for a connection at an internet hop of a subnet; `None` when the

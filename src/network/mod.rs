@@ -333,6 +333,10 @@ pub struct Network {
     /// For each subnet (when the snapshot has BPA options), BPA's judgement for each
     /// [`bpa_slot`]: computed once, since `explain` asks for every record with an internet peer.
     pub(crate) bpa_table: Vec<[crate::bpa::Judgement; 6]>,
+    /// For a NAT gateway's ENI whose own subnet and a subnet that routes to it would be judged
+    /// differently by BPA (which one counts is not documented): the `unknown` judgement of its
+    /// connections to the internet, naming both.
+    pub(crate) bpa_nat_conflicts: HashMap<usize, crate::bpa::Judgement>,
 }
 
 /// The slot of [`Network::bpa_table`] for a path and a side that started the connection.

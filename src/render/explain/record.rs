@@ -143,8 +143,9 @@ fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -
             path,
             init,
             outcome,
+            nat_conflict,
         } => {
-            let j = net.bpa_judgement(subnet, path, init);
+            let j = bpa_judgement(net, subnet, path, init, nat_conflict);
             DecidedView {
                 layer: "block_public_access",
                 decision: bpa_decision(outcome),
@@ -158,6 +159,19 @@ fn decided_view<'a>(net: &'a Network, dir: Option<Direction>, d: &Decided<'a>) -
                 text: j.map(|j| j.detail.clone()).unwrap_or_default(),
             }
         }
+    }
+}
+
+fn bpa_judgement(
+    net: &Network,
+    subnet: usize,
+    path: crate::bpa::Path,
+    init: crate::bpa::Initiated,
+    nat_conflict: Option<usize>,
+) -> Option<&crate::bpa::Judgement> {
+    match nat_conflict {
+        Some(eni) => net.bpa_nat_judgement(eni),
+        None => net.bpa_judgement(subnet, path, init),
     }
 }
 
@@ -247,6 +261,7 @@ fn clause(s: &mut String, net: &Network, d: &Decided<'_>) {
             path,
             init,
             outcome,
+            nat_conflict,
         } => write!(
             s,
             "{} by VPC Block Public Access: {}",
@@ -255,7 +270,7 @@ fn clause(s: &mut String, net: &Network, d: &Decided<'_>) {
                 crate::bpa::Outcome::Unknown => "undecided",
                 _ => "allowed",
             },
-            net.bpa_judgement(subnet, path, init)
+            bpa_judgement(net, subnet, path, init, nat_conflict)
                 .map(|j| j.detail.as_str())
                 .unwrap_or_default()
         ),
@@ -574,8 +589,17 @@ impl DecidedKey {
             Decided::SgMissing { eni } => (6, eni, 0, 0),
             Decided::NaclMissing { subnet } => (7, subnet, 0, 0),
             Decided::Bpa {
-                subnet, path, init, ..
-            } => (8, subnet, crate::network::bpa_slot(path, init), 0),
+                subnet,
+                path,
+                init,
+                nat_conflict,
+                ..
+            } => (
+                8,
+                subnet,
+                crate::network::bpa_slot(path, init),
+                nat_conflict.map_or(0, |e| e + 1),
+            ),
         };
         DecidedKey {
             kind,
