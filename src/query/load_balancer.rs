@@ -735,7 +735,7 @@ impl Network {
                 "unreachable: no node sends to it (cross-zone load balancing is off and no node is in {})",
                 t.zone.as_deref().unwrap_or("its zone")
             ),
-            v => format!("{v}: {}", failing.join("; ")),
+            _ => failing.join("; "),
         };
         r
     }
