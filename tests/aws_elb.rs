@@ -24,10 +24,7 @@ fn endpoint_without_elb() -> String {
             // Read the head and the body the head announces, then answer and close.
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
-            loop {
-                let Ok(n) = stream.read(&mut chunk) else {
-                    break;
-                };
+            while let Ok(n) = stream.read(&mut chunk) {
                 if n == 0 {
                     break;
                 }

@@ -637,20 +637,14 @@ impl Network {
                     preserved.then_some((from, src_port)),
                 )
             });
-            let health = if tg.health_check_enabled {
-                hc_port.map(|p| {
-                    self.lb_leg(
-                        ne,
-                        node_addr,
-                        t.eni,
-                        addr,
-                        Protocol::Number(crate::protocol::TCP),
-                        p,
-                        None,
-                    )
-                })
-            } else {
-                None
+            let tcp = Protocol::Number(crate::protocol::TCP);
+            let health = match (tg.health_check_enabled, hc_port) {
+                // The same walk as the traffic's (same source, port and protocol): not repeated.
+                (true, Some(p)) => match &traffic {
+                    Some(l) if !preserved && p == t.port && proto == tcp => Some(l.clone()),
+                    _ => Some(self.lb_leg(ne, node_addr, t.eni, addr, tcp, p, None)),
+                },
+                _ => None,
             };
             let legs: Vec<(&str, &Leg)> = traffic
                 .iter()
@@ -741,7 +735,7 @@ impl Network {
                 "unreachable: no node sends to it (cross-zone load balancing is off and no node is in {})",
                 t.zone.as_deref().unwrap_or("its zone")
             ),
-            v => format!("{v}: {}", failing.join("; ")),
+            _ => failing.join("; "),
         };
         r
     }
