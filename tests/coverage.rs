@@ -216,6 +216,27 @@ fn the_report_reads_and_no_snapshot_text_reaches_the_terminal_raw() {
 
 #[test]
 fn a_snapshot_without_flow_logs_says_so() {
+    // An empty `FlowLogs` key: the account has no flow log.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("Vpcs.json"),
+        r#"{"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]}"#,
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("FlowLogs.json"), r#"{"FlowLogs": []}"#).expect("write");
+    let out = coverage(dir.path(), "human");
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        text.starts_with("flow logs: none in the snapshot (`describe-flow-logs`)\n"),
+        "{text}"
+    );
+    assert!(text.contains("  vpc-1: not covered\n"), "{text}");
+}
+
+#[test]
+fn a_snapshot_without_the_flow_logs_key_says_unknown_not_uncovered() {
+    // No `FlowLogs` key at all: nothing is known of the flow logs (changed deliberately: this
+    // used to say "not covered", a guess).
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
         dir.path().join("Vpcs.json"),
@@ -225,8 +246,181 @@ fn a_snapshot_without_flow_logs_says_so() {
     let out = coverage(dir.path(), "human");
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     assert!(
-        text.starts_with("flow logs: none in the snapshot (`describe-flow-logs`)\n"),
+        text.starts_with("flow logs: flow-log configuration not in the snapshot (no `FlowLogs` key read for its place"),
         "{text}"
     );
-    assert!(text.contains("  vpc-1: not covered\n"), "{text}");
+    assert!(
+        text.contains("  vpc-1: unknown (flow-log configuration not in the snapshot)\n"),
+        "{text}"
+    );
+    let v: Value = serde_json::from_slice(&coverage(dir.path(), "json").stdout).expect("JSON");
+    assert_eq!(v["vpcs"][0]["capture"], "unknown");
+}
+
+/// Flow-log records of the fixture's ENIs: `eni-all` with an ACCEPT, a REJECT and a SKIPDATA
+/// window; `eni-rej` with a NODATA window and a REJECT; `eni-none` (whose only log is not
+/// active) and `eni-gone` (not in the snapshot) with one ACCEPT each; a malformed line.
+const RECORDS: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 111122223333 eni-all 10.1.1.5 10.1.1.9 40000 443 6 10 840 1700000000 1700000060 ACCEPT OK
+2 111122223333 eni-all 10.1.1.9 10.1.1.5 443 40000 6 10 840 1700000000 1700000060 REJECT OK
+2 111122223333 eni-all - - - - - - - 1700000060 1700000120 - SKIPDATA
+2 111122223333 eni-rej - - - - - - - 1700000000 1700000060 - NODATA
+2 111122223333 eni-rej 10.2.1.5 10.2.1.9 40000 22 6 1 40 1700000100 1700000160 REJECT OK
+2 111122223333 eni-gone 10.9.9.9 10.2.1.9 40000 22 6 1 40 1700000100 1700000160 ACCEPT OK
+2 111122223333 eni-none 10.3.1.5 10.3.1.9 40000 22 6 1 40 1700000100 1700000160 ACCEPT OK
+this is not a record
+";
+
+fn coverage_with_flows(dir: &std::path::Path, output: &str) -> std::process::Output {
+    let flows = dir.join("flows");
+    std::fs::create_dir_all(&flows).expect("flows dir");
+    std::fs::write(flows.join("f.log"), RECORDS).expect("write flows");
+    Command::cargo_bin("vpcreach")
+        .expect("binary")
+        .args(["coverage", "--output", output, "--snapshot"])
+        .arg(dir.join("snap"))
+        .arg(&flows)
+        .output()
+        .expect("run")
+}
+
+/// The fixture's snapshot under `snap/`, beside a `flows/` folder.
+fn snapshot_and_flows() -> tempfile::TempDir {
+    let snap = snapshot();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("snap")).expect("snap dir");
+    for f in std::fs::read_dir(snap.path()).expect("read") {
+        let f = f.expect("entry");
+        std::fs::copy(f.path(), dir.path().join("snap").join(f.file_name())).expect("copy");
+    }
+    dir
+}
+
+#[test]
+fn records_per_eni_with_lost_and_empty_windows_silent_enis_and_uncovered_records() {
+    let dir = snapshot_and_flows();
+    let out = coverage_with_flows(dir.path(), "json");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let r = &v["records"];
+    // The totals add up: 8 lines = 5 with flow data + 1 NODATA + 1 SKIPDATA + 1 malformed, and
+    // the 7 valid records are 5 at covered ENIs + 2 at interfaces no log covers.
+    assert_eq!(
+        (
+            &r["read"],
+            &r["parsed"],
+            &r["nodata"],
+            &r["skipdata"],
+            &r["malformed"]
+        ),
+        (&json!(8), &json!(5), &json!(1), &json!(1), &json!(1)),
+        "{r:#}"
+    );
+    assert_eq!(r["at_covered_enis"], 5);
+    assert_eq!(r["at_uncovered_interfaces"], 2);
+    assert_eq!(r["without_interface_id"], 0);
+    assert_eq!(r["enis_seen"], 3, "eni-all, eni-rej, eni-none: {r:#}");
+    assert_eq!(r["enis_with_lost_windows"], 1);
+    // Covered (wholly or partly) but silent: eni-acc. eni-fail's only log fails: not covered.
+    assert_eq!(r["silent"], json!(["eni-acc"]));
+    let uncovered: Vec<(String, bool, u64)> = r["uncovered"]
+        .as_array()
+        .expect("uncovered")
+        .iter()
+        .map(|u| {
+            (
+                u["eni"].as_str().unwrap_or("").to_string(),
+                u["in_snapshot"].as_bool().unwrap_or(true),
+                u["records"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        uncovered,
+        [("eni-gone".into(), false, 1), ("eni-none".into(), true, 1)]
+    );
+    let eni = |id: &str| {
+        v["enis"]
+            .as_array()
+            .expect("enis")
+            .iter()
+            .find(|e| e["eni"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let all = eni("eni-all");
+    assert_eq!(
+        (
+            &all["seen"]["records"],
+            &all["seen"]["skipdata"],
+            &all["seen"]["nodata"]
+        ),
+        (&json!(2), &json!(1), &json!(0))
+    );
+    assert_eq!(all["seen"]["first"], "2023-11-14T22:13:20Z");
+    assert_eq!(all["seen"]["last"], "2023-11-14T22:15:20Z");
+    assert_eq!(
+        all["seen"]["skipdata_windows"],
+        json!([{"start": "2023-11-14T22:14:20Z", "end": "2023-11-14T22:15:20Z"}])
+    );
+    let rej = eni("eni-rej");
+    assert_eq!(
+        rej["seen"]["nodata_windows"],
+        json!([{"start": "2023-11-14T22:13:20Z", "end": "2023-11-14T22:14:20Z"}])
+    );
+    assert_eq!(eni("eni-acc")["seen"], Value::Null);
+    assert_eq!(v["complete"], true);
+
+    let text = String::from_utf8(coverage_with_flows(dir.path(), "human").stdout).expect("UTF-8");
+    assert!(
+        text.contains("records: 8 read = 5 with flow data + 1 NODATA + 1 SKIPDATA + 1 malformed; 5 at covered ENIs, 2 at interfaces no flow log of the snapshot covers, 0 without `interface-id`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ENIs seen: 3 of 5 (60%), 1 with lost windows (SKIPDATA)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "      records lost (SKIPDATA): 2023-11-14T22:14:20Z .. 2023-11-14T22:15:20Z"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("covered ENIs that sent no record at all: eni-acc"),
+        "{text}"
+    );
+    assert!(text.contains("records of eni-gone that no flow log of the snapshot covers: 1 record(s) (2023-11-14T22:15:00Z .. 2023-11-14T22:16:00Z); the ENI is not in the snapshot (a stale snapshot, or another account)"), "{text}");
+    let md = String::from_utf8(coverage_with_flows(dir.path(), "markdown").stdout).expect("UTF-8");
+    assert!(
+        md.contains("| eni-all | 1 | 2023-11-14T22:14:20Z .. 2023-11-14T22:15:20Z |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn an_unreadable_flow_input_is_an_error_and_the_rest_is_reported() {
+    let dir = snapshot_and_flows();
+    std::fs::create_dir_all(dir.path().join("flows")).expect("dir");
+    // A truncated gzip file.
+    std::fs::write(
+        dir.path().join("flows/bad.log.gz"),
+        [0x1f, 0x8b, 8, 0, 0, 0],
+    )
+    .expect("write");
+    let out = coverage_with_flows(dir.path(), "json");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["complete"], false);
+    assert!(
+        v["errors"][0].as_str().unwrap_or("").contains("bad.log.gz"),
+        "{v:#}"
+    );
+    assert_eq!(v["records"]["parsed"], 5);
 }

@@ -29,6 +29,12 @@ pub enum FindingStatus {
     /// A network ACL rule that can never match: earlier rules of its list match all of its
     /// traffic first.
     Shadowed,
+    /// A VPC without an active flow log of its own (CIS AWS Foundations 3.7).
+    NoFlowLog,
+    /// A flow log whose deliveries fail: it captures nothing that can be read.
+    DeliveryFails,
+    /// A flow-log format without fields an explanation needs.
+    FieldsMissing,
     /// The statement cannot be evaluated (an unresolvable reference, a component not
     /// modelled): never reported as a pass.
     Unknown,
@@ -40,6 +46,9 @@ impl FindingStatus {
         match self {
             FindingStatus::NotAllowed => "not allowed",
             FindingStatus::DefaultSecurityGroupInUse => "default group has rules",
+            FindingStatus::NoFlowLog => "no flow log",
+            FindingStatus::DeliveryFails => "delivery fails",
+            FindingStatus::FieldsMissing => "fields missing",
             other => other.as_str(),
         }
     }
@@ -57,6 +66,9 @@ impl FindingStatus {
             FindingStatus::Broken => "broken",
             FindingStatus::Unused => "unused",
             FindingStatus::Shadowed => "shadowed",
+            FindingStatus::NoFlowLog => "no_flow_log",
+            FindingStatus::DeliveryFails => "delivery_fails",
+            FindingStatus::FieldsMissing => "fields_missing",
             FindingStatus::Unknown => "unknown",
         }
     }

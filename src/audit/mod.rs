@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod finding;
+pub mod flow_logs;
 mod observed;
 pub mod region;
 pub mod report;

@@ -116,6 +116,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     }
 
     let mut result = static_audit(&net, &policies);
+    if !policies.checks.is_empty() {
+        let coverage = vpcreach::coverage::Coverage::of(&snap, &net);
+        vpcreach::audit::flow_logs::flow_log_audit(&mut result, &coverage, &policies.checks);
+    }
     if !args.flows.is_empty() {
         let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
         let options = FlowOptions {
