@@ -424,3 +424,195 @@ fn an_unreadable_flow_input_is_an_error_and_the_rest_is_reported() {
     );
     assert_eq!(v["records"]["parsed"], 5);
 }
+
+/// NACL entries allowing everything both ways (IPv4), with the `*` rules.
+fn allow_all() -> Value {
+    json!([
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": false, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": true, "CidrBlock": "0.0.0.0/0"},
+        {"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": true, "CidrBlock": "0.0.0.0/0"}
+    ])
+}
+
+fn sg(id: &str, vpc: &str) -> Value {
+    json!({"GroupId": id, "GroupName": id, "VpcId": vpc,
+           "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+           "IpPermissionsEgress": []})
+}
+
+fn eni_sg(id: &str, vpc: &str, subnet: &str, ip: &str, group: &str) -> Value {
+    json!({"NetworkInterfaceId": id, "VpcId": vpc, "SubnetId": subnet, "PrivateIpAddress": ip,
+           "InterfaceType": "interface", "Groups": [{"GroupId": group}]})
+}
+
+/// `vpc-a`: `eni-rej` (sg-rej) under a subnet-level REJECT log, `eni-lost` (sg-lost) under an
+/// ENI-level ALL log with a SKIPDATA window, `eni-fail` under a log that fails to deliver.
+/// `vpc-b`: `eni-ok` (sg-ok) under a VPC-level ALL log. `vpc-nolog`: no flow log at all.
+fn audit_snapshot(dir: &std::path::Path, with_flow_logs: bool) {
+    let mut v = json!({
+        "Vpcs": [{"VpcId": "vpc-a", "CidrBlock": "10.1.0.0/16"}, {"VpcId": "vpc-b", "CidrBlock": "10.2.0.0/16"},
+                 {"VpcId": "vpc-nolog", "CidrBlock": "10.3.0.0/16"}],
+        "Subnets": [{"SubnetId": "subnet-a", "VpcId": "vpc-a", "CidrBlock": "10.1.1.0/24"},
+                    {"SubnetId": "subnet-b", "VpcId": "vpc-b", "CidrBlock": "10.2.1.0/24"}],
+        "NetworkAcls": [
+            {"NetworkAclId": "acl-a", "VpcId": "vpc-a", "IsDefault": true, "Entries": allow_all(),
+             "Associations": [{"NetworkAclId": "acl-a", "SubnetId": "subnet-a"}]},
+            {"NetworkAclId": "acl-b", "VpcId": "vpc-b", "IsDefault": true, "Entries": allow_all(),
+             "Associations": [{"NetworkAclId": "acl-b", "SubnetId": "subnet-b"}]}],
+        "SecurityGroups": [sg("sg-rej", "vpc-a"), sg("sg-lost", "vpc-a"), sg("sg-ok", "vpc-b")],
+        "NetworkInterfaces": [
+            eni_sg("eni-rej", "vpc-a", "subnet-a", "10.1.1.10", "sg-rej"),
+            eni_sg("eni-lost", "vpc-a", "subnet-a", "10.1.1.11", "sg-lost"),
+            eni_sg("eni-ok", "vpc-b", "subnet-b", "10.2.1.10", "sg-ok")],
+        "FlowLogs": [
+            {"FlowLogId": "fl-rej", "ResourceId": "subnet-a", "TrafficType": "REJECT", "FlowLogStatus": "ACTIVE",
+             "DeliverLogsStatus": "SUCCESS"},
+            {"FlowLogId": "fl-lost", "ResourceId": "eni-lost", "TrafficType": "ALL", "FlowLogStatus": "ACTIVE",
+             "DeliverLogsStatus": "SUCCESS"},
+            {"FlowLogId": "fl-fail", "ResourceId": "vpc-a", "TrafficType": "ALL", "FlowLogStatus": "ACTIVE",
+             "DeliverLogsStatus": "FAILED", "DeliverLogsErrorMessage": "Access error"},
+            {"FlowLogId": "fl-b", "ResourceId": "vpc-b", "TrafficType": "ALL", "FlowLogStatus": "ACTIVE",
+             "DeliverLogsStatus": "SUCCESS",
+             "LogFormat": "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction} ${pkt-srcaddr} ${pkt-dstaddr} ${vpc-id} ${subnet-id}"}
+        ]
+    });
+    if !with_flow_logs {
+        v.as_object_mut().expect("object").remove("FlowLogs");
+    }
+    std::fs::create_dir_all(dir).expect("dir");
+    for (key, value) in v.as_object().expect("object") {
+        std::fs::write(
+            dir.join(format!("{key}.json")),
+            serde_json::to_string(&json!({ key: value })).expect("json"),
+        )
+        .expect("write");
+    }
+}
+
+const AUDIT_RECORDS: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 111122223333 eni-rej 203.0.113.9 10.1.1.10 40000 22 6 1 40 1700000000 1700000060 REJECT OK
+2 111122223333 eni-lost 203.0.113.9 10.1.1.11 40000 22 6 1 40 1700000000 1700000060 REJECT OK
+2 111122223333 eni-lost - - - - - - - 1700000060 1700000120 - SKIPDATA
+2 111122223333 eni-ok 203.0.113.9 10.2.1.10 40000 22 6 1 40 1700000000 1700000060 REJECT OK
+";
+
+fn audit_json(dir: &std::path::Path, flows: bool) -> Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::write(dir.join("flows.log"), AUDIT_RECORDS).expect("write");
+    let mut cmd = Command::cargo_bin("vpcreach").expect("binary");
+    cmd.args(["audit", "--output", "json", "--snapshot"])
+        .arg(dir.join("snap"))
+        .arg("--policies")
+        .arg(root.join("policies"));
+    if flows {
+        cmd.arg("--flows").arg(dir.join("flows.log"));
+    }
+    let out = cmd.output().expect("run");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+fn findings_of<'a>(v: &'a Value, check: &str) -> Vec<&'a Value> {
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["check"] == check)
+        .collect()
+}
+
+#[test]
+fn the_baseline_flow_log_checks_name_the_vpc_and_the_flow_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    audit_snapshot(&dir.path().join("snap"), true);
+    let v = audit_json(dir.path(), false);
+    let vpc = findings_of(&v, "cis-3.7-vpc-flow-logs");
+    assert_eq!(vpc.len(), 1, "{vpc:#?}");
+    assert_eq!(vpc[0]["resources"], json!(["vpc-nolog"]));
+    assert_eq!(vpc[0]["status"], "no_flow_log");
+    assert_eq!(vpc[0]["severity"], "medium");
+    let delivery = findings_of(&v, "flow-log-delivery");
+    assert_eq!(delivery.len(), 1, "{delivery:#?}");
+    assert_eq!(delivery[0]["resources"], json!(["fl-fail", "vpc-a"]));
+    assert!(delivery[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("(Access error)"));
+    // The default format lacks fields; fl-b's custom format has them all.
+    let fields: Vec<&Value> = findings_of(&v, "flow-log-fields")
+        .iter()
+        .map(|f| &f["resources"][0])
+        .collect();
+    assert_eq!(
+        fields,
+        [&json!("fl-fail"), &json!("fl-lost"), &json!("fl-rej")]
+    );
+    assert!(findings_of(&v, "flow-log-fields")
+        .iter()
+        .all(|f| f["severity"] == "low"));
+
+    // Without the `FlowLogs` key: unknown, never "no flow log".
+    let dir = tempfile::tempdir().expect("temp dir");
+    audit_snapshot(&dir.path().join("snap"), false);
+    let v = audit_json(dir.path(), false);
+    let vpc = findings_of(&v, "cis-3.7-vpc-flow-logs");
+    assert_eq!(vpc.len(), 3, "{vpc:#?}");
+    for f in vpc {
+        assert_eq!(f["status"], "unknown");
+        assert!(f["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("flow-log configuration not in the snapshot"));
+    }
+    assert_eq!(findings_of(&v, "flow-log-delivery")[0]["status"], "unknown");
+}
+
+#[test]
+fn an_unused_rule_is_claimed_only_where_the_logs_keep_accepted_traffic_and_lost_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    audit_snapshot(&dir.path().join("snap"), true);
+    let v = audit_json(dir.path(), true);
+    let unused = findings_of(&v, "unused-rule");
+    let of = |sg: &str| {
+        unused
+            .iter()
+            .find(|f| f["resources"][0] == sg)
+            .copied()
+            .unwrap_or_else(|| panic!("{sg} in {unused:#?}"))
+    };
+    // eni-ok: an ALL log, nothing lost: the claim is made.
+    assert_eq!(of("sg-ok")["status"], "unused");
+    // eni-rej: its only log keeps REJECT: accepted traffic through the rule would not be seen.
+    let rej = of("sg-rej");
+    assert_eq!(rej["status"], "unknown");
+    assert!(
+        rej["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cannot be judged: eni-rej: its flow logs keep only REJECT"),
+        "{rej:#}"
+    );
+    // eni-lost: an ALL log, but a window was lost.
+    let lost = of("sg-lost");
+    assert_eq!(lost["status"], "unknown");
+    assert!(
+        lost["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("records lost (SKIPDATA windows) at eni-lost (1)"),
+        "{lost:#}"
+    );
+    let notes: Vec<&str> = v["summary"]["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "3 interfaces seen of the snapshot's 3 (100%), 1 with lost windows (SKIPDATA)"
+        )),
+        "{notes:?}"
+    );
+}
