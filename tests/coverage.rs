@@ -616,3 +616,43 @@ fn an_unused_rule_is_claimed_only_where_the_logs_keep_accepted_traffic_and_lost_
         "{notes:?}"
     );
 }
+
+#[test]
+fn explain_states_the_share_of_enis_seen_and_the_lost_windows() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    audit_snapshot(&dir.path().join("snap"), true);
+    std::fs::write(dir.path().join("flows.log"), AUDIT_RECORDS).expect("write");
+    let out = Command::cargo_bin("vpcreach")
+        .expect("binary")
+        .args(["explain", "--snapshot"])
+        .arg(dir.path().join("snap"))
+        .arg(dir.path().join("flows.log"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("ENIs seen: 3 of the snapshot's 3 (100%), 1 with lost windows (SKIPDATA)\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("records lost: eni-lost: 1 window(s) (SKIPDATA)"),
+        "{stderr}"
+    );
+    let out = Command::cargo_bin("vpcreach")
+        .expect("binary")
+        .args(["explain", "--output", "json", "--snapshot"])
+        .arg(dir.path().join("snap"))
+        .arg(dir.path().join("flows.log"))
+        .output()
+        .expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        (
+            &v["summary"]["interfaces_seen"],
+            &v["summary"]["interfaces_in_snapshot"],
+            &v["summary"]["interfaces_with_lost_windows"]
+        ),
+        (&json!(3), &json!(3), &json!(1))
+    );
+}

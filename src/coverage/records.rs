@@ -213,6 +213,9 @@ pub struct Observed {
     pub at_covered: u64,
     /// Records (of every kind) counted at an interface in [`Observed::uncovered`].
     pub at_uncovered: u64,
+    /// Records (of every kind) counted at an ENI whose flow-log configuration is not in the
+    /// snapshot: whether a log covers it is unknown.
+    pub at_unknown: u64,
     /// ENIs of the snapshot with at least one record.
     pub enis_seen: usize,
     /// ENIs with at least one `SKIPDATA` window.
@@ -236,6 +239,10 @@ impl Observed {
         o.enis = vec![None; coverage.enis.len()];
         for (id, seen) in &records.by_interface {
             match index.get(id.as_str()) {
+                Some(&i) if !coverage.enis[i].known => {
+                    o.at_unknown += seen.total();
+                    o.enis[i] = Some(seen.clone());
+                }
                 Some(&i) if coverage.enis[i].capture != Capture::None => {
                     o.at_covered += seen.total();
                     o.enis[i] = Some(seen.clone());
@@ -254,7 +261,7 @@ impl Observed {
             }
         }
         for (e, seen) in coverage.enis.iter().zip(&o.enis) {
-            if seen.is_none() && e.capture != Capture::None {
+            if seen.is_none() && e.known && e.capture != Capture::None {
                 o.silent.push(e.id.clone());
             }
         }
@@ -266,7 +273,7 @@ impl Observed {
     /// Whether the totals add up: every valid record is counted at exactly one place.
     pub fn adds_up(&self) -> bool {
         self.counts.parsed + self.counts.nodata + self.counts.skipdata
-            == self.at_covered + self.at_uncovered + self.without_interface
+            == self.at_covered + self.at_uncovered + self.at_unknown + self.without_interface
             && self.counts.read
                 == self.counts.parsed
                     + self.counts.nodata

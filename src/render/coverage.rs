@@ -82,6 +82,7 @@ pub fn json(c: &Coverage, observed: Option<&Observed>) -> serde_json::Value {
             "header_lines": k.headers,
             "at_covered_enis": o.at_covered,
             "at_uncovered_interfaces": o.at_uncovered,
+            "at_enis_of_unknown_configuration": o.at_unknown,
             "without_interface_id": o.without_interface,
             "enis_seen": o.enis_seen,
             "enis_with_lost_windows": o.enis_with_lost_windows,
@@ -140,6 +141,13 @@ fn observed_human(c: &Coverage, o: &Observed, out: &mut String) {
         "records: {} read = {} with flow data + {} NODATA + {} SKIPDATA + {} malformed; {} at covered ENIs, {} at interfaces no flow log of the snapshot covers, {} without `interface-id`",
         k.read, k.parsed, k.nodata, k.skipdata, k.malformed, o.at_covered, o.at_uncovered, o.without_interface
     );
+    if o.at_unknown > 0 {
+        let _ = writeln!(
+            out,
+            "records: {} at ENIs whose flow-log configuration is not in the snapshot",
+            o.at_unknown
+        );
+    }
     let _ = writeln!(
         out,
         "ENIs seen: {} of {} ({}), {} with lost windows (SKIPDATA)",
