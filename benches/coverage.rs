@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench coverage` prints the median of several runs of the release binary end
 //! to end (load, build, coverage, JSON) and of the coverage analysis alone. Target: under 1 s.
+//! Then the same with FLOWS: 20 records for each ENI (200,000 lines, a SKIPDATA window at every
+//! hundredth ENI), read with the field scan and counted per ENI.
 
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
@@ -83,6 +85,48 @@ fn main() {
         end_to_end.push(t.elapsed());
         assert!(status.success());
     }
+    // The FLOWS path: records of every ENI.
+    let flows = tempfile::tempdir().expect("temp dir");
+    let eni_ids = ids(dir.path(), "NetworkInterfaces", "NetworkInterfaceId");
+    let mut text = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n",
+    );
+    let per_eni = 20;
+    for (i, e) in eni_ids.iter().enumerate() {
+        for k in 0..per_eni {
+            let t = 1_700_000_000 + k * 60;
+            text.push_str(&format!(
+                "2 111122223333 {e} 10.0.0.1 10.0.0.2 40000 443 6 1 40 {t} {} ACCEPT OK\n",
+                t + 60
+            ));
+        }
+        if i % 100 == 0 {
+            text.push_str(&format!(
+                "2 111122223333 {e} - - - - - - - 1700002000 1700002060 - SKIPDATA\n"
+            ));
+        }
+    }
+    let lines = text.lines().count() - 1;
+    std::fs::write(flows.path().join("flows.log"), text).expect("write flows");
+    let mut with_flows = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let status = Command::new(env!("CARGO_BIN_EXE_vpcreach"))
+            .args(["coverage", "--output", "json", "--snapshot"])
+            .arg(dir.path())
+            .arg(flows.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("vpcreach coverage FLOWS");
+        with_flows.push(t.elapsed());
+        assert!(status.success());
+    }
+    println!(
+        "coverage of {enis} ENIs with FLOWS ({lines} record lines): end to end (release binary) {:.1} ms (median of {runs})",
+        median(with_flows).as_secs_f64() * 1e3
+    );
+
     let snap = Snapshot::load(dir.path()).expect("load");
     let net = Network::build(&snap);
     let mut alone = Vec::new();

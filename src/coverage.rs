@@ -22,6 +22,8 @@
 //! assert_eq!((cov.totals.covered, cov.totals.partly, cov.totals.not_covered), (0, 1, 0));
 //! ```
 
+pub mod records;
+
 use crate::flow_log::{Field, Format};
 use crate::network::Network;
 use crate::snapshot::{FlowLog, Snapshot};
@@ -153,20 +155,21 @@ pub struct LogCoverage {
 }
 
 /// The coverage of one resource (VPC, subnet or ENI).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ResourceCoverage {
     /// Its id.
     pub id: String,
     /// Its VPC (for subnets and ENIs).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
     /// Its subnet (for ENIs).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
     /// The flow logs that capture it (its own and its VPC's and subnet's), effective or not.
     pub flow_logs: Vec<String>,
     /// What the effective ones keep together.
     pub capture: Capture,
+    /// Whether the flow-log configuration of its place is in the snapshot (a `FlowLogs` key
+    /// was read there); when not, `capture` is `None` for want of knowledge, not of logs.
+    pub known: bool,
 }
 
 /// Totals over the ENIs of the snapshot.
@@ -180,11 +183,20 @@ pub struct Totals {
     pub partly: usize,
     /// ENIs no effective log captures.
     pub not_covered: usize,
+    /// ENIs whose flow-log configuration is not in the snapshot (counted in none of the above).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unknown: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The flow-log coverage of a snapshot.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Coverage {
+    /// Whether any `FlowLogs` key was read (else nothing is known of the flow logs).
+    pub config_read: bool,
     /// Every flow log of the snapshot.
     pub flow_logs: Vec<LogCoverage>,
     /// Every VPC, with the logs of the VPC itself.
@@ -288,6 +300,15 @@ impl Coverage {
                 .copied()
                 .collect()
         };
+        let origins: BTreeMap<&str, &crate::snapshot::Origin> = snap
+            .vpcs
+            .iter()
+            .map(|v| (v.vpc_id.as_str(), &v.origin))
+            .collect();
+        let known = |vpc: Option<&str>| {
+            let origin = vpc.and_then(|v| origins.get(v).copied());
+            snap.flow_logs_known(origin.unwrap_or(&crate::snapshot::Origin::default()))
+        };
         let resource = |id: &str, vpc: Option<&str>, subnet: Option<&str>, logs: &[usize]| {
             let capture =
                 logs.iter()
@@ -309,6 +330,7 @@ impl Coverage {
                     .map(|&i| snap.flow_logs[i].flow_log_id.clone())
                     .collect(),
                 capture,
+                known: known(vpc.or(Some(id))),
             }
         };
         let vpcs = net
@@ -339,16 +361,18 @@ impl Coverage {
             .collect();
         for (e, logs) in enis.iter().zip(&eni_logs) {
             totals.enis += 1;
+            for &i in logs {
+                flow_logs[i].enis += 1;
+            }
             match e.capture {
+                _ if !e.known => totals.unknown += 1,
                 Capture::All => totals.covered += 1,
                 Capture::AcceptOnly | Capture::RejectOnly => totals.partly += 1,
                 Capture::None => totals.not_covered += 1,
             }
-            for &i in logs {
-                flow_logs[i].enis += 1;
-            }
         }
         Coverage {
+            config_read: !snap.flow_logs_read.is_empty(),
             flow_logs,
             vpcs,
             subnets,

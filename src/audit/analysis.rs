@@ -1474,4 +1474,4 @@ fn default_groups(net: &Network, out: &mut Vec<Finding>) {
     }
 }
 
-pub use super::observed::observed_audit;
+pub use super::observed::{observed_audit, observed_audit_with};

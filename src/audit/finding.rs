@@ -31,6 +31,12 @@ pub enum FindingStatus {
     Shadowed,
     /// A VPC Block Public Access exclusion lets internet traffic through (what it exposes).
     BpaExclusion,
+    /// A VPC without an active flow log of its own (CIS AWS Foundations 3.7).
+    NoFlowLog,
+    /// A flow log whose deliveries fail: it captures nothing that can be read.
+    DeliveryFails,
+    /// A flow-log format without fields an explanation needs.
+    FieldsMissing,
     /// The statement cannot be evaluated (an unresolvable reference, a component not
     /// modelled): never reported as a pass.
     Unknown,
@@ -43,6 +49,9 @@ impl FindingStatus {
             FindingStatus::NotAllowed => "not allowed",
             FindingStatus::DefaultSecurityGroupInUse => "default group has rules",
             FindingStatus::BpaExclusion => "BPA exclusion",
+            FindingStatus::NoFlowLog => "no flow log",
+            FindingStatus::DeliveryFails => "delivery fails",
+            FindingStatus::FieldsMissing => "fields missing",
             other => other.as_str(),
         }
     }
@@ -61,6 +70,9 @@ impl FindingStatus {
             FindingStatus::Unused => "unused",
             FindingStatus::Shadowed => "shadowed",
             FindingStatus::BpaExclusion => "bpa_exclusion",
+            FindingStatus::NoFlowLog => "no_flow_log",
+            FindingStatus::DeliveryFails => "delivery_fails",
+            FindingStatus::FieldsMissing => "fields_missing",
             FindingStatus::Unknown => "unknown",
         }
     }

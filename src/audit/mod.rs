@@ -5,6 +5,7 @@ pub mod analysis;
 mod bpa;
 pub mod finding;
 mod load_balancer;
+pub mod flow_logs;
 mod observed;
 pub mod region;
 pub mod report;

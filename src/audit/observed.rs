@@ -7,6 +7,7 @@ use super::analysis::{
     finding, groups_of, resolve_all, sort, AuditError, AuditResult, Endpoints, FlowOptions,
 };
 use super::{FindingStatus, Witness};
+use crate::coverage::{Capture, Coverage};
 use crate::explain::{Explainer, Facts, MemoPool, Step, Tally};
 use crate::flow_log::{run_ordered, Action, ChunkReader, Counts};
 use crate::network::Network;
@@ -35,6 +36,8 @@ struct Observed {
     errors: Vec<String>,
     /// Folder entries passed by (a FIFO, a link loop, a file without a log's name).
     warnings: Vec<String>,
+    /// ENIs with an `ACCEPT` record: their logs keep accepted traffic.
+    accept_seen: std::collections::HashSet<usize>,
 }
 
 fn traffic_covers(t: &Traffic, proto: u8, port: Option<u16>) -> bool {
@@ -213,6 +216,7 @@ fn in_snapshot(net: &Network, ip: IpAddr) -> bool {
 impl Observed {
     /// Adds what another part of the logs observed.
     fn merge(&mut self, o: Observed) {
+        self.accept_seen.extend(o.accept_seen);
         self.counts += o.counts;
         self.tally.merge(o.tally);
         for (k, v) in o.hits {
@@ -261,6 +265,9 @@ fn observe(
                         }
                     };
                     o.tally.add_core(e, f);
+                    if let (Some(eni), Some(Action::Accept)) = (e.eni, f.action) {
+                        o.accept_seen.insert(eni);
+                    }
                     let (Some(eni), Some(dir), Some(peer), Some(proto)) =
                         (e.eni, e.direction, e.peer, f.protocol)
                     else {
@@ -297,10 +304,27 @@ fn observe(
 /// (`violation`), accepted records outside every `allow` in allowlist mode (`unexpected`),
 /// `require` traffic seen only as REJECT (`broken`), and rules of the ENIs seen that no record
 /// used (`unused`, with the window's length).
+///
+/// Without the flow-log configuration (`coverage`), what an ENI's logs keep is known only from
+/// its records (an `ACCEPT` record shows they keep accepted traffic).
 pub fn observed_audit(
     net: &Network,
     policies: &PolicySet,
     flows: &FlowOptions,
+) -> Result<AuditResult, AuditError> {
+    observed_audit_with(net, policies, flows, None)
+}
+
+/// [`observed_audit`] with the flow-log coverage of the snapshot ([`Coverage::of`] of the
+/// snapshot `net` was built from): a rule is called unused only when every ENI it applies to
+/// has logs that keep the traffic it would pass (`ALL`, or `ACCEPT` for allow rules) and lost
+/// no window (SKIPDATA) in the period; otherwise the finding says it could not be judged, and
+/// why.
+pub fn observed_audit_with(
+    net: &Network,
+    policies: &PolicySet,
+    flows: &FlowOptions,
+    coverage: Option<&Coverage>,
 ) -> Result<AuditResult, AuditError> {
     let stmts = Statements::new(net, policies);
     let mut total = observe(net, &stmts, flows)?;
@@ -310,11 +334,14 @@ pub fn observed_audit(
         interfaces: total.tally.enis_seen.len(),
         ..Default::default()
     };
+    let seen = total.tally.enis_seen.len();
+    let lost = total.tally.skipdata_by_eni.len();
     res.notes.push(format!(
-        "observed: {} records read ({} malformed), {} interfaces seen, a window of {window} s",
+        "observed: {} records read ({} malformed), {seen} interfaces seen of the snapshot's {} ({}), {lost} with lost windows (SKIPDATA), a window of {window} s",
         total.counts.read,
         total.counts.malformed,
-        total.tally.enis_seen.len()
+        net.enis.len(),
+        share(seen, net.enis.len()),
     ));
     res.errors = std::mem::take(&mut total.errors);
     res.warnings = std::mem::take(&mut total.warnings);
@@ -323,7 +350,13 @@ pub fn observed_audit(
             "records lost at {eni}: {n} window(s) of SKIPDATA; what was observed there is incomplete"
         ));
     }
-    usage_findings(net, &total.tally, window, &mut res);
+    let judge = Judge {
+        net,
+        coverage,
+        accept_seen: &total.accept_seen,
+        skipdata: &total.tally.skipdata_by_eni,
+    };
+    usage_findings(net, &total.tally, window, &judge, &mut res);
     statement_findings(&stmts, total.hits, total.require, &mut res);
     sort(&mut res.findings);
     Ok(res)
@@ -401,7 +434,13 @@ fn statement_findings(
 /// does its work by matching nothing that should pass); an outbound rule is judged by where the
 /// traffic went; a rule on client ports (a return path) is judged by the ephemeral ranges of
 /// common clients, never narrowed to the ports one client happened to use.
-fn usage_findings(net: &Network, tally: &Tally, window: u64, res: &mut AuditResult) {
+fn usage_findings(
+    net: &Network,
+    tally: &Tally,
+    window: u64,
+    judge: &Judge<'_>,
+    res: &mut AuditResult,
+) {
     for u in tally.rule_usage_json(net) {
         let hits = u["hits"].as_u64().unwrap_or(0);
         let resource = u["resource"].as_str().unwrap_or("").to_string();
@@ -415,6 +454,20 @@ fn usage_findings(net: &Network, tally: &Tally, window: u64, res: &mut AuditResu
         };
         if hits == 0 {
             if deny || default {
+                continue;
+            }
+            let layer = u["layer"].as_str().unwrap_or("");
+            let why_not = judge.why_not(layer, &resource);
+            if !why_not.is_empty() {
+                res.findings.push(finding(
+                    "unused-rule",
+                    Severity::Low,
+                    FindingStatus::Unknown,
+                    vec![resource.clone(), format!("{dir} {rule}")],
+                    None,
+                    why_not.clone(),
+                    format!("{resource} {dir} {rule_text} was used by no record in a window of {window} s, but whether it is unused cannot be judged: {}", why_not.join("; ")),
+                ));
                 continue;
             }
             res.findings.push(finding(
@@ -477,4 +530,103 @@ fn usage_findings(net: &Network, tally: &Tally, window: u64, res: &mut AuditResu
             }
         }
     }
+}
+
+fn share(n: usize, of: usize) -> String {
+    if of == 0 {
+        "-".into()
+    } else {
+        format!("{:.0}%", n as f64 * 100.0 / of as f64)
+    }
+}
+
+/// Whether the logs could have seen a rule's traffic: what every ENI the rule applies to keeps.
+struct Judge<'a> {
+    net: &'a Network,
+    coverage: Option<&'a Coverage>,
+    accept_seen: &'a std::collections::HashSet<usize>,
+    skipdata: &'a rustc_hash::FxHashMap<usize, u64>,
+}
+
+/// How many ENIs each reason names before counting the rest.
+const NAMED: usize = 5;
+
+impl Judge<'_> {
+    /// The ENIs an allow rule of `resource` (a security group or a NACL) applies to.
+    fn members(&self, layer: &str, resource: &str) -> Vec<usize> {
+        let net = self.net;
+        (0..net.enis.len())
+            .filter(|&e| {
+                let en = &net.enis[e];
+                match layer {
+                    "security_group" => en.groups.iter().any(|&g| net.groups[g].id == resource),
+                    _ => en
+                        .subnet
+                        .and_then(|s| net.subnets[s].nacl)
+                        .is_some_and(|n| net.nacls[n].id == resource),
+                }
+            })
+            .collect()
+    }
+
+    /// Why an allow rule of `resource` that no record used cannot be called unused (empty when
+    /// it can): ENIs whose logs do not keep accepted traffic, or that lost windows.
+    fn why_not(&self, layer: &str, resource: &str) -> Vec<String> {
+        let mut blind: Vec<(String, &'static str)> = Vec::new();
+        let mut lost: Vec<String> = Vec::new();
+        for e in self.members(layer, resource) {
+            let id = self.net.enis[e].id.clone();
+            if let Some(n) = self.skipdata.get(&e) {
+                lost.push(format!("{id} ({n})"));
+            }
+            let cov = self
+                .coverage
+                .and_then(|c| c.enis.get(e))
+                .filter(|r| r.known);
+            let keeps = match cov.map(|r| r.capture) {
+                Some(Capture::All | Capture::AcceptOnly) => None,
+                Some(Capture::RejectOnly) => Some("its flow logs keep only REJECT"),
+                Some(Capture::None) => Some("no active flow log of the snapshot that delivers captures it"),
+                None if self.accept_seen.contains(&e) => None,
+                None => Some("flow-log configuration not in the snapshot, and no ACCEPT record of it shows its logs keep accepted traffic"),
+            };
+            // Records are evidence too: an ACCEPT record shows accepted traffic is kept.
+            if let Some(why) = keeps.filter(|_| !self.accept_seen.contains(&e)) {
+                blind.push((id, why));
+            }
+        }
+        let mut out = Vec::new();
+        let mut reasons: Vec<&'static str> = blind.iter().map(|(_, w)| *w).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        for why in reasons {
+            let ids: Vec<&str> = blind
+                .iter()
+                .filter(|(_, w)| *w == why)
+                .map(|(i, _)| i.as_str())
+                .collect();
+            out.push(format!("{}: {why}", named(&ids)));
+        }
+        if !lost.is_empty() {
+            let ids: Vec<&str> = lost.iter().map(String::as_str).collect();
+            out.push(format!(
+                "records lost (SKIPDATA windows) at {}",
+                named(&ids)
+            ));
+        }
+        out
+    }
+}
+
+fn named(ids: &[&str]) -> String {
+    let mut s = ids
+        .iter()
+        .take(NAMED)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > NAMED {
+        s.push_str(&format!(" and {} more ENI(s)", ids.len() - NAMED));
+    }
+    s
 }

@@ -869,6 +869,13 @@ fn rules(policies: &PolicySet, findings: &[ReportedFinding]) -> Vec<Rule> {
             location: Some(s.location.clone()),
         })
         .collect();
+    rules.extend(policies.checks.iter().map(|c| Rule {
+        id: c.id.clone(),
+        description: c.description.clone(),
+        severity: c.severity,
+        kind: None,
+        location: Some(c.location.clone()),
+    }));
     for f in findings {
         let f = &f.finding;
         match rules.iter_mut().find(|r| r.id == f.check) {

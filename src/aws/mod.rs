@@ -254,6 +254,10 @@ impl Collected {
                 .extend(r.egress_only_internet_gateways.iter().cloned());
             snap.nat_gateways.extend(r.nat_gateways.iter().cloned());
             snap.flow_logs.extend(r.flow_logs.iter().cloned());
+            // `collect` always calls `DescribeFlowLogs` and writes the key, even empty.
+            if !snap.flow_logs_read.contains(&o) {
+                snap.flow_logs_read.push(o.clone());
+            }
             snap.vpc_peering_connections
                 .extend(r.vpc_peering_connections.iter().cloned());
             snap.prefix_lists.extend(r.prefix_lists.iter().cloned());

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use vpcreach::audit::analysis::{observed_audit, static_audit, FlowOptions};
+use vpcreach::audit::analysis::{observed_audit_with, static_audit, FlowOptions};
 use vpcreach::audit::report::{
     merge, Baseline, Day, Report, ReportOptions, ResourceTags, Suppressions,
 };
@@ -116,6 +116,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     }
 
     let mut result = static_audit(&net, &policies);
+    let coverage = vpcreach::coverage::Coverage::of(&snap, &net);
+    if !policies.checks.is_empty() {
+        vpcreach::audit::flow_logs::flow_log_audit(&mut result, &coverage, &policies.checks);
+    }
     if !args.flows.is_empty() {
         let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
         let options = FlowOptions {
@@ -123,7 +127,8 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
             format,
             threads: args.threads.unwrap_or(0),
         };
-        let observed = observed_audit(&net, &policies, &options).context("observed audit")?;
+        let observed = observed_audit_with(&net, &policies, &options, Some(&coverage))
+            .context("observed audit")?;
         // An input that could not be read does not lose the rest: it is named, the report is
         // marked incomplete and the exit code is 2.
         for e in &observed.errors {

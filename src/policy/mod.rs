@@ -221,11 +221,34 @@ impl PolicyFile {
     }
 }
 
+/// A built-in check a policy file turns on (`[[check]]`), with its own id and severity: the
+/// flow-log checks, which look at the flow-log configuration rather than at traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// The id its findings carry (`cis-3.7-vpc-flow-logs`), unique across the policy set.
+    pub id: String,
+    /// Which check: one of [`CHECKS`].
+    pub check: String,
+    /// What it means, in words.
+    pub description: String,
+    /// The severity of its findings.
+    pub severity: Severity,
+    /// Where it is written.
+    pub location: Location,
+}
+
+/// The built-in checks a `[[check]]` may name: a VPC without an active flow log of its own
+/// (`vpc-flow-logs`), a flow log whose deliveries fail (`flow-log-delivery`), and a flow-log
+/// format without the fields explanations need (`flow-log-fields`).
+pub const CHECKS: &[&str] = &["vpc-flow-logs", "flow-log-delivery", "flow-log-fields"];
+
 /// Every policy file of a folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct PolicySet {
     /// The files, sorted by path.
     pub files: Vec<PolicyFile>,
+    /// The built-in checks the files turn on (`[[check]]`), in file order.
+    pub checks: Vec<Check>,
     /// Entries of the folder passed by (a FIFO, a symbolic link loop), each a warning naming
     /// it: never fatal, never silent.
     #[serde(skip)]

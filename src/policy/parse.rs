@@ -6,7 +6,8 @@
 
 use super::text::{a_type, did_you_mean, list, SourceText, Value};
 use super::{
-    Group, Kind, Location, Mode, PolicyFile, PolicySet, Selector, Severity, Statement, Traffic,
+    Check, Group, Kind, Location, Mode, PolicyFile, PolicySet, Selector, Severity, Statement,
+    Traffic,
 };
 use std::collections::HashMap;
 use std::fmt;
@@ -89,7 +90,8 @@ impl PolicyErrors {
     }
 }
 
-const TOP_KEYS: &[&str] = &["mode", "unlisted_severity", "groups", "statement"];
+const TOP_KEYS: &[&str] = &["mode", "unlisted_severity", "groups", "statement", "check"];
+const CHECK_KEYS: &[&str] = &["id", "check", "description", "severity"];
 const STATEMENT_KEYS: &[&str] = &[
     "id",
     "description",
@@ -181,27 +183,39 @@ impl PolicySet {
                     continue;
                 }
             };
-            let (file, file_errors) = parse_file(&p, &text);
+            let (file, file_errors) = parse_file(&p, &text, &mut set.checks);
             errors.extend(file_errors);
             set.files.push(file);
         }
-        let mut first: HashMap<&str, &Location> = HashMap::new();
-        for s in set.files.iter().flat_map(|f| &f.statements) {
-            match first.get(s.id.as_str()) {
-                Some(l) if l.file != s.location.file => errors.push(PolicyError {
-                    location: s.location.clone(),
-                    message: format!("duplicate statement id `{}`", s.id),
-                    help: Some(format!(
-                        "it is first used at {}:{}:{}; ids are unique across all policy files",
-                        l.file.display(),
-                        l.line,
-                        l.column
-                    )),
-                    length: 1,
-                }),
+        // Ids are unique across statements and checks of every file (two statements of one
+        // file are reported by `parse_file`).
+        let mut first: HashMap<&str, (&Location, bool)> = HashMap::new();
+        let ids = set
+            .files
+            .iter()
+            .flat_map(|f| &f.statements)
+            .map(|s| (&s.id, &s.location, false));
+        let check_ids = set.checks.iter().map(|c| (&c.id, &c.location, true));
+        for (id, location, is_check) in ids.chain(check_ids) {
+            match first.get(id.as_str()) {
+                Some((l, was_check)) if l.file != location.file || is_check || *was_check => errors
+                    .push(PolicyError {
+                        location: location.clone(),
+                        message: format!(
+                            "duplicate statement id `{}`",
+                            crate::render::sanitize(id)
+                        ),
+                        help: Some(format!(
+                            "it is first used at {}:{}:{}; ids are unique across all policy files",
+                            l.file.display(),
+                            l.line,
+                            l.column
+                        )),
+                        length: 1,
+                    }),
                 Some(_) => {} // reported by `parse_file`
                 None => {
-                    first.insert(&s.id, &s.location);
+                    first.insert(id, (location, is_check));
                 }
             }
         }
@@ -270,7 +284,7 @@ impl PolicyFile {
     ///     "p.toml:1:8: `mode` expects `denylist` or `allowlist`, found `allowlst` (did you mean `allowlist`?)");
     /// ```
     pub fn parse(path: &Path, text: &str) -> Result<PolicyFile, PolicyErrors> {
-        let (file, errors) = parse_file(path, text);
+        let (file, errors) = parse_file(path, text, &mut Vec::new());
         if errors.is_empty() {
             Ok(file)
         } else {
@@ -280,7 +294,7 @@ impl PolicyFile {
 }
 
 /// Reads one file as far as it can: the file with whatever was readable, and every mistake.
-fn parse_file(path: &Path, text: &str) -> (PolicyFile, Vec<PolicyError>) {
+fn parse_file(path: &Path, text: &str, checks: &mut Vec<Check>) -> (PolicyFile, Vec<PolicyError>) {
     let mut src = SourceText::new(path, text);
     let doc = src.parse();
     let mut file = PolicyFile {
@@ -309,6 +323,7 @@ fn parse_file(path: &Path, text: &str) -> (PolicyFile, Vec<PolicyError>) {
             }
             "groups" => groups(&mut src, value, &mut file.groups),
             "statement" => statements(&mut src, value, &mut file.statements, &mut refs),
+            "check" => check_tables(&mut src, value, checks),
             _ => src.unknown_key(key, TOP_KEYS, "a policy file"),
         }
     }
@@ -758,4 +773,89 @@ fn statement(
         traffic: traffic?,
         location,
     })
+}
+
+/// Reads `[[check]]` tables: a built-in check turned on with its id, description and severity.
+fn check_tables(src: &mut SourceText<'_>, value: &Value<'_>, out: &mut Vec<Check>) {
+    let DeValue::Array(items) = value.get_ref() else {
+        if !src.lost(value) {
+            src.error(
+                &value.span(),
+                format!(
+                    "`check` expects tables written `[[check]]`, found {}",
+                    a_type(value.get_ref())
+                ),
+                None,
+            );
+        }
+        return;
+    };
+    for item in items.iter() {
+        let DeValue::Table(table) = item.get_ref() else {
+            if !src.lost(item) {
+                src.error(
+                    &item.span(),
+                    format!(
+                        "a check is a table written `[[check]]`, found {}",
+                        a_type(item.get_ref())
+                    ),
+                    None,
+                );
+            }
+            continue;
+        };
+        let (mut id, mut check, mut description, mut sev) = (None, None, None, None);
+        for (key, v) in table.iter() {
+            match key.get_ref().as_ref() {
+                "id" => {
+                    let Some(s) = src.string(v, "id", "a string such as `cis-3.7-vpc-flow-logs`")
+                    else {
+                        continue;
+                    };
+                    if valid_name(&s) {
+                        id = Some(s);
+                    } else {
+                        src.error(
+                            &v.span(),
+                            format!(
+                                "`{}` is not a valid check id: expected letters, digits, `-`, `_`, `.` or `:`",
+                                crate::render::sanitize(&s)
+                            ),
+                            None,
+                        );
+                    }
+                }
+                "check" => check = enum_value(src, v, "check", super::CHECKS),
+                "description" => description = src.string(v, "description", "a string"),
+                "severity" => {
+                    sev = enum_value(src, v, "severity", SEVERITIES).map(|s| severity(&s))
+                }
+                _ => src.unknown_key(key, CHECK_KEYS, "a check"),
+            }
+        }
+        let span = item.span();
+        let missing: Vec<String> = CHECK_KEYS
+            .iter()
+            .filter(|k| !table.iter().any(|(key, _)| key.get_ref() == **k))
+            .map(|k| format!("`{k}`"))
+            .collect();
+        if !missing.is_empty() && !src.had_syntax_errors {
+            src.error(
+                &span,
+                format!("this check has no {}", missing.join(", ")),
+                None,
+            );
+        }
+        if let (Some(id), Some(check), Some(description), Some(severity)) =
+            (id, check, description, sev)
+        {
+            out.push(Check {
+                id,
+                check,
+                description,
+                severity,
+                location: src.location(span.start),
+            });
+        }
+    }
 }

@@ -258,7 +258,12 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                     .egress_only_internet_gateways
                     .extend(map.next_value::<Vec<_>>()?),
                 "NatGateways" => s.nat_gateways.extend(map.next_value::<Vec<_>>()?),
-                "FlowLogs" => s.flow_logs.extend(map.next_value::<Vec<_>>()?),
+                "FlowLogs" => {
+                    s.flow_logs.extend(map.next_value::<Vec<_>>()?);
+                    if !s.flow_logs_read.contains(o) {
+                        s.flow_logs_read.push(o.clone());
+                    }
+                }
                 // One object per account and Region (not a list), as the CLI prints it.
                 "VpcBlockPublicAccessOptions" => {
                     let v: OneOrMany<VpcBlockPublicAccessOptions> = map.next_value()?;

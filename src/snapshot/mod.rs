@@ -90,6 +90,10 @@ pub struct Snapshot {
     pub vpc_block_public_access_options: Vec<VpcBlockPublicAccessOptions>,
     /// VPC Block Public Access exclusions (`describe-vpc-block-public-access-exclusions`).
     pub vpc_block_public_access_exclusions: Vec<VpcBlockPublicAccessExclusion>,
+    /// Where a `FlowLogs` key was read (the account and region folders of each file that had
+    /// one, even an empty list): the flow-log configuration of those places is known. A place
+    /// with no `FlowLogs` key says nothing about flow logs, which is not "no flow log".
+    pub flow_logs_read: Vec<Origin>,
     /// Top-level keys that were read but are not modelled (load balancers, VPN, …), with the files
     /// they came from. Never fatal; a path that depends on them is reported as unknown.
     pub not_modelled: BTreeMap<String, Vec<PathBuf>>,
@@ -125,6 +129,23 @@ impl Snapshot {
             && self.security_groups.is_empty()
             && self.route_tables.is_empty()
             && self.network_acls.is_empty()
+    }
+
+    /// Whether the flow-log configuration of a resource from `origin` is in the snapshot: a
+    /// `FlowLogs` key was read at its place or above it (a file at the root covers every
+    /// region folder below it).
+    ///
+    /// ```
+    /// use vpcreach::{snapshot::Origin, Snapshot};
+    /// let snap = Snapshot::from_json_str(r#"{"FlowLogs": []}"#).unwrap();
+    /// assert!(snap.flow_logs_known(&Origin::default()));
+    /// assert!(!Snapshot::from_json_str(r#"{"Vpcs": []}"#).unwrap().flow_logs_known(&Origin::default()));
+    /// ```
+    pub fn flow_logs_known(&self, origin: &Origin) -> bool {
+        self.flow_logs_read.iter().any(|r| {
+            (r.account.is_none() || r.account == origin.account)
+                && (r.region.is_none() || r.region == origin.region)
+        })
     }
 
     /// Counts of the modelled resources, for summaries.

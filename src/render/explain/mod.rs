@@ -113,6 +113,8 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
         "window": t.window.map(|(s, e)| json!({"start": s, "end": e, "seconds": e.saturating_sub(s)})),
         "snapshot_time": net.snapshot_time.map(|t| Rfc3339(t).to_string()),
         "interfaces_seen": t.enis_seen.len(),
+        "interfaces_in_snapshot": net.enis.len(),
+        "interfaces_with_lost_windows": t.skipdata_by_eni.len(),
         "rejects_by_rule": top(t.rejects_by_rule_text(net), 20)
             .into_iter().map(|(k, v)| json!({"rule": k, "count": v})).collect::<Vec<_>>(),
         "top_rejected_sources": top(t.rejected_talkers.iter().map(|(k, v)| (*k, *v)), 10)
@@ -148,6 +150,17 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
         c.nodata,
         c.skipdata,
         n(Status::Malformed)
+    );
+    let seen = t.enis_seen.len();
+    let _ = writeln!(
+        s,
+        "ENIs seen: {seen} of the snapshot's {} ({}), {} with lost windows (SKIPDATA)",
+        net.enis.len(),
+        match net.enis.len() {
+            0 => "-".to_string(),
+            n => format!("{:.0}%", seen as f64 * 100.0 / n as f64),
+        },
+        t.skipdata_by_eni.len()
     );
     if c.skipdata > 0 {
         let _ = writeln!(
