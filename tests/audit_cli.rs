@@ -145,7 +145,13 @@ fn json_report_lists_findings_with_ids_witnesses_and_rules() {
     let ssh = by_check(&v, "no-ssh");
     assert_eq!(ssh["severity"], "medium");
     assert_eq!(ssh["status"], "exposed");
-    assert_eq!(ssh["resources"][0], "eni-ssh");
+    // Grouped by cause: the security group and its rule (the thing to fix), then the ENIs.
+    assert_eq!(
+        ssh["resources"],
+        json!(["sg-ssh", "inbound rule tcp/22 from 0.0.0.0/0"])
+    );
+    assert_eq!(ssh["enis"], json!(["eni-ssh"]));
+    assert_eq!(ssh["eni_count"], 1);
     assert_eq!(ssh["witness"]["port"], 22);
     assert_eq!(ssh["witness"]["protocol"], "tcp");
     assert!(ssh["because"]
@@ -399,7 +405,7 @@ fn every_output_format() {
     assert!(md.starts_with("# vpcreach audit\n"));
     assert!(md.contains("| severity | open |"));
     assert!(md.contains("## Medium"));
-    assert!(md.contains("### `no-ssh` — exposed — `eni-"));
+    assert!(md.contains("### `no-ssh` — exposed — `sg-"), "{md}");
     assert!(md.contains("- **Witness:**"));
     // Every finding has a heading of its own (an anchor to link to).
     let headings: Vec<&str> = md.lines().filter(|l| l.starts_with('#')).collect();
@@ -428,9 +434,18 @@ fn every_output_format() {
         result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         "policies/p.toml"
     );
+    // The cause's resources, then the ENIs it affects.
     assert_eq!(
         result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "sg-ssh"
+    );
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][2]["fullyQualifiedName"],
         "eni-ssh"
+    );
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][2]["properties"]["resourceType"],
+        "network-interface"
     );
 }
 

@@ -30,7 +30,7 @@ fn baseline_policy_on_the_example_network() {
         .map(|f| {
             json!({
                 "id": f["id"], "check": f["check"], "severity": f["severity"], "status": f["status"],
-                "resources": f["resources"], "witness": f["witness"],
+                "resources": f["resources"], "enis": f["enis"], "witness": f["witness"],
             })
         })
         .collect();

@@ -27,6 +27,7 @@ fn report() -> Report {
         }),
         because: vec![format!("sg-1 rule tcp/22 from 0.0.0.0/0 ({HOSTILE})")],
         message: format!("exposed: {HOSTILE}"),
+        ..Default::default()
     };
     let policy = "[[statement]]\nid = \"no-ssh\"\ndescription = \"no *SSH* from the internet\"\nseverity = \"critical\"\nkind = \"deny\"\nfrom = \"internet\"\nto = \"any\"\ntraffic = \"tcp/22\"\n";
     let policies = PolicySet {

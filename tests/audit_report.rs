@@ -27,6 +27,7 @@ fn finding(check: &str, severity: Severity, status: FindingStatus, resources: &[
         }),
         because: vec!["sg-1 inbound rule tcp/22 from 0.0.0.0/0".into()],
         message,
+        ..Default::default()
     }
 }
 

@@ -47,6 +47,7 @@ fn finding(check: &str, severity: Severity, status: FindingStatus, resources: &[
         because: vec!["sg-1 inbound rule tcp/22 from 0.0.0.0/0".into()],
         message: format!("{check}: <b>untrusted</b> text from AWS"),
         resources,
+        ..Default::default()
     }
 }
 

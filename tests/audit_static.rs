@@ -87,10 +87,15 @@ fn internet_exposure_is_exposed_or_latent_with_witness_and_rules() {
     );
     assert_eq!(exposed.len(), 1, "{:#?}", r.findings);
     let e = exposed[0];
-    // The ENI, then the security group whose rule lets it in (the thing to fix, issue 12).
-    assert_eq!(
-        e.resources,
-        vec!["eni-web".to_string(), "sg-web".to_string()]
+    // Grouped by cause (issue 18): the security group and its rule that let it in (the thing to
+    // fix, issue 12), and the ENI it reaches.
+    assert_eq!(e.enis, vec!["eni-web".to_string()]);
+    assert_eq!(e.eni_count, 1);
+    assert_eq!(e.resources[0], "sg-web");
+    assert!(
+        e.resources[1].starts_with("inbound rule tcp/443 from "),
+        "{:?}",
+        e.resources
     );
     assert!(e.message.contains("to fix: remove rule"), "{}", e.message);
     assert_eq!(e.severity, Severity::High);
@@ -104,10 +109,8 @@ fn internet_exposure_is_exposed_or_latent_with_witness_and_rules() {
     let latent = of(&r.findings, "no-https-from-internet", FindingStatus::Latent);
     assert_eq!(latent.len(), 1, "{:#?}", r.findings);
     // A latent finding names the security-group rule that is open (issue 12, item 3).
-    assert_eq!(
-        latent[0].resources,
-        vec!["eni-app".to_string(), "sg-web".to_string()]
-    );
+    assert_eq!(latent[0].enis, vec!["eni-app".to_string()]);
+    assert_eq!(latent[0].resources[0], "sg-web");
     assert!(
         latent[0].because[0].contains("sg-web inbound rule"),
         "{:?}",
@@ -298,19 +301,23 @@ fn allowlist_mode_and_default_groups() {
     );
     // db accepts 5432 from app: not covered by any allow.
     assert!(
-        na.iter().any(|f| f.resources[0] == "eni-db"),
+        na.iter().any(|f| f.enis.contains(&"eni-db".to_string())),
         "{:#?}",
         r.findings
     );
     // web's group allows 443 from 0.0.0.0/0, which includes the VPC: only the internet is allowed.
     let web = na
         .iter()
-        .find(|f| f.resources[0] == "eni-web")
+        .find(|f| f.enis.contains(&"eni-web".to_string()))
         .expect("web flagged");
     let w = web.witness.as_ref().unwrap();
     assert!(w.src.starts_with("10.0."), "{w:?}");
     assert_eq!(w.port, Some(443));
-    assert!(!na.iter().any(|f| f.resources[0] == "eni-app"), "{:#?}", na);
+    assert!(
+        !na.iter().any(|f| f.enis.contains(&"eni-app".to_string())),
+        "{:#?}",
+        na
+    );
     let d = of(
         &r.findings,
         "default-security-group",
@@ -352,13 +359,8 @@ fn example_network_internet_ssh_and_database() {
     assert_eq!(e.len(), 1, "{:#?}", r.findings);
     // The ENI, then the security group whose rule lets it in (the thing to fix, issue 12), and
     // the exposure is only from the prefix list's addresses.
-    assert_eq!(
-        e[0].resources,
-        vec![
-            "eni-0de1a09baeda39360".to_string(),
-            "sg-01289891592a53786".to_string()
-        ]
-    );
+    assert_eq!(e[0].enis, vec!["eni-0de1a09baeda39360".to_string()]);
+    assert_eq!(e[0].resources[0], "sg-01289891592a53786");
     assert!(e[0].message.contains("only from pl-"), "{}", e[0].message);
     assert!(
         e[0].witness

@@ -9,6 +9,7 @@
 //! one yields a concrete witness flow, which the query engine then walks hop by hop, so every
 //! finding carries the rules that let it through (or, for a latent one, the rule that stops it).
 
+use super::finding::Grouper;
 use super::region::{internet, AddrRange, Region};
 use super::{Finding, FindingStatus, Witness};
 use crate::network::Network;
@@ -439,8 +440,16 @@ fn because(t: &Trace) -> Vec<String> {
 
 /// What lets a `deny` statement's traffic into ENI `d` (the thing to fix): the security-group
 /// rule that allows the witness, named in the finding's resources and `because`, with advice in
-/// the message; an exposure limited to a prefix list or a CIDR says so.
-fn what_is_open(net: &Network, d: usize, src: IpAddr, proto: Protocol, port: u16, f: &mut Finding) {
+/// the message; an exposure limited to a prefix list or a CIDR says so. Returns the cause: the
+/// group and its rule.
+fn what_is_open(
+    net: &Network,
+    d: usize,
+    src: IpAddr,
+    proto: Protocol,
+    port: u16,
+    f: &mut Finding,
+) -> Option<Vec<String>> {
     let port = proto.has_ports().then_some(port);
     let refs = net.enis[d]
         .vpc_id
@@ -449,7 +458,7 @@ fn what_is_open(net: &Network, d: usize, src: IpAddr, proto: Protocol, port: u16
     let SgDecision::Allow(rule) =
         net.sg_evaluate(d, Direction::Inbound, src, proto, port, None, refs)
     else {
-        return;
+        return None;
     };
     let text = crate::query::sg_rule_text(net, rule);
     if !f.resources.contains(&rule.group_id) {
@@ -483,6 +492,20 @@ fn what_is_open(net: &Network, d: usize, src: IpAddr, proto: Protocol, port: u16
         "; to fix: remove rule {text} of {} or narrow it to the sources that need it",
         rule.group_id
     ));
+    Some(vec![rule.group_id.clone(), format!("inbound rule {text}")])
+}
+
+/// The finding as a member of its cause's group (ENI `d`), when it has a cause.
+fn eni_member(net: &Network, d: usize, f: Finding, cause: Option<Vec<String>>) -> Finding {
+    let eni = net.enis[d].id.clone();
+    match cause {
+        Some(c) => member(f, vec![eni], c),
+        None => {
+            let mut f = f;
+            f.enis = vec![eni];
+            f
+        }
+    }
 }
 
 impl Witness {
@@ -519,20 +542,89 @@ pub(super) fn finding(
     because: Vec<String>,
     message: String,
 ) -> Finding {
-    Finding {
-        id: Finding::fingerprint(check, status, &resources),
-        check: check.to_string(),
-        severity,
-        status,
-        resources,
-        witness,
-        because,
-        message,
+    Finding::new(
+        check, severity, status, resources, witness, because, message,
+    )
+}
+
+/// Marks a finding as one ENI's member of a cause group: the ENIs it affects, what causes it,
+/// and the shape of its witness path (its deciding rules, with the ENIs' own ids and the
+/// witness addresses left out, and the witness protocol, port and address family).
+fn member(mut f: Finding, enis: Vec<String>, cause: Vec<String>) -> Finding {
+    let mut shape = String::new();
+    if let Some(w) = &f.witness {
+        let v6 = if w.src.contains(':') { "v6" } else { "v4" };
+        shape.push_str(&format!("{v6} {} {:?}", w.protocol, w.port));
+    }
+    for b in &f.because {
+        let mut line = b.clone();
+        for e in &enis {
+            line = line.replace(e.as_str(), "<eni>");
+        }
+        if let Some(w) = &f.witness {
+            line = line
+                .replace(w.src.as_str(), "<src>")
+                .replace(w.dst.as_str(), "<dst>");
+        }
+        shape.push('\n');
+        shape.push_str(&line);
+    }
+    f.shape = shape;
+    f.enis = enis;
+    f.cause = cause;
+    f
+}
+
+/// The cause of a failed `require` walk (or of an unknown one): what stopped it.
+fn blocked_cause(trace: &Trace) -> Vec<String> {
+    match &trace.blocked_at {
+        Some(b) => {
+            let mut c = b.resources.clone();
+            if c.is_empty() {
+                c.push(b.component.clone());
+            }
+            c.push(match b.rule_number {
+                Some(n) => format!(
+                    "{} rule {n}",
+                    b.direction.map(|d| d.to_string()).unwrap_or_default()
+                ),
+                None => b.detail.clone(),
+            });
+            c
+        }
+        None => vec![trace
+            .reason
+            .map(|r| format!("{r:?}"))
+            .unwrap_or_else(|| trace.message.clone())],
     }
 }
 
-/// Checks every statement against the configuration. Never samples (see the module notes).
+/// How findings about ENIs are reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GroupBy {
+    /// One finding per cause (the rule that makes the check fail), listing its ENIs.
+    #[default]
+    Cause,
+    /// One finding per ENI, statement traffic and status (the view before grouping).
+    Eni,
+}
+
+/// Options of the static audit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditOptions {
+    /// Grouping of findings about ENIs.
+    pub group_by: GroupBy,
+}
+
+/// Checks every statement against the configuration, findings grouped by cause. Never samples
+/// (see the module notes).
 pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
+    static_audit_with(net, policies, AuditOptions::default())
+}
+
+/// [`static_audit`] with options (`--group-by eni`: one finding per ENI).
+pub fn static_audit_with(net: &Network, policies: &PolicySet, opts: AuditOptions) -> AuditResult {
+    let group = opts.group_by == GroupBy::Cause;
     let ctx = Ctx {
         net,
         internet: internet(),
@@ -544,6 +636,8 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
         ..Default::default()
     };
     let mut jobs: Vec<DenyJob<'_>> = Vec::new();
+    // Findings of `require` statements and allowlists, grouped at the end.
+    let mut members: Vec<Finding> = Vec::new();
     for file in &policies.files {
         for st in &file.statements {
             res.statements += 1;
@@ -589,16 +683,22 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
                         traffic,
                     });
                 }
-                Kind::Require => require(&ctx, st, &from, &to, &mut res.findings),
+                Kind::Require => require(&ctx, st, &from, &to, &mut members),
                 Kind::Allow => {}
             }
         }
         if file.mode == Mode::Allowlist {
-            allowlist(&ctx, file, &mut res.findings);
+            allowlist(&ctx, file, &mut members);
         }
     }
-    deny_all(&ctx, &jobs, &mut res.findings);
-    open_nacls(&ctx, &jobs, &mut res.findings);
+    let denied = deny_all(&ctx, &jobs, group);
+    open_nacls(&ctx, &jobs, &denied, &mut res.findings);
+    res.findings.extend(denied);
+    if group {
+        res.findings.extend(super::finding::group_by_cause(members));
+    } else {
+        res.findings.extend(members);
+    }
     default_groups(net, &mut res.findings);
     super::bpa::audit(net, &mut res.findings, &mut res.notes);
     shadowed_nacl_rules(net, &mut res.findings);
@@ -612,9 +712,15 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
 /// Foundations 5.1 asks this of NACLs on their own), one security-group change away from
 /// exposure. A NACL already behind an exposed or latent ENI finding of the statement is not
 /// reported again.
-fn open_nacls(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], out: &mut Vec<Finding>) {
+fn open_nacls(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], denied: &[Finding], out: &mut Vec<Finding>) {
     let net = ctx.net;
     let mut found = Vec::new();
+    // The ENIs behind an exposed or latent finding, per statement.
+    let covered_enis: HashSet<(&str, &str)> = denied
+        .iter()
+        .filter(|f| matches!(f.status, FindingStatus::Exposed | FindingStatus::Latent))
+        .flat_map(|f| f.enis.iter().map(move |e| (f.check.as_str(), e.as_str())))
+        .collect();
     for job in jobs {
         let st = job.st;
         for (t, stmt) in &job.traffic {
@@ -637,13 +743,9 @@ fn open_nacls(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], out: &mut Vec<Finding>) {
             let mut nacls: Vec<_> = behind.into_iter().collect();
             nacls.sort_unstable();
             for (n, enis) in nacls {
-                let covered = enis.iter().any(|&d| {
-                    out.iter().any(|f| {
-                        f.check == st.id
-                            && matches!(f.status, FindingStatus::Exposed | FindingStatus::Latent)
-                            && f.resources.first() == Some(&net.enis[d].id)
-                    })
-                });
+                let covered = enis
+                    .iter()
+                    .any(|&d| covered_enis.contains(&(st.id.as_str(), net.enis[d].id.as_str())));
                 if covered {
                     continue;
                 }
@@ -923,20 +1025,23 @@ struct DenyJob<'p> {
 }
 
 /// Evaluates every `deny` statement, destination ENI by destination ENI on every core (each ENI's
-/// security-group regions are computed once for all statements).
-fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], out: &mut Vec<Finding>) {
+/// security-group regions are computed once for all statements). With `group`, each worker
+/// groups its findings by cause as it goes (a finding is folded into its cause's group as soon as
+/// it is made), and the workers' groups are merged in ENI order.
+fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], group: bool) -> Vec<Finding> {
     let n = ctx.net.enis.len();
     let threads = std::thread::available_parallelism()
         .map(|x| x.get())
         .unwrap_or(1)
         .clamp(1, 16);
     let per = n.div_ceil(threads).max(1);
-    let parts: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+    let parts: Vec<(Vec<Finding>, Grouper)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n)
             .step_by(per)
             .map(|start| {
                 scope.spawn(move || {
                     let mut found = Vec::new();
+                    let mut grouper = Grouper::default();
                     for d in start..(start + per).min(n) {
                         if is_gateway_eni(ctx.net, d) {
                             continue;
@@ -945,20 +1050,31 @@ fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], out: &mut Vec<Finding>) {
                         for job in jobs.iter().filter(|j| j.to.contains_eni(d)) {
                             for (t, stmt) in &job.traffic {
                                 if let Some(f) = deny_one(ctx, job, t, stmt, d, &cache) {
-                                    found.push(f);
+                                    if group {
+                                        grouper.add(f);
+                                    } else {
+                                        found.push(f);
+                                    }
                                 }
                             }
                         }
                     }
-                    found
+                    (found, grouper)
                 })
             })
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    for p in parts {
-        out.extend(p);
+    let mut out = Vec::new();
+    let mut all = Grouper::default();
+    for (found, grouper) in parts {
+        out.extend(found);
+        all.absorb(grouper);
     }
+    if group {
+        out.extend(all.finish());
+    }
+    out
 }
 
 /// A `deny` statement's traffic `t` to destination `d`: exposed, latent or unknown, or nothing.
@@ -1003,8 +1119,8 @@ fn deny_one(
                         trace.message
                     ),
                 );
-                what_is_open(net, d, src, t.protocol, port, &mut f);
-                return Some(f);
+                let cause = what_is_open(net, d, src, t.protocol, port, &mut f);
+                return Some(eni_member(net, d, f, cause));
             }
         } else if let Some((src, port)) = sg_part.witness(Some(t.ports.from)) {
             // A security group allows it; something else stops it today.
@@ -1028,8 +1144,8 @@ fn deny_one(
                     trace.message
                 ),
             );
-            what_is_open(net, d, src, t.protocol, port, &mut f);
-            return Some(f);
+            let cause = what_is_open(net, d, src, t.protocol, port, &mut f);
+            return Some(eni_member(net, d, f, cause));
         } else if let Some(r) = unresolved.first() {
             return Some(unknown_finding(ctx, st, d, r));
         }
@@ -1047,7 +1163,15 @@ fn deny_one(
 }
 
 fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Finding {
-    finding(
+    let cause = vec![
+        r.group_id.clone(),
+        format!(
+            "{} rule {}",
+            r.direction,
+            crate::network::sg_rule_text(ctx.net, r)
+        ),
+    ];
+    let f = finding(
         &st.id,
         st.severity,
         FindingStatus::Unknown,
@@ -1066,7 +1190,8 @@ fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Findi
             crate::network::sg_rule_text(ctx.net, r),
             r.peer
         ),
-    )
+    );
+    member(f, vec![ctx.net.enis[d].id.clone()], cause)
 }
 
 /// A source ENI `s` to a destination ENI `d`: the exact ports both ends' filters allow, then the
@@ -1174,32 +1299,38 @@ fn eni_pair(
                     trace.message
                 ),
             );
-            if status != FindingStatus::Unknown {
-                what_is_open(net, d, src_ip, t.protocol, port, &mut f);
-            }
-            Some(f)
+            let cause = if status != FindingStatus::Unknown {
+                what_is_open(net, d, src_ip, t.protocol, port, &mut f)
+            } else {
+                Some(blocked_cause(&trace))
+            };
+            Some(eni_member(net, d, f, cause))
         }
         Kind::Require | Kind::Allow => match trace.verdict {
             Verdict::Reachable => None,
-            v => Some(finding(
-                &st.id,
-                st.severity,
-                if v == Verdict::Unknown {
-                    FindingStatus::Unknown
-                } else {
-                    FindingStatus::Blocked
-                },
-                resources,
-                w,
-                because(&trace),
-                format!(
-                    "{} requires {} from {} to {}, but: {}",
-                    st.id,
-                    traffic_text(t),
-                    ctx.eni_label(s),
-                    ctx.eni_label(d),
-                    trace.message
+            v => Some(member(
+                finding(
+                    &st.id,
+                    st.severity,
+                    if v == Verdict::Unknown {
+                        FindingStatus::Unknown
+                    } else {
+                        FindingStatus::Blocked
+                    },
+                    resources,
+                    w,
+                    because(&trace),
+                    format!(
+                        "{} requires {} from {} to {}, but: {}",
+                        st.id,
+                        traffic_text(t),
+                        ctx.eni_label(s),
+                        ctx.eni_label(d),
+                        trace.message
+                    ),
                 ),
+                vec![net.enis[d].id.clone(), net.enis[s].id.clone()],
+                blocked_cause(&trace),
             )),
         },
     }
@@ -1262,29 +1393,34 @@ fn require(
                         addr: net.enis[d].primary(src.is_ipv6()).unwrap_or(src),
                     });
                     let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, t.ports.from);
-                    out.push(finding(
-                        &st.id,
-                        st.severity,
-                        if trace.verdict == Verdict::Unknown {
-                            FindingStatus::Unknown
-                        } else {
-                            FindingStatus::Blocked
-                        },
-                        vec![net.enis[d].id.clone()],
-                        Some(witness(
-                            src,
-                            trace.to.address,
-                            t.protocol,
-                            Some(t.ports.from),
-                        )),
-                        because(&trace),
-                        format!(
-                            "{} requires {} from outside to {}, but no source can reach it: {}",
-                            st.id,
-                            traffic_text(t),
-                            ctx.eni_label(d),
-                            trace.message
+                    let cause = blocked_cause(&trace);
+                    out.push(member(
+                        finding(
+                            &st.id,
+                            st.severity,
+                            if trace.verdict == Verdict::Unknown {
+                                FindingStatus::Unknown
+                            } else {
+                                FindingStatus::Blocked
+                            },
+                            vec![net.enis[d].id.clone()],
+                            Some(witness(
+                                src,
+                                trace.to.address,
+                                t.protocol,
+                                Some(t.ports.from),
+                            )),
+                            because(&trace),
+                            format!(
+                                "{} requires {} from outside to {}, but no source can reach it: {}",
+                                st.id,
+                                traffic_text(t),
+                                ctx.eni_label(d),
+                                trace.message
+                            ),
                         ),
+                        vec![net.enis[d].id.clone()],
+                        cause,
                     ));
                 }
             }
@@ -1408,9 +1544,13 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
                         proto_matches(r.protocol, p)
                             && matches!(net.sg_evaluate(d, Direction::Inbound, src, p, Some(port), None, Some(true)), SgDecision::Allow(x) if x == *r)
                     })
-                    .map(|r| format!("{} rule {}", r.group_id, crate::network::sg_rule_text(net, r)));
+                    .map(|r| (r.group_id.clone(), format!("{} rule {}", r.group_id, crate::network::sg_rule_text(net, r)), format!("inbound rule {}", crate::network::sg_rule_text(net, r))));
+                let cause = rule
+                    .as_ref()
+                    .map(|(g, _, text)| vec![g.clone(), text.clone(), p.to_string()]);
+                let rule = rule.map(|(_, r, _)| r);
                 let dst = net.enis[d].primary(src.is_ipv6()).unwrap_or(src);
-                out.push(finding(
+                let f = finding(
                     &check,
                     file.unlisted_severity,
                     FindingStatus::NotAllowed,
@@ -1423,7 +1563,8 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
                         file.path.display(),
                         if p.has_ports() { format!(" to port {port}") } else { String::new() }
                     ),
-                ));
+                );
+                out.push(eni_member(net, d, f, cause));
             }
         }
     }

@@ -4,7 +4,9 @@ use crate::policy::Severity;
 use serde::{Deserialize, Serialize};
 
 /// What kind of finding it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingStatus {
     /// A `deny` statement's traffic is possible end to end today.
@@ -38,7 +40,8 @@ pub enum FindingStatus {
     /// A flow-log format without fields an explanation needs.
     FieldsMissing,
     /// The statement cannot be evaluated (an unresolvable reference, a component not
-    /// modelled): never reported as a pass.
+    /// modelled): never reported as a pass. (The default, for `..Default::default()`.)
+    #[default]
     Unknown,
 }
 
@@ -91,8 +94,20 @@ pub struct Witness {
     pub port: Option<u16>,
 }
 
+/// At most this many witnesses (one per distinct path shape) are kept per grouped finding.
+pub const MAX_WITNESSES: usize = 10;
+
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A finding about ENIs is grouped by its *cause* (the security-group rule, or the rules and NACL
+/// entries, that make the check fail): one finding per cause, listing the ENIs it affects in
+/// [`Finding::enis`], with one witness per distinct path shape. A finding with no [`Finding::cause`]
+/// (a default security group, a shadowed NACL rule, a finding of a check that does not group)
+/// passes through grouping as a single-cause finding, unchanged.
+///
+/// New fields have defaults: build one with [`Finding::new`], or a struct literal ending in
+/// `..Default::default()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// A stable fingerprint: the same problem gets the same id in every run.
     pub id: String,
@@ -102,17 +117,63 @@ pub struct Finding {
     pub severity: Severity,
     /// What kind of finding.
     pub status: FindingStatus,
-    /// The AWS resources involved (the ENI first, then groups, NACLs, routes).
+    /// The AWS resources involved. Grouped: the cause (the security group, then the rule;
+    /// NACLs and their rule numbers). Per ENI (`--group-by eni`): the ENI first, then groups,
+    /// NACLs, routes.
     pub resources: Vec<String>,
-    /// A concrete flow, where one exists.
+    /// The ENIs the finding affects (empty for a finding about a resource alone).
+    #[serde(default)]
+    pub enis: Vec<String>,
+    /// How many ENIs it affects (`enis.len()`, said for readers of the JSON).
+    #[serde(default)]
+    pub eni_count: usize,
+    /// A concrete flow, where one exists (the first of `witnesses`).
     pub witness: Option<Witness>,
+    /// One witness per distinct path shape among the ENIs (at most [`MAX_WITNESSES`]); empty
+    /// when there is at most one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<Witness>,
     /// The rules involved, in words (`sg-… rule tcp/22 from 0.0.0.0/0`, `acl-… rule 90 …`).
     pub because: Vec<String>,
     /// One plain sentence.
     pub message: String,
+    /// What makes the check fail, as resources (`["sg-…", "inbound rule tcp/22 from 0.0.0.0/0"]`):
+    /// findings of the same check and status with the same cause are one grouped finding, whose id
+    /// is the fingerprint of the check, the status and the cause (never the ENIs, so the id stays
+    /// when an ENI joins or leaves). Empty: the finding is not grouped.
+    #[serde(skip)]
+    pub cause: Vec<String>,
+    /// The path shape of the witness (the deciding rules with the ENI's own ids left out), so a
+    /// grouped finding keeps one witness per shape. Empty: the witness text.
+    #[serde(skip)]
+    pub shape: String,
 }
 
 impl Finding {
+    /// A finding about the given resources, its id computed from the check, the status and the
+    /// resources, not grouped (no ENIs, no cause).
+    pub fn new(
+        check: &str,
+        severity: Severity,
+        status: FindingStatus,
+        resources: Vec<String>,
+        witness: Option<Witness>,
+        because: Vec<String>,
+        message: String,
+    ) -> Finding {
+        Finding {
+            id: Finding::fingerprint(check, status, &resources),
+            check: check.to_string(),
+            severity,
+            status,
+            resources,
+            witness,
+            because,
+            message,
+            ..Default::default()
+        }
+    }
+
     /// Computes the stable id from the check, the status and the resources (not from the
     /// message, whose wording may change).
     pub fn fingerprint(check: &str, status: FindingStatus, resources: &[String]) -> String {
@@ -128,4 +189,155 @@ impl Finding {
         let d = h.finalize();
         d.iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
+
+    /// The id of the cause group this finding belongs to, if it has a cause.
+    pub fn cause_id(&self) -> Option<String> {
+        (!self.cause.is_empty())
+            .then(|| Finding::fingerprint(&self.check, self.status, &self.cause))
+    }
+}
+
+/// Groups findings by cause as they come (streaming: a member's own message, rules and witness
+/// are dropped once its shape is known), so memory grows with the number of causes and the
+/// ENIs they list, not with every ENI × port result.
+///
+/// A finding with a [`Finding::cause`] joins the group of its check, status and cause; the
+/// group's id is [`Finding::cause_id`], its resources the cause, its ENIs the union of its
+/// members' (in order of arrival, each once), its message, rules and first witness the first
+/// member's, and it keeps one witness per distinct [`Finding::shape`]. A finding without a cause
+/// is kept as it is (a second one with the same id is dropped).
+#[derive(Debug, Default)]
+pub struct Grouper {
+    groups: Vec<Group>,
+    by_id: std::collections::HashMap<String, usize>,
+}
+
+#[derive(Debug)]
+struct Group {
+    finding: Finding,
+    /// Every ENI, each once.
+    seen: std::collections::HashSet<String>,
+    shapes: Vec<String>,
+}
+
+impl Grouper {
+    /// Adds one finding.
+    pub fn add(&mut self, mut f: Finding) {
+        let Some(id) = f.cause_id() else {
+            if self.by_id.contains_key(&f.id) {
+                return;
+            }
+            self.by_id.insert(f.id.clone(), self.groups.len());
+            f.eni_count = f.enis.len();
+            self.groups.push(Group {
+                finding: f,
+                seen: Default::default(),
+                shapes: Vec::new(),
+            });
+            return;
+        };
+        let shape = if f.shape.is_empty() {
+            format!("{:?}", f.witness)
+        } else {
+            std::mem::take(&mut f.shape)
+        };
+        match self.by_id.get(&id) {
+            Some(&i) => {
+                let g = &mut self.groups[i];
+                for e in f.enis {
+                    if g.seen.insert(e.clone()) {
+                        g.finding.enis.push(e);
+                    }
+                }
+                if g.shapes.len() < MAX_WITNESSES && !g.shapes.contains(&shape) {
+                    if let Some(w) = f.witness {
+                        g.shapes.push(shape);
+                        g.finding.witnesses.push(w);
+                    }
+                }
+            }
+            None => {
+                f.id = id.clone();
+                f.resources = f.cause.clone();
+                let seen = f.enis.iter().cloned().collect();
+                f.witnesses = f.witness.iter().cloned().collect();
+                self.by_id.insert(id, self.groups.len());
+                self.groups.push(Group {
+                    finding: f,
+                    seen,
+                    shapes: vec![shape],
+                });
+            }
+        }
+    }
+
+    /// Adds every finding of another grouper (a worker's), keeping this one's first members.
+    pub fn absorb(&mut self, other: Grouper) {
+        for g in other.groups {
+            let f = g.finding;
+            match self.by_id.get(&f.id) {
+                Some(&i) if !f.cause.is_empty() => {
+                    let mine = &mut self.groups[i];
+                    for e in f.enis {
+                        if mine.seen.insert(e.clone()) {
+                            mine.finding.enis.push(e);
+                        }
+                    }
+                    for (s, w) in g.shapes.into_iter().zip(f.witnesses) {
+                        if mine.shapes.len() < MAX_WITNESSES && !mine.shapes.contains(&s) {
+                            mine.shapes.push(s);
+                            mine.finding.witnesses.push(w);
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    self.by_id.insert(f.id.clone(), self.groups.len());
+                    self.groups.push(Group {
+                        finding: f,
+                        seen: g.seen,
+                        shapes: g.shapes,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The grouped findings, in order of their first member; a group's message says how many
+    /// ENIs share its cause.
+    pub fn finish(self) -> Vec<Finding> {
+        self.groups
+            .into_iter()
+            .map(|g| {
+                let mut f = g.finding;
+                f.eni_count = f.enis.len();
+                if f.witnesses.len() <= 1 {
+                    f.witnesses.clear();
+                }
+                if !f.cause.is_empty() && f.enis.len() > 1 {
+                    f.message.push_str(&format!(
+                        " ({} ENIs share this cause: {}{})",
+                        f.enis.len(),
+                        f.enis
+                            .iter()
+                            .take(3)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if f.enis.len() > 3 { ", …" } else { "" }
+                    ));
+                }
+                f
+            })
+            .collect()
+    }
+}
+
+/// Groups findings by cause (see [`Grouper`]).
+pub fn group_by_cause(findings: impl IntoIterator<Item = Finding>) -> Vec<Finding> {
+    let mut g = Grouper::default();
+    for f in findings {
+        g.add(f);
+    }
+    g.finish()
 }

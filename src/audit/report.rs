@@ -240,6 +240,37 @@ impl Suppression {
                     .any(|(k, v)| f.resources.iter().any(|r| tags.has(r, k, v.as_deref()))))
     }
 
+    /// Which of a grouped finding's ENIs it matches, when it does not match the finding as a
+    /// whole: every criterion must hold of the finding's resources together with that ENI (so a
+    /// suppression naming an ENI, its instance, or a tag they carry, takes that ENI out of the
+    /// group). Indices into `f.enis`.
+    pub fn matching_enis(&self, f: &Finding, tags: &ResourceTags) -> Vec<usize> {
+        if !(self.checks.is_empty() || self.checks.contains(&f.check)) {
+            return Vec::new();
+        }
+        let names = |r: &String| {
+            self.resources.contains(r)
+                || tags
+                    .instance_of(r)
+                    .is_some_and(|i| self.resources.iter().any(|x| x == i))
+        };
+        let cause_named = self.resources.is_empty() || f.resources.iter().any(names);
+        let cause_tagged = self.tags.is_empty()
+            || self
+                .tags
+                .iter()
+                .any(|(k, v)| f.resources.iter().any(|r| tags.has(r, k, v.as_deref())));
+        f.enis
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                (cause_named || names(e))
+                    && (cause_tagged || self.tags.iter().any(|(k, v)| tags.has(e, k, v.as_deref())))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     /// Whether it still applies on `today` (it applies through its expiry day).
     pub fn active(&self, today: Day) -> bool {
         today <= self.expires
@@ -490,6 +521,10 @@ pub struct PreviousFinding {
     /// Its resources.
     #[serde(default)]
     pub resources: Vec<String>,
+    /// The ENIs it affected (empty in a report made before findings were grouped by cause, and
+    /// for findings about a resource alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enis: Vec<String>,
     /// Its message.
     #[serde(default)]
     pub message: String,
@@ -622,9 +657,23 @@ pub struct ReportedFinding {
     /// A suppression that matched but has expired (so the finding is not hidden).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expired_suppression: Option<SuppressionInfo>,
+    /// ENIs taken out of the finding's group by a suppression in force (by ENI, instance or
+    /// tag), each with the suppression; the finding's `enis` are the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_enis: Vec<SuppressedEni>,
     /// Whether it fails the run (not suppressed, at or above `--fail-on`, new when there is a
     /// baseline).
     pub failing: bool,
+}
+
+/// An ENI taken out of a grouped finding by a suppression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuppressedEni {
+    /// The ENI.
+    pub eni: String,
+    /// The suppression.
+    #[serde(flatten)]
+    pub suppression: SuppressionInfo,
 }
 
 /// What a check is, for SARIF rules and the Markdown report.
@@ -760,24 +809,89 @@ impl Report {
             errors,
             mut warnings,
         } = result;
-        for f in analysed {
+        // A baseline made before grouping holds one finding per ENI: each maps to the grouped
+        // finding of the same check and status that lists its ENI and names its security group.
+        let mut legacy: HashMap<(&str, &str, &str), Vec<&PreviousFinding>> = HashMap::new();
+        if let Some(b) = opts.baseline {
+            for p in &b.findings {
+                if let (true, Some(first)) = (p.enis.is_empty(), p.resources.first()) {
+                    legacy
+                        .entry((p.check.as_str(), p.status.as_str(), first.as_str()))
+                        .or_default()
+                        .push(p);
+                }
+            }
+        }
+        let mut mapped: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for mut f in analysed {
             let mut suppressed = None;
             let mut expired = None;
+            let mut taken: BTreeMap<usize, SuppressionInfo> = BTreeMap::new();
             for (i, s) in entries.iter().enumerate() {
-                if !s.matches(&f, opts.tags) {
+                let whole = s.matches(&f, opts.tags);
+                let some = if whole {
+                    Vec::new()
+                } else {
+                    s.matching_enis(&f, opts.tags)
+                };
+                if !whole && some.is_empty() {
                     continue;
                 }
                 hits[i] += 1;
                 if s.active(opts.today) {
-                    if suppressed.is_none() {
-                        suppressed = Some(s.info());
+                    if whole {
+                        suppressed.get_or_insert_with(|| s.info());
+                    } else {
+                        for e in some {
+                            taken.entry(e).or_insert_with(|| s.info());
+                        }
                     }
                 } else if expired.is_none() {
                     expired = Some(s.info());
                 }
             }
+            let mut suppressed_enis = Vec::new();
+            if suppressed.is_none() && !taken.is_empty() {
+                if taken.len() == f.enis.len() {
+                    // Every ENI of the group is suppressed: so is the finding.
+                    suppressed = taken.values().next().cloned();
+                } else {
+                    let enis = std::mem::take(&mut f.enis);
+                    for (i, e) in enis.into_iter().enumerate() {
+                        match taken.remove(&i) {
+                            Some(info) => suppressed_enis.push(SuppressedEni {
+                                eni: e,
+                                suppression: info,
+                            }),
+                            None => f.enis.push(e),
+                        }
+                    }
+                    f.eni_count = f.enis.len();
+                }
+            }
             let baseline = opts.baseline.map(|_| {
                 if previous.contains_key(f.id.as_str()) {
+                    return BaselineState::Unchanged;
+                }
+                let mut hit = false;
+                if !f.cause.is_empty() {
+                    for e in &f.enis {
+                        let key = (f.check.as_str(), f.status.as_str(), e.as_str());
+                        for p in legacy.get(&key).into_iter().flatten() {
+                            let same_cause = p
+                                .resources
+                                .iter()
+                                .skip(1)
+                                .filter(|r| !r.starts_with("eni-"))
+                                .all(|r| f.resources.contains(r));
+                            if same_cause {
+                                mapped.insert(p.id.as_str());
+                                hit = true;
+                            }
+                        }
+                    }
+                }
+                if hit {
                     BaselineState::Unchanged
                 } else {
                     BaselineState::New
@@ -791,6 +905,7 @@ impl Report {
                 baseline,
                 expired_suppression: if suppressed.is_some() { None } else { expired },
                 suppressed,
+                suppressed_enis,
                 failing,
             });
         }
@@ -823,10 +938,17 @@ impl Report {
                 findings.iter().map(|f| f.finding.id.as_str()).collect();
             b.findings
                 .iter()
-                .filter(|p| !now.contains(p.id.as_str()))
+                .filter(|p| !now.contains(p.id.as_str()) && !mapped.contains(p.id.as_str()))
                 .cloned()
                 .collect::<Vec<_>>()
         });
+        if let (Some(b), false) = (opts.baseline, mapped.is_empty()) {
+            warnings.push(format!(
+                "{}: the baseline lists findings per ENI (made before findings were grouped by cause): {} of them were matched to the grouped findings that list their ENI and name their security group; tonight's report is a baseline by cause",
+                b.path.display(),
+                mapped.len()
+            ));
+        }
         let rules = rules(policies, &findings);
         let mut summary = summarize(&findings, resolved.as_deref(), opts.fail_on);
         summary.statements = statements;
@@ -955,6 +1077,7 @@ mod tests {
             witness: None,
             because: Vec::new(),
             message: "m".into(),
+            ..Default::default()
         }
     }
 

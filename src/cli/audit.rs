@@ -4,7 +4,9 @@
 use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use vpcreach::audit::analysis::{observed_audit_with, static_audit, FlowOptions};
+use vpcreach::audit::analysis::{
+    observed_audit_with, static_audit_with, AuditOptions, FlowOptions, GroupBy,
+};
 use vpcreach::audit::report::{
     merge, Baseline, Day, Report, ReportOptions, ResourceTags, Suppressions,
 };
@@ -56,8 +58,21 @@ pub struct AuditArgs {
     /// Accepted risks (TOML `[[suppression]]` entries with a reason and an expiry date).
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
+    /// `cause` (default): one finding per cause (the rule that makes a check fail), listing the
+    /// ENIs it affects; `eni`: one finding per ENI, as before grouping.
+    #[arg(long, value_enum, default_value = "cause")]
+    pub group_by: GroupByArg,
     #[command(flatten)]
     pub window: super::source::FlowWindow,
+}
+
+/// How findings about ENIs are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupByArg {
+    /// One finding per cause, listing its ENIs.
+    Cause,
+    /// One finding per ENI.
+    Eni,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -115,7 +130,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         super::policy::print_errors(&unknown, "warning");
     }
 
-    let mut result = static_audit(&net, &policies);
+    let group_by = match args.group_by {
+        GroupByArg::Cause => GroupBy::Cause,
+        GroupByArg::Eni => GroupBy::Eni,
+    };
+    let mut result = static_audit_with(&net, &policies, AuditOptions { group_by });
     let coverage = vpcreach::coverage::Coverage::of(&snap, &net);
     if !policies.checks.is_empty() {
         vpcreach::audit::flow_logs::flow_log_audit(&mut result, &coverage, &policies.checks);

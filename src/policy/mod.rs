@@ -17,10 +17,13 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// How bad a finding of a statement is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// Low.
+    /// Low (the default, for `Finding { .., ..Default::default() }`).
+    #[default]
     Low,
     /// Medium.
     Medium,

@@ -38,11 +38,39 @@ fn severity(s: Severity, color: bool) -> String {
 }
 
 fn resources(f: &ReportedFinding) -> String {
-    let r = &f.finding.resources;
+    let x = &f.finding;
+    if !x.enis.is_empty() && !x.cause.is_empty() && x.resources.first() != x.enis.first() {
+        // Grouped: the cause, and how many ENIs it affects.
+        return format!(
+            "{} ({} ENI{})",
+            x.resources.first().map_or("-".into(), |r| sanitize(r)),
+            x.enis.len(),
+            if x.enis.len() == 1 { "" } else { "s" }
+        );
+    }
+    let r = &x.resources;
     match r.len() {
         0 => "-".into(),
         1 => sanitize(&r[0]),
         n => format!("{} (+{})", sanitize(&r[0]), n - 1),
+    }
+}
+
+/// ENIs named in a finding's rows; the JSON lists them all.
+const SHOWN_ENIS: usize = 5;
+
+/// `ENIs (N): a, b, c, … (all in --output json)`.
+fn enis_line(enis: &[String]) -> String {
+    let shown: Vec<String> = enis.iter().take(SHOWN_ENIS).map(|e| sanitize(e)).collect();
+    if enis.len() > SHOWN_ENIS {
+        format!(
+            "ENIs ({}): {}, … and {} more (all in --output json)",
+            enis.len(),
+            shown.join(", "),
+            enis.len() - SHOWN_ENIS
+        )
+    } else {
+        format!("ENIs ({}): {}", enis.len(), shown.join(", "))
     }
 }
 
@@ -98,9 +126,35 @@ fn row(out: &mut String, f: &ReportedFinding, w: Widths, color: bool) {
     for b in &x.because {
         let _ = writeln!(out, "         because: {}", clean(b));
     }
+    for w in x.witnesses.iter().skip(1) {
+        let port = w.port.map(|p| format!("/{p}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "         also: {} -> {} {}{port}",
+            sanitize(&w.src),
+            sanitize(&w.dst),
+            sanitize(&w.protocol)
+        );
+    }
     if x.resources.len() > 1 {
         let all: Vec<String> = x.resources.iter().map(|r| sanitize(r)).collect();
         let _ = writeln!(out, "         resources: {}", all.join(", "));
+    }
+    if !x.enis.is_empty() {
+        let _ = writeln!(out, "         {}", enis_line(&x.enis));
+    }
+    if !f.suppressed_enis.is_empty() {
+        let _ = writeln!(
+            out,
+            "         {} more ENI(s) suppressed: {}",
+            f.suppressed_enis.len(),
+            f.suppressed_enis
+                .iter()
+                .take(SHOWN_ENIS)
+                .map(|s| format!("{} ({})", sanitize(&s.eni), sanitize(&s.suppression.reason)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if let Some(e) = &f.expired_suppression {
         let _ = writeln!(

@@ -49,6 +49,9 @@ pub fn code(s: &str) -> String {
     format!("`{}`", inner.replace('|', "\\|"))
 }
 
+/// ENIs named per finding; the JSON report lists them all.
+const SHOWN_ENIS: usize = 10;
+
 fn heading(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "Critical",
@@ -79,11 +82,46 @@ fn finding(out: &mut String, f: &ReportedFinding) {
         let r: Vec<String> = x.resources.iter().map(|r| code(r)).collect();
         let _ = writeln!(out, "- **Resources:** {}", r.join(", "));
     }
-    if let Some(w) = &x.witness {
+    if !x.enis.is_empty() {
+        let shown: Vec<String> = x.enis.iter().take(SHOWN_ENIS).map(|e| code(e)).collect();
+        let more = x.enis.len().saturating_sub(SHOWN_ENIS);
+        let _ = writeln!(
+            out,
+            "- **ENIs ({}):** {}{}",
+            x.enis.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(", … and {more} more (all in the JSON report)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !f.suppressed_enis.is_empty() {
+        let shown: Vec<String> = f
+            .suppressed_enis
+            .iter()
+            .take(SHOWN_ENIS)
+            .map(|s| format!("{} ({})", code(&s.eni), escape(&s.suppression.reason)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "- **Suppressed ENIs ({}):** {}",
+            f.suppressed_enis.len(),
+            shown.join(", ")
+        );
+    }
+    let witnesses: Vec<&crate::audit::Witness> = if x.witnesses.is_empty() {
+        x.witness.iter().collect()
+    } else {
+        x.witnesses.iter().collect()
+    };
+    for (i, w) in witnesses.iter().enumerate() {
         let port = w.port.map(|p| format!("/{p}")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "- **Witness:** {} → {} {}",
+            "- **{}:** {} → {} {}",
+            if i == 0 { "Witness" } else { "Also" },
             code(&w.src),
             code(&w.dst),
             code(&format!("{}{port}", w.protocol))

@@ -4,7 +4,8 @@
 //! description and a default level from its severity (critical and high → `error`, medium →
 //! `warning`, low → `note`). Each finding is a result whose `partialFingerprints` carry the
 //! finding's stable id, whose logical locations are the AWS resources involved (there is no
-//! source file for a security group), and — for statement findings — whose physical location is
+//! source file for a security group; for a finding grouped by cause, the cause's resources and
+//! then the ENIs it affects, at most [`MAX_ENI_LOCATIONS`]), and — for statement findings — whose physical location is
 //! the statement in its policy file, so a dashboard can point at the intent that was broken.
 //! Suppressed findings carry a SARIF `suppressions` entry with the reason; with a baseline,
 //! `baselineState` is `new` or `unchanged`. Warnings (expired suppressions) are tool
@@ -14,6 +15,10 @@ use crate::audit::report::{BaselineState, Report, ReportedFinding, Rule};
 use crate::policy::{Location, Severity};
 use serde_json::{json, Map, Value};
 use std::path::Path;
+
+/// At most this many ENIs of a grouped finding are logical locations of its result (the JSON
+/// report lists them all; `eniCount` says how many there are).
+pub const MAX_ENI_LOCATIONS: usize = 1000;
 
 /// The SARIF level of a severity.
 pub fn level(s: Severity) -> &'static str {
@@ -139,6 +144,12 @@ fn result(f: &ReportedFinding, rules: &[Rule]) -> Value {
     let logical: Vec<Value> = x
         .resources
         .iter()
+        .chain(
+            x.enis
+                .iter()
+                .filter(|e| !x.resources.contains(e))
+                .take(MAX_ENI_LOCATIONS),
+        )
         .map(|id| {
             json!({
                 "name": id,
@@ -193,11 +204,18 @@ fn result(f: &ReportedFinding, rules: &[Rule]) -> Value {
         "status": x.status.as_str(),
         "severity": x.severity.as_str(),
         "resources": x.resources,
+        "eniCount": x.enis.len(),
         "because": x.because,
         "failing": f.failing,
     });
     if let Some(w) = &x.witness {
         props["witness"] = json!(w);
+    }
+    if !x.witnesses.is_empty() {
+        props["witnesses"] = json!(x.witnesses);
+    }
+    if !f.suppressed_enis.is_empty() {
+        props["suppressedEnis"] = json!(f.suppressed_enis);
     }
     if let Some(e) = &f.expired_suppression {
         props["expiredSuppression"] = json!(e);
