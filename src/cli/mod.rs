@@ -36,7 +36,8 @@ enum Command {
     /// snapshot folder that `--snapshot` reads.
     Collect(collect::CollectArgs),
     /// Which flow logs capture each VPC, subnet and ENI, what they keep, whether they deliver,
-    /// and which fields the explanation needs that their formats lack.
+    /// and which fields the explanation needs that their formats lack; with flow logs, the
+    /// records seen per ENI, lost (SKIPDATA) windows and ENIs that sent nothing.
     Coverage(coverage::CoverageArgs),
     /// Check policy files (`vpcreach policy check DIR`): every mistake at once.
     Policy(policy::PolicyArgs),
