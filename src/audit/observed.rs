@@ -350,12 +350,12 @@ pub fn observed_audit_with(
             "records lost at {eni}: {n} window(s) of SKIPDATA; what was observed there is incomplete"
         ));
     }
-    let judge = Judge {
+    let judge = Judge::new(
         net,
         coverage,
-        accept_seen: &total.accept_seen,
-        skipdata: &total.tally.skipdata_by_eni,
-    };
+        &total.accept_seen,
+        &total.tally.skipdata_by_eni,
+    );
     usage_findings(net, &total.tally, window, &judge, &mut res);
     statement_findings(&stmts, total.hits, total.require, &mut res);
     sort(&mut res.findings);
@@ -546,6 +546,40 @@ struct Judge<'a> {
     coverage: Option<&'a Coverage>,
     accept_seen: &'a std::collections::HashSet<usize>,
     skipdata: &'a rustc_hash::FxHashMap<usize, u64>,
+    /// The ENIs of each security group and of each NACL, by id.
+    by_group: HashMap<&'a str, Vec<usize>>,
+    by_nacl: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Judge<'a> {
+    fn new(
+        net: &'a Network,
+        coverage: Option<&'a Coverage>,
+        accept_seen: &'a std::collections::HashSet<usize>,
+        skipdata: &'a rustc_hash::FxHashMap<usize, u64>,
+    ) -> Judge<'a> {
+        let mut by_group: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_nacl: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (e, en) in net.enis.iter().enumerate() {
+            for &g in &en.groups {
+                by_group
+                    .entry(net.groups[g].id.as_str())
+                    .or_default()
+                    .push(e);
+            }
+            if let Some(n) = en.subnet.and_then(|s| net.subnets[s].nacl) {
+                by_nacl.entry(net.nacls[n].id.as_str()).or_default().push(e);
+            }
+        }
+        Judge {
+            net,
+            coverage,
+            accept_seen,
+            skipdata,
+            by_group,
+            by_nacl,
+        }
+    }
 }
 
 /// How many ENIs each reason names before counting the rest.
@@ -554,19 +588,12 @@ const NAMED: usize = 5;
 impl Judge<'_> {
     /// The ENIs an allow rule of `resource` (a security group or a NACL) applies to.
     fn members(&self, layer: &str, resource: &str) -> Vec<usize> {
-        let net = self.net;
-        (0..net.enis.len())
-            .filter(|&e| {
-                let en = &net.enis[e];
-                match layer {
-                    "security_group" => en.groups.iter().any(|&g| net.groups[g].id == resource),
-                    _ => en
-                        .subnet
-                        .and_then(|s| net.subnets[s].nacl)
-                        .is_some_and(|n| net.nacls[n].id == resource),
-                }
-            })
-            .collect()
+        let map = if layer == "security_group" {
+            &self.by_group
+        } else {
+            &self.by_nacl
+        };
+        map.get(resource).cloned().unwrap_or_default()
     }
 
     /// Why an allow rule of `resource` that no record used cannot be called unused (empty when

@@ -37,7 +37,8 @@ enum Command {
     /// snapshot folder that `--snapshot` reads.
     Collect(collect::CollectArgs),
     /// Which flow logs capture each VPC, subnet and ENI, what they keep, whether they deliver,
-    /// and which fields the explanation needs that their formats lack.
+    /// and which fields the explanation needs that their formats lack; with flow logs, the
+    /// records seen per ENI, lost (SKIPDATA) windows and ENIs that sent nothing.
     Coverage(coverage::CoverageArgs),
     /// What changed in reachability between two snapshots: traffic opened and closed at each
     /// ENI, with the rules on each side; exit 0 unchanged, 1 changed, 2 errors.
