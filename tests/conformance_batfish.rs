@@ -73,8 +73,22 @@ fn resource_fixtures_are_read_into_the_model() {
     let snap = Snapshot::load(&b.join("SecurityGroupTest.json")).unwrap();
     let net = Network::build(&snap);
     assert!(net.groups.iter().any(|g| !g.inbound.is_empty()));
+    // Load balancers are modelled: Batfish's fixture (two NLBs, one ALB) is read, zones and all.
     let snap = Snapshot::load(&b.join("LoadBalancerTest.json")).unwrap();
-    assert!(snap.not_modelled.contains_key("LoadBalancers"));
+    assert!(!snap.not_modelled.contains_key("LoadBalancers"));
+    let lbs: Vec<(Option<&str>, usize)> = snap
+        .load_balancers
+        .iter()
+        .map(|l| (l.lb_type.as_deref(), l.availability_zones.len()))
+        .collect();
+    assert_eq!(
+        lbs,
+        [
+            (Some("network"), 2),
+            (Some("network"), 0),
+            (Some("application"), 0)
+        ]
+    );
     let snap = Snapshot::load(&b.join("test-multi-account/aws_configs")).unwrap();
     assert!(snap
         .vpcs

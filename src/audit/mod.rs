@@ -4,8 +4,8 @@
 pub mod analysis;
 mod bpa;
 pub mod finding;
-mod load_balancer;
 pub mod flow_logs;
+mod load_balancer;
 mod observed;
 pub mod region;
 pub mod report;
