@@ -74,7 +74,11 @@ fn resource_fixtures_are_read_into_the_model() {
     let net = Network::build(&snap);
     assert!(net.groups.iter().any(|g| !g.inbound.is_empty()));
     let snap = Snapshot::load(&b.join("LoadBalancerTest.json")).unwrap();
-    assert!(snap.not_modelled.contains_key("LoadBalancers"));
+    // Batfish's ELBv2 fixture: three load balancers, read into the model (no longer "not
+    // modelled").
+    assert_eq!(snap.load_balancers.len(), 3);
+    assert!(!snap.not_modelled.contains_key("LoadBalancers"));
+    assert_eq!(snap.load_balancers[0].lb_type.as_deref(), Some("network"));
     let snap = Snapshot::load(&b.join("test-multi-account/aws_configs")).unwrap();
     assert!(snap
         .vpcs

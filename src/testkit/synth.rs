@@ -2048,8 +2048,9 @@ mod tests {
         assert_eq!(snap.subnets.len(), 4);
         assert_eq!(snap.route_tables.len(), 5);
         assert_eq!(snap.network_acls.len(), 4);
-        assert_eq!(snap.security_groups.len(), 7);
-        assert_eq!(snap.network_interfaces.len(), 7);
+        assert_eq!(snap.security_groups.len(), 8);
+        assert_eq!(snap.network_interfaces.len(), 9);
+        assert_eq!(snap.load_balancers.len(), 1);
         assert_eq!(snap.instances.len(), 6);
         assert_eq!(snap.internet_gateways.len(), 1);
         assert_eq!(snap.nat_gateways.len(), 1);
