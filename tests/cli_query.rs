@@ -190,7 +190,7 @@ fn readme_documents_every_reason_code() {
 #[test]
 fn resources_not_modelled_and_snapshot_problems_are_said_once() {
     let mut v = common::base();
-    v["VpnGateways"] = serde_json::json!([{"VpnGatewayId": "vgw-1"}]);
+    v["LoadBalancerDescriptions"] = serde_json::json!([{"LoadBalancerName": "lb-1"}]);
     common::find(&mut v, "Subnets", "SubnetId", "subnet-db")["CidrBlock"] =
         serde_json::json!("10.0.3.0/33");
     let d = common::snapshot_dir(&v);
@@ -201,7 +201,7 @@ fn resources_not_modelled_and_snapshot_problems_are_said_once() {
     .assert()
     .code(0)
     .stderr(predicate::str::contains(
-        "note: not modelled (paths through them are reported as unknown): VpnGateways",
+        "note: not modelled (paths through them are reported as unknown): LoadBalancerDescriptions",
     ))
     .stderr(predicate::str::contains(
         "warning: subnet subnet-db: `10.0.3.0/33` is not a CIDR",

@@ -2050,6 +2050,7 @@ mod tests {
         assert_eq!(snap.network_acls.len(), 4);
         assert_eq!(snap.security_groups.len(), 8);
         assert_eq!(snap.network_interfaces.len(), 9);
+        assert_eq!(snap.load_balancers.len(), 1);
         assert_eq!(snap.instances.len(), 6);
         assert_eq!(snap.internet_gateways.len(), 1);
         assert_eq!(snap.nat_gateways.len(), 1);
