@@ -215,8 +215,7 @@ pub struct Grouper {
 #[derive(Debug)]
 struct Group {
     finding: Finding,
-    /// Every ENI, each once.
-    seen: std::collections::HashSet<String>,
+    /// The shapes of `finding.witnesses`, in order.
     shapes: Vec<String>,
 }
 
@@ -231,7 +230,6 @@ impl Grouper {
             f.eni_count = f.enis.len();
             self.groups.push(Group {
                 finding: f,
-                seen: Default::default(),
                 shapes: Vec::new(),
             });
             return;
@@ -245,7 +243,9 @@ impl Grouper {
             Some(&i) => {
                 let g = &mut self.groups[i];
                 for e in f.enis {
-                    if g.seen.insert(e.clone()) {
+                    // An ENI's findings come together, so a repeat is usually the last one;
+                    // any other repeat is removed by `finish`.
+                    if g.finding.enis.last() != Some(&e) {
                         g.finding.enis.push(e);
                     }
                 }
@@ -259,12 +259,10 @@ impl Grouper {
             None => {
                 f.id = id.clone();
                 f.resources = f.cause.clone();
-                let seen = f.enis.iter().cloned().collect();
                 f.witnesses = f.witness.iter().cloned().collect();
                 self.by_id.insert(id, self.groups.len());
                 self.groups.push(Group {
                     finding: f,
-                    seen,
                     shapes: vec![shape],
                 });
             }
@@ -278,11 +276,7 @@ impl Grouper {
             match self.by_id.get(&f.id) {
                 Some(&i) if !f.cause.is_empty() => {
                     let mine = &mut self.groups[i];
-                    for e in f.enis {
-                        if mine.seen.insert(e.clone()) {
-                            mine.finding.enis.push(e);
-                        }
-                    }
+                    mine.finding.enis.extend(f.enis);
                     for (s, w) in g.shapes.into_iter().zip(f.witnesses) {
                         if mine.shapes.len() < MAX_WITNESSES && !mine.shapes.contains(&s) {
                             mine.shapes.push(s);
@@ -295,7 +289,6 @@ impl Grouper {
                     self.by_id.insert(f.id.clone(), self.groups.len());
                     self.groups.push(Group {
                         finding: f,
-                        seen: g.seen,
                         shapes: g.shapes,
                     });
                 }
@@ -310,6 +303,10 @@ impl Grouper {
             .into_iter()
             .map(|g| {
                 let mut f = g.finding;
+                // Each ENI once, in order of arrival (one group's set at a time).
+                let mut seen = std::collections::HashSet::with_capacity(f.enis.len());
+                f.enis.retain(|e| seen.insert(e.clone()));
+                drop(seen);
                 f.eni_count = f.enis.len();
                 if f.witnesses.len() <= 1 {
                     f.witnesses.clear();
@@ -340,4 +337,73 @@ pub fn group_by_cause(findings: impl IntoIterator<Item = Finding>) -> Vec<Findin
         g.add(f);
     }
     g.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(eni: &str, rule: &str, port: u16) -> Finding {
+        Finding {
+            enis: vec![eni.to_string()],
+            cause: vec!["sg-1".into(), rule.into()],
+            witness: Some(Witness {
+                src: "198.51.100.1".into(),
+                dst: format!("10.0.0.{}", eni.len()),
+                protocol: "tcp".into(),
+                port: Some(port),
+            }),
+            shape: format!("tcp {port}"),
+            ..Finding::new(
+                "c",
+                Severity::High,
+                FindingStatus::Exposed,
+                vec![eni.into(), "sg-1".into()],
+                None,
+                vec![],
+                format!("on {eni}"),
+            )
+        }
+    }
+
+    #[test]
+    fn members_of_a_cause_are_one_finding_and_others_pass_through() {
+        let mut a = Grouper::default();
+        a.add(member("eni-a", "inbound rule tcp/22", 22));
+        a.add(member("eni-b", "inbound rule tcp/22", 22));
+        a.add(member("eni-a", "inbound rule tcp/22", 22));
+        a.add(member("eni-a", "inbound rule tcp/0-65535", 22));
+        let plain = Finding::new(
+            "default-security-group",
+            Severity::Medium,
+            FindingStatus::DefaultSecurityGroupInUse,
+            vec!["sg-d".into()],
+            None,
+            vec![],
+            "m".into(),
+        );
+        a.add(plain.clone());
+        a.add(plain.clone());
+        let mut b = Grouper::default();
+        b.add(member("eni-c", "inbound rule tcp/22", 3389));
+        b.add(member("eni-b", "inbound rule tcp/22", 22));
+        a.absorb(b);
+        let out = a.finish();
+        assert_eq!(out.len(), 3, "{out:#?}");
+        let g = &out[0];
+        assert_eq!(g.enis, ["eni-a", "eni-b", "eni-c"]);
+        assert_eq!(g.eni_count, 3);
+        assert_eq!(g.resources, ["sg-1", "inbound rule tcp/22"]);
+        assert_eq!(
+            g.id,
+            Finding::fingerprint("c", FindingStatus::Exposed, &g.resources)
+        );
+        // One witness per shape: port 22, then 3389.
+        let ports: Vec<_> = g.witnesses.iter().map(|w| w.port).collect();
+        assert_eq!(ports, [Some(22), Some(3389)]);
+        assert!(g.message.starts_with("on eni-a (3 ENIs share this cause"));
+        assert_eq!(out[1].enis, ["eni-a"]);
+        assert!(out[1].witnesses.is_empty());
+        assert_eq!(out[2], Finding { ..plain });
+    }
 }

@@ -125,6 +125,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let snap = args.source.load()?;
     let net = Network::build(&snap);
     super::report_model(&snap, &net);
+    // The tags are all the report needs of the snapshot: it is dropped before the analysis, so
+    // the audit's peak memory does not hold the parsed JSON beside the model.
+    let tags = ResourceTags::from_snapshot(&snap);
+    drop(snap);
     let unknown = vpcreach::policy::unknown_ids(&policies, &net);
     if !unknown.is_empty() {
         super::policy::print_errors(&unknown, "warning");
@@ -156,7 +160,6 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         result = merge(result, observed);
     }
 
-    let tags = ResourceTags::from_snapshot(&snap);
     let report = Report::build(
         result,
         &policies,
