@@ -128,6 +128,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     // The tags are all the report needs of the snapshot: it is dropped before the analysis, so
     // the audit's peak memory does not hold the parsed JSON beside the model.
     let tags = ResourceTags::from_snapshot(&snap);
+    let coverage = vpcreach::coverage::Coverage::of(&snap, &net);
     drop(snap);
     let unknown = vpcreach::policy::unknown_ids(&policies, &net);
     if !unknown.is_empty() {
@@ -139,7 +140,6 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         GroupByArg::Eni => GroupBy::Eni,
     };
     let mut result = static_audit_with(&net, &policies, AuditOptions { group_by });
-    let coverage = vpcreach::coverage::Coverage::of(&snap, &net);
     if !policies.checks.is_empty() {
         vpcreach::audit::flow_logs::flow_log_audit(&mut result, &coverage, &policies.checks);
     }
