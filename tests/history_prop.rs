@@ -71,7 +71,7 @@ fn op(state: &Snapshot, kind: u8, a: u8, b: u8) -> Option<Change> {
             to: Some(i32::from(a) + 10),
         }),
         protocol: "6".into(),
-        rule_action: if b % 2 == 0 {
+        rule_action: if b.is_multiple_of(2) {
             "allow".into()
         } else {
             "deny".into()
@@ -80,7 +80,7 @@ fn op(state: &Snapshot, kind: u8, a: u8, b: u8) -> Option<Change> {
         ..NetworkAclEntry::default()
     };
     let num = i64::from(a % 12) + 1;
-    let egress = b % 3 == 0;
+    let egress = b.is_multiple_of(3);
     let exists = nacl(state)
         .map(|_| {
             state.network_acls[0]
@@ -117,7 +117,7 @@ fn op(state: &Snapshot, kind: u8, a: u8, b: u8) -> Option<Change> {
         .unwrap_or(false);
     let route = Route {
         destination_cidr_block: Some(dest),
-        gateway_id: Some(if b % 2 == 0 {
+        gateway_id: Some(if b.is_multiple_of(2) {
             "igw-a".into()
         } else {
             "local".into()
@@ -165,7 +165,7 @@ fn op(state: &Snapshot, kind: u8, a: u8, b: u8) -> Option<Change> {
             route_table_id: "rtb-main".into(),
             route,
         },
-        (4, _, _, true) if a % 2 == 0 => Change::Route {
+        (4, _, _, true) if a.is_multiple_of(2) => Change::Route {
             op: Op::Replace,
             route_table_id: "rtb-main".into(),
             route,
