@@ -1,6 +1,6 @@
 //! The network over time: CloudTrail records of the calls that change reachability, read into
-//! typed [`Change`]s ([`read`]), and the snapshot turned back to an earlier time by undoing the
-//! later changes ([`at`], [`undo`]).
+//! typed [`Change`]s ([`read()`]), and the snapshot turned back to an earlier time by undoing the
+//! later changes ([`at`], [`undo()`]).
 //!
 //! What the history cannot tell (a deleted NACL entry whose content is in no earlier event, a
 //! route replaced with an unknown old target) is never guessed: the resource is left out of the
