@@ -14,6 +14,7 @@ pub mod coverage;
 pub mod diff;
 pub mod explain;
 pub mod flow_log;
+pub mod history;
 pub mod network;
 pub mod network_acl;
 pub mod policy;

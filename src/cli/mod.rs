@@ -2,10 +2,12 @@
 
 pub mod audit;
 pub mod aws;
+pub mod changes;
 pub mod collect;
 pub mod coverage;
 pub mod diff;
 pub mod explain;
+pub mod history;
 pub mod parse;
 pub mod policy;
 #[cfg(feature = "aws")]
@@ -43,6 +45,9 @@ enum Command {
     /// What changed in reachability between two snapshots: traffic opened and closed at each
     /// ENI, with the rules on each side; exit 0 unchanged, 1 changed, 2 errors.
     Diff(diff::DiffArgs),
+    /// Each change of a CloudTrail history in time order: who, when, what, and what it opened
+    /// or closed.
+    Changes(changes::ChangesArgs),
     /// Check policy files (`vpcreach policy check DIR`): every mistake at once.
     Policy(policy::PolicyArgs),
     /// Audit the configuration (and flow logs) against the intended policy: findings as a
@@ -59,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Collect(args) => collect::run(args),
         Command::Coverage(args) => coverage::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Changes(args) => changes::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Audit(args) => audit::run(args),
     }

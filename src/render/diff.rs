@@ -8,14 +8,14 @@ use crate::render::{sanitize, sanitize_line};
 use serde_json::{json, Value};
 use std::fmt::Write;
 
-fn label(c: &Change) -> String {
+pub(crate) fn label(c: &Change) -> String {
     match &c.name {
         Some(n) => format!("{} ({})", c.eni, n),
         None => c.eni.clone(),
     }
 }
 
-fn what(c: &Change) -> String {
+pub(crate) fn what(c: &Change) -> String {
     let way = match c.direction {
         crate::security_group::Direction::Inbound => "from",
         crate::security_group::Direction::Outbound => "to",
@@ -40,7 +40,7 @@ fn what(c: &Change) -> String {
     format!("{} {} {}", c.direction, c.protocol, parts.join("; "))
 }
 
-fn witness(c: &Change) -> String {
+pub(crate) fn witness(c: &Change) -> String {
     match c.witness.port {
         Some(p) => format!("{} port {p}", c.witness.peer),
         None => c.witness.peer.to_string(),

@@ -2,6 +2,7 @@
 //! a renderer and writes what it returns.
 
 pub mod audit;
+pub mod changes;
 pub mod coverage;
 pub mod diff;
 pub mod dot;

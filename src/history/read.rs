@@ -1,0 +1,221 @@
+//! Reading CloudTrail log files as delivered to S3 (`{"Records": [...]}`, `.json` or
+//! `.json.gz`, in `AWSLogs/…/CloudTrail/<region>/yyyy/mm/dd/` folders), and EventBridge events
+//! that wrap one record under `detail`.
+
+use super::Event;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Counts of what was read. `records == applied + duplicates + failed + not_changes +
+/// malformed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Files read.
+    pub files: usize,
+    /// Records read, in all.
+    pub records: usize,
+    /// Records kept as changes.
+    pub applied: usize,
+    /// Records whose `eventID` was seen before (delivered twice).
+    pub duplicates: usize,
+    /// Failed calls (`errorCode` set), dry runs included: they changed nothing.
+    pub failed: usize,
+    /// Of those, dry runs (`Client.DryRunOperation`).
+    pub dry_runs: usize,
+    /// Calls that do not change reachability (reads, other services, other attributes).
+    pub not_changes: usize,
+    /// Records that could not be read (named in [`History::problems`]).
+    pub malformed: usize,
+}
+
+use serde::Serialize;
+
+/// What the history sources hold: the changes in time order, and what was passed by.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// The changes, by time (then event id).
+    pub events: Vec<Event>,
+    /// Counts.
+    pub stats: Stats,
+    /// Bad input, one message each naming the file (and record index): never fatal.
+    pub problems: Vec<String>,
+    /// Files and folder entries passed by (digest files, links seen twice, …).
+    pub warnings: Vec<String>,
+}
+
+/// Largest log file read (CloudTrail files are a few MB; a gzip bomb stops here).
+const MAX_FILE: u64 = 512 * 1024 * 1024;
+
+fn is_log(p: &Path) -> bool {
+    let digest = p
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy() == "CloudTrail-Digest");
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    !digest && (name.ends_with(".json") || name.ends_with(".json.gz"))
+}
+
+/// Reads every CloudTrail file in `sources` (files, or folders walked with
+/// [`crate::walk::walk`]; digest files are passed by). Only a source that cannot be found or
+/// listed is an `Err`: a bad file or record is a problem named in [`History::problems`].
+pub fn read(sources: &[PathBuf]) -> std::io::Result<History> {
+    let mut h = History::default();
+    let mut seen = BTreeSet::new();
+    for src in sources {
+        let files = if src.is_dir() {
+            let walk = crate::walk::walk(src, is_log)?;
+            for s in &walk.skipped {
+                h.warnings.push(format!("{s}"));
+            }
+            for (p, e) in &walk.errors {
+                h.problems
+                    .push(format!("{}: cannot be read: {e}", p.display()));
+            }
+            let digests = walk
+                .passed
+                .iter()
+                .filter(|p| {
+                    p.components()
+                        .any(|c| c.as_os_str().to_string_lossy() == "CloudTrail-Digest")
+                })
+                .count();
+            if digests > 0 {
+                h.warnings.push(format!(
+                    "{}: {digests} CloudTrail digest file(s) passed by",
+                    src.display()
+                ));
+            }
+            walk.files
+        } else {
+            std::fs::metadata(src)?;
+            vec![src.clone()]
+        };
+        for f in files {
+            let bytes = match read_file(&f) {
+                Ok(b) => b,
+                Err(e) => {
+                    h.problems.push(format!("{}: {e}", f.display()));
+                    continue;
+                }
+            };
+            read_bytes(&bytes, &f.display().to_string(), &mut h, &mut seen);
+        }
+    }
+    h.events
+        .sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
+    Ok(h)
+}
+
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let mut raw = Vec::new();
+    let gz = path.to_string_lossy().ends_with(".gz");
+    if gz {
+        flate2::read::MultiGzDecoder::new(file)
+            .take(MAX_FILE + 1)
+            .read_to_end(&mut raw)?;
+    } else {
+        file.take(MAX_FILE + 1).read_to_end(&mut raw)?;
+    }
+    if raw.len() as u64 > MAX_FILE {
+        return Err(std::io::Error::other(format!(
+            "longer than {MAX_FILE} bytes: not read"
+        )));
+    }
+    Ok(raw)
+}
+
+/// Reads one file's content (`{"Records": [...]}`, one EventBridge event, or a JSON array or
+/// lines of them) into `h`, naming `name` in problems. `seen` holds the event ids read so far.
+pub fn read_bytes(bytes: &[u8], name: &str, h: &mut History, seen: &mut BTreeSet<String>) {
+    h.stats.files += 1;
+    let docs: Vec<Value> = match serde_json::from_slice::<Value>(bytes) {
+        Ok(v) => vec![v],
+        Err(whole) => {
+            // EventBridge deliveries are often one event per line.
+            let mut docs = Vec::new();
+            for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                match serde_json::from_slice::<Value>(line) {
+                    Ok(v) => docs.push(v),
+                    Err(e) => {
+                        if n == 0 {
+                            h.problems.push(format!(
+                                "{name}:{}:{}: not JSON: {whole}",
+                                whole.line(),
+                                whole.column()
+                            ));
+                            return;
+                        }
+                        h.stats.records += 1;
+                        h.stats.malformed += 1;
+                        h.problems
+                            .push(format!("{name}:{}: not a JSON event: {e}", n + 1));
+                    }
+                }
+            }
+            docs
+        }
+    };
+    let mut records = Vec::new();
+    for doc in docs {
+        match doc {
+            Value::Object(ref m) if m.contains_key("Records") => match m.get("Records") {
+                Some(Value::Array(rs)) => records.extend(rs.iter().cloned()),
+                _ => h
+                    .problems
+                    .push(format!("{name}: `Records` is not a list of records")),
+            },
+            Value::Array(rs) => records.extend(rs),
+            other => records.push(other),
+        }
+    }
+    for (i, rec) in records.into_iter().enumerate() {
+        h.stats.records += 1;
+        let rec = match rec {
+            Value::Object(mut m) if m.contains_key("detail") && m.contains_key("detail-type") => {
+                m.remove("detail").unwrap_or(Value::Null)
+            }
+            other => other,
+        };
+        match super::parse::parse_record(&rec) {
+            Err(e) => {
+                h.stats.malformed += 1;
+                h.problems.push(format!("{name}: record {i}: {e}"));
+            }
+            Ok(parsed) => {
+                let id = parsed.event_id.clone();
+                if !seen.insert(id) {
+                    h.stats.duplicates += 1;
+                    continue;
+                }
+                match parsed.outcome {
+                    super::parse::Outcome::Failed { dry_run } => {
+                        h.stats.failed += 1;
+                        if dry_run {
+                            h.stats.dry_runs += 1;
+                        }
+                    }
+                    super::parse::Outcome::NotAChange => h.stats.not_changes += 1,
+                    super::parse::Outcome::Change(ev) => {
+                        h.stats.applied += 1;
+                        h.events.push(*ev);
+                    }
+                    super::parse::Outcome::Bad(e) => {
+                        h.stats.malformed += 1;
+                        h.problems.push(format!(
+                            "{name}: record {i} (event {}): {e}",
+                            crate::render::sanitize(&parsed.event_id)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}

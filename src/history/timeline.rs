@@ -1,0 +1,157 @@
+//! Each change with its effect on reachability (`vpcreach changes`): the model just before and
+//! just after it, compared with [`crate::diff::diff`].
+
+use super::{undo, Event};
+use crate::diff::Delta;
+use crate::network::Network;
+use crate::snapshot::Snapshot;
+use serde::Serialize;
+
+/// What a change did to reachability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Traffic allowed after and not before.
+    Opened,
+    /// Traffic allowed before and not after.
+    Closed,
+    /// Both.
+    OpenedAndClosed,
+    /// Nothing the filters allow changed.
+    Unchanged,
+    /// Not known: the earlier state is not known, or the change is of a kind not compared.
+    Unknown,
+}
+
+/// One change and its effect.
+#[derive(Debug, Clone)]
+pub struct Effected {
+    /// The change.
+    pub event: Event,
+    /// Its effect.
+    pub effect: Effect,
+    /// Why the effect is `unknown`.
+    pub reason: Option<String>,
+    /// What it opened and closed (empty when unknown).
+    pub delta: Delta,
+}
+
+/// The changes of `events` (sorted by time) from `since` (inclusive) to `until` (exclusive),
+/// oldest first, each with its effect; `snap` was taken at `snapshot_time`, and changes after it
+/// are not in it (they are left out: the caller says so).
+pub fn effects(
+    snap: &Snapshot,
+    events: &[Event],
+    snapshot_time: i64,
+    since: Option<i64>,
+    until: Option<i64>,
+) -> Vec<Effected> {
+    let mut out = Vec::new();
+    let mut state = snap.clone();
+    let mut after_net: Option<Network> = None;
+    for i in (0..events.len()).rev() {
+        let e = &events[i];
+        if e.time > snapshot_time {
+            continue;
+        }
+        if since.is_some_and(|s| e.time < s) {
+            // Older than the window: nothing more to show.
+            break;
+        }
+        let shown = until.is_none_or(|u| e.time < u);
+        let already: Option<String> = e.change.resources().iter().find_map(|r| {
+            state
+                .withheld
+                .get(r)
+                .map(|w| format!("`{r}` is left out: {w}"))
+        });
+        // The model after `e` is the model before the next (newer) change.
+        let after = match after_net.take() {
+            Some(n) => n,
+            None => Network::build(&state),
+        };
+        let why = undo(&mut state, events, i);
+        // An interface the change concerns that is left out before or after it: what the
+        // change did there is not known.
+        let already = already.or_else(|| {
+            concerned(snap, e).into_iter().find_map(|id| {
+                state
+                    .withheld
+                    .get(&id)
+                    .filter(|w| !w.is_empty())
+                    .map(|w| format!("`{id}` is left out at that time: {w}"))
+            })
+        });
+        let before_net = Network::build(&state);
+        if shown {
+            let (effect, reason, delta) = if let Some(w) = why.or(already) {
+                (Effect::Unknown, Some(w), Delta::default())
+            } else if e.change.is_routing() {
+                (
+                    Effect::Unknown,
+                    Some("a change of routes: the reachability delta compares security groups and network ACLs, not routes".into()),
+                    Delta::default(),
+                )
+            } else {
+                let d = crate::diff::diff(&before_net, &after);
+                let effect = match (d.opened.is_empty(), d.closed.is_empty()) {
+                    (true, true) => Effect::Unchanged,
+                    (false, true) => Effect::Opened,
+                    (true, false) => Effect::Closed,
+                    (false, false) => Effect::OpenedAndClosed,
+                };
+                (effect, None, d)
+            };
+            out.push(Effected {
+                event: e.clone(),
+                effect,
+                reason,
+                delta,
+            });
+        }
+        after_net = Some(before_net);
+    }
+    out.reverse();
+    out
+}
+
+/// The interfaces of the snapshot a change concerns: those it names, those using a group it
+/// names, those in a subnet it names or whose NACL it names.
+fn concerned(snap: &Snapshot, e: &Event) -> Vec<String> {
+    let ids: std::collections::BTreeSet<String> = e.change.resources().into_iter().collect();
+    let mut subnets: std::collections::BTreeSet<&str> = snap
+        .subnets
+        .iter()
+        .filter(|s| ids.contains(&s.subnet_id))
+        .map(|s| s.subnet_id.as_str())
+        .collect();
+    for a in snap
+        .network_acls
+        .iter()
+        .filter(|a| ids.contains(&a.network_acl_id))
+    {
+        subnets.extend(a.associations.iter().filter_map(|x| x.subnet_id.as_deref()));
+        if a.is_default == Some(true) {
+            subnets.extend(
+                snap.subnets
+                    .iter()
+                    .filter(|s| s.vpc_id == a.vpc_id)
+                    .map(|s| s.subnet_id.as_str()),
+            );
+        }
+    }
+    snap.network_interfaces
+        .iter()
+        .chain(
+            snap.instances
+                .iter()
+                .flat_map(|i| i.network_interfaces.iter()),
+        )
+        .filter(|n| {
+            ids.contains(&n.network_interface_id)
+                || n.groups.iter().any(|g| ids.contains(&g.group_id))
+                || n.subnet_id.as_deref().is_some_and(|s| subnets.contains(s))
+        })
+        .map(|n| n.network_interface_id.clone())
+        .collect()
+}
