@@ -63,7 +63,7 @@ const PEERS_SHOWN: usize = 20;
 pub struct Range {
     /// The destination ports (`443`, `1024-65535`, `all`), or `-` for protocols without ports.
     pub ports: String,
-    /// The peers (sources inbound, destinations outbound) as CIDRs, at most [`PEERS_SHOWN`].
+    /// The peers (sources inbound, destinations outbound) as CIDRs, at most 20 (the count says how many there are).
     pub peers: Vec<String>,
     /// How many CIDRs the peers make in all.
     pub peer_count: usize,
