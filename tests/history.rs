@@ -657,3 +657,41 @@ fn effect_of(e: Effect) -> String {
         .unwrap()
         .to_string()
 }
+
+// A change to a resource the snapshot does not hold (another account or Region, or gone) is
+// `unknown`, naming it, never `unchanged`.
+#[test]
+fn a_change_to_a_resource_not_in_the_snapshot_is_unknown_not_unchanged() {
+    let h = history_dir(&["authorize-ingress.json"]);
+    // The snapshot without sg-web (and without its ENI): the change's group is not there.
+    let mut v = after_day();
+    v["SecurityGroups"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|g| g["GroupId"] != "sg-web");
+    v["NetworkInterfaces"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["NetworkInterfaceId"] != "eni-web");
+    let (out, _) = changes(
+        &v,
+        h.path(),
+        &[
+            "--snapshot-time",
+            "2024-10-14T15:00:00Z",
+            "--output",
+            "json",
+        ],
+        0,
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let a = &doc["changes"][0];
+    assert_eq!(a["effect"], "unknown", "{a:#}");
+    assert!(
+        a["reason"]
+            .as_str()
+            .unwrap()
+            .contains("`sg-web` is not in the snapshot"),
+        "{a:#}"
+    );
+}

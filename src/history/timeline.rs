@@ -84,8 +84,26 @@ pub fn effects(
         });
         let before_net = Network::build(&state);
         if shown {
+            let resources = e.change.resources();
+            let known = resources
+                .iter()
+                .any(|r| in_snapshot(&state, r) || in_snapshot(snap, r));
             let (effect, reason, delta) = if let Some(w) = why.or(already) {
                 (Effect::Unknown, Some(w), Delta::default())
+            } else if !known {
+                (
+                    Effect::Unknown,
+                    Some(format!(
+                        "{} not in the snapshot (another account or Region, or gone before it was taken): what the change did is not known",
+                        resources
+                            .iter()
+                            .map(|r| format!("`{r}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                            + if resources.len() == 1 { " is" } else { " are" }
+                    )),
+                    Delta::default(),
+                )
             } else if e.change.is_routing() {
                 (
                     Effect::Unknown,
@@ -113,6 +131,30 @@ pub fn effects(
     }
     out.reverse();
     out
+}
+
+/// Whether `id` names a security group, network ACL, route table, subnet, VPC, ENI or instance
+/// of `s` (or an association of one of its NACLs or route tables).
+fn in_snapshot(s: &Snapshot, id: &str) -> bool {
+    s.security_groups.iter().any(|g| g.group_id == id)
+        || s.network_acls.iter().any(|a| {
+            a.network_acl_id == id
+                || a.associations
+                    .iter()
+                    .any(|x| x.network_acl_association_id.as_deref() == Some(id))
+        })
+        || s.route_tables.iter().any(|t| {
+            t.route_table_id == id
+                || t.associations
+                    .iter()
+                    .any(|x| x.route_table_association_id.as_deref() == Some(id))
+        })
+        || s.subnets.iter().any(|x| x.subnet_id == id)
+        || s.vpcs.iter().any(|x| x.vpc_id == id)
+        || s.network_interfaces
+            .iter()
+            .any(|x| x.network_interface_id == id)
+        || s.instances.iter().any(|x| x.instance_id == id)
 }
 
 /// The interfaces of the snapshot a change concerns: those it names, those using a group it
