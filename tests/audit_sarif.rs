@@ -348,3 +348,52 @@ fn the_binary_s_sarif_on_the_example_network_validates() {
     assert!(rules.len() >= 21, "one rule per baseline statement");
     assert_eq!(rules[0]["id"], "cis-5.2-ssh-from-internet");
 }
+
+// Code scanning shows a result only with a file: built-in checks (no policy statement) point at
+// the snapshot file and line that define their resource, repository-relative.
+#[test]
+fn every_result_of_the_example_has_a_file_and_line() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = assert_cmd::Command::cargo_bin("vpcreach")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "audit",
+            "--snapshot",
+            "examples/network",
+            "--policies",
+            "policies",
+            "--output",
+            "sarif",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let p = &r["locations"][0]["physicalLocation"];
+        let uri = p["artifactLocation"]["uri"].as_str().unwrap_or("");
+        assert!(!uri.is_empty() && !uri.starts_with("file:"), "{r:#}");
+        assert!(p["region"]["startLine"].as_u64().unwrap_or(0) >= 1, "{r:#}");
+    }
+    let dsg = results
+        .iter()
+        .find(|r| r["ruleId"] == "default-security-group")
+        .unwrap();
+    let p = &dsg["locations"][0]["physicalLocation"];
+    assert_eq!(
+        p["artifactLocation"]["uri"],
+        "examples/network/SecurityGroups.json"
+    );
+    let line = p["region"]["startLine"].as_u64().unwrap() as usize;
+    let text = std::fs::read_to_string(root.join("examples/network/SecurityGroups.json")).unwrap();
+    let group = dsg["properties"]["resources"][0].as_str().unwrap();
+    assert!(
+        text.lines()
+            .nth(line - 1)
+            .unwrap()
+            .contains(&format!("\"GroupId\": \"{group}\"")),
+        "line {line}"
+    );
+}

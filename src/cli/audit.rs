@@ -129,6 +129,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     // the audit's peak memory does not hold the parsed JSON beside the model.
     let tags = ResourceTags::from_snapshot(&snap);
     let coverage = vpcreach::coverage::Coverage::of(&snap, &net);
+    let snapshot_files = snap.files.clone();
     drop(snap);
     let unknown = vpcreach::policy::unknown_ids(&policies, &net);
     if !unknown.is_empty() {
@@ -180,7 +181,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
             vpcreach::render::audit::human::report(&report, color)
         }
         AuditOutput::Json => vpcreach::render::audit::json::report(&report),
-        AuditOutput::Sarif => vpcreach::render::audit::sarif::report(&report),
+        AuditOutput::Sarif => {
+            let located =
+                vpcreach::render::audit::sarif::resource_locations(&report, &snapshot_files);
+            vpcreach::render::audit::sarif::report_located(&report, &located)
+        }
         AuditOutput::Markdown => vpcreach::render::audit::markdown::report(&report),
     };
     super::write_stdout(&text)?;

@@ -5,8 +5,9 @@
 //! `warning`, low → `note`). Each finding is a result whose `partialFingerprints` carry the
 //! finding's stable id, whose logical locations are the AWS resources involved (there is no
 //! source file for a security group; for a finding grouped by cause, the cause's resources and
-//! then the ENIs it affects, at most [`MAX_ENI_LOCATIONS`]), and — for statement findings — whose physical location is
-//! the statement in its policy file, so a dashboard can point at the intent that was broken.
+//! then the ENIs it affects, at most [`MAX_ENI_LOCATIONS`]), and whose physical location is the
+//! statement in its policy file (so a dashboard can point at the intent that was broken) or, for
+//! built-in checks, the snapshot file and line that define the resource ([`resource_locations`]).
 //! Suppressed findings carry a SARIF `suppressions` entry with the reason; with a baseline,
 //! `baselineState` is `new` or `unchanged`. Warnings (expired suppressions) are tool
 //! notifications of the invocation.
@@ -14,6 +15,7 @@
 use crate::audit::report::{BaselineState, Report, ReportedFinding, Rule};
 use crate::policy::{Location, Severity};
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// At most this many ENIs of a grouped finding are logical locations of its result (the JSON
@@ -138,7 +140,109 @@ fn rule(r: &Rule) -> Value {
     })
 }
 
-fn result(f: &ReportedFinding, rules: &[Rule]) -> Value {
+/// Where resources are written in the snapshot's files: for each id, the file, line and column
+/// of its first appearance (as a JSON string, `"sg-…"`). Built-in checks have no policy file to
+/// point at; their results point at the snapshot file that holds the resource, so that code
+/// scanning (which wants a file for every result) can show them. Only the ids of such findings
+/// are looked up, each file read once.
+pub fn resource_locations(r: &Report, files: &[std::path::PathBuf]) -> HashMap<String, Location> {
+    let mut wanted: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| {
+            let index = r.rules.iter().position(|x| x.id == f.finding.check);
+            index.and_then(|i| r.rules[i].location.as_ref()).is_none()
+        })
+        .filter_map(|f| f.finding.resources.first().map(String::as_str))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    // Where each id is defined beats where it is only referenced: `"GroupId": "sg-…"` in a file
+    // of `SecurityGroups` rather than an ENI's list of groups.
+    let mut defined: HashMap<String, Location> = HashMap::new();
+    let mut mentioned: HashMap<String, Location> = HashMap::new();
+    for file in files {
+        if defined.len() == wanted.len() {
+            break;
+        }
+        let Ok(text) = std::fs::read(file) else {
+            continue;
+        };
+        for id in &wanted {
+            if defined.contains_key(*id) {
+                continue;
+            }
+            // A file of that list: its first key is the list's (as the CLI and `collect`
+            // write them).
+            let definition = defining_key(id).and_then(|(list, key)| {
+                let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+                let rest = text[start..].strip_prefix(b"{")?;
+                let first = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+                if !rest[first..].starts_with(format!("\"{list}\"").as_bytes()) {
+                    return None;
+                }
+                memchr::memmem::find(&text, format!("\"{key}\": \"{id}\"").as_bytes())
+            });
+            if let Some(at) = definition {
+                defined.insert((*id).to_string(), location_at(file, &text, at));
+            } else if !mentioned.contains_key(*id) {
+                if let Some(at) = memchr::memmem::find(&text, format!("\"{id}\"").as_bytes()) {
+                    mentioned.insert((*id).to_string(), location_at(file, &text, at));
+                }
+            }
+        }
+    }
+    for (id, l) in mentioned {
+        defined.entry(id).or_insert(l);
+    }
+    defined
+}
+
+/// The top-level key of the list that defines a resource of this id, and the key of its id.
+fn defining_key(id: &str) -> Option<(&'static str, &'static str)> {
+    let by_prefix = [
+        ("sg-", ("SecurityGroups", "GroupId")),
+        ("acl-", ("NetworkAcls", "NetworkAclId")),
+        ("eni-", ("NetworkInterfaces", "NetworkInterfaceId")),
+        ("subnet-", ("Subnets", "SubnetId")),
+        ("vpc-", ("Vpcs", "VpcId")),
+        ("rtb-", ("RouteTables", "RouteTableId")),
+        ("fl-", ("FlowLogs", "FlowLogId")),
+        ("i-", ("Reservations", "InstanceId")),
+        (
+            "exclusion-",
+            ("VpcBlockPublicAccessExclusions", "ExclusionId"),
+        ),
+    ];
+    if let Some((_, k)) = by_prefix.iter().find(|(p, _)| id.starts_with(p)) {
+        return Some(*k);
+    }
+    if id.starts_with("arn:") && id.contains(":loadbalancer/") {
+        return Some(("LoadBalancers", "LoadBalancerArn"));
+    }
+    if id.starts_with("arn:") && id.contains(":targetgroup/") {
+        return Some(("TargetGroups", "TargetGroupArn"));
+    }
+    None
+}
+
+/// The 1-based line and column (in characters) of byte `at` of a file's text.
+fn location_at(file: &Path, text: &[u8], at: usize) -> Location {
+    let before = &text[..at];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Location {
+        file: file.to_path_buf(),
+        line,
+        column,
+    }
+}
+
+fn result(f: &ReportedFinding, rules: &[Rule], located: &HashMap<String, Location>) -> Value {
     let x = &f.finding;
     let index = rules.iter().position(|r| r.id == x.check);
     let logical: Vec<Value> = x
@@ -160,7 +264,10 @@ fn result(f: &ReportedFinding, rules: &[Rule]) -> Value {
         })
         .collect();
     let mut location = Map::new();
-    if let Some(l) = index.and_then(|i| rules[i].location.as_ref()) {
+    let at = index
+        .and_then(|i| rules[i].location.as_ref())
+        .or_else(|| x.resources.first().and_then(|id| located.get(id)));
+    if let Some(l) = at {
         location.insert("physicalLocation".into(), physical(l));
     }
     if !logical.is_empty() {
@@ -224,8 +331,15 @@ fn result(f: &ReportedFinding, rules: &[Rule]) -> Value {
     Value::Object(out)
 }
 
-/// The report as a SARIF 2.1.0 log (pretty-printed, with a final newline).
+/// The report as a SARIF 2.1.0 log (pretty-printed, with a final newline); results of built-in
+/// checks have logical locations only (see [`report_located`]).
 pub fn report(r: &Report) -> String {
+    report_located(r, &HashMap::new())
+}
+
+/// [`report`], with the physical locations of resources ([`resource_locations`]) for the
+/// results of built-in checks.
+pub fn report_located(r: &Report, located: &HashMap<String, Location>) -> String {
     let notifications: Vec<Value> = r
         .warnings
         .iter()
@@ -244,7 +358,7 @@ pub fn report(r: &Report) -> String {
             "executionSuccessful": true,
             "toolExecutionNotifications": notifications,
         }],
-        "results": r.findings.iter().map(|f| result(f, &r.rules)).collect::<Vec<_>>(),
+        "results": r.findings.iter().map(|f| result(f, &r.rules, located)).collect::<Vec<_>>(),
         "columnKind": "unicodeCodePoints",
         "properties": { "summary": r.summary },
     });
