@@ -170,8 +170,8 @@ impl fmt::Display for SgPeer {
 /// exactly the source that matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SgRule {
-    /// The group the rule belongs to.
-    pub group_id: String,
+    /// The group the rule belongs to (shared by all its rules: a network holds millions).
+    pub group_id: std::sync::Arc<str>,
     /// Inbound or outbound.
     pub direction: Direction,
     /// The position of the permission in the group's `IpPermissions`/`IpPermissionsEgress`.
@@ -260,6 +260,9 @@ impl CompiledGroup {
         for (i, p) in sg.ip_permissions_egress.iter().enumerate() {
             compile_permission(&mut g, Direction::Outbound, i, p);
         }
+        // Networks hold millions of rules: no spare room.
+        g.inbound.shrink_to_fit();
+        g.outbound.shrink_to_fit();
         g
     }
 
@@ -283,9 +286,13 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
         return;
     };
     let ports = PortMatch::from_aws(protocol, p.from_port, p.to_port);
+    let group_id: std::sync::Arc<str> = match g.inbound.first().or(g.outbound.first()) {
+        Some(r) => r.group_id.clone(),
+        None => g.id.as_str().into(),
+    };
     let mut push = |peer: SgPeer, description: Option<String>| {
         let rule = SgRule {
-            group_id: g.id.clone(),
+            group_id: group_id.clone(),
             direction: dir,
             permission_index: index,
             protocol,

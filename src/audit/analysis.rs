@@ -461,8 +461,8 @@ fn what_is_open(
         return None;
     };
     let text = crate::query::sg_rule_text(net, rule);
-    if !f.resources.contains(&rule.group_id) {
-        f.resources.push(rule.group_id.clone());
+    if !f.resources.iter().any(|r| **r == *rule.group_id) {
+        f.resources.push(rule.group_id.to_string());
     }
     let open = format!("{} inbound rule {text} allows it", rule.group_id);
     if !f.because.contains(&open) {
@@ -492,7 +492,10 @@ fn what_is_open(
         "; to fix: remove rule {text} of {} or narrow it to the sources that need it",
         rule.group_id
     ));
-    Some(vec![rule.group_id.clone(), format!("inbound rule {text}")])
+    Some(vec![
+        rule.group_id.to_string(),
+        format!("inbound rule {text}"),
+    ])
 }
 
 /// The finding as a member of its cause's group (ENI `d`), when it has a cause.
@@ -934,7 +937,7 @@ fn outside_regions(
     let e = &net.enis[d];
     let cached = sg.get(net, d, proto);
     let (sg, unresolved) = (&cached.0, &cached.1);
-    let sg_part = sg.intersect(stmt);
+    let sg_part = sg.intersect(stmt).normalized();
     if sg_part.is_empty() {
         return (Region::empty(), sg_part, unresolved.to_vec());
     }
@@ -997,7 +1000,7 @@ impl SgCache {
             return v.clone();
         }
         let (r, u) = sg_region(net, d, Direction::Inbound, proto);
-        let v = std::rc::Rc::new((r, u.into_iter().cloned().collect()));
+        let v = std::rc::Rc::new((r.normalized(), u.into_iter().cloned().collect()));
         self.map.borrow_mut().insert(proto, v.clone());
         v
     }
@@ -1025,9 +1028,10 @@ struct DenyJob<'p> {
 }
 
 /// Evaluates every `deny` statement, destination ENI by destination ENI on every core (each ENI's
-/// security-group regions are computed once for all statements). With `group`, each worker
-/// groups its findings by cause as it goes (a finding is folded into its cause's group as soon as
-/// it is made), and the workers' groups are merged in ENI order.
+/// security-group regions are computed once for all statements). With `group`, the workers fold
+/// each ENI's findings into one shared grouper as soon as the ENI is done, keyed by ENI and
+/// statement order, so the groups are those of a single worker taking the ENIs in order and
+/// memory holds each cause once (not once per worker).
 fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], group: bool) -> Vec<Finding> {
     let n = ctx.net.enis.len();
     let threads = std::thread::available_parallelism()
@@ -1035,13 +1039,15 @@ fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], group: bool) -> Vec<Finding> {
         .unwrap_or(1)
         .clamp(1, 16);
     let per = n.div_ceil(threads).max(1);
-    let parts: Vec<(Vec<Finding>, Grouper)> = std::thread::scope(|scope| {
+    let shared = Mutex::new(Grouper::default());
+    let parts: Vec<Vec<Finding>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n)
             .step_by(per)
             .map(|start| {
+                let shared = &shared;
                 scope.spawn(move || {
                     let mut found = Vec::new();
-                    let mut grouper = Grouper::default();
+                    let mut batch = Vec::new();
                     for d in start..(start + per).min(n) {
                         if is_gateway_eni(ctx.net, d) {
                             continue;
@@ -1050,29 +1056,46 @@ fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], group: bool) -> Vec<Finding> {
                         for job in jobs.iter().filter(|j| j.to.contains_eni(d)) {
                             for (t, stmt) in &job.traffic {
                                 if let Some(f) = deny_one(ctx, job, t, stmt, d, &cache) {
-                                    if group {
-                                        grouper.add(f);
-                                    } else {
-                                        found.push(f);
-                                    }
+                                    found.push(f);
+                                }
+                            }
+                        }
+                        if group && !found.is_empty() {
+                            // Key: the ENI, then the finding's place among the ENI's.
+                            let base = (d as u64) << 24;
+                            batch.extend(
+                                found
+                                    .drain(..)
+                                    .enumerate()
+                                    .map(|(i, f)| (base | i as u64, f)),
+                            );
+                            if batch.len() >= 64 {
+                                let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
+                                for (k, f) in batch.drain(..) {
+                                    g.add_at(f, k);
                                 }
                             }
                         }
                     }
-                    (found, grouper)
+                    let mut g = shared.lock().unwrap_or_else(|p| p.into_inner());
+                    for (k, f) in batch.drain(..) {
+                        g.add_at(f, k);
+                    }
+                    drop(g);
+                    found
                 })
             })
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    let mut out = Vec::new();
-    let mut all = Grouper::default();
-    for (found, grouper) in parts {
-        out.extend(found);
-        all.absorb(grouper);
-    }
+    let mut out: Vec<Finding> = parts.into_iter().flatten().collect();
     if group {
-        out.extend(all.finish());
+        out.extend(
+            shared
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .finish(),
+        );
     }
     out
 }
@@ -1164,7 +1187,7 @@ fn deny_one(
 
 fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Finding {
     let cause = vec![
-        r.group_id.clone(),
+        r.group_id.to_string(),
         format!(
             "{} rule {}",
             r.direction,
@@ -1175,7 +1198,7 @@ fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Findi
         &st.id,
         st.severity,
         FindingStatus::Unknown,
-        vec![ctx.net.enis[d].id.clone(), r.group_id.clone()],
+        vec![ctx.net.enis[d].id.clone(), r.group_id.to_string()],
         None,
         vec![format!(
             "{} rule {}",
@@ -1544,7 +1567,7 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
                         proto_matches(r.protocol, p)
                             && matches!(net.sg_evaluate(d, Direction::Inbound, src, p, Some(port), None, Some(true)), SgDecision::Allow(x) if x == *r)
                     })
-                    .map(|r| (r.group_id.clone(), format!("{} rule {}", r.group_id, crate::network::sg_rule_text(net, r)), format!("inbound rule {}", crate::network::sg_rule_text(net, r))));
+                    .map(|r| (r.group_id.to_string(), format!("{} rule {}", r.group_id, crate::network::sg_rule_text(net, r)), format!("inbound rule {}", crate::network::sg_rule_text(net, r))));
                 let cause = rule
                     .as_ref()
                     .map(|(g, _, text)| vec![g.clone(), text.clone(), p.to_string()]);

@@ -203,115 +203,214 @@ impl Finding {
 ///
 /// A finding with a [`Finding::cause`] joins the group of its check, status and cause; the
 /// group's id is [`Finding::cause_id`], its resources the cause, its ENIs the union of its
-/// members' (in order of arrival, each once), its message, rules and first witness the first
-/// member's, and it keeps one witness per distinct [`Finding::shape`]. A finding without a cause
-/// is kept as it is (a second one with the same id is dropped).
+/// members' (in order, each once), its message, rules and first witness the first member's,
+/// and it keeps one witness per distinct [`Finding::shape`] (the first [`MAX_WITNESSES`]
+/// shapes). A finding without a cause is kept as it is (of two with the same id, the first).
+///
+/// "First" and "in order" follow each finding's *order key* ([`Grouper::add_at`]; [`Grouper::add`]
+/// numbers findings as they come), not the order of arrival, so that workers adding findings of
+/// their own ENIs to one shared grouper, in any interleaving, give the same groups as one worker
+/// adding them in key order.
 #[derive(Debug, Default)]
 pub struct Grouper {
     groups: Vec<Group>,
     by_id: std::collections::HashMap<String, usize>,
+    /// The key [`Grouper::add`] gives next.
+    next: u64,
 }
 
 #[derive(Debug)]
 struct Group {
+    /// The first member (smallest key), made the group's finding by `finish`.
     finding: Finding,
-    /// The shapes of `finding.witnesses`, in order.
-    shapes: Vec<String>,
+    /// Its key.
+    key: u64,
+    /// Each member's ENIs, with its key.
+    enis: Vec<(u64, String)>,
+    /// Up to [`MAX_WITNESSES`] distinct shapes with the smallest first keys: the shape as a
+    /// 64-bit hash (a shape is the text of every deciding rule: hundreds of bytes, kept for each
+    /// of hundreds of thousands of groups; two shapes of one group hashing alike would only cost
+    /// a witness, never a verdict or an ENI), the first key seen and that member's witness.
+    shapes: Vec<(u64, u64, Witness)>,
+}
+
+impl Group {
+    /// Notes a member's shape and witness, keeping the [`MAX_WITNESSES`] shapes first seen in
+    /// key order: a shape's key only goes down, and a new shape displaces the shape with the
+    /// largest key when the list is full and it comes earlier.
+    fn see_shape(&mut self, shape: u64, key: u64, w: Witness) {
+        if let Some(s) = self.shapes.iter_mut().find(|s| s.0 == shape) {
+            if key < s.1 {
+                s.1 = key;
+                s.2 = w;
+            }
+            return;
+        }
+        if self.shapes.len() < MAX_WITNESSES {
+            self.shapes.push((shape, key, w));
+            return;
+        }
+        if let Some(last) = self.shapes.iter_mut().max_by_key(|s| s.1) {
+            if key < last.1 {
+                *last = (shape, key, w);
+            }
+        }
+    }
+}
+
+fn shape_hash(f: &mut Finding) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    if f.shape.is_empty() {
+        format!("{:?}", f.witness).hash(&mut h);
+    } else {
+        std::mem::take(&mut f.shape).hash(&mut h);
+    }
+    h.finish()
 }
 
 impl Grouper {
-    /// Adds one finding.
-    pub fn add(&mut self, mut f: Finding) {
+    /// Adds one finding, after every finding added before it.
+    pub fn add(&mut self, f: Finding) {
+        let key = self.next;
+        self.next += 1;
+        self.add_at(f, key);
+    }
+
+    /// Adds one finding with its order key (see the type's notes; keys are distinct).
+    pub fn add_at(&mut self, mut f: Finding, key: u64) {
+        self.next = self.next.max(key.saturating_add(1));
         let Some(id) = f.cause_id() else {
-            if self.by_id.contains_key(&f.id) {
-                return;
+            match self.by_id.get(&f.id) {
+                Some(&i) => {
+                    let g = &mut self.groups[i];
+                    if key < g.key {
+                        f.eni_count = f.enis.len();
+                        g.finding = f;
+                        g.key = key;
+                    }
+                }
+                None => {
+                    self.by_id.insert(f.id.clone(), self.groups.len());
+                    f.eni_count = f.enis.len();
+                    self.groups.push(Group {
+                        finding: f,
+                        key,
+                        enis: Vec::new(),
+                        shapes: Vec::new(),
+                    });
+                }
             }
-            self.by_id.insert(f.id.clone(), self.groups.len());
-            f.eni_count = f.enis.len();
-            self.groups.push(Group {
-                finding: f,
-                shapes: Vec::new(),
-            });
             return;
         };
-        let shape = if f.shape.is_empty() {
-            format!("{:?}", f.witness)
-        } else {
-            std::mem::take(&mut f.shape)
-        };
-        match self.by_id.get(&id) {
+        let shape = shape_hash(&mut f);
+        let enis = std::mem::take(&mut f.enis);
+        let witness = f.witness.clone();
+        let i = match self.by_id.get(&id) {
             Some(&i) => {
                 let g = &mut self.groups[i];
-                for e in f.enis {
-                    // An ENI's findings come together, so a repeat is usually the last one;
-                    // any other repeat is removed by `finish`.
-                    if g.finding.enis.last() != Some(&e) {
-                        g.finding.enis.push(e);
-                    }
+                if key < g.key {
+                    f.id = id;
+                    f.resources = f.cause.clone();
+                    g.finding = f;
+                    g.key = key;
                 }
-                if g.shapes.len() < MAX_WITNESSES && !g.shapes.contains(&shape) {
-                    if let Some(w) = f.witness {
-                        g.shapes.push(shape);
-                        g.finding.witnesses.push(w);
-                    }
-                }
+                i
             }
             None => {
                 f.id = id.clone();
                 f.resources = f.cause.clone();
-                f.witnesses = f.witness.iter().cloned().collect();
                 self.by_id.insert(id, self.groups.len());
                 self.groups.push(Group {
                     finding: f,
-                    shapes: vec![shape],
+                    key,
+                    enis: Vec::new(),
+                    shapes: Vec::new(),
                 });
+                self.groups.len() - 1
             }
+        };
+        let g = &mut self.groups[i];
+        for e in enis {
+            // A member's ENIs usually repeat the last one's (then the earlier key stays); other
+            // repeats go in `finish`.
+            match g.enis.last_mut() {
+                Some(last) if last.1 == e => last.0 = last.0.min(key),
+                _ => g.enis.push((key, e)),
+            }
+        }
+        if let Some(w) = witness {
+            g.see_shape(shape, key, w);
         }
     }
 
-    /// Adds every finding of another grouper (a worker's), keeping this one's first members.
+    /// Adds every finding of another grouper, after this one's (the other's keys are moved
+    /// past this one's).
     pub fn absorb(&mut self, other: Grouper) {
-        for g in other.groups {
-            let f = g.finding;
-            match self.by_id.get(&f.id) {
-                Some(&i) if !f.cause.is_empty() => {
+        let shift = self.next;
+        self.next = self.next.saturating_add(other.next);
+        for mut g in other.groups {
+            g.key = g.key.saturating_add(shift);
+            for e in &mut g.enis {
+                e.0 = e.0.saturating_add(shift);
+            }
+            for s in &mut g.shapes {
+                s.1 = s.1.saturating_add(shift);
+            }
+            match self.by_id.get(&g.finding.id) {
+                Some(&i) => {
                     let mine = &mut self.groups[i];
-                    mine.finding.enis.extend(f.enis);
-                    for (s, w) in g.shapes.into_iter().zip(f.witnesses) {
-                        if mine.shapes.len() < MAX_WITNESSES && !mine.shapes.contains(&s) {
-                            mine.shapes.push(s);
-                            mine.finding.witnesses.push(w);
-                        }
+                    if g.key < mine.key {
+                        mine.finding = g.finding;
+                        mine.key = g.key;
+                    }
+                    mine.enis.extend(g.enis);
+                    for (shape, key, w) in g.shapes {
+                        mine.see_shape(shape, key, w);
                     }
                 }
-                Some(_) => {}
                 None => {
-                    self.by_id.insert(f.id.clone(), self.groups.len());
-                    self.groups.push(Group {
-                        finding: f,
-                        shapes: g.shapes,
-                    });
+                    self.by_id.insert(g.finding.id.clone(), self.groups.len());
+                    self.groups.push(g);
                 }
             }
         }
     }
 
-    /// The grouped findings, in order of their first member; a group's message says how many
-    /// ENIs share its cause.
+    /// The grouped findings; a group's message says how many ENIs share its cause.
     pub fn finish(self) -> Vec<Finding> {
-        self.groups
+        let mut groups = self.groups;
+        groups.sort_by_key(|g| g.key);
+        groups
             .into_iter()
             .map(|g| {
                 let mut f = g.finding;
-                // Each ENI once, in order of arrival (one group's set at a time).
-                let mut seen = std::collections::HashSet::with_capacity(f.enis.len());
-                f.enis.retain(|e| seen.insert(e.clone()));
+                if f.cause.is_empty() {
+                    return f;
+                }
+                // Each ENI once, in key order.
+                let mut enis = g.enis;
+                enis.sort_by_key(|(k, _)| *k);
+                let mut seen = std::collections::HashSet::with_capacity(enis.len());
+                f.enis = enis
+                    .into_iter()
+                    .filter_map(|(_, e)| seen.insert(e.clone()).then_some(e))
+                    .collect();
                 drop(seen);
                 f.eni_count = f.enis.len();
-                if f.witnesses.len() <= 1 {
-                    f.witnesses.clear();
-                }
-                if !f.cause.is_empty() && f.enis.len() > 1 {
+                let mut shapes = g.shapes;
+                shapes.sort_by_key(|s| s.1);
+                f.witnesses = if shapes.len() <= 1 {
+                    Vec::new()
+                } else {
+                    shapes.into_iter().map(|s| s.2).collect()
+                };
+                // An organization's audit holds hundreds of thousands of groups until the report
+                // is written: no spare room.
+                f.because.shrink_to_fit();
+                f.resources.shrink_to_fit();
+                f.cause.shrink_to_fit();
+                if f.enis.len() > 1 {
                     f.message.push_str(&format!(
                         " ({} ENIs share this cause: {}{})",
                         f.enis.len(),
@@ -324,6 +423,7 @@ impl Grouper {
                         if f.enis.len() > 3 { ", …" } else { "" }
                     ));
                 }
+                f.message.shrink_to_fit();
                 f
             })
             .collect()
@@ -405,5 +505,71 @@ mod tests {
         assert_eq!(out[1].enis, ["eni-a"]);
         assert!(out[1].witnesses.is_empty());
         assert_eq!(out[2], Finding { ..plain });
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    fn member(eni: &str, port: u16, dst: &str) -> Finding {
+        Finding {
+            enis: vec![eni.to_string()],
+            cause: vec!["sg-1".into(), "inbound rule all".into()],
+            witness: Some(Witness {
+                src: "198.51.100.1".into(),
+                dst: dst.into(),
+                protocol: "tcp".into(),
+                port: Some(port),
+            }),
+            shape: format!("tcp {port}"),
+            ..Finding::new(
+                "c",
+                Severity::High,
+                FindingStatus::Exposed,
+                vec![eni.into(), "sg-1".into()],
+                None,
+                vec![],
+                format!("on {eni}"),
+            )
+        }
+    }
+
+    /// Workers adding their ENIs' findings to one grouper in any interleaving give the groups
+    /// of one worker adding them in key order: the same first member (message, witness), ENI
+    /// order and witnesses, including when more shapes than [`MAX_WITNESSES`] come late.
+    #[test]
+    fn keyed_adds_in_any_order_give_the_ordered_result() {
+        let items: Vec<(u64, Finding)> = (0..40u16)
+            .map(|i| {
+                let eni = format!("eni-{:02}", i % 13);
+                // Shapes repeat, so some shapes' first members come late.
+                let port = 1000 + (i * 7) % 17;
+                (u64::from(i), member(&eni, port, &format!("10.0.0.{i}")))
+            })
+            .collect();
+        let mut ordered = Grouper::default();
+        for (k, f) in items.clone() {
+            ordered.add_at(f, k);
+        }
+        let want = ordered.finish();
+        assert_eq!(want.len(), 1);
+        assert_eq!(want[0].witnesses.len(), MAX_WITNESSES);
+        assert_eq!(want[0].eni_count, 13);
+        let mut x: u64 = 7;
+        for _ in 0..50 {
+            let mut shuffled = items.clone();
+            for i in (1..shuffled.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let mut g = Grouper::default();
+            for (k, f) in shuffled {
+                g.add_at(f, k);
+            }
+            assert_eq!(g.finish(), want);
+        }
     }
 }

@@ -155,12 +155,47 @@ impl Region {
     /// The intersection.
     pub fn intersect(&self, o: &Region) -> Region {
         let mut out = Vec::new();
+        // The ports `o` spans: a box of `self` outside them meets none of `o`'s boxes.
+        let Some(span) = o.port_span() else {
+            return Region::empty();
+        };
         for (a, p) in &self.boxes {
+            if p.intersect(&span).is_none() {
+                continue;
+            }
             for (b, q) in &o.boxes {
-                if let (Some(x), Some(y)) = (a.intersect(b), p.intersect(q)) {
+                if let (Some(y), Some(x)) = (p.intersect(q), a.intersect(b)) {
                     out.push((x, y));
                 }
             }
+        }
+        Region { boxes: out }
+    }
+
+    /// The smallest port range that holds every box's ports (`None` when empty).
+    fn port_span(&self) -> Option<PortRange> {
+        let from = self.boxes.iter().map(|(_, p)| p.from).min()?;
+        let to = self.boxes.iter().map(|(_, p)| p.to).max()?;
+        Some(PortRange { from, to })
+    }
+
+    /// The same set of pairs in fewer boxes: boxes of the same ports whose addresses overlap
+    /// or touch are merged into one, and the boxes are sorted. Exact: no pair is added or lost.
+    pub fn normalized(mut self) -> Region {
+        if self.boxes.len() < 2 {
+            return self;
+        }
+        self.boxes
+            .sort_unstable_by_key(|(a, p)| (p.from, p.to, a.v6, a.lo, a.hi));
+        let mut out: Vec<(AddrRange, PortRange)> = Vec::with_capacity(self.boxes.len());
+        for (a, p) in self.boxes {
+            if let Some((last, lp)) = out.last_mut() {
+                if *lp == p && last.v6 == a.v6 && a.lo <= last.hi.saturating_add(1) {
+                    last.hi = last.hi.max(a.hi);
+                    continue;
+                }
+            }
+            out.push((a, p));
         }
         Region { boxes: out }
     }

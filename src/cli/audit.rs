@@ -122,12 +122,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     };
     let format = super::format_arg(args.format.as_deref())?;
 
-    let snap = args.source.load()?;
-    let net = Network::build(&snap);
-    super::report_model(&snap, &net);
-    // The tags are all the report needs of the snapshot: it is dropped before the analysis, so
-    // the audit's peak memory does not hold the parsed JSON beside the model.
+    let mut snap = args.source.load()?;
+    // The tags are all the report needs of the snapshot. The security groups (most of a large
+    // snapshot) are dropped one by one as they are compiled, and the rest before the analysis,
+    // so the audit's peak memory never holds the parsed JSON beside the model in full.
     let tags = ResourceTags::from_snapshot(&snap);
+    let net = Network::build_taking_groups(&mut snap);
+    super::report_model(&snap, &net);
     let coverage = vpcreach::coverage::Coverage::of(&snap, &net);
     let snapshot_files = snap.files.clone();
     drop(snap);
@@ -180,7 +181,15 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             vpcreach::render::audit::human::report(&report, color)
         }
-        AuditOutput::Json => vpcreach::render::audit::json::report(&report),
+        // Written as it is made: an organization's report runs to hundreds of MB.
+        AuditOutput::Json => {
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match vpcreach::render::audit::json::write(&report, out) {
+                Ok(()) => return Ok(report.exit_code()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+                Err(e) => return Err(e.into()),
+            }
+        }
         AuditOutput::Sarif => {
             let located =
                 vpcreach::render::audit::sarif::resource_locations(&report, &snapshot_files);

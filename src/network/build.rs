@@ -29,6 +29,30 @@ impl Network {
     /// assert_eq!(net.vpcs.len(), 1);
     /// ```
     pub fn build(snap: &Snapshot) -> Network {
+        Network::build_with(snap, snap.security_groups.iter())
+    }
+
+    /// [`Network::build`] for a caller that no longer needs the snapshot's security groups:
+    /// they are taken out of `snap` (left empty) and each is dropped as soon as it is compiled,
+    /// so that the parsed groups (most of a large snapshot) and their compiled form are never
+    /// held together in full. Everything else of `snap` is left as it was.
+    ///
+    /// ```
+    /// use vpcreach::{Network, Snapshot};
+    /// let mut snap = Snapshot::from_json_str(r#"{"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "web"}]}"#).unwrap();
+    /// let net = Network::build_taking_groups(&mut snap);
+    /// assert_eq!(net.groups.len(), 1);
+    /// assert!(snap.security_groups.is_empty());
+    /// ```
+    pub fn build_taking_groups(snap: &mut Snapshot) -> Network {
+        let groups = std::mem::take(&mut snap.security_groups);
+        Network::build_with(snap, groups)
+    }
+
+    fn build_with<G: std::borrow::Borrow<crate::snapshot::SecurityGroup>>(
+        snap: &Snapshot,
+        groups: impl IntoIterator<Item = G>,
+    ) -> Network {
         let mut net = Network {
             not_modelled: snap.not_modelled.clone(),
             snapshot_time: snap.collected_at,
@@ -36,6 +60,7 @@ impl Network {
             ..Default::default()
         };
         net.build_vpcs(snap);
+        net.build_groups(groups);
         net.build_filters(snap);
         net.build_subnets(snap);
         net.build_enis(snap);
@@ -220,8 +245,12 @@ impl Network {
         }
     }
 
-    fn build_filters(&mut self, snap: &Snapshot) {
-        for sg in &snap.security_groups {
+    fn build_groups<G: std::borrow::Borrow<crate::snapshot::SecurityGroup>>(
+        &mut self,
+        groups: impl IntoIterator<Item = G>,
+    ) {
+        for sg in groups {
+            let sg = sg.borrow();
             if self.group_index.contains_key(&sg.group_id) {
                 continue;
             }
@@ -238,6 +267,9 @@ impl Network {
             self.groups.push(g);
         }
         self.group_members = vec![FxHashSet::default(); self.groups.len()];
+    }
+
+    fn build_filters(&mut self, snap: &Snapshot) {
         for acl in &snap.network_acls {
             if self.nacl_index.contains_key(&acl.network_acl_id) {
                 continue;

@@ -258,6 +258,52 @@ pub struct EndpointInfo {
     pub service_name: Option<String>,
 }
 
+/// The subnets' CIDRs by (address family, prefix length, network address), for finding the
+/// subnet of an address without a pass over every subnet (an organization has thousands).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SubnetCidrs {
+    /// The prefix lengths present, longest first, per family (IPv4, IPv6).
+    lens: [Vec<u8>; 2],
+    /// For each (is IPv6, prefix length, network address): the last subnet with that CIDR.
+    by_cidr: FxHashMap<(bool, u8, u128), usize>,
+}
+
+impl SubnetCidrs {
+    pub(crate) fn of(subnets: &[SubnetInfo]) -> SubnetCidrs {
+        let mut out = SubnetCidrs::default();
+        for (i, s) in subnets.iter().enumerate() {
+            for c in &s.cidrs {
+                let (v6, net) = match c {
+                    IpNet::V4(n) => (false, u128::from(u32::from(n.network()))),
+                    IpNet::V6(n) => (true, u128::from(n.network())),
+                };
+                let len = c.prefix_len();
+                out.lens[usize::from(v6)].push(len);
+                let slot = out.by_cidr.entry((v6, len, net)).or_insert(i);
+                *slot = (*slot).max(i);
+            }
+        }
+        for l in &mut out.lens {
+            l.sort_unstable_by(|a, b| b.cmp(a));
+            l.dedup();
+        }
+        out
+    }
+
+    /// The subnet with the most specific CIDR holding `ip` (of equals, the last one).
+    pub(crate) fn find(&self, ip: IpAddr) -> Option<usize> {
+        let (v6, x, bits) = match ip {
+            IpAddr::V4(a) => (false, u128::from(u32::from(a)), 32u32),
+            IpAddr::V6(a) => (true, u128::from(a), 128u32),
+        };
+        self.lens[usize::from(v6)].iter().find_map(|&len| {
+            let host = bits.saturating_sub(u32::from(len));
+            let net = if host >= 128 { 0 } else { (x >> host) << host };
+            self.by_cidr.get(&(v6, len, net)).copied()
+        })
+    }
+}
+
 /// The built model of a snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Network {
@@ -271,6 +317,8 @@ pub struct Network {
     /// Subnets.
     pub subnets: Vec<SubnetInfo>,
     pub(crate) subnet_index: FxHashMap<String, usize>,
+    /// The subnets' CIDRs for [`Network::subnet_of`], on first use.
+    pub(crate) subnet_cidrs: std::sync::OnceLock<SubnetCidrs>,
     /// ENIs.
     pub enis: Vec<Eni>,
     pub(crate) eni_index: FxHashMap<Box<[u8]>, usize>,

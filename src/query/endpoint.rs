@@ -56,6 +56,15 @@ pub type End = (Endpoint, EndpointInfo);
 impl Network {
     /// The subnet whose CIDR holds an address, if any (the most specific one).
     pub fn subnet_of(&self, ip: IpAddr) -> Option<usize> {
+        self.subnet_cidrs
+            .get_or_init(|| crate::network::SubnetCidrs::of(&self.subnets))
+            .find(ip)
+    }
+
+    /// [`Network::subnet_of`] by a pass over every subnet: the reference the index is tested
+    /// against.
+    #[cfg(test)]
+    pub(crate) fn subnet_of_by_scan(&self, ip: IpAddr) -> Option<usize> {
         self.subnets
             .iter()
             .enumerate()
@@ -322,5 +331,97 @@ impl Network {
                 },
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod subnet_index_tests {
+    use crate::{Network, Snapshot};
+    use std::net::IpAddr;
+
+    /// The index answers as the pass over every subnet does, with overlapping CIDRs across
+    /// VPCs, nested prefixes, equal CIDRs in two subnets and IPv6.
+    #[test]
+    fn subnet_index_agrees_with_a_scan() {
+        let subnets = [
+            ("subnet-a", "vpc-1", "10.0.0.0/16", Some("2600:1f18:1::/64")),
+            ("subnet-b", "vpc-1", "10.0.1.0/24", None),
+            ("subnet-c", "vpc-2", "10.0.1.0/24", Some("2600:1f18:1::/56")),
+            ("subnet-d", "vpc-2", "10.0.1.128/25", None),
+            ("subnet-e", "vpc-3", "172.16.0.0/12", None),
+            ("subnet-f", "vpc-3", "0.0.0.0/0", None),
+            (
+                "subnet-g",
+                "vpc-4",
+                "192.168.7.7/32",
+                Some("2600:1f18:1:0:1::/80"),
+            ),
+        ];
+        let items: Vec<String> = subnets
+            .iter()
+            .map(|(id, vpc, v4, v6)| {
+                let v6 = v6.map_or(String::new(), |c| {
+                    format!(r#","Ipv6CidrBlockAssociationSet":[{{"Ipv6CidrBlock":"{c}"}}]"#)
+                });
+                format!(r#"{{"SubnetId":"{id}","VpcId":"{vpc}","CidrBlock":"{v4}"{v6}}}"#)
+            })
+            .collect();
+        let json = format!(r#"{{"Subnets":[{}]}}"#, items.join(","));
+        let net = Network::build(&Snapshot::from_json_str(&json).unwrap());
+        assert_eq!(net.subnets.len(), subnets.len());
+        // Addresses around every boundary, and a spread of others.
+        let mut probes: Vec<IpAddr> = [
+            "10.0.0.0",
+            "10.0.0.255",
+            "10.0.1.0",
+            "10.0.1.127",
+            "10.0.1.128",
+            "10.0.1.255",
+            "10.0.2.0",
+            "10.1.0.0",
+            "9.255.255.255",
+            "172.15.255.255",
+            "172.16.0.0",
+            "172.31.255.255",
+            "172.32.0.0",
+            "192.168.7.6",
+            "192.168.7.7",
+            "192.168.7.8",
+            "255.255.255.255",
+            "0.0.0.0",
+            "2600:1f18:1::",
+            "2600:1f18:1::1",
+            "2600:1f18:1:0:1::5",
+            "2600:1f18:1:0:2::",
+            "2600:1f18:1:ff::1",
+            "2600:1f18:2::1",
+            "::1",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let hi = (x >> 32) as u32;
+            probes.push(IpAddr::from(std::net::Ipv4Addr::from(match x % 3 {
+                0 => 0x0a00_0000 | (hi & 0x0003_ffff),
+                1 => 0xac10_0000 | (hi & 0x001f_ffff),
+                _ => hi,
+            })));
+            probes.push(IpAddr::from(std::net::Ipv6Addr::from(
+                (0x2600_1f18_0001_u128 << 80) | u128::from(x & 0xffff_ffff_ffff) << 16,
+            )));
+        }
+        for ip in probes {
+            assert_eq!(net.subnet_of(ip), net.subnet_of_by_scan(ip), "{ip}");
+        }
+        assert_eq!(
+            net.subnet_of("10.0.1.200".parse().unwrap())
+                .map(|i| net.subnets[i].id.as_str()),
+            Some("subnet-d")
+        );
     }
 }

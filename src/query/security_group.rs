@@ -60,7 +60,7 @@ impl<'n> Walker<'n> {
                         layer: Layer::SecurityGroup,
                         decision: Decision::Allow,
                         direction: Some(dir),
-                        resources: vec![rule.group_id.clone()],
+                        resources: vec![rule.group_id.to_string()],
                         rule_number: None,
                         rule: sg_rule_json(net, rule),
                         ports_allowed: None,
@@ -90,7 +90,7 @@ impl<'n> Walker<'n> {
                 layer: Layer::SecurityGroup,
                 decision: Decision::Unknown,
                 direction: Some(dir),
-                resources: vec![rule.group_id.clone()],
+                resources: vec![rule.group_id.to_string()],
                 rule_number: None,
                 rule: sg_rule_json(net, rule),
                 ports_allowed: None,
@@ -193,7 +193,7 @@ impl<'n> Walker<'n> {
                 direction: Some(dir),
                 resources: rule
                     .as_ref()
-                    .map(|r| vec![r.group_id.clone()])
+                    .map(|r| vec![r.group_id.to_string()])
                     .unwrap_or(resources),
                 rule_number: None,
                 rule: rule.as_ref().and_then(|r| sg_rule_json(net, r)),

@@ -95,13 +95,45 @@ impl Snapshot {
     }
 
     fn load_file(&mut self, path: &Path, origin: Origin) -> Result<(), SnapshotError> {
-        let bytes = std::fs::read(path).map_err(|source| SnapshotError::Io {
+        let io = |error| SnapshotError::Io {
             path: path.to_path_buf(),
-            error: source,
-        })?;
-        self.merge_json(&bytes, path, origin)?;
+            error,
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        if len > STREAM_ABOVE {
+            // A large file is parsed as it is read rather than held whole beside what it
+            // parses into (an organization's `SecurityGroups.json` runs to hundreds of MB).
+            self.merge_json_reader(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                path,
+                origin,
+            )?;
+        } else {
+            let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+            std::io::Read::read_to_end(&mut { file }, &mut bytes).map_err(io)?;
+            self.merge_json(&bytes, path, origin)?;
+        }
         self.files.push(path.to_path_buf());
         Ok(())
+    }
+
+    /// [`Snapshot::merge_json`] over a reader (a large file): the same keys and errors, except
+    /// that invalid UTF-8 is found string by string ("invalid unicode code point").
+    fn merge_json_reader(
+        &mut self,
+        reader: impl std::io::Read,
+        path: &Path,
+        origin: Origin,
+    ) -> Result<(), SnapshotError> {
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let seed = FileSeed {
+            snap: self,
+            origin: &origin,
+            path,
+        };
+        let res = seed.deserialize(&mut de).and_then(|()| de.end());
+        res.map_err(|e| json_error(path, &e))
     }
 
     /// Merges one JSON document into the snapshot.
@@ -132,17 +164,25 @@ impl Snapshot {
             path,
         };
         let res = seed.deserialize(&mut de).and_then(|()| de.end());
-        res.map_err(|e| SnapshotError::Json {
-            path: path.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or("")
-                .to_string(),
-        })
+        res.map_err(|e| json_error(path, &e))
+    }
+}
+
+/// Snapshot files larger than this (64 MiB) are parsed as they are read.
+const STREAM_ABOVE: u64 = 64 << 20;
+
+/// A JSON error of a snapshot file, with its place.
+fn json_error(path: &Path, e: &serde_json::Error) -> SnapshotError {
+    SnapshotError::Json {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or("")
+            .to_string(),
     }
 }
 

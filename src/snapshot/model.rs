@@ -3,7 +3,16 @@
 //! Field names follow the AWS CLI's JSON output (PascalCase) so that a saved `aws ec2 describe-*`
 //! file deserializes directly. Every field is optional or defaulted: AWS omits empty fields freely.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A list as read, without the spare room its growth left: a snapshot holds millions of short
+/// lists (a rule's one source took the room of four), and they are kept while the model is
+/// built.
+fn fit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    let mut v = Vec::<T>::deserialize(d)?;
+    v.shrink_to_fit();
+    Ok(v)
+}
 
 /// A tag as AWS returns it. Keys and values are untrusted text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,8 +70,10 @@ pub struct Vpc {
     /// The primary IPv4 CIDR.
     pub cidr_block: Option<String>,
     /// All IPv4 CIDRs, the primary included.
+    #[serde(deserialize_with = "fit")]
     pub cidr_block_association_set: Vec<CidrBlockAssociation>,
     /// IPv6 CIDRs.
+    #[serde(deserialize_with = "fit")]
     pub ipv6_cidr_block_association_set: Vec<Ipv6CidrBlockAssociation>,
     /// Owning account.
     pub owner_id: Option<String>,
@@ -71,6 +82,7 @@ pub struct Vpc {
     /// The VPC Block Public Access state in force for this VPC, when AWS reports it.
     pub block_public_access_states: Option<BlockPublicAccessStates>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
     /// Where it was found.
     #[serde(skip)]
@@ -88,6 +100,7 @@ pub struct Subnet {
     /// IPv4 CIDR (absent for IPv6-only subnets).
     pub cidr_block: Option<String>,
     /// IPv6 CIDRs.
+    #[serde(deserialize_with = "fit")]
     pub ipv6_cidr_block_association_set: Vec<Ipv6CidrBlockAssociation>,
     /// Availability zone name.
     pub availability_zone: Option<String>,
@@ -98,6 +111,7 @@ pub struct Subnet {
     /// The VPC Block Public Access state in force for this subnet, when AWS reports it.
     pub block_public_access_states: Option<BlockPublicAccessStates>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
     /// Where it was found.
     #[serde(skip)]
@@ -165,10 +179,13 @@ pub struct RouteTable {
     /// Its VPC.
     pub vpc_id: String,
     /// Associations (main, subnets, gateways).
+    #[serde(deserialize_with = "fit")]
     pub associations: Vec<RouteTableAssociation>,
     /// Routes, in any order.
+    #[serde(deserialize_with = "fit")]
     pub routes: Vec<Route>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
     /// Where it was found.
     #[serde(skip)]
@@ -241,10 +258,13 @@ pub struct NetworkAcl {
     /// Whether this is the VPC's default NACL.
     pub is_default: Option<bool>,
     /// Subnet associations.
+    #[serde(deserialize_with = "fit")]
     pub associations: Vec<NetworkAclAssociation>,
     /// Entries of both directions, in any order.
+    #[serde(deserialize_with = "fit")]
     pub entries: Vec<NetworkAclEntry>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
     /// Where it was found.
     #[serde(skip)]
@@ -312,12 +332,16 @@ pub struct IpPermission {
     /// Last port, or ICMP code.
     pub to_port: Option<i32>,
     /// IPv4 CIDRs.
+    #[serde(deserialize_with = "fit")]
     pub ip_ranges: Vec<IpRange>,
     /// IPv6 CIDRs.
+    #[serde(deserialize_with = "fit")]
     pub ipv6_ranges: Vec<Ipv6Range>,
     /// Prefix lists.
+    #[serde(deserialize_with = "fit")]
     pub prefix_list_ids: Vec<PrefixListRef>,
     /// Security-group references.
+    #[serde(deserialize_with = "fit")]
     pub user_id_group_pairs: Vec<UserIdGroupPair>,
 }
 
@@ -336,10 +360,13 @@ pub struct SecurityGroup {
     /// Owning account.
     pub owner_id: Option<String>,
     /// Inbound permissions.
+    #[serde(deserialize_with = "fit")]
     pub ip_permissions: Vec<IpPermission>,
     /// Outbound permissions.
+    #[serde(deserialize_with = "fit")]
     pub ip_permissions_egress: Vec<IpPermission>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
     /// Where it was found.
     #[serde(skip)]
@@ -417,12 +444,15 @@ pub struct NetworkInterface {
     /// `interface`, `nat_gateway`, `vpc_endpoint`, `network_load_balancer`, `transit_gateway`, …
     pub interface_type: Option<String>,
     /// Attached security groups.
+    #[serde(deserialize_with = "fit")]
     pub groups: Vec<GroupIdentifier>,
     /// Primary private IPv4.
     pub private_ip_address: Option<String>,
     /// All private IPv4 addresses.
+    #[serde(deserialize_with = "fit")]
     pub private_ip_addresses: Vec<PrivateIpAddress>,
     /// IPv6 addresses.
+    #[serde(deserialize_with = "fit")]
     pub ipv6_addresses: Vec<Ipv6Address>,
     /// Public IP of the primary address.
     pub association: Option<IpAssociation>,
@@ -437,6 +467,7 @@ pub struct NetworkInterface {
     /// Owning account.
     pub owner_id: Option<String>,
     /// Tags (`TagSet` in this API).
+    #[serde(deserialize_with = "fit")]
     pub tag_set: Vec<Tag>,
     /// Where it was found.
     #[serde(skip)]
@@ -458,6 +489,7 @@ pub struct Instance {
     /// `i-…`.
     pub instance_id: String,
     /// Its interfaces.
+    #[serde(deserialize_with = "fit")]
     pub network_interfaces: Vec<NetworkInterface>,
     /// Primary private IP.
     pub private_ip_address: Option<String>,
@@ -468,10 +500,12 @@ pub struct Instance {
     /// VPC.
     pub vpc_id: Option<String>,
     /// Groups of the primary interface.
+    #[serde(deserialize_with = "fit")]
     pub security_groups: Vec<GroupIdentifier>,
     /// State.
     pub state: Option<InstanceState>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
 }
 
@@ -480,6 +514,7 @@ pub struct Instance {
 #[serde(rename_all = "PascalCase", default)]
 pub struct Reservation {
     /// Its instances.
+    #[serde(deserialize_with = "fit")]
     pub instances: Vec<Instance>,
     /// Owning account.
     pub owner_id: Option<String>,
@@ -502,8 +537,10 @@ pub struct InternetGateway {
     /// `igw-…`.
     pub internet_gateway_id: String,
     /// VPC attachments.
+    #[serde(deserialize_with = "fit")]
     pub attachments: Vec<GatewayAttachment>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
 }
 
@@ -514,8 +551,10 @@ pub struct EgressOnlyInternetGateway {
     /// `eigw-…`.
     pub egress_only_internet_gateway_id: String,
     /// VPC attachments.
+    #[serde(deserialize_with = "fit")]
     pub attachments: Vec<GatewayAttachment>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
 }
 
@@ -548,8 +587,10 @@ pub struct NatGateway {
     /// `public` (default) or `private`.
     pub connectivity_type: Option<String>,
     /// Its addresses.
+    #[serde(deserialize_with = "fit")]
     pub nat_gateway_addresses: Vec<NatGatewayAddress>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
 }
 
@@ -576,8 +617,10 @@ pub struct PeeringVpcInfo {
     /// Primary CIDR.
     pub cidr_block: Option<String>,
     /// IPv4 CIDRs.
+    #[serde(deserialize_with = "fit")]
     pub cidr_block_set: Vec<CidrBlockEntry>,
     /// IPv6 CIDRs.
+    #[serde(deserialize_with = "fit")]
     pub ipv6_cidr_block_set: Vec<CidrBlockEntry>,
 }
 
@@ -602,6 +645,7 @@ pub struct VpcPeeringConnection {
     /// Status.
     pub status: Option<PeeringStatus>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
 }
 
@@ -614,6 +658,7 @@ pub struct PrefixList {
     /// Its name (`com.amazonaws.us-east-1.s3`).
     pub prefix_list_name: Option<String>,
     /// Its CIDRs.
+    #[serde(deserialize_with = "fit")]
     pub cidrs: Vec<String>,
 }
 
@@ -658,12 +703,16 @@ pub struct VpcEndpoint {
     /// `available`, …
     pub state: Option<String>,
     /// Route tables (gateway endpoints).
+    #[serde(deserialize_with = "fit")]
     pub route_table_ids: Vec<String>,
     /// Subnets (interface endpoints).
+    #[serde(deserialize_with = "fit")]
     pub subnet_ids: Vec<String>,
     /// Groups (interface endpoints).
+    #[serde(deserialize_with = "fit")]
     pub groups: Vec<GroupIdentifier>,
     /// ENIs (interface endpoints).
+    #[serde(deserialize_with = "fit")]
     pub network_interface_ids: Vec<String>,
 }
 
@@ -738,6 +787,7 @@ pub struct TransitGatewayAttachment {
     /// The VPC (VPC-attachment form).
     pub vpc_id: Option<String>,
     /// Attachment subnets, one per AZ (VPC-attachment form).
+    #[serde(deserialize_with = "fit")]
     pub subnet_ids: Vec<String>,
 }
 
@@ -767,6 +817,7 @@ pub struct TgwRoute {
     #[serde(rename = "Type")]
     pub route_type: Option<String>,
     /// Next-hop attachments.
+    #[serde(deserialize_with = "fit")]
     pub transit_gateway_attachments: Vec<TgwRouteAttachment>,
 }
 
@@ -783,6 +834,7 @@ pub struct TransitGatewayRouteTable {
     /// Whether it is the default propagation table.
     pub default_propagation_route_table: Option<bool>,
     /// Routes (`search-transit-gateway-routes`), when collected.
+    #[serde(deserialize_with = "fit")]
     pub routes: Vec<TgwRoute>,
 }
 
@@ -793,6 +845,7 @@ pub struct TgwRouteSet {
     /// The TGW route table.
     pub transit_gateway_route_table_id: String,
     /// Its routes.
+    #[serde(deserialize_with = "fit")]
     pub routes: Vec<TgwRoute>,
 }
 
@@ -817,6 +870,7 @@ pub struct TgwPropagationSet {
     /// The TGW route table.
     pub transit_gateway_route_table_id: String,
     /// Its propagations.
+    #[serde(deserialize_with = "fit")]
     pub transit_gateway_route_table_propagations: Vec<TgwPropagation>,
 }
 
@@ -851,6 +905,7 @@ pub struct FlowLog {
     /// When it was created.
     pub creation_time: Option<String>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
 }
 
@@ -903,6 +958,7 @@ pub struct VpcBlockPublicAccessExclusion {
     /// The reason for the current state.
     pub reason: Option<String>,
     /// Tags.
+    #[serde(deserialize_with = "fit")]
     pub tags: Vec<Tag>,
     /// Where it was found.
     #[serde(skip)]

@@ -21,3 +21,22 @@ pub fn report(r: &Report) -> String {
     s.push('\n');
     s
 }
+
+/// [`report`] written to `w` as it is made: an organization's report runs to hundreds of MB,
+/// which need not be held in memory beside the findings. The same bytes as [`report`].
+///
+/// ```
+/// use vpcreach::audit::report::{Report, ReportOptions, ResourceTags, Day};
+/// let report = Report::build(Default::default(), &Default::default(), ReportOptions {
+///     fail_on: vpcreach::policy::Severity::Low, today: Day::today(), baseline: None,
+///     suppressions: None, tags: &ResourceTags::default(),
+/// });
+/// let mut out = Vec::new();
+/// vpcreach::render::audit::json::write(&report, &mut out).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), vpcreach::render::audit::json::report(&report));
+/// ```
+pub fn write(r: &Report, mut w: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, r).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}

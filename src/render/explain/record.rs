@@ -31,7 +31,7 @@ fn sg_rule_view<'a>(
         layer: "security_group",
         decision,
         direction: dir,
-        resources: vec![rule.group_id.as_str()],
+        resources: vec![&*rule.group_id],
         rule_number: None,
         rule: Some(RuleView::Sg(rule)),
         tracking: None,
