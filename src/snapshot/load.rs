@@ -119,7 +119,8 @@ impl Snapshot {
     }
 
     /// [`Snapshot::merge_json`] over a reader (a large file): the same keys and errors, except
-    /// that invalid UTF-8 is found string by string ("invalid unicode code point").
+    /// that invalid UTF-8 is found string by string ("invalid unicode code point") and a
+    /// column may be one further (past the value the parser looked at).
     fn merge_json_reader(
         &mut self,
         reader: impl std::io::Read,
@@ -447,6 +448,48 @@ fn collected_at(dir: &Path) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large file is parsed as it is read: the same snapshot as from memory, and errors
+    /// with the same place.
+    #[test]
+    fn a_file_read_as_a_stream_gives_what_the_file_in_memory_gives() {
+        let text = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network/SecurityGroups.json"),
+        )
+        .unwrap();
+        let mut whole = Snapshot::default();
+        whole
+            .merge_json(&text, Path::new("SecurityGroups.json"), Origin::default())
+            .unwrap();
+        let mut streamed = Snapshot::default();
+        streamed
+            .merge_json_reader(
+                &text[..],
+                Path::new("SecurityGroups.json"),
+                Origin::default(),
+            )
+            .unwrap();
+        assert!(!whole.security_groups.is_empty());
+        assert_eq!(whole.security_groups, streamed.security_groups);
+        let bad = b"{\"Vpcs\": [\n  {\"VpcId\": 7}]}";
+        let a = Snapshot::default()
+            .merge_json(bad, Path::new("Vpcs.json"), Origin::default())
+            .unwrap_err()
+            .to_string();
+        let b = Snapshot::default()
+            .merge_json_reader(&bad[..], Path::new("Vpcs.json"), Origin::default())
+            .unwrap_err()
+            .to_string();
+        // serde_json's reader counts the column after the value it looked at: one further.
+        assert_eq!(
+            a,
+            "Vpcs.json:2:13: invalid type: integer `7`, expected a string"
+        );
+        assert_eq!(
+            b,
+            "Vpcs.json:2:14: invalid type: integer `7`, expected a string"
+        );
+    }
 
     #[test]
     fn a_file_that_is_not_utf8_is_named_with_the_place_of_its_first_bad_byte() {
