@@ -481,6 +481,43 @@ fn a_huge_cloudwatch_envelope_is_malformed_and_the_next_line_is_read() {
     );
 }
 
+#[test]
+fn many_envelopes_on_one_long_line_are_read_event_by_event_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    // 60 envelopes of 10k events each (about 75 MB) on one line, as Firehose concatenates
+    // them: the line is far past the bound, each envelope within it.
+    let event = format!(r#"{{"id":"1","timestamp":1700000000000,"message":"{WEB_IN}"}}"#);
+    let data = gzip_of(&mut |w| {
+        for _ in 0..60 {
+            w.write_all(br#"{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":["#).unwrap();
+            for i in 0..10_000 {
+                if i > 0 {
+                    w.write_all(b",").unwrap();
+                }
+                w.write_all(event.as_bytes()).unwrap();
+            }
+            w.write_all(b"]}").unwrap();
+        }
+        w.write_all(b"\n").unwrap();
+    });
+    let f = dir.path().join("firehose.gz");
+    std::fs::write(&f, data).unwrap();
+    let r = run_limited(
+        &[os("parse"), f.as_os_str()],
+        Duration::from_secs(240),
+        Some(300),
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "600000 records read: 600000 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 0 malformed"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout.lines().count(), 600_000);
+}
+
 // 8. An invalid header makes the records after it malformed until the next valid header; no
 //    JSON key is written twice.
 
