@@ -1038,6 +1038,32 @@ fn a_group_defined_twice_differently_is_unknown_whatever_the_file_order() {
             "{}",
             r.stderr
         );
+        // Its address names it too: not an address outside the snapshot.
+        for (from, to) in [
+            ("10.0.2.20", "10.0.1.10"),
+            ("203.0.113.9", "::ffff:10.0.1.10"),
+        ] {
+            let r = run(&[
+                os("query"),
+                os("--snapshot"),
+                snap.path().as_os_str(),
+                os("--from"),
+                os(from),
+                os("--to"),
+                os(to),
+                os("--port"),
+                os("443"),
+            ]);
+            assert_eq!(r.code, Some(2), "{to}: {r:?}");
+            assert!(
+                r.stderr
+                    .contains(&format!("`{to}` is left out of the model:"))
+                    && r.stderr.contains("it names `eni-web`")
+                    && r.stderr.contains("security group `sg-web`"),
+                "{to}: {}",
+                r.stderr
+            );
+        }
         assert!(
             stderr.contains("security group `sg-web` is defined again, differently from")
                 && stderr.contains("a.json")

@@ -64,6 +64,8 @@ pub struct AuditArgs {
     pub group_by: GroupByArg,
     #[command(flatten)]
     pub window: super::source::FlowWindow,
+    #[command(flatten)]
+    pub at: super::history::AtArgs,
 }
 
 /// How findings about ENIs are grouped.
@@ -121,8 +123,14 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         None => None,
     };
     let format = super::format_arg(args.format.as_deref())?;
+    args.at.check()?;
 
-    let mut snap = args.source.load()?;
+    let snap = args.source.load()?;
+    let model = args.at.apply(&snap)?;
+    let mut snap = match &model {
+        Some(m) => m.snapshot.clone(),
+        None => snap,
+    };
     // The tags are all the report needs of the snapshot. The security groups (most of a large
     // snapshot) are dropped one by one as they are compiled, and the rest before the analysis,
     // so the audit's peak memory never holds the parsed JSON beside the model in full.
@@ -179,7 +187,26 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let text = match args.output {
         AuditOutput::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            vpcreach::render::audit::human::report(&report, color)
+            with_model(
+                model.as_ref(),
+                vpcreach::render::audit::human::report(&report, color),
+            )
+        }
+        // With `--at`: the report and the description of the model, made in memory.
+        AuditOutput::Json if model.is_some() => {
+            let text = vpcreach::render::audit::json::report(&report);
+            match &model {
+                Some(m) => {
+                    let mut v: serde_json::Value = serde_json::from_str(&text)?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("model".into(), m.json());
+                    }
+                    let mut s = serde_json::to_string_pretty(&v)?;
+                    s.push('\n');
+                    s
+                }
+                None => text,
+            }
         }
         // Written as it is made: an organization's report runs to hundreds of MB.
         AuditOutput::Json => {
@@ -195,8 +222,19 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
                 vpcreach::render::audit::sarif::resource_locations(&report, &snapshot_files);
             vpcreach::render::audit::sarif::report_located(&report, &located)
         }
-        AuditOutput::Markdown => vpcreach::render::audit::markdown::report(&report),
+        AuditOutput::Markdown => with_model(
+            model.as_ref(),
+            vpcreach::render::audit::markdown::report(&report),
+        ),
     };
     super::write_stdout(&text)?;
     Ok(report.exit_code())
+}
+
+/// With `--at`, the report preceded by which time the model is for and what is unknown then.
+fn with_model(model: Option<&super::history::AtModel>, text: String) -> String {
+    match model {
+        Some(m) => format!("{}\n\n{text}", m.line()),
+        None => text,
+    }
 }

@@ -59,3 +59,111 @@ impl HistoryArgs {
         Ok(h)
     }
 }
+
+/// `--at TIME` with the history it needs (`query`, `audit`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AtArgs {
+    /// Judge the network as it was at this time (RFC 3339 date-time; a date means its first
+    /// second, UTC): the snapshot with every later change of `--history` undone.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<TimeArg>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// The snapshot turned back to `--at`, with what the output says about it.
+pub struct AtModel {
+    /// The configuration at that time.
+    pub snapshot: Snapshot,
+    /// `--at` (Unix seconds).
+    pub at: i64,
+    /// The snapshot's own time.
+    pub snapshot_time: i64,
+    /// Changes undone.
+    pub undone: usize,
+}
+
+impl AtModel {
+    /// The line the output starts with: which time the model is for.
+    /// Then one line per resource not known at that time, with why (sanitized).
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "network as it was at {} (the snapshot of {} with {} later change(s) undone; {} resource(s) unknown at that time)",
+            vpcreach::timestamp::Rfc3339(self.at),
+            vpcreach::timestamp::Rfc3339(self.snapshot_time),
+            self.undone,
+            self.snapshot.withheld.len()
+        );
+        for (id, why) in &self.snapshot.withheld {
+            s.push_str(&format!(
+                "\n  unknown: `{}`: {}",
+                sanitize_line(id),
+                sanitize_line(why)
+            ));
+        }
+        s
+    }
+
+    /// The model's description for JSON output.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "at": vpcreach::timestamp::Rfc3339(self.at).to_string(),
+            "snapshot_time": vpcreach::timestamp::Rfc3339(self.snapshot_time).to_string(),
+            "changes_undone": self.undone,
+            "unknown": self.snapshot.withheld.iter().map(|(id, why)| serde_json::json!({
+                "resource": id,
+                "reason": why,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl AtArgs {
+    /// Checks the options: `--at` needs `--history`, and `--history` means nothing without `--at`.
+    pub fn check(&self) -> anyhow::Result<()> {
+        match (self.at.is_some(), self.history.history.is_empty()) {
+            (true, true) => anyhow::bail!(
+                "--at needs --history SRC (CloudTrail files or folders): the changes to undo to go back to that time"
+            ),
+            (false, false) => anyhow::bail!(
+                "--history needs --at TIME here: the time to judge the network at"
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// With `--at`, the snapshot turned back to that time (what cannot be known withheld, so
+    /// that verdicts depending on it are `unknown` naming the change); else `None`.
+    pub fn apply(&self, snap: &Snapshot) -> anyhow::Result<Option<AtModel>> {
+        self.check()?;
+        let Some(at) = self.at else {
+            return Ok(None);
+        };
+        let t = self.history.snapshot_time(snap)?;
+        let h = self.history.load()?;
+        let u = vpcreach::history::at(snap, &h.events, t, at.start);
+        if at.start > t {
+            eprintln!(
+                "note: --at {} is after the snapshot's time ({}): the changes in between are not applied, the model is the snapshot's",
+                vpcreach::timestamp::Rfc3339(at.start),
+                vpcreach::timestamp::Rfc3339(t)
+            );
+        }
+        if u.after_snapshot > 0 {
+            eprintln!(
+                "note: {} change(s) after the snapshot's time ({}) are already not in it",
+                u.after_snapshot,
+                vpcreach::timestamp::Rfc3339(t)
+            );
+        }
+        let m = AtModel {
+            snapshot: u.snapshot,
+            at: at.start,
+            snapshot_time: t,
+            undone: u.undone,
+        };
+        // Which time the model is for, and what is unknown then, is said by the output itself
+        // (its first lines, or `model` in JSON).
+        Ok(Some(m))
+    }
+}

@@ -1,6 +1,7 @@
 //! `vpcreach query`: can A reach B on this port, and if not, what stops it?
 
 use std::io::{IsTerminal, Write};
+use vpcreach::render::sanitize_line;
 use vpcreach::{Network, Protocol, Query, Verdict};
 
 /// Output formats of `query`.
@@ -35,6 +36,8 @@ pub struct QueryArgs {
     /// (Linux 32768-60999, Windows 49152-65535, NAT gateway and ELB 1024-65535) must pass.
     #[arg(long, value_parser = parse_port)]
     pub src_port: Option<u16>,
+    #[command(flatten)]
+    pub at: super::history::AtArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub output: QueryOutput,
@@ -75,6 +78,7 @@ fn parse_port(s: &str) -> Result<u16, String> {
 pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
     check_endpoint("--from", &args.from)?;
     check_endpoint("--to", &args.to)?;
+    args.at.check()?;
     if args.protocol.is_icmp() && args.port.is_some_and(|p| p > 255) {
         anyhow::bail!(
             "`--port` is the ICMP type for {} (0-255), not `{}`",
@@ -106,17 +110,26 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
         );
     }
     let snap = args.source.load()?;
-    let net = Network::build(&snap);
-    super::report_model(&snap, &net);
-    let from = net
-        .resolve(&args.from)
-        .map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+    let model = args.at.apply(&snap)?;
+    let snap = model.as_ref().map(|m| &m.snapshot).unwrap_or(&snap);
+    let net = Network::build(snap);
+    super::report_model(snap, &net);
+    let from = match net.resolve(&args.from) {
+        Ok(f) => f,
+        Err(e) => return unresolved(model.as_ref(), "--from", e, args.output),
+    };
     if let Some(lb) = net.load_balancer(&args.to) {
+        if model.is_some() {
+            anyhow::bail!(
+                "--at does not apply to a load balancer destination yet: query one of its targets"
+            );
+        }
         return run_load_balancer(&net, lb, from, &args);
     }
-    let to = net
-        .resolve(&args.to)
-        .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    let to = match net.resolve(&args.to) {
+        Ok(t) => t,
+        Err(e) => return unresolved(model.as_ref(), "--to", e, args.output),
+    };
     let ((from, from_info), (to, to_info)) = net.orient(from, to)?;
     let v6 = to_info.address.is_ipv6();
     match (args.protocol, v6) {
@@ -141,10 +154,18 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
     let text = match args.output {
         QueryOutput::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            vpcreach::render::human::trace(&trace, color)
+            let t = vpcreach::render::human::trace(&trace, color);
+            match &model {
+                Some(m) => format!("{}\n{t}", m.line()),
+                None => t,
+            }
         }
         QueryOutput::Json => {
-            let mut s = serde_json::to_string_pretty(&trace)?;
+            let mut v = serde_json::to_value(&trace)?;
+            if let (Some(m), Some(o)) = (&model, v.as_object_mut()) {
+                o.insert("model".into(), m.json());
+            }
+            let mut s = serde_json::to_string_pretty(&v)?;
             s.push('\n');
             s
         }
@@ -156,6 +177,40 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
     } else {
         1
     })
+}
+
+/// An end that cannot be resolved: with `--at`, an end left out of the model at that time
+/// (its configuration then is not known) makes the verdict `unknown`, naming why; otherwise
+/// (and for any other reason) an error.
+fn unresolved(
+    model: Option<&super::history::AtModel>,
+    flag: &str,
+    e: vpcreach::query::ResolveError,
+    output: QueryOutput,
+) -> anyhow::Result<u8> {
+    let (Some(m), vpcreach::query::ResolveError::Withheld { input, why }) = (model, &e) else {
+        anyhow::bail!("{flag}: {e}");
+    };
+    let reason = format!("`{input}` ({flag}) is not known at that time: {why}");
+    let text = match output {
+        QueryOutput::Json => {
+            let v = serde_json::json!({
+                "verdict": "unknown",
+                "reasons": [reason],
+                "model": m.json(),
+            });
+            let mut s = serde_json::to_string_pretty(&v)?;
+            s.push('\n');
+            s
+        }
+        _ => format!(
+            "{}\nverdict: unknown\n  because {}\n",
+            m.line(),
+            sanitize_line(&reason)
+        ),
+    };
+    super::write_stdout(&text)?;
+    Ok(1)
 }
 
 /// `query --to <load balancer>`: the client to each node, each node to each target.

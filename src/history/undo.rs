@@ -43,6 +43,14 @@ pub fn at(snap: &Snapshot, events: &[Event], snapshot_time: i64, t: i64) -> Undo
             out.unknown.push((e.event_id.clone(), why));
         }
     }
+    // The other names of the ENIs left out, from the snapshot that still holds them.
+    if out.snapshot.withheld.len() > snap.withheld.len() {
+        let withheld = &out.snapshot.withheld;
+        let named = snap.aliases_of(|e| withheld.contains_key(&e.network_interface_id));
+        for (alias, id) in named {
+            out.snapshot.withheld_aliases.entry(alias).or_insert(id);
+        }
+    }
     out
 }
 

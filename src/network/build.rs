@@ -57,6 +57,7 @@ impl Network {
             not_modelled: snap.not_modelled.clone(),
             snapshot_time: snap.collected_at,
             withheld: snap.withheld.clone(),
+            withheld_aliases: snap.withheld_aliases.clone(),
             ..Default::default()
         };
         net.build_vpcs(snap);

@@ -376,6 +376,8 @@ pub struct Network {
     pub snapshot_time: Option<i64>,
     /// Resources left out of the model, with why ([`Snapshot::withheld`]).
     pub withheld: BTreeMap<String, String>,
+    /// Other names of the withheld ENIs, with their ids ([`Snapshot::withheld_aliases`]).
+    pub withheld_aliases: BTreeMap<String, String>,
     /// VPC Block Public Access options and exclusions.
     pub bpa: crate::bpa::Bpa,
     /// For each subnet (when the snapshot has BPA options), BPA's judgement for each

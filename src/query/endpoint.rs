@@ -113,6 +113,9 @@ impl Network {
                     self.info(input, Some(eni), ip, "public_ip"),
                 ));
             }
+            if let Some(e) = self.withheld_alias(s, &ip.to_string()) {
+                return Err(e);
+            }
             let e = Endpoint::External(ip);
             let mut info = self.endpoint_info(&e);
             info.input = input.to_string();
@@ -165,6 +168,9 @@ impl Network {
             ComponentKind::External => match self.eni_by_name(s)? {
                 Some(eni) => (Some(eni), None),
                 None => {
+                    if let Some(e) = self.withheld_alias(s, s) {
+                        return Err(e);
+                    }
                     let names = self.enis.iter().filter_map(|e| e.name.as_deref());
                     return Err(ResolveError::Unrecognized {
                         input: s.to_string(),
@@ -181,8 +187,11 @@ impl Network {
             if let Some(why) = self.withheld.get(s) {
                 return Err(ResolveError::Withheld {
                     input: s.to_string(),
-                    why: crate::render::sanitize(why),
+                    why: crate::render::sanitize_line(why),
                 });
+            }
+            if let Some(e) = self.withheld_alias(s, s) {
+                return Err(e);
             }
             return Err(ResolveError::UnknownId {
                 input: s.to_string(),
@@ -200,6 +209,18 @@ impl Network {
         info.by_name = true;
         info.note = note;
         Ok((Endpoint::Eni { eni, addr }, info))
+    }
+
+    /// `input` (looked up as `key`) names an ENI left out of the model: why, as an error.
+    fn withheld_alias(&self, input: &str, key: &str) -> Option<ResolveError> {
+        let eni = self.withheld_aliases.get(key)?;
+        let why = self.withheld.get(eni)?;
+        Some(ResolveError::Withheld {
+            input: input.to_string(),
+            why: crate::render::sanitize_line(&format!(
+                "it names `{eni}`, which is left out: {why}"
+            )),
+        })
     }
 
     /// The one ENI whose `Name` tag (or its instance's) is `name`.

@@ -82,8 +82,8 @@ pub struct Query {
 /// Why an endpoint could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    /// An id the snapshot holds but cannot be believed about ([`Network::withheld`]).
-    #[error("`{input}` is left out of the model because the snapshot cannot be believed about it: {why}")]
+    /// An id the snapshot holds but cannot be believed about, or whose state at `--at` the history cannot tell ([`Network::withheld`]).
+    #[error("`{input}` is left out of the model: {why}")]
     Withheld {
         /// What was typed.
         input: String,

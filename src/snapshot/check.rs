@@ -300,6 +300,7 @@ fn apply(snap: &mut Snapshot, v: Verdicts) {
         k += 1;
         !v.copy_sgs.contains(&(k - 1)) && !v.drop_sgs.contains(&g.group_id)
     });
+    snap.note_aliases_of(|e| v.drop_enis.contains(&e.network_interface_id));
     let mut k = 0;
     snap.network_interfaces.retain(|e| {
         k += 1;
@@ -375,6 +376,7 @@ fn apply(snap: &mut Snapshot, v: Verdicts) {
         };
         note(id, reason);
     }
+    snap.note_aliases_of(depends);
     snap.network_interfaces.retain(|e| !depends(e));
     for instance in &mut snap.instances {
         instance.network_interfaces.retain(|e| !depends(e));

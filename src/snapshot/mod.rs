@@ -109,9 +109,51 @@ pub struct Snapshot {
     /// differently, a rule that cannot be read, or depending on such a resource), by id, with
     /// why: verdicts about them are `unknown` and say this, not only a warning.
     pub withheld: BTreeMap<String, String>,
+    /// What a user may type for a withheld ENI besides its id (its instance id, its `Name` tag
+    /// or its instance's, its private, public and IPv6 addresses), with the ENI's id: a query
+    /// naming it is told why it is left out, not that the name is unknown or that the address is
+    /// one of the internet.
+    pub withheld_aliases: BTreeMap<String, String>,
 }
 
 impl Snapshot {
+    /// Notes in [`Snapshot::withheld_aliases`] the other names of the ENIs (top-level and
+    /// instances') that `pick` selects, before they are left out.
+    pub(crate) fn note_aliases_of(&mut self, pick: impl Fn(&NetworkInterface) -> bool) {
+        for (alias, id) in self.aliases_of(pick) {
+            self.withheld_aliases.entry(alias).or_insert(id);
+        }
+    }
+
+    /// The other names of the ENIs (top-level and instances') that `pick` selects:
+    /// (alias, ENI id).
+    pub(crate) fn aliases_of(
+        &self,
+        pick: impl Fn(&NetworkInterface) -> bool,
+    ) -> Vec<(String, String)> {
+        let by_instance = |id: &str| self.instances.iter().find(|i| i.instance_id == id);
+        let top = self.network_interfaces.iter().map(|e| {
+            let instance = e
+                .attachment
+                .as_ref()
+                .and_then(|a| a.instance_id.as_deref())
+                .and_then(by_instance);
+            (e, instance)
+        });
+        let inner = self
+            .instances
+            .iter()
+            .flat_map(|i| i.network_interfaces.iter().map(move |e| (e, Some(i))));
+        top.chain(inner)
+            .filter(|(e, _)| pick(e))
+            .flat_map(|(e, instance)| {
+                eni_aliases(e, instance)
+                    .into_iter()
+                    .map(|a| (a, e.network_interface_id.clone()))
+            })
+            .collect()
+    }
+
     /// Runs the consistency checks a folder load runs (duplicates, rules that cannot be read:
     /// see [`Snapshot::withheld`]) on a snapshot assembled in memory, as `--live` does; its
     /// resources are said to come from `source`.
@@ -166,5 +208,90 @@ impl Snapshot {
             ("load balancers", self.load_balancers.len()),
             ("target groups", self.target_groups.len()),
         ]
+    }
+}
+
+/// What a user may type for the ENI `e` besides its id: its instance's id, the `Name` tag of the
+/// ENI and of its instance, and its addresses (private, public or Elastic, IPv6), addresses in
+/// their canonical text.
+fn eni_aliases(e: &NetworkInterface, instance: Option<&Instance>) -> Vec<String> {
+    let name = |tags: &[Tag]| {
+        tags.iter()
+            .find(|t| t.key == "Name")
+            .map(|t| t.value.clone())
+    };
+    let mut out = Vec::new();
+    out.extend(instance.map(|i| i.instance_id.clone()));
+    out.extend(e.attachment.as_ref().and_then(|a| a.instance_id.clone()));
+    out.extend(name(&e.tag_set));
+    out.extend(instance.and_then(|i| name(&i.tags)));
+    let addresses = e
+        .private_ip_address
+        .iter()
+        .chain(e.private_ip_addresses.iter().flat_map(|p| {
+            std::iter::once(&p.private_ip_address)
+                .chain(p.association.as_ref().and_then(|a| a.public_ip.as_ref()))
+        }))
+        .chain(e.association.as_ref().and_then(|a| a.public_ip.as_ref()))
+        .chain(e.ipv6_addresses.iter().map(|a| &a.ipv6_address));
+    out.extend(addresses.filter_map(|a| {
+        a.trim()
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| ip.to_string())
+    }));
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod alias_tests {
+    use super::*;
+
+    #[test]
+    fn an_eni_is_named_by_its_instance_its_name_tags_and_every_address() {
+        let snap = Snapshot::from_json_str(
+            r#"{"Reservations": [{"Instances": [{"InstanceId": "i-1", "Tags": [{"Key": "Name", "Value": "web"}],
+                "NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "SubnetId": "subnet-1",
+                  "PrivateIpAddress": "10.0.0.5",
+                  "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.5", "Primary": true,
+                     "Association": {"PublicIp": "54.0.0.5"}},
+                     {"PrivateIpAddress": "10.0.0.6", "Association": {"PublicIp": "54.0.0.6"}}],
+                  "Ipv6Addresses": [{"Ipv6Address": "2600:1f18:0:0:0:0:0:10"}],
+                  "TagSet": [{"Key": "Name", "Value": "web-eni"}]}]}]}],
+              "NetworkInterfaces": [{"NetworkInterfaceId": "eni-2", "SubnetId": "subnet-1",
+                  "PrivateIpAddress": "10.0.0.7", "Association": {"PublicIp": "54.0.0.7"},
+                  "Attachment": {"InstanceId": "i-1", "DeviceIndex": 1}}]}"#,
+        )
+        .unwrap();
+        let all = snap.aliases_of(|_| true);
+        let of = |id: &str| -> Vec<&str> {
+            let mut v: Vec<&str> = all
+                .iter()
+                .filter(|(_, e)| e == id)
+                .map(|(a, _)| a.as_str())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            of("eni-1"),
+            [
+                "10.0.0.5",
+                "10.0.0.6",
+                "2600:1f18::10",
+                "54.0.0.5",
+                "54.0.0.6",
+                "i-1",
+                "web",
+                "web-eni"
+            ]
+        );
+        assert_eq!(of("eni-2"), ["10.0.0.7", "54.0.0.7", "i-1", "web"]);
+        assert!(snap
+            .aliases_of(|e| e.network_interface_id == "eni-2")
+            .iter()
+            .all(|(_, e)| e == "eni-2"));
     }
 }
