@@ -255,7 +255,7 @@ fn example_query(to: &str, at: &str, code: i32) -> Value {
         .args(["--to", to, "--port", "22", "--output", "json"])
         .args([
             "--history",
-            "examples/history",
+            "examples/history/trail",
             "--snapshot-time",
             "2026-11-27T09:00:00Z",
         ])
@@ -303,4 +303,245 @@ fn every_name_of_an_eni_left_out_at_that_time_is_unknown_naming_the_event() {
         );
         assert_eq!(v["model"]["changes_undone"], 3);
     }
+}
+
+// `explain --history`: each record judged by the configuration at its start.
+
+const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+/// 2024-10-14T13:00:00Z, before the authorize of 14:01 (ssh on sg-web from 203.0.113.0/24).
+const T13: u64 = 1_728_910_800;
+/// 2024-10-14T14:01:00Z, the authorize's own second.
+const T1401: u64 = 1_728_914_460;
+/// 2024-10-14T14:30:00Z.
+const T1430: u64 = 1_728_916_200;
+
+fn record(port: u16, start: u64, action: &str) -> String {
+    format!(
+        "2 111122223333 eni-web 203.0.113.5 10.0.1.10 50000 {port} 6 5 500 {start} {} {action} OK",
+        start + 60
+    )
+}
+
+/// A day of events: the authorize (twice: delivered twice), failed calls and a dry run, and a
+/// digest file.
+fn noisy_history() -> tempfile::TempDir {
+    let h = history_dir(
+        &["authorize-ingress.json", "failed-and-dry-run.json"],
+        |_| {},
+    );
+    let day = h
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/10/14");
+    std::fs::copy(
+        day.join("authorize-ingress.json"),
+        day.join("authorize-ingress-again.json"),
+    )
+    .unwrap();
+    let digest = h
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/10/14");
+    std::fs::create_dir_all(&digest).unwrap();
+    std::fs::write(digest.join("digest.json.gz"), b"not a trail file").unwrap();
+    h
+}
+
+/// `explain --output jsonl` of `lines`, with or without the history: the records (stdout),
+/// stderr and the exit code.
+fn explain(lines: &[String], snap: &Path, hist: Option<&Path>) -> (Vec<Value>, String, i32) {
+    let flows = tempfile::tempdir().unwrap();
+    let log = flows.path().join("web.log");
+    std::fs::write(&log, format!("{HEADER}\n{}\n", lines.join("\n"))).unwrap();
+    let mut cmd = Command::cargo_bin("vpcreach").unwrap();
+    cmd.env("NO_COLOR", "1")
+        .args(["explain", "--output", "jsonl", "--snapshot"])
+        .arg(snap)
+        .args(["--snapshot-time", "2024-10-14T15:00:00Z"])
+        .arg(&log);
+    if let Some(h) = hist {
+        cmd.arg("--history").arg(h);
+    }
+    let out = cmd.output().unwrap();
+    let records = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        records,
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn explain_judges_each_record_by_the_configuration_at_its_start() {
+    let snap = snapshot_dir(&after("203.0.113.0/24"));
+    let h = noisy_history();
+    let lines = [
+        record(22, T13, "REJECT"), // before the authorize: rejected, as it was then
+        record(22, T13, "ACCEPT"), // before the authorize: accepted, which it was not then
+        record(22, T1430, "ACCEPT"), // after: accepted by the new rule
+        record(22, T1430, "REJECT"), // after: rejected, which the rule does not say
+        record(443, T13, "ACCEPT"), // a rule the change did not touch
+        record(22, T1401, "ACCEPT"), // at the change's own second: the change is in effect
+        record(22, T1401 - 1, "ACCEPT"), // one second before it: not yet
+    ];
+    let (now, _, code) = explain(&lines, snap.path(), None);
+    let status = |v: &[Value]| -> Vec<String> {
+        v.iter()
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // By the snapshot alone, the record from before the change is a false contradiction.
+    assert_eq!(
+        status(&now),
+        [
+            "contradiction",
+            "consistent",
+            "consistent",
+            "contradiction",
+            "consistent",
+            "consistent",
+            "consistent"
+        ]
+    );
+    assert_eq!(code, 1);
+    let (then, err, code) = explain(&lines, snap.path(), Some(h.path()));
+    assert_eq!(
+        status(&then),
+        [
+            "consistent",
+            "contradiction",
+            "consistent",
+            "contradiction",
+            "consistent",
+            "consistent",
+            "contradiction"
+        ],
+        "{err}"
+    );
+    assert_eq!(code, 1);
+    // The duplicate counts once; the failed calls and the dry run change nothing.
+    assert!(
+        err.contains("history: 3 file(s), 5 record(s): 1 change(s) kept, 1 duplicate(s), 3 failed call(s) (1 dry run(s)) that changed nothing"),
+        "{err}"
+    );
+    assert!(err.contains("digest file(s) passed by"), "{err}");
+    // A record whose answer differs from the snapshot's says so, naming the change.
+    for (i, was) in [(0, "contradiction"), (1, "consistent"), (6, "consistent")] {
+        let t = &then[i]["then"];
+        assert_eq!(t["snapshot_status"], was, "{i}: {t}");
+        let changes = t["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "{i}: {t}");
+        assert_eq!(
+            changes[0]["event_id"],
+            "00000001-0000-4000-8000-000000000001"
+        );
+        assert_eq!(changes[0]["api"], "AuthorizeSecurityGroupIngress");
+        assert_eq!(changes[0]["time"], "2024-10-14T14:01:00Z");
+        assert!(
+            changes[0]["principal"]
+                .as_str()
+                .unwrap()
+                .starts_with("arn:aws:"),
+            "{t}"
+        );
+        assert!(changes[0]["source_ip"].is_string(), "{t}");
+    }
+    assert_eq!(then[0]["then"]["at"], "2024-10-14T13:00:00Z");
+    for i in [2, 3, 4, 5] {
+        assert!(then[i].get("then").is_none(), "{i}: {}", then[i]);
+    }
+    // Before the change the decision is the group's: no rule allows ssh.
+    assert!(
+        then[1]["message"].as_str().unwrap().contains("sg-web"),
+        "{}",
+        then[1]
+    );
+    // The contradiction's hint speaks of the history, not of the snapshot's age.
+    let hints = then[3]["hints"].to_string();
+    assert!(
+        hints.contains("judged by the configuration at its start"),
+        "{hints}"
+    );
+    assert!(!hints.contains("the snapshot was taken"), "{hints}");
+}
+
+#[test]
+fn explain_history_counts_every_record_and_names_what_cannot_be_known() {
+    // The NACL's rule 100 was deleted at 14:12, and what it was is in no event: before that,
+    // the ENI's subnet is unknown.
+    let h = history_dir(
+        &["authorize-ingress.json", "delete-network-acl-entry.json"],
+        |_| {},
+    );
+    let mut late = after("203.0.113.0/24");
+    common::find(&mut late, "NetworkAcls", "NetworkAclId", "acl-default")["Entries"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| !(e["RuleNumber"] == 100 && e["Egress"] == false));
+    let snap = snapshot_dir(&late);
+    let lines = [
+        record(22, T13, "REJECT"),
+        record(443, T13, "ACCEPT"),
+        record(443, T1430, "REJECT"),
+        "2 111122223333 eni-web - - - - - - - 1728910800 1728910860 - NODATA".to_string(),
+        "not a record".to_string(),
+    ];
+    let (then, err, code) = explain(&lines, snap.path(), Some(h.path()));
+    assert_eq!(code, 0, "{err}");
+    // Malformed lines are warnings, not records.
+    assert_eq!(then.len(), 4, "{then:?}");
+    for r in &then[..2] {
+        assert_eq!(r["status"], "unknown", "{r}");
+        let m = r["message"].as_str().unwrap();
+        assert!(
+            m.contains("DeleteNetworkAclEntry")
+                && m.contains("00000012-0000-4000-8000-000000000012"),
+            "{m}"
+        );
+    }
+    // After the delete, the snapshot's NACL (no rule 100 inbound) decides.
+    assert_eq!(then[2]["status"], "consistent", "{}", then[2]);
+    assert_eq!(then[3]["status"], "skipped");
+    // Totals add up, and say how many records were judged by an earlier configuration.
+    assert!(
+        err.contains("5 records read: 1 consistent, 0 contradiction, 2 unknown, 1 skipped (1 NODATA, 0 SKIPDATA), 1 malformed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("history: 3 record(s) judged by the configuration at their start"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_history_human_output_names_the_change() {
+    let snap = snapshot_dir(&after("203.0.113.0/24"));
+    let h = noisy_history();
+    let flows = tempfile::tempdir().unwrap();
+    let log = flows.path().join("web.log");
+    std::fs::write(&log, format!("{HEADER}\n{}\n", record(22, T13, "ACCEPT"))).unwrap();
+    let out = Command::cargo_bin("vpcreach")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["explain", "--snapshot"])
+        .arg(snap.path())
+        .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
+        .arg(h.path())
+        .arg(&log)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("CONTRADICTION"), "{text}");
+    assert!(
+        text.contains("judged at its start (2024-10-14T13:00:00Z); the snapshot's configuration says: consistent (expected ACCEPT)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "changed since: 2024-10-14T14:01:00Z AuthorizeSecurityGroupIngress by arn:aws:"
+        ) && text.contains("(sg-web; event 00000001-0000-4000-8000-000000000001)"),
+        "{text}"
+    );
 }

@@ -218,3 +218,79 @@ proptest! {
         }
     }
 }
+
+/// One v2 record at `eni` (in the base network) from a random peer and port, at `start`.
+fn record_line(eni: u8, peer: u8, port: u8, accept: bool, start: i64, n: usize) -> String {
+    // Mostly at eni-web, on the ports and from the peers the generated changes open.
+    let (id, addr) = [
+        ("eni-web", "10.0.1.10"),
+        ("eni-web", "10.0.1.10"),
+        ("eni-app", "10.0.2.20"),
+        ("eni-db", "10.0.3.30"),
+    ][usize::from(eni % 4)];
+    let dport = [100u16, 200, 300, 400, 500, 600, 700, 443][usize::from(port % 8)];
+    format!(
+        "2 111122223333 {id} 192.0.2.{} {addr} {} {dport} 6 1 40 {start} {} {} OK",
+        peer % 6,
+        40_000 + n,
+        start + 30,
+        if accept { "ACCEPT" } else { "REJECT" }
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    /// `explain --history`'s timeline (epochs built on demand, records at ENIs no later change
+    /// reaches judged by the snapshot) gives each record the status and expected action of the
+    /// model at its start built directly (`history::at`, then the engine on that one record).
+    #[test]
+    fn the_timeline_judges_each_record_as_the_model_at_its_start_does(
+        ops in proptest::collection::vec((0u8..8, 0u8..40, 0u8..12), 0..20),
+        records in proptest::collection::vec((0u8..4, 0u8..6, 0u8..8, any::<bool>(), 0i64..1_500), 1..60)
+    ) {
+        let old = Snapshot::from_json_str(&common::base().to_string()).unwrap();
+        let mut state = old;
+        let mut events = Vec::new();
+        for (k, a, b) in ops {
+            // Mostly security-group changes (they flip the records below), some NACL and
+            // route changes.
+            let k = match k {
+                0..=5 => 2 + k % 2,
+                6 => 0,
+                _ => 4,
+            };
+            if let Some(c) = op(&state, k, a, b) {
+                let e = event(events.len(), c);
+                history::apply(&mut state, &e).unwrap();
+                events.push(e);
+            }
+        }
+        let snapshot_time = 1_700_000_000 + 1_500;
+        let lines: Vec<String> = records
+            .iter()
+            .enumerate()
+            .map(|(n, &(eni, peer, port, accept, dt))| {
+                record_line(eni, peer, port, accept, 1_700_000_000 - 60 + dt, n)
+            })
+            .collect();
+        let chunk = vpcreach::flow_log::Chunk::new(
+            "t.log",
+            lines.join("\n").into_bytes(),
+            vpcreach::flow_log::Format::default(),
+        );
+        let parsed = vpcreach::flow_log::parse_chunk(&chunk);
+        prop_assert_eq!(parsed.records.len(), lines.len());
+        let timeline = vpcreach::explain::Timeline::new(state.clone(), snapshot_time, events.clone());
+        let mut got = Vec::new();
+        timeline.explain_chunk(&chunk, |_, e| got.push((e.status, e.expected)));
+        prop_assert_eq!(got.len(), parsed.records.len());
+        for (r, got) in parsed.records.iter().zip(&got) {
+            let start = r.start.unwrap() as i64;
+            let then = history::at(&state, &events, snapshot_time, start).snapshot;
+            let net = vpcreach::Network::build(&then);
+            let file: std::sync::Arc<std::path::Path> = std::path::Path::new("t.log").into();
+            let e = vpcreach::explain::Explainer::new(&net).explain(&file, r, None);
+            prop_assert_eq!(*got, (e.status, e.expected), "record at {}", start);
+        }
+    }
+}

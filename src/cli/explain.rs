@@ -59,6 +59,29 @@ pub struct ExplainArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub window: super::source::FlowWindow,
+    /// CloudTrail log files or folders (`AWSLogs/<account>/CloudTrail/<region>/…`, `.json` or
+    /// `.json.gz`): each record is then judged by the configuration at its start (the snapshot
+    /// with every later change undone), and a record whose answer differs from the snapshot's
+    /// names the changes in between. Needs the snapshot's time. Repeat the option for more
+    /// sources (one value each: FLOWS follow).
+    #[arg(long, value_name = "SRC")]
+    pub history: Vec<PathBuf>,
+}
+
+/// What records are judged by: the snapshot, or the snapshot and its history.
+enum Model {
+    Snapshot(Box<Network>),
+    History(Box<vpcreach::explain::Timeline>),
+}
+
+impl Model {
+    /// The model at the snapshot's time.
+    fn current(&self) -> &Network {
+        match self {
+            Model::Snapshot(n) => n,
+            Model::History(t) => t.current(),
+        }
+    }
 }
 
 struct ChunkOut {
@@ -103,10 +126,11 @@ struct Outcome {
 /// configuration, 2 on errors (an input that could not be read, or a file with no valid record).
 pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
     let opts = parse_options(&args)?;
-    let net = build_model(&args)?;
+    let model = build_model(&args)?;
+    let net = model.current();
     let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.source.aws)?;
     let mut sink = Sink::new(opts.output);
-    let mut outcome = explain_inputs(&net, &inputs, &opts, &mut sink)?;
+    let mut outcome = explain_inputs(&model, &inputs, &opts, &mut sink)?;
     check_files(&mut outcome);
     if let Some(w) = outcome.strict_error.take() {
         if outcome.write_error.is_none() {
@@ -122,8 +146,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<u8> {
         }
         return Err(e).context("cannot write the output");
     }
-    sink.finish(&outcome, &net, opts.rule_usage)?;
-    summarize(&outcome, &net, &opts);
+    sink.finish(&outcome, net, opts.rule_usage)?;
+    summarize(&outcome, net, &opts);
     Ok(exit_code(&outcome))
 }
 
@@ -157,9 +181,27 @@ fn parse_options(args: &ExplainArgs) -> anyhow::Result<Options> {
     })
 }
 
-/// Stage 2: the network model of the snapshot.
-fn build_model(args: &ExplainArgs) -> anyhow::Result<Network> {
+/// Stage 2: the network model of the snapshot (with `--history`, at every time up to it).
+fn build_model(args: &ExplainArgs) -> anyhow::Result<Model> {
     let snap = args.source.load()?;
+    if !args.history.is_empty() {
+        let history = super::history::HistoryArgs {
+            history: args.history.clone(),
+            snapshot_time: args.snapshot_time,
+        };
+        let t = history.snapshot_time(&snap)?;
+        let h = history.load()?;
+        let later = h.events.iter().filter(|e| e.time > t).count();
+        if later > 0 {
+            eprintln!(
+                "note: {later} change(s) after the snapshot's time ({}) are already not in it: records after them are judged by the snapshot",
+                vpcreach::timestamp::Rfc3339(t)
+            );
+        }
+        let timeline = vpcreach::explain::Timeline::new(snap, t, h.events);
+        super::report_model(timeline.snapshot(), timeline.current());
+        return Ok(Model::History(Box::new(timeline)));
+    }
     let mut net = Network::build(&snap);
     if let Some(t) = &args.snapshot_time {
         net.snapshot_time = Some(t.start);
@@ -167,18 +209,19 @@ fn build_model(args: &ExplainArgs) -> anyhow::Result<Network> {
     super::report_model(&snap, &net);
     // The model holds what explaining needs: the parsed snapshot's memory is given back as
     // `snap` goes out of scope here.
-    Ok(net)
+    Ok(Model::Snapshot(Box::new(net)))
 }
 
 /// Stage 3: reads the inputs in chunks, explains each chunk on the worker threads and hands
 /// the printed records to `sink` in input order. Malformed lines are reported once, on stderr
 /// (as warnings), not as records on stdout, unless `--only malformed` asks for them.
 fn explain_inputs(
-    net: &Network,
+    model: &Model,
     inputs: &super::source::FlowInputs,
     opts: &Options,
     sink: &mut Sink,
 ) -> anyhow::Result<Outcome> {
+    let net = model.current();
     let explainer = Explainer::new(net);
     let reader = ChunkReader::new(inputs.paths.clone(), opts.format.clone());
     let memos = MemoPool::default();
@@ -218,22 +261,35 @@ fn explain_inputs(
                 .unwrap_or_else(|e| e.into_inner())
                 .pop()
                 .unwrap_or_else(|| RenderCache::new(net));
-            let (tally, counts) = memos.with(|memo| {
-                explainer.explain_chunk_counted(&chunk, memo, want, |mut e| {
-                    if let Some((label, scratch, name)) = &remote {
-                        e.file = label.clone();
-                        if let Some(p) = &mut e.problem {
-                            *p = p.replace(scratch.as_str(), name);
-                        }
+            let mut handle = |mut e: vpcreach::explain::Explanation<'_>,
+                              render: &mut RenderCache<'_>| {
+                if let Some((label, scratch, name)) = &remote {
+                    e.file = label.clone();
+                    if let Some(p) = &mut e.problem {
+                        *p = p.replace(scratch.as_str(), name);
                     }
-                    if e.status == Status::Malformed {
-                        warnings.push(e.problem.clone().unwrap_or_default());
+                }
+                if e.status == Status::Malformed {
+                    warnings.push(e.problem.clone().unwrap_or_default());
+                }
+                if printed(e.status) {
+                    render_record(&e, output, color, render, &mut text);
+                }
+            };
+            let (tally, counts) = match model {
+                Model::Snapshot(_) => memos.with(|memo| {
+                    explainer.explain_chunk_counted(&chunk, memo, want, |e| handle(e, &mut render))
+                }),
+                Model::History(timeline) => timeline.explain_chunk(&chunk, |net, e| {
+                    if std::ptr::eq(net, timeline.current()) {
+                        handle(e, &mut render);
+                    } else {
+                        // A record judged by an earlier configuration is rendered with its
+                        // network.
+                        handle(e, &mut RenderCache::new(net));
                     }
-                    if printed(e.status) {
-                        render_record(&e, output, color, &mut render, &mut text);
-                    }
-                })
-            });
+                }),
+            };
             renders
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())

@@ -173,6 +173,38 @@ impl<'n> Explainer<'n> {
         out
     }
 
+    /// The explanations of the records of `parsed` that `wanted` selects (by index into
+    /// `parsed.records`), in record order, with the same answers [`Explainer::explain_chunk_near`]
+    /// gives them: every record of the chunk and around it is in view for request/response
+    /// evidence, only the selected ones are explained.
+    pub(crate) fn explain_records_near(
+        &self,
+        parsed: &ParsedChunk,
+        before: &[FlowRecord],
+        after: &[FlowRecord],
+        wanted: impl Fn(usize) -> bool,
+    ) -> Vec<(usize, Explanation<'n>)> {
+        let near = |rs: &[FlowRecord]| -> Vec<Facts> {
+            rs.iter().map(|r| self.facts(&Lite::of(r))).collect()
+        };
+        let facts = near(&parsed.records);
+        let mut flows = Flows::default();
+        for f in near(before).iter().chain(&facts).chain(&near(after)) {
+            flows.add(f);
+        }
+        parsed
+            .records
+            .iter()
+            .zip(&facts)
+            .enumerate()
+            .filter(|(i, _)| wanted(*i))
+            .map(|(i, (r, f))| {
+                let core = self.core(f, flows.pairing(f), None);
+                (i, self.explanation(&parsed.file, r, &core))
+            })
+            .collect()
+    }
+
     /// The explanation of a malformed line.
     pub fn malformed(&self, bad: &Malformed) -> Explanation<'n> {
         let mut e = blank(
@@ -657,5 +689,6 @@ fn blank<'n>(file: Arc<Path>, line: u64, status: Status, code: Code) -> Explanat
         hints: Vec::new(),
         via: None,
         problem: None,
+        then: None,
     }
 }

@@ -28,12 +28,14 @@ mod bpa;
 mod evaluate;
 mod fast;
 mod flows;
+mod history;
 mod tally;
 
 pub(crate) use evaluate::{duration, Core};
 pub use evaluate::{Explainer, Memo, MemoPool};
 pub(crate) use fast::Step;
 pub(crate) use flows::*;
+pub use history::{ChangeSeen, JudgedThen, Timeline};
 pub use tally::{EniSet, RejectKey, RuleKey, Tally, TopCounts, Usage};
 
 /// The outcome of comparing a record with the configuration.
@@ -300,4 +302,8 @@ pub struct Explanation<'n> {
     pub via: Option<String>,
     /// For malformed lines: what was wrong.
     pub problem: Option<String>,
+    /// With a history (`explain --history`): set when the record, judged by the configuration
+    /// at its start, gets another answer than the snapshot's configuration gives, with the
+    /// changes in between.
+    pub then: Option<Box<JudgedThen>>,
 }

@@ -62,6 +62,13 @@ pub struct Tally {
     pub window: Option<(u64, u64)>,
     /// SKIPDATA records (windows whose records were lost) per ENI.
     pub skipdata_by_eni: FxHashMap<usize, u64>,
+    /// Records judged by a configuration older than the snapshot's (`explain --history`):
+    /// counted in the statuses, the ENIs seen and the rejected sources, not in the rule hits and
+    /// rejects by rule (which are keyed by the snapshot's rules).
+    pub judged_earlier: u64,
+    /// Of those, the records decided by other rules than the snapshot's configuration decides
+    /// them by (a rule added or removed since): not counted in the rule hits.
+    pub judged_earlier_by_other_rules: u64,
 }
 
 /// What [`Tally`] counts of one explanation.
@@ -240,6 +247,38 @@ impl Tally {
         });
     }
 
+    /// Adds an explanation made by a configuration older than the snapshot's (`then`), with
+    /// the snapshot's explanation of the same record (`now`). When both were decided by the
+    /// same rules (`same_rules`), the record counts as `now` does; otherwise in the statuses,
+    /// the ENIs seen and the rejected sources, not in the rule hits (see
+    /// [`Tally::judged_earlier_by_other_rules`]).
+    pub fn add_judged_earlier(
+        &mut self,
+        then: &Explanation<'_>,
+        now: &Explanation<'_>,
+        r: Option<&FlowRecord>,
+        same_rules: bool,
+    ) {
+        self.judged_earlier += 1;
+        if same_rules {
+            return self.add(now, r);
+        }
+        self.judged_earlier_by_other_rules += 1;
+        self.add_seen(Seen {
+            status: then.status,
+            eni: now.eni,
+            observed: then.observed,
+            expected: then.expected,
+            srcaddr: then.srcaddr,
+            peer: then.peer,
+            dstport: then.dstport,
+            protocol: then.protocol,
+            window: r.and_then(|r| r.start.zip(r.end)),
+            checks: &[],
+            skipdata: then.code == crate::explain::Code::SkipData,
+        });
+    }
+
     /// Adds the core of an explanation.
     pub(crate) fn add_core(&mut self, c: &Core<'_>, f: &Facts) {
         self.add_seen(Seen {
@@ -348,6 +387,8 @@ impl Tally {
         for (k, v) in o.skipdata_by_eni {
             *self.skipdata_by_eni.entry(k).or_default() += v;
         }
+        self.judged_earlier += o.judged_earlier;
+        self.judged_earlier_by_other_rules += o.judged_earlier_by_other_rules;
     }
 
     /// The ENIs with SKIPDATA records and how many windows of records each lost, most first.

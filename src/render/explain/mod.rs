@@ -76,6 +76,32 @@ fn line_of(e: &Explanation<'_>, message: String, color: bool) -> String {
     if let Some(via) = &e.via {
         let _ = write!(s, "\n    through: {}", crate::render::sanitize_line(via));
     }
+    if let Some(then) = &e.then {
+        let _ = write!(
+            s,
+            "\n    judged at its start ({}); the snapshot's configuration says: {}{}",
+            then.at,
+            then.snapshot_status.as_str(),
+            then.snapshot_expected
+                .map(|a| format!(" (expected {})", a.as_str()))
+                .unwrap_or_default()
+        );
+        if then.changes.is_empty() {
+            let _ = write!(s, "\n    changed since: nothing the history holds names this interface's groups, subnet, NACL or route table");
+        }
+        for c in &then.changes {
+            let _ = write!(
+                s,
+                "\n    changed since: {} {} by {} from {} ({}; event {})",
+                c.time,
+                crate::render::sanitize_line(&c.api),
+                crate::render::sanitize_line(c.principal.as_deref().unwrap_or("?")),
+                crate::render::sanitize_line(c.source_ip.as_deref().unwrap_or("?")),
+                crate::render::sanitize_line(&c.resources.join(", ")),
+                crate::render::sanitize_line(&c.event_id)
+            );
+        }
+    }
     s
 }
 
@@ -126,6 +152,15 @@ pub fn summary_json(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> V
     if rule_usage {
         if let Some(o) = v.as_object_mut() {
             o.insert("rule_usage".into(), Value::Array(usage));
+        }
+    }
+    if t.judged_earlier > 0 {
+        if let Some(o) = v.as_object_mut() {
+            o.insert("judged_earlier".into(), json!(t.judged_earlier));
+            o.insert(
+                "judged_earlier_by_other_rules".into(),
+                json!(t.judged_earlier_by_other_rules),
+            );
         }
     }
     v
@@ -182,6 +217,13 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
     }
     if let Some(taken) = net.snapshot_time {
         let _ = writeln!(s, "snapshot taken: {}", Rfc3339(taken));
+    }
+    if t.judged_earlier > 0 {
+        let _ = writeln!(
+            s,
+            "history: {} record(s) judged by the configuration at their start, older than the snapshot's; {} of them decided by rules other than the snapshot's (not in the rule hits below)",
+            t.judged_earlier, t.judged_earlier_by_other_rules
+        );
     }
     let rejects = top(t.rejects_by_rule_text(net), 10);
     if !rejects.is_empty() {

@@ -361,9 +361,9 @@ impl Explanation<'_> {
                 let id = self.interface_id.as_deref().unwrap_or("-");
                 return match net.withheld.get(id) {
                     Some(why) => format!(
-                        "{}: interface {id} is left out of the model because the snapshot cannot be believed about it: {}",
+                        "{}: interface {id} is left out of the model: {}",
                         self.flow_text(),
-                        crate::render::sanitize(why)
+                        crate::render::sanitize_line(why)
                     ),
                     None => format!("{}: interface {id} is not in the snapshot", self.flow_text()),
                 };
@@ -494,6 +494,13 @@ impl Explanation<'_> {
                     serde_json::to_writer(&mut *buf, via)
                 }
                 None => Ok(()),
+            })
+            .and_then(|()| match &self.then {
+                Some(then) => {
+                    buf.extend_from_slice(b",\"then\":");
+                    serde_json::to_writer(&mut *buf, then)
+                }
+                None => Ok(()),
             });
         if tail.is_err() {
             return plain(buf);
@@ -533,6 +540,7 @@ impl Explanation<'_> {
             message: self.message(net),
             hints: &self.hints,
             via: self.via.as_deref(),
+            then: self.then.as_deref(),
         }
     }
 }
@@ -626,6 +634,12 @@ impl<'n> RenderCache<'n> {
         self.net
     }
 
+    /// The JSON of one deciding check, as `decided_by` shows it: the same text for the same
+    /// rule (group or NACL id, direction, rule) in any network.
+    pub(crate) fn decided_json(&mut self, direction: Option<Direction>, d: &Decided<'_>) -> &str {
+        &self.rendered(direction, d).json
+    }
+
     fn rendered(&mut self, direction: Option<Direction>, d: &Decided<'_>) -> &Rendered {
         // Bounded: a run that prints records decided by very many rules starts afresh.
         if self.decided.len() >= 1 << 14 {
@@ -683,6 +697,9 @@ struct View<'a> {
     /// The load balancer the traffic came through.
     #[serde(skip_serializing_if = "Option::is_none")]
     via: Option<&'a str>,
+    /// With a history: what the snapshot's configuration says, and the changes since.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    then: Option<&'a crate::explain::JudgedThen>,
 }
 
 #[derive(Serialize)]

@@ -1,0 +1,403 @@
+//! Explaining records by the configuration in effect at their own time (`explain --history`):
+//! the snapshot with every later change of the history undone ([`crate::history::at`]). A record
+//! whose answer then differs from the snapshot's says so, with the changes to its ENI's groups,
+//! subnet, NACL and route table since its start ([`JudgedThen`]).
+//!
+//! Each distinct configuration (an *epoch*: the time between two changes) is built once, when
+//! a record first needs it. Records are explained by the full parser here, not the fast scan.
+
+use super::{Explainer, Explanation, Status, Tally};
+use crate::flow_log::{parse_chunk, Action, Chunk, Counts, FlowRecord, ParsedChunk};
+use crate::history::{at, Event};
+use crate::network::Network;
+use crate::render::explain::RenderCache;
+use crate::snapshot::Snapshot;
+use crate::timestamp::Rfc3339;
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// What the snapshot's configuration says of a record judged by an earlier one, and the
+/// changes in between: set on an [`Explanation`] when the two answers differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JudgedThen {
+    /// The time the record was judged at (its `start`), RFC 3339.
+    pub at: String,
+    /// The record's status by the snapshot's configuration.
+    pub snapshot_status: Status,
+    /// What the snapshot's configuration predicts.
+    #[serde(serialize_with = "action_opt")]
+    pub snapshot_expected: Option<Action>,
+    /// The changes after the record's start (up to the snapshot's time) to the resources of
+    /// its ENI, oldest first.
+    pub changes: Vec<ChangeSeen>,
+}
+
+/// One change of the history, as a record's explanation names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeSeen {
+    /// CloudTrail `eventID`.
+    pub event_id: String,
+    /// When, RFC 3339.
+    pub time: String,
+    /// The API call.
+    pub api: String,
+    /// Who (untrusted text).
+    pub principal: Option<String>,
+    /// From where (untrusted text).
+    pub source_ip: Option<String>,
+    /// The resources it touched.
+    pub resources: Vec<String>,
+}
+
+fn action_opt<S: serde::Serializer>(a: &Option<Action>, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(a) => s.serialize_some(a.as_str()),
+        None => s.serialize_none(),
+    }
+}
+
+/// The snapshot and its history: the network at any time up to the snapshot's.
+pub struct Timeline {
+    snapshot: Snapshot,
+    snapshot_time: i64,
+    /// The changes not after the snapshot's time, by time.
+    events: Vec<Event>,
+    /// The model at the snapshot's time.
+    current: Network,
+    /// For each ENI of `current`, the last change that can alter how its records are judged
+    /// (one to its instance, groups, the groups their rules name, subnet, NACL or route
+    /// table, or one whose reach cannot be told by its resources): a record after it is judged
+    /// by the snapshot's configuration, whatever else changed.
+    last_touch: Vec<Option<usize>>,
+    /// The models of the last epochs used, most recent first (each is built from the snapshot
+    /// on first use, and dropped when [`EPOCHS_KEPT`] others were used since).
+    epochs: Mutex<Vec<(usize, Arc<Network>)>>,
+}
+
+/// How many earlier models are kept built at once.
+const EPOCHS_KEPT: usize = 8;
+
+impl Timeline {
+    /// The timeline of `snapshot` (taken at `snapshot_time`) with the changes `events` (sorted
+    /// by time; those after the snapshot's time are not in it and are passed by).
+    pub fn new(snapshot: Snapshot, snapshot_time: i64, events: Vec<Event>) -> Timeline {
+        let events: Vec<Event> = events
+            .into_iter()
+            .filter(|e| e.time <= snapshot_time)
+            .collect();
+        let mut current = Network::build(&snapshot);
+        current.snapshot_time = Some(snapshot_time);
+        let last_touch = last_touches(&current, &events);
+        Timeline {
+            snapshot,
+            snapshot_time,
+            events,
+            current,
+            last_touch,
+            epochs: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The snapshot.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The model at the snapshot's time.
+    pub fn current(&self) -> &Network {
+        &self.current
+    }
+
+    /// The changes the timeline holds (not after the snapshot's time), by time.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The epoch of a time: the number of changes at or before it (`events().len()` for the
+    /// snapshot's own configuration).
+    pub fn epoch_of(&self, t: i64) -> usize {
+        self.events.partition_point(|e| e.time <= t)
+    }
+
+    /// The model of an epoch before the snapshot's (see [`Timeline::epoch_of`]): the snapshot
+    /// with `events()[epoch..]` undone.
+    pub fn network_at_epoch(&self, epoch: usize) -> Arc<Network> {
+        let kept = |epochs: &mut Vec<(usize, Arc<Network>)>| {
+            let p = epochs.iter().position(|(k, _)| *k == epoch)?;
+            let hit = epochs.remove(p);
+            let net = Arc::clone(&hit.1);
+            epochs.insert(0, hit);
+            Some(net)
+        };
+        if let Some(net) = kept(&mut self.epochs.lock().unwrap_or_else(|e| e.into_inner())) {
+            return net;
+        }
+        // Any time before the epoch's first later change gives the same model.
+        let t = self
+            .events
+            .get(epoch)
+            .map_or(self.snapshot_time, |e| e.time - 1);
+        let undone = at(&self.snapshot, &self.events, self.snapshot_time, t);
+        let mut net = Network::build(&undone.snapshot);
+        net.snapshot_time = Some(self.snapshot_time);
+        let net = Arc::new(net);
+        let mut epochs = self.epochs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(other) = kept(&mut epochs) {
+            // Another thread built it meanwhile.
+            return other;
+        }
+        epochs.insert(0, (epoch, Arc::clone(&net)));
+        epochs.truncate(EPOCHS_KEPT);
+        net
+    }
+
+    /// Explains a chunk, each record by the configuration at its `start` (a record without a
+    /// time by the snapshot's), and hands each line's explanation, in line order, to `emit`
+    /// with the network it refers to (render it with that network). Returns the tally (its ENI
+    /// and rule keys are the snapshot's, see [`Tally::judged_earlier`]) and the chunk's counts.
+    pub fn explain_chunk(
+        &self,
+        chunk: &Chunk,
+        mut emit: impl for<'a> FnMut(&'a Network, Explanation<'a>),
+    ) -> (Tally, Counts) {
+        let parsed = parse_chunk(chunk);
+        let near = |c: Option<&Chunk>| c.map(|c| parse_chunk(c).records).unwrap_or_default();
+        let (before, after) = (near(chunk.before.as_deref()), near(chunk.after.as_deref()));
+        let now_epoch = self.events.len();
+        let now = Explainer::new(&self.current).explain_chunk_near(&parsed, &before, &after);
+        let records = line_records(&parsed);
+        // Each record's epoch by its time (`raw`), and the one it is judged in: the snapshot's
+        // when no change since its time reaches its ENI.
+        let mut raw = vec![now_epoch; parsed.records.len()];
+        let mut judged = vec![now_epoch; parsed.records.len()];
+        for (line, rec) in records.iter().enumerate() {
+            let Some((ri, r)) = rec else { continue };
+            let Some(start) = r.start else { continue };
+            let k = self.epoch_of(i64::try_from(start).unwrap_or(i64::MAX));
+            raw[*ri] = k;
+            let untouched = now
+                .get(line)
+                .and_then(|e| e.eni)
+                .and_then(|i| self.last_touch.get(i))
+                .is_some_and(|last| last.is_none_or(|l| l < k));
+            judged[*ri] = if untouched { now_epoch } else { k };
+        }
+        let wanted: BTreeSet<usize> = judged.iter().copied().filter(|&k| k < now_epoch).collect();
+        let nets: Vec<(usize, Arc<Network>)> = wanted
+            .into_iter()
+            .map(|k| (k, self.network_at_epoch(k)))
+            .collect();
+        // Each earlier configuration explains only its own records.
+        let mut then: Vec<(usize, &Network, Vec<Option<Explanation<'_>>>)> = nets
+            .iter()
+            .map(|(k, net)| {
+                let mut slots: Vec<Option<Explanation<'_>>> =
+                    (0..parsed.records.len()).map(|_| None).collect();
+                let explainer = Explainer::new(net.as_ref());
+                for (i, e) in
+                    explainer.explain_records_near(&parsed, &before, &after, |i| judged[i] == *k)
+                {
+                    slots[i] = Some(e);
+                }
+                (*k, net.as_ref(), slots)
+            })
+            .collect();
+        let mut tally = Tally::default();
+        let mut now_texts = RenderCache::new(&self.current);
+        for (line, e_now) in now.into_iter().enumerate() {
+            let rec = records.get(line).copied().flatten();
+            let Some((ri, r)) = rec else {
+                tally.add(&e_now, None);
+                emit(&self.current, e_now);
+                continue;
+            };
+            let k = judged[ri];
+            let taken = then
+                .iter_mut()
+                .find(|(j, _, _)| *j == k)
+                .and_then(|(_, net, es)| Some((*net, es.get_mut(ri)?.take()?)));
+            let Some((net, mut e)) = taken else {
+                let mut e = e_now;
+                self.hint_history(&mut e, r, raw[ri]);
+                tally.add(&e, Some(r));
+                emit(&self.current, e);
+                continue;
+            };
+            self.hint_history(&mut e, r, k);
+            if (e.status, e.expected) != (e_now.status, e_now.expected) {
+                e.then = Some(Box::new(JudgedThen {
+                    at: r
+                        .start
+                        .map(|s| Rfc3339(s as i64).to_string())
+                        .unwrap_or_default(),
+                    snapshot_status: e_now.status,
+                    snapshot_expected: e_now.expected,
+                    changes: self.changes_at(net, k, &e, &e_now),
+                }));
+            }
+            let mut then_texts = RenderCache::new(net);
+            let same_rules = (e.status, e.expected) == (e_now.status, e_now.expected)
+                && e.decided_by.len() == e_now.decided_by.len()
+                && e.decided_by.iter().zip(&e_now.decided_by).all(|(a, b)| {
+                    then_texts.decided_json(e.direction, a)
+                        == now_texts.decided_json(e_now.direction, b)
+                });
+            tally.add_judged_earlier(&e, &e_now, Some(r), same_rules);
+            emit(net, e);
+        }
+        (tally, parsed.counts)
+    }
+
+    /// The changes from epoch `k` on that touch the resources of the record's ENI (in the
+    /// configuration then, or now).
+    fn changes_at(
+        &self,
+        then_net: &Network,
+        k: usize,
+        then: &Explanation<'_>,
+        now: &Explanation<'_>,
+    ) -> Vec<ChangeSeen> {
+        let mut ids: BTreeSet<&str> = BTreeSet::new();
+        for (net, eni) in [(then_net, then.eni), (&self.current, now.eni)] {
+            let Some(eni) = eni.and_then(|i| net.enis.get(i)) else {
+                continue;
+            };
+            ids.insert(&eni.id);
+            ids.extend(eni.instance_id.as_deref());
+            ids.extend(
+                eni.groups
+                    .iter()
+                    .filter_map(|&g| net.groups.get(g))
+                    .map(|g| g.id.as_str()),
+            );
+            ids.extend(eni.missing_groups.iter().map(String::as_str));
+            if let Some(s) = eni.subnet.and_then(|s| net.subnets.get(s)) {
+                ids.insert(&s.id);
+                ids.extend(s.nacl.and_then(|n| net.nacls.get(n)).map(|n| n.id.as_str()));
+                ids.extend(
+                    s.route_table
+                        .and_then(|t| net.route_tables.get(t))
+                        .map(|t| t.id.as_str()),
+                );
+            }
+        }
+        // An interface the model at that time left out: the record's `interface-id` names it.
+        ids.extend(then.interface_id.as_deref());
+        self.events[k..]
+            .iter()
+            .filter(|e| {
+                e.change
+                    .resources()
+                    .iter()
+                    .any(|r| ids.contains(r.as_str()))
+            })
+            .map(|e| ChangeSeen {
+                event_id: e.event_id.clone(),
+                time: Rfc3339(e.time).to_string(),
+                api: e.api.clone(),
+                principal: e.principal.clone(),
+                source_ip: e.source_ip.clone(),
+                resources: e.change.resources(),
+            })
+            .collect()
+    }
+
+    /// With the history known, a contradiction's hint about the snapshot's time says what the
+    /// history says instead: the record was judged by the configuration at its start.
+    fn hint_history(&self, e: &mut Explanation<'_>, r: &FlowRecord, k: usize) {
+        let Some(h) = e.hints.iter_mut().find(|h| h.starts_with("the snapshot ")) else {
+            return;
+        };
+        let later = self.events.len() - k;
+        let during = match (r.start, r.end) {
+            (Some(s), Some(end)) => self
+                .events
+                .iter()
+                .filter(|ev| ev.time > s as i64 && ev.time <= end as i64)
+                .map(Event::named)
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        *h = Cow::Owned(if during.is_empty() {
+            format!(
+                "judged by the configuration at its start (the snapshot of {} with the {later} later change(s) of the history undone): a change the history does not hold (another trail or Region, a call not logged) would explain it",
+                Rfc3339(self.snapshot_time)
+            )
+        } else {
+            format!(
+                "the configuration changed during this record's interval ({}): judged by the configuration at its start",
+                during.join(", ")
+            )
+        });
+    }
+}
+
+/// For each explanation of a parsed chunk, in the order [`Explainer::explain_chunk_near`]
+/// gives them (records and malformed lines by place), its record (with its index), if it is one.
+fn line_records(parsed: &ParsedChunk) -> Vec<Option<(usize, &FlowRecord)>> {
+    let mut out = Vec::with_capacity(parsed.records.len() + parsed.malformed.len());
+    let mut m = parsed.malformed.iter().peekable();
+    for (i, r) in parsed.records.iter().enumerate() {
+        while m.next_if(|bad| bad.place() < r.place()).is_some() {
+            out.push(None);
+        }
+        out.push(Some((i, r)));
+    }
+    out.extend(m.map(|_| None));
+    out
+}
+
+/// For each ENI of `net`, the index of the last of `events` that can alter how its records are
+/// judged (see [`Timeline::last_touch`](Timeline)).
+fn last_touches(net: &Network, events: &[Event]) -> Vec<Option<usize>> {
+    use crate::history::Change;
+    let mut by_resource: HashMap<&str, usize> = HashMap::new();
+    let mut everything: Option<usize> = None;
+    let resources: Vec<Vec<String>> = events.iter().map(|e| e.change.resources()).collect();
+    for (j, (e, rs)) in events.iter().zip(&resources).enumerate() {
+        match e.change {
+            // Group membership (what rules naming a group match) and associations known only
+            // by their id: their reach is not told by the resources named.
+            Change::GroupSet { .. }
+            | Change::DisassociateRouteTable { .. }
+            | Change::DeleteGroup { .. }
+            | Change::CreateGroup { .. } => everything = Some(j),
+            _ => {
+                for r in rs {
+                    by_resource.insert(r.as_str(), j);
+                }
+            }
+        }
+    }
+    net.enis
+        .iter()
+        .map(|eni| {
+            let mut ids: Vec<&str> = vec![&eni.id];
+            ids.extend(eni.instance_id.as_deref());
+            ids.extend(eni.missing_groups.iter().map(String::as_str));
+            for g in eni.groups.iter().filter_map(|&g| net.groups.get(g)) {
+                ids.push(&g.id);
+                for rule in g.inbound.iter().chain(&g.outbound) {
+                    if let crate::security_group::SgPeer::Group { id, .. } = &rule.peer {
+                        ids.push(id);
+                    }
+                }
+            }
+            if let Some(s) = eni.subnet.and_then(|s| net.subnets.get(s)) {
+                ids.push(&s.id);
+                ids.extend(s.nacl.and_then(|n| net.nacls.get(n)).map(|n| n.id.as_str()));
+                ids.extend(
+                    s.route_table
+                        .and_then(|t| net.route_tables.get(t))
+                        .map(|t| t.id.as_str()),
+                );
+            }
+            ids.iter()
+                .filter_map(|id| by_resource.get(id).copied())
+                .chain(everything)
+                .max()
+        })
+        .collect()
+}
