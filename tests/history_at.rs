@@ -458,13 +458,24 @@ fn explain_judges_each_record_by_the_configuration_at_its_start() {
         "{}",
         then[1]
     );
-    // The contradiction's hint speaks of the history, not of the snapshot's age.
-    let hints = then[3]["hints"].to_string();
+    // The contradictions' hints speak of the history, not of the snapshot's age: judged at an
+    // earlier configuration (1), or at the snapshot's, which no later change reaches (3).
+    let hints = then[1]["hints"].to_string();
     assert!(
-        hints.contains("judged by the configuration at its start"),
+        hints.contains("judged by the configuration at its start (the snapshot of 2024-10-14T15:00:00Z with the 1 later change(s) of the history undone)"),
         "{hints}"
     );
-    assert!(!hints.contains("the snapshot was taken"), "{hints}");
+    let hints = then[3]["hints"].to_string();
+    assert!(
+        hints.contains("judged by the snapshot's configuration, which no change of the history since its start reaches"),
+        "{hints}"
+    );
+    for r in [&then[1], &then[3]] {
+        assert!(
+            !r["hints"].to_string().contains("the snapshot was taken"),
+            "{r}"
+        );
+    }
 }
 
 #[test]
@@ -543,5 +554,46 @@ fn explain_history_human_output_names_the_change() {
             "changed since: 2024-10-14T14:01:00Z AuthorizeSecurityGroupIngress by arn:aws:"
         ) && text.contains("(sg-web; event 00000001-0000-4000-8000-000000000001)"),
         "{text}"
+    );
+}
+
+#[test]
+fn explain_history_records_no_change_reaches_are_judged_by_the_snapshot_as_they_are() {
+    // Every record is after the only change (or at an interface it does not reach): the chunk
+    // goes through the fast scan, and a contradiction's hint says what the history says.
+    let snap = snapshot_dir(&after("203.0.113.0/24"));
+    let h = noisy_history();
+    let lines = [
+        record(22, T1430, "ACCEPT"),
+        record(22, T1430, "REJECT"),
+        // eni-db at 13:00: its group names only sg-app, which no change reaches.
+        "2 111122223333 eni-db 203.0.113.5 10.0.3.30 50000 5432 6 5 500 1728910800 1728910860 ACCEPT OK"
+            .to_string(),
+    ];
+    let (then, err, code) = explain(&lines, snap.path(), Some(h.path()));
+    assert_eq!(code, 1, "{err}");
+    let status: Vec<&str> = then.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    // eni-db's group allows 5432 only from sg-app: the record from the internet contradicts.
+    assert_eq!(
+        status,
+        ["consistent", "contradiction", "contradiction"],
+        "{then:?}"
+    );
+    for r in &then {
+        assert!(r.get("then").is_none(), "{r}");
+    }
+    for r in &then[1..] {
+        let hints = r["hints"].to_string();
+        assert!(
+            hints.contains(
+                "which no change of the history since its start reaches at this interface"
+            ),
+            "{hints}"
+        );
+        assert!(!hints.contains("the snapshot was taken"), "{hints}");
+    }
+    assert!(
+        !err.contains("record(s) judged by the configuration at their start"),
+        "{err}"
     );
 }

@@ -280,6 +280,13 @@ fn explain_inputs(
                 Model::Snapshot(_) => memos.with(|memo| {
                     explainer.explain_chunk_counted(&chunk, memo, want, |e| handle(e, &mut render))
                 }),
+                // A chunk whose records no change since their time reaches: the fast scan.
+                Model::History(timeline) if !timeline.needs_history(&chunk) => memos.with(|memo| {
+                    explainer.explain_chunk_counted(&chunk, memo, want, |mut e| {
+                        timeline.hint_unchanged(&mut e);
+                        handle(e, &mut render)
+                    })
+                }),
                 Model::History(timeline) => timeline.explain_chunk(&chunk, |net, e| {
                     if std::ptr::eq(net, timeline.current()) {
                         handle(e, &mut render);

@@ -6,8 +6,10 @@
 //! Each distinct configuration (an *epoch*: the time between two changes) is built once, when
 //! a record first needs it. Records are explained by the full parser here, not the fast scan.
 
-use super::{Explainer, Explanation, Status, Tally};
-use crate::flow_log::{parse_chunk, Action, Chunk, Counts, FlowRecord, ParsedChunk};
+use super::{Explainer, Explanation, Iface, Status, Tally};
+use crate::flow_log::{
+    parse_chunk, Action, Chunk, Counts, FlowRecord, ParsedChunk, Scanned, Scanner,
+};
 use crate::history::{at, Event};
 use crate::network::Network;
 use crate::render::explain::RenderCache;
@@ -168,15 +170,13 @@ impl Timeline {
         let now_epoch = self.events.len();
         let now = Explainer::new(&self.current).explain_chunk_near(&parsed, &before, &after);
         let records = line_records(&parsed);
-        // Each record's epoch by its time (`raw`), and the one it is judged in: the snapshot's
-        // when no change since its time reaches its ENI.
-        let mut raw = vec![now_epoch; parsed.records.len()];
+        // The epoch each record is judged in: the one of its time, or the snapshot's when no
+        // change since its time reaches its ENI.
         let mut judged = vec![now_epoch; parsed.records.len()];
         for (line, rec) in records.iter().enumerate() {
             let Some((ri, r)) = rec else { continue };
             let Some(start) = r.start else { continue };
             let k = self.epoch_of(i64::try_from(start).unwrap_or(i64::MAX));
-            raw[*ri] = k;
             let untouched = now
                 .get(line)
                 .and_then(|e| e.eni)
@@ -220,7 +220,7 @@ impl Timeline {
                 .and_then(|(_, net, es)| Some((*net, es.get_mut(ri)?.take()?)));
             let Some((net, mut e)) = taken else {
                 let mut e = e_now;
-                self.hint_history(&mut e, r, raw[ri]);
+                self.hint_unchanged(&mut e);
                 tally.add(&e, Some(r));
                 emit(&self.current, e);
                 continue;
@@ -248,6 +248,49 @@ impl Timeline {
             emit(net, e);
         }
         (tally, parsed.counts)
+    }
+
+    /// Whether some record of `chunk` is judged by a configuration older than the snapshot's;
+    /// when none is, the chunk is explained against [`Timeline::current`] as it is (by the fast
+    /// scan, with [`Timeline::hint_unchanged`] on its contradictions).
+    pub fn needs_history(&self, chunk: &Chunk) -> bool {
+        let now = self.events.len();
+        if now == 0 {
+            return false;
+        }
+        let explainer = Explainer::new(&self.current);
+        let mut needs = false;
+        Scanner::new(chunk).scan(|s, _| {
+            let Scanned::Record(l) = s else { return };
+            if needs {
+                return;
+            }
+            let f = explainer.facts(&l);
+            let Some(start) = f.start else { return };
+            let k = self.epoch_of(i64::try_from(start).unwrap_or(i64::MAX));
+            if k >= now {
+                return;
+            }
+            needs = match f.iface {
+                Iface::Eni(i) => self
+                    .last_touch
+                    .get(i as usize)
+                    .is_none_or(|last| last.is_some_and(|l| l >= k)),
+                // Not in the snapshot, nor at any earlier time (changes do not make ENIs).
+                Iface::Unknown => false,
+                // Found by address: which ENI is not known yet.
+                Iface::Absent => true,
+            };
+        });
+        needs
+    }
+
+    /// A contradiction's hint about the snapshot's age, for a record no change of the history
+    /// since its start reaches: the history says the configuration was the same.
+    pub fn hint_unchanged(&self, e: &mut Explanation<'_>) {
+        if let Some(h) = e.hints.iter_mut().find(|h| h.starts_with("the snapshot ")) {
+            *h = Cow::Borrowed("judged by the snapshot's configuration, which no change of the history since its start reaches at this interface: a change the history does not hold (another trail or Region, a call not logged) would explain it");
+        }
     }
 
     /// The changes from epoch `k` on that touch the resources of the record's ENI (in the
