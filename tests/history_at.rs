@@ -597,3 +597,145 @@ fn explain_history_records_no_change_reaches_are_judged_by_the_snapshot_as_they_
         "{err}"
     );
 }
+
+// `audit --history`: the change that introduced each finding.
+
+const TWO_POLICIES: &str = r#"
+[[statement]]
+id = "no-ssh"
+description = "no SSH from the internet"
+severity = "medium"
+kind = "deny"
+from = "internet"
+to = "any"
+traffic = "tcp/22"
+
+[[statement]]
+id = "no-https"
+description = "no HTTPS from the internet"
+severity = "low"
+kind = "deny"
+from = "internet"
+to = "any"
+traffic = "tcp/443"
+"#;
+
+#[test]
+fn audit_history_names_the_change_that_introduced_each_finding_in_every_format() {
+    // The authorize of 14:01 opened ssh to the whole internet; https was open before it.
+    let h = history_dir(&["authorize-ingress.json"], |v| {
+        let s = serde_json::to_string(v)
+            .unwrap()
+            .replace("203.0.113.0/24", "0.0.0.0/0");
+        *v = serde_json::from_str(&s).unwrap();
+    });
+    let snap = snapshot_dir(&after("0.0.0.0/0"));
+    let pol = tempfile::tempdir().unwrap();
+    std::fs::write(pol.path().join("p.toml"), TWO_POLICIES).unwrap();
+    let p = pol.path().to_str().unwrap();
+    let audit = |output: &str, at: Option<&str>| {
+        let mut args = vec!["audit", "--policies", p, "--output", output];
+        if let Some(at) = at {
+            args.extend(["--at", at]);
+        }
+        run(&args, snap.path(), Some(h.path()), -1).0
+    };
+    for at in [None, Some("2024-10-14T14:30:00Z")] {
+        let out = audit("json", at);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let find = |check: &str| -> Value {
+            v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["check"] == check && f["status"] == "exposed")
+                .cloned()
+                .unwrap_or_else(|| panic!("no exposed {check}: {out}"))
+        };
+        let ssh = find("no-ssh");
+        let i = &ssh["introduced_by"];
+        assert_eq!(
+            i["event_id"], "00000001-0000-4000-8000-000000000001",
+            "{ssh}"
+        );
+        assert_eq!(i["api"], "AuthorizeSecurityGroupIngress");
+        assert_eq!(i["time"], "2024-10-14T14:01:00Z");
+        assert!(
+            i["principal"].as_str().unwrap().starts_with("arn:aws:"),
+            "{i}"
+        );
+        // Open before the history begins: no change introduced it.
+        let https = find("no-https");
+        assert!(https.get("introduced_by").is_none(), "{https}");
+    }
+    // Judged before the change, the ssh exposure is not there to be introduced.
+    let v: Value = serde_json::from_str(&audit("json", Some("2024-10-14T13:00:00Z"))).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["check"] != "no-ssh" || f["status"] == "latent"),
+        "{v:#}"
+    );
+    let human = audit("human", None);
+    assert!(
+        human.contains(
+            "introduced by: 2024-10-14T14:01:00Z AuthorizeSecurityGroupIngress by arn:aws:"
+        ) && human.contains("(event 00000001-0000-4000-8000-000000000001)"),
+        "{human}"
+    );
+    let md = audit("markdown", None);
+    assert!(
+        md.contains("- **Introduced by:** 2024-10-14T14:01:00Z AuthorizeSecurityGroupIngress"),
+        "{md}"
+    );
+    let sarif: Value = serde_json::from_str(&audit("sarif", None)).unwrap();
+    let introduced: Vec<&Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["properties"].get("introducedBy"))
+        .collect();
+    assert_eq!(introduced.len(), 1, "{sarif:#}");
+    assert_eq!(
+        introduced[0]["event_id"],
+        "00000001-0000-4000-8000-000000000001"
+    );
+}
+
+#[test]
+fn example_audit_names_the_change_that_opened_ssh_to_web_1() {
+    // As examples/README.md shows it (a command with a pipe, which the README test passes by).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::cargo_bin("vpcreach")
+        .unwrap()
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .args([
+            "audit",
+            "--snapshot",
+            "examples/network",
+            "--policies",
+            "policies",
+        ])
+        .args(["--history", "examples/history/trail"])
+        .args([
+            "--snapshot-time",
+            "2026-11-27T09:00:00Z",
+            "--at",
+            "2026-11-26T10:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("introduced by"))
+        .collect();
+    assert_eq!(
+        lines,
+        ["         introduced by: 2026-11-26T09:01:37Z AuthorizeSecurityGroupIngress by arn:aws:iam::111122223333:user/alice from 198.51.100.7 (event 7a1e0c52-0000-4000-8000-000000000902)"],
+        "{text}"
+    );
+}

@@ -147,6 +147,28 @@ pub struct Finding {
     /// grouped finding keeps one witness per shape. Empty: the witness text.
     #[serde(skip)]
     pub shape: String,
+    /// With a history (`audit --history`): the change after which the witness became what it
+    /// is, the newest such change up to the time the network is judged at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced_by: Option<IntroducedBy>,
+}
+
+/// The change of the history a finding came from: its witness was not what it is before the
+/// change, and is after it (and after every later change up to the time judged).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntroducedBy {
+    /// CloudTrail `eventID`.
+    pub event_id: String,
+    /// When, RFC 3339.
+    pub time: String,
+    /// The API call.
+    pub api: String,
+    /// Who (untrusted text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// From where (untrusted text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
 }
 
 impl Finding {

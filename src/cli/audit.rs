@@ -123,10 +123,18 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         None => None,
     };
     let format = super::format_arg(args.format.as_deref())?;
-    args.at.check()?;
+    args.at.check_audit()?;
 
     let snap = args.source.load()?;
     let model = args.at.apply(&snap)?;
+    // With a history: the snapshot as taken, the changes, its time and the time judged, to name
+    // the change that introduced each finding.
+    let alone = args.at.history_alone(&snap)?;
+    let history = match (&model, alone) {
+        (Some(m), _) => Some((snap.clone(), m.events.clone(), m.snapshot_time, m.at)),
+        (None, Some((events, t))) => Some((snap.clone(), events, t, t)),
+        (None, None) => None,
+    };
     let mut snap = match &model {
         Some(m) => m.snapshot.clone(),
         None => snap,
@@ -168,6 +176,17 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
             eprintln!("error: {}", vpcreach::render::sanitize_line(e));
         }
         result = merge(result, observed);
+    }
+
+    if let Some((original, events, snapshot_time, t)) = &history {
+        vpcreach::history::introduced_by(
+            original,
+            *snapshot_time,
+            events,
+            *t,
+            &net,
+            &mut result.findings,
+        );
     }
 
     let report = Report::build(

@@ -81,6 +81,8 @@ pub struct AtModel {
     pub snapshot_time: i64,
     /// Changes undone.
     pub undone: usize,
+    /// The history read (every change, by time).
+    pub events: Vec<vpcreach::history::Event>,
 }
 
 impl AtModel {
@@ -119,6 +121,29 @@ impl AtModel {
 }
 
 impl AtArgs {
+    /// Checks the options of `audit`: `--at` needs `--history`; `--history` alone names the
+    /// change that introduced each finding.
+    pub fn check_audit(&self) -> anyhow::Result<()> {
+        if self.at.is_some() && self.history.history.is_empty() {
+            anyhow::bail!(
+                "--at needs --history SRC (CloudTrail files or folders): the changes to undo to go back to that time"
+            );
+        }
+        Ok(())
+    }
+
+    /// `--history` without `--at`: the changes and the snapshot's time.
+    pub fn history_alone(
+        &self,
+        snap: &Snapshot,
+    ) -> anyhow::Result<Option<(Vec<vpcreach::history::Event>, i64)>> {
+        if self.at.is_some() || self.history.history.is_empty() {
+            return Ok(None);
+        }
+        let t = self.history.snapshot_time(snap)?;
+        Ok(Some((self.history.load()?.events, t)))
+    }
+
     /// Checks the options: `--at` needs `--history`, and `--history` means nothing without `--at`.
     pub fn check(&self) -> anyhow::Result<()> {
         match (self.at.is_some(), self.history.history.is_empty()) {
@@ -135,7 +160,6 @@ impl AtArgs {
     /// With `--at`, the snapshot turned back to that time (what cannot be known withheld, so
     /// that verdicts depending on it are `unknown` naming the change); else `None`.
     pub fn apply(&self, snap: &Snapshot) -> anyhow::Result<Option<AtModel>> {
-        self.check()?;
         let Some(at) = self.at else {
             return Ok(None);
         };
@@ -161,6 +185,7 @@ impl AtArgs {
             at: at.start,
             snapshot_time: t,
             undone: u.undone,
+            events: h.events,
         };
         // Which time the model is for, and what is unknown then, is said by the output itself
         // (its first lines, or `model` in JSON).

@@ -7,11 +7,13 @@
 //! model through [`crate::Snapshot::withheld`], naming the change, so that every verdict
 //! depending on it is `unknown`.
 
+mod introduced;
 mod parse;
 mod read;
 mod timeline;
 mod undo;
 
+pub use introduced::introduced_by;
 pub use parse::parse_record;
 pub use read::{read, read_bytes, History, Stats};
 pub use timeline::{effects, Effect, Effected};

@@ -126,6 +126,13 @@ fn row(out: &mut String, f: &ReportedFinding, w: Widths, color: bool) {
     for b in &x.because {
         let _ = writeln!(out, "         because: {}", clean(b));
     }
+    if let Some(i) = &x.introduced_by {
+        let _ = writeln!(
+            out,
+            "         introduced by: {}",
+            clean(&introduced_text(i))
+        );
+    }
     for w in x.witnesses.iter().skip(1) {
         let port = w.port.map(|p| format!("/{p}")).unwrap_or_default();
         let _ = writeln!(
@@ -291,4 +298,17 @@ pub fn report(r: &Report, color: bool) -> String {
         let _ = writeln!(out, "note: {}", clean(n));
     }
     out
+}
+
+/// A finding's [`IntroducedBy`](crate::audit::finding::IntroducedBy) in words (untrusted parts
+/// inside: sanitize the result).
+pub(crate) fn introduced_text(i: &crate::audit::finding::IntroducedBy) -> String {
+    format!(
+        "{} {} by {} from {} (event {})",
+        i.time,
+        i.api,
+        i.principal.as_deref().unwrap_or("?"),
+        i.source_ip.as_deref().unwrap_or("?"),
+        i.event_id
+    )
 }

@@ -133,6 +133,13 @@ fn finding(out: &mut String, f: &ReportedFinding) {
             let _ = writeln!(out, "  - {}", escape(b));
         }
     }
+    if let Some(i) = &x.introduced_by {
+        let _ = writeln!(
+            out,
+            "- **Introduced by:** {}",
+            escape(&super::human::introduced_text(i))
+        );
+    }
     if let Some(e) = &f.expired_suppression {
         let _ = writeln!(
             out,

@@ -318,6 +318,9 @@ fn result(f: &ReportedFinding, rules: &[Rule], located: &HashMap<String, Locatio
     if let Some(w) = &x.witness {
         props["witness"] = json!(w);
     }
+    if let Some(i) = &x.introduced_by {
+        props["introducedBy"] = json!(i);
+    }
     if !x.witnesses.is_empty() {
         props["witnesses"] = json!(x.witnesses);
     }
