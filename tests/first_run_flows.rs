@@ -441,6 +441,16 @@ fn other_files_in_a_flow_folder_are_named_once_each() {
         .collect();
     std::fs::write(flows.path().join("README.md"), readme).unwrap();
     std::fs::write(flows.path().join("policy.toml"), "[x]\n").unwrap();
+    // A JSON document of another kind, pretty-printed over many lines: one line, not one
+    // malformed record per line, and the run is not incomplete.
+    std::fs::write(
+        flows.path().join("iam-policy.json"),
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iam-policy.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let out = bin()
         .args(["explain", "--snapshot"])
         .arg(d.path())
@@ -459,6 +469,18 @@ fn other_files_in_a_flow_folder_are_named_once_each() {
     assert_eq!(
         err.lines().filter(|l| l.contains("policy.toml")).count(),
         1,
+        "{err}"
+    );
+    let json: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("iam-policy.json"))
+        .collect();
+    assert_eq!(json.len(), 1, "{err}");
+    assert!(
+        json[0].starts_with("warning: skipped")
+            && json[0].contains(
+                "not a flow-log file (a JSON document without log events or flow-log fields)"
+            ),
         "{err}"
     );
     assert!(err.contains("1 records read"), "{err}");

@@ -509,7 +509,20 @@ fn list_folder(path: &Path) -> io::Result<Vec<Pending>> {
     let mut entries: Vec<(PathBuf, Pending)> = walk
         .files
         .into_iter()
-        .map(|p| (p.clone(), Pending::Found(p)))
+        .map(|p| {
+            // A JSON document of another kind (a policy, a schema) beside the logs is passed by
+            // with one line, not read line by line as malformed records.
+            let pending = if is_other_json(&p) {
+                Pending::Failed(ReadError::Skipped(crate::walk::Skipped::NotWanted {
+                    path: p.clone(),
+                    expected:
+                        "a flow-log file (a JSON document without log events or flow-log fields)",
+                }))
+            } else {
+                Pending::Found(p.clone())
+            };
+            (p, pending)
+        })
         .collect();
     let passed = walk
         .passed
@@ -531,6 +544,49 @@ fn list_folder(path: &Path) -> io::Result<Vec<Pending>> {
     );
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(entries.into_iter().map(|(_, p)| p).collect())
+}
+
+/// How much of a `.json` file [`is_other_json`] looks at.
+const JSON_SNIFF: u64 = 64 * 1024;
+
+/// True for a `.json` file (found in a folder) that is JSON but holds neither CloudWatch Logs
+/// events nor flow-log fields in its first [`JSON_SNIFF`] bytes: an IAM or vpcreach policy, a
+/// schema, `describe-*` output. A file that cannot be read, or does not start as JSON, is read
+/// as a log (and its problems reported there).
+fn is_other_json(path: &Path) -> bool {
+    use std::io::Read;
+    let json_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".json"));
+    if !json_name {
+        return false;
+    }
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(JSON_SNIFF).read_to_end(&mut head));
+    if read.is_err() {
+        return false;
+    }
+    let starts_as_json = matches!(
+        head.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{') | Some(b'[')
+    );
+    const KEYS: [&[u8]; 10] = [
+        b"\"logEvents\"",
+        b"\"message\"",
+        b"\"interface-id\"",
+        b"\"interface_id\"",
+        b"\"srcaddr\"",
+        b"\"log-status\"",
+        b"\"log_status\"",
+        b"\"account-id\"",
+        b"\"account_id\"",
+        b"\"version\"",
+    ];
+    starts_as_json
+        && !KEYS
+            .iter()
+            .any(|k| memchr::memmem::find(&head, k).is_some())
 }
 
 /// True for the names flow-log files have: `.log`, `.log.gz`, `.gz`, `.txt`, `.json`.
