@@ -518,6 +518,16 @@ impl Witness {
     }
 }
 
+/// The address an internet host reaches the first of `enis` at: its public or Elastic IPv4, else
+/// its private address of the family (`v6`).
+fn behind_address(net: &Network, enis: &[usize], v6: bool) -> Option<IpAddr> {
+    let e = &net.enis[*enis.first()?];
+    let public = (!v6)
+        .then(|| e.public_ips.first().map(|(p, _)| *p))
+        .flatten();
+    public.or_else(|| e.primary(v6))
+}
+
 fn witness(src: IpAddr, dst: IpAddr, proto: Protocol, port: Option<u16>) -> Witness {
     Witness {
         src: src.to_string(),
@@ -768,7 +778,11 @@ fn open_nacls(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], denied: &[Finding], out: &mut
                     st.severity.lower(),
                     FindingStatus::Latent,
                     vec![nacl.id.clone(), format!("inbound rule {}", rule.rule_number)],
-                    Some(witness(src, src, t.protocol, port).with_dst("any ENI behind it")),
+                    Some(match behind_address(net, &enis, src.is_ipv6()) {
+                        Some(dst) => witness(src, dst, t.protocol, port),
+                        None => witness(src, src, t.protocol, port)
+                            .with_dst(&ctx.eni_label(enis[0])),
+                    }),
                     vec![
                         format!("{} inbound {rule} allows it", nacl.id),
                         format!("the security groups of {} stop it today", enis_text.join(", ")),
