@@ -1199,3 +1199,99 @@ fn rules_that_cannot_be_read_make_their_resource_unknown() {
         );
     }
 }
+
+// Issue 13 item 4, for history files (issue 15): a CloudTrail file is read record by record.
+#[test]
+fn a_large_trail_file_is_read_record_by_record_in_bounded_memory() {
+    let snap = snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    // 150,000 read-only calls (about 100 MB unpacked) and one change, in one gzipped trail file.
+    let record = |i: usize| {
+        format!(
+            r#"{{"eventVersion":"1.10","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/reader","accountId":"111122223333"}},"eventTime":"2024-10-14T12:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.5 exe/x86_64 prompt/off command/ec2.describe-instances","requestParameters":{{"instancesSet":{{}},"filterSet":{{"items":[{{"name":"instance-state-name","valueSet":{{"items":[{{"value":"running"}}]}}}}]}}}},"responseElements":null,"requestID":"req-{i}","eventID":"00000000-0000-4000-9000-{i:012}","readOnly":true,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}}"#
+        )
+    };
+    let authorize = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/cloudtrail/authorize-ingress.json"),
+    )
+    .unwrap();
+    let authorize: Value = serde_json::from_str(&authorize).unwrap();
+    let change = authorize["Records"][0].to_string();
+    let data = gzip_of(&mut |w| {
+        w.write_all(br#"{"Records":["#).unwrap();
+        for i in 0..150_000 {
+            w.write_all(record(i).as_bytes()).unwrap();
+            w.write_all(b",").unwrap();
+        }
+        w.write_all(change.as_bytes()).unwrap();
+        w.write_all(b"]}").unwrap();
+    });
+    let f = dir.path().join("trail.json.gz");
+    std::fs::write(&f, data).unwrap();
+    let r = run_limited(
+        &[
+            os("changes"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            os("--snapshot-time"),
+            os("2024-10-14T15:00:00Z"),
+            os("--history"),
+            f.as_os_str(),
+        ],
+        Duration::from_secs(240),
+        Some(400),
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains("history: 1 file(s), 150001 record(s): 1 change(s) kept, 0 duplicate(s), 0 failed call(s) (0 dry run(s)) that changed nothing, 150000 other call(s), 0 unreadable"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.contains("AuthorizeSecurityGroupIngress"),
+        "{}",
+        r.stdout
+    );
+}
+
+// A trail file cut short keeps the records before the cut, and names the file.
+#[test]
+fn a_trail_file_cut_short_keeps_its_records_and_names_the_file() {
+    let snap = snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    let authorize = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/cloudtrail/authorize-ingress.json"),
+    )
+    .unwrap();
+    let authorize: Value = serde_json::from_str(&authorize).unwrap();
+    let text = format!(
+        r#"{{"Records":[{},{{"eventVersion":"1.10","eventTi"#,
+        authorize["Records"][0]
+    );
+    let f = dir.path().join("cut.json");
+    std::fs::write(&f, text).unwrap();
+    let r = run(&[
+        os("changes"),
+        os("--snapshot"),
+        snap.path().as_os_str(),
+        os("--snapshot-time"),
+        os("2024-10-14T15:00:00Z"),
+        os("--history"),
+        f.as_os_str(),
+    ]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains("cut.json: after record 0:")
+            && r.stderr.contains("the records before it are kept"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("1 change(s) kept"), "{}", r.stderr);
+    assert!(
+        r.stdout.contains("AuthorizeSecurityGroupIngress"),
+        "{}",
+        r.stdout
+    );
+}

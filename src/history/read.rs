@@ -95,19 +95,139 @@ pub fn read(sources: &[PathBuf]) -> std::io::Result<History> {
             vec![src.clone()]
         };
         for f in files {
+            let name = f.display().to_string();
+            // A trail file (`{"Records": [...]}`) is read record by record: memory holds one
+            // record at a time, whatever the file's size. Anything else is read whole.
+            match read_streamed(&f, &name, &mut h, &mut seen) {
+                Streamed::Done => continue,
+                Streamed::NotATrailFile => {}
+            }
             let bytes = match read_file(&f) {
                 Ok(b) => b,
                 Err(e) => {
-                    h.problems.push(format!("{}: {e}", f.display()));
+                    h.problems.push(format!("{name}: {e}"));
                     continue;
                 }
             };
-            read_bytes(&bytes, &f.display().to_string(), &mut h, &mut seen);
+            read_bytes(&bytes, &name, &mut h, &mut seen);
         }
     }
     h.events
         .sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
     Ok(h)
+}
+
+/// What [`read_streamed`] did with a file.
+enum Streamed {
+    /// Read (what could be read, with its problems named).
+    Done,
+    /// Not a `{"Records": [...]}` document: nothing was taken from it.
+    NotATrailFile,
+}
+
+/// The file's content, unpacked when it is a `.gz`, at most [`MAX_FILE`] bytes of it.
+fn open_content(path: &Path) -> std::io::Result<Box<dyn Read>> {
+    let file = std::fs::File::open(path)?;
+    Ok(if path.to_string_lossy().ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(file).take(MAX_FILE + 1))
+    } else {
+        Box::new(file.take(MAX_FILE + 1))
+    })
+}
+
+/// Reads a `{"Records": [...]}` file record by record into `h`. A file whose first value is not
+/// such an object is left for [`read_bytes`] ([`Streamed::NotATrailFile`]), unless records were
+/// already taken from it: then what follows is named as a problem.
+fn read_streamed(
+    path: &Path,
+    name: &str,
+    h: &mut History,
+    seen: &mut BTreeSet<String>,
+) -> Streamed {
+    use serde::de::{
+        DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    };
+    let too_long = !path.to_string_lossy().ends_with(".gz")
+        && std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_FILE);
+    let content = match open_content(path) {
+        Ok(c) if !too_long => c,
+        // Named by the whole-file path, which opens it again.
+        _ => return Streamed::NotATrailFile,
+    };
+    struct Trail<'a> {
+        name: &'a str,
+        h: &'a mut History,
+        seen: &'a mut BTreeSet<String>,
+        taken: usize,
+    }
+    struct Records<'t, 'a>(&'t mut Trail<'a>);
+    impl<'de> DeserializeSeed<'de> for Records<'_, '_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Records<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of records")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let t = self.0;
+            while let Some(rec) = seq.next_element::<Value>()? {
+                take_record(t.taken, rec, t.name, t.h, t.seen);
+                t.taken += 1;
+            }
+            Ok(())
+        }
+    }
+    struct Top<'t, 'a>(&'t mut Trail<'a>, &'t mut bool);
+    impl<'de> Visitor<'de> for Top<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str(r#"{"Records": [...]}"#)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "Records" {
+                    *self.1 = true;
+                    map.next_value_seed(Records(&mut *self.0))?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut trail = Trail {
+        name,
+        h,
+        seen,
+        taken: 0,
+    };
+    let mut has_records = false;
+    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(content));
+    let result = de
+        .deserialize_map(Top(&mut trail, &mut has_records))
+        .and_then(|()| de.end());
+    let (taken, h) = (trail.taken, trail.h);
+    match result {
+        Ok(()) if has_records => {
+            h.stats.files += 1;
+            Streamed::Done
+        }
+        // Another kind of document (or lines of events): read whole.
+        Ok(()) => Streamed::NotATrailFile,
+        Err(_) if taken == 0 => Streamed::NotATrailFile,
+        Err(e) => {
+            h.stats.files += 1;
+            h.problems.push(format!(
+                "{name}: after record {}: {e} (the records before it are kept)",
+                taken - 1
+            ));
+            Streamed::Done
+        }
+    }
 }
 
 fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
@@ -177,43 +297,48 @@ pub fn read_bytes(bytes: &[u8], name: &str, h: &mut History, seen: &mut BTreeSet
         }
     }
     for (i, rec) in records.into_iter().enumerate() {
-        h.stats.records += 1;
-        let rec = match rec {
-            Value::Object(mut m) if m.contains_key("detail") && m.contains_key("detail-type") => {
-                m.remove("detail").unwrap_or(Value::Null)
+        take_record(i, rec, name, h, seen);
+    }
+}
+
+/// Counts one record of `name` (the `i`-th) and keeps its change, if it is one.
+fn take_record(i: usize, rec: Value, name: &str, h: &mut History, seen: &mut BTreeSet<String>) {
+    h.stats.records += 1;
+    let rec = match rec {
+        Value::Object(mut m) if m.contains_key("detail") && m.contains_key("detail-type") => {
+            m.remove("detail").unwrap_or(Value::Null)
+        }
+        other => other,
+    };
+    match super::parse::parse_record(&rec) {
+        Err(e) => {
+            h.stats.malformed += 1;
+            h.problems.push(format!("{name}: record {i}: {e}"));
+        }
+        Ok(parsed) => {
+            let id = parsed.event_id.clone();
+            if !seen.insert(id) {
+                h.stats.duplicates += 1;
+                return;
             }
-            other => other,
-        };
-        match super::parse::parse_record(&rec) {
-            Err(e) => {
-                h.stats.malformed += 1;
-                h.problems.push(format!("{name}: record {i}: {e}"));
-            }
-            Ok(parsed) => {
-                let id = parsed.event_id.clone();
-                if !seen.insert(id) {
-                    h.stats.duplicates += 1;
-                    continue;
+            match parsed.outcome {
+                super::parse::Outcome::Failed { dry_run } => {
+                    h.stats.failed += 1;
+                    if dry_run {
+                        h.stats.dry_runs += 1;
+                    }
                 }
-                match parsed.outcome {
-                    super::parse::Outcome::Failed { dry_run } => {
-                        h.stats.failed += 1;
-                        if dry_run {
-                            h.stats.dry_runs += 1;
-                        }
-                    }
-                    super::parse::Outcome::NotAChange => h.stats.not_changes += 1,
-                    super::parse::Outcome::Change(ev) => {
-                        h.stats.applied += 1;
-                        h.events.push(*ev);
-                    }
-                    super::parse::Outcome::Bad(e) => {
-                        h.stats.malformed += 1;
-                        h.problems.push(format!(
-                            "{name}: record {i} (event {}): {e}",
-                            crate::render::sanitize(&parsed.event_id)
-                        ));
-                    }
+                super::parse::Outcome::NotAChange => h.stats.not_changes += 1,
+                super::parse::Outcome::Change(ev) => {
+                    h.stats.applied += 1;
+                    h.events.push(*ev);
+                }
+                super::parse::Outcome::Bad(e) => {
+                    h.stats.malformed += 1;
+                    h.problems.push(format!(
+                        "{name}: record {i} (event {}): {e}",
+                        crate::render::sanitize(&parsed.event_id)
+                    ));
                 }
             }
         }
