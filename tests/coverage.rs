@@ -656,3 +656,27 @@ fn explain_states_the_share_of_enis_seen_and_the_lost_windows() {
         (&json!(3), &json!(3), &json!(1))
     );
 }
+
+#[test]
+fn explain_rule_usage_lists_rules_without_hits_but_does_not_call_them_unused() {
+    // eni-lost lost a window: a rule with no hits there may have been used. `explain` does not
+    // judge that; `audit --flows` does (see the test above).
+    let dir = tempfile::tempdir().expect("temp dir");
+    audit_snapshot(&dir.path().join("snap"), true);
+    std::fs::write(dir.path().join("flows.log"), AUDIT_RECORDS).expect("write");
+    let out = Command::cargo_bin("vpcreach")
+        .expect("binary")
+        .env("NO_COLOR", "1")
+        .args(["explain", "--rule-usage", "--snapshot"])
+        .arg(dir.path().join("snap"))
+        .arg(dir.path().join("flows.log"))
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("unused)"), "{stderr}");
+    assert!(stderr.contains("(no hits)"), "{stderr}");
+    assert!(
+        stderr.contains("note: a rule with no hits in these records is not called unused: `vpcreach audit --flows` judges that"),
+        "{stderr}"
+    );
+}

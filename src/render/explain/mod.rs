@@ -284,11 +284,18 @@ pub fn summary_human(t: &Tally, c: &Counts, net: &Network, rule_usage: bool) -> 
                 u["direction"].as_str().unwrap_or(""),
                 u["rule"].as_str().unwrap_or(""),
                 if u["hits"].as_u64() == Some(0) {
-                    "  (unused)"
+                    "  (no hits)"
                 } else {
                     ""
                 },
                 extra
+            );
+        }
+        if show.iter().any(|u| u["hits"].as_u64() == Some(0)) {
+            // Whether the logs could have seen a rule's traffic is not judged here.
+            let _ = writeln!(
+                s,
+                "note: a rule with no hits in these records is not called unused: `vpcreach audit --flows` judges that against what the ENIs' flow logs keep and lost"
             );
         }
     }

@@ -1,5 +1,6 @@
 //! Rule usage as text and JSON: the rules that rejected most, in words; for each security-group and NACL rule, its hits, the peers and ports it
-//! passed, and the narrowest CIDR covering them; rules with no hit are reported as unused.
+//! passed, and the narrowest CIDR covering them; rules with no hit are listed with none (whether
+//! they are unused is `audit --flows`'s judgement, against the flow-log coverage).
 
 use super::record::nacl_text;
 use crate::explain::*;
