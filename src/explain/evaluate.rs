@@ -150,22 +150,14 @@ impl<'n> Explainer<'n> {
         before: &[FlowRecord],
         after: &[FlowRecord],
     ) -> Vec<Explanation<'n>> {
-        let near = |rs: &[FlowRecord]| -> Vec<Facts> {
-            rs.iter().map(|r| self.facts(&Lite::of(r))).collect()
-        };
-        let facts = near(&parsed.records);
-        let mut flows = Flows::default();
-        for f in near(before).iter().chain(&facts).chain(&near(after)) {
-            flows.add(f);
-        }
+        let records = self.explain_records_near(parsed, before, after, |_| true);
         let mut out = Vec::with_capacity(parsed.records.len() + parsed.malformed.len());
         let mut m = parsed.malformed.iter().peekable();
-        for (r, f) in parsed.records.iter().zip(&facts) {
+        for ((_, e), r) in records.into_iter().zip(&parsed.records) {
             while let Some(bad) = m.next_if(|bad| bad.place() < r.place()) {
                 out.push(self.malformed(bad));
             }
-            let core = self.core(f, flows.pairing(f), None);
-            out.push(self.explanation(&parsed.file, r, &core));
+            out.push(e);
         }
         for bad in m {
             out.push(self.malformed(bad));
@@ -174,9 +166,9 @@ impl<'n> Explainer<'n> {
     }
 
     /// The explanations of the records of `parsed` that `wanted` selects (by index into
-    /// `parsed.records`), in record order, with the same answers [`Explainer::explain_chunk_near`]
-    /// gives them: every record of the chunk and around it is in view for request/response
-    /// evidence, only the selected ones are explained.
+    /// `parsed.records`), in record order: every record of the chunk and around it is in view
+    /// for request/response evidence, only the selected ones are explained
+    /// ([`Explainer::explain_chunk_near`] selects them all).
     pub(crate) fn explain_records_near(
         &self,
         parsed: &ParsedChunk,
