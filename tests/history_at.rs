@@ -203,15 +203,20 @@ fn exposures(out: &str) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn audit_at_judges_the_network_as_it_was() {
-    // The authorize opened ssh to the whole internet.
-    let h = history_dir(&["authorize-ingress.json"], |v| {
+/// A trail whose authorize (14:01) opens ssh on sg-web to the whole internet.
+fn ssh_opened_to_all() -> tempfile::TempDir {
+    history_dir(&["authorize-ingress.json"], |v| {
         let s = serde_json::to_string(v)
             .unwrap()
             .replace("203.0.113.0/24", "0.0.0.0/0");
         *v = serde_json::from_str(&s).unwrap();
-    });
+    })
+}
+
+#[test]
+fn audit_at_judges_the_network_as_it_was() {
+    // The authorize opened ssh to the whole internet.
+    let h = ssh_opened_to_all();
     let snap = snapshot_dir(&after("0.0.0.0/0"));
     let pol = tempfile::tempdir().unwrap();
     std::fs::write(pol.path().join("p.toml"), POLICY).unwrap();
@@ -623,12 +628,7 @@ traffic = "tcp/443"
 #[test]
 fn audit_history_names_the_change_that_introduced_each_finding_in_every_format() {
     // The authorize of 14:01 opened ssh to the whole internet; https was open before it.
-    let h = history_dir(&["authorize-ingress.json"], |v| {
-        let s = serde_json::to_string(v)
-            .unwrap()
-            .replace("203.0.113.0/24", "0.0.0.0/0");
-        *v = serde_json::from_str(&s).unwrap();
-    });
+    let h = ssh_opened_to_all();
     let snap = snapshot_dir(&after("0.0.0.0/0"));
     let pol = tempfile::tempdir().unwrap();
     std::fs::write(pol.path().join("p.toml"), TWO_POLICIES).unwrap();

@@ -304,26 +304,8 @@ impl Timeline {
     ) -> Vec<ChangeSeen> {
         let mut ids: BTreeSet<&str> = BTreeSet::new();
         for (net, eni) in [(then_net, then.eni), (&self.current, now.eni)] {
-            let Some(eni) = eni.and_then(|i| net.enis.get(i)) else {
-                continue;
-            };
-            ids.insert(&eni.id);
-            ids.extend(eni.instance_id.as_deref());
-            ids.extend(
-                eni.groups
-                    .iter()
-                    .filter_map(|&g| net.groups.get(g))
-                    .map(|g| g.id.as_str()),
-            );
-            ids.extend(eni.missing_groups.iter().map(String::as_str));
-            if let Some(s) = eni.subnet.and_then(|s| net.subnets.get(s)) {
-                ids.insert(&s.id);
-                ids.extend(s.nacl.and_then(|n| net.nacls.get(n)).map(|n| n.id.as_str()));
-                ids.extend(
-                    s.route_table
-                        .and_then(|t| net.route_tables.get(t))
-                        .map(|t| t.id.as_str()),
-                );
+            if let Some(eni) = eni.and_then(|i| net.enis.get(i)) {
+                ids.extend(eni_resources(net, eni, false));
             }
         }
         // An interface the model at that time left out: the record's `interface-id` names it.
@@ -417,30 +399,41 @@ fn last_touches(net: &Network, events: &[Event]) -> Vec<Option<usize>> {
     net.enis
         .iter()
         .map(|eni| {
-            let mut ids: Vec<&str> = vec![&eni.id];
-            ids.extend(eni.instance_id.as_deref());
-            ids.extend(eni.missing_groups.iter().map(String::as_str));
-            for g in eni.groups.iter().filter_map(|&g| net.groups.get(g)) {
-                ids.push(&g.id);
-                for rule in g.inbound.iter().chain(&g.outbound) {
-                    if let crate::security_group::SgPeer::Group { id, .. } = &rule.peer {
-                        ids.push(id);
-                    }
-                }
-            }
-            if let Some(s) = eni.subnet.and_then(|s| net.subnets.get(s)) {
-                ids.push(&s.id);
-                ids.extend(s.nacl.and_then(|n| net.nacls.get(n)).map(|n| n.id.as_str()));
-                ids.extend(
-                    s.route_table
-                        .and_then(|t| net.route_tables.get(t))
-                        .map(|t| t.id.as_str()),
-                );
-            }
+            // The groups its rules name too: a change to one that the history cannot undo
+            // leaves it out, and the reference with it.
+            let ids = eni_resources(net, eni, true);
             ids.iter()
                 .filter_map(|id| by_resource.get(id).copied())
                 .chain(everything)
                 .max()
         })
         .collect()
+}
+
+/// The ids a record at `eni` is judged by: the ENI, its instance, its groups (and, with
+/// `named`, the groups their rules name), its subnet, the subnet's NACL and route table.
+fn eni_resources<'a>(net: &'a Network, eni: &'a crate::network::Eni, named: bool) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = vec![&eni.id];
+    ids.extend(eni.instance_id.as_deref());
+    ids.extend(eni.missing_groups.iter().map(String::as_str));
+    for g in eni.groups.iter().filter_map(|&g| net.groups.get(g)) {
+        ids.push(&g.id);
+        if named {
+            for rule in g.inbound.iter().chain(&g.outbound) {
+                if let crate::security_group::SgPeer::Group { id, .. } = &rule.peer {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+    if let Some(s) = eni.subnet.and_then(|s| net.subnets.get(s)) {
+        ids.push(&s.id);
+        ids.extend(s.nacl.and_then(|n| net.nacls.get(n)).map(|n| n.id.as_str()));
+        ids.extend(
+            s.route_table
+                .and_then(|t| net.route_tables.get(t))
+                .map(|t| t.id.as_str()),
+        );
+    }
+    ids
 }
