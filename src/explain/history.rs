@@ -420,7 +420,7 @@ fn eni_resources<'a>(net: &'a Network, eni: &'a crate::network::Eni, named: bool
         ids.push(&g.id);
         if named {
             for rule in g.inbound.iter().chain(&g.outbound) {
-                if let crate::security_group::SgPeer::Group { id, .. } = &rule.peer {
+                if let Some(id) = rule.peer.group_id() {
                     ids.push(id);
                 }
             }
