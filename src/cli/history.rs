@@ -1,4 +1,4 @@
-//! `--history SRC…` and `--snapshot-time`: CloudTrail files read for the commands that look at
+//! `--history SRC…` and `--snapshot-time`: CloudTrail and AWS Config files read for the commands that look at
 //! the network over time (`changes`, `--at`).
 
 use std::path::PathBuf;
@@ -11,7 +11,9 @@ use vpcreach::Snapshot;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct HistoryArgs {
     /// CloudTrail log files or folders (`AWSLogs/<account>/CloudTrail/<region>/…`, `.json` or
-    /// `.json.gz`; digest files are passed by). Repeatable.
+    /// `.json.gz`; digest files are passed by), AWS Config history and snapshot files or folders
+    /// (`AWSLogs/<account>/Config/<region>/…`), or saved `aws configservice
+    /// get-resource-config-history` output, mixed freely. Repeatable.
     #[arg(long, value_name = "SRC", num_args = 1..)]
     pub history: Vec<PathBuf>,
     /// When the snapshot was taken, when its folder does not say (`vpcreach collect` records
@@ -56,6 +58,12 @@ impl HistoryArgs {
             "history: {} file(s), {} record(s): {} change(s) kept, {} duplicate(s), {} failed call(s) ({} dry run(s)) that changed nothing, {} other call(s), {} unreadable",
             s.files, s.records, s.applied, s.duplicates, s.failed, s.dry_runs, s.not_changes, s.malformed
         );
+        if s.config_items > 0 {
+            eprintln!(
+                "history: of the records, {} AWS Config item(s), {} of them of resource types that do not matter to reachability (passed by)",
+                s.config_items, s.passed_by
+            );
+        }
         Ok(h)
     }
 }

@@ -39,8 +39,12 @@ pub struct JudgedThen {
 /// One change of the history, as a record's explanation names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeSeen {
-    /// CloudTrail `eventID`.
+    /// CloudTrail `eventID` (empty, and not in JSON, for an AWS Config item).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub event_id: String,
+    /// The AWS Config item (`<resourceId>@<configurationStateId>`), when the change is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_item: Option<String>,
     /// When, RFC 3339.
     pub time: String,
     /// The API call.
@@ -319,7 +323,12 @@ impl Timeline {
                     .any(|r| ids.contains(r.as_str()))
             })
             .map(|e| ChangeSeen {
-                event_id: e.event_id.clone(),
+                event_id: if e.config_item().is_some() {
+                    String::new()
+                } else {
+                    e.event_id.clone()
+                },
+                config_item: e.config_item().map(|_| e.event_id.clone()),
                 time: Rfc3339(e.time).to_string(),
                 api: e.api.clone(),
                 principal: e.principal.clone(),
