@@ -178,7 +178,10 @@ fn config_files_are_read_item_by_item_with_totals_that_add_up() {
     let ssh = &web.ip_permissions[1];
     assert_eq!(ssh.from_port, Some(22));
     assert_eq!(ssh.ip_ranges.len(), 1, "ipRanges and ipv4Ranges merged");
-    assert_eq!(ssh.ip_ranges[0].description.as_deref(), Some("temporary ssh"));
+    assert_eq!(
+        ssh.ip_ranges[0].description.as_deref(),
+        Some("temporary ssh")
+    );
 }
 
 #[test]
@@ -188,7 +191,14 @@ fn query_at_before_a_config_item_that_closed_ssh_is_reachable_naming_the_rule() 
     let h = bucket(&["sg-web-history.json"], &[]);
     let (now, _) = run(
         &[
-            "query", "--from", "203.0.113.5", "--to", "eni-web", "--port", "22", "--output",
+            "query",
+            "--from",
+            "203.0.113.5",
+            "--to",
+            "eni-web",
+            "--port",
+            "22",
+            "--output",
             "json",
         ],
         snap.path(),
@@ -200,7 +210,10 @@ fn query_at_before_a_config_item_that_closed_ssh_is_reachable_naming_the_rule() 
     let (v, err) = query_at("22", "2024-10-14T13:00:00Z", snap.path(), h.path(), 0);
     assert_eq!(v["verdict"], "reachable", "{v}\n{err}");
     assert_eq!(v["model"]["changes_undone"], 1, "{v}");
-    assert!(v.to_string().contains("0.0.0.0/0"), "the rule is named: {v}");
+    assert!(
+        v.to_string().contains("0.0.0.0/0"),
+        "the rule is named: {v}"
+    );
     // After the item that closed it, and before the first item (what the rest of the history
     // says going back from it: nothing else changed sg-web).
     let (v, _) = query_at("22", "2024-10-14T14:30:00Z", snap.path(), h.path(), 1);
@@ -324,7 +337,10 @@ fn changes_lists_each_config_item_with_its_effect() {
     );
     assert_eq!(c["resources"], json!(["sg-web"]));
     let closed = c["closed"].to_string();
-    assert!(closed.contains("eni-web") && closed.contains("22"), "{closed}");
+    assert!(
+        closed.contains("eni-web") && closed.contains("22"),
+        "{closed}"
+    );
     assert_eq!(v["history"]["config_items"], 6);
     // Human output.
     let out = Command::cargo_bin("vpcreach")
