@@ -224,7 +224,7 @@ fn query_at_before_a_config_item_that_closed_ssh_is_reachable_naming_the_rule() 
     assert_eq!(v["verdict"], "reachable", "one second before: {v}");
     assert!(
         err.contains("6 record(s): 2 change(s) kept, 2 duplicate(s)")
-            && err.contains("6 AWS Config item(s), 1 of them of resource types that do not matter"),
+            && err.contains("1 unreadable, 1 passed by (AWS Config items of resource types that do not matter to reachability; 6 Config item(s) in all)"),
         "{err}"
     );
 }

@@ -54,16 +54,19 @@ impl HistoryArgs {
             eprintln!("warning: {}", sanitize_line(p));
         }
         let s = &h.stats;
+        // With AWS Config items, the ones of other resource types are a term of the sum too.
+        let config = if s.config_items > 0 {
+            format!(
+                ", {} passed by (AWS Config items of resource types that do not matter to reachability; {} Config item(s) in all)",
+                s.passed_by, s.config_items
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "history: {} file(s), {} record(s): {} change(s) kept, {} duplicate(s), {} failed call(s) ({} dry run(s)) that changed nothing, {} other call(s), {} unreadable",
+            "history: {} file(s), {} record(s): {} change(s) kept, {} duplicate(s), {} failed call(s) ({} dry run(s)) that changed nothing, {} other call(s), {} unreadable{config}",
             s.files, s.records, s.applied, s.duplicates, s.failed, s.dry_runs, s.not_changes, s.malformed
         );
-        if s.config_items > 0 {
-            eprintln!(
-                "history: of the records, {} AWS Config item(s), {} of them of resource types that do not matter to reachability (passed by)",
-                s.config_items, s.passed_by
-            );
-        }
         Ok(h)
     }
 }
