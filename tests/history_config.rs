@@ -433,3 +433,38 @@ fn deleted_not_recorded_and_interface_items_shape_the_model() {
     // the item (its groups).
     assert_eq!(q(Some("2024-10-14T11:00:00Z"), 0)["verdict"], "reachable");
 }
+
+#[test]
+fn explain_and_query_at_agree_where_the_newest_item_says_other_than_the_snapshot() {
+    // Config's last word on sg-web (12:00) has ssh open; the snapshot (15:00) has not, and no
+    // item or event says when it closed. After 12:00 the model is the item's, for `query --at`
+    // and `explain --history` alike.
+    let snap = snapshot_dir(&base());
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(fixture("config", "sg-web-history.json")).unwrap())
+            .unwrap();
+    doc["configurationItems"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(1);
+    let h = tempfile::tempdir().unwrap();
+    std::fs::write(
+        h.path().join("sg-web.json"),
+        serde_json::to_vec(&doc).unwrap(),
+    )
+    .unwrap();
+    let (v, _) = query_at("22", "2024-10-14T14:30:00Z", snap.path(), h.path(), 0);
+    assert_eq!(v["verdict"], "reachable", "{v}");
+    let (out, err) = explain(&[record(22, T1430, "ACCEPT")], snap.path(), h.path(), false);
+    let rec: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(rec["status"], "consistent", "{rec}\n{err}");
+    assert_eq!(rec["then"]["snapshot_status"], "contradiction", "{rec}");
+    // The item that says so is named.
+    assert_eq!(
+        rec["then"]["changes"][0]["config_item"], "sg-web@1728907200000",
+        "{rec}"
+    );
+    // At the snapshot's own time, the snapshot is the model.
+    let (v, _) = query_at("22", "2024-10-14T15:00:00Z", snap.path(), h.path(), 1);
+    assert_eq!(v["verdict"], "unreachable", "{v}");
+}

@@ -23,7 +23,7 @@ pub use introduced::introduced_by;
 pub use parse::parse_record;
 pub use read::{read, read_bytes, History, Stats};
 pub use timeline::{effects, Effect, Effected};
-pub use undo::{apply, at, config_known_before, undo, Undone};
+pub use undo::{apply, at, config_disagreements, config_known_before, undo, Undone};
 
 use crate::snapshot::{NetworkAclEntry, Route};
 use serde::Serialize;

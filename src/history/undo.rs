@@ -34,7 +34,7 @@ pub struct Undone {
 ///   item and `t` applied forward. If one of those changes does not fit the item's state (a rule
 ///   it revokes is not there, an entry it creates already is), the item is not used and R is
 ///   what undoing the later changes gives. A resource already left out (withheld) by an undo
-///   stays left out.
+///   stays left out. At (or after) the snapshot's own time, the snapshot is the state.
 /// - **Undoing across an item** (going back past its capture time): R is first set to the
 ///   item's state, then to the state just before it: the previous item of R with the CloudTrail
 ///   changes in between applied forward. With no previous item (or one that does not fit), R
@@ -1309,10 +1309,14 @@ fn replace(state: &mut Snapshot, kind: ConfigKind, id: &str, mini: &Snapshot) {
     }
 }
 
-/// Sets each resource that has an AWS Config item at or before `t` (and not after the
+/// Sets each resource that has an AWS Config item at or before `t` (`t` before the
 /// snapshot's time) to the newest such item's state with the CloudTrail changes to it up to `t`
 /// applied forward (see [`at`]).
 fn config_anchor(state: &mut Snapshot, events: &[Event], snapshot_time: i64, t: i64) {
+    if t >= snapshot_time {
+        // At (and after) its own time, the snapshot is the newest state known.
+        return;
+    }
     let upto = events.partition_point(|e| e.time <= t.min(snapshot_time));
     let mut done = BTreeSet::new();
     for e in events[..upto].iter().rev() {
@@ -1359,5 +1363,93 @@ pub fn config_known_before(state: &Snapshot, events: &[Event], i: usize) -> Resu
             "what `{}` was before is not known: the earlier AWS Config item is `ResourceNotRecorded`, or a change after it does not fit it",
             item.resource_id
         )),
+    }
+}
+
+/// The resources (ids) whose newest AWS Config item in `events` (sorted, none after the
+/// snapshot's time), with the CloudTrail changes after it applied forward, is not what `snap`
+/// holds: the model at a time after that item is then the item's (see [`at`]), not the
+/// snapshot's, though no later change names the resource. Compared by meaning: rules, entries,
+/// routes and associations as sets, an interface's groups.
+pub fn config_disagreements(snap: &Snapshot, events: &[Event]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut done = BTreeSet::new();
+    for e in events.iter().rev() {
+        let Some(item) = e.config_item() else {
+            continue;
+        };
+        let id = item.resource_id.as_str();
+        if !done.insert(id) || snap.withheld.contains_key(id) {
+            continue;
+        }
+        let Some(mini) = config_before(snap, events, item.kind, id) else {
+            continue;
+        };
+        if !same_resource(snap, &mini, item.kind, id) {
+            out.push(id.to_string());
+        }
+    }
+    out
+}
+
+/// Whether `a` and `b` hold resource `id` alike (both without it counts as alike).
+fn same_resource(a: &Snapshot, b: &Snapshot, kind: ConfigKind, id: &str) -> bool {
+    fn set<T: std::fmt::Debug>(v: &[T]) -> BTreeSet<String> {
+        v.iter().map(|x| format!("{x:?}")).collect()
+    }
+    match kind {
+        ConfigKind::SecurityGroup => {
+            let f = |s: &Snapshot| {
+                s.security_groups
+                    .iter()
+                    .find(|g| g.group_id == id)
+                    .map(|g| (flatten(g, false), flatten(g, true)))
+            };
+            f(a) == f(b)
+        }
+        ConfigKind::NetworkAcl => {
+            let f = |s: &Snapshot| {
+                s.network_acls
+                    .iter()
+                    .find(|x| x.network_acl_id == id)
+                    .map(|x| {
+                        let subnets: BTreeSet<Option<String>> =
+                            x.associations.iter().map(|a| a.subnet_id.clone()).collect();
+                        (set(&x.entries), subnets)
+                    })
+            };
+            f(a) == f(b)
+        }
+        ConfigKind::RouteTable => {
+            let f = |s: &Snapshot| {
+                s.route_tables
+                    .iter()
+                    .find(|x| x.route_table_id == id)
+                    .map(|x| {
+                        let assoc: BTreeSet<(Option<bool>, Option<String>)> = x
+                            .associations
+                            .iter()
+                            .map(|a| (a.main, a.subnet_id.clone()))
+                            .collect();
+                        (set(&x.routes), assoc)
+                    })
+            };
+            f(a) == f(b)
+        }
+        ConfigKind::NetworkInterface => {
+            let f = |s: &Snapshot| {
+                s.network_interfaces
+                    .iter()
+                    .chain(s.instances.iter().flat_map(|i| i.network_interfaces.iter()))
+                    .find(|n| n.network_interface_id == id)
+                    .map(|n| {
+                        n.groups
+                            .iter()
+                            .map(|g| g.group_id.clone())
+                            .collect::<BTreeSet<_>>()
+                    })
+            };
+            f(a) == f(b)
+        }
     }
 }
