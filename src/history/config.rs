@@ -631,7 +631,7 @@ mod tests {
     /// in epoch seconds, `accountId`, the state id a string.
     #[test]
     fn api_form() {
-        let v = json!({"version":"1.3","accountId":"605053316265","configurationItemCaptureTime":1414708529.9219999,
+        let v = json!({"version":"1.3","accountId":"605053316265","configurationItemCaptureTime":1414708529.922,
            "configurationItemStatus":"ResourceDiscovered","configurationStateId":"1","configurationItemMD5Hash":"",
            "arn":"arn:aws:ec2:us-east-2:012345678912:security-group/default","resourceType":"AWS::EC2::SecurityGroup",
            "resourceId":"sg-6fbb3807","availabilityZone":"Not Applicable","tags":{},"relatedEvents":[],
