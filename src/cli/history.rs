@@ -137,7 +137,7 @@ impl AtArgs {
     pub fn check_audit(&self) -> anyhow::Result<()> {
         if self.at.is_some() && self.history.history.is_empty() {
             anyhow::bail!(
-                "--at needs --history SRC (CloudTrail files or folders): the changes to undo to go back to that time"
+                "--at needs --history SRC (CloudTrail or AWS Config files or folders): the changes to undo to go back to that time"
             );
         }
         Ok(())
@@ -159,7 +159,7 @@ impl AtArgs {
     pub fn check(&self) -> anyhow::Result<()> {
         match (self.at.is_some(), self.history.history.is_empty()) {
             (true, true) => anyhow::bail!(
-                "--at needs --history SRC (CloudTrail files or folders): the changes to undo to go back to that time"
+                "--at needs --history SRC (CloudTrail or AWS Config files or folders): the changes to undo to go back to that time"
             ),
             (false, false) => anyhow::bail!(
                 "--history needs --at TIME here: the time to judge the network at"
