@@ -2,6 +2,11 @@
 //! forward. What an undo needs and the history does not hold (the content of a deleted NACL
 //! entry, the old target of a replaced route) is never guessed: the resource is withheld
 //! ([`crate::Snapshot::withheld`]) naming the change, and so is everything that depends on it.
+//!
+//! AWS Config items ([`Change::Config`]) are states, not calls: how they join is said at
+//! [`at`]. In short: a resource is its newest item's state at a time after it (with the later
+//! CloudTrail changes to it applied forward), an undo needing earlier content takes it from the
+//! newest earlier event or item, and a `ResourceNotRecorded` item tells nothing.
 
 use super::parse::{norm_ports, norm_protocol};
 use super::{Change, ConfigItem, ConfigKind, ConfigState, Event, Op, Peer, SgRule};
