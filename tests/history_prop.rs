@@ -394,3 +394,71 @@ proptest! {
         prop_assert_eq!(sg_rules(&back, "sg-web"), sg_rules(&old, "sg-web"));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    /// The same with AWS Config items in the history (after some changes, in place of some
+    /// lost ones) and, at random, a snapshot that drifted from the newest items (a change in no
+    /// event or item): the timeline still judges each record as `history::at` does.
+    #[test]
+    fn the_timeline_agrees_with_at_when_config_items_are_in_the_history(
+        ops in proptest::collection::vec((0u8..8, 0u8..40, 0u8..12, 0u8..4), 0..20),
+        drift in proptest::option::of((0u8..40, 0u8..12)),
+        records in proptest::collection::vec((0u8..4, 0u8..6, 0u8..8, any::<bool>(), 0i64..1_500), 1..40)
+    ) {
+        let old = Snapshot::from_json_str(&common::base().to_string()).unwrap();
+        let mut state = old.clone();
+        let mut events = captures(&old, 1_700_000_000 - 50, 0);
+        let mut n = 0;
+        for (k, a, b, fate) in ops {
+            let k = match k {
+                0..=5 => 2 + k % 2,
+                6 => 0,
+                _ => 4,
+            };
+            if let Some(c) = op(&state, k, a, b) {
+                n += 1;
+                let e = event(n, c);
+                history::apply(&mut state, &e).unwrap();
+                let time = e.time;
+                if fate != 0 {
+                    events.push(e);
+                }
+                if fate <= 1 {
+                    events.extend(captures(&state, time + 20, n));
+                }
+            }
+        }
+        if let Some((a, b)) = drift {
+            if let Some(c) = op(&state, 2, a, b) {
+                history::apply(&mut state, &event(n + 1, c)).unwrap();
+            }
+        }
+        let snapshot_time = 1_700_000_000 + 1_500;
+        let lines: Vec<String> = records
+            .iter()
+            .enumerate()
+            .map(|(n, &(eni, peer, port, accept, dt))| {
+                record_line(eni, peer, port, accept, 1_700_000_000 - 60 + dt, n)
+            })
+            .collect();
+        let chunk = vpcreach::flow_log::Chunk::new(
+            "t.log",
+            lines.join("\n").into_bytes(),
+            vpcreach::flow_log::Format::default(),
+        );
+        let parsed = vpcreach::flow_log::parse_chunk(&chunk);
+        let timeline = vpcreach::explain::Timeline::new(state.clone(), snapshot_time, events.clone());
+        let mut got = Vec::new();
+        timeline.explain_chunk(&chunk, |_, e| got.push((e.status, e.expected)));
+        prop_assert_eq!(got.len(), parsed.records.len());
+        for (r, got) in parsed.records.iter().zip(&got) {
+            let start = r.start.unwrap() as i64;
+            let then = history::at(&state, &events, snapshot_time, start).snapshot;
+            let net = vpcreach::Network::build(&then);
+            let file: std::sync::Arc<std::path::Path> = std::path::Path::new("t.log").into();
+            let e = vpcreach::explain::Explainer::new(&net).explain(&file, r, None);
+            prop_assert_eq!(*got, (e.status, e.expected), "record at {}", start);
+        }
+    }
+}

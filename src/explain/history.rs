@@ -430,6 +430,18 @@ fn last_touches(net: &Network, events: &[Event], disagree: &[String]) -> Vec<Opt
             | Change::DisassociateRouteTable { .. }
             | Change::DeleteGroup { .. }
             | Change::CreateGroup { .. } => everything = Some(j),
+            // The same from AWS Config: an interface's groups, a group (re)created or deleted.
+            Change::Config(ref item)
+                if item.kind == crate::history::ConfigKind::NetworkInterface
+                    || item.kind == crate::history::ConfigKind::SecurityGroup
+                        && matches!(
+                            item.state,
+                            crate::history::ConfigState::Deleted
+                                | crate::history::ConfigState::NotRecorded
+                        ) =>
+            {
+                everything = Some(j)
+            }
             _ => {
                 for r in rs {
                     by_resource.insert(r.as_str(), j);
