@@ -157,7 +157,8 @@ pub struct Finding {
 /// change, and is after it (and after every later change up to the time judged).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntroducedBy {
-    /// CloudTrail `eventID`.
+    /// CloudTrail `eventID`, or an AWS Config item (`<resourceId>@<configurationStateId>`, its
+    /// `api` then `ConfigurationItem <status>`).
     pub event_id: String,
     /// When, RFC 3339.
     pub time: String,
