@@ -219,7 +219,7 @@ fn explain_inputs(
     model: &Model,
     inputs: &super::source::FlowInputs,
     opts: &Options,
-    sink: &mut Sink,
+    sink: &mut Sink<'_>,
 ) -> anyhow::Result<Outcome> {
     let net = model.current();
     let explainer = Explainer::new(net);
@@ -419,17 +419,22 @@ fn check_files(outcome: &mut Outcome) {
     }
 }
 
-/// Stage 4: where the records go, in the output format.
-struct Sink {
-    out: io::BufWriter<io::StdoutLock<'static>>,
+/// Stage 4: where the records go, in the output format (stdout, or another writer for
+/// `vpcreach sql`).
+struct Sink<'w> {
+    out: io::BufWriter<Box<dyn Write + 'w>>,
     output: ExplainOutput,
     first: bool,
 }
 
-impl Sink {
-    fn new(output: ExplainOutput) -> Sink {
+impl<'w> Sink<'w> {
+    fn new(output: ExplainOutput) -> Sink<'static> {
+        Sink::to(output, Box::new(io::stdout().lock()))
+    }
+
+    fn to(output: ExplainOutput, out: Box<dyn Write + 'w>) -> Sink<'w> {
         Sink {
-            out: io::BufWriter::with_capacity(256 * 1024, io::stdout().lock()),
+            out: io::BufWriter::with_capacity(256 * 1024, out),
             output,
             first: true,
         }
@@ -520,4 +525,42 @@ fn exit_code(o: &Outcome) -> u8 {
     } else {
         0
     }
+}
+
+/// What [`explain_jsonl`] saw: the records of each status (inputs that could not be read were
+/// named on stderr).
+#[cfg(feature = "sql")]
+pub(crate) struct Explained {
+    /// `(status, records)` for every status, in report order.
+    pub statuses: Vec<(Status, u64)>,
+}
+
+/// Explains every record of `inputs` as `explain --output jsonl` does with every status
+/// printed (malformed lines too, as records), writing the JSON lines to `out`: `vpcreach sql`
+/// reads its `explained` table from them, so that it says what `explain` says.
+#[cfg(feature = "sql")]
+pub(crate) fn explain_jsonl(
+    args: &ExplainArgs,
+    inputs: &super::source::FlowInputs,
+    out: Box<dyn Write + '_>,
+) -> anyhow::Result<Explained> {
+    let mut opts = parse_options(args)?;
+    opts.only = Status::ALL.into_iter().collect();
+    opts.output = ExplainOutput::Jsonl;
+    opts.color = false;
+    opts.strict = false;
+    let model = build_model(args)?;
+    let mut sink = Sink::to(ExplainOutput::Jsonl, out);
+    let mut outcome = explain_inputs(&model, inputs, &opts, &mut sink)?;
+    check_files(&mut outcome);
+    if let Some(e) = outcome.write_error.take() {
+        return Err(e).context("cannot read the explanations");
+    }
+    sink.out.flush().context("cannot read the explanations")?;
+    Ok(Explained {
+        statuses: Status::ALL
+            .into_iter()
+            .map(|s| (s, outcome.tally.count(s)))
+            .collect(),
+    })
 }

@@ -14,6 +14,8 @@ pub mod policy;
 pub mod progress;
 pub mod query;
 pub mod source;
+#[cfg(feature = "sql")]
+pub mod sql;
 
 use clap::{Parser, Subcommand};
 
@@ -53,6 +55,11 @@ enum Command {
     /// Audit the configuration (and flow logs) against the intended policy: findings as a
     /// table, JSON, SARIF or Markdown; exit 0 clean, 1 findings, 2 errors.
     Audit(audit::AuditArgs),
+    /// SQL over flow-log records, their explanations and the configuration (Apache
+    /// DataFusion): tables `flows`, `explained`, `enis`, `security_group_rules`,
+    /// `network_acl_entries`, `routes`, `subnets`.
+    #[cfg(feature = "sql")]
+    Sql(sql::SqlArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -67,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Changes(args) => changes::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Audit(args) => audit::run(args),
+        #[cfg(feature = "sql")]
+        Command::Sql(args) => sql::run(args),
     }
 }
 

@@ -1,0 +1,744 @@
+//! `vpcreach sql`: SQL over flow-log records, their explanations and the configuration, on
+//! Apache DataFusion (the `sql` cargo feature).
+//!
+//! Tables:
+//! - `flows`: every parsed record (NODATA and SKIPDATA too), every flow-log field under its
+//!   AWS name with `-` → `_`, plus `file`, `line` (text) or `row` (Parquet), and `event` (the
+//!   log event of a line of several);
+//! - `explained`: every record as `explain --output jsonl` gives it (malformed lines too), with
+//!   its status, expected action, role, direction, ENI, reason and message, the deciding check
+//!   (`deciding_layer`, `deciding_decision`, `deciding_resources`, `deciding_rule_number`,
+//!   `deciding_rule`) and every check as JSON (`checks`);
+//! - the configuration: `enis`, `security_group_rules`, `network_acl_entries`, `routes`,
+//!   `subnets`.
+//!
+//! The tables are built in memory, then the query runs on DataFusion; its errors are reported
+//! in DataFusion's words (exit code 2).
+
+use super::explain::{explain_jsonl, ExplainArgs, ExplainOutput};
+use anyhow::Context;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, RecordBatch, StringBuilder, UInt64Builder,
+};
+use datafusion::arrow::datatypes::{DataType, Field as ArrowField, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::Arc;
+use vpcreach::flow_log::{parse_parallel, ChunkReader, Field, FieldValue};
+use vpcreach::Network;
+
+/// Output formats of `sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlOutput {
+    /// An aligned table.
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// One JSON object per row.
+    Jsonl,
+    /// An Apache Parquet file (with `--out`), as Athena and DuckDB read.
+    Parquet,
+}
+
+/// Arguments of `vpcreach sql`.
+#[derive(Debug, clap::Args)]
+pub struct SqlArgs {
+    /// Folder of saved `aws ec2 describe-*` JSON (or one JSON file), as `vpcreach collect`
+    /// writes: the `explained` and configuration tables need it.
+    #[arg(long, value_name = "DIR")]
+    pub snapshot: Option<PathBuf>,
+    /// Read the configuration from the AWS API now instead of from a folder.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub live: bool,
+    #[command(flatten)]
+    pub aws: super::aws::AwsArgs,
+    /// Flow-log files or folders (text, gzip, Parquet), `-`, `s3://BUCKET/PREFIX` or
+    /// `cloudwatch://LOG_GROUP`: the `flows` and `explained` tables.
+    #[arg(value_name = "FLOWS")]
+    pub flows: Vec<PathBuf>,
+    /// The query.
+    #[arg(short = 'e', long = "execute", value_name = "SQL")]
+    pub sql: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: SqlOutput,
+    /// Write the result to this file instead of stdout (needed for `--output parquet`).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Format of records in files without a header line [default: the version 2 format].
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// When the snapshot was taken (RFC 3339), for contradiction hints.
+    #[arg(long, value_name = "TIME")]
+    pub snapshot_time: Option<vpcreach::timestamp::TimeArg>,
+    /// Worker threads, 1 to 256 [default: one per core].
+    #[arg(long, short = 'j', value_name = "N", value_parser = super::threads_arg)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub window: super::source::FlowWindow,
+}
+
+/// Runs `vpcreach sql`: exit 0, or 2 on errors (an SQL error in DataFusion's words, an input
+/// that could not be read).
+pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
+    if args.output == SqlOutput::Parquet && args.out.is_none() {
+        anyhow::bail!("`--output parquet` writes a file: name it with `--out FILE`");
+    }
+    let has_snapshot = args.snapshot.is_some() || args.live;
+    let source = super::source::SnapshotSource {
+        snapshot: args.snapshot.clone(),
+        live: args.live,
+        aws: args.aws.clone(),
+    };
+    let format = super::format_arg(args.format.as_deref())?;
+    let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.aws)?;
+    let mut tables: Vec<(&str, Table)> = Vec::new();
+    let mut errors = Vec::new();
+    if !args.flows.is_empty() {
+        let (flows, read_errors) = flows_table(&inputs, format, args.threads.unwrap_or(0))?;
+        errors.extend(read_errors);
+        tables.push(("flows", flows));
+    }
+    if has_snapshot {
+        let snap = source.load()?;
+        let net = Network::build(&snap);
+        tables.extend(config_tables(&net));
+        if !args.flows.is_empty() {
+            let explain_args = ExplainArgs {
+                source,
+                flows: args.flows.clone(),
+                format: args.format.clone(),
+                output: ExplainOutput::Jsonl,
+                only: Vec::new(),
+                strict: false,
+                rule_usage: false,
+                snapshot_time: args.snapshot_time,
+                threads: args.threads,
+                window: args.window.clone(),
+                history: Vec::new(),
+            };
+            let mut table = ExplainedTable::default();
+            let seen = explain_jsonl(&explain_args, &inputs, Box::new(&mut table))?;
+            // The flows table already named the inputs that could not be read.
+            let table = table.finish()?;
+            // Every record explained is a row: the totals add up.
+            let explained: u64 = seen.statuses.iter().map(|(_, n)| n).sum();
+            if table.batch.num_rows() as u64 != explained {
+                anyhow::bail!(
+                    "the explained table has {} rows for {explained} records explained",
+                    table.batch.num_rows()
+                );
+            }
+            tables.push(("explained", table));
+        }
+    }
+    let batches = query(&tables, &args.sql)?;
+    write_result(&batches, args.output, args.out.as_deref())?;
+    for e in &errors {
+        eprintln!("error: {}", vpcreach::render::sanitize_line(e));
+    }
+    Ok(if errors.is_empty() { 0 } else { 2 })
+}
+
+/// Runs the query on DataFusion over the tables.
+fn query(tables: &[(&str, Table)], sql: &str) -> anyhow::Result<(Arc<Schema>, Vec<RecordBatch>)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start the query engine")?;
+    runtime.block_on(async {
+        let ctx = SessionContext::new();
+        for (name, table) in tables {
+            let mem = MemTable::try_new(table.schema.clone(), vec![vec![table.batch.clone()]])
+                .with_context(|| format!("table `{name}`"))?;
+            ctx.register_table(*name, Arc::new(mem))
+                .with_context(|| format!("table `{name}`"))?;
+        }
+        let df = ctx.sql(sql).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let schema: Arc<Schema> = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((schema, batches))
+    })
+}
+
+/// Writes the result in the chosen format.
+fn write_result(
+    (schema, batches): &(Arc<Schema>, Vec<RecordBatch>),
+    output: SqlOutput,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let mut sink: Box<dyn Write + Send> = match out {
+        Some(path) => Box::new(io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create `{}`", path.display()))?,
+        )),
+        None => Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout())),
+    };
+    let terminal = out.is_none() && io::stdout().is_terminal();
+    let res: anyhow::Result<()> = (|| {
+        match output {
+            SqlOutput::Table => {
+                // Strings from outside (tags, names, file names) reach a terminal sanitized.
+                let clean: Vec<RecordBatch> =
+                    batches.iter().map(sanitized).collect::<Result<_, _>>()?;
+                let text = datafusion::arrow::util::pretty::pretty_format_batches(&clean)?;
+                writeln!(sink, "{text}")?;
+            }
+            SqlOutput::Csv => {
+                let mut w = datafusion::arrow::csv::WriterBuilder::new()
+                    .with_header(true)
+                    .build(&mut sink);
+                for b in batches {
+                    if terminal {
+                        w.write(&sanitized(b)?)?;
+                    } else {
+                        w.write(b)?;
+                    }
+                }
+            }
+            SqlOutput::Jsonl => {
+                let mut w = datafusion::arrow::json::LineDelimitedWriter::new(&mut sink);
+                for b in batches {
+                    w.write(b)?;
+                }
+                w.finish()?;
+            }
+            SqlOutput::Parquet => {
+                let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(
+                    &mut sink,
+                    schema.clone(),
+                    None,
+                )?;
+                for b in batches {
+                    w.write(b)?;
+                }
+                w.close()?;
+            }
+        }
+        sink.flush()?;
+        Ok(())
+    })();
+    match res {
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            std::process::exit(0)
+        }
+        other => other,
+    }
+}
+
+/// The batch with every string sanitized for a terminal.
+fn sanitized(b: &RecordBatch) -> anyhow::Result<RecordBatch> {
+    use datafusion::arrow::array::{Array, StringArray};
+    let columns: Vec<ArrayRef> = b
+        .columns()
+        .iter()
+        .map(|c| match c.as_any().downcast_ref::<StringArray>() {
+            Some(s) => Arc::new(
+                s.iter()
+                    .map(|v| v.map(vpcreach::render::sanitize))
+                    .collect::<StringArray>(),
+            ) as ArrayRef,
+            None => c.clone(),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(b.schema(), columns)?)
+}
+
+/// A table built in memory: its schema and its one batch.
+struct Table {
+    schema: Arc<Schema>,
+    batch: RecordBatch,
+}
+
+/// One column being built.
+enum Col {
+    Str(StringBuilder),
+    Num(UInt64Builder),
+    Bool(BooleanBuilder),
+}
+
+/// Columns being built, by name.
+struct Builder {
+    names: Vec<String>,
+    cols: Vec<Col>,
+}
+
+impl Builder {
+    fn new(columns: &[(&str, DataType)]) -> Builder {
+        Builder {
+            names: columns.iter().map(|(n, _)| n.to_string()).collect(),
+            cols: columns
+                .iter()
+                .map(|(_, t)| match t {
+                    DataType::UInt64 => Col::Num(UInt64Builder::new()),
+                    DataType::Boolean => Col::Bool(BooleanBuilder::new()),
+                    _ => Col::Str(StringBuilder::new()),
+                })
+                .collect(),
+        }
+    }
+
+    fn str(&mut self, i: usize, v: Option<&str>) {
+        if let Col::Str(b) = &mut self.cols[i] {
+            b.append_option(v);
+        }
+    }
+
+    fn num(&mut self, i: usize, v: Option<u64>) {
+        if let Col::Num(b) = &mut self.cols[i] {
+            b.append_option(v);
+        }
+    }
+
+    fn bool(&mut self, i: usize, v: Option<bool>) {
+        if let Col::Bool(b) = &mut self.cols[i] {
+            b.append_option(v);
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<Table> {
+        let mut fields = Vec::with_capacity(self.cols.len());
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.cols.len());
+        for (name, col) in self.names.into_iter().zip(self.cols) {
+            let (t, a): (DataType, ArrayRef) = match col {
+                Col::Str(mut b) => (DataType::Utf8, Arc::new(b.finish())),
+                Col::Num(mut b) => (DataType::UInt64, Arc::new(b.finish())),
+                Col::Bool(mut b) => (DataType::Boolean, Arc::new(b.finish())),
+            };
+            fields.push(ArrowField::new(name, t, true));
+            arrays.push(a);
+        }
+        let schema = Arc::new(Schema::new(fields));
+        let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+        Ok(Table { schema, batch })
+    }
+}
+
+/// Flow-log fields whose values are numbers.
+fn is_number(f: Field) -> bool {
+    matches!(
+        f.name(),
+        "version"
+            | "srcport"
+            | "dstport"
+            | "protocol"
+            | "packets"
+            | "bytes"
+            | "start"
+            | "end"
+            | "tcp-flags"
+            | "traffic-path"
+            | "ecs-container-count"
+    )
+}
+
+/// The `flows` table, and the inputs that could not be read.
+fn flows_table(
+    inputs: &super::source::FlowInputs,
+    format: Option<vpcreach::flow_log::Format>,
+    threads: usize,
+) -> anyhow::Result<(Table, Vec<String>)> {
+    let mut columns: Vec<(&str, DataType)> = vec![
+        ("file", DataType::Utf8),
+        ("line", DataType::UInt64),
+        ("row", DataType::UInt64),
+        ("event", DataType::UInt64),
+    ];
+    for f in Field::ALL {
+        let t = if is_number(f) {
+            DataType::UInt64
+        } else {
+            DataType::Utf8
+        };
+        columns.push((f.json_name(), t));
+    }
+    let mut b = Builder::new(&columns);
+    let mut errors = Vec::new();
+    let reader = ChunkReader::new(inputs.paths.clone(), format);
+    let _ = parse_parallel(reader, threads, |parsed| {
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(e) if e.is_warning() => {
+                eprintln!(
+                    "warning: {}",
+                    vpcreach::render::sanitize_line(&e.to_string())
+                );
+                return ControlFlow::Continue(());
+            }
+            Err(e) => {
+                errors.push(e.to_string());
+                return ControlFlow::Continue(());
+            }
+        };
+        let file = inputs
+            .remote_name(&parsed.file)
+            .map(str::to_string)
+            .unwrap_or_else(|| parsed.file.display().to_string());
+        for r in &parsed.records {
+            b.str(0, Some(&file));
+            b.num(1, (!parsed.rows).then_some(r.line));
+            b.num(2, parsed.rows.then_some(r.line));
+            b.num(3, r.event.map(u64::from));
+            for (i, (f, v)) in r.fields().enumerate() {
+                let at = i + 4;
+                if is_number(f) {
+                    b.num(
+                        at,
+                        if let FieldValue::Number(n) = v {
+                            Some(n)
+                        } else {
+                            None
+                        },
+                    );
+                } else {
+                    match v {
+                        FieldValue::Absent => b.str(at, None),
+                        other => b.str(at, Some(&other.to_string())),
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((b.finish()?, errors))
+}
+
+/// The `explained` table, built from `explain`'s JSON lines as they are written.
+struct ExplainedTable {
+    b: Builder,
+    partial: Vec<u8>,
+    bad: Option<String>,
+}
+
+const EXPLAINED: &[(&str, DataType)] = &[
+    ("file", DataType::Utf8),
+    ("line", DataType::UInt64),
+    ("event", DataType::UInt64),
+    ("status", DataType::Utf8),
+    ("observed", DataType::Utf8),
+    ("expected", DataType::Utf8),
+    ("eni", DataType::Utf8),
+    ("interface_name", DataType::Utf8),
+    ("direction", DataType::Utf8),
+    ("role", DataType::Utf8),
+    ("srcaddr", DataType::Utf8),
+    ("dstaddr", DataType::Utf8),
+    ("srcport", DataType::UInt64),
+    ("dstport", DataType::UInt64),
+    ("protocol", DataType::UInt64),
+    ("reason", DataType::Utf8),
+    ("message", DataType::Utf8),
+    ("hints", DataType::Utf8),
+    ("deciding_layer", DataType::Utf8),
+    ("deciding_decision", DataType::Utf8),
+    ("deciding_resources", DataType::Utf8),
+    ("deciding_rule_number", DataType::UInt64),
+    ("deciding_rule", DataType::Utf8),
+    ("checks", DataType::Utf8),
+];
+
+impl Default for ExplainedTable {
+    fn default() -> Self {
+        ExplainedTable {
+            b: Builder::new(EXPLAINED),
+            partial: Vec::new(),
+            bad: None,
+        }
+    }
+}
+
+impl ExplainedTable {
+    fn add(&mut self, line: &[u8]) {
+        let v: serde_json::Value = match serde_json::from_slice(line) {
+            Ok(v) => v,
+            Err(e) => {
+                self.bad.get_or_insert_with(|| e.to_string());
+                return;
+            }
+        };
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str());
+        let n = |k: &str| v.get(k).and_then(|x| x.as_u64());
+        let b = &mut self.b;
+        b.str(0, s("file"));
+        b.num(1, n("line"));
+        b.num(2, n("event"));
+        b.str(3, s("status"));
+        b.str(4, s("observed"));
+        b.str(5, s("expected"));
+        b.str(6, s("interface_id"));
+        b.str(7, s("interface_name"));
+        b.str(8, s("direction"));
+        b.str(9, s("role"));
+        b.str(10, s("srcaddr"));
+        b.str(11, s("dstaddr"));
+        b.num(12, n("srcport"));
+        b.num(13, n("dstport"));
+        b.num(14, n("protocol"));
+        b.str(15, s("reason"));
+        b.str(16, s("message").or(s("problem")));
+        let hints = v.get("hints").and_then(|h| h.as_array()).map(|h| {
+            h.iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        b.str(17, hints.as_deref());
+        // The deciding check: the first that denies, else the last (every check allowed).
+        let checks = v.get("decided_by").and_then(|d| d.as_array());
+        let deciding = checks.and_then(|c| {
+            c.iter()
+                .find(|x| x.get("decision").and_then(|d| d.as_str()) == Some("deny"))
+                .or_else(|| c.last())
+        });
+        let ds = |k: &str| deciding.and_then(|d| d.get(k)).and_then(|x| x.as_str());
+        b.str(18, ds("layer"));
+        b.str(19, ds("decision"));
+        let resources = deciding
+            .and_then(|d| d.get("resources"))
+            .and_then(|r| r.as_array())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            });
+        b.str(20, resources.as_deref());
+        b.num(
+            21,
+            deciding
+                .and_then(|d| d.get("rule_number"))
+                .and_then(|x| x.as_u64()),
+        );
+        b.str(22, ds("text"));
+        let checks_text = checks.map(|c| serde_json::Value::Array(c.clone()).to_string());
+        b.str(23, checks_text.as_deref());
+    }
+
+    fn finish(self) -> anyhow::Result<Table> {
+        if let Some(e) = self.bad {
+            anyhow::bail!("an explanation could not be read back: {e}");
+        }
+        self.b.finish()
+    }
+}
+
+impl Write for &mut ExplainedTable {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        let mut start = 0;
+        while let Some(end) = memchr_newline(&self.partial[start..]) {
+            let line = self.partial[start..start + end].to_vec();
+            if !line.is_empty() {
+                self.add(&line);
+            }
+            start += end + 1;
+        }
+        self.partial.drain(..start);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn memchr_newline(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// The configuration tables.
+fn config_tables(net: &Network) -> Vec<(&'static str, Table)> {
+    let mut out = Vec::new();
+    let subnet_id = |i: Option<usize>| i.and_then(|i| net.subnets.get(i)).map(|s| s.id.as_str());
+    // enis
+    let mut b = Builder::new(&[
+        ("id", DataType::Utf8),
+        ("name", DataType::Utf8),
+        ("subnet_id", DataType::Utf8),
+        ("vpc_id", DataType::Utf8),
+        ("instance_id", DataType::Utf8),
+        ("interface_type", DataType::Utf8),
+        ("private_ips", DataType::Utf8),
+        ("public_ips", DataType::Utf8),
+        ("ipv6", DataType::Utf8),
+        ("security_groups", DataType::Utf8),
+        ("source_dest_check", DataType::Boolean),
+    ]);
+    for e in &net.enis {
+        let join = |v: Vec<String>| (!v.is_empty()).then(|| v.join(","));
+        b.str(0, Some(&e.id));
+        b.str(1, e.name.as_deref());
+        b.str(2, subnet_id(e.subnet));
+        b.str(3, e.vpc_id.as_deref());
+        b.str(4, e.instance_id.as_deref());
+        b.str(5, e.interface_type.as_deref());
+        b.str(
+            6,
+            join(e.private_ipv4.iter().map(|a| a.to_string()).collect()).as_deref(),
+        );
+        b.str(
+            7,
+            join(e.public_ips.iter().map(|(p, _)| p.to_string()).collect()).as_deref(),
+        );
+        b.str(
+            8,
+            join(e.ipv6.iter().map(|a| a.to_string()).collect()).as_deref(),
+        );
+        b.str(
+            9,
+            join(
+                e.groups
+                    .iter()
+                    .filter_map(|g| net.groups.get(*g))
+                    .map(|g| g.id.clone())
+                    .collect(),
+            )
+            .as_deref(),
+        );
+        b.bool(10, Some(e.source_dest_check));
+    }
+    push(&mut out, "enis", b);
+    // security_group_rules
+    let mut b = Builder::new(&[
+        ("group_id", DataType::Utf8),
+        ("group_name", DataType::Utf8),
+        ("vpc_id", DataType::Utf8),
+        ("direction", DataType::Utf8),
+        ("position", DataType::UInt64),
+        ("protocol", DataType::Utf8),
+        ("from_port", DataType::UInt64),
+        ("to_port", DataType::UInt64),
+        ("peer_kind", DataType::Utf8),
+        ("peer", DataType::Utf8),
+        ("description", DataType::Utf8),
+        ("rule", DataType::Utf8),
+    ]);
+    for g in &net.groups {
+        for r in g.inbound.iter().chain(&g.outbound) {
+            let (from, to) = ports(&r.ports);
+            b.str(0, Some(&g.id));
+            b.str(1, Some(&g.name));
+            b.str(2, g.vpc_id.as_deref());
+            b.str(3, Some(&r.direction.to_string()));
+            b.num(4, Some(r.position as u64 + 1));
+            b.str(5, Some(&r.protocol.to_string()));
+            b.num(6, from);
+            b.num(7, to);
+            let kind = match &r.peer {
+                vpcreach::security_group::SgPeer::Cidr { .. } => "cidr",
+                vpcreach::security_group::SgPeer::PrefixList { .. } => "prefix_list",
+                vpcreach::security_group::SgPeer::Group(_) => "group",
+            };
+            b.str(8, Some(kind));
+            b.str(9, Some(&r.peer.to_string()));
+            b.str(10, r.description.as_deref());
+            b.str(11, Some(&r.to_string()));
+        }
+    }
+    push(&mut out, "security_group_rules", b);
+    // network_acl_entries
+    let mut b = Builder::new(&[
+        ("acl_id", DataType::Utf8),
+        ("vpc_id", DataType::Utf8),
+        ("is_default_acl", DataType::Boolean),
+        ("direction", DataType::Utf8),
+        ("rule_number", DataType::UInt64),
+        ("action", DataType::Utf8),
+        ("protocol", DataType::Utf8),
+        ("from_port", DataType::UInt64),
+        ("to_port", DataType::UInt64),
+        ("cidr", DataType::Utf8),
+        ("is_default_rule", DataType::Boolean),
+    ]);
+    for n in &net.nacls {
+        for r in n.inbound.iter().chain(&n.outbound) {
+            let (from, to) = ports(&r.ports);
+            b.str(0, Some(&n.id));
+            b.str(1, Some(&n.vpc_id));
+            b.bool(2, Some(n.is_default));
+            b.str(3, Some(&r.direction.to_string()));
+            b.num(4, Some(u64::from(r.rule_number)));
+            b.str(5, Some(&r.action.to_string()));
+            b.str(6, Some(&r.protocol.to_string()));
+            b.num(7, from);
+            b.num(8, to);
+            b.str(9, Some(&r.cidr.to_string()));
+            b.bool(10, Some(r.is_default));
+        }
+    }
+    push(&mut out, "network_acl_entries", b);
+    // routes
+    let mut b = Builder::new(&[
+        ("route_table_id", DataType::Utf8),
+        ("vpc_id", DataType::Utf8),
+        ("main", DataType::Boolean),
+        ("destination", DataType::Utf8),
+        ("target", DataType::Utf8),
+        ("blackhole", DataType::Boolean),
+        ("propagated", DataType::Boolean),
+    ]);
+    for t in &net.route_tables {
+        for r in &t.routes {
+            b.str(0, Some(&t.id));
+            b.str(1, Some(&t.vpc_id));
+            b.bool(2, Some(t.main));
+            b.str(3, Some(&r.destination.to_string()));
+            b.str(4, Some(&r.target.to_string()));
+            b.bool(5, Some(r.blackhole));
+            b.bool(6, Some(r.propagated));
+        }
+    }
+    push(&mut out, "routes", b);
+    // subnets
+    let mut b = Builder::new(&[
+        ("id", DataType::Utf8),
+        ("vpc_id", DataType::Utf8),
+        ("cidrs", DataType::Utf8),
+        ("network_acl_id", DataType::Utf8),
+        ("route_table_id", DataType::Utf8),
+    ]);
+    for s in &net.subnets {
+        b.str(0, Some(&s.id));
+        b.str(1, Some(&s.vpc_id));
+        let cidrs: Vec<String> = s.cidrs.iter().map(|c| c.to_string()).collect();
+        b.str(2, Some(&cidrs.join(",")));
+        b.str(
+            3,
+            s.nacl.and_then(|i| net.nacls.get(i)).map(|n| n.id.as_str()),
+        );
+        b.str(
+            4,
+            s.route_table
+                .and_then(|i| net.route_tables.get(i))
+                .map(|t| t.id.as_str()),
+        );
+    }
+    push(&mut out, "subnets", b);
+    out
+}
+
+fn push(out: &mut Vec<(&'static str, Table)>, name: &'static str, b: Builder) {
+    match b.finish() {
+        Ok(t) => out.push((name, t)),
+        Err(e) => eprintln!("warning: table `{name}` could not be built: {e}"),
+    }
+}
+
+/// A port match as a range: ports `from`–`to`, ICMP type and code, or all (none).
+fn ports(p: &vpcreach::security_group::PortMatch) -> (Option<u64>, Option<u64>) {
+    use vpcreach::security_group::PortMatch;
+    match p {
+        PortMatch::Any => (None, None),
+        PortMatch::Ports { range } => (Some(u64::from(range.from)), Some(u64::from(range.to))),
+        PortMatch::Icmp {
+            icmp_type,
+            icmp_code,
+        } => (icmp_type.map(u64::from), icmp_code.map(u64::from)),
+    }
+}

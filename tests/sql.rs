@@ -1,0 +1,227 @@
+//! `vpcreach sql` (issue 17, item 2), through the binary, on the example network and its flow
+//! log.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn example(p: &str) -> PathBuf {
+    root().join("examples").join(p)
+}
+
+fn vpcreach() -> Command {
+    Command::cargo_bin("vpcreach").unwrap()
+}
+
+/// Runs `sql` over the example snapshot and flows with `--output jsonl`.
+fn sql(query: &str) -> (Option<i32>, Vec<Value>, String) {
+    let out = vpcreach()
+        .arg("sql")
+        .arg("--snapshot")
+        .arg(example("network"))
+        .arg(example("flows"))
+        .args(["--output", "jsonl", "-e", query])
+        .output()
+        .unwrap();
+    let rows = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        out.status.code(),
+        rows,
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn explained_counts_agree_with_explain() {
+    let out = vpcreach()
+        .arg("explain")
+        .arg("--snapshot")
+        .arg(example("network"))
+        .arg(example("flows"))
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let statuses = doc["summary"]["by_status"].as_object().unwrap().clone();
+    let (code, rows, stderr) =
+        sql("SELECT status, count(*) AS n FROM explained GROUP BY status ORDER BY status");
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut total = 0;
+    for r in &rows {
+        let status = r["status"].as_str().unwrap();
+        let n = r["n"].as_u64().unwrap();
+        assert_eq!(
+            statuses[status].as_u64(),
+            Some(n),
+            "{status}: {rows:?} {statuses:?}"
+        );
+        total += n;
+    }
+    let explained: u64 = statuses.values().filter_map(Value::as_u64).sum();
+    assert_eq!(total, explained);
+    assert!(
+        rows.iter().any(|r| r["status"] == "contradiction"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn explained_rows_name_the_deciding_rule() {
+    let (code, rows, stderr) = sql(
+        "SELECT line, status, deciding_layer, deciding_decision, deciding_resources, deciding_rule_number, deciding_rule \
+         FROM explained WHERE line = 4",
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    // The bastion's ssh from 203.0.113.7, denied by NACL rule 90 (the example README).
+    assert_eq!(r["deciding_layer"], "network_acl");
+    assert_eq!(r["deciding_decision"], "deny");
+    assert_eq!(r["deciding_rule_number"], 90);
+    assert!(
+        r["deciding_rule"].as_str().unwrap().contains("deny tcp/22"),
+        "{r}"
+    );
+}
+
+#[test]
+fn flows_and_configuration_tables_join() {
+    // Each record's ENI with its subnet, from the flows and enis tables.
+    let (code, rows, stderr) = sql(
+        "SELECT f.line, f.interface_id, e.name, e.subnet_id FROM flows f JOIN enis e ON f.interface_id = e.id \
+         WHERE f.dstport = 22 ORDER BY f.line",
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["name"] == "bastion"), "{rows:?}");
+    assert!(rows
+        .iter()
+        .all(|r| r["subnet_id"].as_str().unwrap().starts_with("subnet-")));
+    // The NACL rule that denied them, in network_acl_entries.
+    let (code, rows, stderr) = sql(
+        "SELECT rule_number, action, protocol, from_port, to_port, cidr FROM network_acl_entries \
+         WHERE direction = 'inbound' AND rule_number = 90",
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["action"], "deny");
+    assert_eq!(rows[0]["from_port"], 22);
+    assert_eq!(rows[0]["cidr"], "203.0.113.0/24");
+    // Every security-group rule, one row per peer.
+    let (code, rows, _) = sql(
+        "SELECT group_id, rule FROM security_group_rules WHERE direction = 'inbound' AND rule = 'tcp/443 from 0.0.0.0/0'",
+    );
+    assert_eq!(code, Some(0));
+    assert!(!rows.is_empty());
+    let (_, rows, _) = sql("SELECT count(*) AS n FROM routes WHERE destination = '0.0.0.0/0'");
+    assert!(rows[0]["n"].as_u64().unwrap() >= 1, "{rows:?}");
+    let (_, rows, _) = sql("SELECT count(*) AS n FROM subnets WHERE network_acl_id IS NOT NULL");
+    assert!(rows[0]["n"].as_u64().unwrap() >= 1, "{rows:?}");
+}
+
+#[test]
+fn an_sql_error_is_datafusions_words_and_exit_2() {
+    let (code, rows, stderr) = sql("SELECT no_such_column FROM explained");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(rows.is_empty());
+    assert!(stderr.contains("no_such_column"), "{stderr}");
+    let (code, _, stderr) = sql("SELEC 1");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.to_lowercase().contains("sql"), "{stderr}");
+}
+
+#[test]
+fn csv_table_and_parquet_outputs() {
+    let query = "SELECT status, count(*) AS n FROM explained GROUP BY status ORDER BY status";
+    let run = |output: &str, out: Option<&Path>| {
+        let mut cmd = vpcreach();
+        cmd.arg("sql")
+            .arg("--snapshot")
+            .arg(example("network"))
+            .arg(example("flows"))
+            .args(["--output", output, "-e", query]);
+        if let Some(o) = out {
+            cmd.arg("--out").arg(o);
+        }
+        cmd.output().unwrap()
+    };
+    let csv = run("csv", None);
+    assert!(csv.status.success());
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(text.starts_with("status,n\n"), "{text}");
+    assert!(text.contains("\ncontradiction,"), "{text}");
+    let table = run("table", None);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("| status"), "{text}");
+    // Parquet needs a file, and the file is a Parquet file of the result's rows.
+    let refused = run("parquet", None);
+    assert_eq!(refused.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("statuses.parquet");
+    let written = run("parquet", Some(&file));
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    use parquet::file::reader::FileReader;
+    let reader =
+        parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&file).unwrap())
+            .unwrap();
+    let meta = reader.metadata();
+    let names: Vec<String> = meta
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert_eq!(names, ["status", "n"]);
+    let (_, rows, _) = sql(query);
+    assert_eq!(meta.file_metadata().num_rows() as usize, rows.len());
+}
+
+#[test]
+fn flows_alone_need_no_snapshot_and_number_parquet_rows() {
+    let out = vpcreach()
+        .arg("sql")
+        .arg(example("flows"))
+        .args([
+            "--output",
+            "jsonl",
+            "-e",
+            "SELECT count(*) AS n, min(line) AS first, max(row) AS no_rows FROM flows",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(v["n"], 14);
+    assert_eq!(v["first"], 2);
+    assert!(v.get("no_rows").is_none_or(Value::is_null), "{v}");
+    // Without a snapshot there is nothing to explain.
+    let out = vpcreach()
+        .arg("sql")
+        .arg(example("flows"))
+        .args(["-e", "SELECT count(*) FROM explained"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("explained"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
