@@ -344,8 +344,15 @@ fn main() {
         "{records} records, {:.1} MB, against a {enis}-ENI snapshot",
         fs.bytes as f64 / 1e6
     );
+    // `VPCREACH_BENCH_ONLY=parquet`: only the Parquet and SQL comparisons (issue 17).
+    if std::env::var("VPCREACH_BENCH_ONLY").as_deref() == Ok("parquet") {
+        parquet_vs_text(&snap, &configured, base);
+        sql_vs_explain(&snap, &configured);
+        return;
+    }
     measure("as configured, 0.1% flipped", &snap, &configured, records);
     parquet_vs_text(&snap, &configured, base);
+    sql_vs_explain(&snap, &configured);
     with_history(&snap, &net, &configured, 1_000, base);
     // The same snapshot with VPC Block Public Access data: block-bidirectional, every VPC
     // excluded (allow-bidirectional), so the verdicts stay those the records were made for while
@@ -484,5 +491,52 @@ fn parquet_vs_text(snap: &Path, text: &Path, base: &Path) {
         p.as_secs_f64(),
         peak_p as f64 / 1024.0,
         p.as_secs_f64() / t.as_secs_f64()
+    );
+}
+
+/// Issue 17: `sql` with `GROUP BY status` over the records against `explain` alone (with the
+/// `sql` feature; without it, says so).
+fn sql_vs_explain(snap: &Path, flows: &Path) {
+    let mut probe = Command::new(env!("CARGO_BIN_EXE_vpcreach"));
+    probe.args(["sql", "--help"]).stdout(Stdio::null()).stderr(Stdio::null());
+    if !probe.status().is_ok_and(|s| s.success()) {
+        println!("sql: not built (cargo bench --features sql --bench explain)");
+        return;
+    }
+    let sql = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpcreach"));
+        cmd.args(["sql", "--snapshot"])
+            .arg(snap)
+            .arg(flows)
+            .args([
+                "--output",
+                "csv",
+                "-e",
+                "SELECT status, count(*) AS n FROM explained GROUP BY status",
+            ])
+            .stderr(Stdio::null());
+        cmd
+    };
+    let (mut e, mut q) = (Vec::new(), Vec::new());
+    let (mut peak_e, mut peak_q) = (0, 0);
+    for _ in 0..3 {
+        let (d, k, ok) = timed(&mut explain(snap, flows, "contradiction"));
+        assert!(ok, "explain failed");
+        e.push(d);
+        peak_e = peak_e.max(k);
+        let (d, k, ok) = timed(&mut sql());
+        assert!(ok, "sql failed");
+        q.push(d);
+        peak_q = peak_q.max(k);
+    }
+    let (e, q) = (median(e), median(q));
+    println!(
+        "sql (issue 17): SELECT status, count(*) FROM explained GROUP BY status {:.3} s, {:.0} MB peak; \
+         explain --only contradiction {:.3} s, {:.0} MB peak (medians of 3): {:.2}x",
+        q.as_secs_f64(),
+        peak_q as f64 / 1024.0,
+        e.as_secs_f64(),
+        peak_e as f64 / 1024.0,
+        q.as_secs_f64() / e.as_secs_f64()
     );
 }
