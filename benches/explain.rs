@@ -466,21 +466,40 @@ fn parquet_vs_text(snap: &Path, text: &Path, base: &Path) {
     if !pq.exists() {
         write_parquet_copy(text, &pq);
     }
+    // The text as AWS delivers it to S3: gzip.
+    let gz = base.join("flows.log.gz");
+    if !gz.exists() {
+        let mut enc = flate2::write::GzEncoder::new(
+            BufWriter::new(File::create(&gz).expect("create")),
+            flate2::Compression::default(),
+        );
+        std::io::copy(&mut File::open(text).expect("flows"), &mut enc).expect("gzip");
+        enc.finish().expect("gzip");
+    }
     let mb = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6);
     let _ = timed(&mut explain(snap, &pq, "contradiction"));
-    let (mut t, mut p) = (Vec::new(), Vec::new());
+    let (mut t, mut p, mut g) = (Vec::new(), Vec::new(), Vec::new());
     let (mut peak_t, mut peak_p) = (0, 0);
     for _ in 0..3 {
         let (d, k, ok) = timed(&mut explain(snap, text, "contradiction"));
         assert!(ok, "explain failed");
         t.push(d);
         peak_t = peak_t.max(k);
+        let (d, _, ok) = timed(&mut explain(snap, &gz, "contradiction"));
+        assert!(ok, "explain failed");
+        g.push(d);
         let (d, k, ok) = timed(&mut explain(snap, &pq, "contradiction"));
         assert!(ok, "explain failed");
         p.push(d);
         peak_p = peak_p.max(k);
     }
-    let (t, p) = (median(t), median(p));
+    let (t, p, g) = (median(t), median(p), median(g));
+    println!(
+        "Parquet vs text (issue 17): the same text gzipped ({:.1} MB) {:.3} s: Parquet {:.2}x of it",
+        mb(&gz),
+        g.as_secs_f64(),
+        p.as_secs_f64() / g.as_secs_f64()
+    );
     println!(
         "Parquet vs text (issue 17): explain --only contradiction, text ({:.1} MB) {:.3} s, {:.0} MB peak; \
          Parquet ({:.1} MB, GZIP) {:.3} s, {:.0} MB peak (medians of 3): {:.2}x",
