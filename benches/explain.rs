@@ -517,7 +517,10 @@ fn parquet_vs_text(snap: &Path, text: &Path, base: &Path) {
 /// `sql` feature; without it, says so).
 fn sql_vs_explain(snap: &Path, flows: &Path) {
     let mut probe = Command::new(env!("CARGO_BIN_EXE_vpcreach"));
-    probe.args(["sql", "--help"]).stdout(Stdio::null()).stderr(Stdio::null());
+    probe
+        .args(["sql", "--help"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     if !probe.status().is_ok_and(|s| s.success()) {
         println!("sql: not built (cargo bench --features sql --bench explain)");
         return;

@@ -225,3 +225,68 @@ fn flows_alone_need_no_snapshot_and_number_parquet_rows() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn with_history_the_changes_table_and_explained_as_explain_history() {
+    let run = |query: &str| {
+        vpcreach()
+            .arg("sql")
+            .arg("--snapshot")
+            .arg(example("network"))
+            .args(["--snapshot-time", "2026-11-27T09:00:00Z", "--history"])
+            .arg(example("history/trail"))
+            .arg(example("history/flows"))
+            .args(["--output", "jsonl", "-e", query])
+            .output()
+            .unwrap()
+    };
+    let out = run("SELECT api, principal, kind, resources FROM changes ORDER BY time");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let apis: Vec<&str> = rows.iter().map(|r| r["api"].as_str().unwrap()).collect();
+    assert_eq!(
+        apis,
+        [
+            "ReplaceNetworkAclEntry",
+            "AuthorizeSecurityGroupIngress",
+            "RevokeSecurityGroupIngress"
+        ]
+    );
+    assert!(rows[1]["principal"]
+        .as_str()
+        .unwrap()
+        .ends_with("user/alice"));
+    // The records judged at their own time, as `explain --history` judges them.
+    let explain = vpcreach()
+        .arg("explain")
+        .arg("--snapshot")
+        .arg(example("network"))
+        .args(["--snapshot-time", "2026-11-27T09:00:00Z", "--history"])
+        .arg(example("history/trail"))
+        .arg(example("history/flows"))
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&explain.stdout).unwrap();
+    let by_status = doc["summary"]["by_status"].as_object().unwrap().clone();
+    let out = run("SELECT status, count(*) AS n FROM explained GROUP BY status");
+    let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(
+            by_status[r["status"].as_str().unwrap()].as_u64(),
+            r["n"].as_u64(),
+            "{rows:?} {by_status:?}"
+        );
+    }
+}

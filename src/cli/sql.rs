@@ -79,6 +79,11 @@ pub struct SqlArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub window: super::source::FlowWindow,
+    /// CloudTrail or AWS Config history (as `explain --history` reads it): the `changes`
+    /// table, and `explained` judges each record by the configuration at its start. Repeat the
+    /// option for more sources.
+    #[arg(long, value_name = "SRC")]
+    pub history: Vec<PathBuf>,
 }
 
 /// Runs `vpcreach sql`: exit 0, or 2 on errors (an SQL error in DataFusion's words, an input
@@ -97,6 +102,13 @@ pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
     let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.aws)?;
     let mut tables: Vec<(&str, Table)> = Vec::new();
     let mut errors = Vec::new();
+    if !args.history.is_empty() {
+        let history = super::history::HistoryArgs {
+            history: args.history.clone(),
+            snapshot_time: args.snapshot_time,
+        };
+        tables.push(("changes", changes_table(&history.load()?.events)?));
+    }
     if !args.flows.is_empty() {
         let (flows, read_errors) = flows_table(&inputs, format, args.threads.unwrap_or(0))?;
         errors.extend(read_errors);
@@ -118,7 +130,7 @@ pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
                 snapshot_time: args.snapshot_time,
                 threads: args.threads,
                 window: args.window.clone(),
-                history: Vec::new(),
+                history: args.history.clone(),
             };
             let mut table = ExplainedTable::default();
             let seen = explain_jsonl(&explain_args, &inputs, Box::new(&mut table))?;
@@ -550,6 +562,38 @@ impl Write for &mut ExplainedTable {
 
 fn memchr_newline(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
+}
+
+/// The `changes` table: each change of the history, in time order.
+fn changes_table(events: &[vpcreach::history::Event]) -> anyhow::Result<Table> {
+    let mut b = Builder::new(&[
+        ("time", DataType::Utf8),
+        ("unix_time", DataType::UInt64),
+        ("event_id", DataType::Utf8),
+        ("api", DataType::Utf8),
+        ("principal", DataType::Utf8),
+        ("source_ip", DataType::Utf8),
+        ("region", DataType::Utf8),
+        ("account", DataType::Utf8),
+        ("kind", DataType::Utf8),
+        ("resources", DataType::Utf8),
+        ("change", DataType::Utf8),
+    ]);
+    for e in events {
+        let change = serde_json::to_value(&e.change)?;
+        b.str(0, Some(&vpcreach::timestamp::Rfc3339(e.time).to_string()));
+        b.num(1, u64::try_from(e.time).ok());
+        b.str(2, Some(&e.event_id));
+        b.str(3, Some(&e.api));
+        b.str(4, e.principal.as_deref());
+        b.str(5, e.source_ip.as_deref());
+        b.str(6, e.region.as_deref());
+        b.str(7, e.account.as_deref());
+        b.str(8, change.get("kind").and_then(|k| k.as_str()));
+        b.str(9, Some(&e.change.resources().join(",")));
+        b.str(10, Some(&change.to_string()));
+    }
+    b.finish()
 }
 
 /// The configuration tables.
