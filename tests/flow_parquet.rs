@@ -139,6 +139,19 @@ fn any_column_subset_and_order_and_either_integer_width() {
     assert_eq!(got[0]["action"], "REJECT");
     assert_eq!(got[1]["protocol"], 1);
     assert_eq!(got[1]["dstport"], Value::Null);
+    // A column that is no flow-log field is kept as text, with a warning naming it.
+    let columns = [("interface_id", Kind::Str), ("dstprt", Kind::I32)];
+    let rows = vec![vec![Some("eni-1".to_string()), Some("22".to_string())]];
+    let pq = dir.path().join("misspelt.parquet");
+    write_parquet(&pq, &columns, &rows, Compression::SNAPPY, 100);
+    let out = vpcreach().arg("parse").arg(&pq).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("misspelt.parquet: Parquet column `dstprt` is not a flow-log field; its values are kept as text (did you mean `dstport`?)"),
+        "{stderr}"
+    );
+    let got = jsonl(&out.stdout);
+    assert_eq!(got[0]["dstprt"], "22");
 }
 
 #[test]

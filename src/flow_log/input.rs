@@ -43,13 +43,15 @@ pub enum ReadError {
     Skipped(crate::walk::Skipped),
     /// A header line names a field that is no flow-log field (a misspelling such as
     /// `interfaceid`): a warning; its values are kept as text. Said once per name and reader.
-    #[error("{}:{line}: header field `{name}` is not a flow-log field; its values are kept as text{}",
+    #[error("{}{}: {} `{name}` is not a flow-log field; its values are kept as text{}",
         path.display(),
+        if *line == 0 { String::new() } else { format!(":{line}") },
+        if *line == 0 { "Parquet column" } else { "header field" },
         suggestion.map(|f| format!(" (did you mean `{}`?)", f.name())).unwrap_or_default())]
     UnknownField {
         /// The file.
         path: PathBuf,
-        /// The header's line number.
+        /// The header's line number; 0 for a Parquet file's column.
         line: u64,
         /// The name, sanitized for a terminal.
         name: String,
