@@ -1,6 +1,7 @@
 //! The flow-log reader: any bytes, read as a file at several chunk sizes and as one chunk, by the
 //! full parser and the fast scanner. No panic, and every reading gives the same counts, which
-//! add up (read = parsed + NODATA + SKIPDATA + malformed).
+//! add up (read = parsed + NODATA + SKIPDATA + malformed); read again with a small line bound
+//! (long CloudWatch Logs envelopes read event by event), the counts still add up.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -59,4 +60,24 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(total, whole.counts, "chunk size {size}");
         }
     }
+
+    // With a small line bound: long lines are skipped and long CloudWatch Logs envelopes read
+    // event by event. The counts still add up, and the scanner agrees with the full parser on
+    // every chunk (pieces of events, events passed by).
+    let mut total = Counts::default();
+    for item in ChunkReader::new(vec![file.path().to_path_buf()], Some(format.clone()))
+        .with_chunk_size(1 + usize::from(choice) % 64)
+        .with_max_line_bytes(64 + usize::from(choice))
+    {
+        let Ok(chunk) = item else {
+            assert!(gzip);
+            continue;
+        };
+        let parsed = parse_chunk(&chunk);
+        assert!(adds_up(&parsed.counts));
+        let mut scanner = Scanner::new(&chunk);
+        assert_eq!(scanner.scan(|_, _| {}), parsed.counts);
+        total += parsed.counts;
+    }
+    assert!(adds_up(&total));
 });
