@@ -404,3 +404,137 @@ fn a_rule_the_api_returns_unreadable_leaves_its_group_out_of_live_answers() {
     );
     assert!(r.stderr.contains(&rule), "{}", r.stderr);
 }
+
+/// A shared library that, preloaded, makes every `rename` to the path in
+/// `TEST_FAIL_RENAME_TO` fail with EIO, as a failing disk would, and passes every other one to
+/// the C library: a fault injected into the unchanged binary from outside. Built with `cc`
+/// (the linker Rust builds use).
+fn rename_failing_shim(dir: &std::path::Path) -> std::path::PathBuf {
+    let src = dir.join("shim.c");
+    std::fs::write(
+        &src,
+        r#"
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+static int refused(const char *to) {
+    const char *target = getenv("TEST_FAIL_RENAME_TO");
+    return target && to && strcmp(to, target) == 0;
+}
+int rename(const char *from, const char *to) {
+    if (refused(to)) { errno = EIO; return -1; }
+    int (*real)(const char *, const char *) = dlsym(RTLD_NEXT, "rename");
+    return real(from, to);
+}
+int renameat(int fd1, const char *from, int fd2, const char *to) {
+    if (refused(to)) { errno = EIO; return -1; }
+    int (*real)(int, const char *, int, const char *) = dlsym(RTLD_NEXT, "renameat");
+    return real(fd1, from, fd2, to);
+}
+int renameat2(int fd1, const char *from, int fd2, const char *to, unsigned int flags) {
+    if (refused(to)) { errno = EIO; return -1; }
+    int (*real)(int, const char *, int, const char *, unsigned int) = dlsym(RTLD_NEXT, "renameat2");
+    return real(fd1, from, fd2, to, flags);
+}
+"#,
+    )
+    .unwrap();
+    let lib = dir.join("shim.so");
+    let status = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .arg("-ldl")
+        .status()
+        .expect("cc, to build the fault-injecting library");
+    assert!(status.success());
+    lib
+}
+
+#[test]
+fn a_failed_restore_keeps_the_earlier_snapshot_and_names_it() {
+    let moto = aws_support::Moto::start();
+    let env = aws_support::aws_env(&moto.url, aws_support::TEST_KEYS);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snap");
+    let collect = |extra: &[(String, Option<String>)]| {
+        let mut env = env.clone();
+        env.extend_from_slice(extra);
+        run_env(
+            &[os("collect"), os("--quiet"), os("--out"), out.as_os_str()],
+            &env,
+            Duration::from_secs(120),
+            None,
+        )
+    };
+    let r = collect(&[]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let marker = std::fs::read_to_string(out.join(".vpcreach-snapshot")).unwrap();
+    let files = |d: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = walk_names(d);
+        names.sort();
+        names
+    };
+    let before = files(&out);
+    assert!(before.len() > 2, "{before:?}");
+
+    // Again, with every rename to `snap` failing: the earlier snapshot is set aside, the new
+    // one cannot be moved in, and the earlier one cannot be moved back.
+    let shim_dir = tempfile::tempdir().unwrap();
+    let shim = rename_failing_shim(shim_dir.path());
+    let r = collect(&[
+        ("LD_PRELOAD".into(), Some(shim.display().to_string())),
+        (
+            "TEST_FAIL_RENAME_TO".into(),
+            Some(out.display().to_string()),
+        ),
+    ]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    let said = format!(
+        "cannot put the new snapshot in place at `{}` (Input/output error (os error 5)), nor the earlier snapshot back (Input/output error (os error 5)): the earlier snapshot is kept at `",
+        out.display()
+    );
+    let at = r
+        .stderr
+        .find(&said)
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    let rest = &r.stderr[at + said.len()..];
+    let aside = std::path::PathBuf::from(&rest[..rest.find('`').unwrap()]);
+    // The folder named holds the earlier snapshot, whole; nothing is left at `snap`, and the
+    // new snapshot's temporary folder is gone.
+    assert!(!out.exists());
+    assert_eq!(aside.parent().unwrap().parent(), Some(dir.path()));
+    assert_eq!(files(&aside), before);
+    assert_eq!(
+        std::fs::read_to_string(aside.join(".vpcreach-snapshot")).unwrap(),
+        marker
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].starts_with(".vpcreach-old-"), "{left:?}");
+    // Moved back by hand, as the message says, it is a snapshot again.
+    std::fs::rename(&aside, &out).unwrap();
+    assert!(vpcreach::Snapshot::load(&out).is_ok());
+}
+
+/// The paths of the files below `dir`, relative to it.
+fn walk_names(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out
+}
