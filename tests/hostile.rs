@@ -639,6 +639,28 @@ fn an_envelope_read_in_pieces_parses_as_read_whole() {
         whole.stderr
     );
     assert_eq!(same(&whole.stderr, &small), same(&pieces.stderr, &padded));
+    // `explain` (its fast scanner) judges them the same too.
+    let snap = snapshot();
+    let explain = |f: &Path| {
+        let r = run_limited(
+            &[
+                os("explain"),
+                os("--output"),
+                os("jsonl"),
+                os("--snapshot"),
+                snap.path().as_os_str(),
+                f.as_os_str(),
+            ],
+            Duration::from_secs(60),
+            Some(400),
+        );
+        assert_eq!(r.code, Some(0), "{r:?}");
+        (same(&r.stdout, f), same(&r.stderr, f))
+    };
+    let (whole, pieces) = (explain(&small), explain(&padded));
+    assert_eq!(whole.0.lines().count(), 2_000);
+    assert!(whole.0.contains(r#""status":"consistent""#));
+    assert!(whole == pieces, "the explanations differ");
 }
 
 #[test]
