@@ -330,8 +330,7 @@ impl ChunkReader {
                 )));
             }
             searched = data.len();
-            // Grown a chunk at a time, not doubled: a line near the bound takes no more.
-            data.reserve_exact(chunk_size);
+            grow(&mut data, chunk_size, max_line);
             fill(input, &mut data, searched + chunk_size);
         };
         if input.failed.is_some() && cut < data.len() {
@@ -561,7 +560,7 @@ impl ChunkReader {
                         }
                         None => {
                             let n = data.len();
-                            data.reserve_exact(chunk_size);
+                            grow(&mut data, chunk_size, max_line);
                             fill(input, &mut data, n + chunk_size);
                         }
                     }
@@ -585,7 +584,7 @@ impl ChunkReader {
                     }
                     if data.len() <= max_line {
                         let n = data.len();
-                        data.reserve_exact(chunk_size);
+                        grow(&mut data, chunk_size, max_line);
                         fill(input, &mut data, n + chunk_size);
                         continue;
                     }
@@ -735,6 +734,18 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             too_long: None,
         }));
     }
+}
+
+/// Makes room in `data` for another chunk of a line longer than a chunk. Past two chunks, room
+/// for the longest line is made at once: growing a buffer of megabytes step by step (or by
+/// doubling) holds the old and the new one at once at each step, or reserves twice the bound.
+fn grow(data: &mut Vec<u8>, chunk_size: usize, max_line: usize) {
+    let want = if data.len() >= 2 * chunk_size {
+        max_line.saturating_add(chunk_size)
+    } else {
+        data.len() + chunk_size
+    };
+    data.reserve_exact(want.saturating_sub(data.len()));
 }
 
 /// Reads into `data` until it holds `target` bytes, the input ends, or reading fails.
