@@ -345,6 +345,7 @@ fn main() {
         fs.bytes as f64 / 1e6
     );
     measure("as configured, 0.1% flipped", &snap, &configured, records);
+    parquet_vs_text(&snap, &configured, base);
     with_history(&snap, &net, &configured, 1_000, base);
     // The same snapshot with VPC Block Public Access data: block-bidirectional, every VPC
     // excluded (allow-bidirectional), so the verdicts stay those the records were made for while
@@ -359,4 +360,129 @@ fn main() {
     let random = base.join("flows-random.log");
     write_flow_log(&spec, records, &random, 7).expect("flows");
     measure("random actions", &snap, &random, records);
+}
+
+/// The text log's records as a Parquet file as AWS writes them (underscored column names,
+/// AWS's types, GZIP column chunks), in row groups of 131,072 rows.
+fn write_parquet_copy(text: &Path, out: &Path) {
+    use parquet::basic::{Compression, GzipLevel};
+    use parquet::data_type::{ByteArray, ByteArrayType, Int32Type, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::io::BufRead;
+    let reader = std::io::BufReader::new(File::open(text).expect("flows"));
+    let mut lines = reader.lines();
+    let header = lines.next().expect("a header").expect("read");
+    let names: Vec<String> = header
+        .split_whitespace()
+        .map(|n| n.replace('-', "_"))
+        .collect();
+    let int32 = |n: &str| {
+        matches!(
+            n,
+            "version" | "srcport" | "dstport" | "tcp_flags" | "traffic_path"
+        )
+    };
+    let int64 = |n: &str| matches!(n, "protocol" | "packets" | "bytes" | "start" | "end");
+    let fields: Vec<String> = names
+        .iter()
+        .map(|n| {
+            if int32(n) {
+                format!("optional int32 {n};")
+            } else if int64(n) {
+                format!("optional int64 {n};")
+            } else {
+                format!("optional binary {n} (STRING);")
+            }
+        })
+        .collect();
+    let schema = std::sync::Arc::new(
+        parquet::schema::parser::parse_message_type(&format!(
+            "message flows {{ {} }}",
+            fields.join(" ")
+        ))
+        .expect("schema"),
+    );
+    let props = std::sync::Arc::new(
+        WriterProperties::builder()
+            .set_compression(Compression::GZIP(GzipLevel::default()))
+            .build(),
+    );
+    let mut w = SerializedFileWriter::new(File::create(out).expect("create"), schema, props)
+        .expect("writer");
+    let mut batch: Vec<String> = Vec::with_capacity(131_072);
+    let mut flush = |batch: &mut Vec<String>| {
+        if batch.is_empty() {
+            return;
+        }
+        let rows: Vec<Vec<&str>> = batch.iter().map(|l| l.split(' ').collect()).collect();
+        let mut rg = w.next_row_group().expect("row group");
+        let mut i = 0;
+        while let Some(mut col) = rg.next_column().expect("column") {
+            let defs: Vec<i16> = rows.iter().map(|r| i16::from(r[i] != "-")).collect();
+            let present = rows.iter().map(|r| r[i]).filter(|v| *v != "-");
+            if int32(&names[i]) {
+                let v: Vec<i32> = present.map(|x| x.parse().expect("int")).collect();
+                col.typed::<Int32Type>()
+                    .write_batch(&v, Some(&defs), None)
+                    .expect("write");
+            } else if int64(&names[i]) {
+                let v: Vec<i64> = present.map(|x| x.parse().expect("int")).collect();
+                col.typed::<Int64Type>()
+                    .write_batch(&v, Some(&defs), None)
+                    .expect("write");
+            } else {
+                let v: Vec<ByteArray> = present.map(ByteArray::from).collect();
+                col.typed::<ByteArrayType>()
+                    .write_batch(&v, Some(&defs), None)
+                    .expect("write");
+            }
+            col.close().expect("close");
+            i += 1;
+        }
+        rg.close().expect("close");
+        batch.clear();
+    };
+    for line in lines {
+        batch.push(line.expect("read"));
+        if batch.len() == 131_072 {
+            flush(&mut batch);
+        }
+    }
+    flush(&mut batch);
+    w.close().expect("close");
+}
+
+/// Issue 17: explaining the records from Parquet is no slower than from text.
+fn parquet_vs_text(snap: &Path, text: &Path, base: &Path) {
+    let pq = base.join("flows.log.parquet");
+    if !pq.exists() {
+        write_parquet_copy(text, &pq);
+    }
+    let mb = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6);
+    let _ = timed(&mut explain(snap, &pq, "contradiction"));
+    let (mut t, mut p) = (Vec::new(), Vec::new());
+    let (mut peak_t, mut peak_p) = (0, 0);
+    for _ in 0..3 {
+        let (d, k, ok) = timed(&mut explain(snap, text, "contradiction"));
+        assert!(ok, "explain failed");
+        t.push(d);
+        peak_t = peak_t.max(k);
+        let (d, k, ok) = timed(&mut explain(snap, &pq, "contradiction"));
+        assert!(ok, "explain failed");
+        p.push(d);
+        peak_p = peak_p.max(k);
+    }
+    let (t, p) = (median(t), median(p));
+    println!(
+        "Parquet vs text (issue 17): explain --only contradiction, text ({:.1} MB) {:.3} s, {:.0} MB peak; \
+         Parquet ({:.1} MB, GZIP) {:.3} s, {:.0} MB peak (medians of 3): {:.2}x",
+        mb(text),
+        t.as_secs_f64(),
+        peak_t as f64 / 1024.0,
+        mb(&pq),
+        p.as_secs_f64(),
+        peak_p as f64 / 1024.0,
+        p.as_secs_f64() / t.as_secs_f64()
+    );
 }

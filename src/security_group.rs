@@ -134,19 +134,48 @@ pub enum SgPeer {
     /// A managed prefix list.
     PrefixList {
         /// `pl-…`.
-        id: String,
+        id: Box<str>,
     },
-    /// Another security group: the private addresses of its member ENIs.
-    Group {
-        /// `sg-…`.
-        id: String,
-        /// The owning account, for cross-account references.
-        #[serde(skip_serializing_if = "Option::is_none")]
+    /// Another security group: the private addresses of its member ENIs. (Boxed: a network
+    /// holds millions of rules, most of them CIDRs, and every rule is as large as its largest
+    /// kind of peer.)
+    Group(Box<GroupPeer>),
+}
+
+/// The group a rule references ([`SgPeer::Group`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupPeer {
+    /// `sg-…`.
+    pub id: String,
+    /// The owning account, for cross-account references.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The peering through which it is referenced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peering: Option<String>,
+}
+
+impl SgPeer {
+    /// A reference to another group.
+    pub fn group(
+        id: impl Into<String>,
         account: Option<String>,
-        /// The peering through which it is referenced.
-        #[serde(skip_serializing_if = "Option::is_none")]
         peering: Option<String>,
-    },
+    ) -> SgPeer {
+        SgPeer::Group(Box::new(GroupPeer {
+            id: id.into(),
+            account,
+            peering,
+        }))
+    }
+
+    /// The id of the group referenced, for a group reference.
+    pub fn group_id(&self) -> Option<&str> {
+        match self {
+            SgPeer::Group(g) => Some(&g.id),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for SgPeer {
@@ -154,12 +183,10 @@ impl fmt::Display for SgPeer {
         match self {
             SgPeer::Cidr { cidr } => write!(f, "{cidr}"),
             SgPeer::PrefixList { id } => write!(f, "{id}"),
-            SgPeer::Group {
-                id,
-                account: Some(a),
-                ..
-            } => write!(f, "{a}/{id}"),
-            SgPeer::Group { id, .. } => write!(f, "{id}"),
+            SgPeer::Group(g) => match &g.account {
+                Some(a) => write!(f, "{a}/{}", g.id),
+                None => write!(f, "{}", g.id),
+            },
         }
     }
 }
@@ -175,7 +202,7 @@ pub struct SgRule {
     /// Inbound or outbound.
     pub direction: Direction,
     /// The position of the permission in the group's `IpPermissions`/`IpPermissionsEgress`.
-    pub permission_index: usize,
+    pub permission_index: u32,
     /// The protocol.
     pub protocol: Protocol,
     /// Ports or ICMP type/code.
@@ -184,7 +211,7 @@ pub struct SgRule {
     pub peer: SgPeer,
     /// The rule's description (untrusted text).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Box<str>>,
     /// The rule's position in its group's compiled rules of its direction (an identity for
     /// usage counting).
     #[serde(skip)]
@@ -294,11 +321,11 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
         let rule = SgRule {
             group_id: group_id.clone(),
             direction: dir,
-            permission_index: index,
+            permission_index: u32::try_from(index).unwrap_or(u32::MAX),
             protocol,
             ports,
             peer,
-            description,
+            description: description.map(String::into_boxed_str),
             group: 0,
             position: match dir {
                 Direction::Inbound => g.inbound.len(),
@@ -326,7 +353,7 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
     for r in &p.prefix_list_ids {
         push(
             SgPeer::PrefixList {
-                id: r.prefix_list_id.clone(),
+                id: r.prefix_list_id.as_str().into(),
             },
             r.description.clone(),
         );
@@ -334,11 +361,11 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
     for r in &p.user_id_group_pairs {
         match &r.group_id {
             Some(id) => push(
-                SgPeer::Group {
-                    id: id.clone(),
-                    account: r.user_id.clone(),
-                    peering: r.vpc_peering_connection_id.clone(),
-                },
+                SgPeer::group(
+                    id.clone(),
+                    r.user_id.clone(),
+                    r.vpc_peering_connection_id.clone(),
+                ),
                 r.description.clone(),
             ),
             None => problems.push(format!(

@@ -6,6 +6,7 @@
 //! One test, run in sections, because it sets this process's environment for the library calls.
 
 mod aws_support;
+mod parquet_support;
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_support::*;
@@ -164,25 +165,40 @@ fn explain_reads_flow_logs_from_s3_and_cloudwatch() {
                 .await
                 .expect("PutObject");
         }
-        // Passed over: another service's logs, and a Parquet flow log.
-        for key in [
-            format!("AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2024/05/01/trail.json.gz"),
-            format!("{prefix}/2024/05/01/flows.log.parquet"),
-        ] {
-            s3.put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(ByteStream::from_static(b"PAR1 not text"))
-                .send()
-                .await
-                .expect("PutObject");
-        }
+        // Passed over: another service's logs.
+        s3.put_object()
+            .bucket(bucket)
+            .key(format!("AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2024/05/01/trail.json.gz"))
+            .body(ByteStream::from_static(b"not a flow log"))
+            .send()
+            .await
+            .expect("PutObject");
+        // A Parquet flow log (issue 17), in the Hive-compatible layout: the first day's records
+        // again, read as the text ones are.
+        let (_, first) = days(&net).into_iter().next().expect("a day");
+        let key = format!(
+            "AWSLogs/aws-account-id={ACCOUNT}/aws-service=vpcflowlogs/aws-region={REGION}/year=2024/month=05/day=03/{ACCOUNT}_vpcflowlogs_{REGION}_fl-0123456789abcdef0_20240503T0000Z_5e5c1f.log.parquet"
+        );
+        let path = local.join(&key);
+        parquet_support::write_text_as_parquet(
+            &format!("{HEADER}\n{}\n", first.join("\n")),
+            &path,
+            parquet::basic::Compression::GZIP(Default::default()),
+            2,
+        );
+        s3.put_object()
+            .bucket(bucket)
+            .key(&key)
+            .body(ByteStream::from(std::fs::read(&path).expect("parquet")))
+            .send()
+            .await
+            .expect("PutObject");
     });
 
     let (code_local, local_records) =
         explain(&env, &snapshot, &local.to_string_lossy(), after_awslogs);
     let (code_s3, s3_records) = explain(&env, &snapshot, "s3://flow-logs/AWSLogs/", after_awslogs);
-    assert_eq!(local_records.len(), 6, "{local_records:#?}");
+    assert_eq!(local_records.len(), 9, "{local_records:#?}");
     assert_eq!(s3_records, local_records);
     assert_eq!((code_s3, code_local), (1, 1));
     assert!(

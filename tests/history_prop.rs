@@ -294,3 +294,171 @@ proptest! {
         }
     }
 }
+
+/// AWS Config items of acl-default, sg-web and rtb-main as they are in `state`, captured at
+/// `time`.
+fn captures(state: &Snapshot, time: i64, n: usize) -> Vec<Event> {
+    use history::{ConfigItem, ConfigKind, ConfigState};
+    let item = |kind, id: &str, s: ConfigState| Event {
+        event_id: format!("{id}@{n}"),
+        time,
+        api: "ConfigurationItem OK".into(),
+        principal: None,
+        source_ip: None,
+        region: None,
+        account: None,
+        change: Change::Config(Box::new(ConfigItem {
+            kind,
+            resource_id: id.into(),
+            status: "OK".into(),
+            state_id: Some(n.to_string()),
+            capture_time: vpcreach::timestamp::Rfc3339(time).to_string(),
+            state: s,
+        })),
+    };
+    let acl = state
+        .network_acls
+        .iter()
+        .find(|a| a.network_acl_id == "acl-default");
+    let sg = state
+        .security_groups
+        .iter()
+        .find(|g| g.group_id == "sg-web");
+    let rt = state
+        .route_tables
+        .iter()
+        .find(|r| r.route_table_id == "rtb-main");
+    vec![
+        item(
+            ConfigKind::NetworkAcl,
+            "acl-default",
+            ConfigState::NetworkAcl(acl.unwrap().clone()),
+        ),
+        item(
+            ConfigKind::SecurityGroup,
+            "sg-web",
+            ConfigState::SecurityGroup(sg.unwrap().clone()),
+        ),
+        item(
+            ConfigKind::RouteTable,
+            "rtb-main",
+            ConfigState::RouteTable(rt.unwrap().clone()),
+        ),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Config recording from the start (items of the three resources before the first change),
+    /// CloudTrail events lost at random, each lost one followed by items of the state it made,
+    /// and items after kept events too: the model half-way between two changes is the state
+    /// after the first, exactly, whatever was lost.
+    #[test]
+    fn config_items_make_exact_what_lost_events_leave_out(
+        ops in proptest::collection::vec((0u8..5, 0u8..40, 0u8..12, 0u8..4), 0..25)
+    ) {
+        let old = Snapshot::from_json_str(&common::base().to_string()).unwrap();
+        let mut state = old.clone();
+        let mut all = captures(&old, 1_700_000_000 - 30, 0);
+        let mut states = Vec::new();
+        let mut times = Vec::new();
+        let mut n = 0;
+        for (k, a, b, fate) in ops {
+            if let Some(c) = op(&state, k, a, b) {
+                n += 1;
+                let e = event(n, c);
+                history::apply(&mut state, &e).unwrap();
+                let time = e.time;
+                // 0: lost, with items after it; 1: kept, with items; else kept alone.
+                if fate != 0 {
+                    all.push(e);
+                }
+                if fate <= 1 {
+                    all.extend(captures(&state, time + 20, n));
+                }
+                states.push(state.clone());
+                times.push(time);
+            }
+        }
+        let new = state;
+        for (expected, time) in states.iter().zip(&times) {
+            let back = history::at(&new, &all, i64::MAX, time + 30).snapshot;
+            prop_assert!(back.withheld.is_empty(), "{:?}", back.withheld);
+            prop_assert_eq!(nacl(&back), nacl(expected));
+            prop_assert_eq!(routes(&back), routes(expected));
+            prop_assert_eq!(sg_rules(&back, "sg-web"), sg_rules(expected, "sg-web"));
+        }
+        // Before the first change: the first items' state.
+        let back = history::at(&new, &all, i64::MAX, 1_700_000_000 - 10).snapshot;
+        prop_assert_eq!(nacl(&back), nacl(&old));
+        prop_assert_eq!(sg_rules(&back, "sg-web"), sg_rules(&old, "sg-web"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    /// The same with AWS Config items in the history (after some changes, in place of some
+    /// lost ones) and, at random, a snapshot that drifted from the newest items (a change in no
+    /// event or item): the timeline still judges each record as `history::at` does.
+    #[test]
+    fn the_timeline_agrees_with_at_when_config_items_are_in_the_history(
+        ops in proptest::collection::vec((0u8..8, 0u8..40, 0u8..12, 0u8..4), 0..20),
+        drift in proptest::option::of((0u8..40, 0u8..12)),
+        records in proptest::collection::vec((0u8..4, 0u8..6, 0u8..8, any::<bool>(), 0i64..1_500), 1..40)
+    ) {
+        let old = Snapshot::from_json_str(&common::base().to_string()).unwrap();
+        let mut state = old.clone();
+        let mut events = captures(&old, 1_700_000_000 - 50, 0);
+        let mut n = 0;
+        for (k, a, b, fate) in ops {
+            let k = match k {
+                0..=5 => 2 + k % 2,
+                6 => 0,
+                _ => 4,
+            };
+            if let Some(c) = op(&state, k, a, b) {
+                n += 1;
+                let e = event(n, c);
+                history::apply(&mut state, &e).unwrap();
+                let time = e.time;
+                if fate != 0 {
+                    events.push(e);
+                }
+                if fate <= 1 {
+                    events.extend(captures(&state, time + 20, n));
+                }
+            }
+        }
+        if let Some((a, b)) = drift {
+            if let Some(c) = op(&state, 2, a, b) {
+                history::apply(&mut state, &event(n + 1, c)).unwrap();
+            }
+        }
+        let snapshot_time = 1_700_000_000 + 1_500;
+        let lines: Vec<String> = records
+            .iter()
+            .enumerate()
+            .map(|(n, &(eni, peer, port, accept, dt))| {
+                record_line(eni, peer, port, accept, 1_700_000_000 - 60 + dt, n)
+            })
+            .collect();
+        let chunk = vpcreach::flow_log::Chunk::new(
+            "t.log",
+            lines.join("\n").into_bytes(),
+            vpcreach::flow_log::Format::default(),
+        );
+        let parsed = vpcreach::flow_log::parse_chunk(&chunk);
+        let timeline = vpcreach::explain::Timeline::new(state.clone(), snapshot_time, events.clone());
+        let mut got = Vec::new();
+        timeline.explain_chunk(&chunk, |_, e| got.push((e.status, e.expected)));
+        prop_assert_eq!(got.len(), parsed.records.len());
+        for (r, got) in parsed.records.iter().zip(&got) {
+            let start = r.start.unwrap() as i64;
+            let then = history::at(&state, &events, snapshot_time, start).snapshot;
+            let net = vpcreach::Network::build(&then);
+            let file: std::sync::Arc<std::path::Path> = std::path::Path::new("t.log").into();
+            let e = vpcreach::explain::Explainer::new(&net).explain(&file, r, None);
+            prop_assert_eq!(*got, (e.status, e.expected), "record at {}", start);
+        }
+    }
+}

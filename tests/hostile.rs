@@ -1477,3 +1477,101 @@ fn a_trail_file_cut_short_keeps_its_records_and_names_the_file() {
         r.stdout
     );
 }
+
+// Issue 15: an AWS Config file is read item by item too (bounded memory), items of types that
+// do not matter are passed by, counted.
+#[test]
+fn a_large_config_file_is_read_item_by_item_in_bounded_memory() {
+    let snap = snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    // 150,000 VPC items (about 90 MB unpacked) and one security-group item, in one gzipped
+    // ConfigHistory file.
+    let vpc = |i: usize| {
+        format!(
+            r#"{{"configurationItemVersion":"1.3","configurationItemCaptureTime":"2024-10-14T12:00:00.000Z","configurationStateId":{i},"awsAccountId":"111122223333","configurationItemStatus":"OK","resourceType":"AWS::EC2::VPC","resourceId":"vpc-{i:08x}","ARN":"arn:aws:ec2:us-east-1:111122223333:vpc/vpc-{i:08x}","awsRegion":"us-east-1","availabilityZone":"Multiple Availability Zones","configurationStateMd5Hash":"","relatedEvents":[],"relationships":[],"configuration":{{"vpcId":"vpc-{i:08x}","cidrBlock":"10.0.0.0/16","state":"available","isDefault":false,"instanceTenancy":"default","dhcpOptionsId":"dopt-0123456789abcdef0"}},"supplementaryConfiguration":{{}},"tags":{{}}}}"#
+        )
+    };
+    let sg = r#"{"configurationItemVersion":"1.3","configurationItemCaptureTime":"2024-10-14T13:00:00.000Z","configurationStateId":1,"awsAccountId":"111122223333","configurationItemStatus":"OK","resourceType":"AWS::EC2::SecurityGroup","resourceId":"sg-web","awsRegion":"us-east-1","configuration":{"groupId":"sg-web","groupName":"web","vpcId":"vpc-a","ipPermissions":[],"ipPermissionsEgress":[]}}"#;
+    let data = gzip_of(&mut |w| {
+        w.write_all(br#"{"fileVersion":"1.0","configurationItems":["#)
+            .unwrap();
+        for i in 0..150_000 {
+            w.write_all(vpc(i).as_bytes()).unwrap();
+            w.write_all(b",").unwrap();
+        }
+        w.write_all(sg.as_bytes()).unwrap();
+        w.write_all(b"]}").unwrap();
+    });
+    let f = dir.path().join("config.json.gz");
+    std::fs::write(&f, data).unwrap();
+    let r = run_limited(
+        &[
+            os("changes"),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            os("--snapshot-time"),
+            os("2024-10-14T15:00:00Z"),
+            os("--history"),
+            f.as_os_str(),
+        ],
+        Duration::from_secs(240),
+        Some(400),
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains("history: 1 file(s), 150001 record(s): 1 change(s) kept, 0 duplicate(s), 0 failed call(s) (0 dry run(s)) that changed nothing, 0 other call(s), 0 unreadable, 150000 passed by"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("config item sg-web@1"), "{}", r.stdout);
+}
+
+// Issue 15: ids and statuses from AWS Config items are untrusted text.
+#[test]
+fn escape_sequences_in_config_items_do_not_reach_the_terminal() {
+    let snap = snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    let id = "sg-x\u{1b}]0;pwned\u{7}\u{1b}[2J\r\nerror: forged\u{202e}";
+    let item = serde_json::json!({
+        "configurationItemCaptureTime": "2024-10-14T13:00:00.000Z",
+        "configurationStateId": "7\u{1b}[31m",
+        "configurationItemStatus": "OK",
+        "resourceType": "AWS::EC2::SecurityGroup",
+        "resourceId": id,
+        "configuration": {"groupId": id, "ipPermissions": []}
+    });
+    let bad = serde_json::json!({
+        "configurationItemCaptureTime": "2024-10-14T13:00:00.000Z",
+        "configurationItemStatus": "Odd\u{1b}[2J",
+        "resourceType": "AWS::EC2::SecurityGroup",
+        "resourceId": id,
+    });
+    let f = dir.path().join("config.json");
+    std::fs::write(
+        &f,
+        serde_json::to_vec(&serde_json::json!({"configurationItems": [item, bad]})).unwrap(),
+    )
+    .unwrap();
+    for output in ["human", "markdown"] {
+        let r = run(&[
+            os("changes"),
+            os("--output"),
+            os(output),
+            os("--snapshot"),
+            snap.path().as_os_str(),
+            os("--snapshot-time"),
+            os("2024-10-14T15:00:00Z"),
+            os("--history"),
+            f.as_os_str(),
+        ]);
+        assert_eq!(r.code, Some(0), "{r:?}");
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(all.contains("sg-x"), "{all}");
+        assert!(
+            !all.contains('\u{1b}') && !all.contains('\u{7}') && !all.contains('\u{202e}'),
+            "{all:?}"
+        );
+        assert!(!all.contains("\nerror: forged"), "{all:?}");
+        assert!(r.stderr.contains("configuration item 1"), "{}", r.stderr);
+    }
+}

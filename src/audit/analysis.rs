@@ -254,7 +254,7 @@ pub(crate) fn sg_region(
                 }
                 None => unresolved.push(rule),
             },
-            SgPeer::Group { id, .. } => match net.group_member_ips(id) {
+            SgPeer::Group(g) => match net.group_member_ips(&g.id) {
                 Some(members) => {
                     for ip in members {
                         if net.refs_apply(eni, *ip) == Some(true) {
@@ -704,9 +704,13 @@ pub fn static_audit_with(net: &Network, policies: &PolicySet, opts: AuditOptions
             allowlist(&ctx, file, &mut members);
         }
     }
-    let denied = deny_all(&ctx, &jobs, group);
+    let mut denied = deny_all(&ctx, &jobs, group);
     open_nacls(&ctx, &jobs, &denied, &mut res.findings);
-    res.findings.extend(denied);
+    // The few findings so far, then the denied ones (most of an organization's): the many are
+    // moved, not copied, and the vector keeps room for the findings still to come.
+    denied.reserve(res.findings.len() + 1024);
+    denied.splice(0..0, std::mem::take(&mut res.findings));
+    res.findings = denied;
     if group {
         res.findings.extend(super::finding::group_by_cause(members));
     } else {
@@ -896,13 +900,40 @@ fn shadowed_nacl_rules(net: &Network, out: &mut Vec<Finding>) {
 }
 
 pub(super) fn sort(f: &mut [Finding]) {
-    f.sort_by(|a, b| {
+    // A stable sort of the positions, then the findings moved into place: a stable sort of the
+    // findings themselves would need room for half of them beside them (hundreds of MB at an
+    // organization's scale).
+    let mut order: Vec<usize> = (0..f.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&f[a], &f[b]);
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.check.cmp(&b.check))
             .then_with(|| a.status.cmp(&b.status))
             .then_with(|| a.resources.cmp(&b.resources))
     });
+    permute(f, &mut order);
+}
+
+/// Reorders `items` so that position `i` holds what was at `order[i]` (`order` a permutation),
+/// in place: each cycle of the permutation is followed once with swaps. `order` is used up.
+pub(crate) fn permute<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..order.len() {
+        if order[start] == usize::MAX {
+            continue;
+        }
+        // Follow the cycle through `start`: position `at` takes the item at `order[at]`.
+        let mut at = start;
+        loop {
+            let from = order[at];
+            order[at] = usize::MAX;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 pub(super) fn groups_of(file: &PolicyFile, names: &[String]) -> Result<Vec<Group>, String> {
@@ -1104,12 +1135,16 @@ fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], group: bool) -> Vec<Finding> {
     });
     let mut out: Vec<Finding> = parts.into_iter().flatten().collect();
     if group {
-        out.extend(
-            shared
-                .into_inner()
-                .unwrap_or_else(|p| p.into_inner())
-                .finish(),
-        );
+        let grouped = shared
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .finish();
+        // Hundreds of thousands of findings at an organization's scale: moved, not copied.
+        if out.is_empty() {
+            out = grouped;
+        } else {
+            out.extend(grouped);
+        }
     }
     out
 }
@@ -1653,3 +1688,45 @@ fn default_groups(net: &Network, out: &mut Vec<Finding>) {
 }
 
 pub use super::observed::{observed_audit, observed_audit_with};
+
+#[cfg(test)]
+mod sort_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `permute` puts at each position what the order names, as a copy would.
+        #[test]
+        fn permute_is_the_gather_of_the_order(keys in proptest::collection::vec(0u8..4, 0..60)) {
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            order.sort_by_key(|&i| keys[i]);
+            let expected: Vec<(u8, usize)> = order.iter().map(|&i| (keys[i], i)).collect();
+            let mut items: Vec<(u8, usize)> = keys.iter().copied().zip(0..).collect();
+            permute(&mut items, &mut order);
+            prop_assert_eq!(items, expected);
+        }
+
+        /// `sort` is the stable sort of the findings by severity (highest first), check,
+        /// status and resources.
+        #[test]
+        fn sort_is_stable(keys in proptest::collection::vec((0u8..3, 0u8..3), 0..40)) {
+            let findings: Vec<Finding> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &(c, r))| Finding {
+                    check: format!("c{c}"),
+                    resources: vec![format!("r{r}")],
+                    message: i.to_string(),
+                    ..Default::default()
+                })
+                .collect();
+            let mut expected = findings.clone();
+            expected.sort_by(|a, b| {
+                a.check.cmp(&b.check).then_with(|| a.resources.cmp(&b.resources))
+            });
+            let mut got = findings;
+            sort(&mut got);
+            prop_assert_eq!(got, expected);
+        }
+    }
+}

@@ -150,14 +150,15 @@ pub struct Finding {
     /// With a history (`audit --history`): the change after which the witness became what it
     /// is, the newest such change up to the time the network is judged at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub introduced_by: Option<IntroducedBy>,
+    pub introduced_by: Option<Box<IntroducedBy>>,
 }
 
 /// The change of the history a finding came from: its witness was not what it is before the
 /// change, and is after it (and after every later change up to the time judged).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntroducedBy {
-    /// CloudTrail `eventID`.
+    /// CloudTrail `eventID`, or an AWS Config item (`<resourceId>@<configurationStateId>`, its
+    /// `api` then `ConfigurationItem <status>`).
     pub event_id: String,
     /// When, RFC 3339.
     pub time: String,
@@ -235,6 +236,10 @@ impl Finding {
 /// adding them in key order.
 #[derive(Debug, Default)]
 pub struct Grouper {
+    /// Each group's finding (its first member), beside its [`Group`] in `groups`: kept apart so
+    /// that `finish` hands this vector out as it is, sorted in place, instead of copying
+    /// hundreds of thousands of findings into another.
+    findings: Vec<Finding>,
     groups: Vec<Group>,
     by_id: std::collections::HashMap<String, usize>,
     /// The key [`Grouper::add`] gives next.
@@ -243,9 +248,8 @@ pub struct Grouper {
 
 #[derive(Debug)]
 struct Group {
-    /// The first member (smallest key), made the group's finding by `finish`.
-    finding: Finding,
-    /// Its key.
+    /// The key of the first member (smallest key), whose finding (in [`Grouper::findings`])
+    /// `finish` makes the group's.
     key: u64,
     /// Each member's ENIs, with its key.
     enis: Vec<(u64, String)>,
@@ -308,15 +312,15 @@ impl Grouper {
                     let g = &mut self.groups[i];
                     if key < g.key {
                         f.eni_count = f.enis.len();
-                        g.finding = f;
+                        self.findings[i] = f;
                         g.key = key;
                     }
                 }
                 None => {
                     self.by_id.insert(f.id.clone(), self.groups.len());
                     f.eni_count = f.enis.len();
+                    self.findings.push(f);
                     self.groups.push(Group {
-                        finding: f,
                         key,
                         enis: Vec::new(),
                         shapes: Vec::new(),
@@ -334,7 +338,7 @@ impl Grouper {
                 if key < g.key {
                     f.id = id;
                     f.resources = f.cause.clone();
-                    g.finding = f;
+                    self.findings[i] = f;
                     g.key = key;
                 }
                 i
@@ -343,8 +347,8 @@ impl Grouper {
                 f.id = id.clone();
                 f.resources = f.cause.clone();
                 self.by_id.insert(id, self.groups.len());
+                self.findings.push(f);
                 self.groups.push(Group {
-                    finding: f,
                     key,
                     enis: Vec::new(),
                     shapes: Vec::new(),
@@ -371,7 +375,7 @@ impl Grouper {
     pub fn absorb(&mut self, other: Grouper) {
         let shift = self.next;
         self.next = self.next.saturating_add(other.next);
-        for mut g in other.groups {
+        for (f, mut g) in other.findings.into_iter().zip(other.groups) {
             g.key = g.key.saturating_add(shift);
             for e in &mut g.enis {
                 e.0 = e.0.saturating_add(shift);
@@ -379,11 +383,11 @@ impl Grouper {
             for s in &mut g.shapes {
                 s.1 = s.1.saturating_add(shift);
             }
-            match self.by_id.get(&g.finding.id) {
+            match self.by_id.get(&f.id) {
                 Some(&i) => {
                     let mine = &mut self.groups[i];
                     if g.key < mine.key {
-                        mine.finding = g.finding;
+                        self.findings[i] = f;
                         mine.key = g.key;
                     }
                     mine.enis.extend(g.enis);
@@ -392,7 +396,8 @@ impl Grouper {
                     }
                 }
                 None => {
-                    self.by_id.insert(g.finding.id.clone(), self.groups.len());
+                    self.by_id.insert(f.id.clone(), self.groups.len());
+                    self.findings.push(f);
                     self.groups.push(g);
                 }
             }
@@ -401,54 +406,61 @@ impl Grouper {
 
     /// The grouped findings; a group's message says how many ENIs share its cause.
     pub fn finish(self) -> Vec<Finding> {
-        let mut groups = self.groups;
-        groups.sort_by_key(|g| g.key);
-        groups
-            .into_iter()
-            .map(|g| {
-                let mut f = g.finding;
-                if f.cause.is_empty() {
-                    return f;
-                }
-                // Each ENI once, in key order.
-                let mut enis = g.enis;
-                enis.sort_by_key(|(k, _)| *k);
-                let mut seen = std::collections::HashSet::with_capacity(enis.len());
-                f.enis = enis
-                    .into_iter()
-                    .filter_map(|(_, e)| seen.insert(e.clone()).then_some(e))
-                    .collect();
-                drop(seen);
-                f.eni_count = f.enis.len();
-                let mut shapes = g.shapes;
-                shapes.sort_by_key(|s| s.1);
-                f.witnesses = if shapes.len() <= 1 {
-                    Vec::new()
-                } else {
-                    shapes.into_iter().map(|s| s.2).collect()
-                };
-                // An organization's audit holds hundreds of thousands of groups until the report
-                // is written: no spare room.
-                f.because.shrink_to_fit();
-                f.resources.shrink_to_fit();
-                f.cause.shrink_to_fit();
-                if f.enis.len() > 1 {
-                    f.message.push_str(&format!(
-                        " ({} ENIs share this cause: {}{})",
-                        f.enis.len(),
-                        f.enis
-                            .iter()
-                            .take(3)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        if f.enis.len() > 3 { ", …" } else { "" }
-                    ));
-                }
-                f.message.shrink_to_fit();
-                f
-            })
-            .collect()
+        let Grouper {
+            mut findings,
+            mut groups,
+            by_id,
+            ..
+        } = self;
+        drop(by_id);
+        // Into key order, in place (keys are distinct).
+        let mut order: Vec<usize> = (0..groups.len()).collect();
+        order.sort_unstable_by_key(|&i| groups[i].key);
+        let mut again = order.clone();
+        crate::audit::analysis::permute(&mut findings, &mut order);
+        crate::audit::analysis::permute(&mut groups, &mut again);
+        for (f, g) in findings.iter_mut().zip(groups) {
+            if f.cause.is_empty() {
+                continue;
+            }
+            // Each ENI once, in key order.
+            let mut enis = g.enis;
+            enis.sort_by_key(|(k, _)| *k);
+            let mut seen = std::collections::HashSet::with_capacity(enis.len());
+            f.enis = enis
+                .into_iter()
+                .filter_map(|(_, e)| seen.insert(e.clone()).then_some(e))
+                .collect();
+            drop(seen);
+            f.eni_count = f.enis.len();
+            let mut shapes = g.shapes;
+            shapes.sort_by_key(|s| s.1);
+            f.witnesses = if shapes.len() <= 1 {
+                Vec::new()
+            } else {
+                shapes.into_iter().map(|s| s.2).collect()
+            };
+            // An organization's audit holds hundreds of thousands of groups until the report
+            // is written: no spare room.
+            f.because.shrink_to_fit();
+            f.resources.shrink_to_fit();
+            f.cause.shrink_to_fit();
+            if f.enis.len() > 1 {
+                f.message.push_str(&format!(
+                    " ({} ENIs share this cause: {}{})",
+                    f.enis.len(),
+                    f.enis
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if f.enis.len() > 3 { ", …" } else { "" }
+                ));
+            }
+            f.message.shrink_to_fit();
+        }
+        findings
     }
 }
 

@@ -95,7 +95,7 @@ pub struct Fetched {
     pub bytes: u64,
     /// Records (CloudWatch events) read; 0 for S3.
     pub events: u64,
-    /// Things passed over, in words (Parquet objects, other services' logs).
+    /// Things passed over, in words (other services' logs, objects outside the window).
     pub notes: Vec<String>,
 }
 
@@ -192,8 +192,6 @@ pub(crate) fn key_span(key: &str) -> Option<(i64, i64)> {
 enum KeyKind {
     /// A text flow-log object.
     FlowLog,
-    /// A Parquet flow-log object (not read).
-    Parquet,
     /// Not a flow log (another service's logs, a folder marker, …).
     Other,
 }
@@ -210,10 +208,8 @@ fn key_kind(key: &str) -> KeyKind {
     if other_service || key.ends_with('/') {
         return KeyKind::Other;
     }
-    let lower = key.to_ascii_lowercase();
-    if lower.ends_with(".parquet") {
-        KeyKind::Parquet
-    } else if is_log_name(Path::new(key)) {
+    // Text (`.log.gz`) and Parquet (`.log.parquet`) objects alike.
+    if is_log_name(Path::new(key)) {
         KeyKind::FlowLog
     } else {
         KeyKind::Other
@@ -355,21 +351,15 @@ async fn fetch_s3(
     }
     let mut fetched = Fetched::default();
     let mut chosen = Vec::new();
-    let (mut parquet, mut outside, mut others) = (0usize, 0usize, 0usize);
+    let (mut outside, mut others) = (0usize, 0usize);
     for (key, size) in listed {
         match key_kind(&key) {
-            KeyKind::Parquet => parquet += 1,
             KeyKind::Other => others += 1,
             KeyKind::FlowLog => match key_span(&key) {
                 Some((start, end)) if !window.overlaps(start, end) => outside += 1,
                 _ => chosen.push((key, size)),
             },
         }
-    }
-    if parquet > 0 {
-        fetched.notes.push(format!(
-            "{parquet} Parquet object(s) passed over: vpcreach reads flow logs in the text format"
-        ));
     }
     if others > 0 {
         fetched.notes.push(format!(
@@ -655,7 +645,7 @@ mod tests {
         );
         assert_eq!(
             key_kind("AWSLogs/1/vpcflowlogs/us-east-1/2024/05/01/a.log.parquet"),
-            KeyKind::Parquet
+            KeyKind::FlowLog
         );
         assert_eq!(
             key_kind("AWSLogs/1/CloudTrail/us-east-1/2024/05/01/a.json.gz"),

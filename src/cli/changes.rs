@@ -41,7 +41,7 @@ pub struct ChangesArgs {
 /// Runs `vpcreach changes`: exit 0, or 2 on errors.
 pub fn run(args: ChangesArgs) -> anyhow::Result<u8> {
     if args.history.history.is_empty() {
-        anyhow::bail!("`changes` needs --history SRC (CloudTrail files or folders)");
+        anyhow::bail!("`changes` needs --history SRC (CloudTrail or AWS Config files or folders)");
     }
     let snap = Snapshot::load(&args.snapshot)
         .with_context(|| format!("cannot load the snapshot `{}`", args.snapshot.display()))?;

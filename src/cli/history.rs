@@ -1,4 +1,4 @@
-//! `--history SRC…` and `--snapshot-time`: CloudTrail files read for the commands that look at
+//! `--history SRC…` and `--snapshot-time`: CloudTrail and AWS Config files read for the commands that look at
 //! the network over time (`changes`, `--at`).
 
 use std::path::PathBuf;
@@ -11,7 +11,9 @@ use vpcreach::Snapshot;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct HistoryArgs {
     /// CloudTrail log files or folders (`AWSLogs/<account>/CloudTrail/<region>/…`, `.json` or
-    /// `.json.gz`; digest files are passed by). Repeatable.
+    /// `.json.gz`; digest files are passed by), AWS Config history and snapshot files or folders
+    /// (`AWSLogs/<account>/Config/<region>/…`), or saved `aws configservice
+    /// get-resource-config-history` output, mixed freely. Repeatable.
     #[arg(long, value_name = "SRC", num_args = 1..)]
     pub history: Vec<PathBuf>,
     /// When the snapshot was taken, when its folder does not say (`vpcreach collect` records
@@ -52,8 +54,17 @@ impl HistoryArgs {
             eprintln!("warning: {}", sanitize_line(p));
         }
         let s = &h.stats;
+        // With AWS Config items, the ones of other resource types are a term of the sum too.
+        let config = if s.config_items > 0 {
+            format!(
+                ", {} passed by (AWS Config items of resource types that do not matter to reachability; {} Config item(s) in all)",
+                s.passed_by, s.config_items
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "history: {} file(s), {} record(s): {} change(s) kept, {} duplicate(s), {} failed call(s) ({} dry run(s)) that changed nothing, {} other call(s), {} unreadable",
+            "history: {} file(s), {} record(s): {} change(s) kept, {} duplicate(s), {} failed call(s) ({} dry run(s)) that changed nothing, {} other call(s), {} unreadable{config}",
             s.files, s.records, s.applied, s.duplicates, s.failed, s.dry_runs, s.not_changes, s.malformed
         );
         Ok(h)
@@ -126,7 +137,7 @@ impl AtArgs {
     pub fn check_audit(&self) -> anyhow::Result<()> {
         if self.at.is_some() && self.history.history.is_empty() {
             anyhow::bail!(
-                "--at needs --history SRC (CloudTrail files or folders): the changes to undo to go back to that time"
+                "--at needs --history SRC (CloudTrail or AWS Config files or folders): the changes to undo to go back to that time"
             );
         }
         Ok(())
@@ -148,7 +159,7 @@ impl AtArgs {
     pub fn check(&self) -> anyhow::Result<()> {
         match (self.at.is_some(), self.history.history.is_empty()) {
             (true, true) => anyhow::bail!(
-                "--at needs --history SRC (CloudTrail files or folders): the changes to undo to go back to that time"
+                "--at needs --history SRC (CloudTrail or AWS Config files or folders): the changes to undo to go back to that time"
             ),
             (false, false) => anyhow::bail!(
                 "--history needs --at TIME here: the time to judge the network at"

@@ -137,7 +137,7 @@ impl State {
         for entry in parsed.in_line_order() {
             match entry {
                 Entry::Record(record) => {
-                    if let Err(e) = write_record(out, &file, record) {
+                    if let Err(e) = write_record(out, &file, parsed.rows, record) {
                         self.write_failed(e);
                         return ControlFlow::Break(());
                     }
@@ -197,17 +197,23 @@ fn counts_up_to(parsed: &ParsedChunk, line: u64) -> Counts {
     counts
 }
 
-/// Writes one record as a JSON object: `file`, `line` (and `event` on a line of several
+/// Writes one record as a JSON object: `file`, `line` (`row` for a Parquet file; and `event` on a line of several
 /// records), the fields of the record's own version under their AWS names with `-` → `_`
 /// (`null` when `-`), any later field the record has, fields not known to vpcreach (`extra_`
 /// before a name that is taken), and `community_id`. A v2 record is not padded with the 26
 /// fields of versions 3 to 8.
-fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Result<()> {
+fn write_record(
+    out: &mut impl Write,
+    file: &str,
+    rows: bool,
+    record: &FlowRecord,
+) -> io::Result<()> {
     let mut serializer = serde_json::Serializer::new(&mut *out);
     let written = (|| {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("file", file)?;
-        map.serialize_entry("line", &record.line)?;
+        // A Parquet file's records are numbered by row.
+        map.serialize_entry(if rows { "row" } else { "line" }, &record.line)?;
         if let Some(event) = record.event {
             map.serialize_entry("event", &event)?;
         }
@@ -224,7 +230,7 @@ fn write_record(out: &mut impl Write, file: &str, record: &FlowRecord) -> io::Re
         // written twice (a reader would keep one of them).
         let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
         if !record.extra.is_empty() {
-            used.extend(["file", "line", "event", "community_id"].map(String::from));
+            used.extend(["file", "line", "row", "event", "community_id"].map(String::from));
             used.extend(record.fields().map(|(f, _)| f.json_name().to_string()));
         }
         for (name, value) in &record.extra {

@@ -39,8 +39,12 @@ pub struct JudgedThen {
 /// One change of the history, as a record's explanation names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeSeen {
-    /// CloudTrail `eventID`.
+    /// CloudTrail `eventID` (empty, and not in JSON, for an AWS Config item).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub event_id: String,
+    /// The AWS Config item (`<resourceId>@<configurationStateId>`), when the change is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_item: Option<String>,
     /// When, RFC 3339.
     pub time: String,
     /// The API call.
@@ -73,6 +77,11 @@ pub struct Timeline {
     /// table, or one whose reach cannot be told by its resources): a record after it is judged
     /// by the snapshot's configuration, whatever else changed.
     last_touch: Vec<Option<usize>>,
+    /// Resources whose newest AWS Config item says other than the snapshot
+    /// ([`crate::history::config_disagreements`]): from the last change to the snapshot's time
+    /// the model is then not the snapshot's, and that span is an epoch of its own
+    /// (`events.len()`; the snapshot's is `events.len() + 1`).
+    disagree: Vec<String>,
     /// The models of the last epochs used, most recent first (each is built from the snapshot
     /// on first use, and dropped when [`EPOCHS_KEPT`] others were used since).
     epochs: Mutex<Vec<(usize, Arc<Network>)>>,
@@ -91,13 +100,15 @@ impl Timeline {
             .collect();
         let mut current = Network::build(&snapshot);
         current.snapshot_time = Some(snapshot_time);
-        let last_touch = last_touches(&current, &events);
+        let disagree = crate::history::config_disagreements(&snapshot, &events);
+        let last_touch = last_touches(&current, &events, &disagree);
         Timeline {
             snapshot,
             snapshot_time,
             events,
             current,
             last_touch,
+            disagree,
             epochs: Mutex::new(Vec::new()),
         }
     }
@@ -120,7 +131,18 @@ impl Timeline {
     /// The epoch of a time: the number of changes at or before it (`events().len()` for the
     /// snapshot's own configuration).
     pub fn epoch_of(&self, t: i64) -> usize {
-        self.events.partition_point(|e| e.time <= t)
+        let k = self.events.partition_point(|e| e.time <= t);
+        if k == self.events.len() && (self.disagree.is_empty() || t >= self.snapshot_time) {
+            self.now_epoch()
+        } else {
+            k
+        }
+    }
+
+    /// The epoch of the snapshot's own configuration: `events().len()`, or one more when an
+    /// AWS Config item says other than the snapshot (see [`Timeline::epoch_of`]).
+    pub fn now_epoch(&self) -> usize {
+        self.events.len() + usize::from(!self.disagree.is_empty())
     }
 
     /// The model of an epoch before the snapshot's (see [`Timeline::epoch_of`]): the snapshot
@@ -136,11 +158,12 @@ impl Timeline {
         if let Some(net) = kept(&mut self.epochs.lock().unwrap_or_else(|e| e.into_inner())) {
             return net;
         }
-        // Any time before the epoch's first later change gives the same model.
+        // Any time before the epoch's first later change (or the snapshot's time) gives the
+        // same model.
         let t = self
             .events
             .get(epoch)
-            .map_or(self.snapshot_time, |e| e.time - 1);
+            .map_or(self.snapshot_time - 1, |e| e.time - 1);
         let undone = at(&self.snapshot, &self.events, self.snapshot_time, t);
         let mut net = Network::build(&undone.snapshot);
         net.snapshot_time = Some(self.snapshot_time);
@@ -167,7 +190,7 @@ impl Timeline {
         let parsed = parse_chunk(chunk);
         let near = |c: Option<&Chunk>| c.map(|c| parse_chunk(c).records).unwrap_or_default();
         let (before, after) = (near(chunk.before.as_deref()), near(chunk.after.as_deref()));
-        let now_epoch = self.events.len();
+        let now_epoch = self.now_epoch();
         let now = Explainer::new(&self.current).explain_chunk_near(&parsed, &before, &after);
         let records = line_records(&parsed);
         // The epoch each record is judged in: the one of its time, or the snapshot's when no
@@ -254,7 +277,7 @@ impl Timeline {
     /// when none is, the chunk is explained against [`Timeline::current`] as it is (by the fast
     /// scan, with [`Timeline::hint_unchanged`] on its contradictions).
     pub fn needs_history(&self, chunk: &Chunk) -> bool {
-        let now = self.events.len();
+        let now = self.now_epoch();
         if now == 0 {
             return false;
         }
@@ -310,7 +333,19 @@ impl Timeline {
         }
         // An interface the model at that time left out: the record's `interface-id` names it.
         ids.extend(then.interface_id.as_deref());
-        self.events[k..]
+        // After the last change, the Config items that say other than the snapshot.
+        let disagreeing: Vec<&Event> = self
+            .disagree
+            .iter()
+            .filter(|d| ids.contains(d.as_str()))
+            .filter_map(|d| {
+                self.events[..k.min(self.events.len())]
+                    .iter()
+                    .rev()
+                    .find(|e| e.config_item().is_some_and(|c| &c.resource_id == d))
+            })
+            .collect();
+        self.events[k.min(self.events.len())..]
             .iter()
             .filter(|e| {
                 e.change
@@ -318,8 +353,14 @@ impl Timeline {
                     .iter()
                     .any(|r| ids.contains(r.as_str()))
             })
+            .chain(disagreeing)
             .map(|e| ChangeSeen {
-                event_id: e.event_id.clone(),
+                event_id: if e.config_item().is_some() {
+                    String::new()
+                } else {
+                    e.event_id.clone()
+                },
+                config_item: e.config_item().map(|_| e.event_id.clone()),
                 time: Rfc3339(e.time).to_string(),
                 api: e.api.clone(),
                 principal: e.principal.clone(),
@@ -335,7 +376,7 @@ impl Timeline {
         let Some(h) = e.hints.iter_mut().find(|h| h.starts_with("the snapshot ")) else {
             return;
         };
-        let later = self.events.len() - k;
+        let later = self.events.len().saturating_sub(k);
         let during = match (r.start, r.end) {
             (Some(s), Some(end)) => self
                 .events
@@ -376,7 +417,7 @@ fn line_records(parsed: &ParsedChunk) -> Vec<Option<(usize, &FlowRecord)>> {
 
 /// For each ENI of `net`, the index of the last of `events` that can alter how its records are
 /// judged (see [`Timeline::last_touch`](Timeline)).
-fn last_touches(net: &Network, events: &[Event]) -> Vec<Option<usize>> {
+fn last_touches(net: &Network, events: &[Event], disagree: &[String]) -> Vec<Option<usize>> {
     use crate::history::Change;
     let mut by_resource: HashMap<&str, usize> = HashMap::new();
     let mut everything: Option<usize> = None;
@@ -389,12 +430,30 @@ fn last_touches(net: &Network, events: &[Event]) -> Vec<Option<usize>> {
             | Change::DisassociateRouteTable { .. }
             | Change::DeleteGroup { .. }
             | Change::CreateGroup { .. } => everything = Some(j),
+            // The same from AWS Config: an interface's groups, a group (re)created or deleted.
+            Change::Config(ref item)
+                if item.kind == crate::history::ConfigKind::NetworkInterface
+                    || item.kind == crate::history::ConfigKind::SecurityGroup
+                        && matches!(
+                            item.state,
+                            crate::history::ConfigState::Deleted
+                                | crate::history::ConfigState::NotRecorded
+                        ) =>
+            {
+                everything = Some(j)
+            }
             _ => {
                 for r in rs {
                     by_resource.insert(r.as_str(), j);
                 }
             }
         }
+    }
+    // A resource whose newest AWS Config item says other than the snapshot: the model at any
+    // time after that item is the item's (`history::at`), up to the snapshot's time (the epoch
+    // `events.len()`).
+    for id in disagree {
+        by_resource.insert(id.as_str(), events.len());
     }
     net.enis
         .iter()
@@ -420,7 +479,7 @@ fn eni_resources<'a>(net: &'a Network, eni: &'a crate::network::Eni, named: bool
         ids.push(&g.id);
         if named {
             for rule in g.inbound.iter().chain(&g.outbound) {
-                if let crate::security_group::SgPeer::Group { id, .. } = &rule.peer {
+                if let Some(id) = rule.peer.group_id() {
                     ids.push(id);
                 }
             }

@@ -193,6 +193,8 @@ pub struct ParsedChunk {
     pub counts: Counts,
     /// The line numbers of its valid header lines, in order.
     pub header_lines: Vec<u64>,
+    /// Set when the chunk comes from a Parquet file: its records' `line` is their row number.
+    pub rows: bool,
 }
 
 /// A record or a malformed line, as [`ParsedChunk::in_line_order`] yields them.
@@ -229,6 +231,7 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
         malformed: Vec::new(),
         counts: Counts::default(),
         header_lines: Vec::new(),
+        rows: chunk.format.origin() == super::FormatOrigin::ParquetColumns,
     };
     if let Some(bad) = too_long(chunk) {
         out.counts.read = 1;

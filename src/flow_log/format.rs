@@ -47,6 +47,9 @@ pub enum FormatOrigin {
         /// The line of the invalid header.
         line: u64,
     },
+    /// The columns of a Parquet file ([`Format::from_columns`]): its records are numbered by
+    /// row.
+    ParquetColumns,
 }
 
 impl fmt::Display for FormatOrigin {
@@ -57,6 +60,7 @@ impl fmt::Display for FormatOrigin {
             FormatOrigin::Header { line } => write!(f, "the header at line {line}"),
             FormatOrigin::Builtin => f.write_str("the format"),
             FormatOrigin::InvalidHeader { line } => write!(f, "the invalid header at line {line}"),
+            FormatOrigin::ParquetColumns => f.write_str("the Parquet file's columns"),
         }
     }
 }
@@ -230,6 +234,16 @@ impl Format {
                 f
             }),
         )
+    }
+
+    /// The format of a Parquet file's columns, named as the text format names its fields
+    /// (`interface-id`, not `interface_id`). Unlike a header line, the first name need not be
+    /// a flow-log field's.
+    pub fn from_columns<'a>(names: impl Iterator<Item = &'a str>) -> Result<Format, FormatError> {
+        Format::from_names(names).map(|mut f| {
+            f.origin = FormatOrigin::ParquetColumns;
+            f
+        })
     }
 
     /// The format in effect after an invalid header line (at `line`): it has no field, and reads

@@ -75,7 +75,7 @@ impl ReadError {
 /// [`Chunk::before`] and [`Chunk::after`] (at most [`NEAR_BYTES`] each).
 ///
 /// Each path may be a file (read whatever its name; gzip is recognised by its content), a
-/// folder (every `.log`, `.gz`, `.txt` and `.json` file below it, in sorted path order), or `-`
+/// folder (every `.log`, `.gz`, `.txt`, `.json` and `.parquet` file below it, in sorted path order), or `-`
 /// for standard input. Each file starts with the format given to [`ChunkReader::new`] (or the
 /// default version 2 format); a header line switches it from there on.
 ///
@@ -143,6 +143,8 @@ struct OpenInput {
     envelope: Option<Envelope>,
     /// Warnings about the headers read so far, to hand out before the next chunk.
     notices: VecDeque<ReadError>,
+    /// Set for a Parquet file: its rows, read as records instead of `source`.
+    parquet: Option<Box<super::parquet::ParquetRows>>,
 }
 
 impl ChunkReader {
@@ -222,11 +224,39 @@ impl ChunkReader {
                     }
                 }
             }
-            let file: Box<dyn Read + Send> = match File::open(&path) {
-                Ok(f) => Box::new(f),
+            let mut file = match File::open(&path) {
+                Ok(f) => f,
                 Err(e) => return Some(Err(io_error(e))),
             };
-            return Some(self.start(&path, file).map_err(io_error));
+            // Parquet is recognised by its content, as gzip is.
+            match super::parquet::is_parquet(&mut file) {
+                Ok(true) => {
+                    return Some(
+                        super::parquet::ParquetRows::open(&path, file)
+                            .map(|rows| self.start_parquet(&path, rows))
+                            .map_err(io_error),
+                    )
+                }
+                Ok(false) => {}
+                Err(e) => return Some(Err(io_error(e))),
+            }
+            return Some(self.start(&path, Box::new(file)).map_err(io_error));
+        }
+    }
+
+    fn start_parquet(&self, name: &Path, mut rows: super::parquet::ParquetRows) -> OpenInput {
+        OpenInput {
+            name: Arc::from(name),
+            source: Box::new(io::empty()),
+            carry: Vec::new(),
+            next_line: 1,
+            format: Format::default(),
+            failed: None,
+            at_end: true,
+            piece: None,
+            envelope: None,
+            notices: std::mem::take(&mut rows.notices).into(),
+            parquet: Some(Box::new(rows)),
         }
     }
 
@@ -249,6 +279,7 @@ impl ChunkReader {
             piece: None,
             envelope: None,
             notices: VecDeque::new(),
+            parquet: None,
         })
     }
 
@@ -258,6 +289,14 @@ impl ChunkReader {
         chunk_size: usize,
         max_line: usize,
     ) -> Option<Result<Chunk, ReadError>> {
+        if let Some(rows) = input.parquet.as_mut() {
+            return rows.next_chunk().map(|r| {
+                r.map_err(|error| ReadError::Io {
+                    path: input.name.to_path_buf(),
+                    error,
+                })
+            });
+        }
         if let Some(mut env) = input.envelope.take() {
             let (chunk, over) =
                 ChunkReader::next_in_envelope(input, &mut env, chunk_size, max_line);
@@ -853,7 +892,7 @@ fn list_folder(path: &Path) -> io::Result<Vec<Pending>> {
         .into_iter()
         .map(|path| crate::walk::Skipped::NotWanted {
             path,
-            expected: "a flow-log file (.log, .gz, .txt or .json)",
+            expected: "a flow-log file (.log, .gz, .txt, .json or .parquet)",
         });
     entries.extend(walk.skipped.into_iter().chain(passed).map(|s| {
         (
@@ -919,7 +958,7 @@ pub fn is_log_name(path: &Path) -> bool {
         return false;
     };
     let name = name.to_ascii_lowercase();
-    [".log", ".gz", ".txt", ".json"]
+    [".log", ".gz", ".txt", ".json", ".parquet"]
         .iter()
         .any(|ext| name.ends_with(ext))
 }

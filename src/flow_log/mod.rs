@@ -43,6 +43,7 @@ mod format;
 mod input;
 mod line;
 mod parallel;
+mod parquet;
 mod record;
 mod scan;
 

@@ -53,13 +53,13 @@ pub fn introduced_by(
                 Some(v) if v == now => continue,
                 Some(_) => {
                     let e = &events[j];
-                    f.introduced_by = Some(IntroducedBy {
+                    f.introduced_by = Some(Box::new(IntroducedBy {
                         event_id: e.event_id.clone(),
                         time: Rfc3339(e.time).to_string(),
                         api: e.api.clone(),
                         principal: e.principal.clone(),
                         source_ip: e.source_ip.clone(),
-                    });
+                    }));
                     break;
                 }
                 // An end not known before this change: what it introduced is not known.

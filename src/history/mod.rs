@@ -2,34 +2,42 @@
 //! typed [`Change`]s ([`read()`]), and the snapshot turned back to an earlier time by undoing the
 //! later changes ([`at`], [`undo()`]).
 //!
+//! AWS Config configuration items ([`ConfigItem`]) are history too: each is a [`Change::Config`]
+//! at its capture time, saying what its resource is from then on. How they join the CloudTrail
+//! changes in the model at a time is said in [`undo`](undo()) and [`at`].
+//!
 //! What the history cannot tell (a deleted NACL entry whose content is in no earlier event, a
 //! route replaced with an unknown old target) is never guessed: the resource is left out of the
 //! model through [`crate::Snapshot::withheld`], naming the change, so that every verdict
 //! depending on it is `unknown`.
 
+mod config;
 mod introduced;
 mod parse;
 mod read;
 mod timeline;
 mod undo;
 
+pub use config::{body_to_snapshot, parse_item, ConfigItem, ConfigKind, ConfigState};
 pub use introduced::introduced_by;
 pub use parse::parse_record;
 pub use read::{read, read_bytes, History, Stats};
 pub use timeline::{effects, Effect, Effected};
-pub use undo::{apply, at, undo, Undone};
+pub use undo::{apply, at, config_disagreements, config_known_before, undo, Undone};
 
 use crate::snapshot::{NetworkAclEntry, Route};
 use serde::Serialize;
 
-/// One change to the network, from one successful CloudTrail event.
+/// One change to the network, from one successful CloudTrail event or one AWS Config
+/// configuration item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
-    /// CloudTrail `eventID`.
+    /// CloudTrail `eventID`; for a Config item, `<resourceId>@<configurationStateId>` (or the
+    /// capture time when the item has no state id).
     pub event_id: String,
-    /// `eventTime`, Unix seconds.
+    /// `eventTime` (a Config item's `configurationItemCaptureTime`), Unix seconds.
     pub time: i64,
-    /// `eventName` (the API call).
+    /// `eventName` (the API call); for a Config item, `ConfigurationItem <status>`.
     pub api: String,
     /// The caller's ARN (`userIdentity.arn`, or the service that invoked it).
     pub principal: Option<String>,
@@ -46,6 +54,12 @@ pub struct Event {
 impl Event {
     /// The change named for a reason: `event … at … (API)`.
     pub fn named(&self) -> String {
+        if let Change::Config(item) = &self.change {
+            return format!(
+                "AWS Config item for {} ({}) at {} (config item {})",
+                item.resource_id, item.status, item.capture_time, self.event_id
+            );
+        }
         format!(
             "{} at {} (event {})",
             self.api,
@@ -206,6 +220,19 @@ pub enum Change {
         /// The groups now attached.
         groups: Vec<String>,
     },
+    /// An AWS Config configuration item: from its capture time on, its resource is exactly
+    /// this (or deleted, or not recorded).
+    Config(Box<ConfigItem>),
+}
+
+impl Event {
+    /// The Config item this change is, if it is one.
+    pub fn config_item(&self) -> Option<&ConfigItem> {
+        match &self.change {
+            Change::Config(item) => Some(item),
+            _ => None,
+        }
+    }
 }
 
 impl Change {
@@ -240,6 +267,13 @@ impl Change {
             Change::GroupSet { target, groups } => std::iter::once(target.clone())
                 .chain(groups.iter().cloned())
                 .collect(),
+            Change::Config(item) => {
+                let mut ids = vec![item.resource_id.clone()];
+                if let ConfigState::NetworkInterface { groups } = &item.state {
+                    ids.extend(groups.iter().cloned());
+                }
+                ids
+            }
         }
     }
 
@@ -251,6 +285,6 @@ impl Change {
                 | Change::AssociateRouteTable { .. }
                 | Change::ReplaceRouteTableAssociation { .. }
                 | Change::DisassociateRouteTable { .. }
-        )
+        ) || matches!(self, Change::Config(item) if item.kind == ConfigKind::RouteTable)
     }
 }

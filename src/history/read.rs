@@ -1,6 +1,10 @@
 //! Reading CloudTrail log files as delivered to S3 (`{"Records": [...]}`, `.json` or
-//! `.json.gz`, in `AWSLogs/…/CloudTrail/<region>/yyyy/mm/dd/` folders), and EventBridge events
-//! that wrap one record under `detail`.
+//! `.json.gz`, in `AWSLogs/…/CloudTrail/<region>/yyyy/mm/dd/` folders), EventBridge events
+//! that wrap one record under `detail`, and AWS Config history and snapshot files
+//! (`{"fileVersion", "configurationItems": [...]}`, in `AWSLogs/…/Config/<region>/y/m/d/
+//! ConfigHistory|ConfigSnapshot/` folders) or `aws configservice get-resource-config-history`
+//! output (`{"configurationItems": [...]}`): told apart by content, mixed freely. Both list kinds
+//! are read item by item (bounded memory).
 
 use super::Event;
 use serde_json::Value;
@@ -9,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Counts of what was read. `records == applied + duplicates + failed + not_changes +
-/// malformed`.
+/// passed_by + malformed` (CloudTrail records and Config items together).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     /// Files read.
@@ -26,8 +30,12 @@ pub struct Stats {
     pub dry_runs: usize,
     /// Calls that do not change reachability (reads, other services, other attributes).
     pub not_changes: usize,
+    /// Config items of a resource type that does not matter to reachability.
+    pub passed_by: usize,
     /// Records that could not be read (named in [`History::problems`]).
     pub malformed: usize,
+    /// Of `records`, AWS Config configuration items.
+    pub config_items: usize,
 }
 
 use serde::Serialize;
@@ -56,7 +64,9 @@ fn is_log(p: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    !digest && (name.ends_with(".json") || name.ends_with(".json.gz"))
+    !digest
+        && !name.starts_with("ConfigWritabilityCheckFile")
+        && (name.ends_with(".json") || name.ends_with(".json.gz"))
 }
 
 /// Reads every CloudTrail file in `sources` (files, or folders walked with
@@ -83,6 +93,17 @@ pub fn read(sources: &[PathBuf]) -> std::io::Result<History> {
                         .any(|c| c.as_os_str().to_string_lossy() == "CloudTrail-Digest")
                 })
                 .count();
+            for p in walk.passed.iter().filter(|p| {
+                p.file_name().is_some_and(|n| {
+                    n.to_string_lossy()
+                        .starts_with("ConfigWritabilityCheckFile")
+                })
+            }) {
+                h.warnings.push(format!(
+                    "{}: AWS Config's writability check file passed by",
+                    p.display()
+                ));
+            }
             if digests > 0 {
                 h.warnings.push(format!(
                     "{}: {digests} CloudTrail digest file(s) passed by",
@@ -112,9 +133,20 @@ pub fn read(sources: &[PathBuf]) -> std::io::Result<History> {
             read_bytes(&bytes, &name, &mut h, &mut seen);
         }
     }
-    h.events
-        .sort_by(|a, b| (a.time, &a.event_id).cmp(&(b.time, &b.event_id)));
+    sort(&mut h.events);
     Ok(h)
+}
+
+/// Changes by time; in the same second, CloudTrail events before Config items (an item
+/// records the state a call made), then by id.
+pub(super) fn sort(events: &mut [Event]) {
+    events.sort_by(|a, b| {
+        (a.time, a.config_item().is_some(), &a.event_id).cmp(&(
+            b.time,
+            b.config_item().is_some(),
+            &b.event_id,
+        ))
+    });
 }
 
 /// What [`read_streamed`] did with a file.
@@ -159,6 +191,8 @@ fn read_streamed(
         h: &'a mut History,
         seen: &'a mut BTreeSet<String>,
         taken: usize,
+        /// The list read is `configurationItems`.
+        config: bool,
     }
     struct Records<'t, 'a>(&'t mut Trail<'a>);
     impl<'de> DeserializeSeed<'de> for Records<'_, '_> {
@@ -174,8 +208,13 @@ fn read_streamed(
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
             let t = self.0;
+            let config = t.config;
             while let Some(rec) = seq.next_element::<Value>()? {
-                take_record(t.taken, rec, t.name, t.h, t.seen);
+                if config {
+                    take_config_item(t.taken, &rec, t.name, t.h, t.seen);
+                } else {
+                    take_record(t.taken, rec, t.name, t.h, t.seen);
+                }
                 t.taken += 1;
             }
             Ok(())
@@ -185,12 +224,13 @@ fn read_streamed(
     impl<'de> Visitor<'de> for Top<'_, '_> {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str(r#"{"Records": [...]}"#)
+            f.write_str(r#"{"Records": [...]} or {"configurationItems": [...]}"#)
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
             while let Some(key) = map.next_key::<String>()? {
-                if key == "Records" {
+                if (key == "Records" || key == "configurationItems") && !*self.1 {
                     *self.1 = true;
+                    self.0.config = key == "configurationItems";
                     map.next_value_seed(Records(&mut *self.0))?;
                 } else {
                     map.next_value::<IgnoredAny>()?;
@@ -204,6 +244,7 @@ fn read_streamed(
         h,
         seen,
         taken: 0,
+        config: false,
     };
     let mut has_records = false;
     let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::new(content));
@@ -285,6 +326,32 @@ pub fn read_bytes(bytes: &[u8], name: &str, h: &mut History, seen: &mut BTreeSet
     };
     let mut records = Vec::new();
     for doc in docs {
+        // A Config file or `get-resource-config-history` output.
+        if let Value::Object(m) = &doc {
+            if let Some(items) = m.get("configurationItems") {
+                match items {
+                    Value::Array(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            take_config_item(i, item, name, h, seen);
+                        }
+                    }
+                    _ => h.problems.push(format!(
+                        "{name}: `configurationItems` is not a list of items"
+                    )),
+                }
+                continue;
+            }
+        }
+        // One item, or a change notification wrapping one (`configurationItem`).
+        let single = match &doc {
+            Value::Object(m) if m.get("messageType").is_some() => m.get("configurationItem"),
+            d if super::config::is_item(d) => Some(d),
+            _ => None,
+        };
+        if let Some(item) = single {
+            take_config_item(0, item, name, h, seen);
+            continue;
+        }
         match doc {
             Value::Object(ref m) if m.contains_key("Records") => match m.get("Records") {
                 Some(Value::Array(rs)) => records.extend(rs.iter().cloned()),
@@ -297,7 +364,82 @@ pub fn read_bytes(bytes: &[u8], name: &str, h: &mut History, seen: &mut BTreeSet
         }
     }
     for (i, rec) in records.into_iter().enumerate() {
-        take_record(i, rec, name, h, seen);
+        if super::config::is_item(&rec) {
+            take_config_item(i, &rec, name, h, seen);
+        } else {
+            take_record(i, rec, name, h, seen);
+        }
+    }
+}
+
+/// Counts one Config item of `name` (the `i`-th) and keeps it, if it is of a type that matters
+/// and not seen before (the same resource and `configurationStateId`, or the same resource,
+/// capture time and content).
+fn take_config_item(
+    i: usize,
+    item: &Value,
+    name: &str,
+    h: &mut History,
+    seen: &mut BTreeSet<String>,
+) {
+    h.stats.records += 1;
+    h.stats.config_items += 1;
+    match super::config::parse_item(item) {
+        Err(e) => {
+            h.stats.malformed += 1;
+            let id = item
+                .get("resourceId")
+                .and_then(Value::as_str)
+                .map(|r| format!(" ({})", crate::render::sanitize(r)))
+                .unwrap_or_default();
+            h.problems
+                .push(format!("{name}: configuration item {i}{id}: {e}"));
+        }
+        Ok(super::config::Read::PassedBy(_)) => h.stats.passed_by += 1,
+        Ok(super::config::Read::Item {
+            item,
+            time,
+            account,
+            region,
+        }) => {
+            let by_state = item
+                .state_id
+                .as_ref()
+                .map(|sid| format!("config\u{0}{}\u{0}{sid}", item.resource_id));
+            let content = serde_json::to_string(&item.state).unwrap_or_default();
+            let by_content = format!(
+                "config\u{0}{}\u{0}{time}\u{0}{}\u{0}{content}",
+                item.resource_id, item.status
+            );
+            let again =
+                by_state.as_ref().is_some_and(|k| seen.contains(k)) || seen.contains(&by_content);
+            if again {
+                h.stats.duplicates += 1;
+                return;
+            }
+            if let Some(k) = by_state {
+                seen.insert(k);
+            }
+            seen.insert(by_content);
+            h.stats.applied += 1;
+            let event_id = format!(
+                "{}@{}",
+                item.resource_id,
+                item.state_id
+                    .clone()
+                    .unwrap_or_else(|| item.capture_time.clone())
+            );
+            h.events.push(Event {
+                event_id,
+                time,
+                api: format!("ConfigurationItem {}", item.status),
+                principal: None,
+                source_ip: None,
+                region,
+                account,
+                change: super::Change::Config(item),
+            });
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Each change with its effect on reachability (`vpcreach changes`): the model just before and
 //! just after it, compared with [`crate::diff::diff`].
 
-use super::{undo, Event};
+use super::{config_known_before, undo, Event};
 use crate::diff::Delta;
 use crate::network::Network;
 use crate::snapshot::Snapshot;
@@ -70,7 +70,8 @@ pub fn effects(
             Some(n) => n,
             None => Network::build(&state),
         };
-        let why = undo(&mut state, events, i);
+        let why =
+            undo(&mut state, events, i).or_else(|| config_known_before(snap, events, i).err());
         // An interface the change concerns that is left out before or after it: what the
         // change did there is not known.
         let already = already.or_else(|| {

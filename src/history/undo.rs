@@ -2,9 +2,14 @@
 //! forward. What an undo needs and the history does not hold (the content of a deleted NACL
 //! entry, the old target of a replaced route) is never guessed: the resource is withheld
 //! ([`crate::Snapshot::withheld`]) naming the change, and so is everything that depends on it.
+//!
+//! AWS Config items ([`Change::Config`]) are states, not calls: how they join is said at
+//! [`at`]. In short: a resource is its newest item's state at a time after it (with the later
+//! CloudTrail changes to it applied forward), an undo needing earlier content takes it from the
+//! newest earlier event or item, and a `ResourceNotRecorded` item tells nothing.
 
 use super::parse::{norm_ports, norm_protocol};
-use super::{Change, Event, Op, Peer, SgRule};
+use super::{Change, ConfigItem, ConfigKind, ConfigState, Event, Op, Peer, SgRule};
 use crate::snapshot::{
     GroupIdentifier, IpPermission, IpRange, Ipv6Range, NetworkAclAssociation, NetworkAclEntry,
     PrefixListRef, Route, RouteTableAssociation, SecurityGroup, Snapshot, UserIdGroupPair,
@@ -26,6 +31,27 @@ pub struct Undone {
 
 /// The configuration at `t`: `snap` (taken at `snapshot_time`) with every change of `events`
 /// (sorted by time) after `t` and not after `snapshot_time` undone, newest first.
+///
+/// AWS Config items join in this way (each says "from its capture time on, resource R is
+/// exactly this"):
+/// - **Forward from an item.** Where an item of R at or before `t` is the newest known for R
+///   at `t`, R at `t` is exactly that item's state, with the CloudTrail changes to R between the
+///   item and `t` applied forward. If one of those changes does not fit the item's state (a rule
+///   it revokes is not there, an entry it creates already is), the item is not used and R is
+///   what undoing the later changes gives. A resource already left out (withheld) by an undo
+///   stays left out. At (or after) the snapshot's own time, the snapshot is the state.
+/// - **Undoing across an item** (going back past its capture time): R is first set to the
+///   item's state, then to the state just before it: the previous item of R with the CloudTrail
+///   changes in between applied forward. With no previous item (or one that does not fit), R
+///   stays the item's state and the earlier CloudTrail changes are undone from it.
+/// - **Feeding CloudTrail undos.** An undo that needs earlier content (a deleted or replaced
+///   NACL entry, a replaced or deleted route, an interface's earlier groups, a deleted group's
+///   rules, which NACL or route table an association belonged to, whether a revoked rule
+///   existed) takes it from the newest earlier event *or item* that tells: this makes exact
+///   what CloudTrail alone leaves unknown.
+/// - `ResourceDeleted` / `ResourceDeletedNotRecorded`: R does not exist (an interface is kept:
+///   its other fields are in no item). `ResourceNotRecorded` says nothing: the item is passed by
+///   in the model (nothing is guessed from it), and `changes` shows its effect as unknown.
 pub fn at(snap: &Snapshot, events: &[Event], snapshot_time: i64, t: i64) -> Undone {
     let mut out = Undone {
         snapshot: snap.clone(),
@@ -43,6 +69,7 @@ pub fn at(snap: &Snapshot, events: &[Event], snapshot_time: i64, t: i64) -> Undo
             out.unknown.push((e.event_id.clone(), why));
         }
     }
+    config_anchor(&mut out.snapshot, events, snapshot_time, t);
     // The other names of the ENIs left out, from the snapshot that still holds them.
     if out.snapshot.withheld.len() > snap.withheld.len() {
         let withheld = &out.snapshot.withheld;
@@ -172,6 +199,11 @@ pub fn apply(state: &mut Snapshot, e: &Event) -> Result<(), String> {
             }
         }
         Change::GroupSet { target, groups } => set_groups(state, target, groups),
+        Change::Config(item) => {
+            if let Some(mini) = mini_of(state, item) {
+                replace(state, item.kind, &item.resource_id, &mini);
+            }
+        }
         Change::NaclAssociation {
             association_id,
             acl_id,
@@ -444,6 +476,16 @@ fn nacl_entry_before(
             Op::Delete => None,
             _ => entry.clone(),
         }),
+        Change::Config(item) if item.resource_id == acl => match &item.state {
+            ConfigState::NetworkAcl(a) => Some(
+                a.entries
+                    .iter()
+                    .find(|x| x.rule_number == number && x.egress == egress)
+                    .cloned(),
+            ),
+            ConfigState::Deleted => Some(None),
+            _ => None,
+        },
         _ => None,
     })
 }
@@ -459,6 +501,13 @@ fn route_before(earlier: &[Event], rtb: &str, dest: &Route) -> Option<Option<Rou
             Op::Delete => None,
             _ => Some(route.clone()),
         }),
+        Change::Config(item) if item.resource_id == rtb => match &item.state {
+            ConfigState::RouteTable(t) => {
+                Some(t.routes.iter().find(|x| same_destination(x, dest)).cloned())
+            }
+            ConfigState::Deleted => Some(None),
+            _ => None,
+        },
         _ => None,
     })
 }
@@ -513,6 +562,10 @@ fn added_before(earlier: &[Event], group: &str, egress: bool, rule: &SgRule) -> 
             {
                 Some(false)
             }
+            Change::Config(item) if item.resource_id == group => match &item.state {
+                ConfigState::SecurityGroup(sg) => Some(flatten(sg, egress).contains(rule)),
+                _ => None,
+            },
             _ => None,
         })
         .unwrap_or(false)
@@ -609,9 +662,31 @@ fn undo_change(state: &mut Snapshot, e: &Event, earlier: &[Event]) -> Option<Str
             state.security_groups.retain(|g| &g.group_id != group_id);
             None
         }
-        Change::DeleteGroup { group } => Some(format!(
-            "the rules `{group}` had before it was deleted are in no event"
-        )),
+        Change::DeleteGroup { group } => {
+            // An AWS Config item of the group (with the changes after it) tells.
+            match config_before(state, earlier, ConfigKind::SecurityGroup, group) {
+                Some(mini) if !mini.security_groups.is_empty() => {
+                    replace(state, ConfigKind::SecurityGroup, group, &mini);
+                    None
+                }
+                _ => Some(format!(
+                    "the rules `{group}` had before it was deleted are in no event or Config item"
+                )),
+            }
+        }
+        Change::Config(item) => {
+            // At its time the resource is exactly the item's state; before it, it is the
+            // newest earlier item's state with the CloudTrail changes in between applied
+            // forward, or (no such item, or a change that does not fit it) what the rest of
+            // the history says going back from the item's state.
+            if let Some(mini) = mini_of(state, item) {
+                replace(state, item.kind, &item.resource_id, &mini);
+            }
+            if let Some(mini) = config_before(state, earlier, item.kind, &item.resource_id) {
+                replace(state, item.kind, &item.resource_id, &mini);
+            }
+            None
+        }
         Change::NaclEntry {
             op,
             acl_id,
@@ -688,6 +763,10 @@ fn undo_change(state: &mut Snapshot, e: &Event, earlier: &[Event]) -> Option<Str
         Change::GroupSet { target, .. } => {
             let before = earlier.iter().rev().find_map(|x| match &x.change {
                 Change::GroupSet { target: t, groups } if t == target => Some(groups.clone()),
+                Change::Config(item) if &item.resource_id == target => match &item.state {
+                    ConfigState::NetworkInterface { groups } => Some(groups.clone()),
+                    _ => None,
+                },
                 _ => None,
             });
             match before {
@@ -709,6 +788,16 @@ fn undo_change(state: &mut Snapshot, e: &Event, earlier: &[Event]) -> Option<Str
                     acl_id,
                     ..
                 } if n == association_id => Some(acl_id.clone()),
+                Change::Config(item) => match &item.state {
+                    ConfigState::NetworkAcl(a)
+                        if a.associations.iter().any(|x| {
+                            x.network_acl_association_id.as_deref() == Some(association_id.as_str())
+                        }) =>
+                    {
+                        Some(a.network_acl_id.clone())
+                    }
+                    _ => None,
+                },
                 _ => None,
             });
             let Some(old_acl) = before else {
@@ -824,6 +913,16 @@ fn rt_association_before(earlier: &[Event], id: &str) -> Option<String> {
             route_table_id,
             ..
         } if a == id => Some(route_table_id.clone()),
+        Change::Config(item) => match &item.state {
+            ConfigState::RouteTable(t)
+                if t.associations
+                    .iter()
+                    .any(|x| x.route_table_association_id.as_deref() == Some(id)) =>
+            {
+                Some(t.route_table_id.clone())
+            }
+            _ => None,
+        },
         _ => None,
     })
 }
@@ -835,6 +934,14 @@ fn rt_association_subnet_before(earlier: &[Event], id: &str) -> Option<(String, 
             route_table_id,
             subnet_id: Some(s),
         } if a == id => Some((route_table_id.clone(), s.clone())),
+        Change::Config(item) => match &item.state {
+            ConfigState::RouteTable(t) => t
+                .associations
+                .iter()
+                .find(|x| x.route_table_association_id.as_deref() == Some(id))
+                .and_then(|x| Some((t.route_table_id.clone(), x.subnet_id.clone()?))),
+            _ => None,
+        },
         _ => None,
     })
 }
@@ -929,6 +1036,7 @@ fn withhold_targets(state: &Snapshot, e: &Event) -> Vec<String> {
                 .collect()
         }
         Change::AssociateRouteTable { .. } => Vec::new(),
+        Change::Config(_) => Vec::new(),
     }
 }
 
@@ -1042,4 +1150,311 @@ fn cascade(state: &mut Snapshot) {
 
 fn why_id(why: &str) -> String {
     why.split('`').nth(1).unwrap_or_default().to_string()
+}
+
+/// The resource of a Config item as a snapshot holding only it (a network interface: the
+/// snapshot's interface with the item's groups). `None` when the item tells nothing the model
+/// can hold: not recorded, or an interface the snapshot does not have (or deleted: an
+/// interface's other fields are not in the item).
+fn mini_of(state: &Snapshot, item: &ConfigItem) -> Option<Snapshot> {
+    let mut mini = Snapshot::default();
+    match (&item.state, item.kind) {
+        (ConfigState::SecurityGroup(g), _) => mini.security_groups.push(g.clone()),
+        (ConfigState::NetworkAcl(a), _) => mini.network_acls.push(a.clone()),
+        (ConfigState::RouteTable(r), _) => mini.route_tables.push(r.clone()),
+        (ConfigState::NetworkInterface { groups }, _) => {
+            let eni = state
+                .network_interfaces
+                .iter()
+                .chain(
+                    state
+                        .instances
+                        .iter()
+                        .flat_map(|i| i.network_interfaces.iter()),
+                )
+                .find(|e| e.network_interface_id == item.resource_id)?;
+            let mut eni = eni.clone();
+            eni.groups = groups
+                .iter()
+                .map(|g| GroupIdentifier {
+                    group_id: g.clone(),
+                    group_name: None,
+                })
+                .collect();
+            mini.network_interfaces.push(eni);
+        }
+        (ConfigState::Deleted, ConfigKind::NetworkInterface) => return None,
+        (ConfigState::Deleted, _) => {}
+        (ConfigState::NotRecorded, _) => return None,
+    }
+    Some(mini)
+}
+
+/// Whether CloudTrail change `e` concerns the resource `id` of a Config item (`mini`, the
+/// resource alone).
+fn concerns(e: &Event, kind: ConfigKind, id: &str, mini: &Snapshot) -> bool {
+    match (&e.change, kind) {
+        (Change::Config(_), _) => false,
+        (Change::GroupSet { target, .. }, ConfigKind::NetworkInterface) => {
+            target == id
+                || mini.network_interfaces.iter().any(|n| {
+                    n.attachment.as_ref().is_some_and(|a| {
+                        a.instance_id.as_deref() == Some(target.as_str())
+                            && a.device_index.unwrap_or(0) == 0
+                    })
+                })
+        }
+        (_, ConfigKind::NetworkInterface) => false,
+        (c, _) => c.resources().iter().any(|r| r == id),
+    }
+}
+
+/// What the history says resource `id` is just after `earlier`, from AWS Config: the newest
+/// item of it in `earlier` (a snapshot holding only that resource), with the CloudTrail changes
+/// to it after the item applied forward. `None` when no item tells (none, the newest is
+/// `ResourceNotRecorded`, an interface the snapshot does not hold), or when a change after it
+/// does not fit its state (the history is then read backward instead).
+fn config_before(
+    state: &Snapshot,
+    earlier: &[Event],
+    kind: ConfigKind,
+    id: &str,
+) -> Option<Snapshot> {
+    let j = earlier.iter().rposition(|e| {
+        e.config_item()
+            .is_some_and(|c| c.kind == kind && c.resource_id == id)
+    })?;
+    let item = earlier[j].config_item()?;
+    let mut mini = mini_of(state, item)?;
+    for e in &earlier[j + 1..] {
+        if concerns(e, kind, id, &mini) {
+            apply(&mut mini, e).ok()?;
+        }
+    }
+    Some(mini)
+}
+
+/// Sets resource `id` of `state` to what `mini` holds of it (absent there: removed). A
+/// resource already left out stays left out (what depends on it went with it). A network ACL
+/// or route table takes its subnets from the others (a subnet has one of each).
+fn replace(state: &mut Snapshot, kind: ConfigKind, id: &str, mini: &Snapshot) {
+    if state.withheld.contains_key(id) {
+        return;
+    }
+    fn put<T: Clone>(list: &mut Vec<T>, is: impl Fn(&T) -> bool, new: Option<&T>) {
+        match (list.iter().position(&is), new) {
+            (Some(p), Some(n)) => list[p] = n.clone(),
+            (Some(p), None) => {
+                list.remove(p);
+            }
+            (None, Some(n)) => list.push(n.clone()),
+            (None, None) => {}
+        }
+    }
+    match kind {
+        ConfigKind::SecurityGroup => {
+            let new = mini.security_groups.iter().find(|g| g.group_id == id);
+            put(&mut state.security_groups, |g| g.group_id == id, new);
+        }
+        ConfigKind::NetworkAcl => {
+            let new = mini.network_acls.iter().find(|a| a.network_acl_id == id);
+            if let Some(n) = new {
+                let subnets: BTreeSet<&str> = n
+                    .associations
+                    .iter()
+                    .filter_map(|a| a.subnet_id.as_deref())
+                    .collect();
+                for other in state
+                    .network_acls
+                    .iter_mut()
+                    .filter(|a| a.network_acl_id != id)
+                {
+                    other
+                        .associations
+                        .retain(|a| !a.subnet_id.as_deref().is_some_and(|s| subnets.contains(s)));
+                }
+            }
+            put(&mut state.network_acls, |a| a.network_acl_id == id, new);
+        }
+        ConfigKind::RouteTable => {
+            let new = mini.route_tables.iter().find(|r| r.route_table_id == id);
+            if let Some(n) = new {
+                let subnets: BTreeSet<&str> = n
+                    .associations
+                    .iter()
+                    .filter(|a| a.main != Some(true))
+                    .filter_map(|a| a.subnet_id.as_deref())
+                    .collect();
+                let main = n.associations.iter().any(|a| a.main == Some(true));
+                for other in state
+                    .route_tables
+                    .iter_mut()
+                    .filter(|r| r.route_table_id != id)
+                {
+                    let same_vpc = other.vpc_id == n.vpc_id;
+                    other.associations.retain(|a| {
+                        !(a.main != Some(true)
+                            && a.subnet_id.as_deref().is_some_and(|s| subnets.contains(s))
+                            || main && same_vpc && a.main == Some(true))
+                    });
+                }
+            }
+            put(&mut state.route_tables, |r| r.route_table_id == id, new);
+        }
+        ConfigKind::NetworkInterface => {
+            if let Some(n) = mini
+                .network_interfaces
+                .iter()
+                .find(|n| n.network_interface_id == id)
+            {
+                let groups: Vec<String> = n.groups.iter().map(|g| g.group_id.clone()).collect();
+                set_groups(state, id, &groups);
+            }
+        }
+    }
+}
+
+/// Sets each resource that has an AWS Config item at or before `t` (`t` before the
+/// snapshot's time) to the newest such item's state with the CloudTrail changes to it up to `t`
+/// applied forward (see [`at`]).
+fn config_anchor(state: &mut Snapshot, events: &[Event], snapshot_time: i64, t: i64) {
+    if t >= snapshot_time {
+        // At (and after) its own time, the snapshot is the newest state known.
+        return;
+    }
+    let upto = events.partition_point(|e| e.time <= t.min(snapshot_time));
+    let mut done = BTreeSet::new();
+    for e in events[..upto].iter().rev() {
+        let Some(item) = e.config_item() else {
+            continue;
+        };
+        if !done.insert(item.resource_id.clone()) {
+            continue;
+        }
+        if let Some(mini) = config_before(state, &events[..upto], item.kind, &item.resource_id) {
+            replace(state, item.kind, &item.resource_id, &mini);
+        }
+    }
+}
+
+/// Whether AWS Config says what the resource of Config item `events[i]` was just before it:
+/// `Err(why)` when not (the first item of the resource in the history, an earlier
+/// `ResourceNotRecorded`, or a change after the earlier item that does not fit it), or when the
+/// item itself is `ResourceNotRecorded`.
+pub fn config_known_before(state: &Snapshot, events: &[Event], i: usize) -> Result<(), String> {
+    let Some(item) = events.get(i).and_then(Event::config_item) else {
+        return Ok(());
+    };
+    if item.state == ConfigState::NotRecorded {
+        return Err(format!(
+            "AWS Config did not record `{}` (ResourceNotRecorded): what it was is not known from this item",
+            item.resource_id
+        ));
+    }
+    let earlier = &events[..i];
+    let any = earlier.iter().any(|e| {
+        e.config_item()
+            .is_some_and(|c| c.kind == item.kind && c.resource_id == item.resource_id)
+    });
+    if !any {
+        return Err(format!(
+            "the first AWS Config item of `{}` in the history: what it was before is in no earlier item",
+            item.resource_id
+        ));
+    }
+    match config_before(state, earlier, item.kind, &item.resource_id) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "what `{}` was before is not known: the earlier AWS Config item is `ResourceNotRecorded`, or a change after it does not fit it",
+            item.resource_id
+        )),
+    }
+}
+
+/// The resources (ids) whose newest AWS Config item in `events` (sorted, none after the
+/// snapshot's time), with the CloudTrail changes after it applied forward, is not what `snap`
+/// holds: the model at a time after that item is then the item's (see [`at`]), not the
+/// snapshot's, though no later change names the resource. Compared by meaning: rules, entries,
+/// routes and associations as sets, an interface's groups.
+pub fn config_disagreements(snap: &Snapshot, events: &[Event]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut done = BTreeSet::new();
+    for e in events.iter().rev() {
+        let Some(item) = e.config_item() else {
+            continue;
+        };
+        let id = item.resource_id.as_str();
+        if !done.insert(id) || snap.withheld.contains_key(id) {
+            continue;
+        }
+        let Some(mini) = config_before(snap, events, item.kind, id) else {
+            continue;
+        };
+        if !same_resource(snap, &mini, item.kind, id) {
+            out.push(id.to_string());
+        }
+    }
+    out
+}
+
+/// Whether `a` and `b` hold resource `id` alike (both without it counts as alike).
+fn same_resource(a: &Snapshot, b: &Snapshot, kind: ConfigKind, id: &str) -> bool {
+    fn set<T: std::fmt::Debug>(v: &[T]) -> BTreeSet<String> {
+        v.iter().map(|x| format!("{x:?}")).collect()
+    }
+    match kind {
+        ConfigKind::SecurityGroup => {
+            let f = |s: &Snapshot| {
+                s.security_groups
+                    .iter()
+                    .find(|g| g.group_id == id)
+                    .map(|g| (flatten(g, false), flatten(g, true)))
+            };
+            f(a) == f(b)
+        }
+        ConfigKind::NetworkAcl => {
+            let f = |s: &Snapshot| {
+                s.network_acls
+                    .iter()
+                    .find(|x| x.network_acl_id == id)
+                    .map(|x| {
+                        let subnets: BTreeSet<Option<String>> =
+                            x.associations.iter().map(|a| a.subnet_id.clone()).collect();
+                        (set(&x.entries), subnets)
+                    })
+            };
+            f(a) == f(b)
+        }
+        ConfigKind::RouteTable => {
+            let f = |s: &Snapshot| {
+                s.route_tables
+                    .iter()
+                    .find(|x| x.route_table_id == id)
+                    .map(|x| {
+                        let assoc: BTreeSet<(Option<bool>, Option<String>)> = x
+                            .associations
+                            .iter()
+                            .map(|a| (a.main, a.subnet_id.clone()))
+                            .collect();
+                        (set(&x.routes), assoc)
+                    })
+            };
+            f(a) == f(b)
+        }
+        ConfigKind::NetworkInterface => {
+            let f = |s: &Snapshot| {
+                s.network_interfaces
+                    .iter()
+                    .chain(s.instances.iter().flat_map(|i| i.network_interfaces.iter()))
+                    .find(|n| n.network_interface_id == id)
+                    .map(|n| {
+                        n.groups
+                            .iter()
+                            .map(|g| g.group_id.clone())
+                            .collect::<BTreeSet<_>>()
+                    })
+            };
+            f(a) == f(b)
+        }
+    }
 }

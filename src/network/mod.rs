@@ -516,9 +516,9 @@ impl Network {
     /// A human label for a security-group peer, resolving names where known.
     pub fn peer_label(&self, peer: &SgPeer) -> String {
         match peer {
-            SgPeer::Group { id, .. } => match self.group(id) {
-                Some(g) => format!("{id} ({})", g.name),
-                None => id.clone(),
+            SgPeer::Group(r) => match self.group(&r.id) {
+                Some(g) => format!("{} ({})", r.id, g.name),
+                None => r.id.clone(),
             },
             other => other.to_string(),
         }

@@ -30,8 +30,8 @@ impl Network {
                 SgPeer::PrefixList { id } => self
                     .prefix_list(id)
                     .map(|cidrs| cidrs.iter().any(|c| c.contains(&peer))),
-                SgPeer::Group { id, .. } => match refs {
-                    Some(true) => self.group_has_member(id, peer),
+                SgPeer::Group(g) => match refs {
+                    Some(true) => self.group_has_member(&g.id, peer),
                     Some(false) => Some(false),
                     None => None,
                 },

@@ -189,11 +189,11 @@ impl SgIndex {
                                         mask: ip6(m),
                                     },
                                 },
-                                SgPeer::Group { id, .. } => {
-                                    Peer::Group(net.group_index.get(id).copied())
+                                SgPeer::Group(g) => {
+                                    Peer::Group(net.group_index.get(&g.id).copied())
                                 }
                                 SgPeer::PrefixList { id } => {
-                                    Peer::PrefixList(match list_index.get(id.as_str()) {
+                                    Peer::PrefixList(match list_index.get(&**id) {
                                         Some(&i) => Some(i),
                                         None => net.prefix_list(id).map(|cidrs| {
                                             lists.push(cidrs.to_vec());

@@ -23,6 +23,9 @@ fn effect_text(e: &Effected) -> String {
 }
 
 fn who(e: &Effected) -> String {
+    if e.event.config_item().is_some() {
+        return "AWS Config (who made the change is not in the item)".into();
+    }
     let p = e.event.principal.as_deref().unwrap_or("unknown principal");
     match &e.event.source_ip {
         Some(ip) => format!("{p} from {ip}"),
@@ -44,7 +47,22 @@ pub fn human(list: &[Effected]) -> String {
             sanitize(&ev.change.resources().join(", ")),
             effect_text(e)
         );
-        let _ = writeln!(out, "  event {}", sanitize(&ev.event_id));
+        match ev.config_item() {
+            Some(c) => {
+                let _ = writeln!(
+                    out,
+                    "  config item {} ({} {}, {}, captured {})",
+                    sanitize(&ev.event_id),
+                    sanitize(c.kind.resource_type()),
+                    sanitize(&c.resource_id),
+                    sanitize(&c.status),
+                    sanitize(&c.capture_time)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  event {}", sanitize(&ev.event_id));
+            }
+        }
         if let Some(r) = &e.reason {
             let _ = writeln!(out, "  unknown: {}", sanitize_line(r));
         }
@@ -90,13 +108,15 @@ fn changes_json(c: &[Change]) -> Value {
 }
 
 /// JSON: `{"changes": [{"time", "event_id", "principal", "source_ip", "api", "region",
-/// "account", "resources", "effect", "reason", "opened", "closed"}], "history": {counts}}`.
+/// "account", "resources", "effect", "reason", "opened", "closed"}], "history": {counts}}`;
+/// an AWS Config item has `config_item` (`{"id", "resource_type", "resource_id",
+/// "capture_time", "status", "configuration_state_id"}`) in place of `event_id`.
 pub fn json(list: &[Effected], stats: &Stats) -> Value {
     let changes: Vec<Value> = list
         .iter()
         .map(|e| {
             let ev = &e.event;
-            json!({
+            let mut v = json!({
                 "time": Rfc3339(ev.time).to_string(),
                 "event_id": ev.event_id,
                 "principal": ev.principal,
@@ -110,7 +130,23 @@ pub fn json(list: &[Effected], stats: &Stats) -> Value {
                 "reason": e.reason,
                 "opened": changes_json(&e.delta.opened),
                 "closed": changes_json(&e.delta.closed),
-            })
+            });
+            // An AWS Config item: `config_item` in place of `event_id`.
+            if let (Some(c), Some(m)) = (ev.config_item(), v.as_object_mut()) {
+                m.remove("event_id");
+                m.insert(
+                    "config_item".into(),
+                    json!({
+                        "id": ev.event_id,
+                        "resource_type": c.kind,
+                        "resource_id": c.resource_id,
+                        "capture_time": c.capture_time,
+                        "status": c.status,
+                        "configuration_state_id": c.state_id,
+                    }),
+                );
+            }
+            v
         })
         .collect();
     json!({"changes": changes, "history": stats})
@@ -140,9 +176,14 @@ pub fn markdown(list: &[Effected]) -> String {
         }
         let _ = writeln!(
             out,
-            "## {} {} (event {})\n",
+            "## {} {} ({} {})\n",
             Rfc3339(e.event.time),
             escape(&e.event.api),
+            if e.event.config_item().is_some() {
+                "config item"
+            } else {
+                "event"
+            },
             escape(&e.event.event_id)
         );
         if let Some(r) = &e.reason {

@@ -90,6 +90,17 @@ fn line_of(e: &Explanation<'_>, message: String, color: bool) -> String {
             let _ = write!(s, "\n    changed since: nothing the history holds names this interface's groups, subnet, NACL or route table");
         }
         for c in &then.changes {
+            if let Some(id) = &c.config_item {
+                let _ = write!(
+                    s,
+                    "\n    changed since: {} {} recorded by AWS Config ({}; config item {})",
+                    c.time,
+                    crate::render::sanitize_line(&c.api),
+                    crate::render::sanitize_line(&c.resources.join(", ")),
+                    crate::render::sanitize_line(id)
+                );
+                continue;
+            }
             let _ = write!(
                 s,
                 "\n    changed since: {} {} by {} from {} ({}; event {})",

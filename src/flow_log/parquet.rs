@@ -1,0 +1,336 @@
+//! Flow logs delivered as Apache Parquet (`…_vpcflowlogs_….log.parquet`, Hive-style folders).
+//!
+//! A Parquet file is read row group by row group, a batch of rows at a time, column by column,
+//! and each batch becomes a [`Chunk`] of text records in the file's own format, exactly as a
+//! text flow log with the header `version account-id interface-id …` would hold them. So
+//! every command that reads flow logs (`parse`, `explain`, `audit --flows`, `coverage`) reads
+//! Parquet through the same parser and explainer as text: a Parquet file and the same records
+//! as text give the same answers, and what is malformed in one is malformed in the other.
+//!
+//! - **Columns** are matched by name, with `_` read as `-` (`interface_id` is `interface-id`)
+//!   and case ignored; any subset and order. A column that is no flow-log field is kept as
+//!   text, as an unknown header field is (with the same warning).
+//! - **Types**: integers of either width (INT32 or INT64, whatever the field), strings
+//!   (BYTE_ARRAY), booleans and floating point numbers (written as text; the parser then judges
+//!   them as it would in a text log). A column of another physical type (INT96, fixed-length
+//!   bytes) cannot be read as a flow-log field: the file is an error naming the column.
+//! - **NULL** is the text format's `-` (the field does not apply), and so is an empty string.
+//! - **Untrusted strings**: a string value holding a blank or a control character cannot be one
+//!   field of a text record. Each such byte is written as `?`, so that the value stays one
+//!   field (never shifting the fields after it) and no control character reaches a terminal.
+//!   No flow-log field's valid value holds one.
+//! - **Compression**: the column chunks' own codec (GZIP, as AWS writes them, Snappy, ZSTD,
+//!   LZ4); Parquet files are not wrapped in an outer gzip.
+//! - **Numbering**: a record's `line` is its 1-based row number in the file (rows counted
+//!   across row groups); `parse` writes it as `row`.
+//!
+//! A Parquet file is recognised by its content (`PAR1` at its start), whatever its name; in a
+//! folder, files whose names end in `.parquet` are read.
+
+use super::chunk::Chunk;
+use super::format::Format;
+use super::input::ReadError;
+use parquet::basic::Type as Physical;
+use parquet::column::reader::ColumnReader;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Rows read per column at a time: about a megabyte of text records for the widest formats.
+const BATCH_ROWS: usize = 8192;
+
+/// True when the file starts with Parquet's magic bytes (its position is put back).
+pub(crate) fn is_parquet(file: &mut File) -> io::Result<bool> {
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < magic.len() {
+        match file.read(&mut magic[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(got == 4 && &magic == b"PAR1")
+}
+
+/// An open Parquet flow log, read batch by batch.
+pub(crate) struct ParquetRows {
+    name: Arc<Path>,
+    reader: SerializedFileReader<File>,
+    /// The records' format, from the column names.
+    format: Format,
+    /// Warnings about the columns, handed out before the first chunk.
+    pub(crate) notices: Vec<ReadError>,
+    /// The next row group to open.
+    next_group: usize,
+    /// The open row group's column readers (in column order) and the rows left in it.
+    columns: Vec<ColumnReader>,
+    rows_left: usize,
+    /// The 1-based number of the next row.
+    next_row: u64,
+    /// Per column: the definition level of a present value (0 for a required column).
+    max_def: Vec<i16>,
+}
+
+/// One column's values of a batch, as text, with where each row's value starts.
+#[derive(Default)]
+struct Cells {
+    text: Vec<u8>,
+    /// Row `i`'s value is `text[ends[i-1]..ends[i]]` (empty: NULL).
+    ends: Vec<usize>,
+}
+
+fn invalid(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what)
+}
+
+impl ParquetRows {
+    /// Opens a Parquet file and reads its schema.
+    pub(crate) fn open(name: &Path, file: File) -> io::Result<ParquetRows> {
+        let reader = SerializedFileReader::new(file)
+            .map_err(|e| invalid(format!("not a readable Parquet file: {e}")))?;
+        let schema = reader.metadata().file_metadata().schema_descr_ptr();
+        let mut names = Vec::with_capacity(schema.num_columns());
+        let mut max_def = Vec::with_capacity(schema.num_columns());
+        for i in 0..schema.num_columns() {
+            let column = schema.column(i);
+            if column.max_rep_level() > 0 {
+                return Err(invalid(format!(
+                    "column `{}` is a list: flow-log columns hold one value per row",
+                    crate::render::sanitize(&column.path().string())
+                )));
+            }
+            match column.physical_type() {
+                Physical::INT32
+                | Physical::INT64
+                | Physical::BYTE_ARRAY
+                | Physical::BOOLEAN
+                | Physical::FLOAT
+                | Physical::DOUBLE => {}
+                other => {
+                    return Err(invalid(format!(
+                        "column `{}` is of Parquet type {other}, which no flow-log field has",
+                        crate::render::sanitize(column.name())
+                    )))
+                }
+            }
+            let name = column.name().to_ascii_lowercase().replace('_', "-");
+            if name.is_empty() || name.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                return Err(invalid(format!(
+                    "column `{}` has a name no flow-log field has",
+                    crate::render::sanitize(column.name())
+                )));
+            }
+            names.push(name);
+            max_def.push(column.max_def_level());
+        }
+        if names.is_empty() {
+            return Err(invalid("the Parquet file has no columns".into()));
+        }
+        let format = Format::from_columns(names.iter().map(String::as_str))
+            .map_err(|e| invalid(format!("its columns are not a flow-log format: {e}")))?;
+        let mut notices = Vec::new();
+        for unknown in format.unknown_names() {
+            if super::field::is_aws_field_name(unknown) {
+                continue;
+            }
+            notices.push(ReadError::UnknownField {
+                path: name.to_path_buf(),
+                line: 0,
+                name: crate::render::sanitize(unknown),
+                suggestion: super::suggest_field(unknown),
+            });
+        }
+        Ok(ParquetRows {
+            name: Arc::from(name),
+            reader,
+            format,
+            notices,
+            next_group: 0,
+            columns: Vec::new(),
+            rows_left: 0,
+            next_row: 1,
+            max_def,
+        })
+    }
+
+    /// The next chunk of records; `None` at the end of the file.
+    pub(crate) fn next_chunk(&mut self) -> Option<io::Result<Chunk>> {
+        while self.rows_left == 0 {
+            if self.next_group >= self.reader.num_row_groups() {
+                return None;
+            }
+            let group = self.next_group;
+            self.next_group += 1;
+            if let Err(e) = self.open_group(group) {
+                self.next_group = usize::MAX;
+                return Some(Err(e));
+            }
+        }
+        let rows = self.rows_left.min(BATCH_ROWS);
+        let mut cells = Vec::with_capacity(self.columns.len());
+        for (i, column) in self.columns.iter_mut().enumerate() {
+            match read_cells(column, rows, self.max_def[i]) {
+                Ok(c) if c.ends.len() == rows => cells.push(c),
+                Ok(c) => {
+                    self.next_group = usize::MAX;
+                    self.rows_left = 0;
+                    return Some(Err(invalid(format!(
+                        "row group {}: column {} holds {} rows where the row group says {rows} are left",
+                        self.next_group,
+                        i + 1,
+                        c.ends.len()
+                    ))));
+                }
+                Err(e) => {
+                    self.next_group = usize::MAX;
+                    self.rows_left = 0;
+                    return Some(Err(invalid(format!("rows from {}: {e}", self.next_row))));
+                }
+            }
+        }
+        let width: usize = cells.iter().map(|c| c.text.len() + c.ends.len()).sum();
+        let mut data = Vec::with_capacity(width + rows * cells.len() * 2);
+        for row in 0..rows {
+            for (i, c) in cells.iter().enumerate() {
+                if i > 0 {
+                    data.push(b' ');
+                }
+                let start = if row == 0 { 0 } else { c.ends[row - 1] };
+                let value = &c.text[start..c.ends[row]];
+                if value.is_empty() {
+                    data.push(b'-');
+                } else {
+                    data.extend_from_slice(value);
+                }
+            }
+            data.push(b'\n');
+        }
+        let chunk = Chunk {
+            file: Arc::clone(&self.name),
+            first_line: self.next_row,
+            format: self.format.clone(),
+            data,
+            piece: None,
+            before: None,
+            after: None,
+            too_long: None,
+        };
+        self.next_row += rows as u64;
+        self.rows_left -= rows;
+        Some(Ok(chunk))
+    }
+
+    fn open_group(&mut self, group: usize) -> io::Result<()> {
+        let reader = self
+            .reader
+            .get_row_group(group)
+            .map_err(|e| invalid(format!("row group {}: {e}", group + 1)))?;
+        let rows = usize::try_from(reader.metadata().num_rows()).unwrap_or(0);
+        let mut columns = Vec::with_capacity(reader.num_columns());
+        for i in 0..reader.num_columns() {
+            columns.push(
+                reader
+                    .get_column_reader(i)
+                    .map_err(|e| invalid(format!("row group {}: {e}", group + 1)))?,
+            );
+        }
+        self.columns = columns;
+        self.rows_left = rows;
+        Ok(())
+    }
+}
+
+/// Reads `rows` rows of one column as text.
+fn read_cells(
+    column: &mut ColumnReader,
+    rows: usize,
+    max_def: i16,
+) -> parquet::errors::Result<Cells> {
+    use std::io::Write;
+    let mut cells = Cells {
+        text: Vec::new(),
+        ends: Vec::with_capacity(rows),
+    };
+    let mut defs: Vec<i16> = Vec::with_capacity(rows);
+    // Writes the present values in row order, NULL (a definition level under the maximum)
+    // as nothing.
+    fn fill<T>(
+        cells: &mut Cells,
+        defs: &[i16],
+        max_def: i16,
+        rows: usize,
+        values: &[T],
+        mut put: impl FnMut(&mut Vec<u8>, &T),
+    ) {
+        let mut next = values.iter();
+        for r in 0..rows {
+            let present = max_def == 0 || defs.get(r).is_some_and(|&d| d == max_def);
+            if present {
+                if let Some(v) = next.next() {
+                    put(&mut cells.text, v);
+                }
+            }
+            cells.ends.push(cells.text.len());
+        }
+    }
+    let def_buf = if max_def > 0 { Some(&mut defs) } else { None };
+    match column {
+        ColumnReader::Int32ColumnReader(r) => {
+            let mut values = Vec::with_capacity(rows);
+            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
+            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+                let _ = write!(t, "{v}");
+            });
+        }
+        ColumnReader::Int64ColumnReader(r) => {
+            let mut values = Vec::with_capacity(rows);
+            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
+            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+                let _ = write!(t, "{v}");
+            });
+        }
+        ColumnReader::BoolColumnReader(r) => {
+            let mut values = Vec::with_capacity(rows);
+            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
+            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+                let _ = write!(t, "{v}");
+            });
+        }
+        ColumnReader::FloatColumnReader(r) => {
+            let mut values = Vec::with_capacity(rows);
+            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
+            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+                let _ = write!(t, "{v}");
+            });
+        }
+        ColumnReader::DoubleColumnReader(r) => {
+            let mut values = Vec::with_capacity(rows);
+            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
+            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+                let _ = write!(t, "{v}");
+            });
+        }
+        ColumnReader::ByteArrayColumnReader(r) => {
+            let mut values = Vec::with_capacity(rows);
+            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
+            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+                // One field of a text record: a blank or control byte would split it or reach
+                // a terminal.
+                t.extend(
+                    v.data()
+                        .iter()
+                        .map(|&b| if b <= b' ' || b == 0x7f { b'?' } else { b }),
+                );
+            });
+        }
+        ColumnReader::Int96ColumnReader(_) | ColumnReader::FixedLenByteArrayColumnReader(_) => {
+            return Err(parquet::errors::ParquetError::General(
+                "a column of a type no flow-log field has".into(),
+            ))
+        }
+    }
+    Ok(cells)
+}

@@ -1,0 +1,276 @@
+//! Flow logs as Apache Parquet (issue 17, item 1), through the binary: files written here with
+//! a real Parquet writer (the `parquet` crate's), in AWS's column names and types, compared with
+//! the same records as text.
+
+mod parquet_support;
+
+use assert_cmd::Command;
+use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+use parquet_support::{write_parquet, write_text_as_parquet, Kind};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+
+fn vpcreach() -> Command {
+    Command::cargo_bin("vpcreach").unwrap()
+}
+
+fn jsonl(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Records of every version's fields, with values that do not apply (`-`).
+const V5: &str = "\
+version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path
+5 123456789012 eni-0abc 10.0.1.5 10.0.2.9 49152 443 6 10 840 1752247584 1752247603 ACCEPT OK vpc-1 subnet-1 i-1 19 IPv4 10.0.1.5 10.0.2.9 us-east-1 use1-az1 - - - - egress 1
+5 123456789012 eni-0abc 10.0.2.9 10.0.1.5 443 49152 6 8 1200 1752247584 1752247603 ACCEPT OK vpc-1 subnet-1 i-1 3 IPv4 10.0.2.9 10.0.1.5 us-east-1 use1-az1 - - - - ingress -
+5 123456789012 eni-0nat 52.95.128.10 10.0.3.4 443 40000 6 4 300 1752247584 1752247603 REJECT OK vpc-1 subnet-2 - 2 IPv4 52.95.128.10 10.0.3.4 us-east-1 use1-az1 - - AMAZON - ingress -
+5 123456789012 eni-0abc - - - - - - - 1752247584 1752247603 - NODATA vpc-1 subnet-1 i-1 - - - - us-east-1 use1-az1 - - - - - -
+5 123456789012 eni-0abc 2001:db8::1 2001:db8::2 546 547 17 1 100 1752247584 1752247603 ACCEPT OK vpc-1 subnet-1 i-1 0 IPv6 2001:db8::1 2001:db8::2 us-east-1 use1-az1 - - - - egress 1
+";
+
+/// `parse` output without where the record is (`file`, and `line` or `row`).
+fn records_only(mut v: Vec<Value>) -> Vec<Value> {
+    for r in &mut v {
+        let o = r.as_object_mut().unwrap();
+        o.remove("file");
+        o.remove("line");
+        o.remove("row");
+    }
+    v
+}
+
+#[test]
+fn parquet_and_text_give_the_same_records_with_every_codec() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("flows.log");
+    std::fs::write(&text, V5).unwrap();
+    let from_text = vpcreach().arg("parse").arg(&text).output().unwrap();
+    assert!(from_text.status.success());
+    let expected = jsonl(&from_text.stdout);
+    assert_eq!(expected.len(), 5);
+    for (codec, compression) in [
+        ("gzip", Compression::GZIP(GzipLevel::default())),
+        ("snappy", Compression::SNAPPY),
+        ("zstd", Compression::ZSTD(ZstdLevel::default())),
+        ("none", Compression::UNCOMPRESSED),
+    ] {
+        let pq = dir.path().join(format!("flows-{codec}.log.parquet"));
+        write_text_as_parquet(V5, &pq, compression, 2);
+        let out = vpcreach().arg("parse").arg(&pq).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{codec}: {stderr}");
+        let got = jsonl(&out.stdout);
+        // Numbered by row, across row groups of two rows.
+        let rows: Vec<u64> = got.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+        assert_eq!(rows, [1, 2, 3, 4, 5], "{codec}");
+        assert!(got.iter().all(|r| r.get("line").is_none()), "{codec}");
+        assert_eq!(records_only(got), records_only(expected.clone()), "{codec}");
+        assert!(
+            stderr.contains(
+                "5 records read: 4 parsed, 1 skipped (1 NODATA, 0 SKIPDATA), 0 malformed"
+            ),
+            "{codec}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn any_column_subset_and_order_and_either_integer_width() {
+    let dir = tempfile::tempdir().unwrap();
+    // Columns in another order, a v2 subset, ports as INT64 and protocol as INT32.
+    let columns = [
+        ("interface_id", Kind::Str),
+        ("action", Kind::Str),
+        ("dstport", Kind::I64),
+        ("srcaddr", Kind::Str),
+        ("dstaddr", Kind::Str),
+        ("protocol", Kind::I32),
+        ("srcport", Kind::I64),
+        ("log_status", Kind::Str),
+    ];
+    let row = |v: &[&str]| -> Vec<Option<String>> {
+        v.iter()
+            .map(|s| (*s != "-").then(|| s.to_string()))
+            .collect()
+    };
+    let rows = vec![
+        row(&[
+            "eni-1",
+            "REJECT",
+            "22",
+            "203.0.113.7",
+            "10.0.1.10",
+            "6",
+            "40001",
+            "OK",
+        ]),
+        row(&[
+            "eni-2",
+            "ACCEPT",
+            "-",
+            "10.0.1.10",
+            "10.0.2.20",
+            "1",
+            "-",
+            "OK",
+        ]),
+    ];
+    let pq = dir.path().join("subset.parquet");
+    write_parquet(&pq, &columns, &rows, Compression::SNAPPY, 100);
+    let out = vpcreach().arg("parse").arg(&pq).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = jsonl(&out.stdout);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0]["interface_id"], "eni-1");
+    assert_eq!(got[0]["dstport"], 22);
+    assert_eq!(got[0]["srcport"], 40001);
+    assert_eq!(got[0]["protocol"], 6);
+    assert_eq!(got[0]["action"], "REJECT");
+    assert_eq!(got[1]["protocol"], 1);
+    assert_eq!(got[1]["dstport"], Value::Null);
+}
+
+#[test]
+fn a_hive_layout_folder_is_read_and_explained_as_the_text_is() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flows/prod-2026-11-26.log"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hive = dir.path().join(
+        "AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=26/hour=00",
+    );
+    write_text_as_parquet(
+        &text,
+        &hive.join("111122223333_vpcflowlogs_us-east-1_fl-0123_20261126T0000Z_abcd.log.parquet"),
+        Compression::GZIP(GzipLevel::default()),
+        4,
+    );
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network");
+    let explain = |input: &Path| {
+        let out = vpcreach()
+            .args([
+                "explain",
+                "--output",
+                "jsonl",
+                "--snapshot-time",
+                "2026-11-27T09:00:00Z",
+                "--snapshot",
+            ])
+            .arg(&snapshot)
+            .arg(input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (out.status.code(), jsonl(&out.stdout), stderr)
+    };
+    let (text_code, mut from_text, text_err) =
+        explain(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flows"));
+    let (pq_code, mut from_pq, pq_err) = explain(&dir.path().join("AWSLogs"));
+    assert_eq!(pq_code, text_code, "{pq_err}");
+    assert!(!from_text.is_empty());
+    // Rows count from 1; the text file's records from line 2 (after its header).
+    for (t, p) in from_text.iter_mut().zip(from_pq.iter_mut()) {
+        let (t, p) = (t.as_object_mut().unwrap(), p.as_object_mut().unwrap());
+        if let (Some(tl), Some(pl)) = (t.remove("line"), p.remove("line")) {
+            assert_eq!(tl.as_u64().unwrap(), pl.as_u64().unwrap() + 1);
+        }
+        t.remove("file");
+        p.remove("file");
+    }
+    assert_eq!(from_pq, from_text);
+    // The same summary, whatever the input's form.
+    let summary = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("records read"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(summary(&pq_err), summary(&text_err));
+}
+
+#[test]
+fn blanks_and_control_characters_in_a_value_stay_in_their_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let columns = [
+        ("version", Kind::I32),
+        ("interface_id", Kind::Str),
+        ("srcaddr", Kind::Str),
+        ("dstaddr", Kind::Str),
+        ("action", Kind::Str),
+        ("log_status", Kind::Str),
+    ];
+    let rows = vec![
+        vec![
+            Some("2".into()),
+            Some("eni-1 \x1b]0;owned\x07\nx".into()),
+            Some("10.0.0.1".into()),
+            Some("10.0.0.2".into()),
+            Some("ACCEPT".into()),
+            Some("OK".into()),
+        ],
+        vec![
+            Some("2".into()),
+            Some(String::new()),
+            Some("10.0.0.3".into()),
+            Some("10.0.0.4".into()),
+            Some("REJECT".into()),
+            Some("OK".into()),
+        ],
+    ];
+    let pq = dir.path().join("odd.parquet");
+    write_parquet(&pq, &columns, &rows, Compression::SNAPPY, 10);
+    let out = vpcreach().arg("parse").arg(&pq).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let got = jsonl(&out.stdout);
+    assert_eq!(got.len(), 2, "{stderr}");
+    // The value is one field (the addresses after it are read as addresses), without its
+    // control characters.
+    assert_eq!(got[0]["interface_id"], "eni-1??]0;owned??x");
+    assert_eq!(got[0]["dstaddr"], "10.0.0.2");
+    // An empty string is a field that does not apply.
+    assert_eq!(got[1]["interface_id"], Value::Null);
+    assert_eq!(got[1]["action"], "REJECT");
+}
+
+#[test]
+fn a_broken_parquet_file_is_named_and_the_other_files_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("a.parquet");
+    write_text_as_parquet(V5, &good, Compression::SNAPPY, 10);
+    let bytes = std::fs::read(&good).unwrap();
+    // Cut short: the footer (the schema) is gone.
+    std::fs::write(dir.path().join("b.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    // A column of a type no flow-log field has.
+    let schema = Arc::new(
+        parse_message_type("message m { optional int96 start; optional binary action (STRING); }")
+            .unwrap(),
+    );
+    let w = SerializedFileWriter::new(
+        std::fs::File::create(dir.path().join("c.parquet")).unwrap(),
+        schema,
+        Arc::new(WriterProperties::builder().build()),
+    )
+    .unwrap();
+    w.close().unwrap();
+    let out = vpcreach().arg("parse").arg(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("b.parquet"), "{stderr}");
+    assert!(stderr.contains("c.parquet"), "{stderr}");
+    assert!(stderr.contains("INT96"), "{stderr}");
+    // a.parquet's records are all there.
+    assert_eq!(jsonl(&out.stdout).len(), 5, "{stderr}");
+}
