@@ -435,22 +435,39 @@ fn a_gzip_bomb_of_zeros_is_one_malformed_line_in_bounded_memory() {
     );
 }
 
+/// The start of a CloudWatch Logs data message, as AWS writes it (`messageType` first).
+const ENVELOPE_HEAD: &[u8] = br#"{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":["#;
+
+/// A log event of `WEB_IN` from `10.0.{i / 256 % 256}.{i % 256}`: each record can be told apart.
+fn web_event(i: usize) -> String {
+    format!(
+        r#"{{"id":"36431000000000000000000000000000000000000000000000","timestamp":1700000000000,"message":"{}"}}"#,
+        WEB_IN.replace(
+            "203.0.113.9",
+            &format!("10.0.{}.{}", i / 256 % 256, i % 256)
+        )
+    )
+}
+
 #[test]
-fn a_huge_cloudwatch_envelope_is_malformed_and_the_next_line_is_read() {
+fn a_huge_cloudwatch_envelope_is_read_event_by_event_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
-    // One envelope of 600k events (about 75 MB) on one line, then a small one.
-    let event = r#"{"id":"36431000000000000000000000000000000000000000000000","timestamp":1700000000000,"message":"2 111122223333 eni-web 203.0.113.9 10.0.1.10 50000 443 6 5 500 1700000000 1700000060 ACCEPT OK"}"#;
+    // One envelope of 600k events (about 100 MB) on one line, then a small one.
     let data = gzip_of(&mut |w| {
-        w.write_all(br#"{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":["#).unwrap();
+        w.write_all(ENVELOPE_HEAD).unwrap();
         for i in 0..600_000 {
             if i > 0 {
                 w.write_all(b",").unwrap();
             }
-            w.write_all(event.as_bytes()).unwrap();
+            w.write_all(web_event(i).as_bytes()).unwrap();
         }
         w.write_all(b"]}\n").unwrap();
         w.write_all(
-            format!(r#"{{"messageType":"DATA_MESSAGE","logEvents":[{event}]}}"#).as_bytes(),
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","logEvents":[{}]}}"#,
+                web_event(7)
+            )
+            .as_bytes(),
         )
         .unwrap();
         w.write_all(b"\n").unwrap();
@@ -459,26 +476,191 @@ fn a_huge_cloudwatch_envelope_is_malformed_and_the_next_line_is_read() {
     std::fs::write(&f, data).unwrap();
     let r = run_limited(
         &[os("parse"), f.as_os_str()],
-        Duration::from_secs(120),
+        Duration::from_secs(240),
         Some(200),
     );
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(
-        r.stderr.contains("firehose.gz:1: the line is longer than"),
+        r.stderr.contains(
+            "600001 records read: 600001 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 0 malformed"
+        ),
+        "{}",
+        r.stderr
+    );
+    // Every event, in order, numbered as in its envelope.
+    let mut n = 0;
+    for (i, line) in r.stdout.lines().enumerate() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let want = if i < 600_000 {
+            (
+                1,
+                i as u64 + 1,
+                format!("10.0.{}.{}", i / 256 % 256, i % 256),
+            )
+        } else {
+            (2, 1, "10.0.0.7".to_string())
+        };
+        assert_eq!(
+            (
+                v["line"].as_u64().unwrap(),
+                v["event"].as_u64().unwrap(),
+                v["srcaddr"].as_str().unwrap().to_string()
+            ),
+            want
+        );
+        n += 1;
+    }
+    assert_eq!(n, 600_001);
+}
+
+#[test]
+fn a_log_event_over_the_bound_in_a_huge_envelope_is_one_malformed_event() {
+    let dir = tempfile::tempdir().unwrap();
+    // 200k events with one of 20 MB (its `id`) as the 100001st, then a small envelope.
+    let data = gzip_of(&mut |w| {
+        w.write_all(ENVELOPE_HEAD).unwrap();
+        for i in 0..200_000 {
+            if i > 0 {
+                w.write_all(b",").unwrap();
+            }
+            if i == 100_000 {
+                w.write_all(br#"{"id":""#).unwrap();
+                let block = vec![b'7'; 1 << 20];
+                for _ in 0..20 {
+                    w.write_all(&block).unwrap();
+                }
+                w.write_all(format!(r#"","message":"{WEB_IN}"}}"#).as_bytes())
+                    .unwrap();
+            } else {
+                w.write_all(web_event(i).as_bytes()).unwrap();
+            }
+        }
+        w.write_all(b"]}\n").unwrap();
+        w.write_all(
+            format!(
+                r#"{{"messageType":"DATA_MESSAGE","logEvents":[{}]}}"#,
+                web_event(7)
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        w.write_all(b"\n").unwrap();
+    });
+    let f = dir.path().join("firehose.gz");
+    std::fs::write(&f, data).unwrap();
+    let r = run_limited(
+        &[os("parse"), f.as_os_str()],
+        Duration::from_secs(240),
+        Some(200),
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr.contains("firehose.gz:1: log event 100001: the log event is longer than 16777216 bytes, the most a line or JSON value may hold: skipped to the next log event"),
         "{}",
         r.stderr
     );
     assert!(
-        r.stderr
-            .contains("2 records read: 1 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 1 malformed"),
+        r.stderr.contains(
+            "200001 records read: 200000 parsed, 0 skipped (0 NODATA, 0 SKIPDATA), 1 malformed"
+        ),
         "{}",
         r.stderr
     );
-    let v: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
-    assert_eq!(
-        (v["line"].as_u64(), v["event"].as_u64()),
-        (Some(2), Some(1))
+    let events: Vec<(u64, u64)> = r
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["line"].as_u64().unwrap(), v["event"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(events.len(), 200_000);
+    assert_eq!(events[99_999..100_001], [(1, 100_000), (1, 100_002)]);
+    assert_eq!(events[199_999], (2, 1));
+}
+
+#[test]
+fn an_envelope_read_in_pieces_parses_as_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // The same envelope (with a control message and an event that is no record around it),
+    // then a line of text: once as is, once with 17 MB of white space between two of its
+    // events, so that it is past the bound and read event by event.
+    let file = |pad: usize, name: &str| {
+        let data = gzip_of(&mut |w| {
+            w.write_all(br#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#).unwrap();
+            w.write_all(ENVELOPE_HEAD).unwrap();
+            for i in 0..2_000 {
+                if i > 0 {
+                    w.write_all(b",").unwrap();
+                }
+                if i == 1_000 {
+                    w.write_all(&vec![b' '; pad]).unwrap();
+                }
+                if i == 1_500 {
+                    w.write_all(br#"{"id":"1","message":"not a record"}"#)
+                        .unwrap();
+                } else {
+                    w.write_all(web_event(i).as_bytes()).unwrap();
+                }
+            }
+            w.write_all(format!("]}}\n{V2}\n{WEB_IN}\n").as_bytes())
+                .unwrap();
+        });
+        let f = dir.path().join(name);
+        std::fs::write(&f, data).unwrap();
+        f
+    };
+    let small = file(0, "f.gz");
+    let padded = file(17 << 20, "f.gz.padded");
+    let whole = run_limited(
+        &[os("parse"), small.as_os_str()],
+        Duration::from_secs(60),
+        Some(200),
     );
+    let pieces = run_limited(
+        &[os("parse"), padded.as_os_str()],
+        Duration::from_secs(60),
+        Some(200),
+    );
+    assert_eq!(whole.code, Some(0), "{whole:?}");
+    assert_eq!(pieces.code, Some(0), "{pieces:?}");
+    // The same records, events numbered the same, and the same malformed event.
+    let same = |text: &str, path: &Path| text.replace(path.to_str().unwrap(), "F");
+    assert_eq!(whole.stdout.lines().count(), 2_000);
+    assert!(
+        same(&whole.stdout, &small) == same(&pieces.stdout, &padded),
+        "the records differ"
+    );
+    assert!(
+        whole
+            .stderr
+            .contains("f.gz:1: log event 1501: expected 14 fields"),
+        "{}",
+        whole.stderr
+    );
+    assert_eq!(same(&whole.stderr, &small), same(&pieces.stderr, &padded));
+    // `explain` (its fast scanner) judges them the same too.
+    let snap = snapshot();
+    let explain = |f: &Path| {
+        let r = run_limited(
+            &[
+                os("explain"),
+                os("--output"),
+                os("jsonl"),
+                os("--snapshot"),
+                snap.path().as_os_str(),
+                f.as_os_str(),
+            ],
+            Duration::from_secs(60),
+            Some(400),
+        );
+        assert_eq!(r.code, Some(0), "{r:?}");
+        (same(&r.stdout, f), same(&r.stderr, f))
+    };
+    let (whole, pieces) = (explain(&small), explain(&padded));
+    assert_eq!(whole.0.lines().count(), 2_000);
+    assert!(whole.0.contains(r#""status":"consistent""#));
+    assert!(whole == pieces, "the explanations differ");
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 use super::format::Format;
 use super::line::{
-    count_piece_items, item_record, piece_items, read_line, record_from_json, Line, LineParser,
-    Malformed, Problem,
+    count_piece_items, item_record, piece_items, read_line, record_from_json, Item, Line,
+    LineParser, Malformed, Problem,
 };
 use super::record::{FlowRecord, LogStatus};
 use std::ops::AddAssign;
@@ -36,11 +36,11 @@ pub struct Chunk {
     /// Whole lines of the same file just after this chunk (the start of the next chunk), as
     /// [`Chunk::before`].
     pub after: Option<Box<Chunk>>,
-    /// Set when the chunk stands for one line (or one JSON value of a line) longer than
-    /// [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES), at [`Chunk::first_line`]: the reader skipped
-    /// it to the next line end without keeping it, and `data` is empty. It reads as one
-    /// malformed line.
-    pub too_long: bool,
+    /// Set when the chunk stands for one line (or one JSON value of a line) longer than the
+    /// reader's bound (this many bytes, [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES) unless set),
+    /// at [`Chunk::first_line`]: the reader skipped it to the next line end without keeping
+    /// it, and `data` is empty. It reads as one malformed line.
+    pub too_long: Option<usize>,
 }
 
 /// Where a piece of a long line of JSON values is in its line: its log events are numbered
@@ -53,12 +53,70 @@ pub struct Piece {
     pub events_before: usize,
     /// Bytes of the line before this piece.
     pub offset: usize,
+    /// What the piece holds.
+    pub kind: PieceKind,
+}
+
+/// What a [`Piece`] holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PieceKind {
+    /// Whole JSON values (envelopes, objects), and from the last the rest of the line.
+    #[default]
+    Values,
+    /// Whole log events of one CloudWatch Logs data message too long to be read whole
+    /// ([`MAX_LINE_BYTES`](super::MAX_LINE_BYTES)), with the `,` between them: each a record
+    /// (or a malformed event). Nothing else of its line.
+    Events,
+    /// Nothing (`data` is empty): one malformed log event of such an envelope, which the
+    /// reader passed by without keeping it.
+    Dropped(Dropped),
+}
+
+/// What the reader passed by in a CloudWatch Logs envelope too long to be read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    /// A log event longer than the bound (given).
+    EventTooLong(usize),
+    /// The whole envelope: its `messageType` does not come before its `logEvents` (the bound
+    /// is given).
+    MessageTypeAfterEvents(usize),
+    /// The rest of the line after something that is neither a log event nor the `,` or `]`
+    /// after one.
+    BrokenEvents,
+    /// The rest of the envelope: its line (or the input) ends inside it.
+    CutShort,
+    /// The rest of the line: the envelope's keys after its log events are longer than the
+    /// bound (given).
+    TailTooLong(usize),
+}
+
+impl Dropped {
+    /// What is wrong, as a malformed event says it.
+    pub fn problem(self) -> Problem {
+        match self {
+            Dropped::EventTooLong(max) => Problem::EventTooLong { max },
+            Dropped::MessageTypeAfterEvents(max) => Problem::MessageTypeAfterEvents { max },
+            Dropped::BrokenEvents => Problem::BrokenEvents,
+            Dropped::CutShort => Problem::EnvelopeCutShort,
+            Dropped::TailTooLong(max) => Problem::TooLong { max },
+        }
+    }
 }
 
 impl Piece {
-    /// How many log events a piece holds: its records and malformed events.
+    /// How many log events a piece of whole JSON values holds: its records and malformed
+    /// events.
     pub(crate) fn events_in(raw: &[u8]) -> usize {
         count_piece_items(raw)
+    }
+
+    /// The items of the piece's first line `raw`: the same as the whole line would give there.
+    pub(crate) fn items(&self, raw: &[u8]) -> Vec<Item> {
+        match self.kind {
+            PieceKind::Values => piece_items(raw, self.offset),
+            PieceKind::Events => super::envelope::event_items(raw, self.offset),
+            PieceKind::Dropped(d) => vec![Item::Bad(d.problem())],
+        }
     }
 }
 
@@ -81,7 +139,7 @@ impl Chunk {
             piece: None,
             before: None,
             after: None,
-            too_long: false,
+            too_long: None,
         }
     }
 }
@@ -175,10 +233,10 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
         header_lines: Vec::new(),
         rows: chunk.format.origin() == super::FormatOrigin::ParquetColumns,
     };
-    if chunk.too_long {
+    if let Some(bad) = too_long(chunk) {
         out.counts.read = 1;
         out.counts.malformed = 1;
-        out.malformed.push(too_long(chunk));
+        out.malformed.push(bad);
         return out;
     }
     let mut format = chunk.format.clone();
@@ -189,7 +247,7 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
         let read = match chunk.piece.filter(|_| i == 0) {
             Some(piece) => {
                 events_before = piece.events_before;
-                match piece_items(raw, piece.offset) {
+                match piece.items(raw) {
                     items if items.is_empty() => Line::Nothing,
                     items => Line::Events(items),
                 }
@@ -260,16 +318,30 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
     out
 }
 
-/// The malformed line a [`Chunk::too_long`] chunk stands for.
-pub(crate) fn too_long(chunk: &Chunk) -> Malformed {
-    Malformed {
+/// The malformed line (or log event) a chunk of nothing stands for: a [`Chunk::too_long`]
+/// one, or a [`PieceKind::Dropped`] piece.
+pub(crate) fn too_long(chunk: &Chunk) -> Option<Malformed> {
+    let problem = match (chunk.too_long, chunk.piece) {
+        (Some(max), _) => Problem::TooLong { max },
+        (
+            None,
+            Some(Piece {
+                kind: PieceKind::Dropped(d),
+                events_before,
+                ..
+            }),
+        ) => Problem::Event {
+            index: events_before + 1,
+            problem: Box::new(d.problem()),
+        },
+        _ => return None,
+    };
+    Some(Malformed {
         file: Arc::clone(&chunk.file),
         line: chunk.first_line,
         column: None,
-        problem: Problem::TooLong {
-            max: super::MAX_LINE_BYTES,
-        },
-    }
+        problem,
+    })
 }
 
 fn count_record(counts: &mut Counts, record: &FlowRecord) {

@@ -2,7 +2,8 @@
 //! (`AWSLogs/<account>/vpcflowlogs/<region>/yyyy/mm/dd/…`), gzip, and standard input; and the
 //! reader that cuts them into [`Chunk`]s.
 
-use super::chunk::{lines, Chunk, Piece};
+use super::chunk::{lines, Chunk, Dropped, Piece, PieceKind};
+use super::envelope::{self, End, Expect, Skip, Verdict};
 use super::format::Format;
 use super::line::{header_on_line, JsonValues};
 use flate2::read::MultiGzDecoder;
@@ -16,9 +17,12 @@ use std::sync::Arc;
 /// enough that memory stays flat.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 
-/// The most a line (or one JSON value of a line of several) may hold: 16 MiB. A longer one is
-/// not kept: the reader skips it to the next line end and it reads as one malformed line, so
-/// memory stays bounded whatever a file holds (a line without a line end, a gzip bomb).
+/// The most a line (or one JSON value of a line of several, or one log event of a CloudWatch
+/// Logs envelope) may hold: 16 MiB. A longer one is not kept: the reader skips it to the next
+/// line end and it reads as one malformed line (a log event: one malformed event, and reading
+/// goes on with the next), so memory stays bounded whatever a file holds (a line without a line
+/// end, a gzip bomb). A longer CloudWatch Logs envelope is read event by event (see
+/// [`ChunkReader`]).
 pub const MAX_LINE_BYTES: usize = 16 << 20;
 
 /// The name standard input goes by in messages.
@@ -79,6 +83,16 @@ impl ReadError {
 ///
 /// An input that cannot be read yields an `Err` and the reader goes on with the next one.
 ///
+/// A line longer than the chunk is cut between its JSON values (Firehose writes CloudWatch Logs
+/// envelopes back to back on one line), and a CloudWatch Logs envelope longer than
+/// [`MAX_LINE_BYTES`] between its log events ([`PieceKind::Events`]): its records are the same,
+/// numbered the same, as read whole. Its keys before `logEvents` decide for every event (a
+/// control message holds no records, a key given twice makes the envelope one malformed item);
+/// an envelope whose `messageType` comes after its `logEvents` is one malformed item, as whether
+/// its events are records cannot be known until after them (CloudWatch Logs writes
+/// `messageType` first). A log event longer than the bound, or a line ending inside the
+/// envelope, is one malformed event and reading goes on.
+///
 /// ```
 /// use vpcreach::flow_log::{parse_chunk, ChunkReader};
 /// let dir = tempfile::tempdir().unwrap();
@@ -92,6 +106,7 @@ pub struct ChunkReader {
     pending: VecDeque<Pending>,
     format: Option<Format>,
     chunk_size: usize,
+    max_line: usize,
     current: Option<OpenInput>,
     /// The last chunk read, held until the next chunk of its file is read (its lines just
     /// after it become [`Chunk::after`]) or its file ends.
@@ -126,6 +141,8 @@ struct OpenInput {
     at_end: bool,
     /// Set when `carry` goes on with a line cut between JSON values.
     piece: Option<Piece>,
+    /// Set while `carry` is inside the log events of an envelope read event by event.
+    envelope: Option<Envelope>,
     /// Warnings about the headers read so far, to hand out before the next chunk.
     notices: VecDeque<ReadError>,
     /// Set for a Parquet file: its rows, read as records instead of `source`.
@@ -140,6 +157,7 @@ impl ChunkReader {
             pending: paths.into_iter().map(Pending::Given).collect(),
             format,
             chunk_size: DEFAULT_CHUNK_SIZE,
+            max_line: MAX_LINE_BYTES,
             current: None,
             held: None,
             queued: None,
@@ -151,6 +169,27 @@ impl ChunkReader {
     /// larger when a line is).
     pub fn with_chunk_size(mut self, bytes: usize) -> ChunkReader {
         self.chunk_size = bytes.max(1);
+        self
+    }
+
+    /// Sets the most a line may hold ([`MAX_LINE_BYTES`] unless set): a line longer than this
+    /// and than the chunk size is skipped as one malformed line (a CloudWatch Logs envelope is
+    /// read event by event). A lower bound holds less in memory.
+    ///
+    /// ```
+    /// use vpcreach::flow_log::{parse_chunk, ChunkReader};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("a.log");
+    /// std::fs::write(&path, format!("{}\n2 10.0.0.1\n", "x".repeat(100))).unwrap();
+    /// let reader = ChunkReader::new(vec![path], None).with_chunk_size(10).with_max_line_bytes(50);
+    /// let bad: Vec<String> = reader
+    ///     .flat_map(|c| parse_chunk(&c.unwrap()).malformed)
+    ///     .map(|m| m.to_string())
+    ///     .collect();
+    /// assert!(bad[0].ends_with(":1: the line is longer than 50 bytes, the most a line or JSON value may hold: skipped to the next line"));
+    /// ```
+    pub fn with_max_line_bytes(mut self, bytes: usize) -> ChunkReader {
+        self.max_line = bytes.max(1);
         self
     }
 
@@ -217,6 +256,7 @@ impl ChunkReader {
             failed: None,
             at_end: true,
             piece: None,
+            envelope: None,
             notices: std::mem::take(&mut rows.notices).into(),
             parquet: Some(Box::new(rows)),
         }
@@ -239,13 +279,18 @@ impl ChunkReader {
             failed: None,
             at_end: false,
             piece: None,
+            envelope: None,
             notices: VecDeque::new(),
             parquet: None,
         })
     }
 
     /// The next chunk of the open input, `None` when it is used up.
-    fn next_chunk(input: &mut OpenInput, chunk_size: usize) -> Option<Result<Chunk, ReadError>> {
+    fn next_chunk(
+        input: &mut OpenInput,
+        chunk_size: usize,
+        max_line: usize,
+    ) -> Option<Result<Chunk, ReadError>> {
         if let Some(rows) = input.parquet.as_mut() {
             return rows.next_chunk().map(|r| {
                 r.map_err(|error| ReadError::Io {
@@ -253,6 +298,14 @@ impl ChunkReader {
                     error,
                 })
             });
+        }
+        if let Some(mut env) = input.envelope.take() {
+            let (chunk, over) =
+                ChunkReader::next_in_envelope(input, &mut env, chunk_size, max_line);
+            if !over {
+                input.envelope = Some(env);
+            }
+            return Some(Ok(chunk));
         }
         let mut data = std::mem::take(&mut input.carry);
         // Read until the buffer is full and holds a line end, or the input ends.
@@ -284,10 +337,41 @@ impl ChunkReader {
                 }
                 try_cut_at = data.len().saturating_mul(2);
             }
-            if data.len() > MAX_LINE_BYTES {
-                return Some(Ok(ChunkReader::skip_long_line(input, data, chunk_size)));
+            if data.len() > max_line {
+                if json {
+                    if let Some(end) = JsonValues::new(&data).last_closed_end() {
+                        cut_between_values = true;
+                        break end;
+                    }
+                    // One CloudWatch Logs envelope: read it event by event.
+                    let start = data.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                    if let Some(head) = envelope::head(&data[start..]) {
+                        let mut piece = input.piece.take().unwrap_or_default();
+                        let head_end = start + head.len;
+                        let mut env = Envelope {
+                            head: data[start..head_end].to_vec(),
+                            verdict: head.verdict,
+                            expect: Expect::First,
+                        };
+                        // In place: no second copy of what was read.
+                        data.drain(..head_end);
+                        input.carry = data;
+                        piece.offset += head_end;
+                        input.piece = Some(piece);
+                        let (chunk, over) =
+                            ChunkReader::next_in_envelope(input, &mut env, chunk_size, max_line);
+                        if !over {
+                            input.envelope = Some(env);
+                        }
+                        return Some(Ok(chunk));
+                    }
+                }
+                return Some(Ok(ChunkReader::skip_long_line(
+                    input, data, chunk_size, max_line,
+                )));
             }
             searched = data.len();
+            grow(&mut data, chunk_size, max_line);
             fill(input, &mut data, searched + chunk_size);
         };
         if input.failed.is_some() && cut < data.len() {
@@ -314,6 +398,7 @@ impl ChunkReader {
                 input.piece = Some(Piece {
                     events_before: p.events_before + Piece::events_in(&data),
                     offset: p.offset + data.len(),
+                    kind: PieceKind::Values,
                 });
             }
         }
@@ -325,7 +410,7 @@ impl ChunkReader {
             piece,
             before: None,
             after: None,
-            too_long: false,
+            too_long: None,
         };
         if cut_between_values {
             return Some(Ok(chunk));
@@ -366,7 +451,12 @@ impl ChunkReader {
     /// Drops `data`, the start of a line (or JSON value) longer than [`MAX_LINE_BYTES`], and the
     /// rest of its line: the input goes on after the next line end. The chunk returned stands
     /// for the line ([`Chunk::too_long`]).
-    fn skip_long_line(input: &mut OpenInput, mut data: Vec<u8>, chunk_size: usize) -> Chunk {
+    fn skip_long_line(
+        input: &mut OpenInput,
+        mut data: Vec<u8>,
+        chunk_size: usize,
+        max_line: usize,
+    ) -> Chunk {
         loop {
             if let Some(end) = memchr::memchr(b'\n', &data) {
                 input.carry = data.split_off(end + 1);
@@ -391,10 +481,233 @@ impl ChunkReader {
             piece: None,
             before: None,
             after: None,
-            too_long: true,
+            too_long: Some(max_line),
         };
         input.next_line += 1;
         chunk
+    }
+}
+
+/// A CloudWatch Logs envelope being read event by event ([`envelope`]).
+struct Envelope {
+    /// Its bytes up to the `[` of `logEvents`.
+    head: Vec<u8>,
+    /// What the head says of its log events.
+    verdict: Verdict,
+    /// What comes next.
+    expect: Expect,
+}
+
+/// How a log event too long to keep was passed by.
+enum Passed {
+    /// Its end was found; `input.carry` goes on after it.
+    Event,
+    /// The line (or the input) ends inside it; `input.carry` starts at the line end.
+    LineEnded,
+}
+
+impl ChunkReader {
+    /// The next chunk of an envelope read event by event, whose log events `input.carry` is
+    /// inside of (and `input.piece` at): whole log events (of a data message), one passed by,
+    /// or at the end the envelope without its events, read as a piece of whole values (nothing,
+    /// or what is wrong with the envelope as a whole). True when the envelope is over:
+    /// `input.carry` and `input.piece` are then after it.
+    fn next_in_envelope(
+        input: &mut OpenInput,
+        env: &mut Envelope,
+        chunk_size: usize,
+        max_line: usize,
+    ) -> (Chunk, bool) {
+        let mut piece = input.piece.take().unwrap_or_default();
+        let mut data = std::mem::take(&mut input.carry);
+        let records = env.verdict == Verdict::Records;
+        let dropped = |input: &mut OpenInput, piece: &mut Piece, what: Dropped| {
+            let at = Piece {
+                kind: PieceKind::Dropped(what),
+                ..*piece
+            };
+            piece.events_before += 1;
+            input.piece = Some(*piece);
+            ChunkReader::piece_chunk(input, Vec::new(), at)
+        };
+        loop {
+            if !input.at_end && input.failed.is_none() && data.len() < chunk_size {
+                fill(input, &mut data, chunk_size);
+                continue;
+            }
+            let line_end = memchr::memchr(b'\n', &data);
+            let line_len = line_end.unwrap_or(data.len());
+            // Nothing more of this line is to come.
+            let complete = line_end.is_some() || input.at_end || input.failed.is_some();
+            let scan = envelope::scan_events(&data[..line_len], env.expect, chunk_size);
+            if scan.events > 0 {
+                // A chunk's worth of events; the rest stays in place (the buffer is as large
+                // as the bound when the envelope is found, and shrinks back to a chunk).
+                let events = data[..scan.cut].to_vec();
+                data.drain(..scan.cut);
+                if data.len() < chunk_size && data.capacity() > 4 * chunk_size {
+                    data.shrink_to(2 * chunk_size);
+                }
+                env.expect = Expect::Separator;
+                let at = Piece {
+                    kind: PieceKind::Events,
+                    ..piece
+                };
+                piece.offset += scan.cut;
+                if records {
+                    piece.events_before += scan.events;
+                    input.carry = data;
+                    input.piece = Some(piece);
+                    return (ChunkReader::piece_chunk(input, events, at), false);
+                }
+                // A control message's (or a broken head's) events: passed by.
+                continue;
+            }
+            match scan.end {
+                End::Closed(at) => {
+                    match Skip::inside_object().feed(&data[at + 1..line_len]) {
+                        Some(len) => {
+                            let end = at + 1 + len;
+                            input.carry = data.split_off(end);
+                            let start = piece;
+                            piece.offset += end;
+                            if env.verdict == Verdict::Late {
+                                let what = Dropped::MessageTypeAfterEvents(max_line);
+                                return (dropped(input, &mut piece, what), true);
+                            }
+                            // The envelope without its events: read as reading it whole would
+                            // (a repeated key is one malformed item, after the events here).
+                            let head_len = env.head.len();
+                            let mut outside = std::mem::take(&mut env.head);
+                            outside.push(b']');
+                            outside.extend_from_slice(&data[at + 1..]);
+                            piece.events_before += Piece::events_in(&outside);
+                            input.piece = Some(piece);
+                            let at = Piece {
+                                kind: PieceKind::Values,
+                                events_before: start.events_before,
+                                offset: (start.offset + at + 1).saturating_sub(head_len + 1),
+                            };
+                            return (ChunkReader::piece_chunk(input, outside, at), true);
+                        }
+                        None if complete => {
+                            input.carry = data.split_off(line_len);
+                            return (dropped(input, &mut piece, Dropped::CutShort), true);
+                        }
+                        None if line_len > max_line => {
+                            discard_to_line_end(input, data, chunk_size);
+                            let what = Dropped::TailTooLong(max_line);
+                            return (dropped(input, &mut piece, what), true);
+                        }
+                        None => {
+                            let n = data.len();
+                            grow(&mut data, chunk_size, max_line);
+                            fill(input, &mut data, n + chunk_size);
+                        }
+                    }
+                }
+                End::Broken(_) => {
+                    discard_to_line_end(input, data, chunk_size);
+                    return (dropped(input, &mut piece, Dropped::BrokenEvents), true);
+                }
+                End::More if complete => {
+                    input.carry = data.split_off(line_len);
+                    return (dropped(input, &mut piece, Dropped::CutShort), true);
+                }
+                End::More => {
+                    // White space (and a `,`) before the next event is dropped, not counted
+                    // as part of it.
+                    let blank = envelope::pass_space(&data[..line_len], &mut env.expect);
+                    if blank > 0 {
+                        data.drain(..blank);
+                        piece.offset += blank;
+                        continue;
+                    }
+                    if data.len() <= max_line {
+                        let n = data.len();
+                        grow(&mut data, chunk_size, max_line);
+                        fill(input, &mut data, n + chunk_size);
+                        continue;
+                    }
+                    // One log event longer than the bound: passed by without keeping it.
+                    let (passed, bytes) = pass_event(input, data, chunk_size);
+                    piece.offset += bytes;
+                    env.expect = Expect::Separator;
+                    match passed {
+                        Passed::Event if records => {
+                            let what = Dropped::EventTooLong(max_line);
+                            return (dropped(input, &mut piece, what), false);
+                        }
+                        Passed::Event => data = std::mem::take(&mut input.carry),
+                        Passed::LineEnded => {
+                            let what = if records {
+                                Dropped::EventTooLong(max_line)
+                            } else {
+                                Dropped::CutShort
+                            };
+                            return (dropped(input, &mut piece, what), true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A chunk of the current line of `input` that is `piece`.
+    fn piece_chunk(input: &OpenInput, data: Vec<u8>, piece: Piece) -> Chunk {
+        Chunk {
+            file: Arc::clone(&input.name),
+            first_line: input.next_line,
+            format: input.format.clone(),
+            data,
+            piece: Some(piece),
+            before: None,
+            after: None,
+            too_long: None,
+        }
+    }
+}
+
+/// Passes by the log event `data` starts with (after white space and a `,`) without keeping
+/// more than a chunk of it. Returns how, and how many bytes were passed.
+fn pass_event(input: &mut OpenInput, mut data: Vec<u8>, chunk_size: usize) -> (Passed, usize) {
+    let mut skip = Skip::default();
+    let mut passed = 0;
+    loop {
+        let line_end = memchr::memchr(b'\n', &data);
+        let line_len = line_end.unwrap_or(data.len());
+        if let Some(end) = skip.feed(&data[..line_len]) {
+            input.carry = data.split_off(end);
+            return (Passed::Event, passed + end);
+        }
+        if line_end.is_some() {
+            input.carry = data.split_off(line_len);
+            return (Passed::LineEnded, passed + line_len);
+        }
+        if input.at_end || input.failed.is_some() {
+            return (Passed::LineEnded, passed + line_len);
+        }
+        passed += data.len();
+        data.clear();
+        data.shrink_to(chunk_size);
+        fill(input, &mut data, chunk_size);
+    }
+}
+
+/// Drops `data` and what follows it up to the next line end, which `input.carry` then starts
+/// with, keeping no more than a chunk at a time.
+fn discard_to_line_end(input: &mut OpenInput, mut data: Vec<u8>, chunk_size: usize) {
+    loop {
+        if let Some(end) = memchr::memchr(b'\n', &data) {
+            input.carry = data.split_off(end);
+            return;
+        }
+        if input.at_end || input.failed.is_some() {
+            return;
+        }
+        data.clear();
+        data.shrink_to(chunk_size);
+        fill(input, &mut data, chunk_size);
     }
 }
 
@@ -437,7 +750,7 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             piece: None,
             before: None,
             after: None,
-            too_long: false,
+            too_long: None,
         }));
     }
     // The start of `next`: whole lines within its first NEAR_BYTES, up to its first header.
@@ -459,9 +772,21 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             piece: None,
             before: None,
             after: None,
-            too_long: false,
+            too_long: None,
         }));
     }
+}
+
+/// Makes room in `data` for another chunk of a line longer than a chunk. Past two chunks, room
+/// for the longest line is made at once: growing a buffer of megabytes step by step (or by
+/// doubling) holds the old and the new one at once at each step, or reserves twice the bound.
+fn grow(data: &mut Vec<u8>, chunk_size: usize, max_line: usize) {
+    let want = if data.len() >= 2 * chunk_size {
+        max_line.saturating_add(chunk_size)
+    } else {
+        data.len() + chunk_size
+    };
+    data.reserve_exact(want.saturating_sub(data.len()));
 }
 
 /// Reads into `data` until it holds `target` bytes, the input ends, or reading fails.
@@ -502,7 +827,7 @@ impl Iterator for ChunkReader {
                     }
                     return Some(Err(notice));
                 }
-                match ChunkReader::next_chunk(input, self.chunk_size) {
+                match ChunkReader::next_chunk(input, self.chunk_size, self.max_line) {
                     Some(Ok(mut chunk)) => match self.held.take() {
                         Some(mut held) => {
                             link(&mut held, &mut chunk);
@@ -799,6 +1124,214 @@ mod tests {
             }
             assert_eq!(total, expected, "{size}");
             assert_eq!((total.read, total.malformed), (5, 5), "{size}");
+        }
+    }
+
+    /// Everything a reading gives: records, malformed lines as printed, counts.
+    type Read = (Vec<crate::flow_log::FlowRecord>, Vec<String>, Counts);
+
+    /// `path` read at `chunk_size` with `max_line` as the line bound, every chunk checked.
+    fn read_all(path: &Path, chunk_size: usize, max_line: usize) -> (Read, usize) {
+        let mut records = Vec::new();
+        let mut malformed = Vec::new();
+        let mut counts = Counts::default();
+        let mut event_pieces = 0;
+        for chunk in ChunkReader::new(vec![path.to_path_buf()], None)
+            .with_chunk_size(chunk_size)
+            .with_max_line_bytes(max_line)
+        {
+            let chunk = chunk.unwrap();
+            if let Some(p) = chunk.piece {
+                event_pieces += usize::from(p.kind == PieceKind::Events);
+                if p.kind == PieceKind::Events {
+                    // A piece of log events holds no more than a chunk past the bound.
+                    assert!(chunk.data.len() <= chunk_size + max_line);
+                }
+            }
+            let parsed = parse_chunk(&chunk);
+            records.extend(parsed.records);
+            malformed.extend(parsed.malformed.iter().map(ToString::to_string));
+            counts += parsed.counts;
+        }
+        assert_eq!(
+            counts.read,
+            counts.parsed + counts.skipped() + counts.malformed
+        );
+        ((records, malformed, counts), event_pieces)
+    }
+
+    const EVENT: &str = r#"{"id":"1","timestamp":1,"message":"2 123456789010 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 40 1 2 ACCEPT OK"}"#;
+
+    fn envelope(message_type: &str, events: &[String]) -> String {
+        format!(
+            r#"{{"messageType":"{message_type}","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[{}]}}"#,
+            events.join(",")
+        )
+    }
+
+    #[test]
+    fn a_long_envelope_reads_event_by_event_as_it_reads_whole() {
+        let mut events: Vec<String> = (0..40)
+            .map(|i| EVENT.replace("10.0.0.1 ", &format!("10.0.0.{i} ")))
+            .collect();
+        events[3] = r#"{"id":"3","message":"x","message":"y"}"#.into();
+        events[7] = "17".into();
+        events[9] = r#"{"id":"9"}"#.into();
+        events[12] = format!(" \t{}  ", events[12]);
+        let text = format!(
+            "{}{}{} {}\n{V2}",
+            envelope("DATA_MESSAGE", &events[..2]),
+            envelope("DATA_MESSAGE", &events),
+            envelope("CONTROL_MESSAGE", &events[..5]),
+            envelope("DATA_MESSAGE", &events[..3]),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("firehose.json");
+        write(&path, text.as_bytes());
+        let (whole, pieces) = read_all(&path, 1 << 20, MAX_LINE_BYTES);
+        assert_eq!(pieces, 0);
+        assert_eq!(whole.2.read, 2 + 40 + 3 + 1);
+        assert_eq!(whole.1.len(), 3, "{:?}", whole.1);
+        for (size, max) in [(1, 300), (50, 300), (700, 1000), (3000, 1000), (10, 3000)] {
+            let (read, pieces) = read_all(&path, size, max);
+            assert_eq!(read, whole, "chunk {size}, bound {max}");
+            assert!(pieces > 0, "chunk {size}, bound {max}");
+        }
+    }
+
+    #[test]
+    fn a_log_event_over_the_bound_is_one_malformed_event_and_reading_goes_on() {
+        let mut events: Vec<String> = (0..6).map(|_| EVENT.to_string()).collect();
+        events[2] = EVENT.replace("\"id\":\"1\"", &format!("\"id\":\"{}\"", "9".repeat(600)));
+        let text = format!("{}\n{V2}", envelope("DATA_MESSAGE", &events));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        write(&path, text.as_bytes());
+        for size in [1, 64, 200] {
+            let ((records, malformed, counts), _) = read_all(&path, size, 400);
+            let places: Vec<_> = records.iter().map(|r| (r.line, r.event)).collect();
+            assert_eq!(
+                places,
+                [
+                    (1, Some(1)),
+                    (1, Some(2)),
+                    (1, Some(4)),
+                    (1, Some(5)),
+                    (1, Some(6)),
+                    (2, None)
+                ],
+                "{size}"
+            );
+            assert_eq!(
+                malformed,
+                [format!("{}:1: log event 3: the log event is longer than 400 bytes, the most a line or JSON value may hold: skipped to the next log event", path.display())]
+            );
+            assert_eq!((counts.read, counts.malformed), (7, 1));
+        }
+    }
+
+    #[test]
+    fn a_long_envelope_that_cannot_be_read_event_by_event_says_why() {
+        let events: Vec<String> = (0..8).map(|_| EVENT.to_string()).collect();
+        let all = events.join(",");
+        let late = format!(r#"{{"owner":"1","logEvents":[{all}],"messageType":"DATA_MESSAGE"}}"#);
+        let repeated = format!(
+            r#"{{"messageType":"DATA_MESSAGE","logEvents":[{all}],"owner":"1","owner":"2"}}"#
+        );
+        // Both longer than the bound: a broken envelope within it is read whole (one bad item).
+        let broken = format!(
+            r#"{{"messageType":"DATA_MESSAGE","logEvents":[{EVENT},{EVENT} {all}]}} {}"#,
+            envelope("DATA_MESSAGE", &events[..1])
+        );
+        let cut = format!(r#"{{"messageType":"DATA_MESSAGE","logEvents":[{all},{{"message":"#);
+        let text = format!("{late}\n{repeated}\n{broken}\n{cut}\n{V2}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        write(&path, text.as_bytes());
+        let ((records, malformed, counts), _) = read_all(&path, 100, 500);
+        let at = |line: u64| {
+            records
+                .iter()
+                .filter(|r| r.line == line)
+                .map(|r| r.event.unwrap_or(0))
+                .collect::<Vec<_>>()
+        };
+        let shown =
+            |line: usize, rest: &str| format!("{}:{line}: log event {rest}", path.display());
+        assert_eq!(at(1), Vec::<u32>::new());
+        assert_eq!(at(2), (1..=8).collect::<Vec<_>>());
+        assert_eq!(at(3), [1, 2]);
+        assert_eq!(at(4), (1..=8).collect::<Vec<_>>());
+        assert_eq!(
+            malformed,
+            [
+                shown(1, "1: a CloudWatch Logs envelope longer than 500 bytes is read event by event, which needs its `messageType` before its `logEvents` (as CloudWatch Logs writes it): its log events are not read"),
+                shown(2, "9: the key `owner` appears twice in a JSON object"),
+                shown(3, "3: invalid JSON between the log events of a CloudWatch Logs envelope: the rest of the line is skipped"),
+                shown(4, "9: the line ends inside a CloudWatch Logs envelope: its log events before are read"),
+            ]
+        );
+        assert_eq!((counts.read, counts.malformed), (1 + 9 + 3 + 9 + 1, 4));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// An envelope read event by event (whatever the chunk size and the bound) gives what
+        /// it gives read whole: records with their line and event numbers, malformed events,
+        /// counts; so do data and control messages, a repeated key before the events, and
+        /// other values around it on its line.
+        #[test]
+        fn envelopes_read_in_pieces_read_as_whole(
+            kinds in proptest::collection::vec(0..5u8, 0..30),
+            message_type in 0..3u8,
+            spaces in 0..3usize,
+            size in 1..400usize,
+            // Past the longest of everything but the envelope (its head, one event, the line
+            // of text), which is then read whole when shorter.
+            max in 250..3000usize,
+            around in 0..4u8,
+            pad in 0..1000usize,
+        ) {
+            let gap = " ".repeat(spaces);
+            let events: Vec<String> = kinds.iter().enumerate().map(|(i, k)| match k {
+                0 | 1 => EVENT.replace("10.0.0.1 ", &format!("10.0.{i}.1 ")),
+                2 => format!(r#"{{"message":"x{i}","message":"y"}}"#),
+                3 => format!("{i}"),
+                _ => r#"{"id":"1"}"#.to_string(),
+            }).collect();
+            let head = match message_type {
+                0 => r#""messageType":"DATA_MESSAGE","owner":"1""#,
+                1 => r#""messageType":"CONTROL_MESSAGE""#,
+                _ => r#""messageType":"DATA_MESSAGE","owner":"1","owner":"2""#,
+            };
+            // A long run of white space between two events (or before the `]`).
+            let mut listed = String::new();
+            for (i, e) in events.iter().enumerate() {
+                if i > 0 {
+                    listed += &format!("{gap},{gap}");
+                }
+                if i == 1 {
+                    listed += &" ".repeat(pad);
+                }
+                listed += e;
+            }
+            if events.len() == 1 {
+                listed += &" ".repeat(pad);
+            }
+            let body = format!(r#"{{{head},{gap}"logEvents":{gap}[{gap}{listed}{gap}]{gap},"logStream":"s"}}"#);
+            let small = envelope("DATA_MESSAGE", &[EVENT.to_string()]);
+            let line = match around {
+                0 => body,
+                1 => format!("{small}{body}"),
+                2 => format!("{body} {small}"),
+                _ => format!("{small} {body}{small}"),
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("x.json");
+            write(&path, format!("{line}\n{V2}").as_bytes());
+            let (whole, _) = read_all(&path, 1 << 20, MAX_LINE_BYTES);
+            let (read, _) = read_all(&path, size, max);
+            proptest::prop_assert_eq!(read, whole);
         }
     }
 

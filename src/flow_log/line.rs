@@ -113,6 +113,29 @@ pub enum Problem {
     /// A CloudWatch Logs subscription envelope without a `logEvents` array.
     #[error("expected a `logEvents` array in a CloudWatch Logs subscription message")]
     NoLogEvents,
+    /// One log event of a CloudWatch Logs envelope read event by event (see
+    /// [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES)) longer than the most a line may hold: skipped
+    /// without being kept.
+    #[error("the log event is longer than {max} bytes, the most a line or JSON value may hold: skipped to the next log event")]
+    EventTooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// A CloudWatch Logs envelope too long to read whole whose `messageType` does not come
+    /// before its `logEvents`: whether its events are records (a data message) or not (a
+    /// control message) is not known until after them, so none is read.
+    #[error("a CloudWatch Logs envelope longer than {max} bytes is read event by event, which needs its `messageType` before its `logEvents` (as CloudWatch Logs writes it): its log events are not read")]
+    MessageTypeAfterEvents {
+        /// The limit.
+        max: usize,
+    },
+    /// Bytes that are neither a log event nor the `,` or `]` after one, in a CloudWatch Logs
+    /// envelope read event by event.
+    #[error("invalid JSON between the log events of a CloudWatch Logs envelope: the rest of the line is skipped")]
+    BrokenEvents,
+    /// A line (or the input) that ends inside a CloudWatch Logs envelope read event by event.
+    #[error("the line ends inside a CloudWatch Logs envelope: its log events before are read")]
+    EnvelopeCutShort,
     /// One log event of a CloudWatch Logs subscription envelope (or one of several JSON
     /// objects on a line) that is not a valid record.
     #[error("log event {index}: {problem}")]
@@ -501,7 +524,7 @@ impl<'de> serde::Deserialize<'de> for Shape {
 
 /// A JSON error, its column counted from the start of the line (`offset`: where the value read
 /// starts in it).
-fn json_error(e: &serde_json::Error, offset: usize) -> Problem {
+pub(super) fn json_error(e: &serde_json::Error, offset: usize) -> Problem {
     let text = e.to_string();
     let text = match text.rfind(" at line ") {
         Some(at) if e.line() == 1 => {
@@ -529,7 +552,7 @@ impl<'a> JsonValues<'a> {
 
     /// Where the value starting at `start` ends, and whether it is closed (for objects,
     /// arrays and strings) before the end of the bytes.
-    fn value_end(&self, start: usize) -> (usize, bool) {
+    pub(super) fn value_end(&self, start: usize) -> (usize, bool) {
         let b = self.bytes;
         match b.get(start) {
             Some(b'{' | b'[') => {
@@ -621,12 +644,12 @@ impl Iterator for JsonValues<'_> {
 const ENVELOPE_START: &[u8] = b"{\"messageType\"";
 
 /// JSON white space.
-fn is_json_space(c: u8) -> bool {
+pub(super) fn is_json_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// Where the JSON string whose content starts at `i` ends (after its closing quote).
-fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+pub(super) fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     loop {
         i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
         if b.get(i) == Some(&b'"') {
@@ -687,9 +710,9 @@ fn expand(value: serde_json::Value, dups: &Duplicates, items: &mut Vec<Item>) {
 
 /// The repeated keys of a JSON value: of the object itself, and of each of its log events.
 #[derive(Debug, Default)]
-struct Duplicates {
+pub(super) struct Duplicates {
     /// A key the object has twice.
-    top: Option<String>,
+    pub(super) top: Option<String>,
     /// Log events (0-based) with a key twice, and the key.
     events: Vec<(usize, String)>,
 }
@@ -697,7 +720,7 @@ struct Duplicates {
 impl Duplicates {
     /// The repeated keys of `text`, a JSON value (nothing when it is not valid JSON: reading
     /// it reports that).
-    fn of(text: &str) -> Duplicates {
+    pub(super) fn of(text: &str) -> Duplicates {
         serde_json::from_str::<Duplicates>(text).unwrap_or_default()
     }
 }

@@ -37,6 +37,7 @@
 
 mod chunk;
 mod community_id;
+mod envelope;
 mod field;
 mod format;
 mod input;
@@ -46,7 +47,7 @@ mod parquet;
 mod record;
 mod scan;
 
-pub use chunk::{parse_chunk, Chunk, Counts, Entry, ParsedChunk, Piece};
+pub use chunk::{parse_chunk, Chunk, Counts, Dropped, Entry, ParsedChunk, Piece, PieceKind};
 pub use community_id::community_id;
 pub use field::{suggest_field, Field};
 pub use format::{Format, FormatError, FormatOrigin, Slot};

@@ -216,7 +216,7 @@ impl ParquetRows {
             piece: None,
             before: None,
             after: None,
-            too_long: false,
+            too_long: None,
         };
         self.next_row += rows as u64;
         self.rows_left -= rows;

@@ -10,9 +10,7 @@
 use super::chunk::{Chunk, Counts};
 use super::field::{is_aws_field_name, Field};
 use super::format::{Format, Slot};
-use super::line::{
-    item_record, piece_items, read_line, record_from_json, Line, LineParser, Malformed, Problem,
-};
+use super::line::{item_record, read_line, record_from_json, Line, LineParser, Malformed, Problem};
 use super::record::{Action, FlowDirection, FlowRecord, LogStatus};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -178,7 +176,7 @@ impl<'c> Scanner<'c> {
     pub fn scan(&mut self, mut each: impl FnMut(Scanned<'_>, LineAt)) -> Counts {
         let mut counts = Counts::default();
         let chunk: &'c Chunk = self.chunk;
-        if chunk.too_long {
+        if let Some(bad) = super::chunk::too_long(chunk) {
             counts.read = 1;
             counts.malformed = 1;
             let at = LineAt {
@@ -188,7 +186,7 @@ impl<'c> Scanner<'c> {
                 format: 0,
                 kept: None,
             };
-            each(Scanned::Malformed(super::chunk::too_long(chunk)), at);
+            each(Scanned::Malformed(bad), at);
             return counts;
         }
         let data = &chunk.data[..];
@@ -224,7 +222,7 @@ impl<'c> Scanner<'c> {
             }
             let format = &self.formats[at.format];
             let (read, events_before) = match piece {
-                Some(piece) => match piece_items(raw, piece.offset) {
+                Some(piece) => match piece.items(raw) {
                     items if items.is_empty() => (Line::Nothing, 0),
                     items => (Line::Events(items), piece.events_before),
                 },
@@ -661,7 +659,7 @@ mod tests {
             piece,
             before: None,
             after: None,
-            too_long: false,
+            too_long: None,
         };
         check_chunk(&chunk);
     }
