@@ -177,7 +177,7 @@ fn the_example_policy_is_read_only_and_names_every_call() {
     for action in &actions {
         let (_, name) = action.split_once(':').expect("service:Action");
         assert!(
-            ["Describe", "Get", "List", "Search", "Filter"]
+            ["Describe", "Get", "List", "Search", "Filter", "Lookup"]
                 .iter()
                 .any(|p| name.starts_with(p))
                 || action == "sts:AssumeRole",
@@ -196,6 +196,7 @@ fn the_example_policy_is_read_only_and_names_every_call() {
             "s3:ListBucket",
             "s3:GetObject",
             "logs:FilterLogEvents",
+            "cloudtrail:LookupEvents",
             "sts:AssumeRole",
         ]
         .map(str::to_string),

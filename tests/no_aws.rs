@@ -1,6 +1,7 @@
 //! A build without the `aws` cargo feature (`cargo test --no-default-features`, which CI runs):
 //! every command on saved snapshots and local flow logs works, and each use of live AWS access
-//! (`collect`, `--live`, `s3://` and `cloudwatch://` flow logs) is refused with a message that
+//! (`collect`, `--live`, `s3://` and `cloudwatch://` flow logs, `s3://` and `cloudtrail://`
+//! history) is refused with a message that
 //! says why, exit 2, before anything is read.
 #![cfg(not(feature = "aws"))]
 
@@ -60,6 +61,24 @@ fn live_access_is_refused_with_the_reason() {
     ] {
         vpcreach()
             .args(["explain", "--snapshot", EXAMPLE, remote])
+            .assert()
+            .code(2)
+            .stderr(without_aws().and(predicate::str::contains(remote)));
+    }
+    for remote in [
+        "s3://vpcreach-test-bucket/AWSLogs/",
+        "cloudtrail://us-east-1",
+    ] {
+        vpcreach()
+            .args([
+                "changes",
+                "--snapshot",
+                EXAMPLE,
+                "--snapshot-time",
+                "2026-11-27T09:00:00Z",
+                "--history",
+                remote,
+            ])
             .assert()
             .code(2)
             .stderr(without_aws().and(predicate::str::contains(remote)));

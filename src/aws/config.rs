@@ -37,6 +37,7 @@ impl Session {
                     "ec2" => "AWS_ENDPOINT_URL_EC2",
                     "s3" => "AWS_ENDPOINT_URL_S3",
                     "elasticloadbalancing" => "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2",
+                    "cloudtrail" => "AWS_ENDPOINT_URL_CLOUDTRAIL",
                     _ => "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
                 };
                 std::env::var(specific).ok().filter(|v| !v.is_empty())
@@ -73,6 +74,15 @@ impl Session {
             .interceptor(self.guard.clone())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// A CloudTrail client for one region (`LookupEvents` only).
+    pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.guard.clone())
+            .build();
+        aws_sdk_cloudtrail::Client::from_conf(conf)
     }
 
     /// An Elastic Load Balancing (v2) client for one region.

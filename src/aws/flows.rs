@@ -55,18 +55,10 @@ pub fn parse_location(arg: &str) -> Option<Result<Location, AwsError>> {
         }))
     };
     if let Some(rest) = arg.strip_prefix("s3://") {
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let valid_bucket = (3..=63).contains(&bucket.len())
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        if !valid_bucket {
-            return invalid("expected `s3://BUCKET/PREFIX` with a valid bucket name");
-        }
-        return Some(Ok(Location::S3 {
-            bucket: bucket.to_string(),
-            prefix: prefix.to_string(),
-        }));
+        return Some(match s3_parts(rest) {
+            Some((bucket, prefix)) => Ok(Location::S3 { bucket, prefix }),
+            None => return invalid("expected `s3://BUCKET/PREFIX` with a valid bucket name"),
+        });
     }
     if let Some(group) = arg.strip_prefix("cloudwatch://") {
         let valid = !group.is_empty()
@@ -82,6 +74,16 @@ pub fn parse_location(arg: &str) -> Option<Result<Location, AwsError>> {
         }));
     }
     None
+}
+
+/// The bucket and prefix of what follows `s3://`, when the bucket name is valid.
+pub(crate) fn s3_parts(rest: &str) -> Option<(String, String)> {
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let valid_bucket = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    valid_bucket.then(|| (bucket.to_string(), prefix.to_string()))
 }
 
 /// What one remote location gave.
@@ -134,7 +136,21 @@ pub fn fetch(
         match location {
             Location::S3 { bucket, prefix } => {
                 let region = region.unwrap_or_else(|| "us-east-1".to_string());
-                fetch_s3(&session, region, bucket, prefix, window, dir, progress).await
+                let pick = flow_log_pick(window);
+                let picker = Picker {
+                    pick: &pick,
+                    others: "flow logs",
+                };
+                fetch_s3(
+                    &session,
+                    region,
+                    (bucket, prefix),
+                    window,
+                    picker,
+                    dir,
+                    progress,
+                )
+                .await
             }
             Location::CloudWatch { group } => {
                 let region = region.ok_or(AwsError::NoRegion)?;
@@ -253,7 +269,7 @@ fn day_prefixes(prefix: &str, window: &Window) -> Option<Vec<String>> {
 
 /// A local relative path for a remote name: its `/`-separated parts, with `.`, `..` and empty
 /// parts made harmless.
-fn local_path(parts: &[&str]) -> PathBuf {
+pub(crate) fn local_path(parts: &[&str]) -> PathBuf {
     parts
         .iter()
         .filter(|p| !p.is_empty())
@@ -315,12 +331,41 @@ async fn list_s3(
     Ok(())
 }
 
-async fn fetch_s3(
+/// What [`fetch_s3`] does with a listed key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    /// Fetch it.
+    Take,
+    /// Not wanted: counted in a note ("N object(s) that are not … passed over").
+    Other,
+    /// Wanted, but dated outside the window.
+    Outside,
+}
+
+/// The keys [`fetch_s3`] fetches: `pick` says of each; `others` names what `Other` keys are
+/// not (for the note).
+pub(crate) struct Picker<'a> {
+    pub(crate) pick: &'a (dyn Fn(&str) -> Pick + Sync),
+    pub(crate) others: &'a str,
+}
+
+/// Flow-log objects dated inside `window`.
+fn flow_log_pick(window: &Window) -> impl Fn(&str) -> Pick + Sync + '_ {
+    move |key: &str| match key_kind(key) {
+        KeyKind::Other => Pick::Other,
+        KeyKind::FlowLog => match key_span(key) {
+            Some((start, end)) if !window.overlaps(start, end) => Pick::Outside,
+            _ => Pick::Take,
+        },
+    }
+}
+
+pub(crate) async fn fetch_s3(
     session: &Session,
     mut region: String,
-    bucket: &str,
-    prefix: &str,
+    (bucket, prefix): (&str, &str),
     window: &Window,
+    picker: Picker<'_>,
     dir: &Path,
     progress: Arc<dyn FetchProgress>,
 ) -> Result<Fetched, AwsError> {
@@ -353,17 +398,16 @@ async fn fetch_s3(
     let mut chosen = Vec::new();
     let (mut outside, mut others) = (0usize, 0usize);
     for (key, size) in listed {
-        match key_kind(&key) {
-            KeyKind::Other => others += 1,
-            KeyKind::FlowLog => match key_span(&key) {
-                Some((start, end)) if !window.overlaps(start, end) => outside += 1,
-                _ => chosen.push((key, size)),
-            },
+        match (picker.pick)(&key) {
+            Pick::Other => others += 1,
+            Pick::Outside => outside += 1,
+            Pick::Take => chosen.push((key, size)),
         }
     }
     if others > 0 {
         fetched.notes.push(format!(
-            "{others} object(s) that are not flow logs passed over"
+            "{others} object(s) that are not {} passed over",
+            picker.others
         ));
     }
     if chosen.is_empty() {
@@ -419,7 +463,7 @@ async fn fetch_s3(
 }
 
 /// Streams one object to a file; returns its size.
-async fn download(
+pub(crate) async fn download(
     client: &aws_sdk_s3::Client,
     (bucket, key, path): (&str, &str, &Path),
     site: &CallSite,

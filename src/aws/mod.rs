@@ -1,6 +1,7 @@
 //! Reading live AWS: network configuration from the EC2 API into a [`Snapshot`] (in memory, or
-//! as a folder `Snapshot::load` reads), and VPC Flow Logs from S3 and CloudWatch Logs into local
-//! files for the flow-log reader.
+//! as a folder `Snapshot::load` reads), VPC Flow Logs from S3 and CloudWatch Logs into local
+//! files for the flow-log reader, and the history of changes (CloudTrail and AWS Config files
+//! in S3, CloudTrail's event history) into local files for [`crate::history::read`].
 //!
 //! Credentials, region and endpoint come only from the standard AWS configuration chain
 //! (environment, shared config and credentials files, SSO, web identity, container and instance
@@ -25,6 +26,7 @@ mod elb;
 mod error;
 mod flows;
 mod guard;
+mod history;
 mod map;
 mod write;
 
@@ -35,6 +37,7 @@ pub use elb::ElbResources;
 pub use error::AwsError;
 pub use flows::{fetch, parse_location, FetchProgress, Fetched, Location};
 pub use guard::{PageError, DEFAULT_MAX_PAGES};
+pub use history::{fetch_history, parse_history_location, HistoryLocation};
 pub use write::check_out;
 
 use crate::snapshot::{Origin, Snapshot};

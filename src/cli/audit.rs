@@ -126,10 +126,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     args.at.check_audit()?;
 
     let snap = args.source.load()?;
-    let model = args.at.apply(&snap)?;
+    let model = args.at.apply(&snap, &args.source.aws)?;
     // With a history: the snapshot as taken, the changes, its time and the time judged, to name
     // the change that introduced each finding.
-    let alone = args.at.history_alone(&snap)?;
+    let alone = args.at.history_alone(&snap, &args.source.aws)?;
     let history = match (&model, alone) {
         (Some(m), _) => Some((snap.clone(), m.events.clone(), m.snapshot_time, m.at)),
         (None, Some((events, t))) => Some((snap.clone(), events, t, t)),

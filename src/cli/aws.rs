@@ -157,6 +157,68 @@ pub fn fetch_remote(
     Ok(fetched.files.into_iter().zip(fetched.names).collect())
 }
 
+/// True for a `--history` argument that names a remote source (`s3://…`, `cloudtrail://…`).
+pub fn is_remote_history(arg: &Path) -> bool {
+    arg.to_str()
+        .is_some_and(|s| s.starts_with("s3://") || s.starts_with("cloudtrail://"))
+}
+
+/// Fetches one remote history source (`s3://BUCKET/PREFIX`, `cloudtrail://REGION`) into
+/// `scratch`; returns each file with its remote name.
+#[cfg(feature = "aws")]
+pub fn fetch_history_remote(
+    arg: &Path,
+    aws: &AwsArgs,
+    scratch: &Path,
+) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let location = match arg.to_str().and_then(vpcreach::aws::parse_history_location) {
+        Some(location) => location?,
+        None => anyhow::bail!("`{}` is not a remote history source", arg.display()),
+    };
+    let progress: Arc<dyn FetchProgress> = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{elapsed:>4} {bytes}  {msg}") {
+            bar.set_style(style);
+        }
+        Arc::new(FetchBar(bar))
+    } else {
+        Arc::new(vpcreach::aws::NoProgress)
+    };
+    let fetched = vpcreach::aws::fetch_history(&location, &aws.options(), scratch, progress)?;
+    for note in &fetched.notes {
+        eprintln!(
+            "note: {}",
+            vpcreach::render::sanitize_line(&format!("{location}: {note}"))
+        );
+    }
+    let what = match location {
+        vpcreach::aws::HistoryLocation::S3 { .. } => format!("{} file(s)", fetched.files.len()),
+        vpcreach::aws::HistoryLocation::CloudTrail { .. } => {
+            format!(
+                "{} event(s) of the calls that change reachability",
+                fetched.events
+            )
+        }
+    };
+    eprintln!(
+        "fetched {what}, {} bytes, from {}",
+        fetched.bytes,
+        vpcreach::render::sanitize_line(&location.to_string())
+    );
+    Ok(fetched.files.into_iter().zip(fetched.names).collect())
+}
+
+/// Without the `aws` feature, a remote history source is an error.
+#[cfg(not(feature = "aws"))]
+pub fn fetch_history_remote(
+    arg: &Path,
+    _aws: &AwsArgs,
+    _scratch: &Path,
+) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    anyhow::bail!("`--history {}`: {NO_AWS}", arg.display())
+}
+
 /// Without the `aws` feature, a remote flow-log source is an error.
 #[cfg(not(feature = "aws"))]
 pub fn fetch_remote(

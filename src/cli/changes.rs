@@ -27,6 +27,8 @@ pub struct ChangesArgs {
     pub snapshot: PathBuf,
     #[command(flatten)]
     pub history: HistoryArgs,
+    #[command(flatten)]
+    pub aws: super::aws::AwsArgs,
     /// Show changes from this time on: an RFC 3339 date (the whole day, UTC) or date-time.
     #[arg(long, value_name = "TIME")]
     pub since: Option<TimeArg>,
@@ -52,7 +54,7 @@ pub fn run(args: ChangesArgs) -> anyhow::Result<u8> {
             anyhow::bail!("`--since` must be before `--until`");
         }
     }
-    let h = args.history.load()?;
+    let h = args.history.load(&args.aws)?;
     let after = h.events.iter().filter(|e| e.time > t).count();
     if after > 0 {
         eprintln!(

@@ -60,7 +60,8 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub window: super::source::FlowWindow,
     /// CloudTrail log files or folders (`AWSLogs/<account>/CloudTrail/<region>/…`, `.json` or
-    /// `.json.gz`): each record is then judged by the configuration at its start (the snapshot
+    /// `.json.gz`), AWS Config files, `s3://BUCKET/PREFIX` of either, or `cloudtrail://REGION`
+    /// (the Region's CloudTrail event history, 90 days): each record is then judged by the configuration at its start (the snapshot
     /// with every later change undone), and a record whose answer differs from the snapshot's
     /// names the changes in between. Needs the snapshot's time. Repeat the option for more
     /// sources (one value each: FLOWS follow).
@@ -190,7 +191,7 @@ fn build_model(args: &ExplainArgs) -> anyhow::Result<Model> {
             snapshot_time: args.snapshot_time,
         };
         let t = history.snapshot_time(&snap)?;
-        let h = history.load()?;
+        let h = history.load(&args.source.aws)?;
         let later = h.events.iter().filter(|e| e.time > t).count();
         if later > 0 {
             eprintln!(

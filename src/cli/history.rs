@@ -1,6 +1,7 @@
 //! `--history SRC…` and `--snapshot-time`: CloudTrail and AWS Config files read for the commands that look at
 //! the network over time (`changes`, `--at`).
 
+use super::aws::AwsArgs;
 use std::path::PathBuf;
 use vpcreach::history::History;
 use vpcreach::render::sanitize_line;
@@ -13,7 +14,9 @@ pub struct HistoryArgs {
     /// CloudTrail log files or folders (`AWSLogs/<account>/CloudTrail/<region>/…`, `.json` or
     /// `.json.gz`; digest files are passed by), AWS Config history and snapshot files or folders
     /// (`AWSLogs/<account>/Config/<region>/…`), or saved `aws configservice
-    /// get-resource-config-history` output, mixed freely. Repeatable.
+    /// get-resource-config-history` output, mixed freely; `s3://BUCKET/PREFIX` of such files
+    /// (fetched whole under the prefix), or `cloudtrail://REGION` (the Region's CloudTrail
+    /// event history through `LookupEvents`: the last 90 days). Repeatable.
     #[arg(long, value_name = "SRC", num_args = 1..)]
     pub history: Vec<PathBuf>,
     /// When the snapshot was taken, when its folder does not say (`vpcreach collect` records
@@ -34,10 +37,36 @@ impl HistoryArgs {
         }
     }
 
-    /// Reads the history, printing what was passed by and a summary on stderr.
-    pub fn load(&self) -> anyhow::Result<History> {
+    /// Reads the history, printing what was passed by and a summary on stderr. Remote sources
+    /// (`s3://BUCKET/PREFIX`, `cloudtrail://REGION`) are fetched first with the AWS options of
+    /// `aws` into a scratch folder (removed when read) and named as given in every message.
+    pub fn load(&self, aws: &AwsArgs) -> anyhow::Result<History> {
         use anyhow::Context;
-        let h = vpcreach::history::read(&self.history).with_context(|| {
+        let mut sources = Vec::new();
+        let mut remote: Vec<(String, String)> = Vec::new();
+        let mut scratch = None;
+        for src in &self.history {
+            if !super::aws::is_remote_history(src) {
+                sources.push(src.clone());
+                continue;
+            }
+            let dir = match &scratch {
+                Some(d) => d,
+                None => scratch.insert(
+                    tempfile::Builder::new()
+                        .prefix("vpcreach-history-")
+                        .tempdir()
+                        .context("cannot create a scratch folder for the remote history")?,
+                ),
+            };
+            let fetched = super::aws::fetch_history_remote(src, aws, dir.path())
+                .with_context(|| format!("cannot read the history `{}`", src.display()))?;
+            for (file, name) in fetched {
+                remote.push((file.display().to_string(), name));
+                sources.push(file);
+            }
+        }
+        let mut h = vpcreach::history::read(&sources).with_context(|| {
             format!(
                 "cannot read the history {}",
                 self.history
@@ -47,6 +76,17 @@ impl HistoryArgs {
                     .join(", ")
             )
         })?;
+        // Fetched files are named as the user gave them (`s3://…`), not by their scratch path.
+        let rename = |text: &mut String| {
+            for (file, name) in &remote {
+                if text.contains(file.as_str()) {
+                    *text = text.replace(file.as_str(), name);
+                }
+            }
+        };
+        h.warnings.iter_mut().for_each(rename);
+        h.problems.iter_mut().for_each(rename);
+        drop(scratch);
         for w in &h.warnings {
             eprintln!("warning: {}", sanitize_line(w));
         }
@@ -147,12 +187,13 @@ impl AtArgs {
     pub fn history_alone(
         &self,
         snap: &Snapshot,
+        aws: &AwsArgs,
     ) -> anyhow::Result<Option<(Vec<vpcreach::history::Event>, i64)>> {
         if self.at.is_some() || self.history.history.is_empty() {
             return Ok(None);
         }
         let t = self.history.snapshot_time(snap)?;
-        Ok(Some((self.history.load()?.events, t)))
+        Ok(Some((self.history.load(aws)?.events, t)))
     }
 
     /// Checks the options: `--at` needs `--history`, and `--history` means nothing without `--at`.
@@ -170,12 +211,12 @@ impl AtArgs {
 
     /// With `--at`, the snapshot turned back to that time (what cannot be known withheld, so
     /// that verdicts depending on it are `unknown` naming the change); else `None`.
-    pub fn apply(&self, snap: &Snapshot) -> anyhow::Result<Option<AtModel>> {
+    pub fn apply(&self, snap: &Snapshot, aws: &AwsArgs) -> anyhow::Result<Option<AtModel>> {
         let Some(at) = self.at else {
             return Ok(None);
         };
         let t = self.history.snapshot_time(snap)?;
-        let h = self.history.load()?;
+        let h = self.history.load(aws)?;
         let u = vpcreach::history::at(snap, &h.events, t, at.start);
         if at.start > t {
             eprintln!(

@@ -110,7 +110,7 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
         );
     }
     let snap = args.source.load()?;
-    let model = args.at.apply(&snap)?;
+    let model = args.at.apply(&snap, &args.source.aws)?;
     let snap = model.as_ref().map(|m| &m.snapshot).unwrap_or(&snap);
     let net = Network::build(snap);
     super::report_model(snap, &net);

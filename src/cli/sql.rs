@@ -79,7 +79,8 @@ pub struct SqlArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub window: super::source::FlowWindow,
-    /// CloudTrail or AWS Config history (as `explain --history` reads it): the `changes`
+    /// CloudTrail or AWS Config history (as `explain --history` reads it: files, folders,
+    /// `s3://BUCKET/PREFIX`, `cloudtrail://REGION`): the `changes`
     /// table, and `explained` judges each record by the configuration at its start. Repeat the
     /// option for more sources.
     #[arg(long, value_name = "SRC")]
@@ -107,7 +108,7 @@ pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
             history: args.history.clone(),
             snapshot_time: args.snapshot_time,
         };
-        tables.push(("changes", changes_table(&history.load()?.events)?));
+        tables.push(("changes", changes_table(&history.load(&args.aws)?.events)?));
     }
     if !args.flows.is_empty() {
         let (flows, read_errors) = flows_table(&inputs, format, args.threads.unwrap_or(0))?;

@@ -20,7 +20,7 @@ mod undo;
 
 pub use config::{body_to_snapshot, parse_item, ConfigItem, ConfigKind, ConfigState};
 pub use introduced::introduced_by;
-pub use parse::parse_record;
+pub use parse::{parse_record, CHANGE_APIS};
 pub use read::{read, read_bytes, History, Stats};
 pub use timeline::{effects, Effect, Effected};
 pub use undo::{apply, at, config_disagreements, config_known_before, undo, Undone};

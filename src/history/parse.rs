@@ -7,6 +7,31 @@ use super::{Change, Event, Op, Peer, SgRule};
 use crate::snapshot::{IcmpTypeCode, NetworkAclEntry, PortRange, Route};
 use serde_json::Value;
 
+/// The CloudTrail event names (EC2 API calls) that can change reachability: the calls
+/// [`parse_record`] reads as a [`Change`]. Every other call is [`Outcome::NotAChange`].
+/// `cloudtrail://REGION` looks up each of these by name.
+pub const CHANGE_APIS: &[&str] = &[
+    "AuthorizeSecurityGroupIngress",
+    "AuthorizeSecurityGroupEgress",
+    "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress",
+    "ModifySecurityGroupRules",
+    "CreateSecurityGroup",
+    "DeleteSecurityGroup",
+    "CreateNetworkAclEntry",
+    "ReplaceNetworkAclEntry",
+    "DeleteNetworkAclEntry",
+    "ReplaceNetworkAclAssociation",
+    "CreateRoute",
+    "ReplaceRoute",
+    "DeleteRoute",
+    "AssociateRouteTable",
+    "ReplaceRouteTableAssociation",
+    "DisassociateRouteTable",
+    "ModifyNetworkInterfaceAttribute",
+    "ModifyInstanceAttribute",
+];
+
 /// A record read: its id and what it is.
 #[derive(Debug)]
 pub struct Parsed {
@@ -486,4 +511,51 @@ fn change(api: &str, req: &Value, resp: &Value) -> Result<Option<Change>, String
         }
         _ => return Ok(None),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(api: &str) -> Outcome {
+        let rec = serde_json::json!({
+            "eventID": "e-1",
+            "eventName": api,
+            "eventTime": "2024-10-14T12:00:00Z",
+            "eventSource": "ec2.amazonaws.com",
+            "requestParameters": {"groupSet": {"items": []}},
+        });
+        match parse_record(&rec) {
+            Ok(p) => p.outcome,
+            Err(e) => Outcome::Bad(e),
+        }
+    }
+
+    /// `cloudtrail://` looks up exactly the calls the parser reads as changes: each listed
+    /// name is read as one (here without its parameters: a change that cannot be read), and
+    /// other calls are not.
+    #[test]
+    fn change_apis_are_the_calls_read_as_changes() {
+        for api in CHANGE_APIS {
+            assert!(
+                !matches!(outcome(api), Outcome::NotAChange),
+                "{api} is listed but not read as a change"
+            );
+        }
+        for api in [
+            "DescribeSecurityGroups",
+            "CreateVpc",
+            "CreateNetworkAcl",
+            "DeleteNetworkAcl",
+            "CreateRouteTable",
+            "RunInstances",
+            "ModifyVpcAttribute",
+            "UpdateSecurityGroupRuleDescriptionsIngress",
+        ] {
+            assert!(
+                matches!(outcome(api), Outcome::NotAChange),
+                "{api} is read as a change but `cloudtrail://` does not look it up"
+            );
+        }
+    }
 }
