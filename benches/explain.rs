@@ -184,9 +184,16 @@ fn window(flows: &Path) -> (i64, i64) {
     (first, last)
 }
 
-/// One CloudTrail record: `api` (an authorize or a revoke) of tcp/`port` from 192.0.2.0/24 on
+/// One CloudTrail record: `api` (an authorize or a revoke) of tcp ports `ports` from `cidr` on
 /// `group`.
-fn trail_record(api: &str, group: &str, port: u16, time: i64, n: usize) -> serde_json::Value {
+fn trail_record(
+    api: &str,
+    group: &str,
+    (cidr, ports): (&str, (u16, u16)),
+    time: i64,
+    n: usize,
+) -> serde_json::Value {
+    let (from, to) = ports;
     let set = if api.starts_with("Authorize") {
         "securityGroupRuleSet"
     } else {
@@ -201,11 +208,11 @@ fn trail_record(api: &str, group: &str, port: u16, time: i64, n: usize) -> serde
         "awsRegion": "us-east-1",
         "sourceIPAddress": "192.0.2.1",
         "requestParameters": {"groupId": group, "ipPermissions": {"items": [{
-            "ipProtocol": "tcp", "fromPort": port, "toPort": port,
-            "ipRanges": {"items": [{"cidrIp": "192.0.2.0/24"}]}}]}},
+            "ipProtocol": "tcp", "fromPort": from, "toPort": to,
+            "ipRanges": {"items": [{"cidrIp": cidr}]}}]}},
         "responseElements": {"_return": true, set: {"items": [{
             "securityGroupRuleId": format!("sgr-{n:017x}"), "groupId": group, "isEgress": false,
-            "ipProtocol": "tcp", "fromPort": port, "toPort": port, "cidrIpv4": "192.0.2.0/24"}]}},
+            "ipProtocol": "tcp", "fromPort": from, "toPort": to, "cidrIpv4": cidr}]}},
         "eventID": format!("00000000-0000-4000-8000-{n:012}"),
         "eventType": "AwsApiCall",
         "recipientAccountId": "123456789012"
@@ -214,24 +221,32 @@ fn trail_record(api: &str, group: &str, port: u16, time: i64, n: usize) -> serde
 
 /// `explain --only contradiction` over `flows` with a history of `changes` changes (rules
 /// authorized and revoked again, spread evenly over the log's window) against the same run
-/// without the history, medians of 3: once on the snapshot's own groups (each change reaches
-/// the ENIs of its group and of every group whose rules name it: most records are judged by an
-/// earlier configuration), once on a group no ENI uses (no record is).
+/// without the history, medians of 3: on the snapshot's own groups with rules that match no
+/// record (tcp/10000+ from 192.0.2.0/24: each change reaches the ENIs of its group and of every
+/// group whose rules name it, but cannot alter how their records are judged), on the snapshot's
+/// own groups with rules that match every TCP record (tcp/0-65535 from 0.0.0.0/0: most records
+/// are judged by an earlier configuration), and on a group no ENI uses (no record is).
 fn with_history(snap: &Path, net: &Network, flows: &Path, changes: usize, base: &Path) {
     let (first, last) = window(flows);
     let snapshot_time = last + 3_600;
     let step = ((last - first).max(1) as f64 / changes as f64).max(1.0);
-    let trail = |name: &str, group: &dyn Fn(usize) -> String| {
+    let trail = |name: &str, group: &dyn Fn(usize) -> String, wide: bool| {
         let records: Vec<serde_json::Value> = (0..changes)
             .map(|i| {
                 let pair = i / 2;
                 let port = 10_000 + (pair % 50_000) as u16;
+                let rule = if wide {
+                    ("0.0.0.0/0", (0, 65_535))
+                } else {
+                    ("192.0.2.0/24", (port, port))
+                };
                 let api = if i % 2 == 0 {
                     "AuthorizeSecurityGroupIngress"
                 } else {
                     "RevokeSecurityGroupIngress"
                 };
-                trail_record(api, &group(pair), port, first + (i as f64 * step) as i64, i)
+                let t = first + (i as f64 * step) as i64;
+                trail_record(api, &group(pair), rule, t, i)
             })
             .collect();
         let path = base.join(name);
@@ -239,10 +254,14 @@ fn with_history(snap: &Path, net: &Network, flows: &Path, changes: usize, base: 
             .expect("trail");
         path
     };
-    let own = trail("trail.json", &|pair| {
-        net.groups[pair % net.groups.len()].id.clone()
-    });
-    let unused = trail("trail-unused.json", &|_| "sg-00000000000000000".to_string());
+    let own_group = |pair: usize| net.groups[pair % net.groups.len()].id.clone();
+    let own = trail("trail.json", &own_group, false);
+    let own_wide = trail("trail-wide.json", &own_group, true);
+    let unused = trail(
+        "trail-unused.json",
+        &|_| "sg-00000000000000000".to_string(),
+        false,
+    );
     let at = vpcreach::timestamp::Rfc3339(snapshot_time).to_string();
     let run = |history: Option<&Path>| {
         let mut cmd = explain(snap, flows, "contradiction");
@@ -254,24 +273,37 @@ fn with_history(snap: &Path, net: &Network, flows: &Path, changes: usize, base: 
         assert!(ok, "explain failed");
         (t, p)
     };
-    let (mut without, mut with_own, mut with_unused, mut peak) =
-        (Vec::new(), Vec::new(), Vec::new(), 0);
+    let (mut without, mut with_own, mut with_wide, mut with_unused) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut peak_own, mut peak_wide) = (0, 0);
     for _ in 0..3 {
         without.push(run(None).0);
         let (t, p) = run(Some(&own));
         with_own.push(t);
-        peak = peak.max(p);
+        peak_own = peak_own.max(p);
+        let (t, p) = run(Some(&own_wide));
+        with_wide.push(t);
+        peak_wide = peak_wide.max(p);
         with_unused.push(run(Some(&unused)).0);
     }
-    let (a, b, c) = (median(without), median(with_own), median(with_unused));
+    let (a, b, w, c) = (
+        median(without),
+        median(with_own),
+        median(with_wide),
+        median(with_unused),
+    );
+    let x = |d: std::time::Duration| d.as_secs_f64() / a.as_secs_f64();
     println!(
-        "  with a history of {changes} changes over the log's window (explain --only contradiction, medians of 3): {:.3} s without; {:.3} s with changes to a group no ENI uses = {:.2}x; {:.3} s with changes to the snapshot's groups = {:.2}x, peak memory {:.0} MB",
+        "  with a history of {changes} changes over the log's window (explain --only contradiction, medians of 3): {:.3} s without; {:.3} s with changes to a group no ENI uses = {:.2}x; {:.3} s with changes to the snapshot's groups of rules that match no record = {:.2}x (peak memory {:.0} MB); {:.3} s with changes to the snapshot's groups of rules that match every TCP record = {:.2}x (peak memory {:.0} MB)",
         a.as_secs_f64(),
         c.as_secs_f64(),
-        c.as_secs_f64() / a.as_secs_f64(),
+        x(c),
         b.as_secs_f64(),
-        b.as_secs_f64() / a.as_secs_f64(),
-        peak as f64 / 1024.0
+        x(b),
+        peak_own as f64 / 1024.0,
+        w.as_secs_f64(),
+        x(w),
+        peak_wide as f64 / 1024.0
     );
 }
 
@@ -344,6 +376,11 @@ fn main() {
         "{records} records, {:.1} MB, against a {enis}-ENI snapshot",
         fs.bytes as f64 / 1e6
     );
+    // `VPCREACH_BENCH_ONLY=history`: only the history comparison (issue 15).
+    if std::env::var("VPCREACH_BENCH_ONLY").as_deref() == Ok("history") {
+        with_history(&snap, &net, &configured, 1_000, base);
+        return;
+    }
     // `VPCREACH_BENCH_ONLY=parquet`: only the Parquet and SQL comparisons (issue 17).
     if std::env::var("VPCREACH_BENCH_ONLY").as_deref() == Ok("parquet") {
         parquet_vs_text(&snap, &configured, base);

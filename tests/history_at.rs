@@ -472,7 +472,7 @@ fn explain_judges_each_record_by_the_configuration_at_its_start() {
     );
     let hints = then[3]["hints"].to_string();
     assert!(
-        hints.contains("judged by the snapshot's configuration, which no change of the history since its start reaches"),
+        hints.contains("judged by the snapshot's configuration, which no change of the history since its start alters for this record"),
         "{hints}"
     );
     for r in [&then[1], &then[3]] {
@@ -591,7 +591,7 @@ fn explain_history_records_no_change_reaches_are_judged_by_the_snapshot_as_they_
         let hints = r["hints"].to_string();
         assert!(
             hints.contains(
-                "which no change of the history since its start reaches at this interface"
+                "which no change of the history since its start alters for this record (none reaches this interface"
             ),
             "{hints}"
         );

@@ -10,7 +10,7 @@ use super::{Explainer, Explanation, Iface, Status, Tally};
 use crate::flow_log::{
     parse_chunk, Action, Chunk, Counts, FlowRecord, ParsedChunk, Scanned, Scanner,
 };
-use crate::history::{at, Event};
+use crate::history::{at, Event, Footprint, Tuple};
 use crate::network::Network;
 use crate::render::explain::RenderCache;
 use crate::snapshot::Snapshot;
@@ -72,11 +72,10 @@ pub struct Timeline {
     events: Vec<Event>,
     /// The model at the snapshot's time.
     current: Network,
-    /// For each ENI of `current`, the last change that can alter how its records are judged
-    /// (one to its instance, groups, the groups their rules name, subnet, NACL or route
-    /// table, or one whose reach cannot be told by its resources): a record after it is judged
-    /// by the snapshot's configuration, whatever else changed.
-    last_touch: Vec<Option<usize>>,
+    /// Which changes reach each ENI of `current`, and which of them can alter how a given
+    /// record there is judged: a record that none since its time can alter is judged by the
+    /// snapshot's configuration, whatever else changed.
+    touches: Touches,
     /// Resources whose newest AWS Config item says other than the snapshot
     /// ([`crate::history::config_disagreements`]): from the last change to the snapshot's time
     /// the model is then not the snapshot's, and that span is an epoch of its own
@@ -101,13 +100,13 @@ impl Timeline {
         let mut current = Network::build(&snapshot);
         current.snapshot_time = Some(snapshot_time);
         let disagree = crate::history::config_disagreements(&snapshot, &events);
-        let last_touch = last_touches(&current, &events, &disagree);
+        let touches = Touches::new(&snapshot, &current, &events, &disagree);
         Timeline {
             snapshot,
             snapshot_time,
             events,
             current,
-            last_touch,
+            touches,
             disagree,
             epochs: Mutex::new(Vec::new()),
         }
@@ -200,11 +199,18 @@ impl Timeline {
             let Some((ri, r)) = rec else { continue };
             let Some(start) = r.start else { continue };
             let k = self.epoch_of(i64::try_from(start).unwrap_or(i64::MAX));
+            if k >= now_epoch {
+                continue;
+            }
+            let tuple = Tuple {
+                protocol: r.protocol,
+                addrs: [r.srcaddr, r.dstaddr, r.pkt_srcaddr, r.pkt_dstaddr],
+                ports: [r.srcport, r.dstport],
+            };
             let untouched = now
                 .get(line)
                 .and_then(|e| e.eni)
-                .and_then(|i| self.last_touch.get(i))
-                .is_some_and(|last| last.is_none_or(|l| l < k));
+                .is_some_and(|i| !self.touches.alters(i, k, &tuple));
             judged[*ri] = if untouched { now_epoch } else { k };
         }
         let wanted: BTreeSet<usize> = judged.iter().copied().filter(|&k| k < now_epoch).collect();
@@ -294,11 +300,13 @@ impl Timeline {
             if k >= now {
                 return;
             }
+            let tuple = Tuple {
+                protocol: f.protocol,
+                addrs: [f.srcaddr, f.dstaddr, f.pkt_srcaddr, f.pkt_dstaddr],
+                ports: [f.srcport, f.dstport],
+            };
             needs = match f.iface {
-                Iface::Eni(i) => self
-                    .last_touch
-                    .get(i as usize)
-                    .is_none_or(|last| last.is_some_and(|l| l >= k)),
+                Iface::Eni(i) => self.touches.alters(i as usize, k, &tuple),
                 // Not in the snapshot, nor at any earlier time (changes do not make ENIs).
                 Iface::Unknown => false,
                 // Found by address: which ENI is not known yet.
@@ -309,10 +317,10 @@ impl Timeline {
     }
 
     /// A contradiction's hint about the snapshot's age, for a record no change of the history
-    /// since its start reaches: the history says the configuration was the same.
+    /// since its start alters: the history says the configuration was the same for it.
     pub fn hint_unchanged(&self, e: &mut Explanation<'_>) {
         if let Some(h) = e.hints.iter_mut().find(|h| h.starts_with("the snapshot ")) {
-            *h = Cow::Borrowed("judged by the snapshot's configuration, which no change of the history since its start reaches at this interface: a change the history does not hold (another trail or Region, a call not logged) would explain it");
+            *h = Cow::Borrowed("judged by the snapshot's configuration, which no change of the history since its start alters for this record (none reaches this interface, or none adds or removes a rule that matches the record): a change the history does not hold (another trail or Region, a call not logged) would explain it");
         }
     }
 
@@ -415,58 +423,158 @@ fn line_records(parsed: &ParsedChunk) -> Vec<Option<(usize, &FlowRecord)>> {
     out
 }
 
-/// For each ENI of `net`, the index of the last of `events` that can alter how its records are
-/// judged (see [`Timeline::last_touch`](Timeline)).
-fn last_touches(net: &Network, events: &[Event], disagree: &[String]) -> Vec<Option<usize>> {
-    use crate::history::Change;
-    let mut by_resource: HashMap<&str, usize> = HashMap::new();
-    let mut everything: Option<usize> = None;
-    let resources: Vec<Vec<String>> = events.iter().map(|e| e.change.resources()).collect();
-    for (j, (e, rs)) in events.iter().zip(&resources).enumerate() {
-        match e.change {
-            // Group membership (what rules naming a group match) and associations known only
-            // by their id: their reach is not told by the resources named.
-            Change::GroupSet { .. }
-            | Change::DisassociateRouteTable { .. }
-            | Change::DeleteGroup { .. }
-            | Change::CreateGroup { .. } => everything = Some(j),
-            // The same from AWS Config: an interface's groups, a group (re)created or deleted.
-            Change::Config(ref item)
-                if item.kind == crate::history::ConfigKind::NetworkInterface
-                    || item.kind == crate::history::ConfigKind::SecurityGroup
-                        && matches!(
-                            item.state,
-                            crate::history::ConfigState::Deleted
-                                | crate::history::ConfigState::NotRecorded
-                        ) =>
-            {
-                everything = Some(j)
-            }
-            _ => {
-                for r in rs {
-                    by_resource.insert(r.as_str(), j);
+/// Which changes reach each ENI, and which of them can matter to a given record there.
+struct Touches {
+    /// For each ENI, the last change reaching it that may matter to any of its records (one
+    /// without a [`Footprint`]; see [`Touches::new`]).
+    opaque: Vec<Option<usize>>,
+    /// For each ENI, the resources (indices into `changes_of`) whose changes with a footprint
+    /// reach it.
+    slots: Vec<Vec<u32>>,
+    /// For each resource, its changes with a footprint, ascending.
+    changes_of: Vec<Vec<u32>>,
+    /// Each change's footprint, when it has one.
+    footprints: Vec<Option<Footprint>>,
+}
+
+impl Touches {
+    /// Each change reaches the ENIs whose instance, groups, the groups their rules name,
+    /// subnet, NACL or route table it names; one whose reach its resources do not tell
+    /// (group membership, an association known by its id only, a group created or deleted,
+    /// an interface's or a deleted group's AWS Config item) reaches every ENI. A change has a
+    /// footprint (the rules it adds or removes: it matters only to records those rules match)
+    /// when it is a rule added or removed whose content is known, undoing it from the snapshot
+    /// back is exact (nothing withheld), and no AWS Config item of its resources is in the
+    /// history (an item makes the model at an earlier time start from the item's state, not
+    /// from the snapshot's).
+    fn new(snapshot: &Snapshot, net: &Network, events: &[Event], disagree: &[String]) -> Touches {
+        use crate::history::Change;
+        let exact = exact_undos(snapshot, events);
+        let with_items: BTreeSet<&str> = events
+            .iter()
+            .filter_map(|e| e.config_item().map(|c| c.resource_id.as_str()))
+            .collect();
+        let footprints: Vec<Option<Footprint>> = (0..events.len())
+            .map(|j| {
+                let rs = events[j].change.resources();
+                let clean = exact[j] && !rs.iter().any(|r| with_items.contains(r.as_str()));
+                clean.then(|| Footprint::of(events, j)).flatten()
+            })
+            .collect();
+        let mut opaque_by_resource: HashMap<String, usize> = HashMap::new();
+        let mut slot_of: HashMap<String, u32> = HashMap::new();
+        let mut changes_of: Vec<Vec<u32>> = Vec::new();
+        let mut everything: Option<usize> = None;
+        for (j, e) in events.iter().enumerate() {
+            match e.change {
+                Change::GroupSet { .. }
+                | Change::DisassociateRouteTable { .. }
+                | Change::DeleteGroup { .. }
+                | Change::CreateGroup { .. } => everything = Some(j),
+                Change::Config(ref item)
+                    if item.kind == crate::history::ConfigKind::NetworkInterface
+                        || item.kind == crate::history::ConfigKind::SecurityGroup
+                            && matches!(
+                                item.state,
+                                crate::history::ConfigState::Deleted
+                                    | crate::history::ConfigState::NotRecorded
+                            ) =>
+                {
+                    everything = Some(j)
+                }
+                _ => {
+                    for r in e.change.resources() {
+                        if footprints[j].is_some() {
+                            let next = u32::try_from(changes_of.len()).unwrap_or(u32::MAX);
+                            let slot = *slot_of.entry(r).or_insert(next);
+                            if slot as usize == changes_of.len() {
+                                changes_of.push(Vec::new());
+                            }
+                            if let Some(list) = changes_of.get_mut(slot as usize) {
+                                list.push(u32::try_from(j).unwrap_or(u32::MAX));
+                            }
+                        } else {
+                            opaque_by_resource.insert(r, j);
+                        }
+                    }
                 }
             }
         }
-    }
-    // A resource whose newest AWS Config item says other than the snapshot: the model at any
-    // time after that item is the item's (`history::at`), up to the snapshot's time (the epoch
-    // `events.len()`).
-    for id in disagree {
-        by_resource.insert(id.as_str(), events.len());
-    }
-    net.enis
-        .iter()
-        .map(|eni| {
+        // A resource whose newest AWS Config item says other than the snapshot: the model at
+        // any time after that item is the item's (`history::at`), up to the snapshot's time
+        // (the epoch `events.len()`).
+        for id in disagree {
+            opaque_by_resource.insert(id.clone(), events.len());
+        }
+        let mut opaque = Vec::with_capacity(net.enis.len());
+        let mut slots = Vec::with_capacity(net.enis.len());
+        for eni in &net.enis {
             // The groups its rules name too: a change to one that the history cannot undo
             // leaves it out, and the reference with it.
             let ids = eni_resources(net, eni, true);
-            ids.iter()
-                .filter_map(|id| by_resource.get(id).copied())
-                .chain(everything)
-                .max()
+            opaque.push(
+                ids.iter()
+                    .filter_map(|id| opaque_by_resource.get(*id).copied())
+                    .chain(everything)
+                    .max(),
+            );
+            let mut mine: Vec<u32> = ids
+                .iter()
+                .filter_map(|id| slot_of.get(*id).copied())
+                .collect();
+            mine.sort_unstable();
+            mine.dedup();
+            slots.push(mine);
+        }
+        Touches {
+            opaque,
+            slots,
+            changes_of,
+            footprints,
+        }
+    }
+
+    /// Whether a change at or after `events()[k]` can alter how the record `t` at ENI `eni`
+    /// is judged.
+    fn alters(&self, eni: usize, k: usize, t: &Tuple) -> bool {
+        let (Some(opaque), Some(slots)) = (self.opaque.get(eni), self.slots.get(eni)) else {
+            return true;
+        };
+        if opaque.is_some_and(|l| l >= k) {
+            return true;
+        }
+        slots.iter().any(|&s| {
+            let list = self
+                .changes_of
+                .get(s as usize)
+                .map_or(&[][..], Vec::as_slice);
+            let from = list.partition_point(|&j| (j as usize) < k);
+            list[from..].iter().any(|&j| {
+                self.footprints
+                    .get(j as usize)
+                    .and_then(Option::as_ref)
+                    .is_none_or(|f| f.matches(t))
+            })
         })
-        .collect()
+    }
+}
+
+/// For each change, whether undoing it (from the snapshot back, every later change undone
+/// first, as [`at`] does) is exact: nothing it touches was left out before, and nothing had
+/// to be left out for it.
+fn exact_undos(snapshot: &Snapshot, events: &[Event]) -> Vec<bool> {
+    let mut state = snapshot.clone();
+    let mut exact = vec![false; events.len()];
+    for i in (0..events.len()).rev() {
+        let before = events[i]
+            .change
+            .resources()
+            .iter()
+            .any(|r| state.withheld.contains_key(r));
+        let why = crate::history::undo(&mut state, events, i);
+        exact[i] = !before && why.is_none();
+    }
+    exact
 }
 
 /// The ids a record at `eni` is judged by: the ENI, its instance, its groups (and, with

@@ -459,7 +459,7 @@ fn set_groups(state: &mut Snapshot, target: &str, groups: &[String]) {
 }
 
 /// What `earlier` says a NACL entry was: `Some(None)` when it did not exist, `None` unknown.
-fn nacl_entry_before(
+pub(super) fn nacl_entry_before(
     earlier: &[Event],
     acl: &str,
     egress: bool,

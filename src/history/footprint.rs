@@ -1,0 +1,298 @@
+//! Which flow records a change can matter to: the rules it adds or removes. A security-group
+//! rule or NACL entry that matches none of a record's addresses, ports and protocol (in either
+//! direction, as request or response) cannot change how that record is judged: a group allows
+//! what any of its rules allows, and a NACL decides by the first entry that matches. So a record
+//! whose ENI only such changes reach since its time is judged by the snapshot's configuration,
+//! as exactly as by the configuration then (`explain --history` then takes the fast path).
+//!
+//! Only changes whose content the event itself (or, for a NACL entry replaced or deleted, an
+//! earlier event) states have a footprint; every other change (groups on an interface, a group
+//! created or deleted, routes, rule ids whose content is unknown, AWS Config items) may matter
+//! to any record at the interfaces it reaches.
+
+use super::{Change, Event, Op, Peer, SgRule};
+use crate::protocol::Protocol;
+use crate::snapshot::NetworkAclEntry;
+use ipnet::IpNet;
+use std::net::IpAddr;
+
+/// One rule a change adds or removes, as far as matching goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Item {
+    protocol: Protocol,
+    /// The port range, when the rule has one (TCP and UDP rules).
+    ports: Option<(u16, u16)>,
+    /// The peer's CIDR; `None` for a peer that can be any address (a referenced group, a
+    /// prefix list, a CIDR that cannot be read).
+    cidr: Option<IpNet>,
+}
+
+/// The rules a change adds or removes, when that is all it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Footprint {
+    items: Vec<Item>,
+}
+
+/// What of a flow record matching looks at: its protocol, every address it names (source,
+/// destination, and the packet's own when a NAT or a load balancer is in between) and both
+/// ports. A field the record lacks matches anything.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Tuple {
+    pub(crate) protocol: Option<u8>,
+    pub(crate) addrs: [Option<IpAddr>; 4],
+    pub(crate) ports: [Option<u16>; 2],
+}
+
+fn port_range(from: Option<i32>, to: Option<i32>) -> Option<(u16, u16)> {
+    let from = u16::try_from(from?).ok()?;
+    let to = u16::try_from(to?).ok()?;
+    Some((from, to))
+}
+
+fn sg_item(r: &SgRule) -> Item {
+    let protocol = Protocol::from_aws(&r.protocol).unwrap_or(Protocol::All);
+    let cidr = match &r.peer {
+        Peer::Cidr4(c) | Peer::Cidr6(c) => c.parse::<IpNet>().ok(),
+        Peer::PrefixList(_) | Peer::Group(_) => None,
+    };
+    Item {
+        protocol,
+        ports: if protocol.has_ports() {
+            port_range(r.from, r.to)
+        } else {
+            None
+        },
+        cidr,
+    }
+}
+
+fn nacl_item(e: &NetworkAclEntry) -> Item {
+    let protocol = Protocol::from_aws(&e.protocol).unwrap_or(Protocol::All);
+    let cidr = e
+        .cidr_block
+        .as_deref()
+        .or(e.ipv6_cidr_block.as_deref())
+        .and_then(|c| c.parse::<IpNet>().ok());
+    Item {
+        protocol,
+        ports: if protocol.has_ports() {
+            e.port_range.as_ref().and_then(|p| port_range(p.from, p.to))
+        } else {
+            None
+        },
+        cidr,
+    }
+}
+
+impl Footprint {
+    /// The footprint of `events[i]`, when it has one (see the module's documentation). The
+    /// caller knows the change was undone exactly (nothing withheld).
+    pub(crate) fn of(events: &[Event], i: usize) -> Option<Footprint> {
+        let e = events.get(i)?;
+        let items = match &e.change {
+            Change::Authorize { rules, .. } => rules.iter().map(|(r, _)| sg_item(r)).collect(),
+            // Undone exactly: the rules removed are those listed, or those asked for.
+            Change::Revoke {
+                rules,
+                requested,
+                rule_ids,
+                ..
+            } if rule_ids.is_empty() || rules.is_some() => rules
+                .as_ref()
+                .unwrap_or(requested)
+                .iter()
+                .map(sg_item)
+                .collect(),
+            Change::NaclEntry {
+                op,
+                acl_id,
+                rule_number,
+                egress,
+                entry,
+            } => {
+                let mut items: Vec<Item> = entry.iter().map(nacl_item).collect();
+                if *op != Op::Create {
+                    // What the entry was before: from an earlier event (the undo was exact,
+                    // so one says, or says there was none).
+                    let before = super::undo::nacl_entry_before(
+                        &events[..i],
+                        acl_id,
+                        *egress,
+                        *rule_number,
+                    )?;
+                    items.extend(before.as_ref().map(nacl_item));
+                }
+                items
+            }
+            _ => return None,
+        };
+        Some(Footprint { items })
+    }
+
+    /// Whether some rule of the footprint matches the record in either direction.
+    pub(crate) fn matches(&self, t: &Tuple) -> bool {
+        self.items.iter().any(|item| item.matches(t))
+    }
+}
+
+impl Item {
+    fn matches(&self, t: &Tuple) -> bool {
+        let protocol = match (self.protocol, t.protocol) {
+            (Protocol::All, _) | (_, None) => true,
+            (Protocol::Number(p), Some(q)) => p == q,
+        };
+        let ports = match self.ports {
+            None => true,
+            Some((lo, hi)) => {
+                t.ports.iter().all(Option::is_none)
+                    || t.ports.iter().flatten().any(|p| (lo..=hi).contains(p))
+            }
+        };
+        let peer = match self.cidr {
+            None => true,
+            Some(c) => {
+                t.addrs.iter().all(Option::is_none)
+                    || t.addrs.iter().flatten().any(|a| c.contains(a))
+            }
+        };
+        protocol && ports && peer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(change: Change) -> Event {
+        Event {
+            event_id: "e".into(),
+            time: 0,
+            api: "x".into(),
+            principal: None,
+            source_ip: None,
+            region: None,
+            account: None,
+            change,
+        }
+    }
+
+    fn rule(protocol: &str, from: i32, to: i32, peer: Peer) -> SgRule {
+        SgRule {
+            protocol: protocol.into(),
+            from: Some(from),
+            to: Some(to),
+            peer,
+        }
+    }
+
+    fn tuple(protocol: u8, src: &str, dst: &str, sport: u16, dport: u16) -> Tuple {
+        Tuple {
+            protocol: Some(protocol),
+            addrs: [src.parse().ok(), dst.parse().ok(), None, None],
+            ports: [Some(sport), Some(dport)],
+        }
+    }
+
+    #[test]
+    fn a_rule_matches_in_either_direction() {
+        let e = event(Change::Authorize {
+            group_id: "sg-1".into(),
+            egress: false,
+            rules: vec![(
+                rule("tcp", 443, 443, Peer::Cidr4("192.0.2.0/24".into())),
+                None,
+            )],
+        });
+        let f = Footprint::of(std::slice::from_ref(&e), 0).expect("a footprint");
+        // Request and response of the same connection.
+        assert!(f.matches(&tuple(6, "192.0.2.9", "10.0.0.5", 50000, 443)));
+        assert!(f.matches(&tuple(6, "10.0.0.5", "192.0.2.9", 443, 50000)));
+        // Another port, protocol or peer: the rule cannot matter.
+        assert!(!f.matches(&tuple(6, "192.0.2.9", "10.0.0.5", 50000, 22)));
+        assert!(!f.matches(&tuple(17, "192.0.2.9", "10.0.0.5", 50000, 443)));
+        assert!(!f.matches(&tuple(6, "198.51.100.1", "10.0.0.5", 50000, 443)));
+        // A record without addresses may match.
+        let mut t = tuple(6, "x", "y", 50000, 443);
+        t.addrs = [None; 4];
+        assert!(f.matches(&t));
+    }
+
+    #[test]
+    fn wide_and_referencing_rules_match_more() {
+        let all = event(Change::Authorize {
+            group_id: "sg-1".into(),
+            egress: true,
+            rules: vec![(
+                SgRule {
+                    protocol: "-1".into(),
+                    from: None,
+                    to: None,
+                    peer: Peer::Cidr4("0.0.0.0/0".into()),
+                },
+                None,
+            )],
+        });
+        let f = Footprint::of(std::slice::from_ref(&all), 0).expect("a footprint");
+        assert!(f.matches(&tuple(1, "10.0.0.5", "8.8.8.8", 0, 0)));
+        let group = event(Change::Authorize {
+            group_id: "sg-1".into(),
+            egress: false,
+            rules: vec![(rule("tcp", 5432, 5432, Peer::Group("sg-2".into())), None)],
+        });
+        let f = Footprint::of(std::slice::from_ref(&group), 0).expect("a footprint");
+        // Any address may be a member of the group: only the port and protocol narrow it.
+        assert!(f.matches(&tuple(6, "203.0.113.1", "10.0.0.5", 40000, 5432)));
+        assert!(!f.matches(&tuple(6, "203.0.113.1", "10.0.0.5", 40000, 5433)));
+    }
+
+    #[test]
+    fn changes_without_a_footprint() {
+        let revoke_by_id = event(Change::Revoke {
+            group_id: "sg-1".into(),
+            egress: false,
+            rules: None,
+            requested: Vec::new(),
+            rule_ids: vec!["sgr-1".into()],
+        });
+        assert!(Footprint::of(std::slice::from_ref(&revoke_by_id), 0).is_none());
+        let groups = event(Change::GroupSet {
+            target: "eni-1".into(),
+            groups: vec!["sg-1".into()],
+        });
+        assert!(Footprint::of(std::slice::from_ref(&groups), 0).is_none());
+        // A NACL entry replaced whose earlier content no event gives.
+        let replace = event(Change::NaclEntry {
+            op: Op::Replace,
+            acl_id: "acl-1".into(),
+            rule_number: 90,
+            egress: false,
+            entry: Some(NetworkAclEntry {
+                cidr_block: Some("0.0.0.0/0".into()),
+                protocol: "6".into(),
+                rule_action: "deny".into(),
+                rule_number: 90,
+                ..NetworkAclEntry::default()
+            }),
+        });
+        assert!(Footprint::of(std::slice::from_ref(&replace), 0).is_none());
+        // The same after an earlier event created it: both contents count.
+        let create = event(Change::NaclEntry {
+            op: Op::Create,
+            acl_id: "acl-1".into(),
+            rule_number: 90,
+            egress: false,
+            entry: Some(NetworkAclEntry {
+                cidr_block: Some("198.51.100.0/24".into()),
+                protocol: "17".into(),
+                rule_action: "allow".into(),
+                rule_number: 90,
+                ..NetworkAclEntry::default()
+            }),
+        });
+        let events = [create, replace];
+        let f = Footprint::of(&events, 1).expect("a footprint");
+        assert!(f.matches(&tuple(6, "203.0.113.1", "10.0.0.5", 40000, 22)));
+        assert!(f.matches(&tuple(17, "198.51.100.7", "10.0.0.5", 40000, 53)));
+        assert!(!f.matches(&tuple(1, "203.0.113.1", "10.0.0.5", 0, 0)));
+    }
+}
