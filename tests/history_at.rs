@@ -739,3 +739,76 @@ fn example_audit_names_the_change_that_opened_ssh_to_web_1() {
         "{text}"
     );
 }
+
+#[test]
+fn audit_history_names_the_change_that_introduced_a_latent_finding() {
+    // The authorize of 14:01 opens ssh on sg-app to the whole internet: its ENIs have no public
+    // address, so the exposure is latent (one change away), and the authorize introduced it.
+    let h = history_dir(&["authorize-ingress.json"], |v| {
+        let s = serde_json::to_string(v)
+            .unwrap()
+            .replace("203.0.113.0/24", "0.0.0.0/0")
+            .replace("sg-web", "sg-app");
+        *v = serde_json::from_str(&s).unwrap();
+    });
+    let mut net = base();
+    let sg = common::find(&mut net, "SecurityGroups", "GroupId", "sg-app");
+    sg["IpPermissions"].as_array_mut().unwrap().push(json!(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}));
+    let snap = snapshot_dir(&net);
+    let pol = tempfile::tempdir().unwrap();
+    std::fs::write(pol.path().join("p.toml"), POLICY).unwrap();
+    let p = pol.path().to_str().unwrap();
+    let out = run(
+        &["audit", "--policies", p, "--output", "json"],
+        snap.path(),
+        Some(h.path()),
+        -1,
+    )
+    .0;
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let latent: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["check"] == "no-ssh"
+                && f["status"] == "latent"
+                && f["enis"].to_string().contains("eni-app")
+        })
+        .collect();
+    assert_eq!(latent.len(), 1, "{out}");
+    let enis = latent[0]["enis"].to_string();
+    assert!(enis.contains("eni-app2"), "{enis}");
+    let i = &latent[0]["introduced_by"];
+    assert_eq!(
+        i["event_id"], "00000001-0000-4000-8000-000000000001",
+        "{out}"
+    );
+    assert_eq!(i["api"], "AuthorizeSecurityGroupIngress");
+    // Judged before the change, sg-app did not allow ssh: no latent finding to introduce.
+    let before = run(
+        &[
+            "audit",
+            "--policies",
+            p,
+            "--output",
+            "json",
+            "--at",
+            "2024-10-14T13:00:00Z",
+        ],
+        snap.path(),
+        Some(h.path()),
+        -1,
+    )
+    .0;
+    let v: Value = serde_json::from_str(&before).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !(f["check"] == "no-ssh" && f["enis"].to_string().contains("eni-app"))),
+        "{before}"
+    );
+}

@@ -5,19 +5,24 @@ use super::{at, Event};
 use crate::audit::finding::{Finding, FindingStatus, IntroducedBy, Witness};
 use crate::network::Network;
 use crate::protocol::Protocol;
-use crate::query::Query;
+use crate::query::{Endpoint, Query};
+use crate::security_group::{Direction, SgDecision};
 use crate::snapshot::Snapshot;
 use crate::timestamp::Rfc3339;
 use crate::trace::Verdict;
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 /// Sets [`Finding::introduced_by`] on the findings whose witness is a connection that is
-/// possible or not (`exposed`, `not_allowed`, `blocked`) in `model`, the network at `t`
-/// (`snapshot`, taken at `snapshot_time`, with the changes of `events` after `t` undone): the
-/// newest change at or before `t` before which the witness's verdict was another. A witness
-/// whose verdict no change in the history altered, or whose ends are not known before a change
-/// (left out of the model then), gets none. Latent findings get none: the end-to-end verdict
-/// does not show the security-group rule they are about.
+/// possible or not (`exposed`, `not_allowed`, `blocked`, `latent`) in `model`, the network at
+/// `t` (`snapshot`, taken at `snapshot_time`, with the changes of `events` after `t` undone):
+/// the newest change at or before `t` before which the witness was not what it is. For
+/// `exposed`, `not_allowed` and `blocked` that is its end-to-end verdict; for `latent` (a
+/// security group allows it, something else stops it) it is both the end-to-end verdict and
+/// whether the destination's security groups allow it inbound, so that the change that added
+/// the rule (or the one that stopped the path) is named. A witness whose state no change in
+/// the history altered, or whose ends are not known before a change (left out of the model
+/// then), gets none.
 pub fn introduced_by(
     snapshot: &Snapshot,
     snapshot_time: i64,
@@ -34,14 +39,18 @@ pub fn introduced_by(
     for f in findings.iter_mut() {
         if !matches!(
             f.status,
-            FindingStatus::Exposed | FindingStatus::NotAllowed | FindingStatus::Blocked
+            FindingStatus::Exposed
+                | FindingStatus::NotAllowed
+                | FindingStatus::Blocked
+                | FindingStatus::Latent
         ) {
             continue;
         }
+        let latent = f.status == FindingStatus::Latent;
         let Some(w) = f.witness.clone() else {
             continue;
         };
-        let Some(now) = verdict(model, &w) else {
+        let Some(now) = state(model, &w, latent) else {
             continue;
         };
         for &j in candidates.iter().rev() {
@@ -49,7 +58,7 @@ pub fn introduced_by(
                 let undone = at(snapshot, events, snapshot_time, events[j].time - 1);
                 Network::build(&undone.snapshot)
             });
-            match verdict(net, &w) {
+            match state(net, &w, latent) {
                 Some(v) if v == now => continue,
                 Some(_) => {
                     let e = &events[j];
@@ -67,6 +76,32 @@ pub fn introduced_by(
             }
         }
     }
+}
+
+/// The verdict of a witness's connection in `net`, when both ends resolve, and with `sg`
+/// whether the destination ENI's security groups allow it inbound (`None` when the
+/// destination is no ENI).
+fn state(net: &Network, w: &Witness, sg: bool) -> Option<(Verdict, Option<bool>)> {
+    let v = verdict(net, w)?;
+    if !sg {
+        return Some((v, None));
+    }
+    let (to, _) = net.resolve(&w.dst).ok()?;
+    let (Endpoint::Eni { eni, .. } | Endpoint::PublicIp { eni, .. }) = to else {
+        return Some((v, None));
+    };
+    let src: IpAddr = w.src.parse().ok()?;
+    let protocol: Protocol = w.protocol.parse().ok()?;
+    let port = w.port.filter(|_| protocol.has_ports());
+    let refs = net.enis[eni]
+        .vpc_id
+        .as_deref()
+        .map(|vpc| net.vpc_contains(vpc, src));
+    let allows = matches!(
+        net.sg_evaluate(eni, Direction::Inbound, src, protocol, port, None, refs),
+        SgDecision::Allow(_)
+    );
+    Some((v, Some(allows)))
 }
 
 /// The verdict of a witness's connection in `net`, when both ends resolve.
