@@ -107,6 +107,20 @@ pub struct Change {
     pub old: Side,
     /// What the new snapshot does with it.
     pub new: Side,
+    /// Whether the witness is a connection that works end to end in the snapshot that lets
+    /// it through at the ENI (the new one for `opened`, the old one for `closed`).
+    pub end_to_end: EndToEnd,
+}
+
+/// Whether a change's witness works end to end: the path from its source to its destination
+/// (routes, gateways, public addresses, the other end's filters) as `query` walks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndToEnd {
+    /// `effective` (the connection works: the change matters now), `latent` (something else
+    /// stops it: the change matters once that changes) or `unknown`.
+    pub status: &'static str,
+    /// The query's verdict in one sentence (untrusted names inside).
+    pub because: String,
 }
 
 /// The delta between two snapshots.
@@ -340,6 +354,42 @@ fn side(
     }
 }
 
+/// Whether the witness works end to end in `net`: a query from the peer to the ENI named `id`
+/// (inbound) or from the ENI to the peer (outbound).
+fn end_to_end(net: &Network, id: &str, dir: Direction, proto: Protocol, w: &Witness) -> EndToEnd {
+    let unknown = |because: String| EndToEnd {
+        status: "unknown",
+        because,
+    };
+    let (Ok(eni), Ok(peer)) = (net.resolve(id), net.resolve(&w.peer.to_string())) else {
+        return unknown(format!("{id} or {} cannot be resolved", w.peer));
+    };
+    let (from, to) = match dir {
+        Direction::Inbound => (peer, eni),
+        Direction::Outbound => (eni, peer),
+    };
+    let ((from, from_info), (to, to_info)) = match net.orient(from, to) {
+        Ok(ends) => ends,
+        Err(e) => return unknown(e.to_string()),
+    };
+    let q = crate::query::Query {
+        from,
+        to,
+        protocol: proto,
+        port: w.port,
+        src_port: None,
+    };
+    let trace = net.query_labeled(&q, from_info, to_info);
+    EndToEnd {
+        status: match trace.verdict {
+            crate::trace::Verdict::Reachable => "effective",
+            crate::trace::Verdict::Unreachable => "latent",
+            crate::trace::Verdict::Unknown => "unknown",
+        },
+        because: trace.message,
+    }
+}
+
 /// A flow of the region: from a documentation address (198.51.100.1, 2001:db8::1: "some host
 /// on the internet") when the region holds one, else its first point.
 fn witness_of(r: &Region) -> Option<(IpAddr, u16)> {
@@ -407,6 +457,7 @@ pub fn diff(old: &Network, new: &Network) -> Delta {
                     peer,
                     port: p.has_ports().then_some(port),
                 };
+                let end_to_end = end_to_end(if opened { new } else { old }, id, dir, p, &witness);
                 let change = Change {
                     eni: id.to_string(),
                     name: name.clone(),
@@ -416,6 +467,7 @@ pub fn diff(old: &Network, new: &Network) -> Delta {
                     old: side(old, id, dir, p, &witness, "old"),
                     new: side(new, id, dir, p, &witness, "new"),
                     witness,
+                    end_to_end,
                 };
                 if opened {
                     delta.opened.push(change);

@@ -183,3 +183,56 @@ fn a_missing_snapshot_is_an_error() {
         .code(2)
         .stderr(predicates::str::contains("cannot read the new snapshot"));
 }
+
+#[test]
+fn each_change_says_whether_it_works_end_to_end_or_is_latent() {
+    // ssh from the internet opened on web-1 (public address, route to the internet gateway)
+    // and on the app group (private ENIs: the internet cannot reach them).
+    let old = base();
+    let mut new = base();
+    for g in ["sg-web", "sg-app"] {
+        find(&mut new, "SecurityGroups", "GroupId", g)["IpPermissions"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}));
+    }
+    let doc = diff_json(&old, &new, 1);
+    let opened = doc["opened"].as_array().unwrap();
+    let at = |eni: &str| -> &Value {
+        opened
+            .iter()
+            .find(|c| c["eni"] == eni)
+            .unwrap_or_else(|| panic!("no change at {eni}: {doc:#}"))
+    };
+    assert_eq!(
+        at("eni-web")["end_to_end"]["status"],
+        "effective",
+        "{doc:#}"
+    );
+    let app = &at("eni-app")["end_to_end"];
+    assert_eq!(app["status"], "latent", "{doc:#}");
+    assert!(
+        app["because"]
+            .as_str()
+            .unwrap()
+            .contains("no public or Elastic IP"),
+        "{app}"
+    );
+    let human = diff(&old, &new, "human", 1);
+    assert!(
+        human.contains("  end to end: effective (the connection now works end to end)"),
+        "{human}"
+    );
+    assert!(human.contains("  end to end: latent: "), "{human}");
+    let sarif: Value = serde_json::from_str(&diff(&old, &new, "sarif", 1)).unwrap();
+    let statuses: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["properties"]["endToEnd"].as_str())
+        .collect();
+    assert!(
+        statuses.contains(&"latent") && statuses.contains(&"effective"),
+        "{statuses:?}"
+    );
+}

@@ -5,7 +5,7 @@
 use crate::diff::Change;
 use crate::history::{Effected, Stats};
 use crate::render::audit::markdown::escape;
-use crate::render::diff::{label, what, witness};
+use crate::render::diff::{end_to_end, label, what, witness};
 use crate::render::{sanitize, sanitize_line};
 use crate::timestamp::Rfc3339;
 use serde_json::{json, Value};
@@ -85,6 +85,8 @@ pub fn human(list: &[Effected]) -> String {
                     "    after:  {}",
                     sanitize_line(&c.new.because.join("; "))
                 );
+                let e2e = end_to_end(c, title == "opened");
+                let _ = writeln!(out, "    end to end: {}", sanitize_line(&e2e));
             }
         }
     }
@@ -193,12 +195,13 @@ pub fn markdown(list: &[Effected]) -> String {
             for c in changes {
                 let _ = writeln!(
                     out,
-                    "- {title}: {} {} (e.g. {}); before: {}; after: {}",
+                    "- {title}: {} {} (e.g. {}); before: {}; after: {}; end to end: {}",
                     escape(&label(c)),
                     escape(&what(c)),
                     escape(&witness(c)),
                     escape(&c.old.because.join("; ")),
-                    escape(&c.new.because.join("; "))
+                    escape(&c.new.because.join("; ")),
+                    escape(&end_to_end(c, title == "opened"))
                 );
             }
         }

@@ -40,6 +40,16 @@ pub(crate) fn what(c: &Change) -> String {
     format!("{} {} {}", c.direction, c.protocol, parts.join("; "))
 }
 
+/// Whether the witness works end to end, in words: `effective …`, or `latent: <why>`.
+/// `opened`: the change is in the opened list (else closed).
+pub(crate) fn end_to_end(c: &Change, opened: bool) -> String {
+    match (c.end_to_end.status, opened) {
+        ("effective", true) => "effective (the connection now works end to end)".into(),
+        ("effective", false) => "effective (the connection worked end to end before)".into(),
+        (status, _) => format!("{status}: {}", c.end_to_end.because),
+    }
+}
+
 pub(crate) fn witness(c: &Change) -> String {
     match c.witness.port {
         Some(p) => format!("{} port {p}", c.witness.peer),
@@ -64,6 +74,8 @@ pub fn human(d: &Delta) -> String {
                 "  after:  {}",
                 sanitize_line(&c.new.because.join("; "))
             );
+            let e2e = end_to_end(c, title == "opened");
+            let _ = writeln!(out, "  end to end: {}", sanitize_line(&e2e));
         }
     }
     for n in &d.notes {
@@ -99,16 +111,19 @@ pub fn markdown(d: &Delta) -> String {
             continue;
         }
         let _ = writeln!(out, "## {title}\n");
-        out.push_str("| ENI | traffic | e.g. | before | after |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "| ENI | traffic | e.g. | before | after | end to end |\n|---|---|---|---|---|---|\n",
+        );
         for c in list {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 escape(&label(c)),
                 escape(&what(c)),
                 escape(&witness(c)),
                 escape(&c.old.because.join("; ")),
-                escape(&c.new.because.join("; "))
+                escape(&c.new.because.join("; ")),
+                escape(&end_to_end(c, title == "Opened"))
             );
         }
         out.push('\n');
@@ -125,6 +140,7 @@ pub fn markdown(d: &Delta) -> String {
 pub fn sarif(d: &Delta) -> Value {
     use sha1::{Digest, Sha1};
     let result = |c: &Change, rule: &str, level: &str, verb: &str| {
+        let e2e = end_to_end(c, verb == "opened");
         let mut h = Sha1::new();
         h.update(rule.as_bytes());
         h.update(c.eni.as_bytes());
@@ -138,8 +154,9 @@ pub fn sarif(d: &Delta) -> Value {
         json!({
             "ruleId": rule,
             "level": level,
-            "message": {"text": format!("{verb} at {}: {} (e.g. {}); before: {}; after: {}",
-                label(c), what(c), witness(c), c.old.because.join("; "), c.new.because.join("; "))},
+            "message": {"text": format!("{verb} at {}: {} (e.g. {}); before: {}; after: {}; end to end: {}",
+                label(c), what(c), witness(c), c.old.because.join("; "), c.new.because.join("; "), e2e)},
+            "properties": {"endToEnd": c.end_to_end.status},
             "locations": [{"logicalLocations": [{"name": c.eni, "kind": "resource"}]}],
             "partialFingerprints": {"vpcreachChange/v1": fp},
         })
