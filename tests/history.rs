@@ -695,3 +695,76 @@ fn a_change_to_a_resource_not_in_the_snapshot_is_unknown_not_unchanged() {
         "{a:#}"
     );
 }
+
+#[test]
+fn a_route_change_is_judged_end_to_end() {
+    // 14:14: a route to 198.51.100.0/24 through the internet gateway on the private subnets'
+    // table. Their ENIs have no public address: what reached those hosts through the NAT
+    // gateway before now goes to the internet gateway, and stops there.
+    let h = history_dir(&["create-route.json"]);
+    let mut after = base();
+    let rt = common::find(&mut after, "RouteTables", "RouteTableId", "rtb-main");
+    rt["Routes"].as_array_mut().unwrap().push(json!(
+        {"DestinationCidrBlock": "198.51.100.0/24", "GatewayId": "igw-a", "State": "active", "Origin": "CreateRoute"}));
+    let (out, _) = changes(
+        &after,
+        h.path(),
+        &[
+            "--snapshot-time",
+            "2024-10-14T15:00:00Z",
+            "--output",
+            "json",
+        ],
+        0,
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let c = &doc["changes"][0];
+    assert_eq!(c["api"], "CreateRoute");
+    assert_eq!(c["effect"], "closed", "{c:#}");
+    let closed = c["closed"].as_array().unwrap();
+    let enis: Vec<&str> = closed.iter().map(|x| x["eni"].as_str().unwrap()).collect();
+    assert!(
+        enis.contains(&"eni-app") && enis.contains(&"eni-db"),
+        "{enis:?}"
+    );
+    assert!(!enis.contains(&"eni-web"), "{enis:?}");
+    let app = closed.iter().find(|x| x["eni"] == "eni-app").unwrap();
+    assert_eq!(app["direction"], "outbound");
+    assert_eq!(app["witness"]["peer"], "198.51.100.1");
+    assert_eq!(app["old"]["allowed"], true);
+    assert_eq!(app["new"]["allowed"], false);
+    assert!(
+        app["new"]["because"][0]
+            .as_str()
+            .unwrap()
+            .contains("public"),
+        "{app:#}"
+    );
+    // The same change on a table no subnet uses changes nothing.
+    let h = history_dir(&["create-route.json"]);
+    let mut unused = base();
+    unused["RouteTables"].as_array_mut().unwrap().push(json!(
+        {"RouteTableId": "rtb-spare", "VpcId": "vpc-a", "Associations": [],
+         "Routes": [{"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active", "Origin": "CreateRouteTable"},
+                    {"DestinationCidrBlock": "198.51.100.0/24", "GatewayId": "igw-a", "State": "active", "Origin": "CreateRoute"}]}));
+    let day = h
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/10/14/create-route.json");
+    let text = std::fs::read_to_string(&day)
+        .unwrap()
+        .replace("rtb-main", "rtb-spare");
+    std::fs::write(&day, text).unwrap();
+    let (out, _) = changes(
+        &unused,
+        h.path(),
+        &[
+            "--snapshot-time",
+            "2024-10-14T15:00:00Z",
+            "--output",
+            "json",
+        ],
+        0,
+    );
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["changes"][0]["effect"], "unchanged", "{doc:#}");
+}

@@ -106,11 +106,14 @@ pub fn effects(
                     Delta::default(),
                 )
             } else if e.change.is_routing() {
-                (
-                    Effect::Unknown,
-                    Some("a change of routes: the reachability delta compares security groups and network ACLs, not routes".into()),
-                    Delta::default(),
-                )
+                let d = routes_delta(&before_net, &after, e);
+                let effect = match (d.opened.is_empty(), d.closed.is_empty()) {
+                    (true, true) => Effect::Unchanged,
+                    (false, true) => Effect::Opened,
+                    (true, false) => Effect::Closed,
+                    (false, false) => Effect::OpenedAndClosed,
+                };
+                (effect, None, d)
             } else {
                 let d = crate::diff::diff(&before_net, &after);
                 let effect = match (d.opened.is_empty(), d.closed.is_empty()) {
@@ -132,6 +135,50 @@ pub fn effects(
     }
     out.reverse();
     out
+}
+
+/// What a change of routes did, end to end ([`crate::diff::routes_delta`]): at the ENIs using
+/// the route tables it names (or whose table it changed), towards the changed route's
+/// destination and the internet (198.51.100.1, 2001:db8::1).
+fn routes_delta(before: &Network, after: &Network, e: &Event) -> Delta {
+    let tables: std::collections::BTreeSet<String> = e
+        .change
+        .resources()
+        .into_iter()
+        .filter(|r| r.starts_with("rtb-"))
+        .collect();
+    let mut targets: Vec<std::net::IpAddr> = Vec::new();
+    if let super::Change::Route { route, .. } = &e.change {
+        let dest = route
+            .destination_cidr_block
+            .as_deref()
+            .or(route.destination_ipv6_cidr_block.as_deref())
+            .and_then(|d| d.parse::<ipnet::IpNet>().ok());
+        if let Some(d) = dest {
+            // A host of the destination: the internet's documentation address when the
+            // destination holds it, else the destination's first address after its network one.
+            let doc: std::net::IpAddr = if d.addr().is_ipv6() {
+                std::net::IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])
+            } else {
+                std::net::IpAddr::from([198, 51, 100, 1])
+            };
+            let host = if d.contains(&doc) {
+                doc
+            } else {
+                d.hosts().next().unwrap_or(d.addr())
+            };
+            targets.push(host);
+        }
+    }
+    for doc in [
+        std::net::IpAddr::from([198, 51, 100, 1]),
+        std::net::IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]),
+    ] {
+        if !targets.contains(&doc) {
+            targets.push(doc);
+        }
+    }
+    crate::diff::routes_delta(before, after, &tables, &targets)
 }
 
 /// Whether `id` names a security group, network ACL, route table, subnet, VPC, ENI or instance
