@@ -728,6 +728,10 @@ fn a_route_change_is_judged_end_to_end() {
         "{enis:?}"
     );
     assert!(!enis.contains(&"eni-web"), "{enis:?}");
+    assert!(
+        c["notes"][0].as_str().unwrap().contains("one witness flow"),
+        "{c:#}"
+    );
     let app = closed.iter().find(|x| x["eni"] == "eni-app").unwrap();
     assert_eq!(app["direction"], "outbound");
     assert_eq!(app["witness"]["peer"], "198.51.100.1");

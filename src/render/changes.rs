@@ -66,6 +66,9 @@ pub fn human(list: &[Effected]) -> String {
         if let Some(r) = &e.reason {
             let _ = writeln!(out, "  unknown: {}", sanitize_line(r));
         }
+        for n in &e.delta.notes {
+            let _ = writeln!(out, "  note: {}", sanitize_line(n));
+        }
         for (title, changes) in [("opened", &e.delta.opened), ("closed", &e.delta.closed)] {
             for c in changes {
                 let _ = writeln!(
@@ -110,7 +113,8 @@ fn changes_json(c: &[Change]) -> Value {
 }
 
 /// JSON: `{"changes": [{"time", "event_id", "principal", "source_ip", "api", "region",
-/// "account", "resources", "effect", "reason", "opened", "closed"}], "history": {counts}}`;
+/// "account", "resources", "effect", "reason", "opened", "closed", "notes"}], "history":
+/// {counts}}`;
 /// an AWS Config item has `config_item` (`{"id", "resource_type", "resource_id",
 /// "capture_time", "status", "configuration_state_id"}`) in place of `event_id`.
 pub fn json(list: &[Effected], stats: &Stats) -> Value {
@@ -132,6 +136,7 @@ pub fn json(list: &[Effected], stats: &Stats) -> Value {
                 "reason": e.reason,
                 "opened": changes_json(&e.delta.opened),
                 "closed": changes_json(&e.delta.closed),
+                "notes": e.delta.notes,
             });
             // An AWS Config item: `config_item` in place of `event_id`.
             if let (Some(c), Some(m)) = (ev.config_item(), v.as_object_mut()) {
