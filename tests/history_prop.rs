@@ -219,8 +219,21 @@ proptest! {
     }
 }
 
-/// One v2 record at `eni` (in the base network) from a random peer and port, at `start`.
+/// One v2 record at `eni` (in the base network) from a random peer and port, at `start`; with
+/// `response`, the ENI's answer to it (source and destination swapped).
 fn record_line(eni: u8, peer: u8, port: u8, accept: bool, start: i64, n: usize) -> String {
+    record_line_dir(eni, peer, port, accept, start, n, false)
+}
+
+fn record_line_dir(
+    eni: u8,
+    peer: u8,
+    port: u8,
+    accept: bool,
+    start: i64,
+    n: usize,
+    response: bool,
+) -> String {
     // Mostly at eni-web, on the ports and from the peers the generated changes open.
     let (id, addr) = [
         ("eni-web", "10.0.1.10"),
@@ -229,10 +242,15 @@ fn record_line(eni: u8, peer: u8, port: u8, accept: bool, start: i64, n: usize) 
         ("eni-db", "10.0.3.30"),
     ][usize::from(eni % 4)];
     let dport = [100u16, 200, 300, 400, 500, 600, 700, 443][usize::from(port % 8)];
+    let (src, dst) = (format!("192.0.2.{}", peer % 6), addr.to_string());
+    let (sport, dport) = (40_000 + n, usize::from(dport));
+    let (src, dst, sport, dport) = if response {
+        (dst, src, dport, sport)
+    } else {
+        (src, dst, sport, dport)
+    };
     format!(
-        "2 111122223333 {id} 192.0.2.{} {addr} {} {dport} 6 1 40 {start} {} {} OK",
-        peer % 6,
-        40_000 + n,
+        "2 111122223333 {id} {src} {dst} {sport} {dport} 6 1 40 {start} {} {} OK",
         start + 30,
         if accept { "ACCEPT" } else { "REJECT" }
     )
@@ -246,7 +264,7 @@ proptest! {
     #[test]
     fn the_timeline_judges_each_record_as_the_model_at_its_start_does(
         ops in proptest::collection::vec((0u8..8, 0u8..40, 0u8..12), 0..20),
-        records in proptest::collection::vec((0u8..4, 0u8..6, 0u8..8, any::<bool>(), 0i64..1_500), 1..60)
+        records in proptest::collection::vec((0u8..4, 0u8..6, 0u8..8, any::<bool>(), 0i64..1_500, any::<bool>()), 1..60)
     ) {
         let old = Snapshot::from_json_str(&common::base().to_string()).unwrap();
         let mut state = old;
@@ -269,8 +287,8 @@ proptest! {
         let lines: Vec<String> = records
             .iter()
             .enumerate()
-            .map(|(n, &(eni, peer, port, accept, dt))| {
-                record_line(eni, peer, port, accept, 1_700_000_000 - 60 + dt, n)
+            .map(|(n, &(eni, peer, port, accept, dt, response))| {
+                record_line_dir(eni, peer, port, accept, 1_700_000_000 - 60 + dt, n, response)
             })
             .collect();
         let chunk = vpcreach::flow_log::Chunk::new(

@@ -19,6 +19,8 @@ use std::net::IpAddr;
 /// One rule a change adds or removes, as far as matching goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Item {
+    /// An outbound rule (its peer is the destination of the packets it judges).
+    egress: bool,
     protocol: Protocol,
     /// The port range, when the rule has one (TCP and UDP rules).
     ports: Option<(u16, u16)>,
@@ -33,9 +35,9 @@ pub(crate) struct Footprint {
     items: Vec<Item>,
 }
 
-/// What of a flow record matching looks at: its protocol, every address it names (source,
-/// destination, and the packet's own when a NAT or a load balancer is in between) and both
-/// ports. A field the record lacks matches anything.
+/// What of a flow record matching looks at: its protocol, its addresses (`[srcaddr, dstaddr,
+/// pkt-srcaddr, pkt-dstaddr]`: the packet's own when a NAT or a load balancer is in between)
+/// and its ports (`[srcport, dstport]`). A field the record lacks matches anything.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Tuple {
     pub(crate) protocol: Option<u8>,
@@ -49,13 +51,14 @@ fn port_range(from: Option<i32>, to: Option<i32>) -> Option<(u16, u16)> {
     Some((from, to))
 }
 
-fn sg_item(r: &SgRule) -> Item {
+fn sg_item(r: &SgRule, egress: bool) -> Item {
     let protocol = Protocol::from_aws(&r.protocol).unwrap_or(Protocol::All);
     let cidr = match &r.peer {
         Peer::Cidr4(c) | Peer::Cidr6(c) => c.parse::<IpNet>().ok(),
         Peer::PrefixList(_) | Peer::Group(_) => None,
     };
     Item {
+        egress,
         protocol,
         ports: if protocol.has_ports() {
             port_range(r.from, r.to)
@@ -74,6 +77,7 @@ fn nacl_item(e: &NetworkAclEntry) -> Item {
         .or(e.ipv6_cidr_block.as_deref())
         .and_then(|c| c.parse::<IpNet>().ok());
     Item {
+        egress: e.egress,
         protocol,
         ports: if protocol.has_ports() {
             e.port_range.as_ref().and_then(|p| port_range(p.from, p.to))
@@ -90,18 +94,21 @@ impl Footprint {
     pub(crate) fn of(events: &[Event], i: usize) -> Option<Footprint> {
         let e = events.get(i)?;
         let items = match &e.change {
-            Change::Authorize { rules, .. } => rules.iter().map(|(r, _)| sg_item(r)).collect(),
+            Change::Authorize { rules, egress, .. } => {
+                rules.iter().map(|(r, _)| sg_item(r, *egress)).collect()
+            }
             // Undone exactly: the rules removed are those listed, or those asked for.
             Change::Revoke {
                 rules,
                 requested,
                 rule_ids,
+                egress,
                 ..
             } if rule_ids.is_empty() || rules.is_some() => rules
                 .as_ref()
                 .unwrap_or(requested)
                 .iter()
-                .map(sg_item)
+                .map(|r| sg_item(r, *egress))
                 .collect(),
             Change::NaclEntry {
                 op,
@@ -136,26 +143,35 @@ impl Footprint {
 }
 
 impl Item {
+    /// Whether the rule can match the record, in the direction it judges or as the rule a
+    /// response is tracked by. An inbound rule judges packets whose source is its peer and
+    /// whose destination port is its port (requests in), and tracks responses going out to
+    /// its peer from its port: (destination port, source address) or (source port,
+    /// destination address). An outbound rule the other way round: (destination port,
+    /// destination address) or (source port, source address). A NACL entry judges one
+    /// direction's packets by their peer and destination port, a case of the same pairs. The
+    /// packet's own addresses (`pkt-*`) count with the record's. A field the record lacks
+    /// matches anything.
     fn matches(&self, t: &Tuple) -> bool {
         let protocol = match (self.protocol, t.protocol) {
             (Protocol::All, _) | (_, None) => true,
             (Protocol::Number(p), Some(q)) => p == q,
         };
-        let ports = match self.ports {
-            None => true,
-            Some((lo, hi)) => {
-                t.ports.iter().all(Option::is_none)
-                    || t.ports.iter().flatten().any(|p| (lo..=hi).contains(p))
-            }
+        let port = |p: Option<u16>| match (self.ports, p) {
+            (None, _) | (_, None) => true,
+            (Some((lo, hi)), Some(p)) => (lo..=hi).contains(&p),
         };
-        let peer = match self.cidr {
+        let addr = |side: [Option<IpAddr>; 2]| match self.cidr {
             None => true,
             Some(c) => {
-                t.addrs.iter().all(Option::is_none)
-                    || t.addrs.iter().flatten().any(|a| c.contains(a))
+                side.iter().all(Option::is_none) || side.iter().flatten().any(|a| c.contains(a))
             }
         };
-        protocol && ports && peer
+        let src = [t.addrs[0], t.addrs[2]];
+        let dst = [t.addrs[1], t.addrs[3]];
+        let (with_dport, with_sport) = if self.egress { (dst, src) } else { (src, dst) };
+        protocol
+            && ((port(t.ports[1]) && addr(with_dport)) || (port(t.ports[0]) && addr(with_sport)))
     }
 }
 
@@ -209,6 +225,10 @@ mod tests {
         assert!(f.matches(&tuple(6, "10.0.0.5", "192.0.2.9", 443, 50000)));
         // Another port, protocol or peer: the rule cannot matter.
         assert!(!f.matches(&tuple(6, "192.0.2.9", "10.0.0.5", 50000, 22)));
+        // The rule's port as a client's ephemeral port towards another peer, or the peer on
+        // the wrong side: no request or response the rule judges.
+        assert!(!f.matches(&tuple(6, "198.51.100.1", "10.0.0.5", 443, 8080)));
+        assert!(!f.matches(&tuple(6, "10.0.0.5", "192.0.2.9", 50000, 443)));
         assert!(!f.matches(&tuple(17, "192.0.2.9", "10.0.0.5", 50000, 443)));
         assert!(!f.matches(&tuple(6, "198.51.100.1", "10.0.0.5", 50000, 443)));
         // A record without addresses may match.
