@@ -10,7 +10,7 @@ use super::{Explainer, Explanation, Iface, Status, Tally};
 use crate::flow_log::{
     parse_chunk, Action, Chunk, Counts, FlowRecord, ParsedChunk, Scanned, Scanner,
 };
-use crate::history::{at, Event, Footprint, Tuple};
+use crate::history::{at, Event, Footprint, FootprintIndex, Tuple};
 use crate::network::Network;
 use crate::render::explain::RenderCache;
 use crate::snapshot::Snapshot;
@@ -428,13 +428,13 @@ struct Touches {
     /// For each ENI, the last change reaching it that may matter to any of its records (one
     /// without a [`Footprint`]; see [`Touches::new`]).
     opaque: Vec<Option<usize>>,
-    /// For each ENI, the resources (indices into `changes_of`) whose changes with a footprint
-    /// reach it.
+    /// For each ENI, the resources (numbered as in `slots_of`) that changes with a footprint
+    /// name and that reach it, ascending.
     slots: Vec<Vec<u32>>,
-    /// For each resource, its changes with a footprint, ascending.
-    changes_of: Vec<Vec<u32>>,
-    /// Each change's footprint, when it has one.
-    footprints: Vec<Option<Footprint>>,
+    /// For each change with a footprint, the resources it names (numbered as in `slots`).
+    slots_of: Vec<Vec<u32>>,
+    /// The rules the changes with a footprint add or remove, by the addresses they match.
+    index: FootprintIndex,
 }
 
 impl Touches {
@@ -461,9 +461,10 @@ impl Touches {
                 clean.then(|| Footprint::of(events, j)).flatten()
             })
             .collect();
+        let index = FootprintIndex::new(&footprints);
         let mut opaque_by_resource: HashMap<String, usize> = HashMap::new();
         let mut slot_of: HashMap<String, u32> = HashMap::new();
-        let mut changes_of: Vec<Vec<u32>> = Vec::new();
+        let mut slots_of: Vec<Vec<u32>> = vec![Vec::new(); events.len()];
         let mut everything: Option<usize> = None;
         for (j, e) in events.iter().enumerate() {
             match e.change {
@@ -485,14 +486,9 @@ impl Touches {
                 _ => {
                     for r in e.change.resources() {
                         if footprints[j].is_some() {
-                            let next = u32::try_from(changes_of.len()).unwrap_or(u32::MAX);
+                            let next = u32::try_from(slot_of.len()).unwrap_or(u32::MAX);
                             let slot = *slot_of.entry(r).or_insert(next);
-                            if slot as usize == changes_of.len() {
-                                changes_of.push(Vec::new());
-                            }
-                            if let Some(list) = changes_of.get_mut(slot as usize) {
-                                list.push(u32::try_from(j).unwrap_or(u32::MAX));
-                            }
+                            slots_of[j].push(slot);
                         } else {
                             opaque_by_resource.insert(r, j);
                         }
@@ -529,8 +525,8 @@ impl Touches {
         Touches {
             opaque,
             slots,
-            changes_of,
-            footprints,
+            slots_of,
+            index,
         }
     }
 
@@ -543,18 +539,14 @@ impl Touches {
         if opaque.is_some_and(|l| l >= k) {
             return true;
         }
-        slots.iter().any(|&s| {
-            let list = self
-                .changes_of
-                .get(s as usize)
-                .map_or(&[][..], Vec::as_slice);
-            let from = list.partition_point(|&j| (j as usize) < k);
-            list[from..].iter().any(|&j| {
-                self.footprints
-                    .get(j as usize)
-                    .and_then(Option::as_ref)
-                    .is_none_or(|f| f.matches(t))
-            })
+        // A rule matching the record, added or removed at or after `k` by a change that
+        // reaches the ENI.
+        self.index.any(t, |j| {
+            j >= k
+                && self
+                    .slots_of
+                    .get(j)
+                    .is_some_and(|named| named.iter().any(|s| slots.binary_search(s).is_ok()))
         })
     }
 }

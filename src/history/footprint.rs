@@ -17,8 +17,8 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 
 /// One rule a change adds or removes, as far as matching goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Item {
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Item {
     /// An outbound rule (its peer is the destination of the packets it judges).
     egress: bool,
     protocol: Protocol,
@@ -137,8 +137,92 @@ impl Footprint {
     }
 
     /// Whether some rule of the footprint matches the record in either direction.
+    #[cfg(test)]
     pub(crate) fn matches(&self, t: &Tuple) -> bool {
         self.items.iter().any(|item| item.matches(t))
+    }
+}
+
+/// The rules of many footprints, found by the addresses they match: for a record, only the
+/// rules whose CIDR holds one of its addresses (and those that hold any address) are looked
+/// at, each with the changes (by index) whose footprints hold it.
+#[derive(Debug, Default)]
+pub(crate) struct FootprintIndex {
+    /// Each distinct rule, with the changes that add or remove it, ascending.
+    items: Vec<(Item, Vec<u32>)>,
+    /// Rules by their CIDR (its network address, truncated).
+    by_cidr: std::collections::HashMap<IpNet, Vec<u32>>,
+    /// The prefix lengths of those CIDRs, per family (IPv4, IPv6).
+    lengths: [Vec<u8>; 2],
+    /// Rules whose peer can be any address.
+    anywhere: Vec<u32>,
+}
+
+impl FootprintIndex {
+    /// The index of `footprints` (one per change, by index; `None` for a change without one).
+    pub(crate) fn new(footprints: &[Option<Footprint>]) -> FootprintIndex {
+        let mut index = FootprintIndex::default();
+        let mut seen: std::collections::HashMap<Item, u32> = std::collections::HashMap::new();
+        for (j, f) in footprints.iter().enumerate() {
+            let Some(f) = f else { continue };
+            let j = u32::try_from(j).unwrap_or(u32::MAX);
+            for item in &f.items {
+                let mut item = item.clone();
+                item.cidr = item.cidr.map(|c| c.trunc());
+                let next = u32::try_from(index.items.len()).unwrap_or(u32::MAX);
+                let at = *seen.entry(item.clone()).or_insert(next);
+                if at == next {
+                    match item.cidr {
+                        Some(c) => {
+                            index.by_cidr.entry(c).or_default().push(at);
+                            let family = usize::from(c.addr().is_ipv6());
+                            if !index.lengths[family].contains(&c.prefix_len()) {
+                                index.lengths[family].push(c.prefix_len());
+                            }
+                        }
+                        None => index.anywhere.push(at),
+                    }
+                    index.items.push((item, Vec::new()));
+                }
+                if let Some((_, changes)) = index.items.get_mut(at as usize) {
+                    if changes.last() != Some(&j) {
+                        changes.push(j);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// Whether a rule that matches `t` is added or removed by a change that `reaches` says
+    /// yes to (given its index).
+    pub(crate) fn any(&self, t: &Tuple, mut reaches: impl FnMut(usize) -> bool) -> bool {
+        let mut check = |at: u32| {
+            let Some((item, changes)) = self.items.get(at as usize) else {
+                return false;
+            };
+            item.matches(t) && changes.iter().any(|&j| reaches(j as usize))
+        };
+        if self.anywhere.iter().any(|&at| check(at)) {
+            return true;
+        }
+        // A record without addresses may match any rule.
+        if t.addrs.iter().all(Option::is_none) {
+            return self.by_cidr.values().flatten().any(|&at| check(at));
+        }
+        for a in t.addrs.iter().flatten() {
+            for &len in &self.lengths[usize::from(a.is_ipv6())] {
+                let Ok(net) = IpNet::new(*a, len) else {
+                    continue;
+                };
+                if let Some(list) = self.by_cidr.get(&net.trunc()) {
+                    if list.iter().any(|&at| check(at)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
     }
 }
 

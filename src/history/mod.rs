@@ -20,7 +20,7 @@ mod timeline;
 mod undo;
 
 pub use config::{body_to_snapshot, parse_item, ConfigItem, ConfigKind, ConfigState};
-pub(crate) use footprint::{Footprint, Tuple};
+pub(crate) use footprint::{Footprint, FootprintIndex, Tuple};
 pub use introduced::introduced_by;
 pub use parse::{parse_record, CHANGE_APIS};
 pub use read::{read, read_bytes, History, Stats};
