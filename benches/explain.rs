@@ -387,6 +387,11 @@ fn main() {
         sql_vs_explain(&snap, &configured);
         return;
     }
+    // `VPCREACH_BENCH_ONLY=cluster`: only SQL on a local two-executor cluster (issue 17).
+    if std::env::var("VPCREACH_BENCH_ONLY").as_deref() == Ok("cluster") {
+        cluster_vs_sql(&snap, &configured, base);
+        return;
+    }
     measure("as configured, 0.1% flipped", &snap, &configured, records);
     parquet_vs_text(&snap, &configured, base);
     sql_vs_explain(&snap, &configured);
@@ -597,5 +602,156 @@ fn sql_vs_explain(snap: &Path, flows: &Path) {
         e.as_secs_f64(),
         peak_e as f64 / 1024.0,
         q.as_secs_f64() / e.as_secs_f64()
+    );
+}
+
+/// The log cut into `n` files of whole lines (each with the header line) in `dir`.
+fn split_log(flows: &Path, dir: &Path, n: usize) {
+    use std::io::{BufRead, BufReader, Write};
+    std::fs::create_dir_all(dir).expect("split dir");
+    let lines = BufReader::new(File::open(flows).expect("flows"))
+        .lines()
+        .count()
+        - 1;
+    let per = lines.div_ceil(n);
+    let mut reader = BufReader::new(File::open(flows).expect("flows")).lines();
+    let header = reader.next().expect("a header").expect("read");
+    for i in 0..n {
+        let mut out =
+            BufWriter::new(File::create(dir.join(format!("part-{i:02}.log"))).expect("create"));
+        writeln!(out, "{header}").expect("write");
+        for line in reader.by_ref().take(per) {
+            writeln!(out, "{}", line.expect("read")).expect("write");
+        }
+    }
+}
+
+/// The processes of a local cluster, killed when dropped.
+struct LocalCluster(Vec<std::process::Child>);
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `sql` over the log cut into 8 files: on a scheduler and two executors started on
+/// 127.0.0.1 (this machine's cores shared between them), locally, and `explain` alone.
+fn cluster_vs_sql(snap: &Path, flows: &Path, base: &Path) {
+    let mut probe = Command::new(env!("CARGO_BIN_EXE_vpcreach"));
+    probe
+        .args(["cluster", "--help"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if !probe.status().is_ok_and(|s| s.success()) {
+        println!("cluster: not built (cargo bench --features cluster --bench explain)");
+        return;
+    }
+    let dir = base.join("flows-split");
+    split_log(flows, &dir, 8);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let spawn = |args: &[&str], log: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_vpcreach"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(File::create(log).expect("log"))
+            .spawn()
+            .expect("spawn")
+    };
+    let mut cluster = LocalCluster(vec![spawn(
+        &["cluster", "scheduler", "--bind", &bind],
+        &base.join("scheduler.log"),
+    )]);
+    let logs: Vec<_> = (0..2)
+        .map(|i| base.join(format!("executor-{i}.log")))
+        .collect();
+    for log in &logs {
+        cluster.0.push(spawn(
+            &["cluster", "executor", "--scheduler", &bind, "-v"],
+            log,
+        ));
+    }
+    let start = Instant::now();
+    for log in &logs {
+        while !std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .contains("Executor registration succeed")
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the executors did not register"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let query = "SELECT status, count(*) AS n FROM explained GROUP BY status ORDER BY status";
+    let sql = |cluster: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpcreach"));
+        cmd.args(["sql", "--snapshot"]).arg(snap).arg(&dir);
+        if cluster {
+            cmd.args(["--cluster", &format!("df://{bind}")]);
+        }
+        cmd.args(["--output", "csv", "-e", query])
+            .stderr(Stdio::null());
+        cmd
+    };
+    let answer = |mut cmd: Command| {
+        let out = cmd.output().expect("sql");
+        assert!(out.status.success(), "sql failed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(
+        answer(sql(true)),
+        answer(sql(false)),
+        "cluster and local answers differ"
+    );
+    let (mut e, mut l, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut peak_l, mut peak_c) = (0, 0);
+    for _ in 0..3 {
+        let (d, _, ok) = timed(&mut explain(snap, &dir, "contradiction"));
+        assert!(ok, "explain failed");
+        e.push(d);
+        let (d, k, ok) = timed(&mut sql(false));
+        assert!(ok, "sql failed");
+        l.push(d);
+        peak_l = peak_l.max(k);
+        let (d, k, ok) = timed(&mut sql(true));
+        assert!(ok, "sql --cluster failed");
+        c.push(d);
+        peak_c = peak_c.max(k);
+    }
+    let executors: Vec<String> = cluster.0[1..]
+        .iter()
+        .map(|c| format!("{:.0} MB", peak_kib(c.id()).unwrap_or(0) as f64 / 1024.0))
+        .collect();
+    let ran: Vec<usize> = logs
+        .iter()
+        .map(|log| {
+            std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .matches("runs `explained` partition")
+                .count()
+        })
+        .collect();
+    let (e, l, c) = (median(e), median(l), median(c));
+    println!(
+        "cluster (issue 17), 8 files: SELECT status, count(*) FROM explained GROUP BY status on a \
+         scheduler and two executors on this machine {:.3} s (client {:.0} MB peak, executors {} peak, \
+         partitions run per executor {:?} over 4 queries); local sql {:.3} s, {:.0} MB peak; \
+         explain --only contradiction {:.3} s (medians of 3)",
+        c.as_secs_f64(),
+        peak_c as f64 / 1024.0,
+        executors.join(" and "),
+        ran,
+        l.as_secs_f64(),
+        peak_l as f64 / 1024.0,
+        e.as_secs_f64(),
     );
 }

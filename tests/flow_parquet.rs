@@ -287,3 +287,45 @@ fn a_broken_parquet_file_is_named_and_the_other_files_are_read() {
     // a.parquet's records are all there.
     assert_eq!(jsonl(&out.stdout).len(), 5, "{stderr}");
 }
+
+#[test]
+fn row_groups_read_apart_give_the_whole_file_with_its_row_numbers() {
+    use vpcreach::flow_log::{parquet_row_groups, parse_chunk, ChunkReader};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.log.parquet");
+    write_text_as_parquet(V5, &path, Compression::SNAPPY, 2);
+    assert_eq!(parquet_row_groups(&path).unwrap(), Some(vec![2, 2, 1]));
+    let rows = |reader: ChunkReader| -> Vec<(u64, String)> {
+        reader
+            .flat_map(|c| parse_chunk(&c.unwrap()).records)
+            .map(|r| (r.line, format!("{:?}", r.interface_id)))
+            .collect()
+    };
+    let whole = rows(ChunkReader::new(vec![path.clone()], None));
+    assert_eq!(whole.len(), 5);
+    let mut apart = Vec::new();
+    for g in 0..3 {
+        apart.extend(rows(
+            ChunkReader::new(vec![path.clone()], None).with_row_groups(path.clone(), g..g + 1),
+        ));
+    }
+    assert_eq!(apart, whole);
+    assert_eq!(
+        rows(ChunkReader::new(vec![path.clone()], None).with_row_groups(path.clone(), 1..3))
+            .iter()
+            .map(|(line, _)| *line)
+            .collect::<Vec<_>>(),
+        vec![3, 4, 5]
+    );
+    // Row groups of a file that is not Parquet: an error, not the whole file read again.
+    let text = dir.path().join("flows.log");
+    std::fs::write(&text, V5).unwrap();
+    let items: Vec<_> = ChunkReader::new(vec![text.clone()], None)
+        .with_row_groups(text, 0..1)
+        .collect();
+    assert_eq!(items.len(), 1);
+    assert!(items[0]
+        .as_ref()
+        .err()
+        .is_some_and(|e| e.to_string().contains("not a Parquet file")));
+}

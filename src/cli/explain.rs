@@ -7,7 +7,7 @@ use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use vpcreach::explain::{Explainer, MemoPool, Status, Tally};
-use vpcreach::flow_log::{run_ordered, ChunkReader, Counts};
+use vpcreach::flow_log::{run_ordered, Counts};
 use vpcreach::render::explain::RenderCache;
 use vpcreach::Network;
 
@@ -224,7 +224,7 @@ fn explain_inputs(
 ) -> anyhow::Result<Outcome> {
     let net = model.current();
     let explainer = Explainer::new(net);
-    let reader = ChunkReader::new(inputs.paths.clone(), opts.format.clone());
+    let reader = inputs.reader(opts.format.clone());
     let memos = MemoPool::default();
     // Output buffers, given back once written: large ones, so not allocated anew per chunk.
     let buffers: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
@@ -534,6 +534,9 @@ fn exit_code(o: &Outcome) -> u8 {
 pub(crate) struct Explained {
     /// `(status, records)` for every status, in report order.
     pub statuses: Vec<(Status, u64)>,
+    /// Inputs that could not be read (a missing file, a truncated `.gz`), as named on stderr.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub read_errors: Vec<String>,
 }
 
 /// Explains every record of `inputs` as `explain --output jsonl` does with every status
@@ -553,6 +556,7 @@ pub(crate) fn explain_jsonl(
     let model = build_model(args)?;
     let mut sink = Sink::to(ExplainOutput::Jsonl, out);
     let mut outcome = explain_inputs(&model, inputs, &opts, &mut sink)?;
+    let read_errors = outcome.errors.clone();
     check_files(&mut outcome);
     if let Some(e) = outcome.write_error.take() {
         return Err(e).context("cannot read the explanations");
@@ -563,5 +567,6 @@ pub(crate) fn explain_jsonl(
             .into_iter()
             .map(|s| (s, outcome.tally.count(s)))
             .collect(),
+        read_errors,
     })
 }

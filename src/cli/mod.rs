@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod aws;
 pub mod changes;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod collect;
 pub mod coverage;
 pub mod diff;
@@ -60,6 +62,10 @@ enum Command {
     /// `network_acl_entries`, `routes`, `subnets`.
     #[cfg(feature = "sql")]
     Sql(sql::SqlArgs),
+    /// Run an Apache DataFusion Ballista scheduler or executor that runs `vpcreach sql
+    /// --cluster` queries (`vpcreach cluster scheduler`, `vpcreach cluster executor`).
+    #[cfg(feature = "cluster")]
+    Cluster(cluster::ClusterArgs),
 }
 
 /// Runs the chosen subcommand; returns the process exit code.
@@ -76,6 +82,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit(args) => audit::run(args),
         #[cfg(feature = "sql")]
         Command::Sql(args) => sql::run(args),
+        #[cfg(feature = "cluster")]
+        Command::Cluster(args) => cluster::run(args),
     }
 }
 

@@ -4,6 +4,7 @@
 use super::aws::AwsArgs;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
+use vpcreach::flow_log::ChunkReader;
 use vpcreach::timestamp::{TimeArg, Window};
 use vpcreach::Snapshot;
 
@@ -65,11 +66,21 @@ pub struct FlowInputs {
     pub paths: Vec<PathBuf>,
     /// For each fetched file, its remote name (`s3://bucket/key`, `cloudwatch://group/stream`).
     pub remote_names: Vec<(PathBuf, String)>,
+    /// Parquet files of which only some row groups are read (a partition of `sql --cluster`).
+    pub row_groups: Vec<(PathBuf, std::ops::Range<usize>)>,
     /// Temporary storage for fetched inputs (dropped with the value).
     pub _scratch: Option<tempfile::TempDir>,
 }
 
 impl FlowInputs {
+    /// A reader of the inputs' records.
+    pub fn reader(&self, format: Option<vpcreach::flow_log::Format>) -> ChunkReader {
+        self.row_groups.iter().fold(
+            ChunkReader::new(self.paths.clone(), format),
+            |reader, (path, groups)| reader.with_row_groups(path.clone(), groups.clone()),
+        )
+    }
+
     /// The remote name of a fetched file, for messages; `None` for local inputs.
     pub fn remote_name(&self, file: &Path) -> Option<&str> {
         self.remote_names
@@ -91,6 +102,7 @@ pub fn flow_inputs_with(
     let mut inputs = FlowInputs {
         paths: Vec::new(),
         remote_names: Vec::new(),
+        row_groups: Vec::new(),
         _scratch: None,
     };
     for arg in args {

@@ -27,7 +27,7 @@ use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
-use vpcreach::flow_log::{parse_parallel, ChunkReader, Field, FieldValue};
+use vpcreach::flow_log::{parse_parallel, Field, FieldValue};
 use vpcreach::Network;
 
 /// Output formats of `sql`.
@@ -85,6 +85,21 @@ pub struct SqlArgs {
     /// option for more sources.
     #[arg(long, value_name = "SRC")]
     pub history: Vec<PathBuf>,
+    /// Run the query on an Apache DataFusion Ballista cluster: its scheduler's address,
+    /// `df://HOST:PORT` (`vpcreach cluster scheduler`). Every executor reads the flow-log
+    /// files and the snapshot itself, from the same paths: give paths all of them can read.
+    #[cfg(feature = "cluster")]
+    #[arg(long, value_name = "df://HOST:PORT", conflicts_with = "live")]
+    pub cluster: Option<String>,
+    /// With `--cluster`: give up on the query after this many seconds.
+    #[cfg(feature = "cluster")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3600,
+        requires = "cluster"
+    )]
+    pub cluster_timeout: u64,
 }
 
 /// Runs `vpcreach sql`: exit 0, or 2 on errors (an SQL error in DataFusion's words, an input
@@ -92,6 +107,10 @@ pub struct SqlArgs {
 pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
     if args.output == SqlOutput::Parquet && args.out.is_none() {
         anyhow::bail!("`--output parquet` writes a file: name it with `--out FILE`");
+    }
+    #[cfg(feature = "cluster")]
+    if args.cluster.is_some() {
+        return super::cluster::run_sql(args);
     }
     let has_snapshot = args.snapshot.is_some() || args.live;
     let source = super::source::SnapshotSource {
@@ -177,7 +196,7 @@ fn query(tables: &[(&str, Table)], sql: &str) -> anyhow::Result<(Arc<Schema>, Ve
 }
 
 /// Writes the result in the chosen format.
-fn write_result(
+pub(crate) fn write_result(
     (schema, batches): &(Arc<Schema>, Vec<RecordBatch>),
     output: SqlOutput,
     out: Option<&std::path::Path>,
@@ -263,9 +282,9 @@ fn sanitized(b: &RecordBatch) -> anyhow::Result<RecordBatch> {
 }
 
 /// A table built in memory: its schema and its one batch.
-struct Table {
-    schema: Arc<Schema>,
-    batch: RecordBatch,
+pub(crate) struct Table {
+    pub(crate) schema: Arc<Schema>,
+    pub(crate) batch: RecordBatch,
 }
 
 /// One column being built.
@@ -276,13 +295,13 @@ enum Col {
 }
 
 /// Columns being built, by name.
-struct Builder {
+pub(crate) struct Builder {
     names: Vec<String>,
     cols: Vec<Col>,
 }
 
 impl Builder {
-    fn new(columns: &[(&str, DataType)]) -> Builder {
+    pub(crate) fn new(columns: &[(&str, DataType)]) -> Builder {
         Builder {
             names: columns.iter().map(|(n, _)| n.to_string()).collect(),
             cols: columns
@@ -314,7 +333,7 @@ impl Builder {
         }
     }
 
-    fn finish(self) -> anyhow::Result<Table> {
+    pub(crate) fn finish(self) -> anyhow::Result<Table> {
         let mut fields = Vec::with_capacity(self.cols.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.cols.len());
         for (name, col) in self.names.into_iter().zip(self.cols) {
@@ -350,12 +369,8 @@ fn is_number(f: Field) -> bool {
     )
 }
 
-/// The `flows` table, and the inputs that could not be read.
-fn flows_table(
-    inputs: &super::source::FlowInputs,
-    format: Option<vpcreach::flow_log::Format>,
-    threads: usize,
-) -> anyhow::Result<(Table, Vec<String>)> {
+/// The columns of the `flows` table.
+pub(crate) fn flows_columns() -> Vec<(&'static str, DataType)> {
     let mut columns: Vec<(&str, DataType)> = vec![
         ("file", DataType::Utf8),
         ("line", DataType::UInt64),
@@ -370,9 +385,18 @@ fn flows_table(
         };
         columns.push((f.json_name(), t));
     }
-    let mut b = Builder::new(&columns);
+    columns
+}
+
+/// The `flows` table, and the inputs that could not be read.
+pub(crate) fn flows_table(
+    inputs: &super::source::FlowInputs,
+    format: Option<vpcreach::flow_log::Format>,
+    threads: usize,
+) -> anyhow::Result<(Table, Vec<String>)> {
+    let mut b = Builder::new(&flows_columns());
     let mut errors = Vec::new();
-    let reader = ChunkReader::new(inputs.paths.clone(), format);
+    let reader = inputs.reader(format);
     let _ = parse_parallel(reader, threads, |parsed| {
         let parsed = match parsed {
             Ok(p) => p,
@@ -423,13 +447,13 @@ fn flows_table(
 }
 
 /// The `explained` table, built from `explain`'s JSON lines as they are written.
-struct ExplainedTable {
+pub(crate) struct ExplainedTable {
     b: Builder,
     partial: Vec<u8>,
     bad: Option<String>,
 }
 
-const EXPLAINED: &[(&str, DataType)] = &[
+pub(crate) const EXPLAINED: &[(&str, DataType)] = &[
     ("file", DataType::Utf8),
     ("line", DataType::UInt64),
     ("event", DataType::UInt64),
@@ -533,7 +557,7 @@ impl ExplainedTable {
         b.str(23, checks_text.as_deref());
     }
 
-    fn finish(self) -> anyhow::Result<Table> {
+    pub(crate) fn finish(self) -> anyhow::Result<Table> {
         if let Some(e) = self.bad {
             anyhow::bail!("an explanation could not be read back: {e}");
         }
@@ -566,7 +590,7 @@ fn memchr_newline(b: &[u8]) -> Option<usize> {
 }
 
 /// The `changes` table: each change of the history, in time order.
-fn changes_table(events: &[vpcreach::history::Event]) -> anyhow::Result<Table> {
+pub(crate) fn changes_table(events: &[vpcreach::history::Event]) -> anyhow::Result<Table> {
     let mut b = Builder::new(&[
         ("time", DataType::Utf8),
         ("unix_time", DataType::UInt64),
@@ -598,7 +622,7 @@ fn changes_table(events: &[vpcreach::history::Event]) -> anyhow::Result<Table> {
 }
 
 /// The configuration tables.
-fn config_tables(net: &Network) -> Vec<(&'static str, Table)> {
+pub(crate) fn config_tables(net: &Network) -> Vec<(&'static str, Table)> {
     let mut out = Vec::new();
     let subnet_id = |i: Option<usize>| i.and_then(|i| net.subnets.get(i)).map(|s| s.id.as_str());
     // enis

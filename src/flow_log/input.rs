@@ -115,6 +115,8 @@ pub struct ChunkReader {
     queued: Option<ReadError>,
     /// Header field names already warned about ([`ReadError::UnknownField`]).
     warned: std::collections::HashSet<String>,
+    /// Parquet files of which only some row groups are read ([`ChunkReader::with_row_groups`]).
+    groups: Vec<(PathBuf, std::ops::Range<usize>)>,
 }
 
 /// At most this many bytes of whole lines are copied on each side of a chunk into
@@ -162,7 +164,17 @@ impl ChunkReader {
             held: None,
             queued: None,
             warned: std::collections::HashSet::new(),
+            groups: Vec::new(),
         }
+    }
+
+    /// Reads only the row groups `groups` (0-based) of the Parquet file `path` (one of the
+    /// paths given), its rows numbered as in the whole file: a file split across workers by
+    /// row group ([`parquet_row_groups`](super::parquet_row_groups) gives them). That file
+    /// is then an error when it is not Parquet, rather than read whole.
+    pub fn with_row_groups(mut self, path: PathBuf, groups: std::ops::Range<usize>) -> ChunkReader {
+        self.groups.push((path, groups));
+        self
     }
 
     /// Sets the chunk size (at least 1 byte; a chunk always ends at a line end, so it is
@@ -230,14 +242,30 @@ impl ChunkReader {
                 Ok(f) => f,
                 Err(e) => return Some(Err(io_error(e))),
             };
+            let groups = self
+                .groups
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, g)| g.clone());
             // Parquet is recognised by its content, as gzip is.
             match super::parquet::is_parquet(&mut file) {
                 Ok(true) => {
                     return Some(
                         super::parquet::ParquetRows::open(&path, file)
-                            .map(|rows| self.start_parquet(&path, rows))
+                            .map(|mut rows| {
+                                if let Some(g) = groups {
+                                    rows.select_groups(g);
+                                }
+                                self.start_parquet(&path, rows)
+                            })
                             .map_err(io_error),
                     )
+                }
+                Ok(false) if groups.is_some() => {
+                    return Some(Err(io_error(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "row groups of it were to be read, but it is not a Parquet file",
+                    ))))
                 }
                 Ok(false) => {}
                 Err(e) => return Some(Err(io_error(e))),

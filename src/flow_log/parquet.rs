@@ -55,6 +55,31 @@ pub(crate) fn is_parquet(file: &mut File) -> io::Result<bool> {
     Ok(got == 4 && &magic == b"PAR1")
 }
 
+/// The number of rows of each row group of `path` when it is a Parquet file (`None` when it is
+/// not one): what a reader that splits a file by row group
+/// ([`ChunkReader::with_row_groups`](super::ChunkReader::with_row_groups)) plans with.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.log");
+/// std::fs::write(&path, "2 123 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n").unwrap();
+/// assert_eq!(vpcreach::flow_log::parquet_row_groups(&path).unwrap(), None);
+/// ```
+pub fn parquet_row_groups(path: &Path) -> io::Result<Option<Vec<u64>>> {
+    let mut file = File::open(path)?;
+    if !is_parquet(&mut file)? {
+        return Ok(None);
+    }
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| invalid(format!("not a readable Parquet file: {e}")))?;
+    let meta = reader.metadata();
+    Ok(Some(
+        (0..meta.num_row_groups())
+            .map(|g| u64::try_from(meta.row_group(g).num_rows()).unwrap_or(0))
+            .collect(),
+    ))
+}
+
 /// An open Parquet flow log, read batch by batch.
 pub(crate) struct ParquetRows {
     name: Arc<Path>,
@@ -65,6 +90,9 @@ pub(crate) struct ParquetRows {
     pub(crate) notices: Vec<ReadError>,
     /// The next row group to open.
     next_group: usize,
+    /// The row group after the last to read (all of them unless [`ParquetRows::select_groups`]
+    /// chose fewer).
+    end_group: usize,
     /// The open row group's column readers (in column order) and the rows left in it.
     columns: Vec<ColumnReader>,
     rows_left: usize,
@@ -149,6 +177,7 @@ impl ParquetRows {
             format,
             notices,
             next_group: 0,
+            end_group: usize::MAX,
             columns: Vec::new(),
             rows_left: 0,
             next_row: 1,
@@ -156,10 +185,21 @@ impl ParquetRows {
         })
     }
 
+    /// Reads only the row groups `groups` (0-based), numbering their rows as in the whole file.
+    pub(crate) fn select_groups(&mut self, groups: std::ops::Range<usize>) {
+        let meta = self.reader.metadata();
+        let before: i64 = (0..groups.start.min(meta.num_row_groups()))
+            .map(|g| meta.row_group(g).num_rows())
+            .sum();
+        self.next_row = 1 + u64::try_from(before).unwrap_or(0);
+        self.next_group = groups.start;
+        self.end_group = groups.end;
+    }
+
     /// The next chunk of records; `None` at the end of the file.
     pub(crate) fn next_chunk(&mut self) -> Option<io::Result<Chunk>> {
         while self.rows_left == 0 {
-            if self.next_group >= self.reader.num_row_groups() {
+            if self.next_group >= self.reader.num_row_groups().min(self.end_group) {
                 return None;
             }
             let group = self.next_group;
