@@ -273,6 +273,10 @@ impl Group {
             return;
         }
         if self.shapes.len() < MAX_WITNESSES {
+            if self.shapes.capacity() == 0 {
+                // Many causes have one shape: room for one, not the four a first push makes.
+                self.shapes.reserve_exact(1);
+            }
             self.shapes.push((shape, key, w));
             return;
         }
@@ -331,7 +335,9 @@ impl Grouper {
         };
         let shape = shape_hash(&mut f);
         let enis = std::mem::take(&mut f.enis);
-        let witness = f.witness.clone();
+        // The witness is kept once, among the group's shapes: `finish` gives the first member's
+        // back to the finding (the shape whose first key is the group's).
+        let witness = f.witness.take();
         let i = match self.by_id.get(&id) {
             Some(&i) => {
                 let g = &mut self.groups[i];
@@ -357,6 +363,11 @@ impl Grouper {
             }
         };
         let g = &mut self.groups[i];
+        if g.enis.capacity() == 0 {
+            // A cause's first member brings one ENI or a few: room for those, not the four a
+            // first push makes (hundreds of thousands of causes).
+            g.enis.reserve_exact(enis.len());
+        }
         for e in enis {
             // A member's ENIs usually repeat the last one's (then the earlier key stays); other
             // repeats go in `finish`.
@@ -427,19 +438,27 @@ impl Grouper {
             let mut enis = g.enis;
             enis.sort_by_key(|(k, _)| *k);
             let mut seen = std::collections::HashSet::with_capacity(enis.len());
-            f.enis = enis
-                .into_iter()
-                .filter_map(|(_, e)| seen.insert(e.clone()).then_some(e))
-                .collect();
+            // No spare room: hundreds of thousands of groups, most of one ENI.
+            let mut unique = Vec::with_capacity(enis.len());
+            unique.extend(
+                enis.into_iter()
+                    .filter_map(|(_, e)| seen.insert(e.clone()).then_some(e)),
+            );
+            unique.shrink_to_fit();
+            f.enis = unique;
             drop(seen);
             f.eni_count = f.enis.len();
             let mut shapes = g.shapes;
             shapes.sort_by_key(|s| s.1);
-            f.witnesses = if shapes.len() <= 1 {
-                Vec::new()
+            // The first member's witness is the shape first seen at the group's key (a member
+            // without a witness adds no shape).
+            if shapes.len() <= 1 {
+                f.witness = shapes.pop().filter(|s| s.1 == g.key).map(|s| s.2);
+                f.witnesses = Vec::new();
             } else {
-                shapes.into_iter().map(|s| s.2).collect()
-            };
+                f.witness = shapes.first().filter(|s| s.1 == g.key).map(|s| s.2.clone());
+                f.witnesses = shapes.into_iter().map(|s| s.2).collect();
+            }
             // An organization's audit holds hundreds of thousands of groups until the report
             // is written: no spare room.
             f.because.shrink_to_fit();
