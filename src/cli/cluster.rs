@@ -476,7 +476,10 @@ fn partition_rows(spec: &TableSpec, partition: usize) -> anyhow::Result<RecordBa
                 history: inputs.history.clone(),
                 snapshot_time: time_arg(inputs.snapshot_time),
             };
-            super::sql::changes_table(&history.load()?.events)?
+            // The executor's own AWS credentials and Region (the standard chain), for a
+            // remote history source.
+            let aws = super::aws::AwsArgs::default();
+            super::sql::changes_table(&history.load(&aws)?.events)?
         }
         config => {
             let snap = load_snapshot()?;

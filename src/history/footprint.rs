@@ -203,12 +203,14 @@ impl FootprintIndex {
             };
             item.matches(t) && changes.iter().any(|&j| reaches(j as usize))
         };
+        // A record without its protocol, source or destination address is judged without any
+        // rule (its interface may be unknown, its fields are missing, or it holds no flow):
+        // no rule added or removed can alter it.
+        if t.protocol.is_none() || t.addrs[0].is_none() || t.addrs[1].is_none() {
+            return false;
+        }
         if self.anywhere.iter().any(|&at| check(at)) {
             return true;
-        }
-        // A record without addresses may match any rule.
-        if t.addrs.iter().all(Option::is_none) {
-            return self.by_cidr.values().flatten().any(|&at| check(at));
         }
         for a in t.addrs.iter().flatten() {
             for &len in &self.lengths[usize::from(a.is_ipv6())] {
@@ -319,6 +321,32 @@ mod tests {
         let mut t = tuple(6, "x", "y", 50000, 443);
         t.addrs = [None; 4];
         assert!(f.matches(&t));
+    }
+
+    #[test]
+    fn the_index_finds_rules_by_address_and_passes_by_records_without_one() {
+        let e = event(Change::Authorize {
+            group_id: "sg-1".into(),
+            egress: false,
+            rules: vec![
+                (
+                    rule("tcp", 443, 443, Peer::Cidr4("192.0.2.0/24".into())),
+                    None,
+                ),
+                (rule("tcp", 22, 22, Peer::Cidr4("0.0.0.0/0".into())), None),
+            ],
+        });
+        let index = FootprintIndex::new(&[Footprint::of(std::slice::from_ref(&e), 0)]);
+        let any = |t: &Tuple| index.any(t, |_| true);
+        assert!(any(&tuple(6, "192.0.2.9", "10.0.0.5", 50000, 443)));
+        assert!(any(&tuple(6, "203.0.113.1", "10.0.0.5", 50000, 22)));
+        assert!(!any(&tuple(6, "203.0.113.1", "10.0.0.5", 50000, 443)));
+        // Reached by no change: nothing alters it.
+        assert!(!index.any(&tuple(6, "192.0.2.9", "10.0.0.5", 50000, 443), |_| false));
+        // Without a destination address the record is judged by no rule.
+        let mut t = tuple(6, "192.0.2.9", "10.0.0.5", 50000, 443);
+        t.addrs[1] = None;
+        assert!(!any(&t));
     }
 
     #[test]
