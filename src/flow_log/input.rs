@@ -622,7 +622,9 @@ impl ChunkReader {
                             input.carry = data.split_off(line_len);
                             return (dropped(input, &mut piece, Dropped::CutShort), true);
                         }
-                        None if line_len > max_line => {
+                        // Only the envelope's keys after its events count towards the
+                        // bound: the white space before its `]` is not kept.
+                        None if line_len - (at + 1) > max_line => {
                             discard_to_line_end(input, data, chunk_size);
                             let what = Dropped::TailTooLong(max_line);
                             return (dropped(input, &mut piece, what), true);
