@@ -8,7 +8,7 @@ use crate::snapshot::{IcmpTypeCode, NetworkAclEntry, PortRange, Route};
 use serde_json::Value;
 
 /// The CloudTrail event names (EC2 API calls) that can change reachability: the calls
-/// [`parse_record`] reads as a [`Change`]. Every other call is [`Outcome::NotAChange`].
+/// [`parse_record`] reads as a [`Change`]; it reads every other call as not a change.
 /// `cloudtrail://REGION` looks up each of these by name.
 pub const CHANGE_APIS: &[&str] = &[
     "AuthorizeSecurityGroupIngress",
