@@ -105,17 +105,13 @@ pub fn effects(
                     )),
                     Delta::default(),
                 )
-            } else if e.change.is_routing() {
-                let d = routes_delta(&before_net, &after, e);
-                let effect = match (d.opened.is_empty(), d.closed.is_empty()) {
-                    (true, true) => Effect::Unchanged,
-                    (false, true) => Effect::Opened,
-                    (true, false) => Effect::Closed,
-                    (false, false) => Effect::OpenedAndClosed,
-                };
-                (effect, None, d)
             } else {
-                let d = crate::diff::diff(&before_net, &after);
+                // Routes end to end, filters exactly.
+                let d = if e.change.is_routing() {
+                    routes_delta(&before_net, &after, e)
+                } else {
+                    crate::diff::diff(&before_net, &after)
+                };
                 let effect = match (d.opened.is_empty(), d.closed.is_empty()) {
                     (true, true) => Effect::Unchanged,
                     (false, true) => Effect::Opened,
