@@ -425,12 +425,7 @@ pub fn routes_delta(
         let t = net.subnets.get(s)?.route_table?;
         net.route_tables.get(t).map(|t| t.id.clone())
     };
-    let ids: BTreeSet<&str> = old
-        .enis
-        .iter()
-        .chain(new.enis.iter())
-        .map(|e| e.id.as_str())
-        .collect();
+    let ids = eni_ids(old, new);
     let mut delta = Delta::default();
     for id in ids {
         let (o, n) = (old.eni_idx(id), new.eni_idx(id));
@@ -443,9 +438,7 @@ pub fn routes_delta(
             continue;
         }
         delta.enis += 1;
-        let name = n
-            .and_then(|i| new.enis[i].name.clone())
-            .or_else(|| o.and_then(|i| old.enis[i].name.clone()));
+        let name = eni_name(old, new, o, n);
         for dir in [Direction::Inbound, Direction::Outbound] {
             for &target in targets {
                 let protocols = [
@@ -515,14 +508,24 @@ pub fn routes_delta(
     delta
 }
 
-/// Compares two networks ENI by ENI (see the module documentation).
-pub fn diff(old: &Network, new: &Network) -> Delta {
-    let ids: BTreeSet<&str> = old
-        .enis
+/// The ids of the ENIs of either network.
+fn eni_ids<'a>(old: &'a Network, new: &'a Network) -> BTreeSet<&'a str> {
+    old.enis
         .iter()
         .chain(new.enis.iter())
         .map(|e| e.id.as_str())
-        .collect();
+        .collect()
+}
+
+/// An ENI's name: in the new network (index `n`), else in the old one (`o`).
+fn eni_name(old: &Network, new: &Network, o: Option<usize>, n: Option<usize>) -> Option<String> {
+    n.and_then(|i| new.enis[i].name.clone())
+        .or_else(|| o.and_then(|i| old.enis[i].name.clone()))
+}
+
+/// Compares two networks ENI by ENI (see the module documentation).
+pub fn diff(old: &Network, new: &Network) -> Delta {
+    let ids = eni_ids(old, new);
     let mut delta = Delta {
         enis: ids.len(),
         ..Delta::default()
@@ -530,9 +533,7 @@ pub fn diff(old: &Network, new: &Network) -> Delta {
     let mut unresolved = BTreeSet::new();
     for id in ids {
         let (o, n) = (old.eni_idx(id), new.eni_idx(id));
-        let name = n
-            .and_then(|i| new.enis[i].name.clone())
-            .or_else(|| o.and_then(|i| old.enis[i].name.clone()));
+        let name = eni_name(old, new, o, n);
         for dir in [Direction::Inbound, Direction::Outbound] {
             let region =
                 |net: &Network, i: Option<usize>, p: Protocol, notes: &mut BTreeSet<String>| {
