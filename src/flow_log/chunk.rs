@@ -24,6 +24,9 @@ pub struct Chunk {
     /// The lines, each ending with `\n` except maybe the last of a file, or the last when it
     /// is cut (see [`Piece`]).
     pub data: Vec<u8>,
+    /// Set for rows of a Parquet file, held column by column instead of as text (`data` is then
+    /// empty): [`Chunk::text`] gives their lines.
+    pub rows: Option<Arc<super::parquet::Rows>>,
     /// Set when the first line is a piece of a long line of JSON values (Firehose writes
     /// CloudWatch Logs envelopes back to back, megabytes on one line) that the reader cut
     /// between values, to keep chunks small.
@@ -136,10 +139,20 @@ impl Chunk {
             first_line: 1,
             format,
             data,
+            rows: None,
             piece: None,
             before: None,
             after: None,
             too_long: None,
+        }
+    }
+
+    /// The chunk's lines: [`Chunk::data`], or for rows of a Parquet file ([`Chunk::rows`])
+    /// one line per row, as a text flow log of the same records holds them.
+    pub fn text(&self) -> &[u8] {
+        match &self.rows {
+            Some(rows) => rows.text(),
+            None => &self.data,
         }
     }
 }
@@ -224,7 +237,7 @@ impl ParsedChunk {
 /// blank lines and `#` comment lines are skipped; a bad line becomes a [`Malformed`] entry
 /// and parsing goes on.
 pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
-    let line_count = memchr::memchr_iter(b'\n', &chunk.data).count() + 1;
+    let line_count = memchr::memchr_iter(b'\n', chunk.text()).count() + 1;
     let mut out = ParsedChunk {
         file: Arc::clone(&chunk.file),
         records: Vec::with_capacity(line_count),
@@ -241,7 +254,7 @@ pub fn parse_chunk(chunk: &Chunk) -> ParsedChunk {
     }
     let mut format = chunk.format.clone();
     let mut parser = LineParser::default();
-    for (i, raw) in lines(&chunk.data).enumerate() {
+    for (i, raw) in lines(chunk.text()).enumerate() {
         let line = chunk.first_line + i as u64;
         let mut events_before = 0;
         let read = match chunk.piece.filter(|_| i == 0) {

@@ -6,6 +6,7 @@ use super::chunk::{lines, Chunk, Dropped, Piece, PieceKind};
 use super::envelope::{self, End, Expect, Skip, Verdict};
 use super::format::Format;
 use super::line::{header_on_line, JsonValues};
+use super::parquet::Rows;
 use flate2::read::MultiGzDecoder;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -435,6 +436,7 @@ impl ChunkReader {
             first_line: input.next_line,
             format: input.format.clone(),
             data,
+            rows: None,
             piece,
             before: None,
             after: None,
@@ -506,6 +508,7 @@ impl ChunkReader {
             first_line: input.next_line,
             format: input.format.clone(),
             data: Vec::new(),
+            rows: None,
             piece: None,
             before: None,
             after: None,
@@ -690,6 +693,7 @@ impl ChunkReader {
             first_line: input.next_line,
             format: input.format.clone(),
             data,
+            rows: None,
             piece: Some(piece),
             before: None,
             after: None,
@@ -746,12 +750,18 @@ fn discard_to_line_end(input: &mut OpenInput, mut data: Vec<u8>, chunk_size: usi
 /// none across a header line (both sides are then read in the format in effect at the edge).
 /// Pieces of a long line of JSON values get none.
 fn link(prev: &mut Chunk, next: &mut Chunk) {
-    if prev.piece.is_some() || next.piece.is_some() || !prev.data.ends_with(b"\n") {
+    if let (Some(p), Some(n)) = (prev.rows.clone(), next.rows.clone()) {
+        if !p.may_hold_other_lines() && !n.may_hold_other_lines() {
+            link_rows(prev, next, &p, &n);
+            return;
+        }
+    }
+    if prev.piece.is_some() || next.piece.is_some() || !prev.text().ends_with(b"\n") {
         return;
     }
     let is_header = |raw: &[u8]| header_on_line(raw, 0).is_some();
     // The end of `prev`: whole lines within the last NEAR_BYTES, after its last header.
-    let data = &prev.data;
+    let data = prev.text();
     let mut start = data.len().saturating_sub(NEAR_BYTES);
     if start > 0 {
         // Start at a line start.
@@ -777,6 +787,7 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             first_line: next.first_line.saturating_sub(count),
             format: next.format.clone(),
             data: tail.to_vec(),
+            rows: None,
             piece: None,
             before: None,
             after: None,
@@ -784,7 +795,7 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
         }));
     }
     // The start of `next`: whole lines within its first NEAR_BYTES, up to its first header.
-    let data = &next.data;
+    let data = next.text();
     let mut end = 0;
     for raw in lines(data) {
         let line_end = end + raw.len() + 1;
@@ -799,11 +810,39 @@ fn link(prev: &mut Chunk, next: &mut Chunk) {
             first_line: next.first_line,
             format: next.format.clone(),
             data: data[..end].to_vec(),
+            rows: None,
             piece: None,
             before: None,
             after: None,
             too_long: None,
         }));
+    }
+}
+
+/// [`link`] for chunks of Parquet rows held as columns (none of them a header): the same rows
+/// as [`link`] would take of their text, kept as columns.
+fn link_rows(prev: &mut Chunk, next: &mut Chunk, p: &Rows, n: &Rows) {
+    let near = |file: &Arc<Path>, first_line: u64, format: &Format, rows: Rows| {
+        Some(Box::new(Chunk {
+            file: Arc::clone(file),
+            first_line,
+            format: format.clone(),
+            data: Vec::new(),
+            rows: Some(Arc::new(rows)),
+            piece: None,
+            before: None,
+            after: None,
+            too_long: None,
+        }))
+    };
+    let tail = p.tail(NEAR_BYTES);
+    if !tail.is_empty() {
+        let first = next.first_line.saturating_sub(tail.len() as u64);
+        next.before = near(&next.file, first, &next.format, p.slice(tail));
+    }
+    let head = n.head(NEAR_BYTES);
+    if !head.is_empty() {
+        prev.after = near(&next.file, next.first_line, &next.format, n.slice(head));
     }
 }
 
@@ -1384,7 +1423,7 @@ mod tests {
         c.as_deref().map(|c| {
             (
                 c.first_line,
-                String::from_utf8_lossy(&c.data).into_owned(),
+                String::from_utf8_lossy(c.text()).into_owned(),
                 c.format.to_string(),
             )
         })
@@ -1435,6 +1474,78 @@ mod tests {
                 (None, None),
             ]
         );
+    }
+
+    /// Chunks of Parquet rows take the same rows around them, kept as columns, as chunks of
+    /// their text take lines: whatever the values' lengths, and for rows that go by their text
+    /// (a first value that could start a header).
+    #[test]
+    fn parquet_rows_take_the_rows_around_them_as_their_text_takes_lines() {
+        use crate::flow_log::parquet::{Rows, TestValue};
+        let value = |i: usize| -> TestValue {
+            match i % 7 {
+                0 => None,
+                1 => Some(Ok((i * 7919) as i64)),
+                2 => Some(Ok(-((i * 31) as i64))),
+                _ => Some(Err(vec![b'x'; i % 97])),
+            }
+        };
+        for (rows_a, rows_b, first) in [
+            (5000, 3000, None),
+            (40, 12_000, None),
+            (3000, 3000, Some("srcaddr")),
+        ] {
+            let columns = |n: usize, salt: usize| -> Vec<Vec<TestValue>> {
+                (0..4)
+                    .map(|c| {
+                        (0..n)
+                            .map(|r| match (c, first) {
+                                (0, Some(word)) if r == n / 2 => {
+                                    Some(Err(word.as_bytes().to_vec()))
+                                }
+                                (0, Some(_)) => Some(Err(b"9".to_vec())),
+                                // A first value with no letter: the rows go by their columns.
+                                (0, None) => {
+                                    value(r * 3 + salt).map(|v| v.map_err(|b| vec![b'7'; b.len()]))
+                                }
+                                _ => value(r * 3 + c + salt),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            };
+            let format =
+                Format::from_columns(["version", "srcaddr", "packets", "extra"].into_iter())
+                    .unwrap();
+            let chunk = |rows: Rows, first_line: u64| Chunk {
+                file: Arc::from(Path::new("x.parquet")),
+                first_line,
+                format: format.clone(),
+                data: Vec::new(),
+                rows: Some(Arc::new(rows)),
+                piece: None,
+                before: None,
+                after: None,
+                too_long: None,
+            };
+            let (mut a, mut b) = (
+                chunk(Rows::from_values(&columns(rows_a, 0)), 1),
+                chunk(Rows::from_values(&columns(rows_b, 5)), 1 + rows_a as u64),
+            );
+            let as_text = |c: &Chunk| Chunk {
+                data: c.text().to_vec(),
+                rows: None,
+                ..c.clone()
+            };
+            let (mut ta, mut tb) = (as_text(&a), as_text(&b));
+            link(&mut a, &mut b);
+            link(&mut ta, &mut tb);
+            assert!(tb.before.is_some() && ta.after.is_some());
+            assert_eq!(near(&b.before), near(&tb.before));
+            assert_eq!(near(&a.after), near(&ta.after));
+            // Held as columns unless the rows go by their text.
+            assert_eq!(b.before.as_ref().unwrap().rows.is_some(), first.is_none());
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub use input::{
 };
 pub use line::{parse_line, Malformed, Problem};
 pub use parallel::{parse_parallel, run_ordered, worker_threads, PipelineError, MAX_THREADS};
-pub use parquet::parquet_row_groups;
+pub use parquet::{parquet_row_groups, Rows};
 pub use record::{Action, EcsFields, FieldValue, FlowDirection, FlowRecord, LogStatus, Text};
 pub use scan::{LineAt, Lite, Scanned, Scanner};
 

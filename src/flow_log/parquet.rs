@@ -36,7 +36,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Rows read per column at a time: about a megabyte of text records for the widest formats.
 const BATCH_ROWS: usize = 8192;
@@ -102,12 +102,298 @@ pub(crate) struct ParquetRows {
     max_def: Vec<i16>,
 }
 
-/// One column's values of a batch, as text, with where each row's value starts.
-#[derive(Default)]
-struct Cells {
-    text: Vec<u8>,
-    /// Row `i`'s value is `text[ends[i-1]..ends[i]]` (empty: NULL).
-    ends: Vec<usize>,
+/// Rows of a Parquet file, column by column: what a [`Chunk`] of a Parquet file holds instead
+/// of text ([`Chunk::rows`]).
+///
+/// Explaining reads the fields it needs straight from the columns
+/// ([`Scanner`](super::Scanner)); everything else reads the rows as text, one line per row in the
+/// file's format, exactly as a text flow log with the same records ([`Rows::text`], made on first
+/// use and kept).
+#[derive(Debug)]
+pub struct Rows {
+    columns: Vec<Column>,
+    rows: usize,
+    /// The rows as text, made on first use.
+    text: OnceLock<Vec<u8>>,
+}
+
+/// One column's values.
+#[derive(Debug, Clone)]
+enum Column {
+    /// INT32 and INT64 values (`None`: NULL).
+    Ints(Vec<Option<i64>>),
+    /// Values as bytes; row `i`'s is `data[ends[i-1]..ends[i]]` (empty: NULL). `raw` when they
+    /// are the file's strings as they are (a blank or control byte is written as `?` in text),
+    /// not text made here (booleans and floating point numbers).
+    Bytes {
+        data: Vec<u8>,
+        ends: Vec<usize>,
+        raw: bool,
+    },
+}
+
+/// A value of a column of [`Rows::from_values`]: an integer (`Ok`), a string as the file
+/// holds it (`Err`), or NULL (`None`).
+#[cfg(test)]
+pub(crate) type TestValue = Option<Result<i64, Vec<u8>>>;
+
+/// One value of [`Rows`], as [`Rows::cell`] gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cell<'a> {
+    /// NULL (or an empty string): `-` in text.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// Bytes: in text as they are, except that a blank or control byte is `?`.
+    Bytes(&'a [u8]),
+}
+
+/// One column of [`Rows`], as [`Rows::column`] gives it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ColumnRef<'a> {
+    /// Integers, `None` for NULL.
+    Ints(&'a [Option<i64>]),
+    /// Bytes: row `i`'s value is `data[ends[i-1]..ends[i]]` (empty: NULL), in text as they
+    /// are except that a blank or control byte is `?`.
+    Bytes {
+        /// The values one after the other.
+        data: &'a [u8],
+        /// Where each row's value ends.
+        ends: &'a [usize],
+    },
+}
+
+impl Column {
+    fn cell(&self, row: usize) -> Cell<'_> {
+        match self {
+            Column::Ints(values) => match values.get(row) {
+                Some(Some(v)) => Cell::Int(*v),
+                _ => Cell::Null,
+            },
+            Column::Bytes { data, ends, .. } => {
+                let start = if row == 0 {
+                    0
+                } else {
+                    ends.get(row - 1).copied().unwrap_or(0)
+                };
+                let end = ends.get(row).copied().unwrap_or(start);
+                match data.get(start..end) {
+                    Some(v) if !v.is_empty() => Cell::Bytes(v),
+                    _ => Cell::Null,
+                }
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Column::Ints(values) => values.len(),
+            Column::Bytes { ends, .. } => ends.len(),
+        }
+    }
+
+    fn slice(&self, rows: std::ops::Range<usize>) -> Column {
+        match self {
+            Column::Ints(values) => Column::Ints(values.get(rows).unwrap_or_default().to_vec()),
+            Column::Bytes { data, ends, raw } => {
+                let base = if rows.start == 0 {
+                    0
+                } else {
+                    ends.get(rows.start - 1).copied().unwrap_or(0)
+                };
+                let last = if rows.end == 0 {
+                    0
+                } else {
+                    ends.get(rows.end - 1).copied().unwrap_or(base)
+                };
+                Column::Bytes {
+                    data: data.get(base..last).unwrap_or_default().to_vec(),
+                    ends: ends
+                        .get(rows)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|e| e - base)
+                        .collect(),
+                    raw: *raw,
+                }
+            }
+        }
+    }
+}
+
+impl Rows {
+    /// Rows of these columns (all of the same length).
+    fn new(columns: Vec<Column>) -> Rows {
+        let rows = columns.first().map_or(0, Column::len);
+        Rows {
+            columns,
+            rows,
+            text: OnceLock::new(),
+        }
+    }
+
+    /// Rows from values column by column (for tests): `Ok` values are integers, `Err` values
+    /// strings as the file holds them; `None` is NULL.
+    #[cfg(test)]
+    pub(crate) fn from_values(columns: &[Vec<TestValue>]) -> Rows {
+        let columns = columns
+            .iter()
+            .map(|values| {
+                if values.iter().all(|v| !matches!(v, Some(Err(_)))) {
+                    Column::Ints(
+                        values
+                            .iter()
+                            .map(|v| v.as_ref().and_then(|v| v.as_ref().ok().copied()))
+                            .collect(),
+                    )
+                } else {
+                    let mut data = Vec::new();
+                    let mut ends = Vec::new();
+                    for v in values {
+                        match v {
+                            Some(Ok(n)) => data.extend_from_slice(n.to_string().as_bytes()),
+                            Some(Err(b)) => data.extend_from_slice(b),
+                            None => {}
+                        }
+                        ends.push(data.len());
+                    }
+                    Column::Bytes {
+                        data,
+                        ends,
+                        raw: true,
+                    }
+                }
+            })
+            .collect();
+        Rows::new(columns)
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// How many columns.
+    pub(crate) fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Column `column`.
+    pub(crate) fn column(&self, column: usize) -> Option<ColumnRef<'_>> {
+        self.columns.get(column).map(|c| match c {
+            Column::Ints(values) => ColumnRef::Ints(values),
+            Column::Bytes { data, ends, .. } => ColumnRef::Bytes { data, ends },
+        })
+    }
+
+    /// The value of column `column` in row `row` (NULL outside the rows).
+    pub(crate) fn cell(&self, row: usize, column: usize) -> Cell<'_> {
+        self.columns.get(column).map_or(Cell::Null, |c| c.cell(row))
+    }
+
+    /// True when some row's text might not be a record line: its first value starts with a
+    /// letter (a header line is field names), `{` (JSON) or `#` (a comment). Such rows are
+    /// read through the text ([`Rows::text`]), as a text flow log's lines are.
+    pub(crate) fn may_hold_other_lines(&self) -> bool {
+        match self.columns.first() {
+            Some(Column::Bytes { .. }) => (0..self.rows).any(|row| match self.cell(row, 0) {
+                Cell::Bytes(v) => v
+                    .first()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'{' | b'#')),
+                _ => false,
+            }),
+            _ => false,
+        }
+    }
+
+    /// Appends row `row` as one line of text, without its line end.
+    pub(crate) fn write_row(&self, row: usize, out: &mut Vec<u8>) {
+        for (i, column) in self.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            match column.cell(row) {
+                Cell::Null => out.push(b'-'),
+                Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+                Cell::Bytes(v) => match column {
+                    Column::Bytes { raw: true, .. } => {
+                        out.extend(
+                            v.iter()
+                                .map(|&b| if b <= b' ' || b == 0x7f { b'?' } else { b }),
+                        )
+                    }
+                    _ => out.extend_from_slice(v),
+                },
+            }
+        }
+    }
+
+    /// The length of row `row`'s line of text, its line end included.
+    fn line_len(&self, row: usize) -> usize {
+        let values: usize = self
+            .columns
+            .iter()
+            .map(|column| match column.cell(row) {
+                Cell::Null => 1,
+                Cell::Int(v) => itoa::Buffer::new().format(v).len(),
+                Cell::Bytes(v) => v.len(),
+            })
+            .sum();
+        values + self.columns.len()
+    }
+
+    /// Every row as a line of text (`\n` after each), in the file's format: what a text flow
+    /// log of the same records holds.
+    pub fn text(&self) -> &[u8] {
+        self.text.get_or_init(|| {
+            let mut data = Vec::with_capacity((0..self.rows).map(|r| self.line_len(r)).sum());
+            for row in 0..self.rows {
+                self.write_row(row, &mut data);
+                data.push(b'\n');
+            }
+            data
+        })
+    }
+
+    /// Rows `rows` alone.
+    pub(crate) fn slice(&self, rows: std::ops::Range<usize>) -> Rows {
+        Rows::new(self.columns.iter().map(|c| c.slice(rows.clone())).collect())
+    }
+
+    /// The last rows whose lines of text lie within the last `bytes` bytes of the rows' text:
+    /// what [`Chunk::before`] takes of the chunk before, as it would of its text.
+    pub(crate) fn tail(&self, bytes: usize) -> std::ops::Range<usize> {
+        let mut sum = 0;
+        let mut from = self.rows;
+        while from > 0 {
+            sum += self.line_len(from - 1);
+            if sum > bytes {
+                break;
+            }
+            from -= 1;
+        }
+        from..self.rows
+    }
+
+    /// The first rows whose lines of text lie within the first `bytes` bytes of the rows'
+    /// text: what [`Chunk::after`] takes of the chunk after, as it would of its text.
+    pub(crate) fn head(&self, bytes: usize) -> std::ops::Range<usize> {
+        let mut sum = 0;
+        let mut to = 0;
+        while to < self.rows {
+            sum += self.line_len(to);
+            if sum > bytes {
+                break;
+            }
+            to += 1;
+        }
+        0..to
+    }
 }
 
 fn invalid(what: String) -> io::Error {
@@ -210,10 +496,10 @@ impl ParquetRows {
             }
         }
         let rows = self.rows_left.min(BATCH_ROWS);
-        let mut cells = Vec::with_capacity(self.columns.len());
+        let mut columns = Vec::with_capacity(self.columns.len());
         for (i, column) in self.columns.iter_mut().enumerate() {
-            match read_cells(column, rows, self.max_def[i]) {
-                Ok(c) if c.ends.len() == rows => cells.push(c),
+            match read_column(column, rows, self.max_def[i]) {
+                Ok(c) if c.len() == rows => columns.push(c),
                 Ok(c) => {
                     self.next_group = usize::MAX;
                     self.rows_left = 0;
@@ -221,7 +507,7 @@ impl ParquetRows {
                         "row group {}: column {} holds {} rows where the row group says {rows} are left",
                         self.next_group,
                         i + 1,
-                        c.ends.len()
+                        c.len()
                     ))));
                 }
                 Err(e) => {
@@ -231,28 +517,12 @@ impl ParquetRows {
                 }
             }
         }
-        let width: usize = cells.iter().map(|c| c.text.len() + c.ends.len()).sum();
-        let mut data = Vec::with_capacity(width + rows * cells.len() * 2);
-        for row in 0..rows {
-            for (i, c) in cells.iter().enumerate() {
-                if i > 0 {
-                    data.push(b' ');
-                }
-                let start = if row == 0 { 0 } else { c.ends[row - 1] };
-                let value = &c.text[start..c.ends[row]];
-                if value.is_empty() {
-                    data.push(b'-');
-                } else {
-                    data.extend_from_slice(value);
-                }
-            }
-            data.push(b'\n');
-        }
         let chunk = Chunk {
             file: Arc::clone(&self.name),
             first_line: self.next_row,
             format: self.format.clone(),
-            data,
+            data: Vec::new(),
+            rows: Some(Arc::new(Rows::new(columns))),
             piece: None,
             before: None,
             after: None,
@@ -283,94 +553,102 @@ impl ParquetRows {
     }
 }
 
-/// Reads `rows` rows of one column as text.
-fn read_cells(
+/// Reads `rows` rows of one column.
+fn read_column(
     column: &mut ColumnReader,
     rows: usize,
     max_def: i16,
-) -> parquet::errors::Result<Cells> {
+) -> parquet::errors::Result<Column> {
     use std::io::Write;
-    let mut cells = Cells {
-        text: Vec::new(),
-        ends: Vec::with_capacity(rows),
-    };
     let mut defs: Vec<i16> = Vec::with_capacity(rows);
-    // Writes the present values in row order, NULL (a definition level under the maximum)
-    // as nothing.
-    fn fill<T>(
-        cells: &mut Cells,
+    let present =
+        |defs: &[i16], r: usize| max_def == 0 || defs.get(r).is_some_and(|&d| d == max_def);
+    // The present values in row order, NULL (a definition level under the maximum) as `None`.
+    fn ints<T: Copy + Into<i64>>(
         defs: &[i16],
-        max_def: i16,
-        rows: usize,
+        read: usize,
         values: &[T],
-        mut put: impl FnMut(&mut Vec<u8>, &T),
-    ) {
+        present: impl Fn(&[i16], usize) -> bool,
+    ) -> Column {
         let mut next = values.iter();
-        for r in 0..rows {
-            let present = max_def == 0 || defs.get(r).is_some_and(|&d| d == max_def);
-            if present {
+        Column::Ints(
+            (0..read)
+                .map(|r| {
+                    if present(defs, r) {
+                        next.next().map(|&v| v.into())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        )
+    }
+    // The present values as bytes, NULL as nothing.
+    fn bytes<T>(
+        defs: &[i16],
+        read: usize,
+        values: &[T],
+        present: impl Fn(&[i16], usize) -> bool,
+        raw: bool,
+        mut put: impl FnMut(&mut Vec<u8>, &T),
+    ) -> Column {
+        let mut data = Vec::new();
+        let mut ends = Vec::with_capacity(read);
+        let mut next = values.iter();
+        for r in 0..read {
+            if present(defs, r) {
                 if let Some(v) = next.next() {
-                    put(&mut cells.text, v);
+                    put(&mut data, v);
                 }
             }
-            cells.ends.push(cells.text.len());
+            ends.push(data.len());
         }
+        Column::Bytes { data, ends, raw }
     }
     let def_buf = if max_def > 0 { Some(&mut defs) } else { None };
-    match column {
+    Ok(match column {
         ColumnReader::Int32ColumnReader(r) => {
             let mut values = Vec::with_capacity(rows);
             let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
-                let _ = write!(t, "{v}");
-            });
+            ints(&defs, read, &values, present)
         }
         ColumnReader::Int64ColumnReader(r) => {
             let mut values = Vec::with_capacity(rows);
             let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
-                let _ = write!(t, "{v}");
-            });
+            ints(&defs, read, &values, present)
         }
         ColumnReader::BoolColumnReader(r) => {
             let mut values = Vec::with_capacity(rows);
             let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+            bytes(&defs, read, &values, present, false, |t, v| {
                 let _ = write!(t, "{v}");
-            });
+            })
         }
         ColumnReader::FloatColumnReader(r) => {
             let mut values = Vec::with_capacity(rows);
             let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+            bytes(&defs, read, &values, present, false, |t, v| {
                 let _ = write!(t, "{v}");
-            });
+            })
         }
         ColumnReader::DoubleColumnReader(r) => {
             let mut values = Vec::with_capacity(rows);
             let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
+            bytes(&defs, read, &values, present, false, |t, v| {
                 let _ = write!(t, "{v}");
-            });
+            })
         }
         ColumnReader::ByteArrayColumnReader(r) => {
             let mut values = Vec::with_capacity(rows);
             let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            fill(&mut cells, &defs, max_def, read, &values, |t, v| {
-                // One field of a text record: a blank or control byte would split it or reach
-                // a terminal.
-                t.extend(
-                    v.data()
-                        .iter()
-                        .map(|&b| if b <= b' ' || b == 0x7f { b'?' } else { b }),
-                );
-            });
+            bytes(&defs, read, &values, present, true, |t, v| {
+                t.extend_from_slice(v.data())
+            })
         }
         ColumnReader::Int96ColumnReader(_) | ColumnReader::FixedLenByteArrayColumnReader(_) => {
             return Err(parquet::errors::ParquetError::General(
                 "a column of a type no flow-log field has".into(),
             ))
         }
-    }
-    Ok(cells)
+    })
 }

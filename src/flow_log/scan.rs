@@ -11,6 +11,7 @@ use super::chunk::{Chunk, Counts};
 use super::field::{is_aws_field_name, Field};
 use super::format::{Format, Slot};
 use super::line::{item_record, read_line, record_from_json, Line, LineParser, Malformed, Problem};
+use super::parquet::{ColumnRef, Rows};
 use super::record::{Action, FlowDirection, FlowRecord, LogStatus};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -127,6 +128,10 @@ pub struct Scanner<'c> {
     parser: LineParser,
     /// The records of lines of several records (log events), for [`Scanner::full`].
     kept: Vec<FlowRecord>,
+    /// Set when the chunk's Parquet rows are read from their columns, not from their text.
+    rows: Option<&'c Rows>,
+    /// A row's line of text, for the full parser.
+    line: Vec<u8>,
 }
 
 fn plan(format: &Format) -> Vec<Kind> {
@@ -168,6 +173,11 @@ impl<'c> Scanner<'c> {
             formats: vec![chunk.format.clone()],
             parser: LineParser::default(),
             kept: Vec::new(),
+            rows: chunk
+                .rows
+                .as_deref()
+                .filter(|rows| !rows.may_hold_other_lines()),
+            line: Vec::new(),
         }
     }
 
@@ -189,7 +199,10 @@ impl<'c> Scanner<'c> {
             each(Scanned::Malformed(bad), at);
             return counts;
         }
-        let data = &chunk.data[..];
+        if let Some(rows) = self.rows {
+            return self.scan_rows(rows, each);
+        }
+        let data = chunk.text();
         let mut start = 0;
         let mut line = self.chunk.first_line;
         while start < data.len() {
@@ -293,12 +306,75 @@ impl<'c> Scanner<'c> {
         counts
     }
 
+    /// [`Scanner::scan`] over Parquet rows held as columns (none of them a header, a comment
+    /// or JSON: [`Rows::may_hold_other_lines`]): each row read by [`fast_row`] where it can,
+    /// else its line of text by the full parser, as [`Scanner::scan`] reads the text.
+    fn scan_rows(&mut self, rows: &'c Rows, mut each: impl FnMut(Scanned<'_>, LineAt)) -> Counts {
+        let mut counts = Counts::default();
+        let first_line = self.chunk.first_line;
+        let mut lites = Vec::with_capacity(rows.len());
+        fast_rows(rows, &self.plans[0], first_line, &mut lites);
+        for (row, lite) in lites.into_iter().enumerate() {
+            let line = first_line + row as u64;
+            let at = LineAt {
+                start: row,
+                end: row,
+                line,
+                format: 0,
+                kept: None,
+            };
+            counts.read += 1;
+            if let Some(lite) = lite {
+                count_status(&mut counts, lite.log_status);
+                each(Scanned::Record(lite), at);
+                continue;
+            }
+            self.line.clear();
+            rows.write_row(row, &mut self.line);
+            let read = read_line(&self.line, line);
+            match full_line(
+                &mut self.parser,
+                read,
+                &self.formats[0],
+                &self.chunk.file,
+                line,
+            ) {
+                Ok(record) => {
+                    count_status(&mut counts, record.log_status);
+                    let at = LineAt {
+                        kept: Some(self.kept.len()),
+                        ..at
+                    };
+                    each(Scanned::Record(Lite::of(&record)), at);
+                    self.kept.push(record);
+                }
+                Err(bad) => {
+                    counts.malformed += 1;
+                    each(Scanned::Malformed(bad), at);
+                }
+            }
+        }
+        counts
+    }
+
     /// The full record on a line that [`Scanner::scan`] handed out as a record.
     pub fn full(&mut self, at: LineAt) -> Result<FlowRecord, Malformed> {
         if let Some(record) = at.kept.and_then(|k| self.kept.get(k)) {
             return Ok(record.clone());
         }
-        let raw = &self.chunk.data[at.start..at.end];
+        if let Some(rows) = self.rows {
+            self.line.clear();
+            rows.write_row(at.start, &mut self.line);
+            let line = read_line(&self.line, at.line);
+            return full_line(
+                &mut self.parser,
+                line,
+                &self.formats[0],
+                &self.chunk.file,
+                at.line,
+            );
+        }
+        let raw = &self.chunk.text()[at.start..at.end];
         let line = read_line(raw, at.line);
         full_line(
             &mut self.parser,
@@ -397,62 +473,7 @@ fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(L
         if at.dash() {
             continue;
         }
-        match *kind {
-            Kind::Text => {
-                at.text()?;
-            }
-            Kind::Number => {
-                at.decimal()?;
-            }
-            Kind::Small => {
-                u8::try_from(at.decimal()?).ok()?;
-            }
-            Kind::Field(f) => match f {
-                Field::InterfaceId => lite.interface_id = Some(at.text()?),
-                Field::Srcaddr => lite.srcaddr = Some(at.address()?),
-                Field::Dstaddr => lite.dstaddr = Some(at.address()?),
-                Field::Srcport => lite.srcport = Some(u16::try_from(at.decimal()?).ok()?),
-                Field::Dstport => lite.dstport = Some(u16::try_from(at.decimal()?).ok()?),
-                Field::Protocol => lite.protocol = Some(u8::try_from(at.decimal()?).ok()?),
-                Field::Start => {
-                    lite.start = Some(at.decimal()?).filter(|&t| t <= super::line::MAX_TIME);
-                    lite.start?;
-                }
-                Field::End => {
-                    lite.end = Some(at.decimal()?).filter(|&t| t <= super::line::MAX_TIME);
-                    lite.end?;
-                }
-                Field::TcpFlags => lite.tcp_flags = Some(u16::try_from(at.decimal()?).ok()?),
-                Field::Action => {
-                    lite.action = Some(match at.text()? {
-                        b"ACCEPT" => Action::Accept,
-                        b"REJECT" => Action::Reject,
-                        _ => return None,
-                    })
-                }
-                Field::LogStatus => {
-                    lite.log_status = Some(match at.text()? {
-                        b"OK" => LogStatus::Ok,
-                        b"NODATA" => LogStatus::NoData,
-                        b"SKIPDATA" => LogStatus::SkipData,
-                        _ => return None,
-                    })
-                }
-                Field::FlowDirection => {
-                    lite.flow_direction = Some(match at.text()? {
-                        b"ingress" => FlowDirection::Ingress,
-                        b"egress" => FlowDirection::Egress,
-                        _ => return None,
-                    })
-                }
-                Field::PktSrcaddr => lite.pkt_srcaddr = Some(at.address()?),
-                Field::PktDstaddr => lite.pkt_dstaddr = Some(at.address()?),
-                Field::RejectReason => lite.reject_reason = Some(at.text()?),
-                _ => {
-                    at.text()?;
-                }
-            },
-        }
+        read_field(&mut at, *kind, &mut lite)?;
     }
     // Only spaces may follow the last field, then the line's end.
     if at.skip_spaces() {
@@ -464,6 +485,183 @@ fn fast<'a>(data: &'a [u8], start: usize, plan: &[Kind], line: u64) -> Option<(L
     }
     let end = at.pos + usize::from(data.get(at.pos) == Some(&b'\r'));
     Some((lite, end))
+}
+
+/// Reads the word at `at` as a column of kind `kind` into `lite`; `None` when the full parser
+/// must read the line.
+#[inline(always)]
+fn read_field<'a>(at: &mut Cursor<'a>, kind: Kind, lite: &mut Lite<'a>) -> Option<()> {
+    match kind {
+        Kind::Text => {
+            at.text()?;
+        }
+        Kind::Number => {
+            at.decimal()?;
+        }
+        Kind::Small => {
+            u8::try_from(at.decimal()?).ok()?;
+        }
+        Kind::Field(f) => match f {
+            Field::InterfaceId => lite.interface_id = Some(at.text()?),
+            Field::Srcaddr => lite.srcaddr = Some(at.address()?),
+            Field::Dstaddr => lite.dstaddr = Some(at.address()?),
+            Field::Srcport => lite.srcport = Some(u16::try_from(at.decimal()?).ok()?),
+            Field::Dstport => lite.dstport = Some(u16::try_from(at.decimal()?).ok()?),
+            Field::Protocol => lite.protocol = Some(u8::try_from(at.decimal()?).ok()?),
+            Field::Start => {
+                lite.start = Some(at.decimal()?).filter(|&t| t <= super::line::MAX_TIME);
+                lite.start?;
+            }
+            Field::End => {
+                lite.end = Some(at.decimal()?).filter(|&t| t <= super::line::MAX_TIME);
+                lite.end?;
+            }
+            Field::TcpFlags => lite.tcp_flags = Some(u16::try_from(at.decimal()?).ok()?),
+            Field::Action => {
+                lite.action = Some(match at.text()? {
+                    b"ACCEPT" => Action::Accept,
+                    b"REJECT" => Action::Reject,
+                    _ => return None,
+                })
+            }
+            Field::LogStatus => {
+                lite.log_status = Some(match at.text()? {
+                    b"OK" => LogStatus::Ok,
+                    b"NODATA" => LogStatus::NoData,
+                    b"SKIPDATA" => LogStatus::SkipData,
+                    _ => return None,
+                })
+            }
+            Field::FlowDirection => {
+                lite.flow_direction = Some(match at.text()? {
+                    b"ingress" => FlowDirection::Ingress,
+                    b"egress" => FlowDirection::Egress,
+                    _ => return None,
+                })
+            }
+            Field::PktSrcaddr => lite.pkt_srcaddr = Some(at.address()?),
+            Field::PktDstaddr => lite.pkt_dstaddr = Some(at.address()?),
+            Field::RejectReason => lite.reject_reason = Some(at.text()?),
+            _ => {
+                at.text()?;
+            }
+        },
+    }
+    Some(())
+}
+
+/// [`fast`] for every row of Parquet rows held as columns, a column at a time: row `r`'s
+/// record in `out[r]`, the same as [`fast`] reads from the row's line of text
+/// ([`Rows::write_row`]), or `None` where [`fast`] would give `None` (or where a value is
+/// easier left to the full parser: an integer where text is expected, a string with a byte the
+/// text writes as `?`).
+fn fast_rows<'a>(rows: &'a Rows, plan: &[Kind], first_line: u64, out: &mut Vec<Option<Lite<'a>>>) {
+    out.clear();
+    if plan.len() != rows.width() {
+        out.resize(rows.len(), None);
+        return;
+    }
+    out.extend((0..rows.len() as u64).map(|r| {
+        Some(Lite {
+            line: first_line + r,
+            ..Lite::default()
+        })
+    }));
+    for (column, &kind) in plan.iter().enumerate() {
+        match rows.column(column) {
+            Some(ColumnRef::Ints(values)) => int_column(values, kind, out),
+            Some(ColumnRef::Bytes { data, ends }) => {
+                let mut start = 0;
+                for (slot, &end) in out.iter_mut().zip(ends) {
+                    let value = data.get(start..end).unwrap_or_default();
+                    start = end;
+                    let Some(lite) = slot else { continue };
+                    // NULL (or empty) and `-`: the field does not apply.
+                    if value.is_empty() || value == b"-" {
+                        continue;
+                    }
+                    let mut at = Cursor { raw: value, pos: 0 };
+                    // The whole value is one word (a blank or control byte in it is `?` in text).
+                    if read_field(&mut at, kind, lite).is_none() || at.pos != value.len() {
+                        *slot = None;
+                    }
+                }
+            }
+            None => out.iter_mut().for_each(|slot| *slot = None),
+        }
+    }
+    for slot in out.iter_mut() {
+        if slot
+            .as_ref()
+            .is_some_and(|l| super::line::inconsistent(l.start, l.end).is_some())
+        {
+            *slot = None;
+        }
+    }
+}
+
+/// [`fast_rows`] for a column of integers: each kind's loop on its own.
+fn int_column(values: &[Option<i64>], kind: Kind, out: &mut [Option<Lite<'_>>]) {
+    // Applies `set` to each row's value; a row whose value it refuses (or a negative one,
+    // `-5` in text, which no field reads fast) goes to the full parser.
+    fn each(
+        values: &[Option<i64>],
+        out: &mut [Option<Lite<'_>>],
+        set: impl Fn(&mut Lite<'_>, u64) -> Option<()>,
+    ) {
+        for (slot, value) in out.iter_mut().zip(values) {
+            let (Some(lite), Some(v)) = (slot.as_mut(), value) else {
+                continue;
+            };
+            if u64::try_from(*v).ok().and_then(|n| set(lite, n)).is_none() {
+                *slot = None;
+            }
+        }
+    }
+    let time = |n: u64| Some(n).filter(|&t| t <= super::line::MAX_TIME);
+    match kind {
+        Kind::Text | Kind::Number => each(values, out, |_, _| Some(())),
+        Kind::Small => each(values, out, |_, n| u8::try_from(n).ok().map(drop)),
+        Kind::Field(f) => match f {
+            Field::Srcport => each(values, out, |l, n| {
+                l.srcport = Some(u16::try_from(n).ok()?);
+                Some(())
+            }),
+            Field::Dstport => each(values, out, |l, n| {
+                l.dstport = Some(u16::try_from(n).ok()?);
+                Some(())
+            }),
+            Field::Protocol => each(values, out, |l, n| {
+                l.protocol = Some(u8::try_from(n).ok()?);
+                Some(())
+            }),
+            Field::TcpFlags => each(values, out, |l, n| {
+                l.tcp_flags = Some(u16::try_from(n).ok()?);
+                Some(())
+            }),
+            Field::Start => each(values, out, |l, n| {
+                l.start = Some(time(n)?);
+                Some(())
+            }),
+            Field::End => each(values, out, |l, n| {
+                l.end = Some(time(n)?);
+                Some(())
+            }),
+            // Digits are no interface id, address, action, status or direction the fast pass
+            // reads; `reject-reason` keeps its text.
+            Field::InterfaceId
+            | Field::Srcaddr
+            | Field::Dstaddr
+            | Field::PktSrcaddr
+            | Field::PktDstaddr
+            | Field::Action
+            | Field::LogStatus
+            | Field::FlowDirection
+            | Field::RejectReason => each(values, out, |_, _| None),
+            // Any other field is read as text: digits are.
+            _ => each(values, out, |_, _| Some(())),
+        },
+    }
 }
 
 /// A position in a chunk, read word by word along one line: words are separated by runs of
@@ -656,6 +854,7 @@ mod tests {
             first_line: 7,
             format,
             data: text.as_bytes().to_vec(),
+            rows: None,
             piece,
             before: None,
             after: None,
@@ -667,7 +866,7 @@ mod tests {
     /// The scanner reads a chunk as the full parser does: the same records, malformed lines
     /// and counts, and `full` gives each record back whole.
     fn check_chunk(chunk: &Chunk) {
-        let text = String::from_utf8_lossy(&chunk.data);
+        let text = String::from_utf8_lossy(chunk.text());
         let parsed = parse_chunk(chunk);
         let mut scanner = Scanner::new(chunk);
         let mut records = Vec::new();
@@ -1029,6 +1228,112 @@ mod tests {
             both(&text, Format::default());
             let f: Format = "version interface-id srcaddr dstaddr srcport dstport protocol action log-status tcp-flags flow-direction pkt-srcaddr".parse().unwrap();
             both(&text, f);
+        }
+    }
+
+    /// Values of a Parquet column, as [`Rows::from_values`] takes them: integers of either
+    /// sign and width, strings AWS writes, and strings no valid record holds.
+    fn parquet_value() -> impl Strategy<Value = Option<Result<i64, Vec<u8>>>> {
+        let text = |s: &'static str| Just(Some(Err(s.as_bytes().to_vec())));
+        prop_oneof![
+            Just(None),
+            prop_oneof![
+                Just(0i64),
+                Just(1),
+                Just(6),
+                Just(17),
+                Just(80),
+                Just(255),
+                Just(256),
+                Just(65_535),
+                Just(65_536),
+                Just(-1),
+                Just(-300),
+                Just(1_700_000_000),
+                Just(1_700_000_060),
+                Just(253_402_300_799),
+                Just(253_402_300_800),
+                Just(i64::MAX),
+                Just(i64::MIN),
+                any::<i64>(),
+            ]
+            .prop_map(|n| Some(Ok(n))),
+            text(""),
+            text("-"),
+            text("eni-1"),
+            text("eni-2"),
+            text("10.0.0.1"),
+            text("10.0.0.2"),
+            text("::1"),
+            text("10.0.0.01"),
+            text("ACCEPT"),
+            text("REJECT"),
+            text("OK"),
+            text("NODATA"),
+            text("SKIPDATA"),
+            text("ingress"),
+            text("egress"),
+            text("BPA"),
+            text("123456789012"),
+            text("80"),
+            text("-5"),
+            text("a b"),
+            text("x#y"),
+            text("#"),
+            text("{"),
+            text("version"),
+            text("Version"),
+            text("\t"),
+            text("80\r"),
+            text("\u{7f}"),
+            text("é"),
+            text("-\n"),
+            proptest::collection::vec(any::<u8>(), 0..6).prop_map(|b| Some(Err(b))),
+        ]
+    }
+
+    proptest! {
+        /// Parquet rows read from their columns give what their lines of text give the full
+        /// parser: the same records, malformed lines, counts, and records back in full.
+        #[test]
+        fn parquet_rows_read_as_their_text_reads(
+            names in proptest::sample::subsequence(
+                vec!["version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport",
+                     "dstport", "protocol", "packets", "bytes", "start", "end", "action",
+                     "log-status", "tcp-flags", "flow-direction", "pkt-srcaddr",
+                     "pkt-dstaddr", "traffic-path", "reject-reason", "vpc-id", "extra"],
+                1..22,
+            ).prop_shuffle(),
+            seed in proptest::collection::vec(proptest::collection::vec(parquet_value(), 22), 0..12),
+            ints in proptest::collection::vec(any::<bool>(), 22),
+        ) {
+            // Column `c` of row `r` is `seed[r][c]`; a column marked in `ints` holds only
+            // integers (as INT32/INT64 columns do), the others strings.
+            let columns: Vec<Vec<_>> = (0..names.len())
+                .map(|c| {
+                    seed.iter()
+                        .map(|row| match &row[c] {
+                            Some(Err(_)) if ints[c] => Some(Ok(c as i64)),
+                            Some(Ok(n)) if !ints[c] => Some(Err(n.to_string().into_bytes())),
+                            v => v.clone(),
+                        })
+                        .collect()
+                })
+                .collect();
+            let rows = crate::flow_log::parquet::Rows::from_values(&columns);
+            let format = Format::from_columns(names.iter().copied()).unwrap();
+            let chunk = Chunk {
+                file: Arc::from(std::path::Path::new("x.log.parquet")),
+                first_line: 3,
+                format,
+                data: Vec::new(),
+                rows: Some(Arc::new(rows)),
+                piece: None,
+                before: None,
+                after: None,
+                too_long: None,
+            };
+            check_chunk(&chunk);
         }
     }
 }
