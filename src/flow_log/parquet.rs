@@ -297,14 +297,15 @@ impl Rows {
     }
 
     /// True when some row's text might not be a record line: its first value starts with a
-    /// letter (a header line is field names), `{` (JSON) or `#` (a comment). Such rows are
-    /// read through the text ([`Rows::text`]), as a text flow log's lines are.
+    /// letter (a header line is field names), `{` (JSON), `#` (a comment) or a byte outside
+    /// ASCII (white space beyond ASCII is trimmed before any of those). Such rows are read
+    /// through the text ([`Rows::text`]), as a text flow log's lines are.
     pub(crate) fn may_hold_other_lines(&self) -> bool {
         match self.columns.first() {
             Some(Column::Bytes { .. }) => (0..self.rows).any(|row| match self.cell(row, 0) {
                 Cell::Bytes(v) => v
                     .first()
-                    .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'{' | b'#')),
+                    .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'{' | b'#' | 0x80..)),
                 _ => false,
             }),
             _ => false,

@@ -1288,6 +1288,11 @@ mod tests {
             text("\u{7f}"),
             text("é"),
             text("-\n"),
+            // White space beyond ASCII, trimmed before a comment, JSON or a header is seen.
+            text("\u{3000}#x"),
+            text("\u{a0}{}"),
+            text("\u{2003}version"),
+            text("\u{a0}12"),
             proptest::collection::vec(any::<u8>(), 0..6).prop_map(|b| Some(Err(b))),
         ]
     }
