@@ -307,7 +307,7 @@ impl<'c> Scanner<'c> {
     }
 
     /// [`Scanner::scan`] over Parquet rows held as columns (none of them a header, a comment
-    /// or JSON: [`Rows::may_hold_other_lines`]): each row read by [`fast_row`] where it can,
+    /// or JSON: [`Rows::may_hold_other_lines`]): each row read by [`fast_rows`] where it can,
     /// else its line of text by the full parser, as [`Scanner::scan`] reads the text.
     fn scan_rows(&mut self, rows: &'c Rows, mut each: impl FnMut(Scanned<'_>, LineAt)) -> Counts {
         let mut counts = Counts::default();
