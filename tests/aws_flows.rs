@@ -260,6 +260,50 @@ fn explain_reads_flow_logs_from_s3_and_cloudwatch() {
     .expect_err("nothing in 2023");
     assert!(err.to_string().contains("nothing to read"), "{err}");
 
+    // Listing a prefix chooses the objects fetching it does (what splits a prefix over a
+    // cluster's executors); a URL that names an object reads that object alone, even when
+    // another key starts with it.
+    let all = Window::new(None, None);
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let whole = fetch(
+        &location,
+        &all,
+        &AwsOptions::default(),
+        scratch.path(),
+        Arc::new(NoProgress),
+    )
+    .expect("fetch the prefix");
+    let (listed, notes) =
+        vpcreach::aws::list_s3_objects(&location, &all, &AwsOptions::default()).expect("list");
+    assert_eq!(listed, whole.names);
+    assert_eq!(notes, whole.notes);
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let named = listed[0].clone();
+    let longer = format!("{}.gz", named.trim_start_matches("s3://flow-logs/"));
+    rt.block_on(async {
+        s3.put_object()
+            .bucket(bucket)
+            .key(&longer)
+            .body(ByteStream::from(gzip("")))
+            .send()
+            .await
+            .expect("PutObject");
+    });
+    let object = parse_location(&named).expect("remote").expect("valid");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let one = fetch(
+        &object,
+        &all,
+        &AwsOptions::default(),
+        scratch.path(),
+        Arc::new(NoProgress),
+    )
+    .expect("fetch one object");
+    assert_eq!(one.names, [named.clone()]);
+    let (listed, _) =
+        vpcreach::aws::list_s3_objects(&object, &all, &AwsOptions::default()).expect("list");
+    assert_eq!(listed, [named]);
+
     // CloudWatch Logs: one stream per ENI, records without a header line.
     let cw_local = work.path().join("cloudwatch");
     std::fs::create_dir_all(&cw_local).expect("mkdir");

@@ -2,6 +2,7 @@
 //! scheduler and two executors started from the built binary on 127.0.0.1, a query whose
 //! tasks land on both, and its answer against local `sql` and `explain`.
 
+mod aws_support;
 mod parquet_support;
 
 use parquet::basic::{Compression, GzipLevel};
@@ -36,13 +37,17 @@ fn free_port() -> u16 {
 /// The processes of a cluster: all killed when the test ends, failed or not.
 struct Cluster {
     children: Vec<(String, Child, PathBuf)>,
+    /// Environment variables set (or, `None`, removed) for each process.
+    env: Vec<(String, Option<String>)>,
 }
 
 impl Cluster {
     /// Starts `vpcreach ARGS` with its stderr in `log`.
     fn start(&mut self, name: &str, args: &[&str], log: PathBuf) {
         let err = fs::File::create(&log).unwrap();
-        let child = bin()
+        let mut cmd = bin();
+        with_env(&mut cmd, &self.env);
+        let child = cmd
             .args(args)
             .stdout(Stdio::null())
             .stderr(err)
@@ -149,6 +154,59 @@ fn split_flows(dir: &Path) -> Vec<PathBuf> {
     paths
 }
 
+fn with_env(cmd: &mut Command, env: &[(String, Option<String>)]) {
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+}
+
+/// A scheduler and two executors (two tasks each) on 127.0.0.1, their logs in `dir`, each
+/// process with `env`; and the scheduler's port.
+fn start_cluster(dir: &Path, env: Vec<(String, Option<String>)>) -> (Cluster, u16) {
+    let mut cluster = Cluster {
+        children: Vec::new(),
+        env,
+    };
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    cluster.start(
+        "scheduler",
+        &["cluster", "scheduler", "--bind", &bind],
+        dir.join("scheduler.log"),
+    );
+    wait_for_port(port, Duration::from_secs(60));
+    for name in ["executor-a", "executor-b"] {
+        let work = dir.join(name);
+        fs::create_dir_all(&work).unwrap();
+        cluster.start(
+            name,
+            &[
+                "cluster",
+                "executor",
+                "--scheduler",
+                &bind,
+                "--concurrent-tasks",
+                "2",
+                "--work-dir",
+                work.to_str().unwrap(),
+                "-v",
+            ],
+            dir.join(format!("{name}.log")),
+        );
+    }
+    for name in ["executor-a", "executor-b"] {
+        cluster.wait_for_log(
+            name,
+            "Executor registration succeed",
+            Duration::from_secs(60),
+        );
+    }
+    (cluster, port)
+}
+
 fn rows(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -158,7 +216,18 @@ fn rows(out: &Output) -> Vec<Value> {
 
 /// `vpcreach sql` over the example snapshot and `flows`, locally or on `cluster`.
 fn sql(cluster: Option<u16>, flows: &Path, query: &str) -> Output {
+    sql_with(&[], cluster, flows, query)
+}
+
+/// [`sql`] with environment variables set (or removed).
+fn sql_with(
+    env: &[(String, Option<String>)],
+    cluster: Option<u16>,
+    flows: &Path,
+    query: &str,
+) -> Output {
     let mut cmd = bin();
+    with_env(&mut cmd, env);
     cmd.arg("sql").arg("--snapshot").arg(example("network"));
     cmd.arg(flows);
     if let Some(port) = cluster {
@@ -174,43 +243,7 @@ fn a_query_on_two_executors_answers_as_local_sql_and_explain() {
     let dir = tempfile::tempdir().unwrap();
     let files = split_flows(dir.path());
     let flows = dir.path().join("flows");
-    let mut cluster = Cluster {
-        children: Vec::new(),
-    };
-    let port = free_port();
-    let bind = format!("127.0.0.1:{port}");
-    cluster.start(
-        "scheduler",
-        &["cluster", "scheduler", "--bind", &bind],
-        dir.path().join("scheduler.log"),
-    );
-    wait_for_port(port, Duration::from_secs(60));
-    for name in ["executor-a", "executor-b"] {
-        let work = dir.path().join(name);
-        fs::create_dir_all(&work).unwrap();
-        cluster.start(
-            name,
-            &[
-                "cluster",
-                "executor",
-                "--scheduler",
-                &bind,
-                "--concurrent-tasks",
-                "2",
-                "--work-dir",
-                work.to_str().unwrap(),
-                "-v",
-            ],
-            dir.path().join(format!("{name}.log")),
-        );
-    }
-    for name in ["executor-a", "executor-b"] {
-        cluster.wait_for_log(
-            name,
-            "Executor registration succeed",
-            Duration::from_secs(60),
-        );
-    }
+    let (mut cluster, port) = start_cluster(dir.path(), Vec::new());
 
     let query = "SELECT status, count(*) AS n FROM explained GROUP BY status ORDER BY status";
     let remote = sql(Some(port), &flows, query);
@@ -320,4 +353,108 @@ fn an_unreachable_scheduler_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach the scheduler"), "{err}");
+}
+
+/// An `s3://` prefix is split by object: the client lists it (as `sql` would fetch it), each
+/// executor fetches only the objects of the partitions it runs, and the answer is local `sql`'s
+/// over the same files. Against a local moto S3 endpoint started here.
+#[test]
+fn an_s3_prefix_is_split_across_the_executors_by_object() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_support::{aws_env, runtime, s3, sdk_config, Moto, ACCOUNT, REGION, TEST_KEYS};
+    let moto = Moto::start();
+    let env = aws_env(&moto.url, TEST_KEYS);
+    let dir = tempfile::tempdir().unwrap();
+    let files = split_flows(dir.path());
+    let rt = runtime();
+    let config = rt.block_on(sdk_config(&moto.url, ("testing", "testing")));
+    let client = s3(&config);
+    let prefix = format!("AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/2026/11/26");
+    let mut keys = Vec::new();
+    rt.block_on(async {
+        client
+            .create_bucket()
+            .bucket("flow-logs")
+            .send()
+            .await
+            .expect("CreateBucket");
+        for (i, file) in files.iter().enumerate() {
+            let ext = if i == 2 { "log.parquet" } else { "log" };
+            let key = format!(
+                "{prefix}/{ACCOUNT}_vpcflowlogs_{REGION}_fl-0123456789abcdef0_20261126T0{i}00Z_5e5c1f.{ext}"
+            );
+            client
+                .put_object()
+                .bucket("flow-logs")
+                .key(&key)
+                .body(ByteStream::from(fs::read(file).unwrap()))
+                .send()
+                .await
+                .expect("PutObject");
+            keys.push(key);
+        }
+        // Not a flow log: passed over when the prefix is listed.
+        client
+            .put_object()
+            .bucket("flow-logs")
+            .key(format!("AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/2026/11/26/trail.json.gz"))
+            .body(ByteStream::from_static(b"not a flow log"))
+            .send()
+            .await
+            .expect("PutObject");
+    });
+    let (mut cluster, port) = start_cluster(dir.path(), env.clone());
+    let query = "SELECT status, count(*) AS n FROM explained GROUP BY status ORDER BY status";
+    let remote = sql_with(
+        &env,
+        Some(port),
+        Path::new("s3://flow-logs/AWSLogs/"),
+        query,
+    );
+    assert_eq!(
+        remote.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&remote.stderr),
+        cluster.logs()
+    );
+    assert!(
+        String::from_utf8_lossy(&remote.stderr)
+            .contains("1 object(s) that are not flow logs passed over"),
+        "{}",
+        String::from_utf8_lossy(&remote.stderr)
+    );
+    let local = sql(None, &dir.path().join("flows"), query);
+    assert_eq!(local.status.code(), Some(0));
+    let remote = rows(&remote);
+    assert_eq!(remote, rows(&local));
+    let total: u64 = remote.iter().filter_map(|r| r["n"].as_u64()).sum();
+    assert_eq!(total, 14, "every record of the example");
+
+    // One partition per object, each run once, by both executors between them.
+    let mut ran = Vec::new();
+    for name in ["executor-a", "executor-b"] {
+        let mine: Vec<String> = cluster
+            .log(name)
+            .lines()
+            .filter(|l| l.contains("runs `explained` partition"))
+            .map(str::to_string)
+            .collect();
+        assert!(
+            !mine.is_empty(),
+            "{name} ran no partition:\n{}",
+            cluster.logs()
+        );
+        ran.extend(mine);
+    }
+    assert_eq!(ran.len(), 3, "{ran:?}");
+    for key in &keys {
+        let object = format!("s3://flow-logs/{key}");
+        assert_eq!(
+            ran.iter().filter(|l| l.ends_with(&object)).count(),
+            1,
+            "{object}: {ran:?}"
+        );
+    }
+    cluster.check_alive();
 }

@@ -360,15 +360,17 @@ fn flow_log_pick(window: &Window) -> impl Fn(&str) -> Pick + Sync + '_ {
     }
 }
 
-pub(crate) async fn fetch_s3(
+/// The objects under `s3://bucket/prefix` that `picker` takes (listed day by day within the
+/// window where the layout allows), in key order, with their sizes; the region that answered;
+/// notes on what was passed over. When the prefix is itself the key of an object taken, that
+/// object alone: a URL naming an object reads that object.
+async fn choose_s3(
     session: &Session,
     mut region: String,
     (bucket, prefix): (&str, &str),
     window: &Window,
     picker: Picker<'_>,
-    dir: &Path,
-    progress: Arc<dyn FetchProgress>,
-) -> Result<Fetched, AwsError> {
+) -> Result<(String, Vec<(String, u64)>, Vec<String>), AwsError> {
     let location = format!("s3://{bucket}/{prefix}");
     let prefixes = day_prefixes(prefix, window).unwrap_or_else(|| vec![prefix.to_string()]);
     let mut client = session.s3(&region);
@@ -394,7 +396,7 @@ pub(crate) async fn fetch_s3(
             }
         }
     }
-    let mut fetched = Fetched::default();
+    let mut notes = Vec::new();
     let mut chosen = Vec::new();
     let (mut outside, mut others) = (0usize, 0usize);
     for (key, size) in listed {
@@ -405,7 +407,7 @@ pub(crate) async fn fetch_s3(
         }
     }
     if others > 0 {
-        fetched.notes.push(format!(
+        notes.push(format!(
             "{others} object(s) that are not {} passed over",
             picker.others
         ));
@@ -420,6 +422,68 @@ pub(crate) async fn fetch_s3(
             window: window_words,
         });
     }
+    if !prefix.is_empty() && chosen.iter().any(|(key, _)| key == prefix) {
+        chosen.retain(|(key, _)| key == prefix);
+    }
+    Ok((region, chosen, notes))
+}
+
+/// The flow-log objects of an `s3://` location, as [`fetch`] chooses them (the same layouts,
+/// window and names), without fetching them: `s3://bucket/key` each, in key order, with the
+/// notes [`fetch`] would give. What splits a prefix across the executors of a cluster, each
+/// fetching its objects.
+pub fn list_s3_objects(
+    location: &Location,
+    window: &Window,
+    opts: &AwsOptions,
+) -> Result<(Vec<String>, Vec<String>), AwsError> {
+    let Location::S3 { bucket, prefix } = location else {
+        return Err(AwsError::InvalidLocation {
+            location: location.to_string(),
+            reason: "only an `s3://` location is made of objects".into(),
+        });
+    };
+    super::runtime()?.block_on(async {
+        let session = config::session(opts).await?;
+        let region = opts
+            .regions
+            .first()
+            .cloned()
+            .or_else(|| session.default_region())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let pick = flow_log_pick(window);
+        let picker = Picker {
+            pick: &pick,
+            others: "flow logs",
+        };
+        let (_, chosen, notes) =
+            choose_s3(&session, region, (bucket, prefix), window, picker).await?;
+        Ok((
+            chosen
+                .into_iter()
+                .map(|(key, _)| format!("s3://{bucket}/{key}"))
+                .collect(),
+            notes,
+        ))
+    })
+}
+
+pub(crate) async fn fetch_s3(
+    session: &Session,
+    region: String,
+    (bucket, prefix): (&str, &str),
+    window: &Window,
+    picker: Picker<'_>,
+    dir: &Path,
+    progress: Arc<dyn FetchProgress>,
+) -> Result<Fetched, AwsError> {
+    let (region, chosen, notes) =
+        choose_s3(session, region, (bucket, prefix), window, picker).await?;
+    let mut fetched = Fetched {
+        notes,
+        ..Fetched::default()
+    };
+    let client = session.s3(&region);
     progress.listed(chosen.len(), chosen.iter().map(|(_, s)| s).sum());
     let root = dir.join("s3").join(local_path(&[bucket]));
     let mut taken = HashSet::new();

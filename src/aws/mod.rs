@@ -35,7 +35,7 @@ pub use crate::timestamp::{Rfc3339, TimeArg, Window};
 pub use collect::{RegionResources, CALLS, ELB_CALLS, ELB_PERMISSIONS};
 pub use elb::ElbResources;
 pub use error::AwsError;
-pub use flows::{fetch, parse_location, FetchProgress, Fetched, Location};
+pub use flows::{fetch, list_s3_objects, parse_location, FetchProgress, Fetched, Location};
 pub use guard::{PageError, DEFAULT_MAX_PAGES};
 pub use history::{fetch_history, parse_history_location, HistoryLocation};
 pub use write::check_out;

@@ -157,6 +157,29 @@ pub fn fetch_remote(
     Ok(fetched.files.into_iter().zip(fetched.names).collect())
 }
 
+/// The flow-log objects of an `s3://` argument, as [`fetch_remote`] would fetch them
+/// (`s3://bucket/key` each, in key order), without fetching them: what spreads a prefix over
+/// a cluster's executors. Its notes (objects passed over) are printed.
+#[cfg(all(feature = "aws", feature = "cluster"))]
+pub fn list_remote_objects(
+    arg: &Path,
+    window: &Window,
+    aws: &AwsArgs,
+) -> anyhow::Result<Vec<String>> {
+    let location = match arg.to_str().and_then(vpcreach::aws::parse_location) {
+        Some(location) => location?,
+        None => anyhow::bail!("`{}` is not a remote flow-log source", arg.display()),
+    };
+    let (objects, notes) = vpcreach::aws::list_s3_objects(&location, window, &aws.options())?;
+    for note in &notes {
+        eprintln!(
+            "note: {}",
+            vpcreach::render::sanitize_line(&format!("{location}: {note}"))
+        );
+    }
+    Ok(objects)
+}
+
 /// True for a `--history` argument that names a remote source (`s3://…`, `cloudtrail://…`).
 pub fn is_remote_history(arg: &Path) -> bool {
     arg.to_str()
@@ -217,6 +240,16 @@ pub fn fetch_history_remote(
     _scratch: &Path,
 ) -> anyhow::Result<Vec<(PathBuf, String)>> {
     anyhow::bail!("`--history {}`: {NO_AWS}", arg.display())
+}
+
+/// Without the `aws` feature, a remote flow-log source is an error.
+#[cfg(all(not(feature = "aws"), feature = "cluster"))]
+pub fn list_remote_objects(
+    arg: &Path,
+    _window: &Window,
+    _aws: &AwsArgs,
+) -> anyhow::Result<Vec<String>> {
+    anyhow::bail!("`{}`: {NO_AWS}", arg.display())
 }
 
 /// Without the `aws` feature, a remote flow-log source is an error.

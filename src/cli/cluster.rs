@@ -812,9 +812,14 @@ impl PhysicalExtensionCodec for VpcPhysicalCodec {
 
 /// The flow-log arguments as partitions: files as they are, folders as the log files in them
 /// (in path order, as `vpcreach sql` reads them), each made absolute, and a Parquet file of
-/// several row groups as one partition per row group; `s3://` prefixes as they are (the
-/// executor that runs the partition fetches the prefix).
-fn partitions(flows: &[PathBuf]) -> anyhow::Result<Vec<Split>> {
+/// several row groups as one partition per row group; an `s3://` prefix as the flow-log
+/// objects under it (listed here, with the window, as `vpcreach sql` would fetch them), one
+/// partition per object, which the executor that runs it fetches alone.
+fn partitions(
+    flows: &[PathBuf],
+    window: &vpcreach::timestamp::Window,
+    aws: &super::aws::AwsArgs,
+) -> anyhow::Result<Vec<Split>> {
     let mut splits = Vec::new();
     let mut files: Vec<PathBuf> = Vec::new();
     for arg in flows {
@@ -830,10 +835,12 @@ fn partitions(flows: &[PathBuf]) -> anyhow::Result<Vec<Split>> {
             );
         }
         if super::aws::is_remote(arg) {
-            splits.push(Split {
-                file: text.into_owned(),
-                row_groups: None,
-            });
+            for object in super::aws::list_remote_objects(arg, window, aws)? {
+                splits.push(Split {
+                    file: object,
+                    row_groups: None,
+                });
+            }
             continue;
         }
         let path =
@@ -910,8 +917,8 @@ pub fn run_sql(args: SqlArgs) -> anyhow::Result<u8> {
         .map(|h| std::path::absolute(h).with_context(|| format!("cannot read `{}`", h.display())))
         .collect::<anyhow::Result<Vec<_>>>()?;
     // The window is checked here; each partition that reads `s3://` applies it.
-    args.window.window()?;
-    let splits = partitions(&args.flows)?;
+    let window = args.window.window()?;
+    let splits = partitions(&args.flows, &window, &args.aws)?;
     let inputs = Arc::new(Inputs {
         splits,
         snapshot,
