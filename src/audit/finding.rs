@@ -140,9 +140,14 @@ pub struct Finding {
     /// What makes the check fail, as resources (`["sg-…", "inbound rule tcp/22 from 0.0.0.0/0"]`):
     /// findings of the same check and status with the same cause are one grouped finding, whose id
     /// is the fingerprint of the check, the status and the cause (never the ENIs, so the id stays
-    /// when an ENI joins or leaves). Empty: the finding is not grouped.
+    /// when an ENI joins or leaves). Empty for a finding that is not grouped, and once grouped:
+    /// the group holds its cause once, as its resources ([`Finding::grouped`]).
     #[serde(skip)]
     pub cause: Vec<String>,
+    /// Whether the finding is a cause's group ([`Grouper`]): its resources are the cause, its
+    /// ENIs those the cause affects.
+    #[serde(skip)]
+    pub grouped: bool,
     /// The path shape of the witness (the deciding rules with the ENI's own ids left out), so a
     /// grouped finding keeps one witness per shape. Empty: the witness text.
     #[serde(skip)]
@@ -258,6 +263,8 @@ struct Group {
     /// of hundreds of thousands of groups; two shapes of one group hashing alike would only cost
     /// a witness, never a verdict or an ENI), the first key seen and that member's witness.
     shapes: Vec<(u64, u64, Witness)>,
+    /// A group of members with a cause (not a finding passed through as it is).
+    by_cause: bool,
 }
 
 impl Group {
@@ -328,6 +335,7 @@ impl Grouper {
                         key,
                         enis: Vec::new(),
                         shapes: Vec::new(),
+                        by_cause: false,
                     });
                 }
             }
@@ -338,12 +346,14 @@ impl Grouper {
         // The witness is kept once, among the group's shapes: `finish` gives the first member's
         // back to the finding (the shape whose first key is the group's).
         let witness = f.witness.take();
+        // A kept member's resources become the cause (held once).
+        f.resources = std::mem::take(&mut f.cause);
+        f.grouped = true;
         let i = match self.by_id.get(&id) {
             Some(&i) => {
                 let g = &mut self.groups[i];
                 if key < g.key {
                     f.id = id;
-                    f.resources = f.cause.clone();
                     self.findings[i] = f;
                     g.key = key;
                 }
@@ -351,13 +361,13 @@ impl Grouper {
             }
             None => {
                 f.id = id.clone();
-                f.resources = f.cause.clone();
                 self.by_id.insert(id, self.groups.len());
                 self.findings.push(f);
                 self.groups.push(Group {
                     key,
                     enis: Vec::new(),
                     shapes: Vec::new(),
+                    by_cause: true,
                 });
                 self.groups.len() - 1
             }
@@ -431,7 +441,7 @@ impl Grouper {
         crate::audit::analysis::permute(&mut findings, &mut order);
         crate::audit::analysis::permute(&mut groups, &mut again);
         for (f, g) in findings.iter_mut().zip(groups) {
-            if f.cause.is_empty() {
+            if !g.by_cause {
                 continue;
             }
             // Each ENI once, in key order.
@@ -460,10 +470,9 @@ impl Grouper {
                 f.witnesses = shapes.into_iter().map(|s| s.2).collect();
             }
             // An organization's audit holds hundreds of thousands of groups until the report
-            // is written: no spare room.
+            // is written: no spare room, and the cause once (it is the resources).
             f.because.shrink_to_fit();
             f.resources.shrink_to_fit();
-            f.cause.shrink_to_fit();
             if f.enis.len() > 1 {
                 f.message.push_str(&format!(
                     " ({} ENIs share this cause: {}{})",

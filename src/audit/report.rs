@@ -874,7 +874,7 @@ impl Report {
                     return BaselineState::Unchanged;
                 }
                 let mut hit = false;
-                if !f.cause.is_empty() {
+                if f.grouped {
                     for e in &f.enis {
                         let key = (f.check.as_str(), f.status.as_str(), e.as_str());
                         for p in legacy.get(&key).into_iter().flatten() {
