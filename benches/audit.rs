@@ -5,7 +5,8 @@
 //! process; then, for 10,000 and 100,000 ENIs (`VPCREACH_BENCH_ENIS=N,M` to choose), the release
 //! binary end to end (`audit --policies policies --output json`, findings grouped by cause) under
 //! `/usr/bin/time -v`: wall time, peak resident memory and the number of findings, and the same
-//! for `query` alone (load + build + one query: the floor of loading the snapshot).
+//! for `query` alone (load + build + one query: the floor of loading the snapshot), and
+//! `audit --output sarif` (wall time, peak resident memory, size of the log).
 //! Targets (issue 18): 100,000 ENIs under 60 s and 2 GB; 10,000 ENIs under 5 s.
 
 use std::path::Path;
@@ -116,6 +117,22 @@ fn main() {
             .unwrap_or(0);
         println!(
             "{enis:>7} ENIs: audit --output json {w:>6.2} s, {r:>6.0} MB peak; {findings} findings (grouped by cause) over {memberships} ENI memberships{}",
+            if ok { "" } else { " (FAILED)" }
+        );
+        drop(out);
+        // SARIF is written as it is made, like the JSON: memory does not grow with the log.
+        let (w, r, out, ok) = timed(&[
+            "audit",
+            "--snapshot",
+            snap,
+            "--policies",
+            policies_arg,
+            "--output",
+            "sarif",
+        ]);
+        println!(
+            "{enis:>7} ENIs: audit --output sarif {w:>6.2} s, {r:>6.0} MB peak; {:.0} MB of SARIF{}",
+            out.len() as f64 / 1e6,
             if ok { "" } else { " (FAILED)" }
         );
     }

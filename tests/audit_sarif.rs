@@ -187,6 +187,29 @@ fn the_sarif_output_validates_against_the_official_schema() {
     assert_eq!(errors(&v, &empty), Vec::<String>::new());
 }
 
+/// The log is written as it is made (result by result), with the bytes of the whole log built
+/// as one JSON value: every object's keys in the order such a value keeps them, pretty-printed
+/// alike; and written to a stream, the same bytes again.
+#[test]
+fn the_log_written_as_it_is_made_is_the_log_built_whole() {
+    let report = report();
+    let text = vpcreach::render::audit::sarif::report(&report);
+    let whole: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        text,
+        format!("{}\n", serde_json::to_string_pretty(&whole).unwrap())
+    );
+    assert!(whole["runs"][0]["results"].as_array().unwrap().len() > 2);
+    let mut streamed = Vec::new();
+    vpcreach::render::audit::sarif::write_located(
+        &report,
+        &std::collections::HashMap::new(),
+        &mut streamed,
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8(streamed).unwrap(), text);
+}
+
 #[test]
 fn one_rule_per_statement_and_built_in_check() {
     let log = sarif();

@@ -140,9 +140,14 @@ pub struct Finding {
     /// What makes the check fail, as resources (`["sg-…", "inbound rule tcp/22 from 0.0.0.0/0"]`):
     /// findings of the same check and status with the same cause are one grouped finding, whose id
     /// is the fingerprint of the check, the status and the cause (never the ENIs, so the id stays
-    /// when an ENI joins or leaves). Empty: the finding is not grouped.
+    /// when an ENI joins or leaves). Empty for a finding that is not grouped, and once grouped:
+    /// the group holds its cause once, as its resources ([`Finding::grouped`]).
     #[serde(skip)]
     pub cause: Vec<String>,
+    /// Whether the finding is a cause's group ([`Grouper`]): its resources are the cause, its
+    /// ENIs those the cause affects.
+    #[serde(skip)]
+    pub grouped: bool,
     /// The path shape of the witness (the deciding rules with the ENI's own ids left out), so a
     /// grouped finding keeps one witness per shape. Empty: the witness text.
     #[serde(skip)]
@@ -237,13 +242,84 @@ impl Finding {
 #[derive(Debug, Default)]
 pub struct Grouper {
     /// Each group's finding (its first member), beside its [`Group`] in `groups`: kept apart so
-    /// that `finish` hands this vector out as it is, sorted in place, instead of copying
-    /// hundreds of thousands of findings into another.
-    findings: Vec<Finding>,
-    groups: Vec<Group>,
+    /// that `finish` moves the findings alone into the vector it hands out, sorted in place.
+    findings: Chunked<Finding>,
+    groups: Chunked<Group>,
     by_id: std::collections::HashMap<String, usize>,
     /// The key [`Grouper::add`] gives next.
     next: u64,
+}
+
+/// A growing list kept in fixed-size chunks: growing never moves what it holds. (A vector that
+/// doubles holds its old and new copies together while it moves, and keeps up to half of its
+/// room unused: at 100,000 ENIs, 605,233 findings of 320 bytes each in room for 1,048,576,
+/// about 140 MB asked of the allocator and never filled.)
+#[derive(Debug)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+/// Items in a chunk of [`Chunked`] (2.6 MB of findings).
+const CHUNK: usize = 8192;
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Chunked<T> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, item: T) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(item),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(item);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// Everything in one vector, in order, with room for `spare` more; each chunk is freed as
+    /// soon as it is moved (the vector's room is only touched as it is filled), so the list is
+    /// never held twice.
+    fn into_vec(self, spare: usize) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len.saturating_add(spare));
+        for c in self.chunks {
+            out.extend(c);
+        }
+        out
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Chunked<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+impl<T> IntoIterator for Chunked<T> {
+    type Item = T;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<T>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.into_iter().flatten()
+    }
 }
 
 #[derive(Debug)]
@@ -258,6 +334,8 @@ struct Group {
     /// of hundreds of thousands of groups; two shapes of one group hashing alike would only cost
     /// a witness, never a verdict or an ENI), the first key seen and that member's witness.
     shapes: Vec<(u64, u64, Witness)>,
+    /// A group of members with a cause (not a finding passed through as it is).
+    by_cause: bool,
 }
 
 impl Group {
@@ -328,6 +406,7 @@ impl Grouper {
                         key,
                         enis: Vec::new(),
                         shapes: Vec::new(),
+                        by_cause: false,
                     });
                 }
             }
@@ -338,12 +417,14 @@ impl Grouper {
         // The witness is kept once, among the group's shapes: `finish` gives the first member's
         // back to the finding (the shape whose first key is the group's).
         let witness = f.witness.take();
+        // A kept member's resources become the cause (held once).
+        f.resources = std::mem::take(&mut f.cause);
+        f.grouped = true;
         let i = match self.by_id.get(&id) {
             Some(&i) => {
                 let g = &mut self.groups[i];
                 if key < g.key {
                     f.id = id;
-                    f.resources = f.cause.clone();
                     self.findings[i] = f;
                     g.key = key;
                 }
@@ -351,13 +432,13 @@ impl Grouper {
             }
             None => {
                 f.id = id.clone();
-                f.resources = f.cause.clone();
                 self.by_id.insert(id, self.groups.len());
                 self.findings.push(f);
                 self.groups.push(Group {
                     key,
                     enis: Vec::new(),
                     shapes: Vec::new(),
+                    by_cause: true,
                 });
                 self.groups.len() - 1
             }
@@ -418,12 +499,17 @@ impl Grouper {
     /// The grouped findings; a group's message says how many ENIs share its cause.
     pub fn finish(self) -> Vec<Finding> {
         let Grouper {
-            mut findings,
-            mut groups,
+            findings,
+            groups,
             by_id,
             ..
         } = self;
         drop(by_id);
+        // Room for the findings the audit adds after these (a few per VPC, NACL and statement;
+        // room never filled is never touched), so that adding them does not move these.
+        let spare = findings.len() / 8 + 4096;
+        let mut findings = findings.into_vec(spare);
+        let mut groups = groups.into_vec(0);
         // Into key order, in place (keys are distinct).
         let mut order: Vec<usize> = (0..groups.len()).collect();
         order.sort_unstable_by_key(|&i| groups[i].key);
@@ -431,7 +517,7 @@ impl Grouper {
         crate::audit::analysis::permute(&mut findings, &mut order);
         crate::audit::analysis::permute(&mut groups, &mut again);
         for (f, g) in findings.iter_mut().zip(groups) {
-            if f.cause.is_empty() {
+            if !g.by_cause {
                 continue;
             }
             // Each ENI once, in key order.
@@ -460,10 +546,9 @@ impl Grouper {
                 f.witnesses = shapes.into_iter().map(|s| s.2).collect();
             }
             // An organization's audit holds hundreds of thousands of groups until the report
-            // is written: no spare room.
+            // is written: no spare room, and the cause once (it is the resources).
             f.because.shrink_to_fit();
             f.resources.shrink_to_fit();
-            f.cause.shrink_to_fit();
             if f.enis.len() > 1 {
                 f.message.push_str(&format!(
                     " ({} ENIs share this cause: {}{})",
@@ -558,6 +643,41 @@ mod tests {
         assert_eq!(out[1].enis, ["eni-a"]);
         assert!(out[1].witnesses.is_empty());
         assert_eq!(out[2], Finding { ..plain });
+    }
+}
+
+#[cfg(test)]
+mod chunked_tests {
+    use super::{Chunked, CHUNK};
+
+    /// Across chunk boundaries: what is pushed is found at its index, changed in place, and
+    /// comes out in order, by iteration and as one vector with the room asked for.
+    #[test]
+    fn a_chunked_list_is_a_vector_that_never_moves() {
+        let n = 2 * CHUNK + 5;
+        let mut c = Chunked::default();
+        for i in 0..n {
+            c.push(i);
+        }
+        assert_eq!(c.len(), n);
+        assert_eq!(c.chunks.len(), 3);
+        assert_eq!(
+            (c[0], c[CHUNK - 1], c[CHUNK], c[n - 1]),
+            (0, CHUNK - 1, CHUNK, n - 1)
+        );
+        c[CHUNK] = 7;
+        let mut want: Vec<usize> = (0..n).collect();
+        want[CHUNK] = 7;
+        let iterated: Vec<usize> = Chunked {
+            chunks: c.chunks.clone(),
+            len: n,
+        }
+        .into_iter()
+        .collect();
+        assert_eq!(iterated, want);
+        let v = c.into_vec(10);
+        assert_eq!(v, want);
+        assert!(v.capacity() >= n + 10);
     }
 }
 

@@ -874,7 +874,8 @@ impl Report {
                     return BaselineState::Unchanged;
                 }
                 let mut hit = false;
-                if !f.cause.is_empty() {
+                // A finding with a cause: grouped, or per ENI (`--group-by eni`).
+                if f.grouped || !f.cause.is_empty() {
                     for e in &f.enis {
                         let key = (f.check.as_str(), f.status.as_str(), e.as_str());
                         for p in legacy.get(&key).into_iter().flatten() {

@@ -241,10 +241,16 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
                 Err(e) => return Err(e.into()),
             }
         }
+        // Written as it is made, like the JSON.
         AuditOutput::Sarif => {
             let located =
                 vpcreach::render::audit::sarif::resource_locations(&report, &snapshot_files);
-            vpcreach::render::audit::sarif::report_located(&report, &located)
+            let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match vpcreach::render::audit::sarif::write_located(&report, &located, out) {
+                Ok(()) => return Ok(report.exit_code()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+                Err(e) => return Err(e.into()),
+            }
         }
         AuditOutput::Markdown => with_model(
             model.as_ref(),

@@ -39,7 +39,10 @@ fn severity(s: Severity, color: bool) -> String {
 
 fn resources(f: &ReportedFinding) -> String {
     let x = &f.finding;
-    if !x.enis.is_empty() && !x.cause.is_empty() && x.resources.first() != x.enis.first() {
+    if !x.enis.is_empty()
+        && (x.grouped || !x.cause.is_empty())
+        && x.resources.first() != x.enis.first()
+    {
         // Grouped: the cause, and how many ENIs it affects.
         return format!(
             "{} ({} ENI{})",

@@ -14,6 +14,7 @@
 
 use crate::audit::report::{BaselineState, Report, ReportedFinding, Rule};
 use crate::policy::{Location, Severity};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -343,39 +344,108 @@ pub fn report(r: &Report) -> String {
 /// [`report`], with the physical locations of resources ([`resource_locations`]) for the
 /// results of built-in checks.
 pub fn report_located(r: &Report, located: &HashMap<String, Location>) -> String {
-    let notifications: Vec<Value> = r
-        .warnings
-        .iter()
-        .map(|w| json!({ "level": "warning", "message": { "text": w } }))
-        .collect();
-    let mut run = json!({
-        "tool": {
-            "driver": {
-                "name": "vpcreach",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": r.rules.iter().map(rule).collect::<Vec<_>>(),
-            }
-        },
-        "invocations": [{
-            "executionSuccessful": true,
-            "toolExecutionNotifications": notifications,
-        }],
-        "results": r.findings.iter().map(|f| result(f, &r.rules, located)).collect::<Vec<_>>(),
-        "columnKind": "unicodeCodePoints",
-        "properties": { "summary": r.summary },
-    });
-    if let Some(resolved) = &r.resolved {
-        run["properties"]["resolved"] = json!(resolved);
+    let mut out = Vec::new();
+    // Writing to memory fails only if serializing does, which these values never do.
+    let _ = write_located(r, located, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`report_located`] written to `w` as it is made, result by result: an organization's SARIF
+/// runs to hundreds of MB, which need not be held in memory (as one JSON value, several times
+/// that) beside the findings. The same bytes as [`report_located`].
+///
+/// ```
+/// use vpcreach::audit::report::{Report, ReportOptions, ResourceTags, Day};
+/// use std::collections::HashMap;
+/// let report = Report::build(Default::default(), &Default::default(), ReportOptions {
+///     fail_on: vpcreach::policy::Severity::Low, today: Day::today(), baseline: None,
+///     suppressions: None, tags: &ResourceTags::default(),
+/// });
+/// let mut out = Vec::new();
+/// vpcreach::render::audit::sarif::write_located(&report, &HashMap::new(), &mut out).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), vpcreach::render::audit::sarif::report(&report));
+/// ```
+pub fn write_located(
+    r: &Report,
+    located: &HashMap<String, Location>,
+    mut w: impl std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, &Log { r, located }).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+/// The SARIF log, serialized as it is walked. Its objects' keys come in the order a
+/// `serde_json::Value` object keeps them (sorted), so the bytes are those of the log built as
+/// one value; each result is still made as a small value of its own, written, then dropped.
+struct Log<'a> {
+    r: &'a Report,
+    located: &'a HashMap<String, Location>,
+}
+
+impl Serialize for Log<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
+        m.serialize_entry("runs", &[Run(self)])?;
+        m.serialize_entry("version", "2.1.0")?;
+        m.end()
     }
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [run],
-    });
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
-    s.push('\n');
-    s
+}
+
+/// The log's one run.
+struct Run<'a, 'b>(&'b Log<'a>);
+
+impl Serialize for Run<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0.r;
+        let notifications: Vec<Value> = r
+            .warnings
+            .iter()
+            .map(|w| json!({ "level": "warning", "message": { "text": w } }))
+            .collect();
+        let mut properties = json!({ "summary": r.summary });
+        if let Some(resolved) = &r.resolved {
+            properties["resolved"] = json!(resolved);
+        }
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("columnKind", "unicodeCodePoints")?;
+        m.serialize_entry(
+            "invocations",
+            &json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }]),
+        )?;
+        m.serialize_entry("properties", &properties)?;
+        m.serialize_entry("results", &Results(self.0))?;
+        m.serialize_entry(
+            "tool",
+            &json!({
+                "driver": {
+                    "name": "vpcreach",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": r.rules.iter().map(rule).collect::<Vec<_>>(),
+                }
+            }),
+        )?;
+        m.end()
+    }
+}
+
+/// The run's results, each made when it is written.
+struct Results<'a, 'b>(&'b Log<'a>);
+
+impl Serialize for Results<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0.r;
+        let mut seq = s.serialize_seq(Some(r.findings.len()))?;
+        for f in &r.findings {
+            seq.serialize_element(&result(f, &r.rules, self.0.located))?;
+        }
+        seq.end()
+    }
 }
 
 #[cfg(test)]
