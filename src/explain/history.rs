@@ -788,8 +788,8 @@ impl Touches {
 }
 
 /// For each change, whether undoing it (from the snapshot back, every later change undone
-/// first, as [`at`] does) is exact: nothing it touches was left out before, and nothing had
-/// to be left out for it.
+/// first, as [`at`](crate::history::at) does) is exact: nothing it touches was left out before,
+/// and nothing had to be left out for it.
 fn exact_undos(snapshot: &Snapshot, events: &[Event]) -> Vec<bool> {
     let mut state = snapshot.clone();
     let mut exact = vec![false; events.len()];
