@@ -256,6 +256,60 @@ fn record_line_dir(
     )
 }
 
+/// `explain --history`'s fast path ([`vpcreach::explain::Timeline::explain_chunk_counted`]:
+/// the fast scan, each record by its epoch's model, full explanations only for the lines
+/// printed) against the full path ([`vpcreach::explain::Timeline::explain_chunk`], whose
+/// answers `got` are): the same status and expected action for every record when every line is
+/// printed, the same lines when only some statuses are, and the same counts in the tally.
+fn fast_path_agrees(
+    timeline: &vpcreach::explain::Timeline,
+    chunk: &vpcreach::flow_log::Chunk,
+    got: &[(
+        vpcreach::explain::Status,
+        Option<vpcreach::flow_log::Action>,
+    )],
+) -> Result<(), TestCaseError> {
+    use vpcreach::explain::{Memo, Status};
+    let mut full_lines = Vec::new();
+    let (full_tally, _) =
+        timeline.explain_chunk(chunk, |_, e| full_lines.push((e.line, e.then.is_some())));
+    let mut memo = Memo::default();
+    let mut fast = Vec::new();
+    let mut lines = Vec::new();
+    let (tally, counts) = timeline.explain_chunk_counted(
+        chunk,
+        &mut memo,
+        |_| true,
+        |_, e| {
+            fast.push((e.status, e.expected));
+            lines.push((e.line, e.then.is_some()));
+        },
+    );
+    prop_assert_eq!(&fast, got);
+    prop_assert_eq!(&lines, &full_lines);
+    prop_assert_eq!(counts.read as usize, got.len());
+    for s in Status::ALL {
+        prop_assert_eq!(tally.count(s), full_tally.count(s), "{:?}", s);
+    }
+    // With only contradictions printed (the memo reused, as from chunk to chunk): the same
+    // lines as the full path's contradictions.
+    let mut only = Vec::new();
+    let _ = timeline.explain_chunk_counted(
+        chunk,
+        &mut memo,
+        |s| s == Status::Contradiction,
+        |_, e| only.push((e.line, e.then.is_some())),
+    );
+    let expected: Vec<(u64, bool)> = lines
+        .iter()
+        .zip(got)
+        .filter(|(_, (s, _))| *s == Status::Contradiction)
+        .map(|(l, _)| *l)
+        .collect();
+    prop_assert_eq!(only, expected);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
     /// `explain --history`'s timeline (epochs built on demand, records at ENIs no later change
@@ -302,6 +356,7 @@ proptest! {
         let mut got = Vec::new();
         timeline.explain_chunk(&chunk, |_, e| got.push((e.status, e.expected)));
         prop_assert_eq!(got.len(), parsed.records.len());
+        fast_path_agrees(&timeline, &chunk, &got)?;
         // A chunk that the timeline lets through the fast scan (no record of it is judged by
         // an earlier configuration) is judged by the snapshot's configuration as it is.
         let needs = timeline.needs_history(&chunk);
@@ -478,6 +533,7 @@ proptest! {
         let mut got = Vec::new();
         timeline.explain_chunk(&chunk, |_, e| got.push((e.status, e.expected)));
         prop_assert_eq!(got.len(), parsed.records.len());
+        fast_path_agrees(&timeline, &chunk, &got)?;
         // A chunk that the timeline lets through the fast scan (no record of it is judged by
         // an earlier configuration) is judged by the snapshot's configuration as it is.
         let needs = timeline.needs_history(&chunk);

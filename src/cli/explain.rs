@@ -281,21 +281,17 @@ fn explain_inputs(
                 Model::Snapshot(_) => memos.with(|memo| {
                     explainer.explain_chunk_counted(&chunk, memo, want, |e| handle(e, &mut render))
                 }),
-                // A chunk whose records no change since their time reaches: the fast scan.
-                Model::History(timeline) if !timeline.needs_history(&chunk) => memos.with(|memo| {
-                    explainer.explain_chunk_counted(&chunk, memo, want, |mut e| {
-                        timeline.hint_unchanged(&mut e);
-                        handle(e, &mut render)
+                // Each record by the model at its start, by the fast scan.
+                Model::History(timeline) => memos.with(|memo| {
+                    timeline.explain_chunk_counted(&chunk, memo, want, |net, e| {
+                        if std::ptr::eq(net, timeline.current()) {
+                            handle(e, &mut render);
+                        } else {
+                            // A record judged by an earlier configuration is rendered with its
+                            // network.
+                            handle(e, &mut RenderCache::new(net));
+                        }
                     })
-                }),
-                Model::History(timeline) => timeline.explain_chunk(&chunk, |net, e| {
-                    if std::ptr::eq(net, timeline.current()) {
-                        handle(e, &mut render);
-                    } else {
-                        // A record judged by an earlier configuration is rendered with its
-                        // network.
-                        handle(e, &mut RenderCache::new(net));
-                    }
                 }),
             };
             renders

@@ -6,8 +6,11 @@
 use super::{Core, Explainer, Explanation, Facts, Flows, Memo, Status, Tally};
 use crate::flow_log::{Chunk, Counts, LineAt, Malformed, Scanned, Scanner};
 
-enum Item {
+/// One line of a scanned chunk (see [`Explainer::scan_chunk`]).
+pub(crate) enum Item {
+    /// A record: its fields and where it is.
     Record(Facts, LineAt),
+    /// A line that is not a valid record.
     Malformed(Malformed),
 }
 
@@ -22,8 +25,10 @@ pub(crate) enum Step<'a, 'n> {
 /// Buffers kept from chunk to chunk (in [`Memo`]).
 #[derive(Default)]
 pub(crate) struct Scratch {
-    items: Vec<Item>,
-    flows: Flows,
+    /// The lines of the chunk last scanned, in line order.
+    pub(crate) items: Vec<Item>,
+    /// The flow table of the chunk last scanned (its records and those around it).
+    pub(crate) flows: Flows,
 }
 
 impl<'n> Explainer<'n> {
@@ -95,8 +100,30 @@ impl<'n> Explainer<'n> {
         memo: &mut Memo,
         mut each: impl FnMut(&mut Scanner<'_>, Step<'_, 'n>),
     ) -> Counts {
-        let mut scanner = Scanner::new(chunk);
         let mut scratch = std::mem::take(&mut memo.scratch);
+        let (mut scanner, counts) = self.scan_chunk(chunk, &mut scratch);
+        for item in scratch.items.iter() {
+            match item {
+                Item::Record(f, at) => {
+                    let core = self.core(f, scratch.flows.pairing(f), Some(memo));
+                    each(&mut scanner, Step::Record(&core, f, *at));
+                }
+                Item::Malformed(bad) => each(&mut scanner, Step::Malformed(bad)),
+            }
+        }
+        memo.scratch = scratch;
+        counts
+    }
+
+    /// Scans a chunk (fast pass, no full records) into `scratch`: its lines in line order
+    /// (`items`) and the flow table of its records and those around it (`flows`). Returns the
+    /// scanner (to read a line in full later) and the chunk's counts.
+    pub(crate) fn scan_chunk<'c>(
+        &self,
+        chunk: &'c Chunk,
+        scratch: &mut Scratch,
+    ) -> (Scanner<'c>, Counts) {
+        let mut scanner = Scanner::new(chunk);
         let (items, flows) = (&mut scratch.items, &mut scratch.flows);
         items.clear();
         flows.clear();
@@ -124,16 +151,6 @@ impl<'n> Explainer<'n> {
             })
         });
         near(flows, chunk.after.as_deref());
-        for item in items.iter() {
-            match item {
-                Item::Record(f, at) => {
-                    let core = self.core(f, flows.pairing(f), Some(memo));
-                    each(&mut scanner, Step::Record(&core, f, *at));
-                }
-                Item::Malformed(bad) => each(&mut scanner, Step::Malformed(bad)),
-            }
-        }
-        memo.scratch = scratch;
-        counts
+        (scanner, counts)
     }
 }

@@ -3,21 +3,26 @@
 //! whose answer then differs from the snapshot's says so, with the changes to its ENI's groups,
 //! subnet, NACL and route table since its start ([`JudgedThen`]).
 //!
-//! Each distinct configuration (an *epoch*: the time between two changes) is built once, when
-//! a record first needs it. Records are explained by the full parser here, not the fast scan.
+//! Each distinct configuration (an *epoch*: the time between two changes) is built when a
+//! record first needs it (the last [`EPOCHS_KEPT`] used are kept), from the nearest kept
+//! earlier configuration (at most [`STATES_KEPT`] kept) rather than from the snapshot with
+//! every later change undone. [`Timeline::explain_chunk_counted`] explains records by the fast
+//! scan, each by its epoch's model, and builds full explanations only for the lines printed;
+//! [`Timeline::explain_chunk`] explains them all in full.
 
-use super::{Explainer, Explanation, Iface, Status, Tally};
+use super::fast::{Item, Scratch};
+use super::{Core, Explainer, Explanation, Facts, Iface, Memo, Status, Tally};
 use crate::flow_log::{
     parse_chunk, Action, Chunk, Counts, FlowRecord, ParsedChunk, Scanned, Scanner,
 };
-use crate::history::{at, Event, Footprint, FootprintIndex, Tuple};
+use crate::history::{finish_at, undo, Event, Footprint, FootprintIndex, Tuple};
 use crate::network::Network;
 use crate::render::explain::RenderCache;
 use crate::snapshot::Snapshot;
 use crate::timestamp::Rfc3339;
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// What the snapshot's configuration says of a record judged by an earlier one, and the
@@ -81,13 +86,24 @@ pub struct Timeline {
     /// the model is then not the snapshot's, and that span is an epoch of its own
     /// (`events.len()`; the snapshot's is `events.len() + 1`).
     disagree: Vec<String>,
-    /// The models of the last epochs used, most recent first (each is built from the snapshot
-    /// on first use, and dropped when [`EPOCHS_KEPT`] others were used since).
-    epochs: Mutex<Vec<(usize, Arc<Network>)>>,
+    /// The models of the last epochs used, most recent first (each is built on first use, and
+    /// dropped when [`EPOCHS_KEPT`] others were used since), each with whether its interfaces
+    /// are those of `current`, by the same indexes.
+    epochs: Mutex<Vec<(usize, Arc<Network>, bool)>>,
+    /// The snapshot with the changes from an index on undone (`events[m..]`, newest first),
+    /// by that index: kept at every `stride`-th index reached, so that an epoch's model starts
+    /// from the nearest kept state after it (fewer than `stride` changes to undo) instead of
+    /// from the snapshot (every later change to undo). At most [`STATES_KEPT`] + 1 are kept.
+    states: Mutex<BTreeMap<usize, Arc<Snapshot>>>,
+    /// The spacing of `states`: `events.len()` / [`STATES_KEPT`], rounded up (at least 1).
+    stride: usize,
 }
 
 /// How many earlier models are kept built at once.
 const EPOCHS_KEPT: usize = 8;
+
+/// How many earlier configurations (as snapshots) are kept at most to build models from.
+const STATES_KEPT: usize = 32;
 
 impl Timeline {
     /// The timeline of `snapshot` (taken at `snapshot_time`) with the changes `events` (sorted
@@ -101,6 +117,7 @@ impl Timeline {
         current.snapshot_time = Some(snapshot_time);
         let disagree = crate::history::config_disagreements(&snapshot, &events);
         let touches = Touches::new(&snapshot, &current, &events, &disagree);
+        let stride = events.len().div_ceil(STATES_KEPT).max(1);
         Timeline {
             snapshot,
             snapshot_time,
@@ -109,6 +126,8 @@ impl Timeline {
             touches,
             disagree,
             epochs: Mutex::new(Vec::new()),
+            states: Mutex::new(BTreeMap::new()),
+            stride,
         }
     }
 
@@ -147,34 +166,249 @@ impl Timeline {
     /// The model of an epoch before the snapshot's (see [`Timeline::epoch_of`]): the snapshot
     /// with `events()[epoch..]` undone.
     pub fn network_at_epoch(&self, epoch: usize) -> Arc<Network> {
-        let kept = |epochs: &mut Vec<(usize, Arc<Network>)>| {
-            let p = epochs.iter().position(|(k, _)| *k == epoch)?;
+        self.epoch_model(epoch).0
+    }
+
+    /// [`Timeline::network_at_epoch`], with whether the model's interfaces are those of
+    /// [`Timeline::current`] by the same indexes (records then have the same fields in both).
+    fn epoch_model(&self, epoch: usize) -> (Arc<Network>, bool) {
+        let kept = |epochs: &mut Vec<(usize, Arc<Network>, bool)>| {
+            let p = epochs.iter().position(|(k, _, _)| *k == epoch)?;
             let hit = epochs.remove(p);
-            let net = Arc::clone(&hit.1);
+            let found = (Arc::clone(&hit.1), hit.2);
             epochs.insert(0, hit);
-            Some(net)
+            Some(found)
         };
-        if let Some(net) = kept(&mut self.epochs.lock().unwrap_or_else(|e| e.into_inner())) {
-            return net;
+        if let Some(found) = kept(&mut self.epochs.lock().unwrap_or_else(|e| e.into_inner())) {
+            return found;
         }
         // Any time before the epoch's first later change (or the snapshot's time) gives the
-        // same model.
+        // same model: the one of `history::at`, whose steps these are (undo every change
+        // after `t`, newest first, then `finish_at`).
         let t = self
             .events
             .get(epoch)
             .map_or(self.snapshot_time - 1, |e| e.time - 1);
-        let undone = at(&self.snapshot, &self.events, self.snapshot_time, t);
-        let mut net = Network::build(&undone.snapshot);
+        let from = self.events.partition_point(|e| e.time <= t);
+        let mut undone = self.undone_from(from);
+        finish_at(
+            &self.snapshot,
+            &mut undone,
+            &self.events,
+            self.snapshot_time,
+            t,
+        );
+        let mut net = Network::build_taking_groups(&mut undone);
+        drop(undone);
         net.snapshot_time = Some(self.snapshot_time);
+        let same = net.eni_index == self.current.eni_index;
         let net = Arc::new(net);
         let mut epochs = self.epochs.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(other) = kept(&mut epochs) {
             // Another thread built it meanwhile.
             return other;
         }
-        epochs.insert(0, (epoch, Arc::clone(&net)));
+        epochs.insert(0, (epoch, Arc::clone(&net), same));
         epochs.truncate(EPOCHS_KEPT);
-        net
+        (net, same)
+    }
+
+    /// The snapshot with `events[from..]` undone, newest first (as `history::at` undoes
+    /// them): from the nearest kept state at or after `from` (see `states`), keeping the
+    /// states reached at each `stride`-th index on the way.
+    fn undone_from(&self, from: usize) -> Snapshot {
+        let n = self.events.len();
+        let nearest = self
+            .states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .range(from..)
+            .next()
+            .map(|(&k, s)| (k, Arc::clone(s)));
+        let (mut k, mut state) = match nearest {
+            Some((k, s)) => (k, Snapshot::clone(&s)),
+            None => (n, self.snapshot.clone()),
+        };
+        while k > from {
+            k -= 1;
+            // Why an undo is not exact is in the state (what it left out): the model says it.
+            let _ = undo(&mut state, &self.events, k);
+            if k > from && k % self.stride == 0 {
+                self.states
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(k)
+                    .or_insert_with(|| Arc::new(state.clone()));
+            }
+        }
+        state
+    }
+
+    /// The epoch a record is judged in: the one of its start, or the snapshot's
+    /// ([`Timeline::now_epoch`]) when it has no start, when the snapshot's model finds no
+    /// interface for it, or when no change since its start can alter how it is judged there.
+    /// `now` is its explanation by the snapshot's model.
+    fn judged_epoch(&self, now: &Core<'_>, f: &Facts) -> usize {
+        let now_epoch = self.now_epoch();
+        let Some(start) = f.start else {
+            return now_epoch;
+        };
+        let k = self.epoch_of(i64::try_from(start).unwrap_or(i64::MAX));
+        if k >= now_epoch {
+            return now_epoch;
+        }
+        let tuple = Tuple {
+            protocol: f.protocol,
+            addrs: [f.srcaddr, f.dstaddr, f.pkt_srcaddr, f.pkt_dstaddr],
+            ports: [f.srcport, f.dstport],
+        };
+        match now.eni {
+            Some(i) if self.touches.alters(i, k, &tuple) => k,
+            // Not in the snapshot, nor at any earlier time (changes do not make ENIs), or one
+            // that no change since reaches.
+            _ => now_epoch,
+        }
+    }
+
+    /// Explains a chunk as [`Timeline::explain_chunk`] does (each record by the configuration
+    /// at its `start`), by the fast scan: every record is explained by its epoch's model
+    /// without building its full explanation, and only the lines whose status `want` accepts
+    /// (for a record judged earlier, its status then) are explained in full and handed to
+    /// `emit`, in line order, with the network they refer to. Every line is counted in the
+    /// returned tally (see [`Timeline::explain_chunk`]).
+    ///
+    /// A record that no change since its start can alter, or whose interface the snapshot's
+    /// model does not know, is judged by the snapshot's model (with
+    /// [`Timeline::hint_unchanged`]). A chunk that needs an earlier model whose interfaces
+    /// differ from the snapshot's (an interface left out then) is explained by
+    /// [`Timeline::explain_chunk`].
+    ///
+    /// `memo` keeps caches and buffers from chunk to chunk, as for
+    /// [`Explainer::explain_chunk_counted`] with the explainer of [`Timeline::current`].
+    pub fn explain_chunk_counted(
+        &self,
+        chunk: &Chunk,
+        memo: &mut Memo,
+        want: impl Fn(Status) -> bool,
+        mut emit: impl for<'a> FnMut(&'a Network, Explanation<'a>),
+    ) -> (Tally, Counts) {
+        let now_epoch = self.now_epoch();
+        let explainer = Explainer::new(&self.current);
+        let mut scratch: Scratch = std::mem::take(&mut memo.scratch);
+        let (mut scanner, counts) = explainer.scan_chunk(chunk, &mut scratch);
+        // Each record's explanation by the snapshot's model, and its epoch.
+        let judged: Vec<Option<(Core<'_>, usize)>> = scratch
+            .items
+            .iter()
+            .map(|item| match item {
+                Item::Record(f, _) => {
+                    let core = explainer.core(f, scratch.flows.pairing(f), Some(memo));
+                    let k = self.judged_epoch(&core, f);
+                    Some((core, k))
+                }
+                Item::Malformed(_) => None,
+            })
+            .collect();
+        let wanted: BTreeSet<usize> = judged
+            .iter()
+            .flatten()
+            .map(|&(_, k)| k)
+            .filter(|&k| k < now_epoch)
+            .collect();
+        let mut nets: Vec<(usize, Arc<Network>)> = Vec::with_capacity(wanted.len());
+        for k in wanted {
+            let (net, same) = self.epoch_model(k);
+            if !same {
+                // The records' fields (which interface) are not the same by that model.
+                memo.scratch = scratch;
+                drop(judged);
+                return self.explain_chunk(chunk, |net, e| {
+                    if want(e.status) {
+                        emit(net, e)
+                    }
+                });
+            }
+            nets.push((k, net));
+        }
+        let then: Vec<Explainer<'_>> = nets.iter().map(|(_, n)| Explainer::new(n)).collect();
+        let mut memos: Vec<Memo> = nets.iter().map(|_| Memo::default()).collect();
+        let mut then_texts: Vec<RenderCache<'_>> =
+            nets.iter().map(|(_, n)| RenderCache::new(n)).collect();
+        let mut now_texts = RenderCache::new(&self.current);
+        let mut tally = Tally::default();
+        for (item, judged) in scratch.items.iter().zip(&judged) {
+            let (f, at, core, k) = match (item, judged) {
+                (Item::Record(f, at), Some((core, k))) => (f, *at, core, *k),
+                // Every record has its epoch.
+                (Item::Record(..), None) => continue,
+                (Item::Malformed(bad), _) => {
+                    let e = explainer.malformed(bad);
+                    tally.add(&e, None);
+                    if want(Status::Malformed) {
+                        emit(&self.current, e);
+                    }
+                    continue;
+                }
+            };
+            let Some(p) = nets.iter().position(|(j, _)| *j == k) else {
+                // Judged by the snapshot's model.
+                tally.add_core(core, f);
+                if want(core.status) {
+                    // The scan read this line as a record, so the full parser does too.
+                    let e = match scanner.full(at) {
+                        Ok(r) => {
+                            let mut e = explainer.explanation(&chunk.file, &r, core);
+                            self.hint_unchanged(&mut e);
+                            e
+                        }
+                        Err(bad) => explainer.malformed(&bad),
+                    };
+                    emit(&self.current, e);
+                }
+                continue;
+            };
+            let net: &Network = &nets[p].1;
+            let c = then[p].core(f, scratch.flows.pairing(f), Some(&mut memos[p]));
+            let same_answer = (c.status, c.expected) == (core.status, core.expected);
+            let same_rules = same_answer
+                && c.checks.as_slice().len() == core.checks.as_slice().len()
+                && c.checks
+                    .as_slice()
+                    .iter()
+                    .zip(core.checks.as_slice())
+                    .all(|(a, b)| {
+                        then_texts[p].decided_json(c.direction, a)
+                            == now_texts.decided_json(core.direction, b)
+                    });
+            tally.add_judged_earlier_core(&c, core, f, same_rules);
+            if !want(c.status) {
+                continue;
+            }
+            let r = match scanner.full(at) {
+                Ok(r) => r,
+                Err(bad) => {
+                    emit(&self.current, explainer.malformed(&bad));
+                    continue;
+                }
+            };
+            let mut e = then[p].explanation(&chunk.file, &r, &c);
+            self.hint_history(&mut e, &r, k);
+            if !same_answer {
+                e.then = Some(Box::new(JudgedThen {
+                    at: r
+                        .start
+                        .map(|s| Rfc3339(s as i64).to_string())
+                        .unwrap_or_default(),
+                    snapshot_status: core.status,
+                    snapshot_expected: core.expected,
+                    changes: self.changes_at(net, k, e.eni, e.interface_id.as_deref(), core.eni),
+                }));
+            }
+            emit(net, e);
+        }
+        drop(judged);
+        memo.scratch = scratch;
+        (tally, counts)
     }
 
     /// Explains a chunk, each record by the configuration at its `start` (a record without a
@@ -263,7 +497,7 @@ impl Timeline {
                         .unwrap_or_default(),
                     snapshot_status: e_now.status,
                     snapshot_expected: e_now.expected,
-                    changes: self.changes_at(net, k, &e, &e_now),
+                    changes: self.changes_at(net, k, e.eni, e.interface_id.as_deref(), e_now.eni),
                 }));
             }
             let mut then_texts = RenderCache::new(net);
@@ -280,8 +514,8 @@ impl Timeline {
     }
 
     /// Whether some record of `chunk` is judged by a configuration older than the snapshot's;
-    /// when none is, the chunk is explained against [`Timeline::current`] as it is (by the fast
-    /// scan, with [`Timeline::hint_unchanged`] on its contradictions).
+    /// when none is, the chunk can be explained against [`Timeline::current`] as it is (with
+    /// [`Timeline::hint_unchanged`] on its contradictions).
     pub fn needs_history(&self, chunk: &Chunk) -> bool {
         let now = self.now_epoch();
         if now == 0 {
@@ -325,22 +559,24 @@ impl Timeline {
     }
 
     /// The changes from epoch `k` on that touch the resources of the record's ENI (in the
-    /// configuration then, or now).
+    /// configuration then, `then_eni`, or now, `now_eni`), or the interface its
+    /// `interface-id` names.
     fn changes_at(
         &self,
         then_net: &Network,
         k: usize,
-        then: &Explanation<'_>,
-        now: &Explanation<'_>,
+        then_eni: Option<usize>,
+        interface_id: Option<&str>,
+        now_eni: Option<usize>,
     ) -> Vec<ChangeSeen> {
         let mut ids: BTreeSet<&str> = BTreeSet::new();
-        for (net, eni) in [(then_net, then.eni), (&self.current, now.eni)] {
+        for (net, eni) in [(then_net, then_eni), (&self.current, now_eni)] {
             if let Some(eni) = eni.and_then(|i| net.enis.get(i)) {
                 ids.extend(eni_resources(net, eni, false));
             }
         }
         // An interface the model at that time left out: the record's `interface-id` names it.
-        ids.extend(then.interface_id.as_deref());
+        ids.extend(interface_id);
         // After the last change, the Config items that say other than the snapshot.
         let disagreeing: Vec<&Event> = self
             .disagree
@@ -552,8 +788,8 @@ impl Touches {
 }
 
 /// For each change, whether undoing it (from the snapshot back, every later change undone
-/// first, as [`at`] does) is exact: nothing it touches was left out before, and nothing had
-/// to be left out for it.
+/// first, as [`at`](crate::history::at) does) is exact: nothing it touches was left out before,
+/// and nothing had to be left out for it.
 fn exact_undos(snapshot: &Snapshot, events: &[Event]) -> Vec<bool> {
     let mut state = snapshot.clone();
     let mut exact = vec![false; events.len()];

@@ -279,6 +279,35 @@ impl Tally {
         });
     }
 
+    /// [`Tally::add_judged_earlier`] for the cores of the two explanations (`f`: the
+    /// record's fields), as the fast scan has them.
+    pub(crate) fn add_judged_earlier_core(
+        &mut self,
+        then: &Core<'_>,
+        now: &Core<'_>,
+        f: &Facts,
+        same_rules: bool,
+    ) {
+        self.judged_earlier += 1;
+        if same_rules {
+            return self.add_core(now, f);
+        }
+        self.judged_earlier_by_other_rules += 1;
+        self.add_seen(Seen {
+            status: then.status,
+            eni: now.eni,
+            observed: f.action,
+            expected: then.expected,
+            srcaddr: f.srcaddr,
+            peer: then.peer,
+            dstport: f.dstport,
+            protocol: f.protocol,
+            window: f.start.zip(f.end),
+            checks: &[],
+            skipdata: then.code == crate::explain::Code::SkipData,
+        });
+    }
+
     /// Adds the core of an explanation.
     pub(crate) fn add_core(&mut self, c: &Core<'_>, f: &Facts) {
         self.add_seen(Seen {

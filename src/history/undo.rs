@@ -69,16 +69,31 @@ pub fn at(snap: &Snapshot, events: &[Event], snapshot_time: i64, t: i64) -> Undo
             out.unknown.push((e.event_id.clone(), why));
         }
     }
-    config_anchor(&mut out.snapshot, events, snapshot_time, t);
+    finish_at(snap, &mut out.snapshot, events, snapshot_time, t);
+    out
+}
+
+/// The last step of [`at`]: `state` is `snap` with the changes of `events` after `t` (and not
+/// after `snapshot_time`) undone, newest first, by [`undo`]; this joins the AWS Config items
+/// at `t` and names the interfaces left out by their other names, as [`at`] does. A caller
+/// that undoes the changes itself (from a state it keeps, say) gets the same configuration as
+/// [`at`] with this.
+pub fn finish_at(
+    snap: &Snapshot,
+    state: &mut Snapshot,
+    events: &[Event],
+    snapshot_time: i64,
+    t: i64,
+) {
+    config_anchor(state, events, snapshot_time, t);
     // The other names of the ENIs left out, from the snapshot that still holds them.
-    if out.snapshot.withheld.len() > snap.withheld.len() {
-        let withheld = &out.snapshot.withheld;
+    if state.withheld.len() > snap.withheld.len() {
+        let withheld = &state.withheld;
         let named = snap.aliases_of(|e| withheld.contains_key(&e.network_interface_id));
         for (alias, id) in named {
-            out.snapshot.withheld_aliases.entry(alias).or_insert(id);
+            state.withheld_aliases.entry(alias).or_insert(id);
         }
     }
-    out
 }
 
 /// Undoes `events[i]` in `state` (the configuration just after it), using what the earlier
@@ -1116,6 +1131,10 @@ fn implicit_subnets(state: &Snapshot, vpc: &str, nacl: bool) -> Vec<String> {
 
 /// Leaves out the ENIs that depend on something left out (their subnet or a group).
 fn cascade(state: &mut Snapshot) {
+    if state.withheld.is_empty() {
+        // Nothing is left out, so nothing depends on something left out.
+        return;
+    }
     let withheld = &state.withheld;
     let mut drop = Vec::new();
     for e in state.network_interfaces.iter().chain(
