@@ -299,7 +299,7 @@ fn explain_reads_flow_logs_from_s3_and_cloudwatch() {
         Arc::new(NoProgress),
     )
     .expect("fetch one object");
-    assert_eq!(one.names, [named.clone()]);
+    assert_eq!(one.names, std::slice::from_ref(&named));
     let (listed, _) =
         vpcreach::aws::list_s3_objects(&object, &all, &AwsOptions::default()).expect("list");
     assert_eq!(listed, [named]);
