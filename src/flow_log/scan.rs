@@ -271,15 +271,7 @@ impl<'c> Scanner<'c> {
                         let k = events_before + k;
                         counts.read += 1;
                         match item_record(&mut self.parser, item, format, at.line, k + 1) {
-                            Ok(record) => {
-                                count_status(&mut counts, record.log_status);
-                                let at = LineAt {
-                                    kept: Some(self.kept.len()),
-                                    ..at
-                                };
-                                each(Scanned::Record(Lite::of(&record)), at);
-                                self.kept.push(record);
-                            }
+                            Ok(record) => keep(&mut self.kept, record, at, &mut counts, &mut each),
                             Err(problem) => {
                                 counts.malformed += 1;
                                 let bad = event_error(&self.chunk.file, at.line, k, problem);
@@ -339,15 +331,7 @@ impl<'c> Scanner<'c> {
                 &self.chunk.file,
                 line,
             ) {
-                Ok(record) => {
-                    count_status(&mut counts, record.log_status);
-                    let at = LineAt {
-                        kept: Some(self.kept.len()),
-                        ..at
-                    };
-                    each(Scanned::Record(Lite::of(&record)), at);
-                    self.kept.push(record);
-                }
+                Ok(record) => keep(&mut self.kept, record, at, &mut counts, &mut each),
                 Err(bad) => {
                     counts.malformed += 1;
                     each(Scanned::Malformed(bad), at);
@@ -384,6 +368,24 @@ impl<'c> Scanner<'c> {
             at.line,
         )
     }
+}
+
+/// Hands out a record the full parser read, counted, and keeps it for [`Scanner::full`] (its
+/// place in `kept` goes with it).
+fn keep(
+    kept: &mut Vec<FlowRecord>,
+    record: FlowRecord,
+    at: LineAt,
+    counts: &mut Counts,
+    each: &mut impl FnMut(Scanned<'_>, LineAt),
+) {
+    count_status(counts, record.log_status);
+    let at = LineAt {
+        kept: Some(kept.len()),
+        ..at
+    };
+    each(Scanned::Record(Lite::of(&record)), at);
+    kept.push(record);
 }
 
 fn event_error(file: &Arc<std::path::Path>, line: u64, k: usize, problem: Problem) -> Malformed {
