@@ -207,6 +207,27 @@ fn start_cluster(dir: &Path, env: Vec<(String, Option<String>)>) -> (Cluster, u1
     (cluster, port)
 }
 
+/// The lines of both executors' logs that name an `explained` partition they ran; fails when
+/// either ran none.
+fn explained_partitions_run(cluster: &Cluster) -> Vec<String> {
+    let mut ran = Vec::new();
+    for name in ["executor-a", "executor-b"] {
+        let mine: Vec<String> = cluster
+            .log(name)
+            .lines()
+            .filter(|l| l.contains("runs `explained` partition"))
+            .map(str::to_string)
+            .collect();
+        assert!(
+            !mine.is_empty(),
+            "{name} ran no partition:\n{}",
+            cluster.logs()
+        );
+        ran.extend(mine);
+    }
+    ran
+}
+
 fn rows(out: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -284,21 +305,7 @@ fn a_query_on_two_executors_answers_as_local_sql_and_explain() {
     assert_eq!(total, 14, "every record of the example");
 
     // Both executors ran partitions of `explained`, and every file was read once.
-    let mut ran = Vec::new();
-    for name in ["executor-a", "executor-b"] {
-        let log = cluster.log(name);
-        let mine: Vec<String> = log
-            .lines()
-            .filter(|l| l.contains("runs `explained` partition"))
-            .map(str::to_string)
-            .collect();
-        assert!(
-            !mine.is_empty(),
-            "{name} ran no partition:\n{}",
-            cluster.logs()
-        );
-        ran.extend(mine);
-    }
+    let ran = explained_partitions_run(&cluster);
     // Two text files, and the Parquet file split by row group: five partitions.
     assert_eq!(ran.len(), 5, "{ran:?}");
     for (f, parts) in files.iter().zip([1, 1, 3]) {
@@ -432,21 +439,7 @@ fn an_s3_prefix_is_split_across_the_executors_by_object() {
     assert_eq!(total, 14, "every record of the example");
 
     // One partition per object, each run once, by both executors between them.
-    let mut ran = Vec::new();
-    for name in ["executor-a", "executor-b"] {
-        let mine: Vec<String> = cluster
-            .log(name)
-            .lines()
-            .filter(|l| l.contains("runs `explained` partition"))
-            .map(str::to_string)
-            .collect();
-        assert!(
-            !mine.is_empty(),
-            "{name} ran no partition:\n{}",
-            cluster.logs()
-        );
-        ran.extend(mine);
-    }
+    let ran = explained_partitions_run(&cluster);
     assert_eq!(ran.len(), 3, "{ran:?}");
     for key in &keys {
         let object = format!("s3://flow-logs/{key}");
