@@ -394,15 +394,8 @@ impl Timeline {
             let mut e = then[p].explanation(&chunk.file, &r, &c);
             self.hint_history(&mut e, &r, k);
             if !same_answer {
-                e.then = Some(Box::new(JudgedThen {
-                    at: r
-                        .start
-                        .map(|s| Rfc3339(s as i64).to_string())
-                        .unwrap_or_default(),
-                    snapshot_status: core.status,
-                    snapshot_expected: core.expected,
-                    changes: self.changes_at(net, k, e.eni, e.interface_id.as_deref(), core.eni),
-                }));
+                e.then =
+                    Some(self.judged_then(net, k, &r, &e, (core.status, core.expected, core.eni)));
             }
             emit(net, e);
         }
@@ -490,15 +483,13 @@ impl Timeline {
             };
             self.hint_history(&mut e, r, k);
             if (e.status, e.expected) != (e_now.status, e_now.expected) {
-                e.then = Some(Box::new(JudgedThen {
-                    at: r
-                        .start
-                        .map(|s| Rfc3339(s as i64).to_string())
-                        .unwrap_or_default(),
-                    snapshot_status: e_now.status,
-                    snapshot_expected: e_now.expected,
-                    changes: self.changes_at(net, k, e.eni, e.interface_id.as_deref(), e_now.eni),
-                }));
+                e.then = Some(self.judged_then(
+                    net,
+                    k,
+                    r,
+                    &e,
+                    (e_now.status, e_now.expected, e_now.eni),
+                ));
             }
             let mut then_texts = RenderCache::new(net);
             let same_rules = (e.status, e.expected) == (e_now.status, e_now.expected)
@@ -556,6 +547,28 @@ impl Timeline {
         if let Some(h) = e.hints.iter_mut().find(|h| h.starts_with("the snapshot ")) {
             *h = Cow::Borrowed("judged by the snapshot's configuration, which no change of the history since its start alters for this record (none reaches this interface, or none adds or removes a rule that matches the record): a change the history does not hold (another trail or Region, a call not logged) would explain it");
         }
+    }
+
+    /// What the snapshot's configuration says of record `r` judged by the model `then_net` of
+    /// epoch `k` (explanation `e`), when the two answers differ: the snapshot's status,
+    /// expected action and ENI, and the changes in between.
+    fn judged_then(
+        &self,
+        then_net: &Network,
+        k: usize,
+        r: &FlowRecord,
+        e: &Explanation<'_>,
+        (snapshot_status, snapshot_expected, snapshot_eni): (Status, Option<Action>, Option<usize>),
+    ) -> Box<JudgedThen> {
+        Box::new(JudgedThen {
+            at: r
+                .start
+                .map(|s| Rfc3339(s as i64).to_string())
+                .unwrap_or_default(),
+            snapshot_status,
+            snapshot_expected,
+            changes: self.changes_at(then_net, k, e.eni, e.interface_id.as_deref(), snapshot_eni),
+        })
     }
 
     /// The changes from epoch `k` on that touch the resources of the record's ENI (in the
