@@ -317,7 +317,7 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
         Some(r) => r.group_id.clone(),
         None => g.id.as_str().into(),
     };
-    let mut push = |peer: SgPeer, description: Option<String>| {
+    let mut push = |peer: SgPeer, description: Option<&str>| {
         let rule = SgRule {
             group_id: group_id.clone(),
             direction: dir,
@@ -325,7 +325,7 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
             protocol,
             ports,
             peer,
-            description: description.map(String::into_boxed_str),
+            description: description.map(Box::from),
             group: 0,
             position: match dir {
                 Direction::Inbound => g.inbound.len(),
@@ -340,13 +340,13 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
     let mut problems = Vec::new();
     for r in &p.ip_ranges {
         match r.cidr_ip.trim().parse::<IpNet>() {
-            Ok(cidr) => push(SgPeer::Cidr { cidr }, r.description.clone()),
+            Ok(cidr) => push(SgPeer::Cidr { cidr }, r.description.as_deref()),
             Err(_) => problems.push(format!("`{}` is not an IPv4 CIDR", r.cidr_ip)),
         }
     }
     for r in &p.ipv6_ranges {
         match r.cidr_ipv6.trim().parse::<IpNet>() {
-            Ok(cidr) => push(SgPeer::Cidr { cidr }, r.description.clone()),
+            Ok(cidr) => push(SgPeer::Cidr { cidr }, r.description.as_deref()),
             Err(_) => problems.push(format!("`{}` is not an IPv6 CIDR", r.cidr_ipv6)),
         }
     }
@@ -355,18 +355,18 @@ fn compile_permission(g: &mut CompiledGroup, dir: Direction, index: usize, p: &I
             SgPeer::PrefixList {
                 id: r.prefix_list_id.as_str().into(),
             },
-            r.description.clone(),
+            r.description.as_deref(),
         );
     }
     for r in &p.user_id_group_pairs {
         match &r.group_id {
             Some(id) => push(
                 SgPeer::group(
-                    id.clone(),
-                    r.user_id.clone(),
-                    r.vpc_peering_connection_id.clone(),
+                    id.as_str(),
+                    r.user_id.as_deref().map(str::to_string),
+                    r.vpc_peering_connection_id.as_deref().map(str::to_string),
                 ),
-                r.description.clone(),
+                r.description.as_deref(),
             ),
             None => problems.push(format!(
                 "group reference without a group id (name `{}`)",

@@ -45,6 +45,7 @@ fn report() -> Report {
         notes: vec!["header space: boxes".into()],
         errors: vec![],
         warnings: vec![],
+        ..Default::default()
     };
     let baseline = Baseline::parse(
         Path::new("b.json"),

@@ -74,6 +74,7 @@ fn result() -> AuditResult {
         notes: vec!["a note".into()],
         errors: vec![],
         warnings: vec![],
+        ..Default::default()
     }
 }
 

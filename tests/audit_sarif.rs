@@ -124,6 +124,7 @@ traffic = "udp/53"
         notes: vec![],
         errors: vec![],
         warnings: vec![],
+        ..Default::default()
     };
     let baseline = Baseline::parse(
         Path::new("prev.json"),

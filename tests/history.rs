@@ -346,10 +346,10 @@ fn undoing_an_authorize_takes_the_rule_away_and_keeps_the_others() {
     let mut with22 = sg.ip_permissions[0].clone();
     with22.from_port = Some(22);
     with22.to_port = Some(22);
-    with22.ip_ranges = vec![vpcreach::snapshot::IpRange {
+    with22.ip_ranges = vpcreach::snapshot::ThinVec::from([vpcreach::snapshot::IpRange {
         cidr_ip: "203.0.113.0/24".into(),
         description: Some("ssh".into()),
-    }];
+    }]);
     with22.ipv6_ranges.clear();
     sg.ip_permissions.push(with22);
     let ev = events(&["authorize-ingress.json"]);

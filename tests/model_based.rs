@@ -670,18 +670,18 @@ fn build(r: &Recipe) -> Built {
                     let cidr = pick(&pool, *c);
                     if is_v6(&cidr) {
                         perm.ipv6_ranges.push(Ipv6Range {
-                            cidr_ipv6: cidr,
+                            cidr_ipv6: cidr.into(),
                             description: None,
                         });
                     } else {
                         perm.ip_ranges.push(IpRange {
-                            cidr_ip: cidr,
+                            cidr_ip: cidr.into(),
                             description: None,
                         });
                     }
                 }
                 SrcR::Group(g) => perm.user_id_group_pairs.push(UserIdGroupPair {
-                    group_id: Some(sg_id(usize::from(*g) % nsgs)),
+                    group_id: Some(sg_id(usize::from(*g) % nsgs).into()),
                     user_id: Some("111111111111".into()),
                     ..Default::default()
                 }),
@@ -716,11 +716,11 @@ fn build(r: &Recipe) -> Built {
                 ip_protocol: proto.into(),
                 from_port: ports.map(|p| p.0),
                 to_port: ports.map(|p| p.1),
-                ip_ranges: vec![IpRange {
+                ip_ranges: thin_vec::thin_vec![IpRange {
                     cidr_ip: v4.into(),
                     description: None,
                 }],
-                ipv6_ranges: vec![Ipv6Range {
+                ipv6_ranges: thin_vec::thin_vec![Ipv6Range {
                     cidr_ipv6: v6.into(),
                     description: None,
                 }],

@@ -10,6 +10,7 @@
 //! finding carries the rules that let it through (or, for a latent one, the rule that stops it).
 
 use super::finding::Grouper;
+use super::packed::PackedFindings;
 use super::region::{internet, AddrRange, Region};
 use super::{Finding, FindingStatus, Witness};
 use crate::network::Network;
@@ -47,6 +48,23 @@ pub struct AuditResult {
     /// Entries of a flow-log folder passed by (a FIFO, a link loop, a README among the logs):
     /// named for the reader; the findings are complete without them.
     pub warnings: Vec<String>,
+    /// Findings grouped by cause still held packed ([`static_audit_packed`]): empty unless the
+    /// caller asked for them so; [`AuditResult::unpack`] adds them to `findings`.
+    #[serde(skip)]
+    pub packed: PackedFindings,
+}
+
+impl AuditResult {
+    /// Makes the packed findings whole and adds them to `findings`, in the order of
+    /// [`static_audit`] (nothing to do when none are packed).
+    pub fn unpack(&mut self) {
+        if self.packed.is_empty() {
+            return;
+        }
+        let packed = std::mem::take(&mut self.packed);
+        let findings = std::mem::take(&mut self.findings);
+        self.findings = packed.merge_sorted(findings).collect();
+    }
 }
 
 /// Options of the observed audit.
@@ -637,6 +655,16 @@ pub fn static_audit(net: &Network, policies: &PolicySet) -> AuditResult {
 
 /// [`static_audit`] with options (`--group-by eni`: one finding per ENI).
 pub fn static_audit_with(net: &Network, policies: &PolicySet, opts: AuditOptions) -> AuditResult {
+    let mut res = static_audit_packed(net, policies, opts);
+    res.unpack();
+    res
+}
+
+/// [`static_audit_with`], leaving the findings of `deny` statements grouped by cause (most of an
+/// organization's) packed in [`AuditResult::packed`]: a caller that drops the model before
+/// [`AuditResult::unpack`] never holds the model and those findings whole at once (at 100,000
+/// ENIs, about a gigabyte each).
+pub fn static_audit_packed(net: &Network, policies: &PolicySet, opts: AuditOptions) -> AuditResult {
     let group = opts.group_by == GroupBy::Cause;
     let ctx = Ctx {
         net,
@@ -704,8 +732,9 @@ pub fn static_audit_with(net: &Network, policies: &PolicySet, opts: AuditOptions
             allowlist(&ctx, file, &mut members);
         }
     }
-    let mut denied = deny_all(&ctx, &jobs, group);
-    open_nacls(&ctx, &jobs, &denied, &mut res.findings);
+    let (mut denied, packed) = deny_all(&ctx, &jobs, group);
+    open_nacls(&ctx, &jobs, &denied, &packed, &mut res.findings);
+    res.packed = packed;
     // The few findings so far, then the denied ones (most of an organization's): the many are
     // moved, not copied, and the vector keeps room for the findings still to come.
     denied.reserve(res.findings.len() + 1024);
@@ -729,7 +758,13 @@ pub fn static_audit_with(net: &Network, policies: &PolicySet, opts: AuditOptions
 /// Foundations 5.1 asks this of NACLs on their own), one security-group change away from
 /// exposure. A NACL already behind an exposed or latent ENI finding of the statement is not
 /// reported again.
-fn open_nacls(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], denied: &[Finding], out: &mut Vec<Finding>) {
+fn open_nacls(
+    ctx: &Ctx<'_>,
+    jobs: &[DenyJob<'_>],
+    denied: &[Finding],
+    packed: &PackedFindings,
+    out: &mut Vec<Finding>,
+) {
     let net = ctx.net;
     let mut found = Vec::new();
     // CIS 5.1: the remote administration ports.
@@ -749,9 +784,17 @@ fn open_nacls(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], denied: &[Finding], out: &mut
     // The ENIs behind an exposed or latent finding, per statement.
     let covered_enis: HashSet<(&str, &str)> = denied
         .iter()
-        .filter(|f| matches!(f.status, FindingStatus::Exposed | FindingStatus::Latent))
-        .filter(|f| asked.contains(f.check.as_str()))
-        .flat_map(|f| f.enis.iter().map(move |e| (f.check.as_str(), e.as_str())))
+        .map(|f| {
+            (
+                f.check.as_str(),
+                f.status,
+                f.enis.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        })
+        .chain(packed.summaries())
+        .filter(|(_, status, _)| matches!(status, FindingStatus::Exposed | FindingStatus::Latent))
+        .filter(|(check, _, _)| asked.contains(check))
+        .flat_map(|(check, _, enis)| enis.into_iter().map(move |e| (check, e)))
         .collect();
     for job in jobs {
         let st = job.st;
@@ -919,13 +962,38 @@ pub(super) fn sort(f: &mut [Finding]) {
     let mut order: Vec<usize> = (0..f.len()).collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (&f[a], &f[b]);
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.check.cmp(&b.check))
-            .then_with(|| a.status.cmp(&b.status))
-            .then_with(|| a.resources.cmp(&b.resources))
+        order_of(
+            (
+                a.severity,
+                a.check.as_str(),
+                a.status,
+                a.resources.as_slice(),
+            ),
+            (
+                b.severity,
+                b.check.as_str(),
+                b.status,
+                b.resources.as_slice(),
+            ),
+        )
     });
     permute(f, &mut order);
+}
+
+/// The order of the audit's findings ([`sort`]): highest severity first, then check, status and
+/// resources.
+pub(super) fn order_of<R: AsRef<str>, S: AsRef<str>>(
+    a: (Severity, &str, FindingStatus, &[R]),
+    b: (Severity, &str, FindingStatus, &[S]),
+) -> std::cmp::Ordering {
+    b.0.cmp(&a.0)
+        .then_with(|| a.1.cmp(b.1))
+        .then_with(|| a.2.cmp(&b.2))
+        .then_with(|| {
+            a.3.iter()
+                .map(AsRef::as_ref)
+                .cmp(b.3.iter().map(AsRef::as_ref))
+        })
 }
 
 /// Reorders `items` so that position `i` holds what was at `order[i]` (`order` a permutation),
@@ -1090,7 +1158,7 @@ struct DenyJob<'p> {
 /// each ENI's findings into one shared grouper as soon as the ENI is done, keyed by ENI and
 /// statement order, so the groups are those of a single worker taking the ENIs in order and
 /// memory holds each cause once (not once per worker).
-fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], group: bool) -> Vec<Finding> {
+fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], group: bool) -> (Vec<Finding>, PackedFindings) {
     let n = ctx.net.enis.len();
     let threads = std::thread::available_parallelism()
         .map(|x| x.get())
@@ -1146,20 +1214,12 @@ fn deny_all(ctx: &Ctx<'_>, jobs: &[DenyJob<'_>], group: bool) -> Vec<Finding> {
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    let mut out: Vec<Finding> = parts.into_iter().flatten().collect();
-    if group {
-        let grouped = shared
-            .into_inner()
-            .unwrap_or_else(|p| p.into_inner())
-            .finish();
-        // Hundreds of thousands of findings at an organization's scale: moved, not copied.
-        if out.is_empty() {
-            out = grouped;
-        } else {
-            out.extend(grouped);
-        }
-    }
-    out
+    let out: Vec<Finding> = parts.into_iter().flatten().collect();
+    let grouped = shared
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .finish_packed();
+    (out, grouped)
 }
 
 /// A `deny` statement's traffic `t` to destination `d`: exposed, latent or unknown, or nothing.

@@ -1,6 +1,8 @@
 //! A finding: one thing the audit reports, with a stable fingerprint so runs can be compared.
 
+use super::packed::{Entry, Names, PackedFindings, Packer};
 use crate::policy::Severity;
+use crate::snapshot::Short;
 use serde::{Deserialize, Serialize};
 
 /// What kind of finding it is.
@@ -241,13 +243,44 @@ impl Finding {
 /// adding them in key order.
 #[derive(Debug, Default)]
 pub struct Grouper {
-    /// Each group's finding (its first member), beside its [`Group`] in `groups`: kept apart so
-    /// that `finish` moves the findings alone into the vector it hands out, sorted in place.
-    findings: Chunked<Finding>,
+    /// Each group's finding (its first member), packed ([`super::packed`]), beside its
+    /// [`Group`] in `groups`: kept apart so that `finish` moves them alone, sorted in place.
+    findings: Chunked<Held>,
     groups: Chunked<Group>,
     by_id: std::collections::HashMap<String, usize>,
     /// The key [`Grouper::add`] gives next.
     next: u64,
+    packer: Packer,
+    checks: Names,
+    enis: Names,
+}
+
+/// A group's finding while the audit runs: packed, with what orders it at hand.
+#[derive(Debug)]
+struct Held {
+    blob: Box<[u8]>,
+    check: u32,
+    severity: Severity,
+    status: FindingStatus,
+    resources: Box<[Short]>,
+}
+
+impl Grouper {
+    /// Packs a group's finding: its resources apart (they order the findings), the rest
+    /// compressed.
+    fn hold(&mut self, mut f: Finding) -> Held {
+        let resources = std::mem::take(&mut f.resources)
+            .into_iter()
+            .map(Short::from)
+            .collect();
+        Held {
+            blob: self.packer.pack(&f),
+            check: self.checks.number(&f.check),
+            severity: f.severity,
+            status: f.status,
+            resources,
+        }
+    }
 }
 
 /// A growing list kept in fixed-size chunks: growing never moves what it holds. (A vector that
@@ -327,13 +360,15 @@ struct Group {
     /// The key of the first member (smallest key), whose finding (in [`Grouper::findings`])
     /// `finish` makes the group's.
     key: u64,
-    /// Each member's ENIs, with its key.
-    enis: Vec<(u64, String)>,
+    /// Each member's ENIs (by number), with its key. A finding passed through as it is: its
+    /// own ENIs.
+    enis: Vec<(u64, u32)>,
     /// Up to [`MAX_WITNESSES`] distinct shapes with the smallest first keys: the shape as a
     /// 64-bit hash (a shape is the text of every deciding rule: hundreds of bytes, kept for each
     /// of hundreds of thousands of groups; two shapes of one group hashing alike would only cost
-    /// a witness, never a verdict or an ENI), the first key seen and that member's witness.
-    shapes: Vec<(u64, u64, Witness)>,
+    /// a witness, never a verdict or an ENI), the first key seen and that member's witness
+    /// (packed).
+    shapes: Vec<(u64, u64, Box<[u8]>)>,
     /// A group of members with a cause (not a finding passed through as it is).
     by_cause: bool,
 }
@@ -342,7 +377,7 @@ impl Group {
     /// Notes a member's shape and witness, keeping the [`MAX_WITNESSES`] shapes first seen in
     /// key order: a shape's key only goes down, and a new shape displaces the shape with the
     /// largest key when the list is full and it comes earlier.
-    fn see_shape(&mut self, shape: u64, key: u64, w: Witness) {
+    fn see_shape(&mut self, shape: u64, key: u64, w: Box<[u8]>) {
         if let Some(s) = self.shapes.iter_mut().find(|s| s.0 == shape) {
             if key < s.1 {
                 s.1 = key;
@@ -389,22 +424,29 @@ impl Grouper {
     pub fn add_at(&mut self, mut f: Finding, key: u64) {
         self.next = self.next.max(key.saturating_add(1));
         let Some(id) = f.cause_id() else {
-            match self.by_id.get(&f.id) {
-                Some(&i) => {
+            let existing = self.by_id.get(&f.id).copied();
+            if existing.is_some_and(|i| key >= self.groups[i].key) {
+                return;
+            }
+            let enis: Vec<(u64, u32)> = std::mem::take(&mut f.enis)
+                .iter()
+                .map(|e| (key, self.enis.number(e)))
+                .collect();
+            let id = f.id.clone();
+            let held = self.hold(f);
+            match existing {
+                Some(i) => {
+                    self.findings[i] = held;
                     let g = &mut self.groups[i];
-                    if key < g.key {
-                        f.eni_count = f.enis.len();
-                        self.findings[i] = f;
-                        g.key = key;
-                    }
+                    g.key = key;
+                    g.enis = enis;
                 }
                 None => {
-                    self.by_id.insert(f.id.clone(), self.groups.len());
-                    f.eni_count = f.enis.len();
-                    self.findings.push(f);
+                    self.by_id.insert(id, self.groups.len());
+                    self.findings.push(held);
                     self.groups.push(Group {
                         key,
-                        enis: Vec::new(),
+                        enis,
                         shapes: Vec::new(),
                         by_cause: false,
                     });
@@ -420,36 +462,40 @@ impl Grouper {
         // A kept member's resources become the cause (held once).
         f.resources = std::mem::take(&mut f.cause);
         f.grouped = true;
-        let i = match self.by_id.get(&id) {
-            Some(&i) => {
-                let g = &mut self.groups[i];
-                if key < g.key {
-                    f.id = id;
-                    self.findings[i] = f;
-                    g.key = key;
-                }
-                i
-            }
-            None => {
+        let existing = self.by_id.get(&id).copied();
+        let i = match existing {
+            Some(i) if key >= self.groups[i].key => i,
+            _ => {
                 f.id = id.clone();
-                self.by_id.insert(id, self.groups.len());
-                self.findings.push(f);
-                self.groups.push(Group {
-                    key,
-                    enis: Vec::new(),
-                    shapes: Vec::new(),
-                    by_cause: true,
-                });
-                self.groups.len() - 1
+                let held = self.hold(f);
+                match existing {
+                    Some(i) => {
+                        self.findings[i] = held;
+                        self.groups[i].key = key;
+                        i
+                    }
+                    None => {
+                        self.by_id.insert(id, self.groups.len());
+                        self.findings.push(held);
+                        self.groups.push(Group {
+                            key,
+                            enis: Vec::new(),
+                            shapes: Vec::new(),
+                            by_cause: true,
+                        });
+                        self.groups.len() - 1
+                    }
+                }
             }
         };
+        let numbers: Vec<u32> = enis.iter().map(|e| self.enis.number(e)).collect();
         let g = &mut self.groups[i];
         if g.enis.capacity() == 0 {
             // A cause's first member brings one ENI or a few: room for those, not the four a
             // first push makes (hundreds of thousands of causes).
-            g.enis.reserve_exact(enis.len());
+            g.enis.reserve_exact(numbers.len());
         }
-        for e in enis {
+        for e in numbers {
             // A member's ENIs usually repeat the last one's (then the earlier key stays); other
             // repeats go in `finish`.
             match g.enis.last_mut() {
@@ -458,57 +504,23 @@ impl Grouper {
             }
         }
         if let Some(w) = witness {
-            g.see_shape(shape, key, w);
+            g.see_shape(shape, key, super::packed::pack_witness(&w));
         }
     }
 
-    /// Adds every finding of another grouper, after this one's (the other's keys are moved
-    /// past this one's).
-    pub fn absorb(&mut self, other: Grouper) {
-        let shift = self.next;
-        self.next = self.next.saturating_add(other.next);
-        for (f, mut g) in other.findings.into_iter().zip(other.groups) {
-            g.key = g.key.saturating_add(shift);
-            for e in &mut g.enis {
-                e.0 = e.0.saturating_add(shift);
-            }
-            for s in &mut g.shapes {
-                s.1 = s.1.saturating_add(shift);
-            }
-            match self.by_id.get(&f.id) {
-                Some(&i) => {
-                    let mine = &mut self.groups[i];
-                    if g.key < mine.key {
-                        self.findings[i] = f;
-                        mine.key = g.key;
-                    }
-                    mine.enis.extend(g.enis);
-                    for (shape, key, w) in g.shapes {
-                        mine.see_shape(shape, key, w);
-                    }
-                }
-                None => {
-                    self.by_id.insert(f.id.clone(), self.groups.len());
-                    self.findings.push(f);
-                    self.groups.push(g);
-                }
-            }
-        }
-    }
-
-    /// The grouped findings; a group's message says how many ENIs share its cause.
-    pub fn finish(self) -> Vec<Finding> {
+    /// The grouped findings, held packed (see [`PackedFindings`]), in key order.
+    pub fn finish_packed(self) -> PackedFindings {
         let Grouper {
             findings,
             groups,
             by_id,
+            packer,
+            checks,
+            enis: names,
             ..
         } = self;
         drop(by_id);
-        // Room for the findings the audit adds after these (a few per VPC, NACL and statement;
-        // room never filled is never touched), so that adding them does not move these.
-        let spare = findings.len() / 8 + 4096;
-        let mut findings = findings.into_vec(spare);
+        let mut findings = findings.into_vec(0);
         let mut groups = groups.into_vec(0);
         // Into key order, in place (keys are distinct).
         let mut order: Vec<usize> = (0..groups.len()).collect();
@@ -516,55 +528,52 @@ impl Grouper {
         let mut again = order.clone();
         crate::audit::analysis::permute(&mut findings, &mut order);
         crate::audit::analysis::permute(&mut groups, &mut again);
-        for (f, g) in findings.iter_mut().zip(groups) {
+        let mut entries = Vec::with_capacity(findings.len());
+        for (h, g) in findings.into_iter().zip(groups) {
+            let mut entry = Entry {
+                blob: h.blob,
+                check: h.check,
+                severity: h.severity,
+                status: h.status,
+                resources: h.resources,
+                by_cause: g.by_cause,
+                enis: Box::default(),
+                witnesses: Box::default(),
+                first_is_witness: false,
+            };
             if !g.by_cause {
+                entry.enis = g.enis.into_iter().map(|(_, e)| e).collect();
+                entries.push(entry);
                 continue;
             }
             // Each ENI once, in key order.
             let mut enis = g.enis;
             enis.sort_by_key(|(k, _)| *k);
             let mut seen = std::collections::HashSet::with_capacity(enis.len());
-            // No spare room: hundreds of thousands of groups, most of one ENI.
-            let mut unique = Vec::with_capacity(enis.len());
-            unique.extend(
-                enis.into_iter()
-                    .filter_map(|(_, e)| seen.insert(e.clone()).then_some(e)),
-            );
-            unique.shrink_to_fit();
-            f.enis = unique;
+            entry.enis = enis
+                .into_iter()
+                .filter_map(|(_, e)| seen.insert(e).then_some(e))
+                .collect();
             drop(seen);
-            f.eni_count = f.enis.len();
             let mut shapes = g.shapes;
             shapes.sort_by_key(|s| s.1);
             // The first member's witness is the shape first seen at the group's key (a member
             // without a witness adds no shape).
-            if shapes.len() <= 1 {
-                f.witness = shapes.pop().filter(|s| s.1 == g.key).map(|s| s.2);
-                f.witnesses = Vec::new();
-            } else {
-                f.witness = shapes.first().filter(|s| s.1 == g.key).map(|s| s.2.clone());
-                f.witnesses = shapes.into_iter().map(|s| s.2).collect();
-            }
-            // An organization's audit holds hundreds of thousands of groups until the report
-            // is written: no spare room, and the cause once (it is the resources).
-            f.because.shrink_to_fit();
-            f.resources.shrink_to_fit();
-            if f.enis.len() > 1 {
-                f.message.push_str(&format!(
-                    " ({} ENIs share this cause: {}{})",
-                    f.enis.len(),
-                    f.enis
-                        .iter()
-                        .take(3)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if f.enis.len() > 3 { ", …" } else { "" }
-                ));
-            }
-            f.message.shrink_to_fit();
+            entry.first_is_witness = shapes.first().is_some_and(|s| s.1 == g.key);
+            entry.witnesses = shapes.into_iter().map(|s| s.2).collect();
+            entries.push(entry);
         }
-        findings
+        PackedFindings {
+            entries,
+            checks: checks.into_list(),
+            enis: names.into_list(),
+            dict: packer.dictionary(),
+        }
+    }
+
+    /// The grouped findings; a group's message says how many ENIs share its cause.
+    pub fn finish(self) -> Vec<Finding> {
+        self.finish_packed().unpack()
     }
 }
 
@@ -622,10 +631,8 @@ mod tests {
         );
         a.add(plain.clone());
         a.add(plain.clone());
-        let mut b = Grouper::default();
-        b.add(member("eni-c", "inbound rule tcp/22", 3389));
-        b.add(member("eni-b", "inbound rule tcp/22", 22));
-        a.absorb(b);
+        a.add(member("eni-c", "inbound rule tcp/22", 3389));
+        a.add(member("eni-b", "inbound rule tcp/22", 22));
         let out = a.finish();
         assert_eq!(out.len(), 3, "{out:#?}");
         let g = &out[0];
@@ -643,6 +650,72 @@ mod tests {
         assert_eq!(out[1].enis, ["eni-a"]);
         assert!(out[1].witnesses.is_empty());
         assert_eq!(out[2], Finding { ..plain });
+    }
+}
+
+#[cfg(test)]
+mod packed_tests {
+    use super::*;
+
+    /// Past the findings the dictionary is made of: each of hundreds of groups is its first
+    /// member's finding (message, rules, resources, witness) with its ENIs, read back whole.
+    #[test]
+    fn many_groups_read_back_as_their_first_members() {
+        let mut g = Grouper::default();
+        let mut firsts = Vec::new();
+        for i in 0..400u16 {
+            for j in 0..3u16 {
+                let eni = format!("eni-{:04}", i * 3 + j);
+                let f = Finding {
+                    enis: vec![eni.clone()],
+                    cause: vec![format!("sg-{i}"), "inbound rule all from 0.0.0.0/0".into()],
+                    witness: Some(Witness {
+                        src: "198.51.100.1".into(),
+                        dst: format!("10.{}.{}.{j}", i / 200, i % 200),
+                        protocol: "tcp".into(),
+                        port: Some(22),
+                    }),
+                    shape: "tcp 22".into(),
+                    ..Finding::new(
+                        "internet-ssh",
+                        Severity::High,
+                        FindingStatus::Exposed,
+                        vec![eni.clone(), format!("sg-{i}")],
+                        None,
+                        vec![format!(
+                            "sg-{i} inbound rule all from 0.0.0.0/0 allows it ({j})"
+                        )],
+                        format!("internet-ssh tcp/22 is possible from 198.51.100.1 to {eni}"),
+                    )
+                };
+                if j == 0 {
+                    firsts.push(f.clone());
+                }
+                g.add(f);
+            }
+        }
+        let out = g.finish();
+        assert_eq!(out.len(), 400);
+        for (i, (got, first)) in out.iter().zip(&firsts).enumerate() {
+            let i = i as u16;
+            let enis: Vec<String> = (0..3).map(|j| format!("eni-{:04}", i * 3 + j)).collect();
+            assert_eq!(got.enis, enis);
+            assert_eq!(got.eni_count, 3);
+            assert!(got.grouped);
+            assert_eq!(got.resources, first.cause);
+            assert_eq!(got.id, first.cause_id().unwrap_or_default());
+            assert_eq!(got.because, first.because);
+            assert_eq!(got.witness, first.witness);
+            assert!(got.witnesses.is_empty());
+            assert_eq!(
+                got.message,
+                format!(
+                    "{} (3 ENIs share this cause: {})",
+                    first.message,
+                    enis.join(", ")
+                )
+            );
+        }
     }
 }
 

@@ -7,7 +7,9 @@ pub mod finding;
 pub mod flow_logs;
 mod load_balancer;
 mod observed;
+pub mod packed;
 pub mod region;
 pub mod report;
 
 pub use finding::{Finding, FindingStatus, Witness};
+pub use packed::PackedFindings;

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use toml::de::DeValue;
 
 /// Merges the results of two analyses (static and observed) into one.
-pub fn merge(mut a: AuditResult, b: AuditResult) -> AuditResult {
+pub fn merge(mut a: AuditResult, mut b: AuditResult) -> AuditResult {
+    a.unpack();
+    b.unpack();
     let known: std::collections::HashSet<String> =
         a.findings.iter().map(|f| f.id.clone()).collect();
     a.findings
@@ -800,7 +802,7 @@ impl Report {
             .unwrap_or_default();
         let entries: &[Suppression] = opts.suppressions.map_or(&[], |s| s.entries.as_slice());
         let mut hits = vec![0usize; entries.len()];
-        let mut findings = Vec::with_capacity(result.findings.len());
+        let mut findings = Vec::with_capacity(result.findings.len() + result.packed.len());
         let AuditResult {
             findings: analysed,
             statements,
@@ -808,7 +810,11 @@ impl Report {
             notes,
             errors,
             mut warnings,
+            packed,
         } = result;
+        // Findings still packed are made whole one by one as they are reported (the caller may
+        // have dropped the model): never all at once beside their reported form.
+        let analysed = packed.merge_sorted(analysed);
         // A baseline made before grouping holds one finding per ENI: each maps to the grouped
         // finding of the same check and status that lists its ENI and names its security group.
         let mut legacy: HashMap<(&str, &str, &str), Vec<&PreviousFinding>> = HashMap::new();
@@ -1091,6 +1097,7 @@ mod tests {
             notes: vec!["n".into()],
             errors: vec![],
             warnings: vec![],
+            packed: Default::default(),
         };
         let b = AuditResult {
             findings: vec![
@@ -1102,6 +1109,7 @@ mod tests {
             notes: vec!["n".into(), "m".into()],
             errors: vec![],
             warnings: vec![],
+            packed: Default::default(),
         };
         let m = merge(a, b);
         let checks: Vec<&str> = m.findings.iter().map(|f| f.check.as_str()).collect();

@@ -193,44 +193,44 @@ pub fn network_acl(v: &t::NetworkAcl) -> m::NetworkAcl {
 
 fn permission(p: &t::IpPermission) -> m::IpPermission {
     m::IpPermission {
-        ip_protocol: req(p.ip_protocol()),
+        ip_protocol: req(p.ip_protocol()).into(),
         from_port: p.from_port(),
         to_port: p.to_port(),
         ip_ranges: p
             .ip_ranges()
             .iter()
             .map(|r| m::IpRange {
-                cidr_ip: req(r.cidr_ip()),
-                description: s(r.description()),
+                cidr_ip: req(r.cidr_ip()).into(),
+                description: s(r.description()).map(Into::into),
             })
             .collect(),
         ipv6_ranges: p
             .ipv6_ranges()
             .iter()
             .map(|r| m::Ipv6Range {
-                cidr_ipv6: req(r.cidr_ipv6()),
-                description: s(r.description()),
+                cidr_ipv6: req(r.cidr_ipv6()).into(),
+                description: s(r.description()).map(Into::into),
             })
             .collect(),
         prefix_list_ids: p
             .prefix_list_ids()
             .iter()
             .map(|r| m::PrefixListRef {
-                prefix_list_id: req(r.prefix_list_id()),
-                description: s(r.description()),
+                prefix_list_id: req(r.prefix_list_id()).into(),
+                description: s(r.description()).map(Into::into),
             })
             .collect(),
         user_id_group_pairs: p
             .user_id_group_pairs()
             .iter()
             .map(|g| m::UserIdGroupPair {
-                group_id: s(g.group_id()),
-                group_name: s(g.group_name()),
-                user_id: s(g.user_id()),
-                vpc_id: s(g.vpc_id()),
-                vpc_peering_connection_id: s(g.vpc_peering_connection_id()),
-                peering_status: s(g.peering_status()),
-                description: s(g.description()),
+                group_id: s(g.group_id()).map(Into::into),
+                group_name: s(g.group_name()).map(Into::into),
+                user_id: s(g.user_id()).map(Into::into),
+                vpc_id: s(g.vpc_id()).map(Into::into),
+                vpc_peering_connection_id: s(g.vpc_peering_connection_id()).map(Into::into),
+                peering_status: s(g.peering_status()).map(Into::into),
+                description: s(g.description()).map(Into::into),
             })
             .collect(),
     }

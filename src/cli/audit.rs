@@ -5,7 +5,7 @@ use anyhow::Context;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use vpcreach::audit::analysis::{
-    observed_audit_with, static_audit_with, AuditOptions, FlowOptions, GroupBy,
+    observed_audit_with, static_audit_packed, AuditOptions, FlowOptions, GroupBy,
 };
 use vpcreach::audit::report::{
     merge, Baseline, Day, Report, ReportOptions, ResourceTags, Suppressions,
@@ -157,7 +157,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         GroupByArg::Cause => GroupBy::Cause,
         GroupByArg::Eni => GroupBy::Eni,
     };
-    let mut result = static_audit_with(&net, &policies, AuditOptions { group_by });
+    // The grouped findings stay packed until the model is dropped (below), unless a step that
+    // needs the model reads them.
+    let mut result = static_audit_packed(&net, &policies, AuditOptions { group_by });
     if !policies.checks.is_empty() {
         vpcreach::audit::flow_logs::flow_log_audit(&mut result, &coverage, &policies.checks);
     }
@@ -179,6 +181,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     }
 
     if let Some((original, events, snapshot_time, t)) = &history {
+        result.unpack();
         vpcreach::history::introduced_by(
             original,
             *snapshot_time,

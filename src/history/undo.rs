@@ -158,7 +158,7 @@ pub fn apply(state: &mut Snapshot, e: &Event) -> Result<(), String> {
                 vpc_id: vpc_id.clone(),
                 ip_permissions_egress: vec![IpPermission {
                     ip_protocol: "-1".into(),
-                    ip_ranges: vec![IpRange {
+                    ip_ranges: thin_vec::thin_vec![IpRange {
                         cidr_ip: "0.0.0.0/0".into(),
                         description: None,
                     }],
@@ -330,17 +330,17 @@ pub(super) fn flatten(sg: &SecurityGroup, egress: bool) -> BTreeSet<SgRule> {
             });
         };
         for r in &p.ip_ranges {
-            push(Peer::Cidr4(r.cidr_ip.clone()));
+            push(Peer::Cidr4(r.cidr_ip.to_string()));
         }
         for r in &p.ipv6_ranges {
-            push(Peer::Cidr6(r.cidr_ipv6.clone()));
+            push(Peer::Cidr6(r.cidr_ipv6.to_string()));
         }
         for r in &p.prefix_list_ids {
-            push(Peer::PrefixList(r.prefix_list_id.clone()));
+            push(Peer::PrefixList(r.prefix_list_id.to_string()));
         }
         for r in &p.user_id_group_pairs {
             if let Some(g) = &r.group_id {
-                push(Peer::Group(g.clone()));
+                push(Peer::Group(g.to_string()));
             }
         }
     }
@@ -371,20 +371,26 @@ fn set_rules(sg: &mut SecurityGroup, egress: bool, rules: &BTreeSet<SgRule>) {
             peer,
         };
         for r in &p.ip_ranges {
-            descriptions.insert(key(Peer::Cidr4(r.cidr_ip.clone())), r.description.clone());
+            descriptions.insert(
+                key(Peer::Cidr4(r.cidr_ip.to_string())),
+                r.description.clone(),
+            );
         }
         for r in &p.ipv6_ranges {
-            descriptions.insert(key(Peer::Cidr6(r.cidr_ipv6.clone())), r.description.clone());
+            descriptions.insert(
+                key(Peer::Cidr6(r.cidr_ipv6.to_string())),
+                r.description.clone(),
+            );
         }
         for r in &p.prefix_list_ids {
             descriptions.insert(
-                key(Peer::PrefixList(r.prefix_list_id.clone())),
+                key(Peer::PrefixList(r.prefix_list_id.to_string())),
                 r.description.clone(),
             );
         }
         for r in &p.user_id_group_pairs {
             if let Some(g) = &r.group_id {
-                descriptions.insert(key(Peer::Group(g.clone())), r.description.clone());
+                descriptions.insert(key(Peer::Group(g.to_string())), r.description.clone());
             }
         }
     }
@@ -398,7 +404,7 @@ fn set_rules(sg: &mut SecurityGroup, egress: bool, rules: &BTreeSet<SgRule>) {
             Some(i) => i,
             None => {
                 out.push(IpPermission {
-                    ip_protocol: r.protocol.clone(),
+                    ip_protocol: r.protocol.as_str().into(),
                     from_port: r.from,
                     to_port: r.to,
                     ..IpPermission::default()
@@ -409,19 +415,19 @@ fn set_rules(sg: &mut SecurityGroup, egress: bool, rules: &BTreeSet<SgRule>) {
         let p = &mut out[idx];
         match &r.peer {
             Peer::Cidr4(c) => p.ip_ranges.push(IpRange {
-                cidr_ip: c.clone(),
+                cidr_ip: c.as_str().into(),
                 description,
             }),
             Peer::Cidr6(c) => p.ipv6_ranges.push(Ipv6Range {
-                cidr_ipv6: c.clone(),
+                cidr_ipv6: c.as_str().into(),
                 description,
             }),
             Peer::PrefixList(c) => p.prefix_list_ids.push(PrefixListRef {
-                prefix_list_id: c.clone(),
+                prefix_list_id: c.as_str().into(),
                 description,
             }),
             Peer::Group(g) => p.user_id_group_pairs.push(UserIdGroupPair {
-                group_id: Some(g.clone()),
+                group_id: Some(g.as_str().into()),
                 description,
                 ..UserIdGroupPair::default()
             }),

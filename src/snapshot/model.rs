@@ -4,6 +4,12 @@
 //! file deserializes directly. Every field is optional or defaulted: AWS omits empty fields freely.
 
 use serde::{Deserialize, Deserializer, Serialize};
+pub use thin_vec::ThinVec;
+
+/// A short string, held inline up to 24 bytes (a rule's protocol, CIDR, group and account ids,
+/// most descriptions): a large snapshot holds millions of them in its security-group rules,
+/// and each would otherwise be an allocation of its own.
+pub type Short = compact_str::CompactString;
 
 /// A list as read, without the spare room its growth left: a snapshot holds millions of short
 /// lists (a rule's one source took the room of four), and they are kept while the model is
@@ -12,6 +18,14 @@ fn fit<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D
     let mut v = Vec::<T>::deserialize(d)?;
     v.shrink_to_fit();
     Ok(v)
+}
+
+/// [`fit`] for the lists kept as [`ThinVec`]s (an empty one takes no allocation).
+fn fit_thin<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<ThinVec<T>, D::Error> {
+    let v = Vec::<T>::deserialize(d)?;
+    let mut out = ThinVec::with_capacity(v.len());
+    out.extend(v);
+    Ok(out)
 }
 
 /// A tag as AWS returns it. Keys and values are untrusted text.
@@ -276,9 +290,9 @@ pub struct NetworkAcl {
 #[serde(rename_all = "PascalCase", default)]
 pub struct IpRange {
     /// The CIDR.
-    pub cidr_ip: String,
+    pub cidr_ip: Short,
     /// Free text.
-    pub description: Option<String>,
+    pub description: Option<Short>,
 }
 
 /// An IPv6 range of a security-group rule.
@@ -286,9 +300,9 @@ pub struct IpRange {
 #[serde(rename_all = "PascalCase", default)]
 pub struct Ipv6Range {
     /// The CIDR.
-    pub cidr_ipv6: String,
+    pub cidr_ipv6: Short,
     /// Free text.
-    pub description: Option<String>,
+    pub description: Option<Short>,
 }
 
 /// A prefix-list reference of a security-group rule.
@@ -296,9 +310,9 @@ pub struct Ipv6Range {
 #[serde(rename_all = "PascalCase", default)]
 pub struct PrefixListRef {
     /// `pl-…`.
-    pub prefix_list_id: String,
+    pub prefix_list_id: Short,
     /// Free text.
-    pub description: Option<String>,
+    pub description: Option<Short>,
 }
 
 /// A security-group reference of a security-group rule.
@@ -306,19 +320,19 @@ pub struct PrefixListRef {
 #[serde(rename_all = "PascalCase", default)]
 pub struct UserIdGroupPair {
     /// The referenced group.
-    pub group_id: Option<String>,
+    pub group_id: Option<Short>,
     /// Its name (EC2-Classic / default VPC).
-    pub group_name: Option<String>,
+    pub group_name: Option<Short>,
     /// The account that owns the referenced group.
-    pub user_id: Option<String>,
+    pub user_id: Option<Short>,
     /// The referenced group's VPC (peered references).
-    pub vpc_id: Option<String>,
+    pub vpc_id: Option<Short>,
     /// The peering through which it is referenced.
-    pub vpc_peering_connection_id: Option<String>,
+    pub vpc_peering_connection_id: Option<Short>,
     /// Peering status (`active`, `deleted`).
-    pub peering_status: Option<String>,
+    pub peering_status: Option<Short>,
     /// Free text.
-    pub description: Option<String>,
+    pub description: Option<Short>,
 }
 
 /// One `IpPermission` of a security group: a protocol, a port range and its sources.
@@ -326,23 +340,23 @@ pub struct UserIdGroupPair {
 #[serde(rename_all = "PascalCase", default)]
 pub struct IpPermission {
     /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1`, or a protocol number.
-    pub ip_protocol: String,
+    pub ip_protocol: Short,
     /// First port, or ICMP type.
     pub from_port: Option<i32>,
     /// Last port, or ICMP code.
     pub to_port: Option<i32>,
     /// IPv4 CIDRs.
-    #[serde(deserialize_with = "fit")]
-    pub ip_ranges: Vec<IpRange>,
+    #[serde(deserialize_with = "fit_thin")]
+    pub ip_ranges: ThinVec<IpRange>,
     /// IPv6 CIDRs.
-    #[serde(deserialize_with = "fit")]
-    pub ipv6_ranges: Vec<Ipv6Range>,
+    #[serde(deserialize_with = "fit_thin")]
+    pub ipv6_ranges: ThinVec<Ipv6Range>,
     /// Prefix lists.
-    #[serde(deserialize_with = "fit")]
-    pub prefix_list_ids: Vec<PrefixListRef>,
+    #[serde(deserialize_with = "fit_thin")]
+    pub prefix_list_ids: ThinVec<PrefixListRef>,
     /// Security-group references.
-    #[serde(deserialize_with = "fit")]
-    pub user_id_group_pairs: Vec<UserIdGroupPair>,
+    #[serde(deserialize_with = "fit_thin")]
+    pub user_id_group_pairs: ThinVec<UserIdGroupPair>,
 }
 
 /// A security group (`describe-security-groups`).
