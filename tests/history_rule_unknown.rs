@@ -468,3 +468,114 @@ fn the_model_at_a_time_keeps_the_nacl_with_an_entry_of_unknown_content() {
         snap.network_interfaces.len()
     );
 }
+
+#[test]
+fn the_fast_scan_and_the_full_parser_agree_on_records_that_reach_an_unknown_entry() {
+    // `explain --history`'s two paths, and the model at each record's start built directly:
+    // the same status and expected action for every record, and the same counts.
+    use vpcreach::explain::{Explainer, Memo, Status, Timeline};
+    use vpcreach::flow_log::{Chunk, Format};
+    for (snap_dir, h) in [deleted(), replaced()] {
+        let snap = vpcreach::Snapshot::load(snap_dir.path()).unwrap();
+        let events = vpcreach::history::read(&[h.path().to_path_buf()])
+            .unwrap()
+            .events;
+        let snapshot_time = 1_728_918_000; // 15:00
+        let mut lines = Vec::new();
+        for start in [T1400, T1430] {
+            for port in [22, 80, 443, 8443] {
+                for action in ["ACCEPT", "REJECT"] {
+                    lines.push(record(port, start, action));
+                }
+            }
+            // The response of an https connection from eni-web (outbound rules: exact).
+            lines.push(format!(
+                "2 111122223333 eni-web 10.0.1.10 203.0.113.5 443 50000 6 5 500 {start} {} ACCEPT OK",
+                start + 60
+            ));
+        }
+        let chunk = Chunk::new("t.log", lines.join("\n").into_bytes(), Format::default());
+        let timeline = Timeline::new(snap.clone(), snapshot_time, events.clone());
+        let mut full = Vec::new();
+        let (full_tally, _) =
+            timeline.explain_chunk(&chunk, |_, e| full.push((e.status, e.expected)));
+        let mut fast = Vec::new();
+        let (fast_tally, _) = timeline.explain_chunk_counted(
+            &chunk,
+            &mut Memo::default(),
+            |_| true,
+            |_, e| fast.push((e.status, e.expected)),
+        );
+        assert_eq!(fast, full);
+        for s in Status::ALL {
+            assert_eq!(fast_tally.count(s), full_tally.count(s), "{s:?}");
+        }
+        assert_eq!(full_tally.count(Status::Unknown), 2, "{full:?}");
+        let parsed = vpcreach::flow_log::parse_chunk(&chunk);
+        for (r, got) in parsed.records.iter().zip(&full) {
+            let start = i64::try_from(r.start.unwrap()).unwrap();
+            let then = vpcreach::history::at(&snap, &events, snapshot_time, start).snapshot;
+            let net = vpcreach::Network::build(&then);
+            let file: std::sync::Arc<Path> = Path::new("t.log").into();
+            let e = Explainer::new(&net).explain(&file, r, None);
+            assert_eq!(*got, (e.status, e.expected), "line {}", r.line);
+        }
+    }
+}
+
+#[test]
+fn audit_at_a_finding_whose_witness_reaches_the_unknown_entry_is_unknown() {
+    let (snap, h) = deleted();
+    let pol = tempfile::tempdir().unwrap();
+    std::fs::write(
+        pol.path().join("p.toml"),
+        r#"
+[[statement]]
+id = "no-http"
+description = "no HTTP from the internet"
+severity = "medium"
+kind = "deny"
+from = "internet"
+to = "any"
+traffic = "tcp/80"
+"#,
+    )
+    .unwrap();
+    let audit = |at: &str| -> Vec<Value> {
+        let out = Command::cargo_bin("vpcreach")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .args(["audit", "--policies"])
+            .arg(pol.path())
+            .args(["--output", "json", "--at", at, "--snapshot"])
+            .arg(snap.path())
+            .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
+            .arg(h.path())
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["check"] == "no-http")
+            .cloned()
+            .collect()
+    };
+    // Before the delete: http from the internet to eni-web reaches rule 200, which sg-web
+    // lets through: neither exposed nor latent, unknown, naming the change.
+    let before = audit("2024-10-14T14:00:00Z");
+    assert_eq!(
+        before.len(),
+        1,
+        "{before:#?} {:#?}",
+        audit("2024-10-14T14:30:00Z")
+    );
+    assert_eq!(before[0]["status"], "unknown", "{:#}", before[0]);
+    assert!(before[0].to_string().contains(DELETE_ID), "{:#}", before[0]);
+    // After it: rule 300 lets it in, exposed.
+    let after = audit("2024-10-14T14:30:00Z");
+    assert_eq!(after.len(), 1, "{after:#?}");
+    assert_eq!(after[0]["status"], "exposed", "{:#}", after[0]);
+}
