@@ -579,3 +579,71 @@ traffic = "tcp/80"
     assert_eq!(after.len(), 1, "{after:#?}");
     assert_eq!(after[0]["status"], "exposed", "{:#}", after[0]);
 }
+
+#[test]
+fn audit_at_allowlist_traffic_that_reaches_the_unknown_entry_is_unknown() {
+    // Everything may send https anywhere; eni-web's group also lets http in, which reaches
+    // rule 200 before the delete: whether eni-web accepts traffic no `allow` covers is not
+    // known then (unknown, naming the change), and known after it (not_allowed).
+    let (snap, h) = deleted();
+    let pol = tempfile::tempdir().unwrap();
+    std::fs::write(
+        pol.path().join("p.toml"),
+        r#"
+mode = "allowlist"
+unlisted_severity = "medium"
+
+[groups.everyone]
+cidrs = ["0.0.0.0/0", "::/0"]
+
+[[statement]]
+id = "https-anywhere"
+description = "https from anywhere"
+kind = "allow"
+from = "everyone"
+to = "any"
+traffic = "tcp/443"
+"#,
+    )
+    .unwrap();
+    let audit = |at: &str| -> Vec<Value> {
+        let out = Command::cargo_bin("vpcreach")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .args(["audit", "--policies"])
+            .arg(pol.path())
+            .args(["--output", "json", "--at", at, "--snapshot"])
+            .arg(snap.path())
+            .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
+            .arg(h.path())
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["enis"].to_string().contains("\"eni-web\""))
+            .filter(|f| {
+                f["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(" tcp traffic ")
+            })
+            .cloned()
+            .collect()
+    };
+    let before = audit("2024-10-14T14:00:00Z");
+    assert_eq!(before.len(), 1, "{before:#?}");
+    assert_eq!(before[0]["status"], "unknown", "{:#}", before[0]);
+    let m = before[0]["message"].as_str().unwrap();
+    assert!(
+        m.contains("to port 80 it reaches acl-default inbound rule 200 (unknown: ")
+            && m.contains(DELETE_ID),
+        "{m}"
+    );
+    let after = audit("2024-10-14T14:30:00Z");
+    assert_eq!(after.len(), 1, "{after:#?}");
+    assert_eq!(after[0]["status"], "not_allowed", "{:#}", after[0]);
+}

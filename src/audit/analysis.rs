@@ -1656,10 +1656,14 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
             let p = Protocol::Number(proto);
             let (sg, _) = sg_region(net, d, Direction::Inbound, p);
             let mut possible = sg.intersect(&everything);
-            if let Some(n) = net.enis[d].subnet.and_then(|s| net.subnets[s].nacl) {
-                possible = nacl_region(&net.nacls[n], Direction::Inbound, p, &possible);
+            // What reaches a NACL entry of unknown content (a model at an earlier time).
+            let mut undecided = Region::empty();
+            let nacl = net.enis[d].subnet.and_then(|s| net.subnets[s].nacl);
+            if let Some(n) = nacl {
+                (possible, undecided) =
+                    nacl_regions(&net.nacls[n], Direction::Inbound, p, &possible);
             }
-            if possible.is_empty() {
+            if possible.is_empty() && undecided.is_empty() {
                 continue;
             }
             let mut ok = allowed.get(&(d, proto)).cloned().unwrap_or_default();
@@ -1667,6 +1671,37 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
                 ok = ok.union(a);
             }
             let rest = possible.minus(&ok);
+            if rest.is_empty() {
+                // Nothing outside the allowlist for sure; what reaches an entry of unknown
+                // content may be: not known.
+                let unsure = undecided.minus(&ok);
+                let entry = nacl.and_then(|n| {
+                    let acl = &net.nacls[n];
+                    acl.inbound
+                        .iter()
+                        .find(|r| r.unknown.is_some())
+                        .map(|r| format!("{} inbound {r}", acl.id))
+                });
+                if let (Some((src, port)), Some(entry)) = (unsure.witness(None), entry) {
+                    let dst = net.enis[d].primary(src.is_ipv6()).unwrap_or(src);
+                    let f = finding(
+                        &check,
+                        file.unlisted_severity,
+                        FindingStatus::Unknown,
+                        vec![net.enis[d].id.clone(), p.to_string()],
+                        Some(witness(src, dst, p, Some(port))),
+                        vec![entry.clone()],
+                        format!(
+                            "whether {} accepts {p} traffic no `allow` statement of {} covers is not known: e.g. from {src}{} it reaches {entry}",
+                            ctx.eni_label(d),
+                            file.path.display(),
+                            if p.has_ports() { format!(" to port {port}") } else { String::new() }
+                        ),
+                    );
+                    out.push(member(f, vec![net.enis[d].id.clone()], vec![entry]));
+                }
+                continue;
+            }
             // A telling witness: a source in the ENI's own VPC, else on the internet, else any.
             let vpc_ranges: Vec<AddrRange> = net.enis[d]
                 .vpc_id
