@@ -647,3 +647,115 @@ traffic = "tcp/443"
     assert_eq!(after.len(), 1, "{after:#?}");
     assert_eq!(after[0]["status"], "not_allowed", "{:#}", after[0]);
 }
+
+#[test]
+fn query_at_an_outbound_entry_of_unknown_content_decides_the_response() {
+    // Outbound rule 50 deleted at 14:12 (in no earlier event): before that, every response
+    // from eni-web reaches it first.
+    let snap = snapshot_dir(&network(None));
+    let mut r = trail_record(
+        "DeleteNetworkAclEntry",
+        DELETE_ID,
+        "2024-10-14T14:12:00Z",
+        json!({}),
+    );
+    r["requestParameters"]["ruleNumber"] = json!(50);
+    r["requestParameters"]["egress"] = json!(true);
+    let h = trail(vec![r]);
+    // https: the request passes (rule 100, sg-web), the response is unknown on the way back.
+    let (v, code) = query_at(snap.path(), h.path(), 443, "2024-10-14T14:00:00Z");
+    assert_eq!((v["verdict"].as_str(), code), (Some("unknown"), 1), "{v:#}");
+    let at = &v["blocked_at"];
+    assert_eq!(at["path"], "return", "{v:#}");
+    assert_eq!(at["direction"], "outbound", "{v:#}");
+    assert_eq!(at["rule_number"], 50, "{v:#}");
+    assert!(at["detail"].as_str().unwrap().contains(DELETE_ID), "{v:#}");
+    // tcp/8443: inbound rule 110 denies the request; the response does not matter: exact.
+    let (v, code) = query_at(snap.path(), h.path(), 8443, "2024-10-14T14:00:00Z");
+    assert_eq!(
+        (v["verdict"].as_str(), code),
+        (Some("unreachable"), 1),
+        "{v:#}"
+    );
+    assert_eq!(v["blocked_at"]["rule_number"], 110, "{v:#}");
+    // After the delete: reachable.
+    let (v, code) = query_at(snap.path(), h.path(), 443, "2024-10-14T14:30:00Z");
+    assert_eq!(
+        (v["verdict"].as_str(), code),
+        (Some("reachable"), 0),
+        "{v:#}"
+    );
+}
+
+/// The fixture's `AuthorizeSecurityGroupIngress` (14:01: sg-web, tcp `port` from
+/// 203.0.113.0/24), with event id `id`.
+fn authorize(port: u16, id: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cloudtrail/authorize-ingress.json");
+    let v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut r = v["Records"][0].clone();
+    r["eventID"] = json!(id);
+    let p = &mut r["requestParameters"]["ipPermissions"]["items"][0];
+    p["fromPort"] = json!(port);
+    p["toPort"] = json!(port);
+    let s = &mut r["responseElements"]["securityGroupRuleSet"]["items"][0];
+    s["fromPort"] = json!(port);
+    s["toPort"] = json!(port);
+    r
+}
+
+#[test]
+fn changes_of_a_group_are_unknown_only_where_their_traffic_reaches_the_unknown_entry() {
+    // Two authorizes on sg-web at 14:01, before the delete of inbound rule 200 at 14:12:
+    // tcp/22 reaches rule 200 (unknown effect, naming it); tcp/8443 is denied by rule 110
+    // before it (unchanged, exactly).
+    let mut v = network(None);
+    let sg = common::find(&mut v, "SecurityGroups", "GroupId", "sg-web");
+    for port in [22, 8443] {
+        sg["IpPermissions"].as_array_mut().unwrap().push(json!(
+            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+             "IpRanges": [{"CidrIp": "203.0.113.0/24"}]}));
+    }
+    let snap = snapshot_dir(&v);
+    let h = trail(vec![
+        authorize(22, "00000001-0000-4000-8000-000000000022"),
+        authorize(8443, "00000001-0000-4000-8000-000000008443"),
+        trail_record(
+            "DeleteNetworkAclEntry",
+            DELETE_ID,
+            "2024-10-14T14:12:00Z",
+            json!({}),
+        ),
+    ]);
+    let out = Command::cargo_bin("vpcreach")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["changes", "--output", "json", "--snapshot"])
+        .arg(snap.path())
+        .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
+        .arg(h.path())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let find = |id: &str| {
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["event_id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id}: {v:#}"))
+    };
+    let ssh = find("00000001-0000-4000-8000-000000000022");
+    assert_eq!(ssh["effect"], "unknown", "{ssh:#}");
+    let why = ssh["reason"].as_str().unwrap();
+    assert!(
+        why.contains("eni-web inbound tcp")
+            && why.contains("acl-default inbound rule 200 (unknown: ")
+            && why.contains(DELETE_ID),
+        "{why}"
+    );
+    let denied = find("00000001-0000-4000-8000-000000008443");
+    assert_eq!(denied["effect"], "unchanged", "{denied:#}");
+}

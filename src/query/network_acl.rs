@@ -48,11 +48,12 @@ impl<'n> Walker<'n> {
             .iter()
             .filter(|(_, r)| r.action == Action::Unknown)
             .collect();
-        let mut maybe = allowed.clone();
-        for (p, _) in &reached {
-            maybe = maybe.union(p);
-        }
+        let mut may_pass = None;
         if let Some((ports, rule)) = reached.first().map(|(p, r)| (p, *r)) {
+            let mut maybe = allowed.clone();
+            for (p, _) in &reached {
+                maybe = maybe.union(p);
+            }
             let stopped = self.mode == Mode::Response
                 && self.clients
                 && on_ports
@@ -100,10 +101,11 @@ impl<'n> Walker<'n> {
                 }
                 return Ok(());
             }
+            may_pass = Some(maybe);
         }
         // Even if the entries of unknown content let their ports through, no client's whole
         // range would pass: the denial below holds either way.
-        let allowed = if reached.is_empty() { allowed } else { maybe };
+        let allowed = may_pass.unwrap_or(allowed);
         // Without a given client port, a response must pass the whole ephemeral range of at
         // least one common client: a few odd ports that pass help no real client.
         let no_client = self.mode == Mode::Response
