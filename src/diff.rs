@@ -486,6 +486,27 @@ pub fn routes_delta(
                     let before = end_to_end(old, id, dir, p, &witness);
                     let after = end_to_end(new, id, dir, p, &witness);
                     let works = |e: &EndToEnd| e.status == "effective";
+                    // Not known on one side because the ENI's NACL holds an entry of unknown
+                    // content (a model at an earlier time): what the change did is not known.
+                    let unknown_entry = [(new, n), (old, o)].into_iter().any(|(net, i)| {
+                        i.is_some_and(|i| {
+                            unknown_rule_note(net, i, Direction::Inbound).is_some()
+                                || unknown_rule_note(net, i, Direction::Outbound).is_some()
+                        })
+                    });
+                    if unknown_entry {
+                        if let Some(e) = [&before, &after]
+                            .into_iter()
+                            .find(|e| e.status == "unknown")
+                        {
+                            delta.undecided.push(format!(
+                                "{id} {dir} {} to {target}: {}",
+                                proto_name(p),
+                                e.because
+                            ));
+                            break;
+                        }
+                    }
                     if works(&before) == works(&after)
                         || before.status == "unknown"
                         || after.status == "unknown"

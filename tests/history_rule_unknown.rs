@@ -759,3 +759,52 @@ fn changes_of_a_group_are_unknown_only_where_their_traffic_reaches_the_unknown_e
     let denied = find("00000001-0000-4000-8000-000000008443");
     assert_eq!(denied["effect"], "unchanged", "{denied:#}");
 }
+
+#[test]
+fn changes_of_routes_whose_witness_reaches_the_unknown_entry_are_unknown() {
+    // A route to 198.51.100.0/24 through the internet gateway added to rtb-main at 14:14,
+    // before the delete of inbound rule 200 at 14:20: the responses to eni-app's witness
+    // flows reach rule 200 on their way back in, so what the route did is not known.
+    let mut v = network(None);
+    common::find(&mut v, "RouteTables", "RouteTableId", "rtb-main")["Routes"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"DestinationCidrBlock": "198.51.100.0/24", "GatewayId": "igw-a",
+                     "State": "active", "Origin": "CreateRoute"}),
+        );
+    let snap = snapshot_dir(&v);
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cloudtrail/create-route.json");
+    let create: Value = serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    let h = trail(vec![
+        create["Records"][0].clone(),
+        trail_record(
+            "DeleteNetworkAclEntry",
+            DELETE_ID,
+            "2024-10-14T14:20:00Z",
+            json!({}),
+        ),
+    ]);
+    let out = Command::cargo_bin("vpcreach")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["changes", "--output", "json", "--snapshot"])
+        .arg(snap.path())
+        .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
+        .arg(h.path())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let route = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["api"] == "CreateRoute")
+        .cloned()
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(route["effect"], "unknown", "{route:#}");
+    let why = route["reason"].as_str().unwrap();
+    assert!(why.contains(DELETE_ID) && why.contains("rule 200"), "{why}");
+}
