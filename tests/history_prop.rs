@@ -1,6 +1,7 @@
 //! Property (issue 15): for random sequences of security-group, NACL and route changes,
 //! applying them forward from the old configuration and undoing them backward from the new one
-//! give the same configuration wherever the undo knows it (what it cannot know is withheld).
+//! give the same configuration wherever the undo knows it (what it cannot know is withheld, or,
+//! for a NACL entry, an entry of unknown content).
 
 mod common;
 
