@@ -40,8 +40,10 @@ impl fmt::Display for Action {
     }
 }
 
-/// One compiled NACL entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One compiled NACL entry. As JSON: its fields (but `position`); an entry of unknown content
+/// only its rule number, action (`unknown`), direction and why (`unknown`), not the match-all
+/// form it is evaluated by.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NaclRule {
     /// 1–32766, or 32767 for `*`.
     pub rule_number: u32,
@@ -58,11 +60,32 @@ pub struct NaclRule {
     /// Whether this is the implicit `*` rule (present or not in the snapshot).
     pub is_default: bool,
     /// The rule's position in its direction's sorted list (an identity for usage counting).
-    #[serde(skip)]
     pub position: usize,
     /// For an entry whose content is not known ([`Action::Unknown`]): why, naming the change.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown: Option<String>,
+}
+
+impl Serialize for NaclRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if let Some(why) = &self.unknown {
+            let mut st = s.serialize_struct("NaclRule", 4)?;
+            st.serialize_field("rule_number", &self.rule_number)?;
+            st.serialize_field("action", &self.action)?;
+            st.serialize_field("direction", &self.direction)?;
+            st.serialize_field("unknown", why)?;
+            return st.end();
+        }
+        let mut st = s.serialize_struct("NaclRule", 7)?;
+        st.serialize_field("rule_number", &self.rule_number)?;
+        st.serialize_field("action", &self.action)?;
+        st.serialize_field("direction", &self.direction)?;
+        st.serialize_field("protocol", &self.protocol)?;
+        st.serialize_field("ports", &self.ports)?;
+        st.serialize_field("cidr", &self.cidr)?;
+        st.serialize_field("is_default", &self.is_default)?;
+        st.end()
+    }
 }
 
 impl NaclRule {

@@ -190,6 +190,10 @@ fn query_cases(snap: &Path, hist: &Path, id: &str, api: &str, before: &str) {
         "{v:#}"
     );
     assert_eq!(at["rule"]["action"], "unknown", "{v:#}");
+    // Not the match-all form it is evaluated by: no content is claimed.
+    for field in ["cidr", "protocol", "ports"] {
+        assert!(at["rule"].get(field).is_none(), "{field}: {v:#}");
+    }
     assert!(v["message"].as_str().unwrap().contains(id), "{v:#}");
     // The model says which rule is unknown then, and withholds nothing.
     assert_eq!(v["model"]["unknown"], json!([]), "{v:#}");
