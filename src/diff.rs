@@ -134,6 +134,11 @@ pub struct Delta {
     pub enis: usize,
     /// What the comparison could not decide (rules referencing what a snapshot lacks).
     pub notes: Vec<String>,
+    /// Where what was opened or closed depends on a network ACL entry of unknown content (a
+    /// model at an earlier time, see [`crate::snapshot::UnknownNaclEntry`]): the ENI,
+    /// direction and protocol, and the entry. The delta is then not known there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undecided: Vec<String>,
 }
 
 impl Delta {
@@ -143,9 +148,15 @@ impl Delta {
     }
 }
 
-/// What `net` lets through at `eni` in `dir` for `proto`, crossing the subnet's boundary; and
-/// the ids of rules that could allow more but reference what the snapshot lacks.
-fn allowed(net: &Network, eni: usize, dir: Direction, proto: Protocol) -> (Region, Vec<String>) {
+/// What `net` lets through at `eni` in `dir` for `proto`, crossing the subnet's boundary; the
+/// ids of rules that could allow more but reference what the snapshot lacks; and what its
+/// security groups let through that reaches a NACL entry of unknown content.
+fn allowed(
+    net: &Network,
+    eni: usize,
+    dir: Direction,
+    proto: Protocol,
+) -> (Region, Vec<String>, Region) {
     let (sg, unresolved) = crate::audit::analysis::sg_region(net, eni, dir, proto);
     let unresolved = unresolved
         .iter()
@@ -156,11 +167,11 @@ fn allowed(net: &Network, eni: usize, dir: Direction, proto: Protocol) -> (Regio
         .and_then(|s| net.subnets.get(s))
         .and_then(|s| s.nacl)
         .and_then(|n| net.nacls.get(n));
-    let region = match nacl {
-        Some(nacl) => crate::audit::analysis::nacl_region(nacl, dir, proto, &sg),
-        None => sg,
+    let (region, unknown) = match nacl {
+        Some(nacl) => crate::audit::analysis::nacl_regions(nacl, dir, proto, &sg),
+        None => (sg, Region::empty()),
     };
-    (region, unresolved)
+    (region, unresolved, unknown)
 }
 
 fn proto_name(p: Protocol) -> String {
@@ -354,6 +365,18 @@ fn side(
     }
 }
 
+/// When the network ACL of `eni`'s subnet holds an entry of unknown content in `dir` (a model
+/// at an earlier time, see [`crate::snapshot::UnknownNaclEntry`]): the NACL and the entry.
+fn unknown_rule_note(net: &Network, eni: usize, dir: Direction) -> Option<String> {
+    let nacl = net.enis[eni]
+        .subnet
+        .and_then(|s| net.subnets.get(s))
+        .and_then(|s| s.nacl)
+        .and_then(|n| net.nacls.get(n))?;
+    let rule = nacl.rules(dir).iter().find(|r| r.unknown.is_some())?;
+    Some(format!("{} {dir} {rule} decides part of it", nacl.id))
+}
+
 /// Whether the witness works end to end in `net`: a query from the peer to the ENI named `id`
 /// (inbound) or from the ENI to the peer (outbound).
 fn end_to_end(net: &Network, id: &str, dir: Direction, proto: Protocol, w: &Witness) -> EndToEnd {
@@ -463,6 +486,27 @@ pub fn routes_delta(
                     let before = end_to_end(old, id, dir, p, &witness);
                     let after = end_to_end(new, id, dir, p, &witness);
                     let works = |e: &EndToEnd| e.status == "effective";
+                    // Not known on one side because the ENI's NACL holds an entry of unknown
+                    // content (a model at an earlier time): what the change did is not known.
+                    let unknown_entry = [(new, n), (old, o)].into_iter().any(|(net, i)| {
+                        i.is_some_and(|i| {
+                            unknown_rule_note(net, i, Direction::Inbound).is_some()
+                                || unknown_rule_note(net, i, Direction::Outbound).is_some()
+                        })
+                    });
+                    if unknown_entry {
+                        if let Some(e) = [&before, &after]
+                            .into_iter()
+                            .find(|e| e.status == "unknown")
+                        {
+                            delta.undecided.push(format!(
+                                "{id} {dir} {} to {target}: {}",
+                                proto_name(p),
+                                e.because
+                            ));
+                            break;
+                        }
+                    }
                     if works(&before) == works(&after)
                         || before.status == "unknown"
                         || after.status == "unknown"
@@ -531,6 +575,7 @@ pub fn diff(old: &Network, new: &Network) -> Delta {
         ..Delta::default()
     };
     let mut unresolved = BTreeSet::new();
+    let mut undecided = BTreeSet::new();
     for id in ids {
         let (o, n) = (old.eni_idx(id), new.eni_idx(id));
         let name = eni_name(old, new, o, n);
@@ -538,20 +583,46 @@ pub fn diff(old: &Network, new: &Network) -> Delta {
             let region =
                 |net: &Network, i: Option<usize>, p: Protocol, notes: &mut BTreeSet<String>| {
                     i.map(|i| {
-                        let (r, u) = allowed(net, i, dir, p);
+                        let (r, u, x) = allowed(net, i, dir, p);
                         notes.extend(u);
-                        r
+                        (r, x)
                     })
-                    .unwrap_or_else(Region::empty)
+                    .unwrap_or_else(|| (Region::empty(), Region::empty()))
                 };
-            let all_old = region(old, o, Protocol::All, &mut unresolved);
-            let all_new = region(new, n, Protocol::All, &mut unresolved);
+            // Whether what changed between `(po, uo)` and `(pn, un)` (allowed, reaching an
+            // entry of unknown content) is where such an entry decides.
+            let depends = |(po, uo): &(Region, Region), (pn, un): &(Region, Region)| {
+                let unknown = uo.clone().union(un);
+                if unknown.is_empty() {
+                    return false;
+                }
+                let moved = !un.minus(uo).is_empty() || !uo.minus(un).is_empty();
+                let exact_delta = pn.minus(po).union(&po.minus(pn));
+                moved || !exact_delta.intersect(&unknown).is_empty()
+            };
+            let mut undecided_here = |p: Protocol| {
+                let note = [(new, n), (old, o)]
+                    .into_iter()
+                    .find_map(|(net, i)| i.and_then(|i| unknown_rule_note(net, i, dir)))
+                    .unwrap_or_default();
+                undecided.insert(format!("{id} {dir} {}: {note}", proto_name(p)));
+            };
+            let all_o = region(old, o, Protocol::All, &mut unresolved);
+            let all_n = region(new, n, Protocol::All, &mut unresolved);
+            if depends(&all_o, &all_n) {
+                undecided_here(Protocol::All);
+            }
+            let (all_old, all_new) = (all_o.0, all_n.0);
             let all_opened = all_new.minus(&all_old);
             let all_closed = all_old.minus(&all_new);
             let mut found = Vec::new();
             for p in PROTOCOLS {
-                let po = region(old, o, p, &mut unresolved);
-                let pn = region(new, n, p, &mut unresolved);
+                let o_p = region(old, o, p, &mut unresolved);
+                let n_p = region(new, n, p, &mut unresolved);
+                if depends(&o_p, &n_p) {
+                    undecided_here(p);
+                }
+                let (po, pn) = (o_p.0, n_p.0);
                 found.push((p, pn.minus(&po).minus(&all_opened), true));
                 found.push((p, po.minus(&pn).minus(&all_closed), false));
             }
@@ -594,5 +665,6 @@ pub fn diff(old: &Network, new: &Network) -> Delta {
             format!("{r}: references a group or prefix list a snapshot lacks; what it allows is not compared")
         })
         .collect();
+    delta.undecided = undecided.into_iter().collect();
     delta
 }

@@ -1,5 +1,10 @@
 //! Network ACLs: stateless, ordered rule lists on the subnet boundary. Each direction is evaluated
 //! in ascending rule number; the first matching rule decides; the `*` rule (32767) denies.
+//!
+//! An entry whose content the history cannot tell ([`crate::snapshot::UnknownNaclEntry`])
+//! compiles to a rule of action [`Action::Unknown`] that matches every packet: what reaches it
+//! (no rule of a lower number matches) is decided by it, and so is unknown; what a rule of a
+//! lower number decides stays exact.
 
 use crate::protocol::{PortRange, PortSet, Protocol, ICMP, ICMPV6};
 use crate::security_group::{Direction, PortMatch};
@@ -20,6 +25,9 @@ pub enum Action {
     Allow,
     /// The rule denies.
     Deny,
+    /// The rule's content is not known (see [`NaclRule::unknown`]): whatever reaches it is
+    /// neither allowed nor denied.
+    Unknown,
 }
 
 impl fmt::Display for Action {
@@ -27,12 +35,15 @@ impl fmt::Display for Action {
         f.write_str(match self {
             Action::Allow => "allow",
             Action::Deny => "deny",
+            Action::Unknown => "unknown",
         })
     }
 }
 
-/// One compiled NACL entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One compiled NACL entry. As JSON: its fields (but `position`); an entry of unknown content
+/// only its rule number, action (`unknown`), direction and why (`unknown`), not the match-all
+/// form it is evaluated by.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NaclRule {
     /// 1–32766, or 32767 for `*`.
     pub rule_number: u32,
@@ -49,8 +60,32 @@ pub struct NaclRule {
     /// Whether this is the implicit `*` rule (present or not in the snapshot).
     pub is_default: bool,
     /// The rule's position in its direction's sorted list (an identity for usage counting).
-    #[serde(skip)]
     pub position: usize,
+    /// For an entry whose content is not known ([`Action::Unknown`]): why, naming the change.
+    pub unknown: Option<String>,
+}
+
+impl Serialize for NaclRule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if let Some(why) = &self.unknown {
+            let mut st = s.serialize_struct("NaclRule", 4)?;
+            st.serialize_field("rule_number", &self.rule_number)?;
+            st.serialize_field("action", &self.action)?;
+            st.serialize_field("direction", &self.direction)?;
+            st.serialize_field("unknown", why)?;
+            return st.end();
+        }
+        let mut st = s.serialize_struct("NaclRule", 7)?;
+        st.serialize_field("rule_number", &self.rule_number)?;
+        st.serialize_field("action", &self.action)?;
+        st.serialize_field("direction", &self.direction)?;
+        st.serialize_field("protocol", &self.protocol)?;
+        st.serialize_field("ports", &self.ports)?;
+        st.serialize_field("cidr", &self.cidr)?;
+        st.serialize_field("is_default", &self.is_default)?;
+        st.end()
+    }
 }
 
 impl NaclRule {
@@ -81,6 +116,9 @@ impl NaclRule {
 
 impl fmt::Display for NaclRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(why) = &self.unknown {
+            return write!(f, "rule {} (unknown: {why})", self.rule_number);
+        }
         let num = if self.is_default {
             "*".to_string()
         } else {
@@ -133,6 +171,15 @@ impl NaclOutcome<'_> {
         }
         s
     }
+
+    /// The first rule of unknown content ([`Action::Unknown`]) that decides some of the ports,
+    /// with those ports.
+    pub fn unknown(&self) -> Option<(&PortSet, &NaclRule)> {
+        self.parts
+            .iter()
+            .find(|(_, r)| r.action == Action::Unknown)
+            .map(|(p, r)| (p, *r))
+    }
 }
 
 impl CompiledNacl {
@@ -160,6 +207,40 @@ impl CompiledNacl {
                 )),
             }
         }
+        // An entry of unknown content may be of either family: one rule for each, both
+        // matching every packet of it.
+        for u in &acl.unknown_entries {
+            let Ok(rule_number) = u32::try_from(u.rule_number) else {
+                n.problems
+                    .push(format!("rule {}: negative rule number", u.rule_number));
+                continue;
+            };
+            let direction = if u.egress {
+                Direction::Outbound
+            } else {
+                Direction::Inbound
+            };
+            for any in ["0.0.0.0/0", "::/0"] {
+                let Ok(cidr) = any.parse::<IpNet>() else {
+                    continue;
+                };
+                let rule = NaclRule {
+                    rule_number,
+                    action: Action::Unknown,
+                    direction,
+                    protocol: Protocol::All,
+                    ports: PortMatch::Any,
+                    cidr,
+                    is_default: false,
+                    position: 0,
+                    unknown: Some(u.why.clone()),
+                };
+                match direction {
+                    Direction::Inbound => n.inbound.push(rule),
+                    Direction::Outbound => n.outbound.push(rule),
+                }
+            }
+        }
         for (dir, rules) in [
             (Direction::Inbound, &mut n.inbound),
             (Direction::Outbound, &mut n.outbound),
@@ -179,6 +260,7 @@ impl CompiledNacl {
                         cidr,
                         is_default: true,
                         position: 0,
+                        unknown: None,
                     });
                 }
             }
@@ -299,5 +381,6 @@ fn compile_entry(e: &NetworkAclEntry) -> Result<NaclRule, String> {
         cidr,
         is_default: rule_number >= DEFAULT_RULE_NUMBER,
         position: 0,
+        unknown: None,
     })
 }

@@ -378,7 +378,7 @@ fn undoing_an_authorize_takes_the_rule_away_and_keeps_the_others() {
 }
 
 #[test]
-fn a_deleted_nacl_entry_of_unknown_content_withholds_the_nacl_and_what_depends_on_it() {
+fn a_deleted_nacl_entry_of_unknown_content_is_an_entry_of_unknown_content_before_it() {
     let mut snap = base_snapshot();
     // The snapshot after the delete: no inbound rule 100.
     snap.network_acls[0]
@@ -387,18 +387,36 @@ fn a_deleted_nacl_entry_of_unknown_content_withholds_the_nacl_and_what_depends_o
     let ev = events(&["delete-network-acl-entry.json"]);
     let back = history::at(&snap, &ev, LATE, 0);
     assert_eq!(back.unknown.len(), 1);
-    let w = &back.snapshot.withheld;
-    let why = &w["acl-default"];
-    assert!(why.contains("DeleteNetworkAclEntry"), "{why}");
-    assert!(why.contains(&ev[0].event_id), "{why}");
-    assert!(why.contains("inbound rule 100 of `acl-default`"), "{why}");
-    for id in ["subnet-pub", "subnet-app", "subnet-db", "eni-web", "eni-db"] {
-        assert!(w.contains_key(id), "{id} not withheld: {w:?}");
-    }
-    assert!(back.snapshot.network_acls.is_empty());
-    // A query at the ENI is unknown and says why.
+    // Nothing is withheld: the NACL, its subnets and their ENIs stay (issue 15: only the
+    // entry is unknown).
+    assert!(
+        back.snapshot.withheld.is_empty(),
+        "{:?}",
+        back.snapshot.withheld
+    );
+    assert_eq!(back.snapshot.subnets.len(), snap.subnets.len());
+    let acl = &back.snapshot.network_acls[0];
+    assert_eq!(acl.entries.len(), snap.network_acls[0].entries.len());
+    let [u] = acl.unknown_entries.as_slice() else {
+        panic!("{:?}", acl.unknown_entries);
+    };
+    assert_eq!((u.rule_number, u.egress), (100, false));
+    assert!(u.why.contains("DeleteNetworkAclEntry"), "{}", u.why);
+    assert!(u.why.contains(&ev[0].event_id), "{}", u.why);
+    assert!(
+        u.why.contains("inbound rule 100 of `acl-default`"),
+        "{}",
+        u.why
+    );
+    // In the model it is the first inbound rule, of unknown action, for both families.
     let net = vpcreach::Network::build(&back.snapshot);
-    assert!(net.withheld["eni-db"].contains("DeleteNetworkAclEntry"));
+    let rules = net.nacls[0].rules(vpcreach::security_group::Direction::Inbound);
+    for r in &rules[..2] {
+        assert_eq!(r.rule_number, 100);
+        assert_eq!(r.action, vpcreach::network_acl::Action::Unknown);
+        assert!(r.unknown.as_deref().unwrap_or("").contains(&ev[0].event_id));
+    }
+    assert!(net.withheld.is_empty());
 }
 
 #[test]
@@ -578,12 +596,15 @@ fn a_change_before_one_that_cannot_be_undone_is_unknown_and_names_it() {
         .as_str()
         .unwrap()
         .contains("inbound rule 100 of `acl-default`"));
-    // So before it the NACL of eni-web is unknown, and so is what the authorize did there.
+    // So before it the NACL's inbound rule 100 is of unknown content: every inbound packet
+    // reaches it first, so what the authorize did at eni-web is unknown too, naming it.
     let a = &list[0];
     assert_eq!(a["effect"], "unknown");
     let why = a["reason"].as_str().unwrap();
     assert!(
-        why.contains("`eni-web` is left out") && why.contains("DeleteNetworkAclEntry"),
+        why.contains("eni-web inbound tcp")
+            && why.contains("acl-default inbound rule 100 (unknown: ")
+            && why.contains("DeleteNetworkAclEntry"),
         "{why}"
     );
     assert_eq!(a["opened"], json!([]));

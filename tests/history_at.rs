@@ -148,20 +148,30 @@ fn query_at_a_time_whose_state_is_unknown_is_unknown_naming_the_event() {
         .collect();
     let (out, _) = run(&args, snap.path(), Some(h.path()), 1);
     let v: Value = serde_json::from_str(&out).unwrap();
+    // Rule 100, the first inbound rule, is of unknown content before the delete: ssh (which
+    // sg-web allows then) reaches it, so the answer is unknown there, naming the event.
     assert_eq!(v["verdict"], "unknown", "{out}");
-    let why = v["reasons"][0].as_str().unwrap();
+    let at = &v["blocked_at"];
+    assert_eq!(at["component"], "subnet-pub", "{out}");
+    assert_eq!(at["rule_number"], 100, "{out}");
+    let why = at["detail"].as_str().unwrap();
     assert!(
-        why.contains("eni-web") && why.contains("DeleteNetworkAclEntry"),
+        why.contains("acl-default")
+            && why.contains("DeleteNetworkAclEntry")
+            && why.contains("00000012-0000-4000-8000-000000000012"),
         "{why}"
     );
-    let unknown = v["model"]["unknown"].as_array().unwrap();
+    // Nothing is withheld; the model names the entry of unknown content.
+    assert_eq!(v["model"]["unknown"], json!([]), "{out}");
+    let rules = v["model"]["unknown_rules"].as_array().unwrap();
     assert!(
-        unknown.iter().any(|u| u["resource"] == "acl-default"
+        rules.iter().any(|u| u["resource"] == "acl-default"
+            && u["rule_number"] == 100
             && u["reason"]
                 .as_str()
                 .unwrap()
                 .contains("DeleteNetworkAclEntry")),
-        "{unknown:?}"
+        "{rules:?}"
     );
 }
 
@@ -243,9 +253,14 @@ fn audit_at_judges_the_network_as_it_was() {
 }
 
 /// `query --at` on the example network with the example trail (`examples/history/`): ssh from
-/// the internet to web-1 was opened at 09:01 and closed at 11:02; before 08:02 the subnet's
-/// NACL is unknown (a `ReplaceNetworkAclEntry` whose earlier rule is in no event).
+/// the internet to web-1 was opened at 09:01 and closed at 11:02; before 08:02 rule 90 of the
+/// subnet's NACL is of unknown content (a `ReplaceNetworkAclEntry` whose earlier rule is in no
+/// event).
 fn example_query(to: &str, at: &str, code: i32) -> Value {
+    example_query_port(to, "22", at, code)
+}
+
+fn example_query_port(to: &str, port: &str, at: &str, code: i32) -> Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::cargo_bin("vpcreach")
         .unwrap()
@@ -257,7 +272,7 @@ fn example_query(to: &str, at: &str, code: i32) -> Value {
             "--from",
             "198.51.100.1",
         ])
-        .args(["--to", to, "--port", "22", "--output", "json"])
+        .args(["--to", to, "--port", port, "--output", "json"])
         .args([
             "--history",
             "examples/history/trail",
@@ -288,8 +303,12 @@ fn example_history_opens_and_closes_ssh_to_web_1() {
 }
 
 #[test]
-fn every_name_of_an_eni_left_out_at_that_time_is_unknown_naming_the_event() {
-    // web-1 by its Name tag, instance id, ENI id, public and private address.
+fn example_before_the_replace_only_what_reaches_rule_90_is_unknown() {
+    // Before 08:02 rule 90 (the first inbound rule of web-1's NACL) is of unknown content:
+    // everything from the internet reaches it. web-1 by its Name tag, instance id, ENI id,
+    // public address: ssh is unreachable exactly (web-1's group denies it then, whatever rule
+    // 90 was); https, which the group allows, is unknown, naming the event. Its private
+    // address is not reached from the internet at all.
     for to in [
         "web-1",
         "i-0a6ba572a20d54fe2",
@@ -298,15 +317,58 @@ fn every_name_of_an_eni_left_out_at_that_time_is_unknown_naming_the_event() {
         "10.0.1.20",
     ] {
         let v = example_query(to, "2026-11-26T07:00:00Z", 1);
+        assert_eq!(v["verdict"], "unreachable", "{to}: {v:#}");
+        if to == "10.0.1.20" {
+            // Its private address is not reached from the internet at all: exact too.
+            assert_eq!(v["reason"], "NO_ROUTE_TO_DESTINATION", "{to}: {v:#}");
+            continue;
+        }
+        assert_eq!(v["reason"], "ENI_SG_RULES_MISMATCH", "{to}: {v:#}");
+        assert_eq!(v["model"]["changes_undone"], 3);
+        assert_eq!(v["model"]["unknown"], json!([]), "{to}: {v:#}");
+        let v = example_query_port(to, "443", "2026-11-26T07:00:00Z", 1);
         assert_eq!(v["verdict"], "unknown", "{to}: {v:#}");
-        let why = v["reasons"][0].as_str().unwrap();
+        let at = &v["blocked_at"];
+        assert_eq!(at["rule_number"], 90, "{to}: {v:#}");
+        let why = at["detail"].as_str().unwrap();
         assert!(
-            why.contains(&format!("`{to}`"))
-                && why.contains("ReplaceNetworkAclEntry")
+            why.contains("ReplaceNetworkAclEntry")
                 && why.contains("7a1e0c52-0000-4000-8000-000000000801"),
             "{to}: {why}"
         );
-        assert_eq!(v["model"]["changes_undone"], 3);
+    }
+}
+
+#[test]
+fn every_name_of_an_eni_left_out_at_that_time_is_unknown_naming_the_event() {
+    // eni-app's groups were set at 14:20, and which groups it had before is in no event: it
+    // is left out before that. By its id and by its address.
+    let snap = snapshot_dir(&base());
+    let h = history_dir(&["modify-network-interface-attribute.json"], |_| {});
+    for to in ["eni-app", "10.0.2.20"] {
+        let args = [
+            "query",
+            "--from",
+            "eni-web",
+            "--to",
+            to,
+            "--port",
+            "8080",
+            "--output",
+            "json",
+            "--at",
+            "2024-10-14T14:00:00Z",
+        ];
+        let (out, _) = run(&args, snap.path(), Some(h.path()), 1);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["verdict"], "unknown", "{to}: {out}");
+        let why = v["reasons"][0].as_str().unwrap();
+        assert!(
+            why.contains(&format!("`{to}`"))
+                && why.contains("ModifyNetworkInterfaceAttribute")
+                && why.contains("00000020-0000-4000-8000-000000000020"),
+            "{to}: {why}"
+        );
     }
 }
 
@@ -486,7 +548,7 @@ fn explain_judges_each_record_by_the_configuration_at_its_start() {
 #[test]
 fn explain_history_counts_every_record_and_names_what_cannot_be_known() {
     // The NACL's rule 100 was deleted at 14:12, and what it was is in no event: before that,
-    // the ENI's subnet is unknown.
+    // it is of unknown content, and every inbound record reaches it first.
     let h = history_dir(
         &["authorize-ingress.json", "delete-network-acl-entry.json"],
         |_| {},
@@ -508,25 +570,30 @@ fn explain_history_counts_every_record_and_names_what_cannot_be_known() {
     assert_eq!(code, 0, "{err}");
     // Malformed lines are warnings, not records.
     assert_eq!(then.len(), 4, "{then:?}");
-    for r in &then[..2] {
-        assert_eq!(r["status"], "unknown", "{r}");
-        let m = r["message"].as_str().unwrap();
-        assert!(
-            m.contains("DeleteNetworkAclEntry")
-                && m.contains("00000012-0000-4000-8000-000000000012"),
-            "{m}"
-        );
-    }
+    // https at 13:00 reaches rule 100, and sg-web allows it: unknown, naming the event.
+    let r = &then[1];
+    assert_eq!(r["status"], "unknown", "{r}");
+    let m = r["message"].as_str().unwrap();
+    assert!(
+        m.contains("DeleteNetworkAclEntry") && m.contains("00000012-0000-4000-8000-000000000012"),
+        "{m}"
+    );
+    // ssh at 13:00 reaches it too, but sg-web allows no ssh before the authorize of 14:01:
+    // rejected whatever rule 100 was, so the record is consistent, exactly.
+    assert_eq!(then[0]["status"], "consistent", "{}", then[0]);
+    assert_eq!(then[0]["reason"], "ENI_SG_RULES_MISMATCH", "{}", then[0]);
     // After the delete, the snapshot's NACL (no rule 100 inbound) decides.
     assert_eq!(then[2]["status"], "consistent", "{}", then[2]);
     assert_eq!(then[3]["status"], "skipped");
     // Totals add up, and say how many records were judged by an earlier configuration.
     assert!(
-        err.contains("5 records read: 1 consistent, 0 contradiction, 2 unknown, 1 skipped (1 NODATA, 0 SKIPDATA), 1 malformed"),
+        err.contains("5 records read: 2 consistent, 0 contradiction, 1 unknown, 1 skipped (1 NODATA, 0 SKIPDATA), 1 malformed"),
         "{err}"
     );
+    // The two records at 13:00; the NODATA one (no interface judged) is judged by the
+    // snapshot's, by the fast scan and the full parser alike.
     assert!(
-        err.contains("history: 3 record(s) judged by the configuration at their start"),
+        err.contains("history: 2 record(s) judged by the configuration at their start"),
         "{err}"
     );
 }

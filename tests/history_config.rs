@@ -382,7 +382,9 @@ fn a_config_item_makes_exact_the_nacl_entry_cloudtrail_cannot_tell() {
     let (v, _) = query_at("22", "2024-10-14T14:05:00Z", snap.path(), ct.path(), 1);
     assert_eq!(v["verdict"], "unknown", "{v}");
     assert!(
-        v["model"]["unknown"].to_string().contains("acl-default"),
+        v["model"]["unknown_rules"]
+            .to_string()
+            .contains("acl-default"),
         "{v}"
     );
     // With the Config snapshot of the NACL at 10:00 (mixed with the trail in one folder):
@@ -391,6 +393,7 @@ fn a_config_item_makes_exact_the_nacl_entry_cloudtrail_cannot_tell() {
     let (v, err) = query_at("22", "2024-10-14T14:05:00Z", snap.path(), both.path(), 0);
     assert_eq!(v["verdict"], "reachable", "{v}\n{err}");
     assert_eq!(v["model"]["unknown"], json!([]), "{v}");
+    assert_eq!(v["model"]["unknown_rules"], json!([]), "{v}");
     assert!(v.to_string().contains("acl-default"), "{v}");
     // Before the authorize, ssh was not allowed by sg-web: unreachable, exactly.
     let (v, _) = query_at("22", "2024-10-14T13:00:00Z", snap.path(), both.path(), 1);

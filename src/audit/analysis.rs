@@ -288,14 +288,28 @@ pub(crate) fn sg_region(
 }
 
 /// The part of `universe` a NACL's rules of one direction allow (first match over boxes).
+/// What reaches an entry of unknown content is not in it (see [`nacl_regions`]).
 pub(crate) fn nacl_region(
     nacl: &CompiledNacl,
     dir: Direction,
     proto: Protocol,
     universe: &Region,
 ) -> Region {
+    nacl_regions(nacl, dir, proto, universe).0
+}
+
+/// The part of `universe` a NACL's rules of one direction allow, and the part that reaches an
+/// entry of unknown content first ([`RuleAction::Unknown`], a model at an earlier time): what
+/// that entry does with it is not known.
+pub(crate) fn nacl_regions(
+    nacl: &CompiledNacl,
+    dir: Direction,
+    proto: Protocol,
+    universe: &Region,
+) -> (Region, Region) {
     let mut remaining = universe.clone();
     let mut allowed = Region::empty();
+    let mut unknown = Region::empty();
     for rule in nacl.rules(dir) {
         if remaining.is_empty() {
             break;
@@ -316,12 +330,14 @@ pub(crate) fn nacl_region(
             PortRange::ALL
         };
         let bx = Region::from_box(AddrRange::from_cidr(&rule.cidr), ports);
-        if rule.action == RuleAction::Allow {
-            allowed = allowed.union(&remaining.intersect(&bx));
+        match rule.action {
+            RuleAction::Allow => allowed = allowed.union(&remaining.intersect(&bx)),
+            RuleAction::Unknown => unknown = unknown.union(&remaining.intersect(&bx)),
+            RuleAction::Deny => {}
         }
         remaining = remaining.minus(&bx);
     }
-    allowed
+    (allowed, unknown)
 }
 
 /// The addresses a route table sends to a target accepted by `pred` (longest prefix match,
@@ -895,12 +911,18 @@ fn shadowed_nacl_rules(net: &Network, out: &mut Vec<Finding>) {
         for dir in [Direction::Inbound, Direction::Outbound] {
             let rules = nacl.rules(dir);
             for (i, r) in rules.iter().enumerate() {
-                if r.is_default {
+                // An entry of unknown content (a model at an earlier time) is not judged.
+                if r.is_default || r.unknown.is_some() {
                     continue;
                 }
                 let mut rest = space(r);
                 let mut by: Vec<&NaclRule> = Vec::new();
                 for e in &rules[..i] {
+                    if e.unknown.is_some() {
+                        // What reaches it is not known: whether the rule is shadowed is not
+                        // known either, unless the rules before cover it all.
+                        break;
+                    }
                     let covers = match (e.protocol, r.protocol) {
                         (Protocol::All, _) => true,
                         (Protocol::Number(a), Protocol::Number(b)) => a == b,
@@ -1239,10 +1261,14 @@ fn deny_one(
         if let Some((src, port)) = full.witness(Some(t.ports.from)) {
             if let Some(to_ep) = dst_endpoint(net, d, src) {
                 let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
-                let (status, severity) = if trace.verdict == Verdict::Reachable {
-                    (FindingStatus::Exposed, st.severity)
-                } else {
-                    (FindingStatus::Latent, st.severity.lower())
+                let (status, severity) = match trace.verdict {
+                    Verdict::Reachable => (FindingStatus::Exposed, st.severity),
+                    Verdict::Unreachable => (FindingStatus::Latent, st.severity.lower()),
+                    // A NACL entry of unknown content on the way (a model at an earlier time).
+                    Verdict::Unknown if rule_unknown(net, d) => {
+                        (FindingStatus::Unknown, st.severity)
+                    }
+                    Verdict::Unknown => (FindingStatus::Latent, st.severity.lower()),
                 };
                 let mut f = finding(
                     &st.id,
@@ -1255,10 +1281,10 @@ fn deny_one(
                         "{} {} is {} from {src} to {}: {}",
                         st.id,
                         traffic_text(t),
-                        if status == FindingStatus::Exposed {
-                            "possible"
-                        } else {
-                            "allowed by a security group but stopped"
+                        match status {
+                            FindingStatus::Exposed => "possible",
+                            FindingStatus::Unknown => "not known to be possible or not",
+                            _ => "allowed by a security group but stopped",
                         },
                         ctx.eni_label(d),
                         trace.message
@@ -1274,18 +1300,34 @@ fn deny_one(
                 addr: net.enis[d].primary(src.is_ipv6()).unwrap_or(src),
             });
             let trace = ctx.query(Endpoint::External(src), to_ep, t.protocol, port);
+            // Stopped, unless a check on the way cannot decide (a NACL entry of unknown
+            // content): then whether it is stopped is not known.
+            let unknown = trace.verdict == Verdict::Unknown && rule_unknown(net, d);
             let mut f = finding(
                 &st.id,
-                st.severity.lower(),
-                FindingStatus::Latent,
+                if unknown {
+                    st.severity
+                } else {
+                    st.severity.lower()
+                },
+                if unknown {
+                    FindingStatus::Unknown
+                } else {
+                    FindingStatus::Latent
+                },
                 vec![net.enis[d].id.clone()],
                 Some(witness(src, trace.to.address, t.protocol, Some(port))),
                 because(&trace),
                 format!(
-                    "{} {} from {src} to {} is allowed by a security group but stopped today: {}",
+                    "{} {} from {src} to {} is allowed by a security group but {} today: {}",
                     st.id,
                     traffic_text(t),
                     ctx.eni_label(d),
+                    if unknown {
+                        "not known to be stopped"
+                    } else {
+                        "stopped"
+                    },
                     trace.message
                 ),
             );
@@ -1305,6 +1347,21 @@ fn deny_one(
         }
     }
     None
+}
+
+/// Whether the NACL of `d`'s subnet holds an entry of unknown content (a model at an earlier
+/// time, see [`crate::snapshot::UnknownNaclEntry`]).
+fn rule_unknown(net: &Network, d: usize) -> bool {
+    net.enis[d]
+        .subnet
+        .and_then(|s| net.subnets[s].nacl)
+        .and_then(|n| net.nacls.get(n))
+        .is_some_and(|n| {
+            n.inbound
+                .iter()
+                .chain(&n.outbound)
+                .any(|r| r.unknown.is_some())
+        })
 }
 
 fn unknown_finding(ctx: &Ctx<'_>, st: &Statement, d: usize, r: &SgRule) -> Finding {
@@ -1659,10 +1716,14 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
             let p = Protocol::Number(proto);
             let (sg, _) = sg_region(net, d, Direction::Inbound, p);
             let mut possible = sg.intersect(&everything);
-            if let Some(n) = net.enis[d].subnet.and_then(|s| net.subnets[s].nacl) {
-                possible = nacl_region(&net.nacls[n], Direction::Inbound, p, &possible);
+            // What reaches a NACL entry of unknown content (a model at an earlier time).
+            let mut undecided = Region::empty();
+            let nacl = net.enis[d].subnet.and_then(|s| net.subnets[s].nacl);
+            if let Some(n) = nacl {
+                (possible, undecided) =
+                    nacl_regions(&net.nacls[n], Direction::Inbound, p, &possible);
             }
-            if possible.is_empty() {
+            if possible.is_empty() && undecided.is_empty() {
                 continue;
             }
             let mut ok = allowed.get(&(d, proto)).cloned().unwrap_or_default();
@@ -1670,6 +1731,37 @@ fn allowlist(ctx: &Ctx<'_>, file: &PolicyFile, out: &mut Vec<Finding>) {
                 ok = ok.union(a);
             }
             let rest = possible.minus(&ok);
+            if rest.is_empty() {
+                // Nothing outside the allowlist for sure; what reaches an entry of unknown
+                // content may be: not known.
+                let unsure = undecided.minus(&ok);
+                let entry = nacl.and_then(|n| {
+                    let acl = &net.nacls[n];
+                    acl.inbound
+                        .iter()
+                        .find(|r| r.unknown.is_some())
+                        .map(|r| format!("{} inbound {r}", acl.id))
+                });
+                if let (Some((src, port)), Some(entry)) = (unsure.witness(None), entry) {
+                    let dst = net.enis[d].primary(src.is_ipv6()).unwrap_or(src);
+                    let f = finding(
+                        &check,
+                        file.unlisted_severity,
+                        FindingStatus::Unknown,
+                        vec![net.enis[d].id.clone(), p.to_string()],
+                        Some(witness(src, dst, p, Some(port))),
+                        vec![entry.clone()],
+                        format!(
+                            "whether {} accepts {p} traffic no `allow` statement of {} covers is not known: e.g. from {src}{} it reaches {entry}",
+                            ctx.eni_label(d),
+                            file.path.display(),
+                            if p.has_ports() { format!(" to port {port}") } else { String::new() }
+                        ),
+                    );
+                    out.push(member(f, vec![net.enis[d].id.clone()], vec![entry]));
+                }
+                continue;
+            }
             // A telling witness: a source in the ENI's own VPC, else on the internet, else any.
             let vpc_ranges: Vec<AddrRange> = net.enis[d]
                 .vpc_id

@@ -188,6 +188,7 @@ pub fn network_acl(v: &t::NetworkAcl) -> m::NetworkAcl {
             .collect(),
         tags: tags(v.tags()),
         origin: m::Origin::default(),
+        unknown_entries: Vec::new(),
     }
 }
 

@@ -138,14 +138,21 @@ pub struct AtModel {
 
 impl AtModel {
     /// The line the output starts with: which time the model is for.
-    /// Then one line per resource not known at that time, with why (sanitized).
+    /// Then one line per resource not known at that time, with why (sanitized), and one per
+    /// NACL entry whose content is not known then.
     pub fn line(&self) -> String {
+        let rules = self.unknown_rules();
         let mut s = format!(
-            "network as it was at {} (the snapshot of {} with {} later change(s) undone; {} resource(s) unknown at that time)",
+            "network as it was at {} (the snapshot of {} with {} later change(s) undone; {} resource(s) unknown at that time{})",
             vpcreach::timestamp::Rfc3339(self.at),
             vpcreach::timestamp::Rfc3339(self.snapshot_time),
             self.undone,
-            self.snapshot.withheld.len()
+            self.snapshot.withheld.len(),
+            if rules.is_empty() {
+                String::new()
+            } else {
+                format!(", {} network ACL rule(s) of unknown content", rules.len())
+            }
         );
         for (id, why) in &self.snapshot.withheld {
             s.push_str(&format!(
@@ -154,7 +161,29 @@ impl AtModel {
                 sanitize_line(why)
             ));
         }
+        for (acl, u) in rules {
+            s.push_str(&format!(
+                "\n  unknown: `{}` {} rule {}: {}",
+                sanitize_line(acl),
+                if u.egress { "outbound" } else { "inbound" },
+                u.rule_number,
+                sanitize_line(&u.why)
+            ));
+        }
         s
+    }
+
+    /// The NACL entries whose content is not known at that time, with their NACL.
+    fn unknown_rules(&self) -> Vec<(&str, &vpcreach::snapshot::UnknownNaclEntry)> {
+        self.snapshot
+            .network_acls
+            .iter()
+            .flat_map(|a| {
+                a.unknown_entries
+                    .iter()
+                    .map(move |u| (a.network_acl_id.as_str(), u))
+            })
+            .collect()
     }
 
     /// The model's description for JSON output.
@@ -166,6 +195,12 @@ impl AtModel {
             "unknown": self.snapshot.withheld.iter().map(|(id, why)| serde_json::json!({
                 "resource": id,
                 "reason": why,
+            })).collect::<Vec<_>>(),
+            "unknown_rules": self.unknown_rules().into_iter().map(|(acl, u)| serde_json::json!({
+                "resource": acl,
+                "direction": if u.egress { "outbound" } else { "inbound" },
+                "rule_number": u.rule_number,
+                "reason": u.why,
             })).collect::<Vec<_>>(),
         })
     }

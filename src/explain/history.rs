@@ -434,10 +434,12 @@ impl Timeline {
                 addrs: [r.srcaddr, r.dstaddr, r.pkt_srcaddr, r.pkt_dstaddr],
                 ports: [r.srcport, r.dstport],
             };
+            // As the fast scan does (`judged_epoch`): a record for which the snapshot's model
+            // finds no interface (not in the snapshot, nor at any earlier time: changes do not
+            // make interfaces; a NODATA record) is judged by the snapshot's.
             let untouched = now
                 .get(line)
-                .and_then(|e| e.eni)
-                .is_some_and(|i| !self.touches.alters(i, k, &tuple));
+                .is_none_or(|e| e.eni.is_none_or(|i| !self.touches.alters(i, k, &tuple)));
             judged[*ri] = if untouched { now_epoch } else { k };
         }
         let wanted: BTreeSet<usize> = judged.iter().copied().filter(|&k| k < now_epoch).collect();

@@ -163,6 +163,9 @@ impl Decided<'_> {
             Decided::SgUnresolved(_) | Decided::SgMissing { .. } | Decided::NaclMissing { .. }
         ) || matches!(
             self,
+            Decided::Nacl { rule, .. } if rule.action == RuleAction::Unknown
+        ) || matches!(
+            self,
             Decided::Bpa {
                 outcome: crate::bpa::Outcome::Unknown,
                 ..

@@ -360,6 +360,8 @@ impl Tally {
         let accepted = e.observed == Some(Action::Accept) && e.expected == Some(Action::Accept);
         for d in e.checks {
             let key = match *d {
+                // An entry of unknown content (a model at an earlier time) is no rule to count.
+                Decided::Nacl { rule, .. } if rule.unknown.is_some() => continue,
                 Decided::Nacl { nacl, rule } => {
                     RuleKey::Nacl(nacl, rule.direction == Direction::Outbound, rule.position)
                 }

@@ -6,10 +6,13 @@
 //! at its capture time, saying what its resource is from then on. How they join the CloudTrail
 //! changes in the model at a time is said in [`undo`](undo()) and [`at`].
 //!
-//! What the history cannot tell (a deleted NACL entry whose content is in no earlier event, a
-//! route replaced with an unknown old target) is never guessed: the resource is left out of the
-//! model through [`crate::Snapshot::withheld`], naming the change, so that every verdict
-//! depending on it is `unknown`.
+//! What the history cannot tell is never guessed. A deleted or replaced NACL entry whose earlier
+//! content is in no earlier event or item becomes an entry of unknown content
+//! ([`crate::snapshot::NetworkAcl::unknown_entries`]), naming the change: a decision that
+//! reaches it is `unknown`, one made before reaching it stays exact. Anything else (a route
+//! replaced with an unknown old target, a deleted group, an interface's earlier groups, …): the
+//! resource is left out of the model through [`crate::Snapshot::withheld`], naming the change,
+//! so that every verdict depending on it is `unknown`.
 
 mod config;
 mod footprint;

@@ -89,7 +89,10 @@ pub fn effects(
             let known = resources
                 .iter()
                 .any(|r| in_snapshot(&state, r) || in_snapshot(snap, r));
-            let (effect, reason, delta) = if let Some(w) = why.or(already) {
+            // A change to a NACL that holds an entry of unknown content (before or after it):
+            // what the change did depends on that entry, so it is not known either.
+            let rule_unknown = || unknown_rule(&before_net, e).or_else(|| unknown_rule(&after, e));
+            let (effect, reason, delta) = if let Some(w) = why.or(already).or_else(rule_unknown) {
                 (Effect::Unknown, Some(w), Delta::default())
             } else if !known {
                 (
@@ -112,13 +115,22 @@ pub fn effects(
                 } else {
                     crate::diff::diff(&before_net, &after)
                 };
-                let effect = match (d.opened.is_empty(), d.closed.is_empty()) {
-                    (true, true) => Effect::Unchanged,
-                    (false, true) => Effect::Opened,
-                    (true, false) => Effect::Closed,
-                    (false, false) => Effect::OpenedAndClosed,
-                };
-                (effect, None, d)
+                if !d.undecided.is_empty() {
+                    // What it did reaches an entry of unknown content somewhere.
+                    let why = format!(
+                        "what it did depends on a network ACL entry of unknown content at that time: {}",
+                        d.undecided.join("; ")
+                    );
+                    (Effect::Unknown, Some(why), Delta::default())
+                } else {
+                    let effect = match (d.opened.is_empty(), d.closed.is_empty()) {
+                        (true, true) => Effect::Unchanged,
+                        (false, true) => Effect::Opened,
+                        (true, false) => Effect::Closed,
+                        (false, false) => Effect::OpenedAndClosed,
+                    };
+                    (effect, None, d)
+                }
             };
             out.push(Effected {
                 event: e.clone(),
@@ -131,6 +143,42 @@ pub fn effects(
     }
     out.reverse();
     out
+}
+
+/// When `e` changes a network ACL (an entry, an association, an AWS Config item of it) that
+/// holds, in `net`, an entry of unknown content (in the changed entry's direction): why what
+/// the change did is not known, naming that entry and the change that made it unknown.
+fn unknown_rule(net: &Network, e: &Event) -> Option<String> {
+    use super::{Change, ConfigKind};
+    use crate::security_group::Direction;
+    let (acl, dirs): (&str, &[Direction]) = match &e.change {
+        Change::NaclEntry { acl_id, egress, .. } => (
+            acl_id,
+            if *egress {
+                &[Direction::Outbound]
+            } else {
+                &[Direction::Inbound]
+            },
+        ),
+        Change::NaclAssociation { acl_id, .. } => {
+            (acl_id, &[Direction::Inbound, Direction::Outbound])
+        }
+        Change::Config(item) if item.kind == ConfigKind::NetworkAcl => (
+            &item.resource_id,
+            &[Direction::Inbound, Direction::Outbound],
+        ),
+        _ => return None,
+    };
+    let nacl = net.nacls.iter().find(|n| n.id == acl)?;
+    dirs.iter()
+        .flat_map(|&d| nacl.rules(d))
+        .find_map(|r| r.unknown.as_ref().map(|why| (r, why)))
+        .map(|(r, why)| {
+            format!(
+                "`{acl}` {} rule {} is of unknown content at that time ({why}): what the change did depends on it",
+                r.direction, r.rule_number
+            )
+        })
 }
 
 /// What a change of routes did, end to end ([`crate::diff::routes_delta`]): at the ENIs using

@@ -1,7 +1,11 @@
 //! The snapshot at another time: later changes undone (newest first), or changes applied
-//! forward. What an undo needs and the history does not hold (the content of a deleted NACL
-//! entry, the old target of a replaced route) is never guessed: the resource is withheld
-//! ([`crate::Snapshot::withheld`]) naming the change, and so is everything that depends on it.
+//! forward. What an undo needs and the history does not hold is never guessed. The content of
+//! a deleted or replaced NACL entry: the NACL keeps an entry of unknown content at that rule
+//! number and direction ([`crate::snapshot::NetworkAcl::unknown_entries`]) naming the change,
+//! so that what reaches it is `unknown` and what an entry of a lower number decides stays
+//! exact. Anything else (the old target of a replaced route, a deleted group's rules, an
+//! interface's earlier groups, …): the resource is withheld ([`crate::Snapshot::withheld`])
+//! naming the change, and so is everything that depends on it.
 //!
 //! AWS Config items ([`Change::Config`]) are states, not calls: how they join is said at
 //! [`at`]. In short: a resource is its newest item's state at a time after it (with the later
@@ -12,7 +16,8 @@ use super::parse::{norm_ports, norm_protocol};
 use super::{Change, ConfigItem, ConfigKind, ConfigState, Event, Op, Peer, SgRule};
 use crate::snapshot::{
     GroupIdentifier, IpPermission, IpRange, Ipv6Range, NetworkAclAssociation, NetworkAclEntry,
-    PrefixListRef, Route, RouteTableAssociation, SecurityGroup, Snapshot, UserIdGroupPair,
+    PrefixListRef, Route, RouteTableAssociation, SecurityGroup, Snapshot, UnknownNaclEntry,
+    UserIdGroupPair,
 };
 use std::collections::BTreeSet;
 
@@ -97,19 +102,48 @@ pub fn finish_at(
 }
 
 /// Undoes `events[i]` in `state` (the configuration just after it), using what the earlier
-/// events `events[..i]` say. Returns why, when something had to be withheld.
+/// events `events[..i]` say. Returns why, when it could not be undone exactly: something had
+/// to be withheld, or a NACL entry's earlier content is not known (the NACL then holds an
+/// entry of unknown content there, see [`crate::snapshot::NetworkAcl::unknown_entries`]).
 pub fn undo(state: &mut Snapshot, events: &[Event], i: usize) -> Option<String> {
     let e = &events[i];
     let earlier = &events[..i];
     let why = undo_change(state, e, earlier);
     if let Some(why) = &why {
-        let reason = format!("history: {} cannot be undone: {why}", e.named());
-        for id in withhold_targets(state, e) {
-            withhold(state, &id, &reason);
+        let reason = inexact(e, why);
+        if !rule_unknown(state, e, &reason) {
+            for id in withhold_targets(state, e) {
+                withhold(state, &id, &reason);
+            }
         }
     }
     cascade(state);
     why
+}
+
+/// Why `e` cannot be undone exactly, naming it.
+fn inexact(e: &Event, why: &str) -> String {
+    format!("history: {} cannot be undone: {why}", e.named())
+}
+
+/// Whether undoing `e` left an entry of unknown content in its NACL (with `reason`) rather
+/// than something to withhold.
+fn rule_unknown(state: &Snapshot, e: &Event, reason: &str) -> bool {
+    let Change::NaclEntry {
+        acl_id,
+        rule_number,
+        egress,
+        ..
+    } = &e.change
+    else {
+        return false;
+    };
+    state
+        .network_acls
+        .iter()
+        .filter(|a| &a.network_acl_id == acl_id)
+        .flat_map(|a| a.unknown_entries.iter())
+        .any(|u| u.rule_number == *rule_number && u.egress == *egress && u.why == reason)
 }
 
 /// Applies `e` forward to `state` (the configuration just before it). An `Err` says what in
@@ -740,10 +774,20 @@ fn undo_change(state: &mut Snapshot, e: &Event, earlier: &[Event]) -> Option<Str
                 Some(None) => (*op == Op::Replace).then(|| {
                     format!("an earlier event deleted {} rule {rule_number} of `{acl_id}`, so the history and the snapshot disagree", dir(*egress))
                 }),
-                None => Some(format!(
-                    "what {} rule {rule_number} of `{acl_id}` was before is in no event",
-                    dir(*egress)
-                )),
+                None => {
+                    // Never guessed: an entry of unknown content stands at that rule number,
+                    // so what reaches it is unknown and what a lower number decides is exact.
+                    let why = format!(
+                        "what {} rule {rule_number} of `{acl_id}` was before is in no event or AWS Config item",
+                        dir(*egress)
+                    );
+                    acl.unknown_entries.push(UnknownNaclEntry {
+                        rule_number: *rule_number,
+                        egress: *egress,
+                        why: inexact(e, &why),
+                    });
+                    Some(why)
+                }
             }
         }
         Change::Route {

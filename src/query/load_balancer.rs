@@ -942,6 +942,9 @@ impl Network {
                 trace.message = "unreachable: the response is routed somewhere other than the load balancer's node (asymmetric routing)".into();
             }
         }
+        if trace.verdict == Verdict::Reachable {
+            self.finish_pending(&mut trace, &fwd, Some(&ret));
+        }
         if fwd.unheld || ret.unheld {
             trace.verdict = Verdict::Unknown;
             trace.reason = Some(Reason::IncompleteSnapshot);

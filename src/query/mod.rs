@@ -237,6 +237,10 @@ struct Walker<'n> {
     /// The client ports a response would pass, when the return path stopped for want of a
     /// client's whole range.
     passing_ports: Option<PortSet>,
+    /// The first check that could not decide but did not stop the walk (a NACL entry of
+    /// unknown content): the walk goes on, so that a later check that denies anyway still
+    /// decides exactly; if none does, the answer is `unknown` there.
+    pending: Option<((usize, usize), Reason)>,
 }
 
 impl<'n> Walker<'n> {
@@ -253,7 +257,14 @@ impl<'n> Walker<'n> {
             unheld: false,
             clients: false,
             passing_ports: None,
+            pending: None,
         }
+    }
+
+    /// Records a check that cannot decide without stopping the walk (see `pending`).
+    fn undecided(&mut self, component: &str, kind: ComponentKind, check: Check, r: Reason) {
+        let at = self.push(component, kind, check);
+        self.pending.get_or_insert((at, r));
     }
 
     fn name_of(&self, component: &str, kind: ComponentKind) -> Option<String> {
@@ -620,6 +631,10 @@ impl Network {
                 }
             }
         }
+        if self.finish_pending(&mut trace, &fwd, Some(&ret)) {
+            trace.notes.dedup();
+            return trace;
+        }
         if fwd.unheld || ret.unheld {
             trace.verdict = Verdict::Unknown;
             trace.reason = Some(Reason::IncompleteSnapshot);
@@ -640,6 +655,26 @@ impl Network {
         }
         trace.notes.dedup();
         trace
+    }
+
+    /// A path that nothing stopped but that passed a check that could not decide (a NACL
+    /// entry of unknown content, see `Walker::pending`) is `unknown` there. Returns whether
+    /// it was.
+    fn finish_pending(
+        &self,
+        trace: &mut Trace,
+        fwd: &Walker<'_>,
+        ret: Option<&Walker<'_>>,
+    ) -> bool {
+        let found = fwd
+            .pending
+            .map(|p| (p, PathDir::Forward))
+            .or_else(|| ret.and_then(|r| r.pending).map(|p| (p, PathDir::Return)));
+        let Some(((at, reason), dir)) = found else {
+            return false;
+        };
+        self.finish_stopped(trace, Stop::Unknown(reason), Some(at), dir);
+        true
     }
 
     fn finish_stopped(

@@ -39,6 +39,73 @@ impl<'n> Walker<'n> {
             pkt.dport.clone()
         };
         let on_ports = pkt.proto.has_ports();
+        // An entry of unknown content that some of the ports reach: what it does with them is
+        // not known. Those ports may pass (never guessed either way): the walk goes on with
+        // them, so that a check further on that denies anyway decides exactly; otherwise the
+        // answer is unknown here (`Walker::pending`).
+        let reached: Vec<_> = outcome
+            .parts
+            .iter()
+            .filter(|(_, r)| r.action == Action::Unknown)
+            .collect();
+        let mut may_pass = None;
+        if let Some((ports, rule)) = reached.first().map(|(p, r)| (p, *r)) {
+            let mut maybe = allowed.clone();
+            for (p, _) in &reached {
+                maybe = maybe.union(p);
+            }
+            let stopped = self.mode == Mode::Response
+                && self.clients
+                && on_ports
+                && maybe.clients().is_empty();
+            if !stopped {
+                let detail = format!(
+                    "{dir}: {} {rule} decides {}{} {} {peer}: what it does is not known{}",
+                    nacl_label,
+                    pkt.proto,
+                    if on_ports {
+                        format!("/{ports}")
+                    } else {
+                        port_text(pkt)
+                    },
+                    if dir == Direction::Inbound {
+                        "from"
+                    } else {
+                        "to"
+                    },
+                    if on_ports && !allowed.is_empty() {
+                        format!(" (ports {allowed} are allowed)")
+                    } else {
+                        String::new()
+                    }
+                );
+                let check = Check {
+                    layer: Layer::NetworkAcl,
+                    decision: Decision::Unknown,
+                    direction: Some(dir),
+                    resources: vec![nacl.id.clone()],
+                    rule_number: Some(rule.rule_number),
+                    rule: rule_json(rule),
+                    ports_allowed: None,
+                    tracking: None,
+                    detail,
+                };
+                self.undecided(
+                    &s.id,
+                    ComponentKind::Subnet,
+                    check,
+                    Reason::IncompleteSnapshot,
+                );
+                if on_ports {
+                    pkt.dport = maybe;
+                }
+                return Ok(());
+            }
+            may_pass = Some(maybe);
+        }
+        // Even if the entries of unknown content let their ports through, no client's whole
+        // range would pass: the denial below holds either way.
+        let allowed = may_pass.unwrap_or(allowed);
         // Without a given client port, a response must pass the whole ephemeral range of at
         // least one common client: a few odd ports that pass help no real client.
         let no_client = self.mode == Mode::Response

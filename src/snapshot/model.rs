@@ -283,6 +283,26 @@ pub struct NetworkAcl {
     /// Where it was found.
     #[serde(skip)]
     pub origin: Origin,
+    /// Entries whose content is not known (never in a snapshot read from files: the history
+    /// puts one where it cannot tell what an entry was before a change, see
+    /// [`crate::history::at`]).
+    #[serde(skip)]
+    pub unknown_entries: Vec<UnknownNaclEntry>,
+}
+
+/// A network ACL entry whose content is not known: the history cannot tell what the entry at
+/// this rule number was before a change (a `DeleteNetworkAclEntry` or
+/// `ReplaceNetworkAclEntry` whose earlier content is in no earlier event or AWS Config item).
+/// Traffic that reaches it (no entry of a lower number matches) is decided by it, and so is
+/// `unknown`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UnknownNaclEntry {
+    /// Its rule number.
+    pub rule_number: i64,
+    /// `true` for an outbound entry.
+    pub egress: bool,
+    /// Why it is not known, naming the change (API, time, event id).
+    pub why: String,
 }
 
 /// An IPv4 range of a security-group rule.

@@ -186,6 +186,12 @@ fn bpa_decision(outcome: crate::bpa::Outcome) -> &'static str {
 /// The clause of the one-sentence message for one check that decided (`allowed by …`).
 fn clause(s: &mut String, net: &Network, d: &Decided<'_>) {
     let _ = match *d {
+        Decided::Nacl { nacl, rule } if rule.action == RuleAction::Unknown => write!(
+            s,
+            "reaches NACL {} {}, of unknown content",
+            net.nacls[nacl].id,
+            rule
+        ),
         Decided::Nacl { nacl, rule } => write!(
             s,
             "{} by NACL {} {}",
@@ -739,6 +745,7 @@ impl From<RuleAction> for &'static str {
         match a {
             RuleAction::Allow => "allow",
             RuleAction::Deny => "deny",
+            RuleAction::Unknown => "unknown",
         }
     }
 }

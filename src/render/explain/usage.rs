@@ -139,6 +139,7 @@ impl Tally {
                         action: match r.action {
                             crate::network_acl::Action::Allow => "allow",
                             crate::network_acl::Action::Deny => "deny",
+                            crate::network_acl::Action::Unknown => "unknown",
                         },
                         is_default: r.is_default,
                         ports: port_range(&r.ports),
