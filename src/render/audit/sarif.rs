@@ -166,30 +166,19 @@ pub fn resource_locations(r: &Report, files: &[std::path::PathBuf]) -> HashMap<S
         if defined.len() == wanted.len() {
             break;
         }
-        let Ok(text) = std::fs::read(file) else {
+        let pending: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|id| !defined.contains_key(*id))
+            .collect();
+        let Ok(found) = find_in_file(file, &pending, &mentioned) else {
             continue;
         };
-        for id in &wanted {
-            if defined.contains_key(*id) {
-                continue;
-            }
-            // A file of that list: its first key is the list's (as the CLI and `collect`
-            // write them).
-            let definition = defining_key(id).and_then(|(list, key)| {
-                let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
-                let rest = text[start..].strip_prefix(b"{")?;
-                let first = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-                if !rest[first..].starts_with(format!("\"{list}\"").as_bytes()) {
-                    return None;
-                }
-                memchr::memmem::find(&text, format!("\"{key}\": \"{id}\"").as_bytes())
-            });
-            if let Some(at) = definition {
-                defined.insert((*id).to_string(), location_at(file, &text, at));
-            } else if !mentioned.contains_key(*id) {
-                if let Some(at) = memchr::memmem::find(&text, format!("\"{id}\"").as_bytes()) {
-                    mentioned.insert((*id).to_string(), location_at(file, &text, at));
-                }
+        for (id, definition, l) in found {
+            if definition {
+                defined.insert(id.to_string(), l);
+            } else {
+                mentioned.entry(id.to_string()).or_insert(l);
             }
         }
     }
@@ -197,6 +186,131 @@ pub fn resource_locations(r: &Report, files: &[std::path::PathBuf]) -> HashMap<S
         defined.entry(id).or_insert(l);
     }
     defined
+}
+
+/// Bytes of a snapshot file read at a time by [`find_in_file`] (a file is never held whole:
+/// an organization's `SecurityGroups.json` runs to hundreds of MB).
+const FIND_CHUNK: usize = 8 << 20;
+
+/// For each of `ids`, where `file` defines it (when the file is of the list that defines it, as
+/// the CLI and `collect` write them: its first key is the list's), or else where it first
+/// appears as a JSON string (unless `mentioned` has it already): `(id, defined, location)`.
+/// The file is read in chunks, each searched for what is still to be found.
+fn find_in_file<'a>(
+    file: &Path,
+    ids: &[&'a str],
+    mentioned: &HashMap<String, Location>,
+) -> std::io::Result<Vec<(&'a str, bool, Location)>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(FIND_CHUNK);
+    // Fill the first chunk to see the file's first key.
+    (&mut f).take(FIND_CHUNK as u64).read_to_end(&mut buf)?;
+    let list_of_file = {
+        let start = buf.iter().position(|b| !b.is_ascii_whitespace());
+        start
+            .and_then(|s| buf[s..].strip_prefix(b"{"))
+            .and_then(|rest| {
+                let first = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+                let key = rest[first..].strip_prefix(b"\"")?;
+                let end = memchr::memchr(b'"', key)?;
+                Some(key[..end].to_vec())
+            })
+    };
+    // Per id: its definition's needle (if this file is of its list) and its mention's.
+    let mut needles: Vec<Needles<'_>> = ids
+        .iter()
+        .map(|id| {
+            let definition = defining_key(id)
+                .filter(|(list, _)| list_of_file.as_deref() == Some(list.as_bytes()))
+                .map(|(_, key)| format!("\"{key}\": \"{id}\"").into_bytes());
+            let mention = (!mentioned.contains_key(*id)).then(|| format!("\"{id}\"").into_bytes());
+            (*id, definition, mention)
+        })
+        .collect();
+    let longest = needles
+        .iter()
+        .flat_map(|(_, d, m)| {
+            [
+                d.as_ref().map_or(0, Vec::len),
+                m.as_ref().map_or(0, Vec::len),
+            ]
+        })
+        .max()
+        .unwrap_or(0);
+    let mut out = Vec::new();
+    // Where `buf` starts in the file: lines before it, and characters between the last line
+    // break before it and it.
+    let (mut lines_before, mut chars_carry) = (0usize, 0usize);
+    loop {
+        let mut i = 0;
+        while i < needles.len() {
+            let (id, definition, mention) = &mut needles[i];
+            if let Some(at) = definition
+                .as_deref()
+                .and_then(|n| memchr::memmem::find(&buf, n))
+            {
+                out.push((*id, true, place(file, &buf, at, lines_before, chars_carry)));
+                needles.swap_remove(i);
+                continue;
+            }
+            if let Some(at) = mention
+                .as_deref()
+                .and_then(|n| memchr::memmem::find(&buf, n))
+            {
+                out.push((*id, false, place(file, &buf, at, lines_before, chars_carry)));
+                *mention = None;
+            }
+            if definition.is_none() && mention.is_none() {
+                needles.swap_remove(i);
+                continue;
+            }
+            i += 1;
+        }
+        if needles.is_empty() {
+            break;
+        }
+        // Keep the last bytes (a needle may straddle the chunks), read the next chunk.
+        let keep = longest.saturating_sub(1).min(buf.len());
+        let consumed = buf.len() - keep;
+        let head = &buf[..consumed];
+        lines_before += memchr::memchr_iter(b'\n', head).count();
+        chars_carry = match memchr::memrchr(b'\n', head) {
+            Some(j) => chars(&head[j + 1..]),
+            None => chars_carry + chars(head),
+        };
+        buf.drain(..consumed);
+        let before = buf.len();
+        (&mut f).take(FIND_CHUNK as u64).read_to_end(&mut buf)?;
+        if buf.len() == before {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// An id, the needle of its definition and that of its mention (`None`: not looked for).
+type Needles<'a> = (&'a str, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Characters in UTF-8 text (bytes that do not continue a character).
+fn chars(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c & 0xC0 != 0x80).count()
+}
+
+/// The location of byte `at` of `buf`, which starts after `lines_before` line breaks and
+/// `chars_carry` characters into its line.
+fn place(file: &Path, buf: &[u8], at: usize, lines_before: usize, chars_carry: usize) -> Location {
+    let before = &buf[..at];
+    let line = lines_before + memchr::memchr_iter(b'\n', before).count() + 1;
+    let column = match memchr::memrchr(b'\n', before) {
+        Some(j) => chars(&before[j + 1..]),
+        None => chars_carry + chars(before),
+    } + 1;
+    Location {
+        file: file.to_path_buf(),
+        line,
+        column,
+    }
 }
 
 /// The top-level key of the list that defines a resource of this id, and the key of its id.
@@ -228,21 +342,6 @@ fn defining_key(id: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// The 1-based line and column (in characters) of byte `at` of a file's text.
-fn location_at(file: &Path, text: &[u8], at: usize) -> Location {
-    let before = &text[..at];
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    Location {
-        file: file.to_path_buf(),
-        line,
-        column,
-    }
-}
-
 fn result(f: &ReportedFinding, rules: &[Rule], located: &HashMap<String, Location>) -> Value {
     let x = &f.finding;
     let index = rules.iter().position(|r| r.id == x.check);
@@ -470,5 +569,63 @@ mod tests {
                 ("file:///nonexistent-vpcreach/a.toml".to_string(), true)
             );
         }
+    }
+
+    /// The line and column of byte `at` of the whole text, as the whole file in memory gives
+    /// them (columns in characters).
+    fn whole(text: &str, at: usize) -> (usize, usize) {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[start..].chars().count() + 1)
+    }
+
+    /// A file larger than the chunks it is read in: ids found across chunks, one straddling a
+    /// chunk's end, on a line longer than a chunk and after lines of multi-byte characters, get
+    /// the line and column the whole file gives; a definition beats an earlier mention.
+    #[test]
+    fn ids_are_found_in_a_file_read_in_chunks_where_the_whole_file_puts_them() {
+        let mut text = String::from("{\"SecurityGroups\": [\n");
+        text.push_str("{\"Description\": \"naïve € ü\", \"Ref\": \"sg-b\"},\n");
+        for i in 0..20_000 {
+            text.push_str(&format!("{{\"Description\": \"ǅ{i} ü € ✓\"}},\n"));
+        }
+        // Up to a chunk's end, then the definition of sg-a across it.
+        let pad = super::FIND_CHUNK - text.len() - 8;
+        text.push_str(&"x".repeat(pad));
+        let straddle = text.len();
+        text.push_str("\"GroupId\": \"sg-a\"\n");
+        // A line longer than a chunk, with sg-b defined at its end.
+        text.push_str(&"é".repeat(super::FIND_CHUNK / 2 + 10));
+        let long = text.len();
+        text.push_str("\"GroupId\": \"sg-b\"]}\n");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("SecurityGroups.json");
+        std::fs::write(&file, &text).expect("write");
+        let found = super::find_in_file(
+            &file,
+            &["sg-a", "sg-b", "sg-none"],
+            &std::collections::HashMap::new(),
+        )
+        .expect("read");
+        let mut got: Vec<(&str, bool, usize, usize)> = found
+            .iter()
+            .map(|(id, d, l)| (*id, *d, l.line, l.column))
+            .collect();
+        got.sort();
+        let mention = text.find("\"sg-b\"").expect("mention");
+        let (la, ca) = whole(&text, straddle);
+        let (lb, cb) = whole(&text, long);
+        let (lm, cm) = whole(&text, mention);
+        assert_eq!(
+            got,
+            [
+                ("sg-a", true, la, ca),
+                ("sg-b", false, lm, cm),
+                ("sg-b", true, lb, cb)
+            ]
+        );
+        assert!(straddle < super::FIND_CHUNK && straddle + 17 > super::FIND_CHUNK);
+        assert!(cb > super::FIND_CHUNK / 2, "{cb}");
     }
 }
