@@ -109,11 +109,24 @@ pub fn run(args: QueryArgs) -> anyhow::Result<u8> {
             args.protocol
         );
     }
-    let snap = args.source.load()?;
+    let mut snap = args.source.load()?;
     let model = args.at.apply(&snap, &args.source.aws)?;
-    let snap = model.as_ref().map(|m| &m.snapshot).unwrap_or(&snap);
-    let net = Network::build(snap);
-    super::report_model(snap, &net);
+    let net = match &model {
+        Some(m) => {
+            let net = Network::build(&m.snapshot);
+            super::report_model(&m.snapshot, &net);
+            net
+        }
+        // The query needs the model, not the parsed JSON: the security groups (most of a large
+        // snapshot) are dropped one by one as they are compiled, so the two are never held
+        // whole at once.
+        None => {
+            let net = Network::build_taking_groups(&mut snap);
+            super::report_model(&snap, &net);
+            net
+        }
+    };
+    drop(snap);
     let from = match net.resolve(&args.from) {
         Ok(f) => f,
         Err(e) => return unresolved(model.as_ref(), "--from", e, args.output),
