@@ -1,6 +1,6 @@
 //! Hostile and broken input (issue #13), through the real binary on real files: no hang (a
-//! wall-clock limit that kills the child), bounded memory (the child runs under an address-space
-//! limit), nothing skipped silently, nothing from outside reaching the terminal raw.
+//! wall-clock limit that kills the child), bounded memory (the child runs under a limit of its
+//! writable private memory, RLIMIT_DATA), nothing skipped silently, nothing from outside reaching the terminal raw.
 #![cfg(unix)]
 
 mod common;
@@ -346,7 +346,7 @@ fn gzip_of(parts: &mut dyn FnMut(&mut dyn Write)) -> Vec<u8> {
 #[test]
 fn a_line_without_a_newline_is_malformed_and_memory_stays_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    // 150 MB on one line, then a record: under a 200 MB address-space limit.
+    // 150 MB on one line, then a record: under a 200 MB memory limit.
     let data = gzip_of(&mut |w| {
         w.write_all(b"2 ").unwrap();
         let block = vec![b'a'; 1 << 20];
@@ -684,9 +684,10 @@ fn many_envelopes_on_one_long_line_are_read_event_by_event_in_bounded_memory() {
     });
     let f = dir.path().join("firehose.gz");
     std::fs::write(&f, data).unwrap();
-    // Address space, not resident memory: the allocator's reservations and the threads' stacks
-    // count too. Peak resident memory measured on this input: 126 to 140 MB; at 300 MB of
-    // address space an allocation failed on a 2-core machine.
+    // Writable private memory, not resident memory: the threads' stacks and what the allocator
+    // committed count too. Peak resident memory measured on this input: 126 to 140 MB; at 300 MB
+    // of address space (the limit these tests used before, which counts the binary's code) an
+    // allocation failed on a 2-core machine.
     let r = run_limited(
         &[os("parse"), f.as_os_str()],
         Duration::from_secs(240),
