@@ -527,6 +527,25 @@ fn the_fast_scan_and_the_full_parser_agree_on_records_that_reach_an_unknown_entr
     }
 }
 
+/// `audit --at AT --output json` with the policies in `pol`, on `snap` taken at 15:00 and the
+/// history `h`: its findings.
+fn audit_findings(pol: &Path, snap: &Path, h: &Path, at: &str) -> Vec<Value> {
+    let out = Command::cargo_bin("vpcreach")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["audit", "--policies"])
+        .arg(pol)
+        .args(["--output", "json", "--at", at, "--snapshot"])
+        .arg(snap)
+        .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
+        .arg(h)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    v["findings"].as_array().cloned().unwrap_or_default()
+}
+
 #[test]
 fn audit_at_a_finding_whose_witness_reaches_the_unknown_entry_is_unknown() {
     let (snap, h) = deleted();
@@ -546,25 +565,9 @@ traffic = "tcp/80"
     )
     .unwrap();
     let audit = |at: &str| -> Vec<Value> {
-        let out = Command::cargo_bin("vpcreach")
-            .unwrap()
-            .env("NO_COLOR", "1")
-            .args(["audit", "--policies"])
-            .arg(pol.path())
-            .args(["--output", "json", "--at", at, "--snapshot"])
-            .arg(snap.path())
-            .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
-            .arg(h.path())
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
+        audit_findings(pol.path(), snap.path(), h.path(), at)
+            .into_iter()
             .filter(|f| f["check"] == "no-http")
-            .cloned()
             .collect()
     };
     // Before the delete: http from the internet to eni-web reaches rule 200, which sg-web
@@ -611,23 +614,8 @@ traffic = "tcp/443"
     )
     .unwrap();
     let audit = |at: &str| -> Vec<Value> {
-        let out = Command::cargo_bin("vpcreach")
-            .unwrap()
-            .env("NO_COLOR", "1")
-            .args(["audit", "--policies"])
-            .arg(pol.path())
-            .args(["--output", "json", "--at", at, "--snapshot"])
-            .arg(snap.path())
-            .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
-            .arg(h.path())
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-        v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
+        audit_findings(pol.path(), snap.path(), h.path(), at)
+            .into_iter()
             .filter(|f| f["enis"].to_string().contains("\"eni-web\""))
             .filter(|f| {
                 f["message"]
@@ -635,7 +623,6 @@ traffic = "tcp/443"
                     .unwrap_or("")
                     .contains(" tcp traffic ")
             })
-            .cloned()
             .collect()
     };
     let before = audit("2024-10-14T14:00:00Z");
