@@ -527,6 +527,21 @@ fn the_fast_scan_and_the_full_parser_agree_on_records_that_reach_an_unknown_entr
     }
 }
 
+/// `changes --output json` on `snap` taken at 15:00 and the history `h`.
+fn changes_json(snap: &Path, h: &Path) -> Value {
+    let out = Command::cargo_bin("vpcreach")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["changes", "--output", "json", "--snapshot"])
+        .arg(snap)
+        .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
+        .arg(h)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
 /// `audit --at AT --output json` with the policies in `pol`, on `snap` taken at 15:00 and the
 /// history `h`: its findings.
 fn audit_findings(pol: &Path, snap: &Path, h: &Path, at: &str) -> Vec<Value> {
@@ -718,17 +733,7 @@ fn changes_of_a_group_are_unknown_only_where_their_traffic_reaches_the_unknown_e
             json!({}),
         ),
     ]);
-    let out = Command::cargo_bin("vpcreach")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(["changes", "--output", "json", "--snapshot"])
-        .arg(snap.path())
-        .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
-        .arg(h.path())
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v = changes_json(snap.path(), h.path());
     let find = |id: &str| {
         v["changes"]
             .as_array()
@@ -777,17 +782,7 @@ fn changes_of_routes_whose_witness_reaches_the_unknown_entry_are_unknown() {
             json!({}),
         ),
     ]);
-    let out = Command::cargo_bin("vpcreach")
-        .unwrap()
-        .env("NO_COLOR", "1")
-        .args(["changes", "--output", "json", "--snapshot"])
-        .arg(snap.path())
-        .args(["--snapshot-time", "2024-10-14T15:00:00Z", "--history"])
-        .arg(h.path())
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v = changes_json(snap.path(), h.path());
     let route = v["changes"]
         .as_array()
         .unwrap()
