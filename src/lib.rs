@@ -31,7 +31,7 @@ pub mod timestamp;
 pub mod trace;
 pub mod walk;
 
-pub use network::Network;
+pub use network::{Network, NetworkBase};
 pub use protocol::{PortRange, PortSet, Protocol};
 pub use query::{Endpoint, Query, ResolveError};
 pub use snapshot::{Snapshot, SnapshotError};

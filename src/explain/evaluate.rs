@@ -434,7 +434,7 @@ impl<'n> Explainer<'n> {
         // snapshot holds: shared from another account, or created after the snapshot).
         let same_subnet = en.subnet.is_some_and(|s| {
             net.subnets[s].cidrs.iter().any(|c| c.contains(&peer))
-                || Network::pick_in_vpc(&net.enis, peer_enis, en.vpc_id.as_deref())
+                || crate::NetworkBase::pick_in_vpc(&net.enis, peer_enis, en.vpc_id.as_deref())
                     .is_some_and(|p| net.enis[p].subnet == Some(s))
         });
         let refs = net.refs_apply_among(eni, peer, peer_enis);

@@ -97,6 +97,61 @@ pub struct Timeline {
     states: Mutex<BTreeMap<usize, Arc<Snapshot>>>,
     /// The spacing of `states`: `events.len()` / [`STATES_KEPT`], rounded up (at least 1).
     stride: usize,
+    /// The groups whose every change is a rule change undone exactly (see [`RuleGroups`]):
+    /// a model at one time is made from a model at another, when only their changes lie
+    /// between, by compiling those groups anew ([`Network::with_groups`]) instead of building
+    /// it.
+    rule_groups: RuleGroups,
+}
+
+/// The security groups of the snapshot whose every change in the history is a rule added,
+/// removed or modified, each undone exactly (nothing withheld), with no AWS Config item of
+/// theirs in the history: the content of such a group at any time is known from the changes
+/// alone, and those changes alter nothing else. Between two times with only such changes in
+/// between, two models differ only in those groups' rules.
+struct RuleGroups {
+    /// The groups, each with its state just before each of its changes (by the change's
+    /// index) and its state in the snapshot.
+    groups: Vec<RuleGroup>,
+    /// For each change, the group of `groups` it changes; `None` for any other change.
+    of_event: Vec<Option<usize>>,
+    /// How many changes before each index are not rule changes of `groups` (`events.len() + 1`
+    /// entries): the changes in `a..b` all are when `other[a] == other[b]`.
+    other: Vec<u32>,
+}
+
+/// One group of [`RuleGroups`].
+struct RuleGroup {
+    /// Its state just before each of its changes, by the change's index, ascending.
+    before: Vec<(usize, Arc<crate::snapshot::SecurityGroup>)>,
+    /// Its state in the snapshot.
+    now: Arc<crate::snapshot::SecurityGroup>,
+}
+
+impl RuleGroup {
+    /// Its state at epoch `k`: before its first change at or after `events[k]`.
+    fn at(&self, k: usize) -> &crate::snapshot::SecurityGroup {
+        let p = self.before.partition_point(|(i, _)| *i < k);
+        self.before.get(p).map_or(&self.now, |(_, sg)| sg)
+    }
+}
+
+impl RuleGroups {
+    /// Whether every change of `events[a..b]` (or `b..a`) is a rule change of a group here.
+    fn only_rules_between(&self, a: usize, b: usize) -> bool {
+        let (a, b) = (a.min(b), a.max(b));
+        matches!((self.other.get(a), self.other.get(b)), (Some(x), Some(y)) if x == y)
+    }
+
+    /// The states at epoch `k` of the groups the changes between epochs `j` and `k` change
+    /// (each once); the caller knows [`RuleGroups::only_rules_between`] holds.
+    fn changed_between(&self, j: usize, k: usize) -> Vec<&crate::snapshot::SecurityGroup> {
+        let (a, b) = (j.min(k), j.max(k));
+        let mut seen: Vec<usize> = self.of_event[a..b].iter().flatten().copied().collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.iter().map(|&g| self.groups[g].at(k)).collect()
+    }
 }
 
 /// How many earlier models are kept built at once.
@@ -115,8 +170,19 @@ impl Timeline {
             .collect();
         let mut current = Network::build(&snapshot);
         current.snapshot_time = Some(snapshot_time);
+        // Compiled once here, so that the models made from it share its compiled groups.
+        current.compile_groups();
         let disagree = crate::history::config_disagreements(&snapshot, &events);
-        let touches = Touches::new(&snapshot, &current, &events, &disagree);
+        let undos = exact_undos(&snapshot, &events);
+        let touches = Touches::new(&current, &events, &disagree, &undos);
+        let rule_groups = rule_groups(
+            &snapshot,
+            &current,
+            &events,
+            &disagree,
+            &undos.exact,
+            undos.groups,
+        );
         let stride = events.len().div_ceil(STATES_KEPT).max(1);
         Timeline {
             snapshot,
@@ -128,6 +194,7 @@ impl Timeline {
             epochs: Mutex::new(Vec::new()),
             states: Mutex::new(BTreeMap::new()),
             stride,
+            rule_groups,
         }
     }
 
@@ -179,8 +246,18 @@ impl Timeline {
             epochs.insert(0, hit);
             Some(found)
         };
-        if let Some(found) = kept(&mut self.epochs.lock().unwrap_or_else(|e| e.into_inner())) {
-            return found;
+        let derived = {
+            let mut epochs = self.epochs.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(found) = kept(&mut epochs) {
+                return found;
+            }
+            self.derivable(epoch, &epochs)
+        };
+        if let Some((j, base, same)) = derived {
+            let groups = self.rule_groups.changed_between(j, epoch);
+            if let Some(net) = base.with_groups(&groups) {
+                return self.keep_epoch(epoch, net, same);
+            }
         }
         // Any time before the epoch's first later change (or the snapshot's time) gives the
         // same model: the one of `history::at`, whose steps these are (undo every change
@@ -202,15 +279,47 @@ impl Timeline {
         drop(undone);
         net.snapshot_time = Some(self.snapshot_time);
         let same = net.eni_index == self.current.eni_index;
+        self.keep_epoch(epoch, net, same)
+    }
+
+    /// Keeps the model of an epoch among the last used (unless another thread made it
+    /// meanwhile: that one is kept and returned).
+    fn keep_epoch(&self, epoch: usize, net: Network, same: bool) -> (Arc<Network>, bool) {
         let net = Arc::new(net);
         let mut epochs = self.epochs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(other) = kept(&mut epochs) {
-            // Another thread built it meanwhile.
-            return other;
+        if let Some(p) = epochs.iter().position(|(k, _, _)| *k == epoch) {
+            let hit = epochs.remove(p);
+            let found = (Arc::clone(&hit.1), hit.2);
+            epochs.insert(0, hit);
+            return found;
         }
         epochs.insert(0, (epoch, Arc::clone(&net), same));
         epochs.truncate(EPOCHS_KEPT);
         (net, same)
+    }
+
+    /// A model the one of `epoch` can be made from by compiling some groups anew (see
+    /// [`RuleGroups`]): the nearest of the kept models and the snapshot's (when it is the
+    /// model of epoch `events().len()`) with only rule changes of those groups in between,
+    /// with its epoch and whether its interfaces are those of [`Timeline::current`].
+    fn derivable(
+        &self,
+        epoch: usize,
+        epochs: &[(usize, Arc<Network>, bool)],
+    ) -> Option<(usize, Arc<Network>, bool)> {
+        let n = self.events.len();
+        let kept = epochs
+            .iter()
+            .filter(|(j, _, _)| *j <= n && self.rule_groups.only_rules_between(*j, epoch))
+            .min_by_key(|(j, _, _)| j.abs_diff(epoch));
+        let now = (self.disagree.is_empty() && self.rule_groups.only_rules_between(n, epoch))
+            .then_some(n);
+        let from_now =
+            now.is_some_and(|n| kept.is_none_or(|(j, _, _)| n.abs_diff(epoch) < j.abs_diff(epoch)));
+        if from_now {
+            return Some((n, Arc::new(self.current.clone()), true));
+        }
+        kept.map(|(j, net, same)| (*j, Arc::clone(net), *same))
     }
 
     /// The snapshot with `events[from..]` undone, newest first (as `history::at` undoes
@@ -377,8 +486,13 @@ impl Timeline {
                     .iter()
                     .zip(core.checks.as_slice())
                     .all(|(a, b)| {
-                        then_texts[p].decided_json(c.direction, a)
-                            == now_texts.decided_json(core.direction, b)
+                        then_texts[p].same_decided(
+                            c.direction,
+                            a,
+                            &mut now_texts,
+                            core.direction,
+                            b,
+                        )
                     });
             tally.add_judged_earlier_core(&c, core, f, same_rules);
             if !want(c.status) {
@@ -682,10 +796,63 @@ struct Touches {
     /// For each ENI, the resources (numbered as in `slots_of`) that changes with a footprint
     /// name and that reach it, ascending.
     slots: Vec<Vec<u32>>,
-    /// For each change with a footprint, the resources it names (numbered as in `slots`).
-    slots_of: Vec<Vec<u32>>,
     /// The rules the changes with a footprint add or remove, by the addresses they match.
     index: FootprintIndex,
+    /// For each rule of `index` (by its number), the last change adding or removing it that
+    /// names each resource (numbered as in `slots`), by resource, ascending.
+    last_change: Vec<Vec<(u32, u32)>>,
+    /// For each ENI, the changes reaching it that add or remove a rule of `index`, by rule
+    /// (its number), then change, ascending: `index` joined with `slots` ahead of time.
+    /// `None` when that would hold more than [`PER_ENI_MAX`] of them.
+    per_eni: Option<Vec<Vec<RuleChange>>>,
+    /// For each ENI, the latest change of `per_eni` from which on the changes can alter
+    /// something ([`RuleChange::alters`]).
+    latest_altering: Vec<Option<u32>>,
+}
+
+/// The most [`RuleChange`]s [`Touches`] joins per ENI ahead of time (16 bytes each).
+const PER_ENI_MAX: usize = 1 << 22;
+
+/// One change adding or removing a rule of a [`FootprintIndex`], at an ENI it reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RuleChange {
+    /// The rule's number in the index.
+    rule: u32,
+    /// The change's index.
+    change: u32,
+    /// For a security-group rule authorized or revoked that the change toggles (see
+    /// [`crate::history::toggles`]): the exact rule (group, direction, protocol, ports, peer),
+    /// numbered; [`NO_KEY`] for anything else.
+    key: u32,
+    /// Whether this change and the later ones of the same rule at the ENI can alter how a
+    /// record they match is judged ([`changed_since`]).
+    alters: bool,
+}
+
+/// [`RuleChange::key`] of a change that is not a toggle of an exact security-group rule.
+const NO_KEY: u32 = u32::MAX;
+
+/// The key of a security-group rule a change names but leaves as it was in the model (a rule
+/// revoked that is there after the revoke): no [`RuleChange`] is made of it.
+const UNCHANGED: u32 = u32::MAX - 1;
+
+/// Sets [`RuleChange::alters`] on the changes of one rule at one ENI (`changes`, by change,
+/// ascending): the changes from one on (those after a record's time) can alter how a record
+/// they match is judged unless each is a toggle of an exact security-group rule and each such
+/// rule is toggled an even number of times (added and removed again, or removed and added
+/// again): then every rule matching the record is at the record's time as in the snapshot, in
+/// each group, and the snapshot's configuration judges it as the one then does.
+fn changed_since(changes: &mut [RuleChange]) {
+    let mut odd: rustc_hash::FxHashSet<u32> = rustc_hash::FxHashSet::default();
+    let mut other = false;
+    for c in changes.iter_mut().rev() {
+        if c.key == NO_KEY {
+            other = true;
+        } else if !odd.remove(&c.key) {
+            odd.insert(c.key);
+        }
+        c.alters = other || !odd.is_empty();
+    }
 }
 
 impl Touches {
@@ -698,9 +865,9 @@ impl Touches {
     /// back is exact (nothing withheld), and no AWS Config item of its resources is in the
     /// history (an item makes the model at an earlier time start from the item's state, not
     /// from the snapshot's).
-    fn new(snapshot: &Snapshot, net: &Network, events: &[Event], disagree: &[String]) -> Touches {
+    fn new(net: &Network, events: &[Event], disagree: &[String], undos: &Undos) -> Touches {
         use crate::history::Change;
-        let exact = exact_undos(snapshot, events);
+        let exact = &undos.exact;
         let with_items: BTreeSet<&str> = events
             .iter()
             .filter_map(|e| e.config_item().map(|c| c.resource_id.as_str()))
@@ -765,7 +932,10 @@ impl Touches {
                     .chain(everything)
                     .max(),
             );
-            let mut mine: Vec<u32> = ids
+            // A rule added to or removed from a group its rules name (a change undone
+            // exactly) matters not: a reference matches by the groups of the peer, not by the
+            // rules of the group it names.
+            let mut mine: Vec<u32> = eni_resources(net, eni, false)
                 .iter()
                 .filter_map(|id| slot_of.get(*id).copied())
                 .collect();
@@ -773,11 +943,41 @@ impl Touches {
             mine.dedup();
             slots.push(mine);
         }
+        let last_change: Vec<Vec<(u32, u32)>> = index
+            .changes_by_rule()
+            .map(|changes| {
+                let mut last: Vec<(u32, u32)> = changes
+                    .iter()
+                    .flat_map(|&j| {
+                        slots_of
+                            .get(j as usize)
+                            .into_iter()
+                            .flatten()
+                            .map(move |&s| (s, j))
+                    })
+                    .collect();
+                // By resource, the latest change last: keep that one.
+                last.sort_unstable();
+                last.reverse();
+                last.dedup_by_key(|(s, _)| *s);
+                last.reverse();
+                last
+            })
+            .collect();
+        let keys = rule_keys(events, &undos.toggles, &footprints);
+        let per_eni = per_eni(&slots, &slots_of, &index, &keys);
+        let latest_altering = per_eni
+            .iter()
+            .flatten()
+            .map(|mine| mine.iter().filter(|c| c.alters).map(|c| c.change).max())
+            .collect();
         Touches {
             opaque,
             slots,
-            slots_of,
             index,
+            last_change,
+            per_eni,
+            latest_altering,
         }
     }
 
@@ -792,32 +992,276 @@ impl Touches {
         }
         // A rule matching the record, added or removed at or after `k` by a change that
         // reaches the ENI.
-        self.index.any(t, |j| {
-            j >= k
-                && self
-                    .slots_of
-                    .get(j)
-                    .is_some_and(|named| named.iter().any(|s| slots.binary_search(s).is_ok()))
+        if let Some(mine) = self.per_eni.as_ref().and_then(|p| p.get(eni)) {
+            // None of them at or after `k` can alter anything: no need to match the rules.
+            if self
+                .latest_altering
+                .get(eni)
+                .copied()
+                .flatten()
+                .is_none_or(|l| (l as usize) < k)
+            {
+                return false;
+            }
+            return self.index.any_rule(t, |rule| {
+                let rule = u32::try_from(rule).unwrap_or(u32::MAX);
+                let k = u32::try_from(k).unwrap_or(u32::MAX);
+                // The first change of the rule at or after `k`: whether it and those after it
+                // leave the rule as in the snapshot.
+                let lo = mine.partition_point(|c| (c.rule, c.change) < (rule, k));
+                mine.get(lo).is_some_and(|c| c.rule == rule && c.alters)
+            });
+        }
+        self.index.any_rule(t, |rule| {
+            // The last change of the rule to each resource, by resource: one at or after `k`
+            // to a resource of the ENI.
+            let Some(last) = self.last_change.get(rule) else {
+                return false;
+            };
+            if last.len() <= slots.len() {
+                last.iter()
+                    .any(|(s, j)| *j as usize >= k && slots.binary_search(s).is_ok())
+            } else {
+                slots.iter().any(|s| {
+                    last.binary_search_by_key(s, |(x, _)| *x)
+                        .is_ok_and(|p| last[p].1 as usize >= k)
+                })
+            }
         })
     }
 }
 
+/// For each change, for each rule of its footprint (in its order), the exact rule it toggles,
+/// numbered ([`RuleChange::key`]): a security-group rule authorized or revoked that the change
+/// toggles (`toggles`), or [`UNCHANGED`] for one it leaves as it was; for other changes, none
+/// (every rule of their footprints is [`NO_KEY`]).
+fn rule_keys(
+    events: &[Event],
+    toggles: &[Option<Vec<bool>>],
+    footprints: &[Option<Footprint>],
+) -> Vec<Vec<u32>> {
+    use crate::history::Change;
+    let mut numbers: BTreeMap<(&str, bool, &crate::history::SgRule), u32> = BTreeMap::new();
+    let mut out = vec![Vec::new(); events.len()];
+    for (j, e) in events.iter().enumerate() {
+        let Some(Some(toggled)) = toggles.get(j) else {
+            continue;
+        };
+        if footprints.get(j).is_none_or(Option::is_none) {
+            continue;
+        }
+        let (group, egress, rules): (&str, bool, Vec<&crate::history::SgRule>) = match &e.change {
+            Change::Authorize {
+                group_id,
+                egress,
+                rules,
+            } => (group_id, *egress, rules.iter().map(|(r, _)| r).collect()),
+            Change::Revoke {
+                group_id,
+                egress,
+                rules,
+                requested,
+                ..
+            } => (
+                group_id,
+                *egress,
+                rules.as_ref().unwrap_or(requested).iter().collect(),
+            ),
+            _ => continue,
+        };
+        out[j] = rules
+            .into_iter()
+            .zip(toggled)
+            .map(|(r, &toggled)| {
+                if !toggled {
+                    return UNCHANGED;
+                }
+                let next = u32::try_from(numbers.len()).unwrap_or(UNCHANGED - 1);
+                *numbers.entry((group, egress, r)).or_insert(next)
+            })
+            .collect();
+    }
+    out
+}
+
+/// [`Touches::per_eni`] from each ENI's resources (`slots`), the resources each change names
+/// (`slots_of`), the rules of each change's footprint (`index`) and the exact rules they are
+/// (`keys`, see [`rule_keys`]); `None` when it would exceed [`PER_ENI_MAX`] entries.
+fn per_eni(
+    slots: &[Vec<u32>],
+    slots_of: &[Vec<u32>],
+    index: &FootprintIndex,
+    keys: &[Vec<u32>],
+) -> Option<Vec<Vec<RuleChange>>> {
+    let resources = slots.iter().flatten().max().map_or(0, |m| *m as usize + 1);
+    let mut enis_of: Vec<Vec<u32>> = vec![Vec::new(); resources];
+    for (eni, mine) in slots.iter().enumerate() {
+        for &s in mine {
+            enis_of[s as usize].push(u32::try_from(eni).ok()?);
+        }
+    }
+    let mut out: Vec<Vec<RuleChange>> = vec![Vec::new(); slots.len()];
+    let mut total = 0usize;
+    for (j, named) in slots_of.iter().enumerate() {
+        let change = u32::try_from(j).ok()?;
+        for (p, &rule) in index.rules_of(j).iter().enumerate() {
+            let key = keys
+                .get(j)
+                .and_then(|k| k.get(p))
+                .copied()
+                .unwrap_or(NO_KEY);
+            if key == UNCHANGED {
+                continue;
+            }
+            for &s in named {
+                for &eni in enis_of.get(s as usize).into_iter().flatten() {
+                    total += 1;
+                    if total > PER_ENI_MAX {
+                        return None;
+                    }
+                    out[eni as usize].push(RuleChange {
+                        rule,
+                        change,
+                        key,
+                        alters: true,
+                    });
+                }
+            }
+        }
+    }
+    for mine in &mut out {
+        mine.sort_unstable();
+        // The same change to the same rule through two resources of the ENI is one change.
+        mine.dedup();
+        for changes in mine.chunk_by_mut(|a, b| a.rule == b.rule) {
+            changed_since(changes);
+        }
+        mine.shrink_to_fit();
+    }
+    Some(out)
+}
+
 /// For each change, whether undoing it (from the snapshot back, every later change undone
 /// first, as [`at`](crate::history::at) does) is exact: nothing it touches was left out before,
-/// and nothing had to be left out for it.
-fn exact_undos(snapshot: &Snapshot, events: &[Event]) -> Vec<bool> {
+/// and nothing had to be left out for it; and, for a rule change of a security group undone
+/// exactly, whether it toggles its rules and the group as it was just before the change.
+fn exact_undos(snapshot: &Snapshot, events: &[Event]) -> Undos {
+    use crate::history::Change;
     let mut state = snapshot.clone();
     let mut exact = vec![false; events.len()];
+    let mut toggles = vec![None; events.len()];
+    let mut groups = vec![None; events.len()];
     for i in (0..events.len()).rev() {
         let before = events[i]
             .change
             .resources()
             .iter()
             .any(|r| state.withheld.contains_key(r));
+        toggles[i] = crate::history::toggles(&state, &events[i]);
         let why = crate::history::undo(&mut state, events, i);
         exact[i] = !before && why.is_none();
+        if let (
+            true,
+            Change::Authorize { group_id, .. }
+            | Change::Revoke { group_id, .. }
+            | Change::ModifyRules { group_id, .. },
+        ) = (exact[i], &events[i].change)
+        {
+            groups[i] = state
+                .security_groups
+                .iter()
+                .find(|g| &g.group_id == group_id)
+                .cloned();
+        }
+        if !exact[i] {
+            toggles[i] = None;
+        }
     }
-    exact
+    Undos {
+        exact,
+        toggles,
+        groups,
+    }
+}
+
+/// What undoing each change of a history from the snapshot back ([`exact_undos`]) shows.
+struct Undos {
+    /// Whether the undo was exact.
+    exact: Vec<bool>,
+    /// For a rule change of a security group undone exactly, whether each rule it names went
+    /// from absent to present or back ([`crate::history::toggles`]).
+    toggles: Vec<Option<Vec<bool>>>,
+    /// For a rule change of a security group undone exactly, the group just before it.
+    groups: Vec<Option<crate::snapshot::SecurityGroup>>,
+}
+
+/// The [`RuleGroups`] of a history: the groups of the snapshot (in `net`, its model) whose
+/// every change is a rule change undone exactly (`exact`, with the group just before it in
+/// `before`), not named by any other change, with no AWS Config item nor a disagreement with
+/// one (`disagree`).
+fn rule_groups(
+    snapshot: &Snapshot,
+    net: &Network,
+    events: &[Event],
+    disagree: &[String],
+    exact: &[bool],
+    mut before: Vec<Option<crate::snapshot::SecurityGroup>>,
+) -> RuleGroups {
+    use crate::history::Change;
+    let rule_change_of = |e: &Event| match &e.change {
+        Change::Authorize { group_id, .. }
+        | Change::Revoke { group_id, .. }
+        | Change::ModifyRules { group_id, .. } => Some(group_id.clone()),
+        _ => None,
+    };
+    // Groups some change other than an exact rule change of its own names.
+    let mut excluded: BTreeSet<String> = disagree.iter().cloned().collect();
+    for (i, e) in events.iter().enumerate() {
+        let own = rule_change_of(e).filter(|_| exact[i] && before[i].is_some());
+        for r in e.change.resources() {
+            if own.as_ref() != Some(&r) {
+                excluded.insert(r);
+            }
+        }
+    }
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<RuleGroup> = Vec::new();
+    let mut of_event = vec![None; events.len()];
+    for (i, e) in events.iter().enumerate() {
+        let Some(id) = rule_change_of(e) else {
+            continue;
+        };
+        if excluded.contains(&id) || !net.group_index.contains_key(&id) {
+            continue;
+        }
+        let Some(now) = snapshot.security_groups.iter().find(|g| g.group_id == id) else {
+            continue;
+        };
+        let Some(state) = before[i].take() else {
+            continue;
+        };
+        let g = *ids.entry(id).or_insert_with(|| {
+            groups.push(RuleGroup {
+                before: Vec::new(),
+                now: Arc::new(now.clone()),
+            });
+            groups.len() - 1
+        });
+        groups[g].before.push((i, Arc::new(state)));
+        of_event[i] = Some(g);
+    }
+    let mut other = Vec::with_capacity(events.len() + 1);
+    let mut count = 0u32;
+    other.push(0);
+    for g in &of_event {
+        count += u32::from(g.is_none());
+        other.push(count);
+    }
+    RuleGroups {
+        groups,
+        of_event,
+        other,
+    }
 }
 
 /// The ids a record at `eni` is judged by: the ENI, its instance, its groups (and, with

@@ -151,11 +151,13 @@ pub(crate) struct FootprintIndex {
     /// Each distinct rule, with the changes that add or remove it, ascending.
     items: Vec<(Item, Vec<u32>)>,
     /// Rules by their CIDR (its network address, truncated).
-    by_cidr: std::collections::HashMap<IpNet, Vec<u32>>,
+    by_cidr: rustc_hash::FxHashMap<IpNet, Vec<u32>>,
     /// The prefix lengths of those CIDRs, per family (IPv4, IPv6).
     lengths: [Vec<u8>; 2],
     /// Rules whose peer can be any address.
     anywhere: Vec<u32>,
+    /// For each change, the number of each rule of its footprint, in the footprint's order.
+    rules_of: Vec<Vec<u32>>,
 }
 
 impl FootprintIndex {
@@ -163,8 +165,10 @@ impl FootprintIndex {
     pub(crate) fn new(footprints: &[Option<Footprint>]) -> FootprintIndex {
         let mut index = FootprintIndex::default();
         let mut seen: std::collections::HashMap<Item, u32> = std::collections::HashMap::new();
+        index.rules_of = vec![Vec::new(); footprints.len()];
         for (j, f) in footprints.iter().enumerate() {
             let Some(f) = f else { continue };
+            let jj = j;
             let j = u32::try_from(j).unwrap_or(u32::MAX);
             for item in &f.items {
                 let mut item = item.clone();
@@ -189,6 +193,7 @@ impl FootprintIndex {
                         changes.push(j);
                     }
                 }
+                index.rules_of[jj].push(at);
             }
         }
         index
@@ -196,12 +201,35 @@ impl FootprintIndex {
 
     /// Whether a rule that matches `t` is added or removed by a change that `reaches` says
     /// yes to (given its index).
+    #[cfg(test)]
     pub(crate) fn any(&self, t: &Tuple, mut reaches: impl FnMut(usize) -> bool) -> bool {
+        self.any_rule(t, |at| {
+            self.items
+                .get(at)
+                .is_some_and(|(_, changes)| changes.iter().any(|&j| reaches(j as usize)))
+        })
+    }
+
+    /// The changes that add or remove each distinct rule, by the rule's number (as
+    /// [`FootprintIndex::any_rule`] gives it), ascending.
+    pub(crate) fn changes_by_rule(&self) -> impl Iterator<Item = &[u32]> {
+        self.items.iter().map(|(_, changes)| changes.as_slice())
+    }
+
+    /// The numbers of the rules of change `j`'s footprint, in the footprint's order (a rule
+    /// a security-group change names is its rule of the same position); empty for a change
+    /// without one.
+    pub(crate) fn rules_of(&self, j: usize) -> &[u32] {
+        self.rules_of.get(j).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `pick` says yes to some rule (by its number) that matches `t`.
+    pub(crate) fn any_rule(&self, t: &Tuple, mut pick: impl FnMut(usize) -> bool) -> bool {
         let mut check = |at: u32| {
-            let Some((item, changes)) = self.items.get(at as usize) else {
+            let Some((item, _)) = self.items.get(at as usize) else {
                 return false;
             };
-            item.matches(t) && changes.iter().any(|&j| reaches(j as usize))
+            item.matches(t) && pick(at as usize)
         };
         // A record without its protocol, source or destination address is judged without any
         // rule (its interface may be unknown, its fields are missing, or it holds no flow):

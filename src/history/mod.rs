@@ -28,6 +28,7 @@ pub use introduced::introduced_by;
 pub use parse::{parse_record, CHANGE_APIS};
 pub use read::{read, read_bytes, History, Stats};
 pub use timeline::{effects, Effect, Effected};
+pub(crate) use undo::toggles;
 pub use undo::{apply, at, config_disagreements, config_known_before, finish_at, undo, Undone};
 
 use crate::snapshot::{NetworkAclEntry, Route};

@@ -340,6 +340,40 @@ fn find_sg<'s>(state: &'s mut Snapshot, id: &str) -> Result<&'s mut SecurityGrou
         .ok_or_else(|| format!("{id} is not in the snapshot"))
 }
 
+/// For a rule change of a security group (`e`), with `state` the configuration just after it:
+/// for each rule it names (in the event's order: the rules authorized, or those revoked), whether
+/// undoing it turns that rule from present to absent or back. Every rule authorized does (its
+/// undo checks the rule is there after, and removes it); a rule revoked does when it is not there
+/// after, and otherwise the undo leaves it as it is (as when a later authorization is not in the
+/// history). `None` for any other change, or when the group is not in `state`.
+pub(crate) fn toggles(state: &Snapshot, e: &Event) -> Option<Vec<bool>> {
+    match &e.change {
+        Change::Authorize { rules, .. } => Some(vec![true; rules.len()]),
+        Change::Revoke {
+            group_id,
+            egress,
+            rules,
+            requested,
+            ..
+        } => {
+            let sg = state
+                .security_groups
+                .iter()
+                .find(|g| &g.group_id == group_id)?;
+            let after = flatten(sg, *egress);
+            Some(
+                rules
+                    .as_ref()
+                    .unwrap_or(requested)
+                    .iter()
+                    .map(|r| !after.contains(r))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
 /// A group's rules of one direction, one peer each.
 pub(super) fn flatten(sg: &SecurityGroup, egress: bool) -> BTreeSet<SgRule> {
     let perms = if egress {

@@ -53,7 +53,7 @@ impl Network {
         snap: &Snapshot,
         groups: impl IntoIterator<Item = G>,
     ) -> Network {
-        let mut net = Network {
+        let mut net = NetworkBase {
             not_modelled: snap.not_modelled.clone(),
             snapshot_time: snap.collected_at,
             withheld: snap.withheld.clone(),
@@ -61,7 +61,7 @@ impl Network {
             ..Default::default()
         };
         net.build_vpcs(snap);
-        net.build_groups(groups);
+        let groups = net.build_groups(groups);
         net.build_filters(snap);
         net.build_subnets(snap);
         net.build_enis(snap);
@@ -71,9 +71,94 @@ impl Network {
         net.build_graph();
         net.build_names(snap);
         net.build_bpa(snap);
-        net
+        Network {
+            base: std::sync::Arc::new(net),
+            groups,
+            sg_index: std::sync::OnceLock::new(),
+        }
     }
 
+    /// Whether this network and `other` share their [`NetworkBase`] (one was made from the
+    /// other by [`Network::with_groups`], or both from a third).
+    pub fn shares_base(&self, other: &Network) -> bool {
+        std::sync::Arc::ptr_eq(&self.base, &other.base)
+    }
+
+    /// Compiles the groups for [`Network::sg_evaluate_fast`] now rather than on first use.
+    pub(crate) fn compile_groups(&self) {
+        self.sg_index
+            .get_or_init(|| super::sg_index::SgIndex::build(self));
+    }
+
+    /// This network with some security groups compiled anew from `groups` (snapshot form):
+    /// each must already be in this network (same id), and takes its place. Everything else
+    /// (the ENIs, subnets, NACLs, route tables, the other groups and their compiled rules) is
+    /// shared with this network, so that this costs what compiling those groups costs, not a
+    /// build: the network at another time whose only differences are rules of some groups.
+    /// `None` when a group is not in this network.
+    ///
+    /// ```
+    /// use vpcreach::{Network, Snapshot};
+    /// let snap = Snapshot::from_json_str(r#"{"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "web"}]}"#).unwrap();
+    /// let net = Network::build(&snap);
+    /// let mut sg = snap.security_groups[0].clone();
+    /// sg.group_name = "web-then".into();
+    /// let then = net.with_groups(&[&sg]).unwrap();
+    /// assert_eq!(then.groups[0].name, "web-then");
+    /// assert_eq!(net.groups[0].name, "web");
+    /// ```
+    pub fn with_groups(&self, groups: &[&crate::snapshot::SecurityGroup]) -> Option<Network> {
+        let mut out = Network {
+            base: std::sync::Arc::clone(&self.base),
+            groups: self.groups.clone(),
+            sg_index: std::sync::OnceLock::new(),
+        };
+        let mut changed = Vec::with_capacity(groups.len());
+        let mut problems_changed = false;
+        for sg in groups {
+            let gi = *self.group_index.get(&sg.group_id)?;
+            let mut g = CompiledGroup::compile(sg);
+            for r in g.inbound.iter_mut().chain(g.outbound.iter_mut()) {
+                r.group = gi;
+            }
+            problems_changed |= g.problems != out.groups.get(gi)?.problems;
+            out.groups[gi] = std::sync::Arc::new(g);
+            changed.push(gi);
+        }
+        if problems_changed {
+            // The base's list of problems names each group's: it is made anew (a copy of the
+            // base, which is rare: a rule that cannot be read).
+            let ids: HashSet<&str> = groups.iter().map(|g| g.group_id.as_str()).collect();
+            let prefixes: Vec<String> = ids
+                .iter()
+                .map(|id| format!("security group {id}: "))
+                .collect();
+            let mut problems: Vec<String> = self
+                .problems
+                .iter()
+                .filter(|p| !prefixes.iter().any(|x| p.starts_with(x.as_str())))
+                .cloned()
+                .collect();
+            for &gi in &changed {
+                let g = &out.groups[gi];
+                problems.extend(
+                    g.problems
+                        .iter()
+                        .map(|p| format!("security group {}: {p}", g.id)),
+                );
+            }
+            out.problems = problems;
+        }
+        let index = self
+            .sg_index
+            .get_or_init(|| super::sg_index::SgIndex::build(self))
+            .with_groups(&out, &changed);
+        let _ = out.sg_index.set(index);
+        Some(out)
+    }
+}
+
+impl NetworkBase {
     fn build_bpa(&mut self, snap: &Snapshot) {
         use crate::bpa::{Initiated, Path, Place};
         self.bpa = crate::bpa::Bpa::build(snap);
@@ -249,14 +334,15 @@ impl Network {
     fn build_groups<G: std::borrow::Borrow<crate::snapshot::SecurityGroup>>(
         &mut self,
         groups: impl IntoIterator<Item = G>,
-    ) {
+    ) -> Vec<std::sync::Arc<CompiledGroup>> {
+        let mut out = Vec::new();
         for sg in groups {
             let sg = sg.borrow();
             if self.group_index.contains_key(&sg.group_id) {
                 continue;
             }
             let mut g = CompiledGroup::compile(sg);
-            let gi = self.groups.len();
+            let gi = out.len();
             for r in g.inbound.iter_mut().chain(g.outbound.iter_mut()) {
                 r.group = gi;
             }
@@ -264,10 +350,11 @@ impl Network {
                 self.problems
                     .push(format!("security group {}: {p}", sg.group_id));
             }
-            self.group_index.insert(g.id.clone(), self.groups.len());
-            self.groups.push(g);
+            self.group_index.insert(g.id.clone(), gi);
+            out.push(std::sync::Arc::new(g));
         }
-        self.group_members = vec![FxHashSet::default(); self.groups.len()];
+        self.group_members = vec![FxHashSet::default(); out.len()];
+        out
     }
 
     fn build_filters(&mut self, snap: &Snapshot) {

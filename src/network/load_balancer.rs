@@ -233,7 +233,7 @@ fn forwards(actions: &[LbAction], via: &str, out: &mut Vec<Forward>) {
     }
 }
 
-impl Network {
+impl NetworkBase {
     pub(super) fn build_load_balancers(&mut self, snap: &Snapshot) {
         // Node ENIs by their description, `ELB app/<name>/<id>`.
         let mut by_description: HashMap<&str, Vec<usize>> = HashMap::new();

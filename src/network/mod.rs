@@ -305,8 +305,37 @@ impl SubnetCidrs {
 }
 
 /// The built model of a snapshot.
+///
+/// Everything but the security groups is a [`NetworkBase`], reached through `Deref`
+/// (`net.enis`, `net.subnets`, …) and shared by the models that differ only in some groups'
+/// rules ([`Network::with_groups`]): the network at other times (`explain --history`) is made so.
+/// Changing a field of the base through a `Network` whose base is shared copies the base first.
 #[derive(Debug, Clone, Default)]
 pub struct Network {
+    base: std::sync::Arc<NetworkBase>,
+    /// Security groups (each shared with the other models holding the same group).
+    pub groups: Vec<std::sync::Arc<CompiledGroup>>,
+    /// The groups compiled for [`Network::sg_evaluate_fast`], on first use.
+    pub(crate) sg_index: std::sync::OnceLock<sg_index::SgIndex>,
+}
+
+impl std::ops::Deref for Network {
+    type Target = NetworkBase;
+    fn deref(&self) -> &NetworkBase {
+        &self.base
+    }
+}
+
+impl std::ops::DerefMut for Network {
+    fn deref_mut(&mut self) -> &mut NetworkBase {
+        std::sync::Arc::make_mut(&mut self.base)
+    }
+}
+
+/// A [`Network`] but its security groups: the component graph, ENIs, subnets, NACLs, route
+/// tables, gateways and their indexes.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkBase {
     /// The component graph (ENIs, subnets, route tables, gateways; edges follow attachment and
     /// route targets).
     pub graph: DiGraph<Component, String>,
@@ -325,11 +354,8 @@ pub struct Network {
     pub(crate) instance_index: FxHashMap<String, usize>,
     pub(crate) private_ip_index: FxHashMap<IpAddr, Vec<usize>>,
     pub(crate) public_ip_index: FxHashMap<IpAddr, (usize, IpAddr)>,
-    /// Security groups.
-    pub groups: Vec<CompiledGroup>,
+    /// The index of each security group in [`Network::groups`], by id.
     pub(crate) group_index: FxHashMap<String, usize>,
-    /// The groups compiled for [`Network::sg_evaluate_fast`], on first use.
-    pub(crate) sg_index: std::sync::OnceLock<sg_index::SgIndex>,
     /// For each group, the private addresses of the ENIs it is attached to.
     pub(crate) group_members: Vec<FxHashSet<IpAddr>>,
     /// NACLs.
@@ -400,7 +426,7 @@ pub(crate) fn bpa_slot(path: crate::bpa::Path, init: crate::bpa::Initiated) -> u
     p * 2 + usize::from(init == Initiated::FromInternet)
 }
 
-impl Network {
+impl NetworkBase {
     /// The graph node of a component id, if it is in the model.
     pub fn node_of(&self, id: &str) -> Option<NodeIndex> {
         self.node_index.get(id).copied()
@@ -423,7 +449,7 @@ impl Network {
 
     /// The ENI holding a private address, preferring one in `vpc` when addresses overlap.
     pub fn eni_by_private_ip(&self, ip: IpAddr, vpc: Option<&str>) -> Option<usize> {
-        Network::pick_in_vpc(&self.enis, self.enis_with_private_ip(ip), vpc)
+        NetworkBase::pick_in_vpc(&self.enis, self.enis_with_private_ip(ip), vpc)
     }
 
     /// Every ENI holding a private address (several when VPCs overlap).
@@ -461,10 +487,12 @@ impl Network {
     pub fn subnet_idx(&self, id: &str) -> Option<usize> {
         self.subnet_index.get(id).copied()
     }
+}
 
+impl Network {
     /// A security group by id.
     pub fn group(&self, id: &str) -> Option<&CompiledGroup> {
-        self.group_index.get(id).map(|&i| &self.groups[i])
+        self.group_index.get(id).map(|&i| &*self.groups[i])
     }
 
     /// Whether `peer` is a private address of a member of group `id`. `None` when the group is

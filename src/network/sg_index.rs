@@ -8,19 +8,23 @@
 use crate::cidr::cidr_contains;
 use crate::network::Network;
 use crate::protocol::Protocol;
+use crate::security_group::{CompiledGroup, SgDecision, SgFold};
 use crate::security_group::{Direction, PortMatch, SgPeer};
-use crate::security_group::{SgDecision, SgFold};
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// The compiled rules of every group of a network.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SgIndex {
-    /// Per group (as [`Network::groups`]): inbound, then outbound.
-    groups: Vec<[Buckets; 2]>,
+    /// Per group (as [`Network::groups`]): inbound, then outbound (shared with the models
+    /// that hold the same group, see [`SgIndex::with_groups`]).
+    groups: Vec<Arc<[Buckets; 2]>>,
     /// The CIDRs of the prefix lists rules reference.
     lists: Vec<Vec<IpNet>>,
+    /// The index in `lists` of each prefix list, by id.
+    list_index: FxHashMap<String, usize>,
 }
 
 /// The rules of one group and direction, in order, by the protocol they can match.
@@ -166,85 +170,106 @@ fn dir_index(dir: Direction) -> usize {
 impl SgIndex {
     /// Compiles the groups of `net` (its groups and group index must be built).
     pub(crate) fn build(net: &Network) -> SgIndex {
-        let mut lists: Vec<Vec<IpNet>> = Vec::new();
-        let mut list_index: FxHashMap<&str, usize> = FxHashMap::default();
-        let groups = net
+        let mut index = SgIndex::default();
+        index.groups = net
             .groups
             .iter()
-            .map(|g| {
-                [Direction::Inbound, Direction::Outbound].map(|dir| {
-                    let rules = g.rules(dir);
-                    let fast: Vec<(Protocol, Fast)> = rules
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| {
-                            let peer = match &r.peer {
-                                SgPeer::Cidr { cidr } => match (cidr.network(), cidr.netmask()) {
-                                    (IpAddr::V4(n), IpAddr::V4(m)) => Peer::V4 {
-                                        net: u32::from(n),
-                                        mask: u32::from(m),
-                                    },
-                                    (n, m) => Peer::V6 {
-                                        net: ip6(n),
-                                        mask: ip6(m),
-                                    },
-                                },
-                                SgPeer::Group(g) => {
-                                    Peer::Group(net.group_index.get(&g.id).copied())
-                                }
-                                SgPeer::PrefixList { id } => {
-                                    Peer::PrefixList(match list_index.get(&**id) {
-                                        Some(&i) => Some(i),
-                                        None => net.prefix_list(id).map(|cidrs| {
-                                            lists.push(cidrs.to_vec());
-                                            list_index.insert(id, lists.len() - 1);
-                                            lists.len() - 1
-                                        }),
-                                    })
-                                }
-                            };
-                            let ports = match r.protocol {
-                                Protocol::All => PortMatch::Any,
-                                Protocol::Number(_) => r.ports,
-                            };
-                            (
-                                r.protocol,
-                                Fast {
-                                    rule: i,
-                                    ports,
-                                    peer,
-                                },
-                            )
-                        })
-                        .collect();
-                    let mut named: Vec<u8> = fast
-                        .iter()
-                        .filter_map(|(p, _)| match p {
-                            Protocol::Number(n) => Some(*n),
-                            Protocol::All => None,
-                        })
-                        .collect();
-                    named.sort_unstable();
-                    named.dedup();
-                    let bucket = |proto: Option<u8>| -> Rules {
-                        let list: Vec<Fast> = fast
-                            .iter()
-                            .filter(|(p, _)| match p {
-                                Protocol::All => true,
-                                Protocol::Number(n) => Some(*n) == proto,
-                            })
-                            .map(|(_, f)| *f)
-                            .collect();
-                        Rules::new(&list)
-                    };
-                    Buckets {
-                        by_proto: named.iter().map(|&n| (n, bucket(Some(n)))).collect(),
-                        any: bucket(None),
-                    }
-                })
-            })
+            .map(|g| Arc::new(index.compile(net, g)))
             .collect();
-        SgIndex { groups, lists }
+        index
+    }
+
+    /// This index with the groups at `changed` (indexes into `net.groups`) compiled anew from
+    /// `net`, whose other groups must be those this index was made for: the rest is shared.
+    pub(crate) fn with_groups(&self, net: &Network, changed: &[usize]) -> SgIndex {
+        let mut index = SgIndex {
+            groups: self.groups.clone(),
+            lists: self.lists.clone(),
+            list_index: self.list_index.clone(),
+        };
+        for &gi in changed {
+            if let Some(g) = net.groups.get(gi) {
+                let compiled = Arc::new(index.compile(net, g));
+                if let Some(slot) = index.groups.get_mut(gi) {
+                    *slot = compiled;
+                }
+            }
+        }
+        index
+    }
+
+    /// One group's rules of each direction, bucketed (prefix lists they name are added to
+    /// `lists`).
+    fn compile(&mut self, net: &Network, g: &CompiledGroup) -> [Buckets; 2] {
+        [Direction::Inbound, Direction::Outbound].map(|dir| {
+            let rules = g.rules(dir);
+            let fast: Vec<(Protocol, Fast)> = rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let peer = match &r.peer {
+                        SgPeer::Cidr { cidr } => match (cidr.network(), cidr.netmask()) {
+                            (IpAddr::V4(n), IpAddr::V4(m)) => Peer::V4 {
+                                net: u32::from(n),
+                                mask: u32::from(m),
+                            },
+                            (n, m) => Peer::V6 {
+                                net: ip6(n),
+                                mask: ip6(m),
+                            },
+                        },
+                        SgPeer::Group(g) => Peer::Group(net.group_index.get(&g.id).copied()),
+                        SgPeer::PrefixList { id } => {
+                            Peer::PrefixList(match self.list_index.get(&**id) {
+                                Some(&i) => Some(i),
+                                None => net.prefix_list(id).map(|cidrs| {
+                                    self.lists.push(cidrs.to_vec());
+                                    let i = self.lists.len() - 1;
+                                    self.list_index.insert(id.to_string(), i);
+                                    i
+                                }),
+                            })
+                        }
+                    };
+                    let ports = match r.protocol {
+                        Protocol::All => PortMatch::Any,
+                        Protocol::Number(_) => r.ports,
+                    };
+                    (
+                        r.protocol,
+                        Fast {
+                            rule: i,
+                            ports,
+                            peer,
+                        },
+                    )
+                })
+                .collect();
+            let mut named: Vec<u8> = fast
+                .iter()
+                .filter_map(|(p, _)| match p {
+                    Protocol::Number(n) => Some(*n),
+                    Protocol::All => None,
+                })
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            let bucket = |proto: Option<u8>| -> Rules {
+                let list: Vec<Fast> = fast
+                    .iter()
+                    .filter(|(p, _)| match p {
+                        Protocol::All => true,
+                        Protocol::Number(n) => Some(*n) == proto,
+                    })
+                    .map(|(_, f)| *f)
+                    .collect();
+                Rules::new(&list)
+            };
+            Buckets {
+                by_proto: named.iter().map(|&n| (n, bucket(Some(n)))).collect(),
+                any: bucket(None),
+            }
+        })
     }
 }
 

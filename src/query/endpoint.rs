@@ -53,7 +53,7 @@ fn not_unicast(net: &Network, ip: IpAddr) -> Option<String> {
 /// A resolved query end: the endpoint and how it was named.
 pub type End = (Endpoint, EndpointInfo);
 
-impl Network {
+impl crate::network::NetworkBase {
     /// The subnet whose CIDR holds an address, if any (the most specific one).
     pub fn subnet_of(&self, ip: IpAddr) -> Option<usize> {
         self.subnet_cidrs
@@ -79,7 +79,9 @@ impl Network {
             .max()
             .map(|(_, i)| i)
     }
+}
 
+impl Network {
     /// Resolves what a user typed as a query end: an ENI id, an instance id, a NAT gateway id
     /// (its ENI), the `Name` tag of an ENI or its instance, a private IP in the snapshot, a
     /// public/Elastic IP of an ENI, or any other unicast address (`::ffff:` mapped IPv4

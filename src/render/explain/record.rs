@@ -8,7 +8,7 @@ use crate::network::sg_rule_text;
 use crate::network::Network;
 use crate::network_acl::{Action as RuleAction, NaclRule};
 use crate::protocol::Protocol;
-use crate::security_group::{Direction, SgRule};
+use crate::security_group::{Direction, SgPeer, SgRule};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::Value;
@@ -646,6 +646,88 @@ impl<'n> RenderCache<'n> {
         &self.rendered(direction, d).json
     }
 
+    /// Whether a deciding check of an explanation by this cache's network (`d`, with the
+    /// explanation's `direction`) shows as the same JSON as one by `other`'s (`od`, with
+    /// `other_direction`). Without rendering them when the two networks share their base
+    /// ([`Network::shares_base`]) and the checks name the same things there, and the groups
+    /// they name are the same (shared) groups.
+    pub(crate) fn same_decided(
+        &mut self,
+        direction: Option<Direction>,
+        d: &Decided<'_>,
+        other: &mut RenderCache<'_>,
+        other_direction: Option<Direction>,
+        od: &Decided<'_>,
+    ) -> bool {
+        if self.net.shares_base(other.net) && direction == other_direction {
+            // A rule's JSON is its fields and its text, whose only part from the network is
+            // the name of a group it names: the same when those are.
+            let (a, b) = (self.net, other.net);
+            let shown = |x: &SgRule, y: &SgRule| {
+                x.group_id == y.group_id
+                    && x.direction == y.direction
+                    && x.permission_index == y.permission_index
+                    && x.protocol == y.protocol
+                    && x.ports == y.ports
+                    && x.peer == y.peer
+                    && x.description == y.description
+                    && match &x.peer {
+                        SgPeer::Group(g) => {
+                            a.group(&g.id).map(|g| &g.name) == b.group(&g.id).map(|g| &g.name)
+                        }
+                        _ => true,
+                    }
+            };
+            match (d, od) {
+                (Decided::SgAllow(x), Decided::SgAllow(y))
+                | (Decided::SgUnresolved(x), Decided::SgUnresolved(y)) => return shown(x, y),
+                (
+                    Decided::SgTracked {
+                        rule: x,
+                        untracked: ux,
+                    },
+                    Decided::SgTracked {
+                        rule: y,
+                        untracked: uy,
+                    },
+                ) => {
+                    return shown(x, y)
+                        && match (ux, uy) {
+                            (None, None) => true,
+                            (Some(x), Some(y)) => shown(x, y),
+                            _ => false,
+                        }
+                }
+                _ => {}
+            }
+            let key = DecidedKey::of(d, direction);
+            if key == DecidedKey::of(od, other_direction) {
+                let shared = |g: usize| {
+                    g == usize::MAX
+                        || matches!((a.groups.get(g), b.groups.get(g)),
+                            (Some(x), Some(y)) if std::sync::Arc::ptr_eq(x, y))
+                };
+                let same = match *d {
+                    Decided::Nacl { .. }
+                    | Decided::SgMissing { .. }
+                    | Decided::NaclMissing { .. }
+                    | Decided::Bpa { .. } => true,
+                    Decided::SgDeny { eni, .. } => a
+                        .enis
+                        .get(eni)
+                        .is_some_and(|e| e.groups.iter().all(|&g| shared(g))),
+                    Decided::SgAllow(_) | Decided::SgTracked { .. } | Decided::SgUnresolved(_) => {
+                        shared(key.a) && shared(key.extra.0)
+                    }
+                };
+                if same {
+                    return true;
+                }
+            }
+        }
+        self.decided_json(direction, d) == other.decided_json(other_direction, od)
+    }
+
     fn rendered(&mut self, direction: Option<Direction>, d: &Decided<'_>) -> &Rendered {
         // Bounded: a run that prints records decided by very many rules starts afresh.
         if self.decided.len() >= 1 << 14 {
@@ -747,5 +829,124 @@ impl From<RuleAction> for &'static str {
             RuleAction::Deny => "deny",
             RuleAction::Unknown => "unknown",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::Explainer;
+    use crate::{Network, Snapshot};
+    use serde_json::json;
+
+    fn snapshot(web_in: Value) -> Snapshot {
+        let entries = json!([
+            {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": false, "CidrBlock": "0.0.0.0/0"},
+            {"RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow", "Egress": true, "CidrBlock": "0.0.0.0/0"}]);
+        let v = json!({
+            "Vpcs": [{"VpcId": "vpc-a", "CidrBlock": "10.0.0.0/16"}],
+            "Subnets": [{"SubnetId": "subnet-a", "VpcId": "vpc-a", "CidrBlock": "10.0.1.0/24"}],
+            "NetworkAcls": [{"NetworkAclId": "acl-a", "VpcId": "vpc-a", "IsDefault": true,
+                "Associations": [{"NetworkAclId": "acl-a", "SubnetId": "subnet-a"}], "Entries": entries}],
+            "SecurityGroups": [
+                {"GroupId": "sg-web", "GroupName": "web", "VpcId": "vpc-a", "IpPermissions": web_in,
+                 "IpPermissionsEgress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                     "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]},
+                {"GroupId": "sg-app", "GroupName": "app", "VpcId": "vpc-a"}],
+            "NetworkInterfaces": [
+                {"NetworkInterfaceId": "eni-web", "SubnetId": "subnet-a", "VpcId": "vpc-a",
+                 "PrivateIpAddress": "10.0.1.10", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.10", "Primary": true}],
+                 "Groups": [{"GroupId": "sg-web"}]},
+                {"NetworkInterfaceId": "eni-app", "SubnetId": "subnet-a", "VpcId": "vpc-a",
+                 "PrivateIpAddress": "10.0.1.20", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.20", "Primary": true}],
+                 "Groups": [{"GroupId": "sg-app"}]}]
+        });
+        Snapshot::from_json_str(&v.to_string()).unwrap()
+    }
+
+    /// [`RenderCache::same_decided`] says what comparing the two checks' JSON says, for
+    /// checks of a network and of one made from it with one group's rules changed
+    /// ([`Network::with_groups`]): the same rules, rules moved to another permission,
+    /// a description changed, a rule gone, a group named.
+    #[test]
+    fn same_decided_is_what_the_json_says() {
+        let cidr = |port: u16, cidr: &str, d: Option<&str>| {
+            json!({"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                   "IpRanges": [{"CidrIp": cidr, "Description": d}]})
+        };
+        let group = |port: u16| {
+            json!({"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                   "UserIdGroupPairs": [{"GroupId": "sg-app"}]})
+        };
+        let now_rules = json!([
+            cidr(22, "10.0.0.0/8", None),
+            cidr(443, "0.0.0.0/0", None),
+            group(80)
+        ]);
+        let variants = [
+            now_rules.clone(),
+            json!([
+                cidr(443, "0.0.0.0/0", None),
+                cidr(22, "10.0.0.0/8", None),
+                group(80)
+            ]),
+            json!([
+                cidr(22, "10.0.0.0/8", Some("ssh")),
+                cidr(443, "0.0.0.0/0", None),
+                group(80)
+            ]),
+            json!([cidr(443, "0.0.0.0/0", None)]),
+            json!([
+                group(80),
+                cidr(22, "10.0.0.0/8", None),
+                cidr(443, "0.0.0.0/0", None),
+                group(22)
+            ]),
+        ];
+        let net = Network::build(&snapshot(now_rules));
+        let lines = [
+            "2 111122223333 eni-web 10.0.1.20 10.0.1.10 40000 22 6 1 40 100 130 ACCEPT OK",
+            "2 111122223333 eni-web 10.0.1.20 10.0.1.10 40001 443 6 1 40 100 130 ACCEPT OK",
+            "2 111122223333 eni-web 10.0.1.20 10.0.1.10 40002 80 6 1 40 100 130 ACCEPT OK",
+            "2 111122223333 eni-web 10.0.1.10 10.0.1.20 443 40003 6 1 40 100 130 ACCEPT OK",
+            "2 111122223333 eni-web 10.0.1.10 198.51.100.1 40004 443 6 1 40 100 130 ACCEPT OK",
+            "2 111122223333 eni-web 198.51.100.1 10.0.1.10 40005 3389 6 1 40 100 130 REJECT OK",
+        ];
+        let chunk = crate::flow_log::Chunk::new(
+            "t.log",
+            lines.join("\n").into_bytes(),
+            crate::flow_log::Format::default(),
+        );
+        let records = crate::flow_log::parse_chunk(&chunk).records;
+        assert_eq!(records.len(), lines.len());
+        let file: std::sync::Arc<std::path::Path> = std::path::Path::new("t.log").into();
+        let (mut same, mut differ) = (0, 0);
+        for rules in variants {
+            let sg = snapshot(rules).security_groups[0].clone();
+            let then = net.with_groups(&[&sg]).unwrap();
+            assert!(then.shares_base(&net));
+            let (mut a, mut b) = (RenderCache::new(&then), RenderCache::new(&net));
+            for r in &records {
+                let x = Explainer::new(&then).explain(&file, r, None);
+                let y = Explainer::new(&net).explain(&file, r, None);
+                for d in &x.decided_by {
+                    for od in &y.decided_by {
+                        let json =
+                            a.decided_json(x.direction, d) == b.decided_json(y.direction, od);
+                        assert_eq!(
+                            a.same_decided(x.direction, d, &mut b, y.direction, od),
+                            json,
+                            "{d:?} / {od:?}"
+                        );
+                        if json {
+                            same += 1
+                        } else {
+                            differ += 1
+                        }
+                    }
+                }
+            }
+        }
+        assert!(same > 5 && differ > 5, "{same} same, {differ} different");
     }
 }
