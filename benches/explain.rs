@@ -222,25 +222,31 @@ fn trail_record(
 /// `explain --only contradiction` over `flows` with a history of `changes` changes (rules
 /// authorized and revoked again, spread evenly over the log's window) against the same run
 /// without the history, medians of 3: on the snapshot's own groups with rules that match no
-/// record (tcp/10000+ from 192.0.2.0/24: each change reaches the ENIs of its group and of every
-/// group whose rules name it, but cannot alter how their records are judged), on the snapshot's
-/// own groups with rules that match every TCP record (tcp/0-65535 from 0.0.0.0/0: most records
-/// are judged by an earlier configuration), and on a group no ENI uses (no record is).
+/// record (tcp/10000+ from 192.0.2.0/24: each change reaches the ENIs of its group, but cannot
+/// alter how their records are judged), on the snapshot's own groups with rules that match
+/// every TCP record (tcp/0-65535 from 0.0.0.0/0, each revoked again soon after: a record
+/// before both is judged by the snapshot's configuration, which is the same for it), on a group
+/// no ENI uses (no record is), and with rules that match every TCP record authorized and never
+/// revoked (tcp/0-65535 from halves and quarters of the IPv4 space, in a copy of the snapshot
+/// that has them: every record at the ENIs of those groups before a change is judged by an
+/// earlier configuration, and judged twice, then and now, to say where they differ).
 fn with_history(snap: &Path, net: &Network, flows: &Path, changes: usize, base: &Path) {
     let (first, last) = window(flows);
     let snapshot_time = last + 3_600;
     let step = ((last - first).max(1) as f64 / changes as f64).max(1.0);
-    let trail = |name: &str, group: &dyn Fn(usize) -> String, wide: bool| {
+    let trail = |name: &str, group: &dyn Fn(usize) -> String, wide: bool, stay: bool| {
         let records: Vec<serde_json::Value> = (0..changes)
             .map(|i| {
-                let pair = i / 2;
+                let pair = if stay { i } else { i / 2 };
                 let port = 10_000 + (pair % 50_000) as u16;
-                let rule = if wide {
+                let rule = if stay {
+                    (stay_cidr(i, net.groups.len()), (0, 65_535))
+                } else if wide {
                     ("0.0.0.0/0", (0, 65_535))
                 } else {
                     ("192.0.2.0/24", (port, port))
                 };
-                let api = if i % 2 == 0 {
+                let api = if i % 2 == 0 || stay {
                     "AuthorizeSecurityGroupIngress"
                 } else {
                     "RevokeSecurityGroupIngress"
@@ -255,15 +261,44 @@ fn with_history(snap: &Path, net: &Network, flows: &Path, changes: usize, base: 
         path
     };
     let own_group = |pair: usize| net.groups[pair % net.groups.len()].id.clone();
-    let own = trail("trail.json", &own_group, false);
-    let own_wide = trail("trail-wide.json", &own_group, true);
+    let own = trail("trail.json", &own_group, false, false);
+    let own_wide = trail("trail-wide.json", &own_group, true, false);
+    let own_stay = trail("trail-stay.json", &own_group, true, true);
+    // The snapshot those rules are in (they were never revoked).
+    let snap_stay = base.join("snap-stay");
+    std::fs::create_dir_all(&snap_stay).expect("snap-stay");
+    for entry in std::fs::read_dir(snap).expect("snapshot folder") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            std::fs::copy(entry.path(), snap_stay.join(entry.file_name())).expect("copy");
+        }
+    }
+    let sgs_path = snap_stay.join("SecurityGroups.json");
+    let mut sgs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sgs_path).expect("groups")).expect("groups");
+    for i in 0..changes {
+        let id = own_group(i);
+        let groups = sgs["SecurityGroups"].as_array_mut().expect("groups");
+        let g = groups
+            .iter_mut()
+            .find(|g| g["GroupId"] == *id)
+            .expect("group");
+        g["IpPermissions"]
+            .as_array_mut()
+            .expect("permissions")
+            .push(serde_json::json!({
+            "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65_535,
+            "IpRanges": [{"CidrIp": stay_cidr(i, net.groups.len())}]}));
+    }
+    std::fs::write(&sgs_path, sgs.to_string()).expect("groups");
     let unused = trail(
         "trail-unused.json",
         &|_| "sg-00000000000000000".to_string(),
         false,
+        false,
     );
     let at = vpcreach::timestamp::Rfc3339(snapshot_time).to_string();
-    let run = |history: Option<&Path>| {
+    let run_on = |snap: &Path, history: Option<&Path>| {
         let mut cmd = explain(snap, flows, "contradiction");
         cmd.args(["--snapshot-time", &at]);
         if let Some(h) = history {
@@ -273,9 +308,11 @@ fn with_history(snap: &Path, net: &Network, flows: &Path, changes: usize, base: 
         assert!(ok, "explain failed");
         (t, p)
     };
-    let (mut without, mut with_own, mut with_wide, mut with_unused) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut peak_own, mut peak_wide) = (0, 0);
+    let run = |history: Option<&Path>| run_on(snap, history);
+    let (mut without, mut with_own, mut with_wide, mut with_unused, mut with_stay) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut without_stay = Vec::new();
+    let (mut peak_own, mut peak_wide, mut peak_stay) = (0, 0, 0);
     for _ in 0..3 {
         without.push(run(None).0);
         let (t, p) = run(Some(&own));
@@ -285,16 +322,22 @@ fn with_history(snap: &Path, net: &Network, flows: &Path, changes: usize, base: 
         with_wide.push(t);
         peak_wide = peak_wide.max(p);
         with_unused.push(run(Some(&unused)).0);
+        without_stay.push(run_on(&snap_stay, None).0);
+        let (t, p) = run_on(&snap_stay, Some(&own_stay));
+        with_stay.push(t);
+        peak_stay = peak_stay.max(p);
     }
-    let (a, b, w, c) = (
+    let (a, b, w, c, st, a_st) = (
         median(without),
         median(with_own),
         median(with_wide),
         median(with_unused),
+        median(with_stay),
+        median(without_stay),
     );
     let x = |d: std::time::Duration| d.as_secs_f64() / a.as_secs_f64();
     println!(
-        "  with a history of {changes} changes over the log's window (explain --only contradiction, medians of 3): {:.3} s without; {:.3} s with changes to a group no ENI uses = {:.2}x; {:.3} s with changes to the snapshot's groups of rules that match no record = {:.2}x (peak memory {:.0} MB); {:.3} s with changes to the snapshot's groups of rules that match every TCP record = {:.2}x (peak memory {:.0} MB)",
+        "  with a history of {changes} changes over the log's window (explain --only contradiction, medians of 3): {:.3} s without; {:.3} s with changes to a group no ENI uses = {:.2}x; {:.3} s with changes to the snapshot's groups of rules that match no record = {:.2}x (peak memory {:.0} MB); {:.3} s with changes to the snapshot's groups of rules that match every TCP record, each revoked again = {:.2}x (peak memory {:.0} MB); {:.3} s with such rules authorized and never revoked (in the snapshot), against {:.3} s without the history on that snapshot = {:.2}x (peak memory {:.0} MB)",
         a.as_secs_f64(),
         c.as_secs_f64(),
         x(c),
@@ -303,8 +346,19 @@ fn with_history(snap: &Path, net: &Network, flows: &Path, changes: usize, base: 
         peak_own as f64 / 1024.0,
         w.as_secs_f64(),
         x(w),
-        peak_wide as f64 / 1024.0
+        peak_wide as f64 / 1024.0,
+        st.as_secs_f64(),
+        a_st.as_secs_f64(),
+        st.as_secs_f64() / a_st.as_secs_f64(),
+        peak_stay as f64 / 1024.0
     );
+}
+
+/// The peer of the `i`-th rule authorized and never revoked in [`with_history`]: halves and
+/// quarters of the IPv4 space, so that each group gets distinct rules that match most records.
+/// `groups` is how many groups the rules go round (the `i`-th to group `i % groups`).
+fn stay_cidr(i: usize, groups: usize) -> &'static str {
+    ["0.0.0.0/1", "128.0.0.0/1", "0.0.0.0/2", "64.0.0.0/2"][(i / groups.max(1)) % 4]
 }
 
 /// A copy of the snapshot folder `snap` with VPC BPA options (block-bidirectional) and an

@@ -431,11 +431,7 @@ impl Timeline {
                 // The records' fields (which interface) are not the same by that model.
                 memo.scratch = scratch;
                 drop(judged);
-                return self.explain_chunk(chunk, |net, e| {
-                    if want(e.status) {
-                        emit(net, e)
-                    }
-                });
+                return self.explain_chunk_wanted(chunk, want, emit);
             }
             nets.push((k, net));
         }
@@ -525,6 +521,18 @@ impl Timeline {
     pub fn explain_chunk(
         &self,
         chunk: &Chunk,
+        emit: impl for<'a> FnMut(&'a Network, Explanation<'a>),
+    ) -> (Tally, Counts) {
+        self.explain_chunk_wanted(chunk, |_| true, emit)
+    }
+
+    /// [`Timeline::explain_chunk`] handing to `emit` only the lines whose status `want`
+    /// accepts (every line is counted in the tally), and saying what the snapshot says of a
+    /// record judged earlier ([`JudgedThen`]) only for those.
+    fn explain_chunk_wanted(
+        &self,
+        chunk: &Chunk,
+        want: impl Fn(Status) -> bool,
         mut emit: impl for<'a> FnMut(&'a Network, Explanation<'a>),
     ) -> (Tally, Counts) {
         let parsed = parse_chunk(chunk);
@@ -578,25 +586,43 @@ impl Timeline {
             .collect();
         let mut tally = Tally::default();
         let mut now_texts = RenderCache::new(&self.current);
+        let mut then_texts: Vec<RenderCache<'_>> = then
+            .iter()
+            .map(|(_, net, _)| RenderCache::new(net))
+            .collect();
         for (line, e_now) in now.into_iter().enumerate() {
             let rec = records.get(line).copied().flatten();
             let Some((ri, r)) = rec else {
                 tally.add(&e_now, None);
-                emit(&self.current, e_now);
+                if want(e_now.status) {
+                    emit(&self.current, e_now);
+                }
                 continue;
             };
             let k = judged[ri];
             let taken = then
                 .iter_mut()
-                .find(|(j, _, _)| *j == k)
-                .and_then(|(_, net, es)| Some((*net, es.get_mut(ri)?.take()?)));
-            let Some((net, mut e)) = taken else {
+                .enumerate()
+                .find(|(_, (j, _, _))| *j == k)
+                .and_then(|(p, (_, net, es))| Some((p, *net, es.get_mut(ri)?.take()?)));
+            let Some((p, net, mut e)) = taken else {
                 let mut e = e_now;
                 self.hint_unchanged(&mut e);
                 tally.add(&e, Some(r));
-                emit(&self.current, e);
+                if want(e.status) {
+                    emit(&self.current, e);
+                }
                 continue;
             };
+            let same_rules = (e.status, e.expected) == (e_now.status, e_now.expected)
+                && e.decided_by.len() == e_now.decided_by.len()
+                && e.decided_by.iter().zip(&e_now.decided_by).all(|(a, b)| {
+                    then_texts[p].same_decided(e.direction, a, &mut now_texts, e_now.direction, b)
+                });
+            tally.add_judged_earlier(&e, &e_now, Some(r), same_rules);
+            if !want(e.status) {
+                continue;
+            }
             self.hint_history(&mut e, r, k);
             if (e.status, e.expected) != (e_now.status, e_now.expected) {
                 e.then = Some(self.judged_then(
@@ -607,14 +633,6 @@ impl Timeline {
                     (e_now.status, e_now.expected, e_now.eni),
                 ));
             }
-            let mut then_texts = RenderCache::new(net);
-            let same_rules = (e.status, e.expected) == (e_now.status, e_now.expected)
-                && e.decided_by.len() == e_now.decided_by.len()
-                && e.decided_by.iter().zip(&e_now.decided_by).all(|(a, b)| {
-                    then_texts.decided_json(e.direction, a)
-                        == now_texts.decided_json(e_now.direction, b)
-                });
-            tally.add_judged_earlier(&e, &e_now, Some(r), same_rules);
             emit(net, e);
         }
         (tally, parsed.counts)
