@@ -33,7 +33,7 @@ pub(crate) enum Iface {
     Absent,
     /// An `interface-id` the snapshot does not have.
     Unknown,
-    /// An ENI of the snapshot (index into [`Network::enis`]).
+    /// An ENI of the snapshot (index into [`Network::enis`](crate::NetworkBase::enis)).
     Eni(u32),
 }
 

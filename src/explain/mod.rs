@@ -96,7 +96,7 @@ pub enum Role {
 pub enum Decided<'n> {
     /// A NACL rule decided (allow or deny).
     Nacl {
-        /// The NACL's index in [`Network::nacls`].
+        /// The NACL's index in [`Network::nacls`](crate::NetworkBase::nacls).
         nacl: usize,
         /// The rule.
         rule: &'n NaclRule,
@@ -131,7 +131,7 @@ pub enum Decided<'n> {
         subnet: usize,
     },
     /// VPC Block Public Access at the internet or egress-only internet gateway
-    /// ([`Network::bpa_judgement`] of this subnet and slot).
+    /// ([`Network::bpa_judgement`](crate::NetworkBase::bpa_judgement) of this subnet and slot).
     Bpa {
         /// The subnet whose exclusions count (the ENI's).
         subnet: usize,
@@ -142,7 +142,7 @@ pub enum Decided<'n> {
         /// What BPA does.
         outcome: crate::bpa::Outcome,
         /// For a NAT gateway's ENI whose subnet and a source subnet decide differently: the ENI
-        /// (its judgement is [`Network::bpa_nat_judgement`]).
+        /// (its judgement is [`Network::bpa_nat_judgement`](crate::NetworkBase::bpa_nat_judgement)).
         nat_conflict: Option<usize>,
     },
 }
@@ -268,7 +268,7 @@ pub struct Explanation<'n> {
     pub observed: Option<Action>,
     /// What the configuration predicts.
     pub expected: Option<Action>,
-    /// The ENI (index into [`Network::enis`]) the record was captured at.
+    /// The ENI (index into [`Network::enis`](crate::NetworkBase::enis)) the record was captured at.
     pub eni: Option<usize>,
     /// The record's `interface-id`.
     pub interface_id: Option<crate::flow_log::Text>,

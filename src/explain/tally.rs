@@ -162,7 +162,7 @@ impl<K: std::hash::Hash + Eq> TopCounts<K> {
     }
 }
 
-/// A set of ENI indexes (into [`Network::enis`]), as bits.
+/// A set of ENI indexes (into [`Network::enis`](crate::NetworkBase::enis)), as bits.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EniSet {
     bits: Vec<u64>,

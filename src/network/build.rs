@@ -1,6 +1,6 @@
 //! Building a [`Network`] from a [`Snapshot`]: VPCs, subnets, ENIs, compiled filters, gateways,
 //! transit gateways and the component graph, each from its `describe-*` data. Problems are
-//! recorded in [`Network::problems`], never fatal.
+//! recorded in [`Network::problems`](crate::NetworkBase::problems), never fatal.
 
 use super::*;
 
@@ -20,7 +20,7 @@ fn parse_net(s: &str) -> Option<IpNet> {
 
 impl Network {
     /// Builds the model from a snapshot. Problems (unreadable CIDRs, dangling ids) are recorded in
-    /// [`Network::problems`], never fatal.
+    /// [`Network::problems`](crate::NetworkBase::problems), never fatal.
     ///
     /// ```
     /// use vpcreach::{Network, Snapshot};

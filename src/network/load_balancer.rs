@@ -48,7 +48,7 @@ pub struct LbNode {
     pub subnet_id: String,
     /// The zone.
     pub zone: Option<String>,
-    /// The node's ENI (index into [`Network::enis`]), when the snapshot holds it.
+    /// The node's ENI (index into [`Network::enis`](crate::NetworkBase::enis)), when the snapshot holds it.
     pub eni: Option<usize>,
 }
 
@@ -57,7 +57,7 @@ pub struct LbNode {
 pub struct Forward {
     /// The target group's ARN.
     pub target_group_arn: String,
-    /// Index into [`Network::target_groups`], when the snapshot holds it.
+    /// Index into [`Network::target_groups`](crate::NetworkBase::target_groups), when the snapshot holds it.
     #[serde(skip)]
     pub target_group: Option<usize>,
     /// `default action`, or `rule <priority> (<rule ARN>)`.

@@ -70,7 +70,7 @@ pub struct Component {
 pub struct Eni {
     /// `eni-…`.
     pub id: String,
-    /// Its subnet (index into [`Network::subnets`]).
+    /// Its subnet (index into [`Network::subnets`](crate::NetworkBase::subnets)).
     pub subnet: Option<usize>,
     /// Its VPC id.
     pub vpc_id: Option<String>,
@@ -134,9 +134,9 @@ pub struct SubnetInfo {
     pub vpc_id: String,
     /// IPv4 and IPv6 CIDRs.
     pub cidrs: Vec<IpNet>,
-    /// Its NACL (index into [`Network::nacls`]).
+    /// Its NACL (index into [`Network::nacls`](crate::NetworkBase::nacls)).
     pub nacl: Option<usize>,
-    /// Its route table (index into [`Network::route_tables`]).
+    /// Its route table (index into [`Network::route_tables`](crate::NetworkBase::route_tables)).
     pub route_table: Option<usize>,
     /// Availability zone.
     pub availability_zone: Option<String>,
@@ -346,7 +346,7 @@ pub struct NetworkBase {
     /// Subnets.
     pub subnets: Vec<SubnetInfo>,
     pub(crate) subnet_index: FxHashMap<String, usize>,
-    /// The subnets' CIDRs for [`Network::subnet_of`], on first use.
+    /// The subnets' CIDRs for [`Network::subnet_of`](crate::NetworkBase::subnet_of), on first use.
     pub(crate) subnet_cidrs: std::sync::OnceLock<SubnetCidrs>,
     /// ENIs.
     pub enis: Vec<Eni>,
@@ -415,7 +415,7 @@ pub struct NetworkBase {
     pub(crate) bpa_nat_conflicts: HashMap<usize, crate::bpa::Judgement>,
 }
 
-/// The slot of [`Network::bpa_table`] for a path and a side that started the connection.
+/// The slot of [`Network::bpa_table`](crate::NetworkBase::bpa_table) for a path and a side that started the connection.
 pub(crate) fn bpa_slot(path: crate::bpa::Path, init: crate::bpa::Initiated) -> usize {
     use crate::bpa::{Initiated, Path};
     let p = match path {

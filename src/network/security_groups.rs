@@ -51,7 +51,7 @@ impl Network {
         self.refs_apply_among(eni, peer, self.enis_with_private_ip(peer))
     }
 
-    /// [`Network::refs_apply`] given the ENIs holding `peer` ([`Network::enis_with_private_ip`]).
+    /// [`Network::refs_apply`] given the ENIs holding `peer` ([`Network::enis_with_private_ip`](crate::NetworkBase::enis_with_private_ip)).
     pub(crate) fn refs_apply_among(
         &self,
         eni: usize,

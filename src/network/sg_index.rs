@@ -299,8 +299,8 @@ impl Network {
     }
 
     /// [`Network::sg_evaluate_fast`] with the ENIs holding `peer` already looked up
-    /// ([`Network::enis_with_private_ip`]): a group reference matches when one of them is in
-    /// the group, which is what [`Network::group_members`] holds, without a hash lookup per
+    /// ([`Network::enis_with_private_ip`](crate::NetworkBase::enis_with_private_ip)): a group reference matches when one of them is in
+    /// the group, which is what [`Network::group_members`](crate::NetworkBase::group_members) holds, without a hash lookup per
     /// rule.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn sg_evaluate_among(

@@ -61,7 +61,7 @@ impl crate::network::NetworkBase {
             .find(ip)
     }
 
-    /// [`Network::subnet_of`] by a pass over every subnet: the reference the index is tested
+    /// [`Network::subnet_of`](crate::NetworkBase::subnet_of) by a pass over every subnet: the reference the index is tested
     /// against.
     #[cfg(test)]
     pub(crate) fn subnet_of_by_scan(&self, ip: IpAddr) -> Option<usize> {

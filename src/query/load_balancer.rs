@@ -255,7 +255,7 @@ impl Network {
         self.endpoint_info(e)
     }
 
-    /// Answers a query through load balancer `lb` (index into [`Network::load_balancers`]) on
+    /// Answers a query through load balancer `lb` (index into [`Network::load_balancers`](crate::NetworkBase::load_balancers)) on
     /// listener `port`, from `from` (`info` as the user named it). `src_port` is the client's
     /// port, `None` for any ephemeral port.
     pub fn query_load_balancer(

@@ -36,14 +36,14 @@ pub use load_balancer::{
 pub enum Endpoint {
     /// An ENI, by one of its private addresses.
     Eni {
-        /// Index into [`Network::enis`].
+        /// Index into [`Network::enis`](crate::NetworkBase::enis).
         eni: usize,
         /// The private address (IPv4 or IPv6).
         addr: IpAddr,
     },
     /// The public or Elastic IP of an ENI (reached through its internet gateway).
     PublicIp {
-        /// Index into [`Network::enis`].
+        /// Index into [`Network::enis`](crate::NetworkBase::enis).
         eni: usize,
         /// The public address.
         public: IpAddr,
@@ -82,7 +82,7 @@ pub struct Query {
 /// Why an endpoint could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
-    /// An id the snapshot holds but cannot be believed about, or whose state at `--at` the history cannot tell ([`Network::withheld`]).
+    /// An id the snapshot holds but cannot be believed about, or whose state at `--at` the history cannot tell ([`Network::withheld`](crate::NetworkBase::withheld)).
     #[error("`{input}` is left out of the model: {why}")]
     Withheld {
         /// What was typed.
