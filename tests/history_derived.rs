@@ -24,16 +24,7 @@ fn base() -> Snapshot {
 }
 
 fn event(n: usize, change: Change) -> Event {
-    Event {
-        event_id: format!("ev-{n:04}"),
-        time: T0 + n as i64 * 60,
-        api: "Test".into(),
-        principal: None,
-        source_ip: None,
-        region: None,
-        account: None,
-        change,
-    }
+    common::history_event(n, T0 + n as i64 * 60, change)
 }
 
 /// A rule of one of the kinds a group can hold: an IPv4 or IPv6 CIDR, a prefix list (known or

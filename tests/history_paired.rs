@@ -24,16 +24,7 @@ fn ssh() -> SgRule {
 }
 
 fn event(n: usize, at: i64, change: Change) -> Event {
-    Event {
-        event_id: format!("ev-{n}"),
-        time: at,
-        api: "Test".into(),
-        principal: None,
-        source_ip: None,
-        region: None,
-        account: None,
-        change,
-    }
+    common::history_event(n, at, change)
 }
 
 fn authorize(n: usize, at: i64) -> Event {

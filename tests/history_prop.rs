@@ -50,16 +50,7 @@ fn routes(s: &Snapshot) -> Option<Vec<String>> {
 }
 
 fn event(n: usize, change: Change) -> Event {
-    Event {
-        event_id: format!("ev-{n:04}"),
-        time: 1_700_000_000 + n as i64 * 60,
-        api: "Test".into(),
-        principal: None,
-        source_ip: None,
-        region: None,
-        account: None,
-        change,
-    }
+    common::history_event(n, 1_700_000_000 + n as i64 * 60, change)
 }
 
 /// Turns random numbers into a valid change against `state`, when one fits.

@@ -174,3 +174,22 @@ pub fn snapshot_dir(v: &Value) -> tempfile::TempDir {
     }
     dir
 }
+
+/// A history event of `change` (API `Test`, no principal), the `n`-th of a test's history, at
+/// `time` (Unix seconds).
+pub fn history_event(
+    n: usize,
+    time: i64,
+    change: vpcreach::history::Change,
+) -> vpcreach::history::Event {
+    vpcreach::history::Event {
+        event_id: format!("ev-{n:04}"),
+        time,
+        api: "Test".into(),
+        principal: None,
+        source_ip: None,
+        region: None,
+        account: None,
+        change,
+    }
+}
