@@ -3,10 +3,13 @@
 //! whose answer then differs from the snapshot's says so, with the changes to its ENI's groups,
 //! subnet, NACL and route table since its start ([`JudgedThen`]).
 //!
-//! Each distinct configuration (an *epoch*: the time between two changes) is built when a
-//! record first needs it (the last [`EPOCHS_KEPT`] used are kept), from the nearest kept
-//! earlier configuration (at most [`STATES_KEPT`] kept) rather than from the snapshot with
-//! every later change undone. [`Timeline::explain_chunk_counted`] explains records by the fast
+//! Each distinct configuration (an *epoch*: the time between two changes) is made when a
+//! record first needs it (the last [`EPOCHS_KEPT`] used are kept): from a kept model (or the
+//! snapshot's) by compiling anew only the security groups whose rules changed in between, when
+//! nothing else did ([`RuleGroups`], [`Network::with_groups`]); otherwise built from the nearest
+//! kept earlier configuration (at most [`STATES_KEPT`] kept) rather than from the snapshot with
+//! every later change undone. A record is judged by an earlier model only when a change since
+//! its time can alter how it is judged ([`Touches`]). [`Timeline::explain_chunk_counted`] explains records by the fast
 //! scan, each by its epoch's model, and builds full explanations only for the lines printed;
 //! [`Timeline::explain_chunk`] explains them all in full.
 
