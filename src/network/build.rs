@@ -18,6 +18,25 @@ fn parse_net(s: &str) -> Option<IpNet> {
     s.trim().parse().ok()
 }
 
+/// A group compiled for the place `gi` of [`Network::groups`] (its rules say so).
+fn compile_at(sg: &crate::snapshot::SecurityGroup, gi: usize) -> CompiledGroup {
+    let mut g = CompiledGroup::compile(sg);
+    for r in g.inbound.iter_mut().chain(g.outbound.iter_mut()) {
+        r.group = gi;
+    }
+    g
+}
+
+/// A problem of a group's rules as [`Network::problems`](crate::NetworkBase::problems) lists it.
+fn group_problem(id: &str, problem: &str) -> String {
+    format!("security group {id}: {problem}")
+}
+
+/// The problems of a compiled group's rules, as [`group_problem`] words them.
+fn group_problems(g: &CompiledGroup) -> impl Iterator<Item = String> + '_ {
+    g.problems.iter().map(|p| group_problem(&g.id, p))
+}
+
 impl Network {
     /// Builds the model from a snapshot. Problems (unreadable CIDRs, dangling ids) are recorded in
     /// [`Network::problems`](crate::NetworkBase::problems), never fatal.
@@ -117,10 +136,7 @@ impl Network {
         let mut problems_changed = false;
         for sg in groups {
             let gi = *self.group_index.get(&sg.group_id)?;
-            let mut g = CompiledGroup::compile(sg);
-            for r in g.inbound.iter_mut().chain(g.outbound.iter_mut()) {
-                r.group = gi;
-            }
+            let g = compile_at(sg, gi);
             problems_changed |= g.problems != out.groups.get(gi)?.problems;
             out.groups[gi] = std::sync::Arc::new(g);
             changed.push(gi);
@@ -129,10 +145,7 @@ impl Network {
             // The base's list of problems names each group's: it is made anew (a copy of the
             // base, which is rare: a rule that cannot be read).
             let ids: HashSet<&str> = groups.iter().map(|g| g.group_id.as_str()).collect();
-            let prefixes: Vec<String> = ids
-                .iter()
-                .map(|id| format!("security group {id}: "))
-                .collect();
+            let prefixes: Vec<String> = ids.iter().map(|id| group_problem(id, "")).collect();
             let mut problems: Vec<String> = self
                 .problems
                 .iter()
@@ -140,12 +153,7 @@ impl Network {
                 .cloned()
                 .collect();
             for &gi in &changed {
-                let g = &out.groups[gi];
-                problems.extend(
-                    g.problems
-                        .iter()
-                        .map(|p| format!("security group {}: {p}", g.id)),
-                );
+                problems.extend(group_problems(&out.groups[gi]));
             }
             out.problems = problems;
         }
@@ -341,15 +349,9 @@ impl NetworkBase {
             if self.group_index.contains_key(&sg.group_id) {
                 continue;
             }
-            let mut g = CompiledGroup::compile(sg);
             let gi = out.len();
-            for r in g.inbound.iter_mut().chain(g.outbound.iter_mut()) {
-                r.group = gi;
-            }
-            for p in &g.problems {
-                self.problems
-                    .push(format!("security group {}: {p}", sg.group_id));
-            }
+            let g = compile_at(sg, gi);
+            self.problems.extend(group_problems(&g));
             self.group_index.insert(g.id.clone(), gi);
             out.push(std::sync::Arc::new(g));
         }
