@@ -682,7 +682,7 @@ impl Timeline {
     /// since its start alters: the history says the configuration was the same for it.
     pub fn hint_unchanged(&self, e: &mut Explanation<'_>) {
         if let Some(h) = e.hints.iter_mut().find(|h| h.starts_with("the snapshot ")) {
-            *h = Cow::Borrowed("judged by the snapshot's configuration, which no change of the history since its start alters for this record (none reaches this interface, or none adds or removes a rule that matches the record): a change the history does not hold (another trail or Region, a call not logged) would explain it");
+            *h = Cow::Borrowed("judged by the snapshot's configuration, which no change of the history since its start alters for this record (none reaches this interface, none adds or removes a rule that matches the record, or each such rule was added and removed again, or removed and added again, since): a change the history does not hold (another trail or Region, a call not logged) would explain it");
         }
     }
 
