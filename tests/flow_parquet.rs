@@ -329,3 +329,166 @@ fn row_groups_read_apart_give_the_whole_file_with_its_row_numbers() {
         .err()
         .is_some_and(|e| e.to_string().contains("not a Parquet file")));
 }
+
+/// String columns are read the same whether their column chunks are dictionary-encoded (what
+/// writers do by default), plain, or both (a dictionary that outgrew its page limit and fell
+/// back to plain pages part-way through the chunk).
+#[test]
+fn dictionary_plain_and_mixed_string_pages_are_read_alike() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flows/prod-2026-11-26.log"),
+    )
+    .unwrap();
+    let (columns, rows) = parquet_support::text_to_rows(&text);
+    let cols: Vec<(&str, Kind)> = columns.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = WriterProperties::builder()
+        .set_dictionary_enabled(false)
+        .build();
+    // A dictionary page of at most 40 bytes and pages of 3 rows: each string column's
+    // dictionary fills up after a few pages, and the rest of its chunk is plain.
+    let mixed = WriterProperties::builder()
+        .set_dictionary_page_size_limit(40)
+        .set_data_page_row_count_limit(3)
+        .set_write_batch_size(3)
+        .build();
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network");
+    let explain = |input: &Path| {
+        let out = vpcreach()
+            .args([
+                "explain",
+                "--output",
+                "jsonl",
+                "--snapshot-time",
+                "2026-11-27T09:00:00Z",
+                "--snapshot",
+            ])
+            .arg(&snapshot)
+            .arg(input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+        let records = jsonl(&out.stdout)
+            .into_iter()
+            .map(|mut v| {
+                let o = v.as_object_mut().unwrap();
+                o.remove("file");
+                o.remove("line");
+                v
+            })
+            .collect::<Vec<_>>();
+        (out.status.code(), records)
+    };
+    let parse = |input: &Path| {
+        let out = vpcreach().arg("parse").arg(input).output().unwrap();
+        assert!(out.status.success());
+        records_only(jsonl(&out.stdout))
+    };
+    let text_path = dir.path().join("flows.log");
+    std::fs::write(&text_path, &text).unwrap();
+    let (want_explained, want_parsed) = (explain(&text_path), parse(&text_path));
+    assert_eq!(want_explained.1.len(), rows.len());
+    let default = WriterProperties::builder().build();
+    for (name, props, group) in [
+        ("dictionary", default, 10),
+        ("plain", plain, 4),
+        ("mixed", mixed, 100),
+    ] {
+        let pq = dir.path().join(format!("{name}.parquet"));
+        parquet_support::write_parquet_with(&pq, &cols, &rows, props, group);
+        assert_eq!(explain(&pq), want_explained, "{name}");
+        assert_eq!(parse(&pq), want_parsed, "{name}");
+    }
+}
+
+/// Columns are read by their physical type, whatever their logical type says: a string that is
+/// not UTF-8 is still one value, an integer annotated as unsigned is its stored value; a column
+/// inside a group is named as an error.
+#[test]
+fn logical_types_do_not_change_what_a_column_holds() {
+    use parquet::data_type::{ByteArray, ByteArrayType, Int32Type};
+    let dir = tempfile::tempdir().unwrap();
+    let schema = Arc::new(
+        parse_message_type(
+            "message m { optional int32 version; optional binary interface_id (STRING);
+             optional binary srcaddr (STRING); optional binary dstaddr (STRING);
+             optional int32 dstport (INTEGER(16,false)); optional binary action (STRING); }",
+        )
+        .unwrap(),
+    );
+    let path = dir.path().join("odd.parquet");
+    let mut w = SerializedFileWriter::new(
+        std::fs::File::create(&path).unwrap(),
+        schema,
+        Arc::new(WriterProperties::builder().build()),
+    )
+    .unwrap();
+    let mut rg = w.next_row_group().unwrap();
+    let strings: [&[&[u8]]; 4] = [
+        &[b"eni-1\xff", b"eni-2"],
+        &[b"10.0.0.1", b"10.0.0.3"],
+        &[b"10.0.0.2", b"10.0.0.4"],
+        &[b"ACCEPT", b"REJECT"],
+    ];
+    let mut next = 0;
+    while let Some(mut col) = rg.next_column().unwrap() {
+        if next == 0 || next == 4 {
+            let v = if next == 0 { [2, 2] } else { [443, 65535] };
+            col.typed::<Int32Type>()
+                .write_batch(&v, Some(&[1, 1]), None)
+                .unwrap();
+        } else {
+            let i = if next < 4 { next - 1 } else { 3 };
+            let v: Vec<ByteArray> = strings[i]
+                .iter()
+                .map(|b| ByteArray::from(b.to_vec()))
+                .collect();
+            col.typed::<ByteArrayType>()
+                .write_batch(&v, Some(&[1, 1]), None)
+                .unwrap();
+        }
+        col.close().unwrap();
+        next += 1;
+    }
+    rg.close().unwrap();
+    w.close().unwrap();
+    let out = vpcreach().arg("parse").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let got = jsonl(&out.stdout);
+    // The first row's interface id is no valid id: that row alone is malformed or read with
+    // its bytes; the second row is read whole either way.
+    let second = got
+        .iter()
+        .find(|r| r["row"] == 2)
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(second["interface_id"], "eni-2", "{stderr}");
+    assert_eq!(second["dstport"], 65535, "{stderr}");
+    assert_eq!(second["action"], "REJECT", "{stderr}");
+    assert!(stderr.contains("2 records read"), "{stderr}");
+
+    // A column inside a group.
+    let schema = Arc::new(
+        parse_message_type(
+            "message m { optional group g { optional binary interface_id (STRING); }
+             optional binary action (STRING); }",
+        )
+        .unwrap(),
+    );
+    let nested = dir.path().join("nested.parquet");
+    SerializedFileWriter::new(
+        std::fs::File::create(&nested).unwrap(),
+        schema,
+        Arc::new(WriterProperties::builder().build()),
+    )
+    .unwrap()
+    .close()
+    .unwrap();
+    let out = vpcreach().arg("parse").arg(&nested).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("g.interface_id` is inside a group"),
+        "{stderr}"
+    );
+}

@@ -30,9 +30,20 @@
 use super::chunk::Chunk;
 use super::format::Format;
 use super::input::ReadError;
-use parquet::basic::Type as Physical;
-use parquet::column::reader::ColumnReader;
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use super::scan::DictRead;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, BinaryArray, RecordBatch};
+use arrow_schema::{DataType, Field as ArrowField, Schema};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
+use parquet::basic::{Encoding, Type as Physical};
+use parquet::file::metadata::{
+    ColumnChunkMetaData, FileMetaData, ParquetMetaData, ParquetMetaDataReader,
+};
+use parquet::schema::types::{SchemaDescriptor, Type as SchemaType};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -70,9 +81,9 @@ pub fn parquet_row_groups(path: &Path) -> io::Result<Option<Vec<u64>>> {
     if !is_parquet(&mut file)? {
         return Ok(None);
     }
-    let reader = SerializedFileReader::new(file)
+    let meta = ParquetMetaDataReader::new()
+        .parse_and_finish(&file)
         .map_err(|e| invalid(format!("not a readable Parquet file: {e}")))?;
-    let meta = reader.metadata();
     Ok(Some(
         (0..meta.num_row_groups())
             .map(|g| u64::try_from(meta.row_group(g).num_rows()).unwrap_or(0))
@@ -83,7 +94,11 @@ pub fn parquet_row_groups(path: &Path) -> io::Result<Option<Vec<u64>>> {
 /// An open Parquet flow log, read batch by batch.
 pub(crate) struct ParquetRows {
     name: Arc<Path>,
-    reader: SerializedFileReader<File>,
+    /// The file; each row group is read through a handle of its own ([`File::try_clone`]).
+    file: File,
+    /// The file's metadata, its schema reduced to the columns' physical types
+    /// ([`physical_only`]).
+    metadata: Arc<ParquetMetaData>,
     /// The records' format, from the column names.
     format: Format,
     /// Warnings about the columns, handed out before the first chunk.
@@ -93,13 +108,13 @@ pub(crate) struct ParquetRows {
     /// The row group after the last to read (all of them unless [`ParquetRows::select_groups`]
     /// chose fewer).
     end_group: usize,
-    /// The open row group's column readers (in column order) and the rows left in it.
-    columns: Vec<ColumnReader>,
-    rows_left: usize,
+    /// The open row group's batches of rows.
+    batches: Option<ParquetRecordBatchReader>,
     /// The 1-based number of the next row.
     next_row: u64,
-    /// Per column: the definition level of a present value (0 for a required column).
-    max_def: Vec<i16>,
+    /// Per column: the dictionary of the last batch read and its values as a column, kept
+    /// while the batches of a column chunk share it.
+    dictionaries: Vec<Option<(ArrayRef, Arc<Dictionary>)>>,
 }
 
 /// Rows of a Parquet file, column by column: what a [`Chunk`] of a Parquet file holds instead
@@ -130,7 +145,25 @@ enum Column {
         ends: Vec<usize>,
         raw: bool,
     },
+    /// Strings as a dictionary-encoded column chunk holds them: each row's key into `values`
+    /// (a `Bytes` column of the distinct values, as the file holds them), [`NULL_KEY`] for NULL.
+    Dict {
+        keys: Vec<u32>,
+        values: Arc<Dictionary>,
+    },
 }
+
+/// The values of a dictionary-encoded column chunk, shared by its batches.
+#[derive(Debug)]
+struct Dictionary {
+    /// The entries (a [`Column::Bytes`]).
+    values: Column,
+    /// What the fast reader made of each entry, made on first use.
+    read: OnceLock<DictRead>,
+}
+
+/// The key of a NULL row of a [`Column::Dict`].
+pub(crate) const NULL_KEY: u32 = u32::MAX;
 
 /// A value of a column of [`Rows::from_values`]: an integer (`Ok`), a string as the file
 /// holds it (`Err`), or NULL (`None`).
@@ -161,6 +194,19 @@ pub(crate) enum ColumnRef<'a> {
         /// Where each row's value ends.
         ends: &'a [usize],
     },
+    /// Bytes of a dictionary: row `i`'s value is entry `keys[i]` of the dictionary (none for
+    /// [`NULL_KEY`]), entry `k` being `data[ends[k-1]..ends[k]]` (empty: NULL); in text as they
+    /// are except that a blank or control byte is `?`.
+    Dict {
+        /// Each row's entry.
+        keys: &'a [u32],
+        /// The entries one after the other.
+        data: &'a [u8],
+        /// Where each entry ends.
+        ends: &'a [usize],
+        /// What the fast reader made of the entries, kept for every batch of the chunk.
+        read: &'a OnceLock<DictRead>,
+    },
 }
 
 impl Column {
@@ -182,6 +228,10 @@ impl Column {
                     _ => Cell::Null,
                 }
             }
+            Column::Dict { keys, values } => match keys.get(row) {
+                Some(&key) if key != NULL_KEY => values.values.cell(key as usize),
+                _ => Cell::Null,
+            },
         }
     }
 
@@ -189,6 +239,7 @@ impl Column {
         match self {
             Column::Ints(values) => values.len(),
             Column::Bytes { ends, .. } => ends.len(),
+            Column::Dict { keys, .. } => keys.len(),
         }
     }
 
@@ -217,6 +268,10 @@ impl Column {
                     raw: *raw,
                 }
             }
+            Column::Dict { keys, values } => Column::Dict {
+                keys: keys.get(rows).unwrap_or_default().to_vec(),
+                values: Arc::clone(values),
+            },
         }
     }
 }
@@ -236,6 +291,67 @@ impl Rows {
     /// strings as the file holds them; `None` is NULL.
     #[cfg(test)]
     pub(crate) fn from_values(columns: &[Vec<TestValue>]) -> Rows {
+        Rows::from_plain_values(columns)
+    }
+
+    /// [`Rows::from_values`], each string column dictionary-encoded when `dictionary` is set:
+    /// its distinct values, then that many entries no row uses.
+    #[cfg(test)]
+    pub(crate) fn from_values_encoded(
+        columns: &[Vec<TestValue>],
+        dictionary: Option<usize>,
+    ) -> Rows {
+        let mut rows = Rows::from_plain_values(columns);
+        let Some(unused) = dictionary else {
+            return rows;
+        };
+        for (column, values) in rows.columns.iter_mut().zip(columns) {
+            if matches!(column, Column::Ints(_)) {
+                continue;
+            }
+            let mut entries: Vec<Vec<u8>> = Vec::new();
+            let keys = values
+                .iter()
+                .map(|v| {
+                    let bytes = match v {
+                        None => return NULL_KEY,
+                        Some(Ok(n)) => n.to_string().into_bytes(),
+                        Some(Err(b)) => b.clone(),
+                    };
+                    let at = entries.iter().position(|e| *e == bytes).unwrap_or_else(|| {
+                        entries.push(bytes);
+                        entries.len() - 1
+                    });
+                    at as u32
+                })
+                .collect();
+            entries.extend((0..unused).map(|i| format!("unused{i}").into_bytes()));
+            let mut data = Vec::new();
+            let ends = entries
+                .iter()
+                .map(|e| {
+                    data.extend_from_slice(e);
+                    data.len()
+                })
+                .collect();
+            *column = Column::Dict {
+                keys,
+                values: Arc::new(Dictionary {
+                    values: Column::Bytes {
+                        data,
+                        ends,
+                        raw: true,
+                    },
+                    read: OnceLock::new(),
+                }),
+            };
+        }
+        rows
+    }
+
+    /// [`Rows::from_values`] without a dictionary.
+    #[cfg(test)]
+    fn from_plain_values(columns: &[Vec<TestValue>]) -> Rows {
         let columns = columns
             .iter()
             .map(|values| {
@@ -288,6 +404,21 @@ impl Rows {
         self.columns.get(column).map(|c| match c {
             Column::Ints(values) => ColumnRef::Ints(values),
             Column::Bytes { data, ends, .. } => ColumnRef::Bytes { data, ends },
+            Column::Dict { keys, values } => match &values.values {
+                Column::Bytes { data, ends, .. } => ColumnRef::Dict {
+                    keys,
+                    data,
+                    ends,
+                    read: &values.read,
+                },
+                // Never made: a dictionary's values are bytes.
+                _ => ColumnRef::Dict {
+                    keys,
+                    data: &[],
+                    ends: &[],
+                    read: &values.read,
+                },
+            },
         })
     }
 
@@ -302,12 +433,14 @@ impl Rows {
     /// through the text ([`Rows::text`]), as a text flow log's lines are.
     pub(crate) fn may_hold_other_lines(&self) -> bool {
         match self.columns.first() {
-            Some(Column::Bytes { .. }) => (0..self.rows).any(|row| match self.cell(row, 0) {
-                Cell::Bytes(v) => v
-                    .first()
-                    .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'{' | b'#' | 0x80..)),
-                _ => false,
-            }),
+            Some(Column::Bytes { .. } | Column::Dict { .. }) => {
+                (0..self.rows).any(|row| match self.cell(row, 0) {
+                    Cell::Bytes(v) => v.first().is_some_and(|b| {
+                        b.is_ascii_alphabetic() || matches!(b, b'{' | b'#' | 0x80..)
+                    }),
+                    _ => false,
+                })
+            }
             _ => false,
         }
     }
@@ -322,12 +455,10 @@ impl Rows {
                 Cell::Null => out.push(b'-'),
                 Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
                 Cell::Bytes(v) => match column {
-                    Column::Bytes { raw: true, .. } => {
-                        out.extend(
-                            v.iter()
-                                .map(|&b| if b <= b' ' || b == 0x7f { b'?' } else { b }),
-                        )
-                    }
+                    Column::Bytes { raw: true, .. } | Column::Dict { .. } => out.extend(
+                        v.iter()
+                            .map(|&b| if b <= b' ' || b == 0x7f { b'?' } else { b }),
+                    ),
                     _ => out.extend_from_slice(v),
                 },
             }
@@ -404,16 +535,22 @@ fn invalid(what: String) -> io::Error {
 impl ParquetRows {
     /// Opens a Parquet file and reads its schema.
     pub(crate) fn open(name: &Path, file: File) -> io::Result<ParquetRows> {
-        let reader = SerializedFileReader::new(file)
+        let metadata = ParquetMetaDataReader::new()
+            .parse_and_finish(&file)
             .map_err(|e| invalid(format!("not a readable Parquet file: {e}")))?;
-        let schema = reader.metadata().file_metadata().schema_descr_ptr();
+        let schema = metadata.file_metadata().schema_descr();
         let mut names = Vec::with_capacity(schema.num_columns());
-        let mut max_def = Vec::with_capacity(schema.num_columns());
         for i in 0..schema.num_columns() {
             let column = schema.column(i);
             if column.max_rep_level() > 0 {
                 return Err(invalid(format!(
                     "column `{}` is a list: flow-log columns hold one value per row",
+                    crate::render::sanitize(&column.path().string())
+                )));
+            }
+            if column.path().parts().len() > 1 {
+                return Err(invalid(format!(
+                    "column `{}` is inside a group: flow-log columns are at the top level",
                     crate::render::sanitize(&column.path().string())
                 )));
             }
@@ -439,7 +576,6 @@ impl ParquetRows {
                 )));
             }
             names.push(name);
-            max_def.push(column.max_def_level());
         }
         if names.is_empty() {
             return Err(invalid("the Parquet file has no columns".into()));
@@ -458,23 +594,25 @@ impl ParquetRows {
                 suggestion: super::suggest_field(unknown),
             });
         }
+        let metadata = physical_only(&metadata)
+            .map_err(|e| invalid(format!("not a readable Parquet file: {e}")))?;
         Ok(ParquetRows {
             name: Arc::from(name),
-            reader,
+            file,
+            dictionaries: vec![None; names.len()],
+            metadata: Arc::new(metadata),
             format,
             notices,
             next_group: 0,
             end_group: usize::MAX,
-            columns: Vec::new(),
-            rows_left: 0,
+            batches: None,
             next_row: 1,
-            max_def,
         })
     }
 
     /// Reads only the row groups `groups` (0-based), numbering their rows as in the whole file.
     pub(crate) fn select_groups(&mut self, groups: std::ops::Range<usize>) {
-        let meta = self.reader.metadata();
+        let meta = &self.metadata;
         let before: i64 = (0..groups.start.min(meta.num_row_groups()))
             .map(|g| meta.row_group(g).num_rows())
             .sum();
@@ -483,41 +621,50 @@ impl ParquetRows {
         self.end_group = groups.end;
     }
 
+    /// Stops reading (after an error).
+    fn stop(&mut self) {
+        self.next_group = usize::MAX;
+        self.batches = None;
+    }
+
     /// The next chunk of records; `None` at the end of the file.
     pub(crate) fn next_chunk(&mut self) -> Option<io::Result<Chunk>> {
-        while self.rows_left == 0 {
-            if self.next_group >= self.reader.num_row_groups().min(self.end_group) {
+        loop {
+            if let Some(batches) = &mut self.batches {
+                match batches.next() {
+                    Some(Ok(batch)) if batch.num_rows() == 0 => continue,
+                    Some(Ok(batch)) => return Some(Ok(self.chunk(&batch))),
+                    Some(Err(e)) => {
+                        self.stop();
+                        return Some(Err(invalid(format!("rows from {}: {e}", self.next_row))));
+                    }
+                    None => self.batches = None,
+                }
+            }
+            if self.next_group >= self.metadata.num_row_groups().min(self.end_group) {
                 return None;
             }
             let group = self.next_group;
             self.next_group += 1;
-            if let Err(e) = self.open_group(group) {
-                self.next_group = usize::MAX;
-                return Some(Err(e));
-            }
-        }
-        let rows = self.rows_left.min(BATCH_ROWS);
-        let mut columns = Vec::with_capacity(self.columns.len());
-        for (i, column) in self.columns.iter_mut().enumerate() {
-            match read_column(column, rows, self.max_def[i]) {
-                Ok(c) if c.len() == rows => columns.push(c),
-                Ok(c) => {
-                    self.next_group = usize::MAX;
-                    self.rows_left = 0;
-                    return Some(Err(invalid(format!(
-                        "row group {}: column {} holds {} rows where the row group says {rows} are left",
-                        self.next_group,
-                        i + 1,
-                        c.len()
-                    ))));
-                }
+            match self.open_group(group) {
+                Ok(batches) => self.batches = Some(batches),
                 Err(e) => {
-                    self.next_group = usize::MAX;
-                    self.rows_left = 0;
-                    return Some(Err(invalid(format!("rows from {}: {e}", self.next_row))));
+                    self.stop();
+                    return Some(Err(invalid(format!("row group {}: {e}", group + 1))));
                 }
             }
         }
+    }
+
+    /// The chunk of one batch of rows.
+    fn chunk(&mut self, batch: &RecordBatch) -> Chunk {
+        let rows = batch.num_rows();
+        let columns = batch
+            .columns()
+            .iter()
+            .zip(self.dictionaries.iter_mut())
+            .map(|(array, dictionary)| column_of(array, dictionary))
+            .collect();
         let chunk = Chunk {
             file: Arc::clone(&self.name),
             first_line: self.next_row,
@@ -530,126 +677,206 @@ impl ParquetRows {
             too_long: None,
         };
         self.next_row += rows as u64;
-        self.rows_left -= rows;
-        Some(Ok(chunk))
+        chunk
     }
 
-    fn open_group(&mut self, group: usize) -> io::Result<()> {
-        let reader = self
-            .reader
-            .get_row_group(group)
-            .map_err(|e| invalid(format!("row group {}: {e}", group + 1)))?;
-        let rows = usize::try_from(reader.metadata().num_rows()).unwrap_or(0);
-        let mut columns = Vec::with_capacity(reader.num_columns());
-        for i in 0..reader.num_columns() {
-            columns.push(
-                reader
-                    .get_column_reader(i)
-                    .map_err(|e| invalid(format!("row group {}: {e}", group + 1)))?,
-            );
-        }
-        self.columns = columns;
-        self.rows_left = rows;
-        Ok(())
+    /// A reader of row group `group`'s rows, a batch at a time: a string column whose chunk is
+    /// all dictionary-encoded is read as its dictionary and keys.
+    fn open_group(&mut self, group: usize) -> parquet::errors::Result<ParquetRecordBatchReader> {
+        let descr = self.metadata.file_metadata().schema_descr();
+        let chunks = self.metadata.row_group(group).columns();
+        let fields: Vec<ArrowField> = descr
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let kind = match column.physical_type() {
+                    Physical::INT32 => DataType::Int32,
+                    Physical::INT64 => DataType::Int64,
+                    Physical::BOOLEAN => DataType::Boolean,
+                    Physical::FLOAT => DataType::Float32,
+                    Physical::DOUBLE => DataType::Float64,
+                    _ if chunks.get(i).is_some_and(all_dictionary) => {
+                        DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Binary))
+                    }
+                    _ => DataType::Binary,
+                };
+                ArrowField::new(column.name(), kind, column.self_type().is_optional())
+            })
+            .collect();
+        let options = ArrowReaderOptions::new()
+            .with_skip_arrow_metadata(true)
+            .with_schema(Arc::new(Schema::new(fields)));
+        let metadata = ArrowReaderMetadata::try_new(Arc::clone(&self.metadata), options)?;
+        ParquetRecordBatchReaderBuilder::new_with_metadata(self.file.try_clone()?, metadata)
+            .with_row_groups(vec![group])
+            .with_batch_size(BATCH_ROWS)
+            .build()
     }
 }
 
-/// Reads `rows` rows of one column.
-fn read_column(
-    column: &mut ColumnReader,
-    rows: usize,
-    max_def: i16,
-) -> parquet::errors::Result<Column> {
-    use std::io::Write;
-    let mut defs: Vec<i16> = Vec::with_capacity(rows);
-    let present =
-        |defs: &[i16], r: usize| max_def == 0 || defs.get(r).is_some_and(|&d| d == max_def);
-    // The present values in row order, NULL (a definition level under the maximum) as `None`.
-    fn ints<T: Copy + Into<i64>>(
-        defs: &[i16],
-        read: usize,
-        values: &[T],
-        present: impl Fn(&[i16], usize) -> bool,
-    ) -> Column {
-        let mut next = values.iter();
-        Column::Ints(
-            (0..read)
-                .map(|r| {
-                    if present(defs, r) {
-                        next.next().map(|&v| v.into())
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
-        )
-    }
-    // The present values as bytes, NULL as nothing.
-    fn bytes<T>(
-        defs: &[i16],
-        read: usize,
-        values: &[T],
-        present: impl Fn(&[i16], usize) -> bool,
-        raw: bool,
-        mut put: impl FnMut(&mut Vec<u8>, &T),
-    ) -> Column {
-        let mut data = Vec::new();
-        let mut ends = Vec::with_capacity(read);
-        let mut next = values.iter();
-        for r in 0..read {
-            if present(defs, r) {
-                if let Some(v) = next.next() {
-                    put(&mut data, v);
-                }
+/// True when every data page of the column chunk is dictionary-encoded (so the dictionary and
+/// the keys are read, not a value per row).
+fn all_dictionary(chunk: &ColumnChunkMetaData) -> bool {
+    chunk.dictionary_page_offset().is_some()
+        && chunk.page_encoding_stats_mask().is_none_or(|mask| {
+            mask.is_only(Encoding::PLAIN_DICTIONARY) || mask.is_only(Encoding::RLE_DICTIONARY)
+        })
+}
+
+/// The metadata with a schema of the columns' physical types alone (no logical or converted
+/// types): integers are read as the file stores them (an unsigned, date or decimal column as
+/// its INT32 or INT64 values), strings as bytes (not checked as UTF-8), as the text of a flow
+/// log holds them. The schema is flat ([`ParquetRows::open`] refuses groups and lists).
+fn physical_only(metadata: &ParquetMetaData) -> parquet::errors::Result<ParquetMetaData> {
+    let file = metadata.file_metadata();
+    let descr = file.schema_descr();
+    let fields = descr
+        .columns()
+        .iter()
+        .map(|column| {
+            let info = column.self_type().get_basic_info();
+            let mut field =
+                SchemaType::primitive_type_builder(column.name(), column.physical_type());
+            if info.has_repetition() {
+                field = field.with_repetition(info.repetition());
             }
-            ends.push(data.len());
+            field.build().map(Arc::new)
+        })
+        .collect::<parquet::errors::Result<Vec<_>>>()?;
+    let root = SchemaType::group_type_builder(descr.root_schema().name())
+        .with_fields(fields)
+        .build()?;
+    let file = FileMetaData::new(
+        file.version(),
+        file.num_rows(),
+        None,
+        None,
+        Arc::new(SchemaDescriptor::new(Arc::new(root))),
+        None,
+    );
+    Ok(ParquetMetaData::new(file, metadata.row_groups().to_vec()))
+}
+
+/// One batch's column as a [`Column`]; `dictionary` holds the column's last dictionary, reused
+/// while the batches share it.
+fn column_of(array: &ArrayRef, dictionary: &mut Option<(ArrayRef, Arc<Dictionary>)>) -> Column {
+    use std::io::Write;
+    fn text<T: std::fmt::Display>(values: impl Iterator<Item = Option<T>>) -> Column {
+        let mut data = Vec::new();
+        let ends = values
+            .map(|v| {
+                if let Some(v) = v {
+                    let _ = write!(data, "{v}");
+                }
+                data.len()
+            })
+            .collect();
+        Column::Bytes {
+            data,
+            ends,
+            raw: false,
         }
-        Column::Bytes { data, ends, raw }
     }
-    let def_buf = if max_def > 0 { Some(&mut defs) } else { None };
-    Ok(match column {
-        ColumnReader::Int32ColumnReader(r) => {
-            let mut values = Vec::with_capacity(rows);
-            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            ints(&defs, read, &values, present)
+    if let Some(a) = array.as_primitive_opt::<Int32Type>() {
+        if a.null_count() == 0 {
+            return Column::Ints(a.values().iter().map(|&v| Some(i64::from(v))).collect());
         }
-        ColumnReader::Int64ColumnReader(r) => {
-            let mut values = Vec::with_capacity(rows);
-            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            ints(&defs, read, &values, present)
+        return Column::Ints(a.iter().map(|v| v.map(i64::from)).collect());
+    }
+    if let Some(a) = array.as_primitive_opt::<Int64Type>() {
+        if a.null_count() == 0 {
+            return Column::Ints(a.values().iter().map(|&v| Some(v)).collect());
         }
-        ColumnReader::BoolColumnReader(r) => {
-            let mut values = Vec::with_capacity(rows);
-            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            bytes(&defs, read, &values, present, false, |t, v| {
-                let _ = write!(t, "{v}");
-            })
+        return Column::Ints(a.iter().collect());
+    }
+    if let Some(a) = array.as_binary_opt::<i32>() {
+        return bytes_of(a);
+    }
+    if let Some(a) = array.as_dictionary_opt::<Int32Type>() {
+        let values = match dictionary {
+            // Each batch's array is new, its buffers the column chunk's dictionary's (kept alive
+            // here, so that another dictionary cannot take their place in memory).
+            Some((kept, values)) if same_buffers(kept, a.values()) => Arc::clone(values),
+            _ => {
+                let values = Arc::new(Dictionary {
+                    values: match a.values().as_binary_opt::<i32>() {
+                        Some(v) => bytes_of(v),
+                        None => Column::Bytes {
+                            data: Vec::new(),
+                            ends: Vec::new(),
+                            raw: true,
+                        },
+                    },
+                    read: OnceLock::new(),
+                });
+                *dictionary = Some((Arc::clone(a.values()), Arc::clone(&values)));
+                values
+            }
+        };
+        let keys = a
+            .keys()
+            .iter()
+            .map(|k| k.and_then(|k| u32::try_from(k).ok()).unwrap_or(NULL_KEY))
+            .collect();
+        return Column::Dict { keys, values };
+    }
+    if let Some(a) = array.as_boolean_opt() {
+        return text(a.iter());
+    }
+    if let Some(a) = array.as_primitive_opt::<Float32Type>() {
+        return text(a.iter());
+    }
+    if let Some(a) = array.as_primitive_opt::<Float64Type>() {
+        return text(a.iter());
+    }
+    // Never read: the schema asks for the types above only. Every row NULL.
+    Column::Ints(vec![None; array.len()])
+}
+
+/// True when two binary arrays are views of the same buffers, whole.
+fn same_buffers(a: &ArrayRef, b: &ArrayRef) -> bool {
+    match (a.as_binary_opt::<i32>(), b.as_binary_opt::<i32>()) {
+        (Some(a), Some(b)) => {
+            a.len() == b.len()
+                && std::ptr::eq(a.value_data().as_ptr(), b.value_data().as_ptr())
+                && std::ptr::eq(a.value_offsets().as_ptr(), b.value_offsets().as_ptr())
         }
-        ColumnReader::FloatColumnReader(r) => {
-            let mut values = Vec::with_capacity(rows);
-            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            bytes(&defs, read, &values, present, false, |t, v| {
-                let _ = write!(t, "{v}");
-            })
+        _ => false,
+    }
+}
+
+/// A binary array's values as a [`Column::Bytes`] (a NULL as nothing).
+fn bytes_of(array: &BinaryArray) -> Column {
+    let offsets = array.value_offsets();
+    let first = offsets.first().map_or(0, |&o| o as usize);
+    let last = offsets.last().map_or(0, |&o| o as usize);
+    if array.null_count() == 0 {
+        if let Some(data) = array.value_data().get(first..last) {
+            return Column::Bytes {
+                data: data.to_vec(),
+                ends: offsets
+                    .iter()
+                    .skip(1)
+                    .map(|&o| (o as usize).saturating_sub(first))
+                    .collect(),
+                raw: true,
+            };
         }
-        ColumnReader::DoubleColumnReader(r) => {
-            let mut values = Vec::with_capacity(rows);
-            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            bytes(&defs, read, &values, present, false, |t, v| {
-                let _ = write!(t, "{v}");
-            })
-        }
-        ColumnReader::ByteArrayColumnReader(r) => {
-            let mut values = Vec::with_capacity(rows);
-            let (read, _, _) = r.read_records(rows, def_buf, None, &mut values)?;
-            bytes(&defs, read, &values, present, true, |t, v| {
-                t.extend_from_slice(v.data())
-            })
-        }
-        ColumnReader::Int96ColumnReader(_) | ColumnReader::FixedLenByteArrayColumnReader(_) => {
-            return Err(parquet::errors::ParquetError::General(
-                "a column of a type no flow-log field has".into(),
-            ))
-        }
-    })
+    }
+    let mut data = Vec::with_capacity(last.saturating_sub(first));
+    let ends = array
+        .iter()
+        .map(|v| {
+            if let Some(v) = v {
+                data.extend_from_slice(v);
+            }
+            data.len()
+        })
+        .collect();
+    Column::Bytes {
+        data,
+        ends,
+        raw: true,
+    }
 }

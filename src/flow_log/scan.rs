@@ -11,7 +11,7 @@ use super::chunk::{Chunk, Counts};
 use super::field::{is_aws_field_name, Field};
 use super::format::{Format, Slot};
 use super::line::{item_record, read_line, record_from_json, Line, LineParser, Malformed, Problem};
-use super::parquet::{ColumnRef, Rows};
+use super::parquet::{ColumnRef, Rows, NULL_KEY};
 use super::record::{Action, FlowDirection, FlowRecord, LogStatus};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
@@ -577,15 +577,52 @@ fn fast_rows<'a>(rows: &'a Rows, plan: &[Kind], first_line: u64, out: &mut Vec<O
                 for (slot, &end) in out.iter_mut().zip(ends) {
                     let value = data.get(start..end).unwrap_or_default();
                     start = end;
-                    let Some(lite) = slot else { continue };
-                    // NULL (or empty) and `-`: the field does not apply.
-                    if value.is_empty() || value == b"-" {
+                    bytes_value(slot, value, kind);
+                }
+            }
+            Some(ColumnRef::Dict {
+                keys,
+                data,
+                ends,
+                read,
+            }) => {
+                let entry = |key: u32| dictionary_entry(data, ends, key as usize);
+                // Each entry read once for every batch of the column chunk.
+                let read = read.get_or_init(|| DictRead::new(kind, data, ends));
+                for (slot, &key) in out.iter_mut().zip(keys) {
+                    if key == NULL_KEY || slot.is_none() {
                         continue;
                     }
-                    let mut at = Cursor { raw: value, pos: 0 };
-                    // The whole value is one word (a blank or control byte in it is `?` in text).
-                    if read_field(&mut at, kind, lite).is_none() || at.pos != value.len() {
-                        *slot = None;
+                    let entry_read = if read.kind == kind {
+                        read.entries.get(key as usize).copied()
+                    } else {
+                        Some(Entry::Reread)
+                    };
+                    if entry_read == Some(Entry::Reread) {
+                        bytes_value(slot, entry(key), kind);
+                        continue;
+                    }
+                    let Some(lite) = slot else { continue };
+                    match entry_read {
+                        Some(Entry::Skip) => {}
+                        Some(Entry::Valid) => match kind {
+                            Kind::Field(Field::InterfaceId) => lite.interface_id = Some(entry(key)),
+                            Kind::Field(Field::RejectReason) => {
+                                lite.reject_reason = Some(entry(key))
+                            }
+                            _ => {}
+                        },
+                        Some(Entry::Address(a)) => match kind {
+                            Kind::Field(Field::Srcaddr) => lite.srcaddr = Some(a),
+                            Kind::Field(Field::Dstaddr) => lite.dstaddr = Some(a),
+                            Kind::Field(Field::PktSrcaddr) => lite.pkt_srcaddr = Some(a),
+                            Kind::Field(Field::PktDstaddr) => lite.pkt_dstaddr = Some(a),
+                            _ => {}
+                        },
+                        Some(Entry::Action(a)) => lite.action = Some(a),
+                        Some(Entry::Status(v)) => lite.log_status = Some(v),
+                        Some(Entry::Direction(d)) => lite.flow_direction = Some(d),
+                        Some(Entry::Bad) | Some(Entry::Reread) | None => *slot = None,
                     }
                 }
             }
@@ -599,6 +636,104 @@ fn fast_rows<'a>(rows: &'a Rows, plan: &[Kind], first_line: u64, out: &mut Vec<O
         {
             *slot = None;
         }
+    }
+}
+
+/// Reads one string value of a column of kind `kind` into the row's record `slot` (already
+/// `None` when an earlier column sent the row to the full parser); `slot` becomes `None` when
+/// the full parser must read the row.
+#[inline(always)]
+fn bytes_value<'a>(slot: &mut Option<Lite<'a>>, value: &'a [u8], kind: Kind) {
+    let Some(lite) = slot else { return };
+    // NULL (or empty) and `-`: the field does not apply.
+    if value.is_empty() || value == b"-" {
+        return;
+    }
+    let mut at = Cursor { raw: value, pos: 0 };
+    // The whole value is one word (a blank or control byte in it is `?` in text).
+    if read_field(&mut at, kind, lite).is_none() || at.pos != value.len() {
+        *slot = None;
+    }
+}
+
+/// Entry `k` of a dictionary whose entries are `data[ends[k-1]..ends[k]]`.
+fn dictionary_entry<'a>(data: &'a [u8], ends: &[usize], k: usize) -> &'a [u8] {
+    let start = if k == 0 {
+        0
+    } else {
+        ends.get(k - 1).copied().unwrap_or(0)
+    };
+    let end = ends.get(k).copied().unwrap_or(start);
+    data.get(start..end).unwrap_or_default()
+}
+
+/// What [`fast_rows`] made of each entry of a dictionary-encoded string column, for the kind of
+/// field it reads the column as: made once per column chunk (its batches share the dictionary)
+/// and kept with the dictionary ([`ColumnRef::Dict`]).
+#[derive(Debug)]
+pub(crate) struct DictRead {
+    kind: Kind,
+    entries: Vec<Entry>,
+}
+
+/// One dictionary entry as [`fast_rows`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    /// Empty or `-`: the field does not apply.
+    Skip,
+    /// The row goes to the full parser.
+    Bad,
+    /// Read: the entry itself is the value where the field keeps its text.
+    Valid,
+    /// An address.
+    Address(IpAddr),
+    /// An action.
+    Action(Action),
+    /// A log status.
+    Status(LogStatus),
+    /// A flow direction.
+    Direction(FlowDirection),
+    /// Read row by row (a number written as a string).
+    Reread,
+}
+
+impl DictRead {
+    fn new(kind: Kind, data: &[u8], ends: &[usize]) -> DictRead {
+        let entries = (0..ends.len())
+            .map(|k| {
+                let value = dictionary_entry(data, ends, k);
+                if value.is_empty() || value == b"-" {
+                    return Entry::Skip;
+                }
+                let mut lite = Some(Lite::default());
+                bytes_value(&mut lite, value, kind);
+                let Some(lite) = lite else {
+                    return Entry::Bad;
+                };
+                let read = match kind {
+                    Kind::Text | Kind::Number | Kind::Small => Some(Entry::Valid),
+                    Kind::Field(f) => match f {
+                        Field::InterfaceId | Field::RejectReason => Some(Entry::Valid),
+                        Field::Srcaddr => lite.srcaddr.map(Entry::Address),
+                        Field::Dstaddr => lite.dstaddr.map(Entry::Address),
+                        Field::PktSrcaddr => lite.pkt_srcaddr.map(Entry::Address),
+                        Field::PktDstaddr => lite.pkt_dstaddr.map(Entry::Address),
+                        Field::Action => lite.action.map(Entry::Action),
+                        Field::LogStatus => lite.log_status.map(Entry::Status),
+                        Field::FlowDirection => lite.flow_direction.map(Entry::Direction),
+                        Field::Srcport
+                        | Field::Dstport
+                        | Field::Protocol
+                        | Field::TcpFlags
+                        | Field::Start
+                        | Field::End => Some(Entry::Reread),
+                        _ => Some(Entry::Valid),
+                    },
+                };
+                read.unwrap_or(Entry::Bad)
+            })
+            .collect();
+        DictRead { kind, entries }
     }
 }
 
@@ -1313,6 +1448,7 @@ mod tests {
             ).prop_shuffle(),
             seed in proptest::collection::vec(proptest::collection::vec(parquet_value(), 22), 0..12),
             ints in proptest::collection::vec(any::<bool>(), 22),
+            dictionary in proptest::option::of(0usize..20),
         ) {
             // Column `c` of row `r` is `seed[r][c]`; a column marked in `ints` holds only
             // integers (as INT32/INT64 columns do), the others strings.
@@ -1327,7 +1463,9 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            let rows = crate::flow_log::parquet::Rows::from_values(&columns);
+            // String columns as they are, or dictionary-encoded (with unused entries, so that
+            // the dictionary is sometimes larger than the rows).
+            let rows = crate::flow_log::parquet::Rows::from_values_encoded(&columns, dictionary);
             let format = Format::from_columns(names.iter().copied()).unwrap();
             let chunk = Chunk {
                 file: Arc::from(std::path::Path::new("x.log.parquet")),

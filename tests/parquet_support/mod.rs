@@ -37,6 +37,20 @@ pub fn write_parquet(
     compression: Compression,
     group: usize,
 ) {
+    let props = WriterProperties::builder()
+        .set_compression(compression)
+        .build();
+    write_parquet_with(path, columns, rows, props, group);
+}
+
+/// [`write_parquet`] with the writer's properties given (dictionary encoding, page sizes).
+pub fn write_parquet_with(
+    path: &Path,
+    columns: &[(&str, Kind)],
+    rows: &[Vec<Option<String>>],
+    props: WriterProperties,
+    group: usize,
+) {
     let fields: Vec<String> = columns
         .iter()
         .map(|(name, kind)| match kind {
@@ -47,11 +61,7 @@ pub fn write_parquet(
         .collect();
     let schema =
         Arc::new(parse_message_type(&format!("message flows {{ {} }}", fields.join(" "))).unwrap());
-    let props = Arc::new(
-        WriterProperties::builder()
-            .set_compression(compression)
-            .build(),
-    );
+    let props = Arc::new(props);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).unwrap();
     }
