@@ -1,8 +1,11 @@
 //! Flow logs delivered as Apache Parquet (`…_vpcflowlogs_….log.parquet`, Hive-style folders).
 //!
-//! A Parquet file is read row group by row group, a batch of rows at a time, column by column,
-//! and each batch becomes a [`Chunk`] of text records in the file's own format, exactly as a
-//! text flow log with the header `version account-id interface-id …` would hold them. So
+//! A Parquet file is read row group by row group, a batch of rows at a time, by the `parquet`
+//! crate's Arrow reader (each column decoded into an array; a string column chunk that is all
+//! dictionary-encoded is kept as its dictionary and one key per row, and explaining reads each
+//! dictionary entry once for the whole chunk). Each batch becomes a [`Chunk`] whose rows read
+//! exactly as a text flow log with the header `version account-id interface-id …` would hold
+//! them. So
 //! every command that reads flow logs (`parse`, `explain`, `audit --flows`, `coverage`) reads
 //! Parquet through the same parser and explainer as text: a Parquet file and the same records
 //! as text give the same answers, and what is malformed in one is malformed in the other.
@@ -10,10 +13,12 @@
 //! - **Columns** are matched by name, with `_` read as `-` (`interface_id` is `interface-id`)
 //!   and case ignored; any subset and order. A column that is no flow-log field is kept as
 //!   text, as an unknown header field is (with the same warning).
-//! - **Types**: integers of either width (INT32 or INT64, whatever the field), strings
-//!   (BYTE_ARRAY), booleans and floating point numbers (written as text; the parser then judges
-//!   them as it would in a text log). A column of another physical type (INT96, fixed-length
-//!   bytes) cannot be read as a flow-log field: the file is an error naming the column.
+//! - **Types**: integers of either width (INT32 or INT64, whatever the field; a logical type
+//!   such as unsigned or date is not applied: the stored value is read), strings (BYTE_ARRAY,
+//!   not checked as UTF-8), booleans and floating point numbers (written as text; the parser
+//!   then judges them as it would in a text log). A column of another physical type (INT96,
+//!   fixed-length bytes), a list, or a column inside a group cannot be read as a flow-log
+//!   field: the file is an error naming the column.
 //! - **NULL** is the text format's `-` (the field does not apply), and so is an empty string.
 //! - **Untrusted strings**: a string value holding a blank or a control character cannot be one
 //!   field of a text record. Each such byte is written as `?`, so that the value stays one
