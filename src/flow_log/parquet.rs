@@ -477,7 +477,7 @@ impl Rows {
             .iter()
             .map(|column| match column.cell(row) {
                 Cell::Null => 1,
-                Cell::Int(v) => itoa::Buffer::new().format(v).len(),
+                Cell::Int(v) => decimal_len(v),
                 Cell::Bytes(v) => v.len(),
             })
             .sum();
@@ -531,6 +531,17 @@ impl Rows {
         }
         0..to
     }
+}
+
+/// How many bytes `v` takes written in decimal (its sign included).
+fn decimal_len(v: i64) -> usize {
+    let mut n = v.unsigned_abs();
+    let mut len = 1 + usize::from(v < 0);
+    while n >= 10 {
+        n /= 10;
+        len += 1;
+    }
+    len
 }
 
 fn invalid(what: String) -> io::Error {
@@ -883,5 +894,27 @@ fn bytes_of(array: &BinaryArray) -> Column {
         data,
         ends,
         raw: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimal_len_is_the_length_of_the_written_number() {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            -1,
+            -10,
+            1_752_247_584,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(super::decimal_len(v), v.to_string().len(), "{v}");
+        }
     }
 }
