@@ -154,6 +154,27 @@ fn any_column_subset_and_order_and_either_integer_width() {
     assert_eq!(got[0]["dstprt"], "22");
 }
 
+/// `explain --output jsonl` of `input` against the example network: its exit code, records and
+/// standard error.
+fn explain_on_the_example(input: &Path) -> (Option<i32>, Vec<Value>, String) {
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network");
+    let out = vpcreach()
+        .args([
+            "explain",
+            "--output",
+            "jsonl",
+            "--snapshot-time",
+            "2026-11-27T09:00:00Z",
+            "--snapshot",
+        ])
+        .arg(&snapshot)
+        .arg(input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    (out.status.code(), jsonl(&out.stdout), stderr)
+}
+
 #[test]
 fn a_hive_layout_folder_is_read_and_explained_as_the_text_is() {
     let text = std::fs::read_to_string(
@@ -170,24 +191,7 @@ fn a_hive_layout_folder_is_read_and_explained_as_the_text_is() {
         Compression::GZIP(GzipLevel::default()),
         4,
     );
-    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network");
-    let explain = |input: &Path| {
-        let out = vpcreach()
-            .args([
-                "explain",
-                "--output",
-                "jsonl",
-                "--snapshot-time",
-                "2026-11-27T09:00:00Z",
-                "--snapshot",
-            ])
-            .arg(&snapshot)
-            .arg(input)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        (out.status.code(), jsonl(&out.stdout), stderr)
-    };
+    let explain = explain_on_the_example;
     let (text_code, mut from_text, text_err) =
         explain(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flows"));
     let (pq_code, mut from_pq, pq_err) = explain(&dir.path().join("AWSLogs"));
@@ -352,24 +356,10 @@ fn dictionary_plain_and_mixed_string_pages_are_read_alike() {
         .set_data_page_row_count_limit(3)
         .set_write_batch_size(3)
         .build();
-    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network");
     let explain = |input: &Path| {
-        let out = vpcreach()
-            .args([
-                "explain",
-                "--output",
-                "jsonl",
-                "--snapshot-time",
-                "2026-11-27T09:00:00Z",
-                "--snapshot",
-            ])
-            .arg(&snapshot)
-            .arg(input)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
-        let records = jsonl(&out.stdout)
+        let (code, records, stderr) = explain_on_the_example(input);
+        assert!(matches!(code, Some(0 | 1)), "{stderr}");
+        let records = records
             .into_iter()
             .map(|mut v| {
                 let o = v.as_object_mut().unwrap();
@@ -378,7 +368,7 @@ fn dictionary_plain_and_mixed_string_pages_are_read_alike() {
                 v
             })
             .collect::<Vec<_>>();
-        (out.status.code(), records)
+        (code, records)
     };
     let parse = |input: &Path| {
         let out = vpcreach().arg("parse").arg(input).output().unwrap();
