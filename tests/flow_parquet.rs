@@ -482,3 +482,100 @@ fn logical_types_do_not_change_what_a_column_holds() {
         "{stderr}"
     );
 }
+
+/// Row groups of several batches read with their columns split between threads (`-j 3`) give
+/// the records one thread gives, and the text gives, each in its place: 20,000 records, every
+/// one with a `bytes` of its own, in row groups of 9,000 rows (each two batches, the last
+/// short), explained and parsed.
+#[test]
+fn columns_read_on_several_threads_give_the_records_of_one_thread() {
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/flows/prod-2026-11-26.log"),
+    )
+    .unwrap();
+    let mut lines = example.lines();
+    let header = lines.next().unwrap();
+    let bytes_at = header.split(' ').position(|f| f == "bytes").unwrap();
+    let records: Vec<&str> = lines.filter(|l| !l.trim().is_empty()).collect();
+    let mut text = format!("{header}\n");
+    for i in 0..20_000 {
+        let mut fields: Vec<String> = records[i % records.len()]
+            .split(' ')
+            .map(String::from)
+            .collect();
+        if fields[bytes_at] != "-" {
+            fields[bytes_at] = (1000 + i).to_string();
+        }
+        text.push_str(&fields.join(" "));
+        text.push('\n');
+    }
+    let (columns, rows) = parquet_support::text_to_rows(&text);
+    let cols: Vec<(&str, Kind)> = columns.iter().map(|(n, k)| (n.as_str(), *k)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let text_path = dir.path().join("flows.log");
+    std::fs::write(&text_path, &text).unwrap();
+    let pq = dir.path().join("flows.parquet");
+    parquet_support::write_parquet_with(
+        &pq,
+        &cols,
+        &rows,
+        WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build(),
+        9_000,
+    );
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/network");
+    let run = |args: &[&str], input: &Path| {
+        let out = vpcreach().args(args).arg(input).output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut records = jsonl(&out.stdout);
+        for r in &mut records {
+            let o = r.as_object_mut().unwrap();
+            o.remove("file");
+            // A text record's line counts the header line; a Parquet record's row does not.
+            let key = ["line", "row"]
+                .into_iter()
+                .find(|k| o.contains_key(*k))
+                .unwrap();
+            let n = o.remove(key).unwrap().as_u64().unwrap();
+            let n = if input == text_path.as_path() {
+                n - 1
+            } else {
+                n
+            };
+            o.insert("n".into(), n.into());
+        }
+        records
+    };
+    let explain = |j: &str, input: &Path| {
+        let snap = snapshot.to_str().unwrap();
+        run(
+            &[
+                "explain",
+                "-j",
+                j,
+                "--output",
+                "jsonl",
+                "--snapshot-time",
+                "2026-11-27T09:00:00Z",
+                "--snapshot",
+                snap,
+            ],
+            input,
+        )
+    };
+    let parse = |j: &str, input: &Path| run(&["parse", "-j", j], input);
+    let want = explain("1", &text_path);
+    assert_eq!(want.len(), 20_000);
+    let one = explain("1", &pq);
+    assert_eq!(one, want, "one thread");
+    assert_eq!(explain("3", &pq), want, "three threads");
+    let want = parse("1", &text_path);
+    assert_eq!(want.len(), 20_000);
+    assert_eq!(parse("3", &pq), want);
+    assert_eq!(parse("2", &pq), want);
+}

@@ -250,7 +250,8 @@ fn observe(
     flows: &FlowOptions,
 ) -> Result<Observed, AuditError> {
     let explainer = Explainer::new(net);
-    let reader = ChunkReader::new(flows.paths.clone(), flows.format.clone());
+    let reader =
+        ChunkReader::new(flows.paths.clone(), flows.format.clone()).with_threads(flows.threads);
     let memos = MemoPool::default();
     let work = |item: Result<crate::flow_log::Chunk, crate::flow_log::ReadError>| {
         item.map(|chunk| {

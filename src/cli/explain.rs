@@ -224,7 +224,9 @@ fn explain_inputs(
 ) -> anyhow::Result<Outcome> {
     let net = model.current();
     let explainer = Explainer::new(net);
-    let reader = inputs.reader(opts.format.clone());
+    let reader = inputs
+        .reader(opts.format.clone())
+        .with_threads(opts.threads);
     let memos = MemoPool::default();
     // Output buffers, given back once written: large ones, so not allocated anew per chunk.
     let buffers: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());

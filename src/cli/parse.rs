@@ -69,7 +69,7 @@ pub fn run(args: ParseArgs) -> anyhow::Result<u8> {
         None => None,
     };
 
-    let reader = ChunkReader::new(args.files, format);
+    let reader = ChunkReader::new(args.files, format).with_threads(args.threads.unwrap_or(0));
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(256 * 1024, stdout.lock());
     let mut state = State::default();

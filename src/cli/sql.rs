@@ -396,7 +396,7 @@ pub(crate) fn flows_table(
 ) -> anyhow::Result<(Table, Vec<String>)> {
     let mut b = Builder::new(&flows_columns());
     let mut errors = Vec::new();
-    let reader = inputs.reader(format);
+    let reader = inputs.reader(format).with_threads(threads);
     let _ = parse_parallel(reader, threads, |parsed| {
         let parsed = match parsed {
             Ok(p) => p,

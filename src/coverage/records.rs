@@ -98,7 +98,7 @@ impl Records {
     /// Reads every record of `paths` (files, folders, `.gz`; the fast field scan, on
     /// `threads` worker threads, 0 for one per core) and counts it for its interface.
     pub fn read(paths: Vec<PathBuf>, format: Option<Format>, threads: usize) -> Records {
-        let reader = ChunkReader::new(paths, format);
+        let reader = ChunkReader::new(paths, format).with_threads(threads);
         let work = |item: Result<Chunk, ReadError>| item.map(|chunk| of_chunk(&chunk));
         let mut all = Records::default();
         let res = run_ordered(reader, threads, work, |item| {

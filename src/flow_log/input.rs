@@ -118,6 +118,8 @@ pub struct ChunkReader {
     warned: std::collections::HashSet<String>,
     /// Parquet files of which only some row groups are read ([`ChunkReader::with_row_groups`]).
     groups: Vec<(PathBuf, std::ops::Range<usize>)>,
+    /// Threads reading a Parquet row group's columns ([`ChunkReader::with_threads`]).
+    threads: usize,
 }
 
 /// At most this many bytes of whole lines are copied on each side of a chunk into
@@ -166,7 +168,16 @@ impl ChunkReader {
             queued: None,
             warned: std::collections::HashSet::new(),
             groups: Vec::new(),
+            threads: 1,
         }
+    }
+
+    /// Reads the columns of a Parquet file's row groups on `threads` threads (0: one per
+    /// core, as [`worker_threads`](super::worker_threads) counts them; 1, the default: on the
+    /// thread that reads). Text is read on that thread whatever this says.
+    pub fn with_threads(mut self, threads: usize) -> ChunkReader {
+        self.threads = super::worker_threads(threads);
+        self
     }
 
     /// Reads only the row groups `groups` (0-based) of the Parquet file `path` (one of the
@@ -252,7 +263,7 @@ impl ChunkReader {
             match super::parquet::is_parquet(&mut file) {
                 Ok(true) => {
                     return Some(
-                        super::parquet::ParquetRows::open(&path, file)
+                        super::parquet::ParquetRows::open(&path, file, self.threads)
                             .map(|mut rows| {
                                 if let Some(g) = groups {
                                     rows.select_groups(g);

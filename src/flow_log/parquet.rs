@@ -31,6 +31,14 @@
 //!
 //! A Parquet file is recognised by its content (`PAR1` at its start), whatever its name; in a
 //! folder, files whose names end in `.parquet` are read.
+//!
+//! **Parallel**: with more than one thread ([`ChunkReader::with_threads`](super::ChunkReader::with_threads)),
+//! the columns of each row group are split between that many threads, each decoding its
+//! columns' pages batch by batch (and making each batch's [`Column`]s), while the reading thread
+//! puts each batch's columns together in order. Splitting a row group by column rather than
+//! handing whole row groups to threads keeps memory flat (a thread is never more than two
+//! batches ahead) and uses every thread on a file of a single row group, which is how flow-log
+//! files are usually written; the rows are then explained in parallel as any chunk is.
 
 use super::chunk::Chunk;
 use super::format::Format;
@@ -38,20 +46,25 @@ use super::input::ReadError;
 use super::scan::DictRead;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, BinaryArray, RecordBatch};
+use arrow_array::{Array, ArrayRef, BinaryArray};
 use arrow_schema::{DataType, Field as ArrowField, Schema};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder,
 };
+use parquet::arrow::ProjectionMask;
 use parquet::basic::{Encoding, Type as Physical};
 use parquet::file::metadata::{
     ColumnChunkMetaData, FileMetaData, ParquetMetaData, ParquetMetaDataReader,
 };
+use parquet::file::reader::{ChunkReader as ByteSource, Length};
 use parquet::schema::types::{SchemaDescriptor, Type as SchemaType};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, OnceLock};
 
 /// Rows read per column at a time: about a megabyte of text records for the widest formats.
@@ -96,11 +109,202 @@ pub fn parquet_row_groups(path: &Path) -> io::Result<Option<Vec<u64>>> {
     ))
 }
 
+/// A Parquet file read at given offsets (`pread`), so that the threads reading its column
+/// chunks never move one another's position (handles made by [`File::try_clone`] share one).
+#[derive(Clone)]
+struct SharedFile {
+    file: Arc<File>,
+    /// The file's length when it was opened: no read reaches past it.
+    len: u64,
+}
+
+impl Length for SharedFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl ByteSource for SharedFile {
+    type T = io::BufReader<ReadAt>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(io::BufReader::new(ReadAt {
+            file: Arc::clone(&self.file),
+            at: start,
+            end: self.len,
+        }))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        // A length from the file's metadata: checked against the file before anything is
+        // allocated for it.
+        let end = start
+            .checked_add(length as u64)
+            .filter(|&end| end <= self.len);
+        if end.is_none() {
+            return Err(parquet::errors::ParquetError::EOF(format!(
+                "{length} bytes at offset {start} are past the end of the file ({} bytes)",
+                self.len
+            )));
+        }
+        let mut buffer = vec![0; length];
+        self.file.read_exact_at(&mut buffer, start)?;
+        Ok(bytes::Bytes::from(buffer))
+    }
+}
+
+/// A reader of a [`SharedFile`] from an offset to its end.
+struct ReadAt {
+    file: Arc<File>,
+    at: u64,
+    end: u64,
+}
+
+impl Read for ReadAt {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
+        let want = buf.len().min(left);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+/// What reading a row group's columns gives next.
+enum Decoded {
+    /// The next batch: its number of rows and its columns (the part's, in its order).
+    Batch(usize, Vec<Column>),
+    /// Reading failed (the message says why); nothing more comes.
+    Failed(String),
+    /// The row group is read.
+    End,
+}
+
+/// Some columns of the open row group, batch by batch: read here, or by a thread of their own.
+enum Part {
+    /// Read by the reading thread.
+    Here {
+        /// The columns (their indices in the file), in order.
+        columns: Vec<usize>,
+        /// Their reader.
+        batches: ParquetRecordBatchReader,
+        /// Per column: its dictionary (see [`column_of`]).
+        dictionaries: Vec<Option<(ArrayRef, Arc<Dictionary>)>>,
+    },
+    /// Read by a thread of their own, at most two batches ahead.
+    Thread {
+        /// The columns (their indices in the file), in order.
+        columns: Vec<usize>,
+        /// What the thread read.
+        decoded: Receiver<Decoded>,
+    },
+}
+
+impl Part {
+    fn columns(&self) -> &[usize] {
+        match self {
+            Part::Here { columns, .. } | Part::Thread { columns, .. } => columns,
+        }
+    }
+
+    fn next(&mut self) -> Decoded {
+        match self {
+            Part::Here {
+                batches,
+                dictionaries,
+                ..
+            } => next_batch(batches, dictionaries),
+            // The thread ended without saying so: it cannot, but is not taken for the end.
+            Part::Thread { decoded, .. } => decoded.recv().unwrap_or_else(|_| {
+                Decoded::Failed("internal error: a thread reading columns stopped".into())
+            }),
+        }
+    }
+}
+
+/// The next batch of `batches`, its columns made [`Column`]s; a panic of the Parquet reader
+/// (a bug, on whatever input) is a failure, not the end of the program or a silent end.
+fn next_batch(
+    batches: &mut ParquetRecordBatchReader,
+    dictionaries: &mut [Option<(ArrayRef, Arc<Dictionary>)>],
+) -> Decoded {
+    let read = catch_unwind(AssertUnwindSafe(|| loop {
+        return match batches.next() {
+            Some(Ok(batch)) if batch.num_rows() == 0 => continue,
+            Some(Ok(batch)) => Decoded::Batch(
+                batch.num_rows(),
+                batch
+                    .columns()
+                    .iter()
+                    .zip(dictionaries.iter_mut())
+                    .map(|(array, dictionary)| column_of(array, dictionary))
+                    .collect(),
+            ),
+            Some(Err(e)) => Decoded::Failed(e.to_string()),
+            None => Decoded::End,
+        };
+    }));
+    read.unwrap_or_else(|_| Decoded::Failed("internal error: the Parquet reader panicked".into()))
+}
+
+/// Reads `batches` on a thread of its own, sending each batch (at most two ahead of the
+/// receiver) until the end, a failure, or the receiver is gone.
+fn spawn_part(
+    mut batches: ParquetRecordBatchReader,
+    width: usize,
+) -> io::Result<Receiver<Decoded>> {
+    let (tx, rx): (SyncSender<Decoded>, _) = mpsc::sync_channel(2);
+    std::thread::Builder::new()
+        .name("parquet-columns".into())
+        .spawn(move || {
+            let mut dictionaries = vec![None; width];
+            loop {
+                let next = next_batch(&mut batches, &mut dictionaries);
+                let last = !matches!(next, Decoded::Batch(..));
+                if tx.send(next).is_err() || last {
+                    return;
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
+/// The columns `0..sizes.len()` split into at most `parts` sets of about equal size (`sizes`:
+/// each column's bytes), each set in column order; the largest columns are placed first, each
+/// in the set that holds the fewest bytes so far.
+fn split_columns(sizes: &[u64], parts: usize) -> Vec<Vec<usize>> {
+    let parts = parts.clamp(1, sizes.len().max(1));
+    let mut order: Vec<usize> = (0..sizes.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    let mut sets = vec![(0u64, Vec::new()); parts];
+    for i in order {
+        if let Some(set) = sets.iter_mut().min_by_key(|(total, _)| *total) {
+            set.0 = set.0.saturating_add(sizes[i]);
+            set.1.push(i);
+        }
+    }
+    let mut sets: Vec<Vec<usize>> = sets
+        .into_iter()
+        .map(|(_, mut set)| {
+            set.sort_unstable();
+            set
+        })
+        .filter(|set| !set.is_empty())
+        .collect();
+    sets.sort_unstable();
+    sets
+}
+
 /// An open Parquet flow log, read batch by batch.
 pub(crate) struct ParquetRows {
     name: Arc<Path>,
-    /// The file; each row group is read through a handle of its own ([`File::try_clone`]).
-    file: File,
+    /// The file, read at offsets: each row group's columns through readers of their own.
+    file: SharedFile,
+    /// Threads to read a row group's columns with (1: all on the reading thread).
+    threads: usize,
     /// The file's metadata, its schema reduced to the columns' physical types
     /// ([`physical_only`]).
     metadata: Arc<ParquetMetaData>,
@@ -113,13 +317,10 @@ pub(crate) struct ParquetRows {
     /// The row group after the last to read (all of them unless [`ParquetRows::select_groups`]
     /// chose fewer).
     end_group: usize,
-    /// The open row group's batches of rows.
-    batches: Option<ParquetRecordBatchReader>,
+    /// The open row group's columns, batch by batch (empty: none is open).
+    parts: Vec<Part>,
     /// The 1-based number of the next row.
     next_row: u64,
-    /// Per column: the dictionary of the last batch read and its values as a column, kept
-    /// while the batches of a column chunk share it.
-    dictionaries: Vec<Option<(ArrayRef, Arc<Dictionary>)>>,
 }
 
 /// Rows of a Parquet file, column by column: what a [`Chunk`] of a Parquet file holds instead
@@ -549,8 +750,9 @@ fn invalid(what: String) -> io::Error {
 }
 
 impl ParquetRows {
-    /// Opens a Parquet file and reads its schema.
-    pub(crate) fn open(name: &Path, file: File) -> io::Result<ParquetRows> {
+    /// Opens a Parquet file and reads its schema; its row groups' columns are then read on
+    /// `threads` threads (1: on the calling thread).
+    pub(crate) fn open(name: &Path, file: File, threads: usize) -> io::Result<ParquetRows> {
         let metadata = ParquetMetaDataReader::new()
             .parse_and_finish(&file)
             .map_err(|e| invalid(format!("not a readable Parquet file: {e}")))?;
@@ -612,16 +814,20 @@ impl ParquetRows {
         }
         let metadata = physical_only(&metadata)
             .map_err(|e| invalid(format!("not a readable Parquet file: {e}")))?;
+        let len = file.metadata()?.len();
         Ok(ParquetRows {
             name: Arc::from(name),
-            file,
-            dictionaries: vec![None; names.len()],
+            file: SharedFile {
+                file: Arc::new(file),
+                len,
+            },
+            threads: threads.max(1),
             metadata: Arc::new(metadata),
             format,
             notices,
             next_group: 0,
             end_group: usize::MAX,
-            batches: None,
+            parts: Vec::new(),
             next_row: 1,
         })
     }
@@ -637,25 +843,25 @@ impl ParquetRows {
         self.end_group = groups.end;
     }
 
-    /// Stops reading (after an error).
+    /// Stops reading (after an error); threads reading columns end at their next batch.
     fn stop(&mut self) {
         self.next_group = usize::MAX;
-        self.batches = None;
+        self.parts = Vec::new();
     }
 
     /// The next chunk of records; `None` at the end of the file.
     pub(crate) fn next_chunk(&mut self) -> Option<io::Result<Chunk>> {
         loop {
-            if let Some(batches) = &mut self.batches {
-                match batches.next() {
-                    Some(Ok(batch)) if batch.num_rows() == 0 => continue,
-                    Some(Ok(batch)) => return Some(Ok(self.chunk(&batch))),
-                    Some(Err(e)) => {
+            if !self.parts.is_empty() {
+                match self.next_columns() {
+                    Ok(Some((rows, columns))) => return Some(Ok(self.chunk(rows, columns))),
+                    Ok(None) => self.parts = Vec::new(),
+                    Err(e) => {
                         self.stop();
                         return Some(Err(invalid(format!("rows from {}: {e}", self.next_row))));
                     }
-                    None => self.batches = None,
                 }
+                continue;
             }
             if self.next_group >= self.metadata.num_row_groups().min(self.end_group) {
                 return None;
@@ -663,7 +869,7 @@ impl ParquetRows {
             let group = self.next_group;
             self.next_group += 1;
             match self.open_group(group) {
-                Ok(batches) => self.batches = Some(batches),
+                Ok(parts) => self.parts = parts,
                 Err(e) => {
                     self.stop();
                     return Some(Err(invalid(format!("row group {}: {e}", group + 1))));
@@ -672,15 +878,42 @@ impl ParquetRows {
         }
     }
 
+    /// The next batch of the open row group, every part's columns in file order; `None` at
+    /// the row group's end.
+    fn next_columns(&mut self) -> Result<Option<(usize, Vec<Column>)>, String> {
+        let width = self.metadata.file_metadata().schema_descr().num_columns();
+        let mut columns: Vec<Option<Column>> = (0..width).map(|_| None).collect();
+        let (mut rows, mut ended) = (None, false);
+        for part in &mut self.parts {
+            match part.next() {
+                Decoded::Batch(n, read) => {
+                    if ended || rows.is_some_and(|r| r != n) {
+                        return Err("its columns hold different numbers of rows".into());
+                    }
+                    rows = Some(n);
+                    for (&i, column) in part.columns().iter().zip(read) {
+                        if let Some(slot) = columns.get_mut(i) {
+                            *slot = Some(column);
+                        }
+                    }
+                }
+                Decoded::End if rows.is_some() => {
+                    return Err("its columns hold different numbers of rows".into())
+                }
+                Decoded::End => ended = true,
+                Decoded::Failed(e) => return Err(e),
+            }
+        }
+        let Some(rows) = rows else { return Ok(None) };
+        let columns: Option<Vec<Column>> = columns.into_iter().collect();
+        match columns {
+            Some(columns) => Ok(Some((rows, columns))),
+            None => Err("internal error: a column was not read".into()),
+        }
+    }
+
     /// The chunk of one batch of rows.
-    fn chunk(&mut self, batch: &RecordBatch) -> Chunk {
-        let rows = batch.num_rows();
-        let columns = batch
-            .columns()
-            .iter()
-            .zip(self.dictionaries.iter_mut())
-            .map(|(array, dictionary)| column_of(array, dictionary))
-            .collect();
+    fn chunk(&mut self, rows: usize, columns: Vec<Column>) -> Chunk {
         let chunk = Chunk {
             file: Arc::clone(&self.name),
             first_line: self.next_row,
@@ -696,9 +929,10 @@ impl ParquetRows {
         chunk
     }
 
-    /// A reader of row group `group`'s rows, a batch at a time: a string column whose chunk is
-    /// all dictionary-encoded is read as its dictionary and keys.
-    fn open_group(&mut self, group: usize) -> parquet::errors::Result<ParquetRecordBatchReader> {
+    /// Readers of row group `group`'s rows, a batch at a time: its columns split between
+    /// [`ParquetRows::threads`] threads (or all read here). A string column whose chunk is all
+    /// dictionary-encoded is read as its dictionary and keys.
+    fn open_group(&mut self, group: usize) -> parquet::errors::Result<Vec<Part>> {
         let descr = self.metadata.file_metadata().schema_descr();
         let chunks = self.metadata.row_group(group).columns();
         let fields: Vec<ArrowField> = descr
@@ -724,10 +958,33 @@ impl ParquetRows {
             .with_skip_arrow_metadata(true)
             .with_schema(Arc::new(Schema::new(fields)));
         let metadata = ArrowReaderMetadata::try_new(Arc::clone(&self.metadata), options)?;
-        ParquetRecordBatchReaderBuilder::new_with_metadata(self.file.try_clone()?, metadata)
-            .with_row_groups(vec![group])
-            .with_batch_size(BATCH_ROWS)
-            .build()
+        let reader = |columns: &[usize]| {
+            ParquetRecordBatchReaderBuilder::new_with_metadata(self.file.clone(), metadata.clone())
+                .with_row_groups(vec![group])
+                .with_projection(ProjectionMask::leaves(descr, columns.iter().copied()))
+                .with_batch_size(BATCH_ROWS)
+                .build()
+        };
+        let sizes: Vec<u64> = chunks
+            .iter()
+            .map(|c| u64::try_from(c.uncompressed_size()).unwrap_or(0))
+            .collect();
+        let sets = split_columns(&sizes, self.threads);
+        if sets.len() <= 1 {
+            let columns: Vec<usize> = (0..descr.num_columns()).collect();
+            return Ok(vec![Part::Here {
+                batches: reader(&columns)?,
+                dictionaries: vec![None; columns.len()],
+                columns,
+            }]);
+        }
+        let mut parts = Vec::with_capacity(sets.len());
+        for columns in sets {
+            let decoded = spawn_part(reader(&columns)?, columns.len())
+                .map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))?;
+            parts.push(Part::Thread { columns, decoded });
+        }
+        Ok(parts)
     }
 }
 
@@ -899,6 +1156,51 @@ fn bytes_of(array: &BinaryArray) -> Column {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_split_into_sets_of_about_equal_bytes() {
+        let sizes = [100, 10, 10, 80, 5, 5, 0];
+        let sets = split_columns(&sizes, 2);
+        let mut all: Vec<usize> = sets.concat();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (0..sizes.len()).collect::<Vec<_>>(),
+            "each column once"
+        );
+        let bytes: Vec<u64> = sets
+            .iter()
+            .map(|s| s.iter().map(|&i| sizes[i]).sum())
+            .collect();
+        assert_eq!(bytes.iter().sum::<u64>(), 210);
+        assert!(bytes.iter().all(|&b| (100..=110).contains(&b)), "{bytes:?}");
+        assert!(sets.iter().all(|s| s.windows(2).all(|w| w[0] < w[1])));
+        // More threads than columns: a set per column; one thread: one set.
+        assert_eq!(split_columns(&[3, 1], 8), vec![vec![0], vec![1]]);
+        assert_eq!(split_columns(&sizes, 1), vec![(0..7).collect::<Vec<_>>()]);
+        assert_eq!(split_columns(&[], 4), Vec::<Vec<usize>>::new());
+    }
+
+    #[test]
+    fn a_range_past_the_end_of_the_file_is_an_error_before_anything_is_allocated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let file = SharedFile {
+            file: Arc::new(File::open(&path).unwrap()),
+            len: 10,
+        };
+        assert_eq!(&file.get_bytes(2, 3).unwrap()[..], b"234");
+        // A length no machine could allocate: refused, not attempted.
+        let err = file.get_bytes(4, usize::MAX / 2).unwrap_err().to_string();
+        assert!(err.contains("past the end of the file (10 bytes)"), "{err}");
+        assert!(file.get_bytes(u64::MAX, 2).is_err());
+        let mut read = String::new();
+        file.get_read(6).unwrap().read_to_string(&mut read).unwrap();
+        assert_eq!(read, "6789");
+    }
+
     #[test]
     fn decimal_len_is_the_length_of_the_written_number() {
         for v in [
