@@ -53,6 +53,32 @@ pub(crate) struct Eval<'n> {
 pub struct Memo {
     untracked: FxHashMap<(u32, Direction, bool), bool>,
     pub(crate) scratch: fast::Scratch,
+    /// The memos of the models of earlier times (`explain --history`), by epoch, the last
+    /// used first: kept from chunk to chunk as this one is (see [`Memo::take_epoch`]).
+    epochs: Vec<(usize, Memo)>,
+}
+
+/// The most memos of earlier models a [`Memo`] keeps.
+const EPOCH_MEMOS: usize = 64;
+
+impl Memo {
+    /// The memo of the model of history epoch `epoch` (of the one timeline this memo is used
+    /// with), kept since it was last given back with [`Memo::keep_epoch`]; a new one if none
+    /// is kept. A model of the same epoch is the same configuration however it was built, so
+    /// what the memo holds stays true of it.
+    pub(crate) fn take_epoch(&mut self, epoch: usize) -> Memo {
+        match self.epochs.iter().position(|(k, _)| *k == epoch) {
+            Some(p) => self.epochs.remove(p).1,
+            None => Memo::default(),
+        }
+    }
+
+    /// Gives back the memo of epoch `epoch` (the least recently used is let go past
+    /// [`EPOCH_MEMOS`]).
+    pub(crate) fn keep_epoch(&mut self, epoch: usize, memo: Memo) {
+        self.epochs.insert(0, (epoch, memo));
+        self.epochs.truncate(EPOCH_MEMOS);
+    }
 }
 
 /// Memos for worker threads: each piece of work takes one, uses it, and gives it back, so a
@@ -682,5 +708,41 @@ fn blank<'n>(file: Arc<Path>, line: u64, status: Status, code: Code) -> Explanat
         via: None,
         problem: None,
         then: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_epoch_memo_is_given_back_as_kept_and_the_least_used_let_go() {
+        let mut memo = Memo::default();
+        let mut first = memo.take_epoch(7);
+        assert!(first.untracked.is_empty(), "none kept yet: a new one");
+        first.untracked.insert((3, Direction::Inbound, false), true);
+        memo.keep_epoch(7, first);
+        assert_eq!(
+            memo.take_epoch(7)
+                .untracked
+                .get(&(3, Direction::Inbound, false)),
+            Some(&true)
+        );
+        // Taken and not given back: gone. Another epoch's memo is its own.
+        assert!(memo.take_epoch(7).untracked.is_empty());
+        for k in 0..EPOCH_MEMOS + 5 {
+            let mut m = Memo::default();
+            m.untracked
+                .insert((k as u32, Direction::Outbound, true), false);
+            memo.keep_epoch(k, m);
+        }
+        assert_eq!(memo.epochs.len(), EPOCH_MEMOS);
+        assert!(memo.take_epoch(0).untracked.is_empty(), "the oldest let go");
+        let last = EPOCH_MEMOS + 4;
+        assert!(memo.take_epoch(last).untracked.contains_key(&(
+            last as u32,
+            Direction::Outbound,
+            true
+        )));
     }
 }

@@ -408,15 +408,17 @@ impl Timeline {
         let explainer = Explainer::new(&self.current);
         let mut scratch: Scratch = std::mem::take(&mut memo.scratch);
         let (mut scanner, counts) = explainer.scan_chunk(chunk, &mut scratch);
-        // Each record's explanation by the snapshot's model, and its epoch.
-        let judged: Vec<Option<(Core<'_>, usize)>> = scratch
+        // Each record's explanation by the snapshot's model, its epoch, and what the records
+        // of its flow say (the same whichever model judges it).
+        let judged: Vec<Option<(Core<'_>, usize, _)>> = scratch
             .items
             .iter()
             .map(|item| match item {
                 Item::Record(f, _) => {
-                    let core = explainer.core(f, scratch.flows.pairing(f), Some(memo));
+                    let pairing = scratch.flows.pairing(f);
+                    let core = explainer.core(f, pairing, Some(memo));
                     let k = self.judged_epoch(&core, f);
-                    Some((core, k))
+                    Some((core, k, pairing))
                 }
                 Item::Malformed(_) => None,
             })
@@ -424,7 +426,7 @@ impl Timeline {
         let wanted: BTreeSet<usize> = judged
             .iter()
             .flatten()
-            .map(|&(_, k)| k)
+            .map(|&(_, k, _)| k)
             .filter(|&k| k < now_epoch)
             .collect();
         let mut nets: Vec<(usize, Arc<Network>)> = Vec::with_capacity(wanted.len());
@@ -439,14 +441,14 @@ impl Timeline {
             nets.push((k, net));
         }
         let then: Vec<Explainer<'_>> = nets.iter().map(|(_, n)| Explainer::new(n)).collect();
-        let mut memos: Vec<Memo> = nets.iter().map(|_| Memo::default()).collect();
+        let mut memos: Vec<Memo> = nets.iter().map(|(k, _)| memo.take_epoch(*k)).collect();
         let mut then_texts: Vec<RenderCache<'_>> =
             nets.iter().map(|(_, n)| RenderCache::new(n)).collect();
         let mut now_texts = RenderCache::new(&self.current);
         let mut tally = Tally::default();
         for (item, judged) in scratch.items.iter().zip(&judged) {
-            let (f, at, core, k) = match (item, judged) {
-                (Item::Record(f, at), Some((core, k))) => (f, *at, core, *k),
+            let (f, at, core, k, pairing) = match (item, judged) {
+                (Item::Record(f, at), Some((core, k, pairing))) => (f, *at, core, *k, *pairing),
                 // Every record has its epoch.
                 (Item::Record(..), None) => continue,
                 (Item::Malformed(bad), _) => {
@@ -476,7 +478,7 @@ impl Timeline {
                 continue;
             };
             let net: &Network = &nets[p].1;
-            let c = then[p].core(f, scratch.flows.pairing(f), Some(&mut memos[p]));
+            let c = then[p].core(f, pairing, Some(&mut memos[p]));
             let same_answer = (c.status, c.expected) == (core.status, core.expected);
             let same_rules = same_answer
                 && c.checks.as_slice().len() == core.checks.as_slice().len()
@@ -513,6 +515,9 @@ impl Timeline {
             emit(net, e);
         }
         drop(judged);
+        for ((k, _), m) in nets.iter().zip(memos) {
+            memo.keep_epoch(*k, m);
+        }
         memo.scratch = scratch;
         (tally, counts)
     }
