@@ -290,3 +290,204 @@ fn with_history_the_changes_table_and_explained_as_explain_history() {
         );
     }
 }
+
+/// `sql` over the example's records with `--output jsonl`, the rows in order.
+fn rows_of(query: &str) -> Vec<Value> {
+    let (code, rows, stderr) = sql(query);
+    assert_eq!(code, Some(0), "{query}: {stderr}");
+    rows
+}
+
+/// A row's value of `key` (an absent key is NULL in JSON lines).
+fn field<'a>(row: &'a Value, key: &str) -> &'a Value {
+    row.get(key).unwrap_or(&Value::Null)
+}
+
+/// The tables of the flow records are built for the columns the query reads: whatever reads a
+/// column (the select list, a filter, a join, a subquery, a common table expression) gets it
+/// filled, and every column of `SELECT *` says what `explain --output jsonl` says.
+#[test]
+fn every_column_a_query_reads_is_built_whatever_reads_it() {
+    let full = rows_of("SELECT * FROM explained ORDER BY file, line");
+    assert_eq!(full.len(), 14, "{full:?}");
+    // `SELECT *` against `explain`'s own lines, column by column.
+    let out = vpcreach()
+        .arg("explain")
+        .arg("--snapshot")
+        .arg(example("network"))
+        .arg(example("flows"))
+        .args([
+            "--output",
+            "jsonl",
+            "--only",
+            "consistent,contradiction,unknown,skipped,malformed",
+        ])
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), full.len());
+    for (row, line) in full.iter().zip(&lines) {
+        for (column, key) in [
+            ("line", "line"),
+            ("status", "status"),
+            ("eni", "interface_id"),
+            ("interface_name", "interface_name"),
+            ("role", "role"),
+            ("srcport", "srcport"),
+            ("reason", "reason"),
+            ("message", "message"),
+        ] {
+            assert_eq!(
+                field(row, column),
+                field(line, key),
+                "{column}: {row} {line}"
+            );
+        }
+        let checks: Value = serde_json::from_str(row["checks"].as_str().unwrap()).unwrap();
+        assert_eq!(checks, line["decided_by"], "{row}");
+    }
+    let lines_where = |keep: &dyn Fn(&Value) -> bool, column: &str| -> Vec<(Value, Value)> {
+        full.iter()
+            .filter(|r| keep(r))
+            .map(|r| (r["line"].clone(), field(r, column).clone()))
+            .collect()
+    };
+    // A column read by a filter alone.
+    let got: Vec<(Value, Value)> = rows_of(
+        "SELECT line, message FROM explained WHERE deciding_layer = 'network_acl' ORDER BY line",
+    )
+    .iter()
+    .map(|r| (r["line"].clone(), field(r, "message").clone()))
+    .collect();
+    let want = lines_where(&|r| field(r, "deciding_layer") == "network_acl", "message");
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    // The same table twice, each side reading other columns.
+    let got: Vec<(Value, Value)> = rows_of(
+        "SELECT a.line, b.checks FROM explained a JOIN explained b \
+         ON a.file = b.file AND a.line = b.line WHERE a.role = 'request' ORDER BY a.line",
+    )
+    .iter()
+    .map(|r| (r["line"].clone(), field(r, "checks").clone()))
+    .collect();
+    let want = lines_where(&|r| field(r, "role") == "request", "checks");
+    assert!(want.len() > 1, "{want:?}");
+    assert_eq!(got, want);
+    // A subquery and a common table expression.
+    let contradictions: Vec<&Value> = full
+        .iter()
+        .filter(|r| r["status"] == "contradiction")
+        .map(|r| field(r, "eni"))
+        .collect();
+    let want = full
+        .iter()
+        .filter(|r| contradictions.contains(&field(r, "eni")))
+        .count();
+    let got = rows_of(
+        "SELECT count(*) AS n FROM explained WHERE eni IN \
+         (SELECT eni FROM explained WHERE status = 'contradiction')",
+    );
+    assert!(want > 0);
+    assert_eq!(got[0]["n"], want);
+    let got = rows_of(
+        "WITH d AS (SELECT deciding_rule_number AS r, hints FROM explained) \
+         SELECT r, count(*) AS n, count(hints) AS h FROM d WHERE r IS NOT NULL GROUP BY r ORDER BY r",
+    );
+    let mut want: Vec<(u64, u64, u64)> = Vec::new();
+    for r in &full {
+        if let Some(n) = field(r, "deciding_rule_number").as_u64() {
+            let hints = u64::from(!field(r, "hints").is_null());
+            match want.iter_mut().find(|(x, _, _)| *x == n) {
+                Some(w) => {
+                    w.1 += 1;
+                    w.2 += hints;
+                }
+                None => want.push((n, 1, hints)),
+            }
+        }
+    }
+    want.sort();
+    let got: Vec<(u64, u64, u64)> = got
+        .iter()
+        .map(|r| {
+            (
+                r["r"].as_u64().unwrap(),
+                r["n"].as_u64().unwrap(),
+                r["h"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+}
+
+/// The SQL functions users of Athena reach for: strings, regular expressions, dates.
+#[test]
+fn string_regex_and_date_functions_are_there() {
+    let rows = rows_of(
+        "SELECT upper(status) AS u, regexp_like(message, 'NACL [a-z0-9-]+ rule 90') AS nacl, \
+         split_part(deciding_rule, ' ', 1) AS word, \
+         CAST(date_trunc('hour', to_timestamp(3700)) AS VARCHAR) AS hour \
+         FROM explained WHERE line = 4",
+    );
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["u"], "CONSISTENT");
+    assert_eq!(rows[0]["nacl"], true);
+    assert_eq!(rows[0]["word"], "rule");
+    assert!(
+        rows[0]["hour"]
+            .as_str()
+            .unwrap()
+            .starts_with("1970-01-01T01:00:00"),
+        "{rows:?}"
+    );
+}
+
+/// An input that cannot be read to its end (a truncated `.gz`) is named once on stderr, whichever
+/// tables the query reads, the exit code is 2, and the records read before the break are there.
+#[test]
+fn an_input_cut_short_is_named_once_and_its_records_are_kept() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(example("flows/prod-2026-11-26.log")).unwrap();
+    // Enough lines that the cut falls after some records.
+    let mut big = text.clone();
+    for _ in 0..200 {
+        big.extend(text.split_inclusive(|b| *b == b'\n').skip(1).flatten());
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&big).unwrap();
+    let gz = gz.finish().unwrap();
+    let cut = dir.path().join("cut.log.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    for query in [
+        "SELECT count(*) AS n FROM explained",
+        "SELECT count(*) AS n FROM flows",
+        "SELECT (SELECT count(*) FROM flows) AS n, (SELECT count(*) FROM explained) AS e",
+    ] {
+        let out = vpcreach()
+            .arg("sql")
+            .arg("--snapshot")
+            .arg(example("network"))
+            .arg(&cut)
+            .args(["--output", "jsonl", "-e", query])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{query}: {stderr}");
+        let named = stderr
+            .lines()
+            .filter(|l| l.starts_with("error:") && l.contains("cut.log.gz"))
+            .count();
+        assert_eq!(named, 1, "{query}: {stderr}");
+        let row: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let n = row["n"].as_u64().unwrap();
+        assert!(n > 14 && n < 14 * 201, "{query}: {row}");
+        if let Some(e) = row.get("e") {
+            assert_eq!(e, &row["n"], "{query}");
+        }
+    }
+}

@@ -367,6 +367,10 @@ pub struct TableSpec {
     pub kind: TableKind,
     /// Its inputs.
     pub inputs: Arc<Inputs>,
+    /// The columns a scan reads (indices into the table's schema; `None`: every one): the
+    /// others are NULL, and what only they need is not computed.
+    #[serde(default)]
+    pub columns: Option<Vec<usize>>,
 }
 
 impl TableSpec {
@@ -435,8 +439,12 @@ fn partition_rows(spec: &TableSpec, partition: usize) -> anyhow::Result<RecordBa
             };
             if spec.kind == TableKind::Flows {
                 let format = super::format_arg(inputs.format.as_deref())?;
-                let (table, errors) =
-                    super::sql::flows_table(&flow_inputs, format, inputs.threads.unwrap_or(0))?;
+                let (table, errors) = super::sql::flows_table(
+                    &flow_inputs,
+                    format,
+                    inputs.threads.unwrap_or(0),
+                    spec.columns.as_deref(),
+                )?;
                 if !errors.is_empty() {
                     anyhow::bail!("{}", errors.join("; "));
                 }
@@ -455,7 +463,7 @@ fn partition_rows(spec: &TableSpec, partition: usize) -> anyhow::Result<RecordBa
                     window,
                     history: inputs.history.clone(),
                 };
-                let mut table = super::sql::ExplainedTable::default();
+                let mut table = super::sql::ExplainedTable::only(spec.columns.as_deref());
                 let seen = explain_jsonl(&args, &flow_inputs, Box::new(&mut table))?;
                 if !seen.read_errors.is_empty() {
                     anyhow::bail!("{}", seen.read_errors.join("; "));
@@ -522,7 +530,11 @@ impl TableProvider for VpcTable {
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let groups = (0..self.spec.partitions()).map(|p| vec![p]).collect();
-        let scan: Arc<dyn ExecutionPlan> = scan_exec(self.spec.clone(), groups)?;
+        let spec = TableSpec {
+            columns: projection.cloned(),
+            ..self.spec.clone()
+        };
+        let scan: Arc<dyn ExecutionPlan> = scan_exec(spec, groups)?;
         let Some(projection) = projection else {
             return Ok(scan);
         };
@@ -964,6 +976,7 @@ pub fn run_sql(args: SqlArgs) -> anyhow::Result<u8> {
             let table = VpcTable::new(TableSpec {
                 kind: *kind,
                 inputs: inputs.clone(),
+                columns: None,
             })?;
             ctx.register_table(kind.name(), Arc::new(table))
                 .with_context(|| format!("table `{}`", kind.name()))?;

@@ -12,17 +12,24 @@
 //! - the configuration: `enis`, `security_group_rules`, `network_acl_entries`, `routes`,
 //!   `subnets`.
 //!
-//! The tables are built in memory, then the query runs on DataFusion; its errors are reported
-//! in DataFusion's words (exit code 2).
+//! The query is planned first over empty tables, which says which columns of `flows` and
+//! `explained` it reads; those two tables are then built in memory with those columns alone (a
+//! table the query does not name is not built), and the query runs on DataFusion. Its errors
+//! are reported in DataFusion's words (exit code 2).
 
 use super::explain::{explain_jsonl, ExplainArgs, ExplainOutput};
 use anyhow::Context;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, RecordBatch, StringBuilder, UInt64Builder,
+    new_null_array, ArrayBuilder, ArrayRef, BooleanBuilder, RecordBatch, StringBuilder,
+    UInt64Builder,
 };
 use datafusion::arrow::datatypes::{DataType, Field as ArrowField, Schema};
+use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::MemTable;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -120,8 +127,13 @@ pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
     };
     let format = super::format_arg(args.format.as_deref())?;
     let inputs = super::source::flow_inputs_with(&args.flows, &args.window, &args.aws)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start the query engine")?;
+    // Tables built before the query is planned (small), and the tables of the flow records,
+    // built after it for the columns it reads (a table it does not name is not built).
     let mut tables: Vec<(&str, Table)> = Vec::new();
-    let mut errors = Vec::new();
+    let mut lazy: Vec<(&'static str, Arc<Schema>)> = Vec::new();
     if !args.history.is_empty() {
         let history = super::history::HistoryArgs {
             history: args.history.clone(),
@@ -130,69 +142,140 @@ pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
         tables.push(("changes", changes_table(&history.load(&args.aws)?.events)?));
     }
     if !args.flows.is_empty() {
-        let (flows, read_errors) = flows_table(&inputs, format, args.threads.unwrap_or(0))?;
-        errors.extend(read_errors);
-        tables.push(("flows", flows));
+        lazy.push(("flows", Builder::new(&flows_columns()).finish()?.schema));
     }
     if has_snapshot {
         let snap = source.load()?;
         let net = Network::build(&snap);
         tables.extend(config_tables(&net));
         if !args.flows.is_empty() {
-            let explain_args = ExplainArgs {
-                source,
-                flows: args.flows.clone(),
-                format: args.format.clone(),
-                output: ExplainOutput::Jsonl,
-                only: Vec::new(),
-                strict: false,
-                rule_usage: false,
-                snapshot_time: args.snapshot_time,
-                threads: args.threads,
-                window: args.window.clone(),
-                history: args.history.clone(),
-            };
-            let mut table = ExplainedTable::default();
-            let seen = explain_jsonl(&explain_args, &inputs, Box::new(&mut table))?;
-            // The flows table already named the inputs that could not be read.
-            let table = table.finish()?;
-            // Every record explained is a row: the totals add up.
-            let explained: u64 = seen.statuses.iter().map(|(_, n)| n).sum();
-            if table.batch.num_rows() as u64 != explained {
-                anyhow::bail!(
-                    "the explained table has {} rows for {explained} records explained",
-                    table.batch.num_rows()
-                );
-            }
-            tables.push(("explained", table));
+            lazy.push(("explained", Builder::new(EXPLAINED).finish()?.schema));
         }
     }
-    let batches = query(&tables, &args.sql)?;
+    let wanted = if lazy.is_empty() {
+        HashMap::new()
+    } else {
+        runtime.block_on(wanted_columns(&tables, &lazy, &args.sql))?
+    };
+    let mut errors = Vec::new();
+    let mut printed = Vec::new();
+    if let Some(columns) = wanted.get("flows") {
+        let threads = args.threads.unwrap_or(0);
+        let (flows, read_errors) = flows_table(&inputs, format, threads, columns.as_deref())?;
+        errors.extend(read_errors);
+        tables.push(("flows", flows));
+    }
+    if let Some(columns) = wanted.get("explained") {
+        let explain_args = ExplainArgs {
+            source,
+            flows: args.flows.clone(),
+            format: args.format.clone(),
+            output: ExplainOutput::Jsonl,
+            only: Vec::new(),
+            strict: false,
+            rule_usage: false,
+            snapshot_time: args.snapshot_time,
+            threads: args.threads,
+            window: args.window.clone(),
+            history: args.history.clone(),
+        };
+        let mut table = ExplainedTable::only(columns.as_deref());
+        let seen = explain_jsonl(&explain_args, &inputs, Box::new(&mut table))?;
+        let table = table.finish()?;
+        // Every record explained is a row: the totals add up.
+        let explained: u64 = seen.statuses.iter().map(|(_, n)| n).sum();
+        if table.batch.num_rows() as u64 != explained {
+            anyhow::bail!(
+                "the explained table has {} rows for {explained} records explained",
+                table.batch.num_rows()
+            );
+        }
+        tables.push(("explained", table));
+        // `explain` named the inputs it could not read as it met them.
+        printed = seen.read_errors.clone();
+        for e in seen.read_errors {
+            if !errors.contains(&e) {
+                errors.push(e);
+            }
+        }
+    }
+    let batches = runtime.block_on(query(&tables, &args.sql))?;
     write_result(&batches, args.output, args.out.as_deref())?;
-    for e in &errors {
+    for e in errors.iter().filter(|e| !printed.contains(e)) {
         eprintln!("error: {}", vpcreach::render::sanitize_line(e));
     }
     Ok(if errors.is_empty() { 0 } else { 2 })
 }
 
-/// Runs the query on DataFusion over the tables.
-fn query(tables: &[(&str, Table)], sql: &str) -> anyhow::Result<(Arc<Schema>, Vec<RecordBatch>)> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .context("cannot start the query engine")?;
-    runtime.block_on(async {
-        let ctx = SessionContext::new();
-        for (name, table) in tables {
-            let mem = MemTable::try_new(table.schema.clone(), vec![vec![table.batch.clone()]])
-                .with_context(|| format!("table `{name}`"))?;
-            ctx.register_table(*name, Arc::new(mem))
-                .with_context(|| format!("table `{name}`"))?;
+/// A session with `tables` registered.
+fn session(tables: &[(&str, Table)]) -> anyhow::Result<SessionContext> {
+    let ctx = SessionContext::new();
+    for (name, table) in tables {
+        let mem = MemTable::try_new(table.schema.clone(), vec![vec![table.batch.clone()]])
+            .with_context(|| format!("table `{name}`"))?;
+        ctx.register_table(*name, Arc::new(mem))
+            .with_context(|| format!("table `{name}`"))?;
+    }
+    Ok(ctx)
+}
+
+/// The columns of each of the `lazy` tables that the query reads, found by planning it over
+/// empty tables of the same schemas: a table it does not name is absent; `None`, every column.
+/// An error in the query is DataFusion's, in its words.
+async fn wanted_columns(
+    tables: &[(&str, Table)],
+    lazy: &[(&'static str, Arc<Schema>)],
+    sql: &str,
+) -> anyhow::Result<HashMap<&'static str, Option<Vec<usize>>>> {
+    let ctx = session(tables)?;
+    for (name, schema) in lazy {
+        let empty = MemTable::try_new(schema.clone(), vec![Vec::new()])
+            .with_context(|| format!("table `{name}`"))?;
+        ctx.register_table(*name, Arc::new(empty))
+            .with_context(|| format!("table `{name}`"))?;
+    }
+    let df = ctx.sql(sql).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let plan = ctx
+        .state()
+        .optimize(df.logical_plan())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut found: HashMap<&'static str, Option<BTreeSet<usize>>> = HashMap::new();
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            if let Some((name, _)) = lazy.iter().find(|(n, _)| *n == scan.table_name.table()) {
+                match &scan.projection {
+                    None => {
+                        found.insert(name, None);
+                    }
+                    Some(p) => {
+                        if let Some(set) =
+                            found.entry(name).or_insert_with(|| Some(BTreeSet::new()))
+                        {
+                            set.extend(p.iter().copied());
+                        }
+                    }
+                }
+            }
         }
-        let df = ctx.sql(sql).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let schema: Arc<Schema> = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok((schema, batches))
+        Ok(TreeNodeRecursion::Continue)
     })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(found
+        .into_iter()
+        .map(|(name, set)| (name, set.map(|s| s.into_iter().collect())))
+        .collect())
+}
+
+/// Runs the query on DataFusion over the tables.
+async fn query(
+    tables: &[(&str, Table)],
+    sql: &str,
+) -> anyhow::Result<(Arc<Schema>, Vec<RecordBatch>)> {
+    let ctx = session(tables)?;
+    let df = ctx.sql(sql).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let schema: Arc<Schema> = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((schema, batches))
 }
 
 /// Writes the result in the chosen format.
@@ -292,27 +375,51 @@ enum Col {
     Str(StringBuilder),
     Num(UInt64Builder),
     Bool(BooleanBuilder),
+    /// A column the query does not read: all NULL, nothing kept for it.
+    Skip(DataType),
 }
 
 /// Columns being built, by name.
 pub(crate) struct Builder {
     names: Vec<String>,
     cols: Vec<Col>,
+    /// Rows ended with [`Builder::end_row`] (a table whose columns are all skipped still has
+    /// its rows: `count(*)`).
+    rows: usize,
 }
 
 impl Builder {
     pub(crate) fn new(columns: &[(&str, DataType)]) -> Builder {
+        Builder::only(columns, None)
+    }
+
+    /// A builder of the columns at `wanted` (indices into `columns`; `None`: every one); the
+    /// others are NULL in every row and cost nothing.
+    pub(crate) fn only(columns: &[(&str, DataType)], wanted: Option<&[usize]>) -> Builder {
         Builder {
             names: columns.iter().map(|(n, _)| n.to_string()).collect(),
             cols: columns
                 .iter()
-                .map(|(_, t)| match t {
+                .enumerate()
+                .map(|(i, (_, t))| match t {
+                    _ if wanted.is_some_and(|w| !w.contains(&i)) => Col::Skip(t.clone()),
                     DataType::UInt64 => Col::Num(UInt64Builder::new()),
                     DataType::Boolean => Col::Bool(BooleanBuilder::new()),
                     _ => Col::Str(StringBuilder::new()),
                 })
                 .collect(),
+            rows: 0,
         }
+    }
+
+    /// Whether column `i` is built (not skipped).
+    fn wants(&self, i: usize) -> bool {
+        !matches!(self.cols.get(i), Some(Col::Skip(_)) | None)
+    }
+
+    /// Ends a row (needed where columns may be skipped).
+    fn end_row(&mut self) {
+        self.rows += 1;
     }
 
     fn str(&mut self, i: usize, v: Option<&str>) {
@@ -334,6 +441,13 @@ impl Builder {
     }
 
     pub(crate) fn finish(self) -> anyhow::Result<Table> {
+        let built = self.cols.iter().find_map(|c| match c {
+            Col::Str(b) => Some(b.len()),
+            Col::Num(b) => Some(b.len()),
+            Col::Bool(b) => Some(b.len()),
+            Col::Skip(_) => None,
+        });
+        let rows = built.unwrap_or(self.rows);
         let mut fields = Vec::with_capacity(self.cols.len());
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.cols.len());
         for (name, col) in self.names.into_iter().zip(self.cols) {
@@ -341,6 +455,7 @@ impl Builder {
                 Col::Str(mut b) => (DataType::Utf8, Arc::new(b.finish())),
                 Col::Num(mut b) => (DataType::UInt64, Arc::new(b.finish())),
                 Col::Bool(mut b) => (DataType::Boolean, Arc::new(b.finish())),
+                Col::Skip(t) => (t.clone(), new_null_array(&t, rows)),
             };
             fields.push(ArrowField::new(name, t, true));
             arrays.push(a);
@@ -388,13 +503,15 @@ pub(crate) fn flows_columns() -> Vec<(&'static str, DataType)> {
     columns
 }
 
-/// The `flows` table, and the inputs that could not be read.
+/// The `flows` table (of the columns at `wanted`, the others NULL; `None`: every column), and
+/// the inputs that could not be read.
 pub(crate) fn flows_table(
     inputs: &super::source::FlowInputs,
     format: Option<vpcreach::flow_log::Format>,
     threads: usize,
+    wanted: Option<&[usize]>,
 ) -> anyhow::Result<(Table, Vec<String>)> {
-    let mut b = Builder::new(&flows_columns());
+    let mut b = Builder::only(&flows_columns(), wanted);
     let mut errors = Vec::new();
     let reader = inputs.reader(format).with_threads(threads);
     let _ = parse_parallel(reader, threads, |parsed| {
@@ -423,6 +540,9 @@ pub(crate) fn flows_table(
             b.num(3, r.event.map(u64::from));
             for (i, (f, v)) in r.fields().enumerate() {
                 let at = i + 4;
+                if !b.wants(at) {
+                    continue;
+                }
                 if is_number(f) {
                     b.num(
                         at,
@@ -439,6 +559,7 @@ pub(crate) fn flows_table(
                     }
                 }
             }
+            b.end_row();
         }
         ControlFlow::Continue(())
     })
@@ -482,79 +603,200 @@ pub(crate) const EXPLAINED: &[(&str, DataType)] = &[
 
 impl Default for ExplainedTable {
     fn default() -> Self {
+        ExplainedTable::only(None)
+    }
+}
+
+/// A string of a line: borrowed from the line when it holds no escape, else its own copy.
+struct Text<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(Visitor).map(Text)
+    }
+}
+
+/// Joins strings of a line with `sep`.
+fn join(parts: &[Text<'_>], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+/// A line of `explain --output jsonl` as the `explained` table reads it: strings borrowed from
+/// the line where they hold no escape, the fields the table has no column for skipped.
+/// `D` is what `decided_by` is read as: skipped, or the checks.
+#[derive(serde::Deserialize)]
+#[serde(bound(deserialize = "D: serde::Deserialize<'de>"))]
+struct Line<'a, D> {
+    #[serde(borrow, default)]
+    file: Option<Text<'a>>,
+    #[serde(default)]
+    line: Option<u64>,
+    #[serde(default)]
+    event: Option<u64>,
+    #[serde(borrow, default)]
+    status: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    observed: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    expected: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    interface_id: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    interface_name: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    direction: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    role: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    srcaddr: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    dstaddr: Option<Text<'a>>,
+    #[serde(default)]
+    srcport: Option<u64>,
+    #[serde(default)]
+    dstport: Option<u64>,
+    #[serde(default)]
+    protocol: Option<u64>,
+    #[serde(borrow, default)]
+    reason: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    message: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    problem: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    hints: Option<Vec<Text<'a>>>,
+    #[serde(default = "Option::default")]
+    decided_by: Option<D>,
+}
+
+/// A check of `decided_by`, as the deciding-check columns read it.
+#[derive(serde::Deserialize)]
+struct Check<'a> {
+    #[serde(borrow, default)]
+    layer: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    decision: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    resources: Option<Vec<Text<'a>>>,
+    #[serde(default)]
+    rule_number: Option<u64>,
+    #[serde(borrow, default)]
+    text: Option<Text<'a>>,
+}
+
+/// `decided_by` alone, as the `checks` column keeps it (every check as JSON).
+#[derive(serde::Deserialize)]
+struct AllChecks {
+    #[serde(default)]
+    decided_by: Option<serde_json::Value>,
+}
+
+/// Columns of [`EXPLAINED`] read from `decided_by`: the deciding check, then every check.
+const DECIDING: std::ops::Range<usize> = 18..23;
+const CHECKS: usize = 23;
+
+impl ExplainedTable {
+    /// A table of the columns at `wanted` (indices into [`EXPLAINED`]; `None`: every one), the
+    /// others NULL: a line's parts no wanted column needs are not read.
+    pub(crate) fn only(wanted: Option<&[usize]>) -> Self {
         ExplainedTable {
-            b: Builder::new(EXPLAINED),
+            b: Builder::only(EXPLAINED, wanted),
             partial: Vec::new(),
             bad: None,
         }
     }
-}
 
-impl ExplainedTable {
     fn add(&mut self, line: &[u8]) {
-        let v: serde_json::Value = match serde_json::from_slice(line) {
-            Ok(v) => v,
-            Err(e) => {
-                self.bad.get_or_insert_with(|| e.to_string());
-                return;
-            }
-        };
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str());
-        let n = |k: &str| v.get(k).and_then(|x| x.as_u64());
+        if let Err(e) = self.try_add(line) {
+            self.bad.get_or_insert_with(|| e.to_string());
+        }
+    }
+
+    fn try_add(&mut self, line: &[u8]) -> Result<(), serde_json::Error> {
+        let deciding = DECIDING.clone().any(|i| self.b.wants(i));
+        if deciding {
+            let v: Line<'_, Vec<Check<'_>>> = serde_json::from_slice(line)?;
+            let checks = v.decided_by.as_deref().unwrap_or_default();
+            // The deciding check: the first that denies, else the last (every check allowed).
+            let d = checks
+                .iter()
+                .find(|c| c.decision.as_deref() == Some("deny"))
+                .or_else(|| checks.last());
+            let b = &mut self.b;
+            b.str(18, d.and_then(|d| d.layer.as_deref()));
+            b.str(19, d.and_then(|d| d.decision.as_deref()));
+            let resources = d.and_then(|d| d.resources.as_deref()).map(|r| join(r, ","));
+            b.str(20, resources.as_deref());
+            b.num(21, d.and_then(|d| d.rule_number));
+            b.str(22, d.and_then(|d| d.text.as_deref()));
+            self.head(&v);
+        } else {
+            let v: Line<'_, serde::de::IgnoredAny> = serde_json::from_slice(line)?;
+            self.head(&v);
+        }
+        if self.b.wants(CHECKS) {
+            let all: AllChecks = serde_json::from_slice(line)?;
+            let text = all.decided_by.map(|c| c.to_string());
+            self.b.str(CHECKS, text.as_deref());
+        }
+        self.b.end_row();
+        Ok(())
+    }
+
+    /// The columns read from a line's own fields.
+    fn head<D>(&mut self, v: &Line<'_, D>) {
         let b = &mut self.b;
-        b.str(0, s("file"));
-        b.num(1, n("line"));
-        b.num(2, n("event"));
-        b.str(3, s("status"));
-        b.str(4, s("observed"));
-        b.str(5, s("expected"));
-        b.str(6, s("interface_id"));
-        b.str(7, s("interface_name"));
-        b.str(8, s("direction"));
-        b.str(9, s("role"));
-        b.str(10, s("srcaddr"));
-        b.str(11, s("dstaddr"));
-        b.num(12, n("srcport"));
-        b.num(13, n("dstport"));
-        b.num(14, n("protocol"));
-        b.str(15, s("reason"));
-        b.str(16, s("message").or(s("problem")));
-        let hints = v.get("hints").and_then(|h| h.as_array()).map(|h| {
-            h.iter()
-                .filter_map(|x| x.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-        });
-        b.str(17, hints.as_deref());
-        // The deciding check: the first that denies, else the last (every check allowed).
-        let checks = v.get("decided_by").and_then(|d| d.as_array());
-        let deciding = checks.and_then(|c| {
-            c.iter()
-                .find(|x| x.get("decision").and_then(|d| d.as_str()) == Some("deny"))
-                .or_else(|| c.last())
-        });
-        let ds = |k: &str| deciding.and_then(|d| d.get(k)).and_then(|x| x.as_str());
-        b.str(18, ds("layer"));
-        b.str(19, ds("decision"));
-        let resources = deciding
-            .and_then(|d| d.get("resources"))
-            .and_then(|r| r.as_array())
-            .map(|r| {
-                r.iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            });
-        b.str(20, resources.as_deref());
-        b.num(
-            21,
-            deciding
-                .and_then(|d| d.get("rule_number"))
-                .and_then(|x| x.as_u64()),
-        );
-        b.str(22, ds("text"));
-        let checks_text = checks.map(|c| serde_json::Value::Array(c.clone()).to_string());
-        b.str(23, checks_text.as_deref());
+        b.str(0, v.file.as_deref());
+        b.num(1, v.line);
+        b.num(2, v.event);
+        b.str(3, v.status.as_deref());
+        b.str(4, v.observed.as_deref());
+        b.str(5, v.expected.as_deref());
+        b.str(6, v.interface_id.as_deref());
+        b.str(7, v.interface_name.as_deref());
+        b.str(8, v.direction.as_deref());
+        b.str(9, v.role.as_deref());
+        b.str(10, v.srcaddr.as_deref());
+        b.str(11, v.dstaddr.as_deref());
+        b.num(12, v.srcport);
+        b.num(13, v.dstport);
+        b.num(14, v.protocol);
+        b.str(15, v.reason.as_deref());
+        b.str(16, v.message.as_deref().or(v.problem.as_deref()));
+        if b.wants(17) {
+            let hints = v.hints.as_deref().map(|h| join(h, "; "));
+            b.str(17, hints.as_deref());
+        }
     }
 
     pub(crate) fn finish(self) -> anyhow::Result<Table> {
