@@ -464,7 +464,8 @@ fn partition_rows(spec: &TableSpec, partition: usize) -> anyhow::Result<RecordBa
                     history: inputs.history.clone(),
                 };
                 let mut table = super::sql::ExplainedTable::only(spec.columns.as_deref());
-                let seen = explain_jsonl(&args, &flow_inputs, Box::new(&mut table))?;
+                let parts = table.parts();
+                let seen = explain_jsonl(&args, &flow_inputs, parts, Box::new(&mut table))?;
                 if !seen.read_errors.is_empty() {
                     anyhow::bail!("{}", seen.read_errors.join("; "));
                 }

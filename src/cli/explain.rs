@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use vpcreach::explain::{Explainer, MemoPool, Status, Tally};
 use vpcreach::flow_log::{run_ordered, Counts};
-use vpcreach::render::explain::RenderCache;
+use vpcreach::render::explain::{JsonParts, RenderCache};
 use vpcreach::Network;
 
 /// Output formats of `explain`.
@@ -105,6 +105,8 @@ struct Options {
     strict: bool,
     rule_usage: bool,
     threads: usize,
+    /// The parts of each JSON line written (`sql` asks for fewer).
+    parts: JsonParts,
 }
 
 /// What reading and explaining every input gave.
@@ -179,6 +181,7 @@ fn parse_options(args: &ExplainArgs) -> anyhow::Result<Options> {
         strict: args.strict,
         rule_usage: args.rule_usage,
         threads: args.threads.unwrap_or(0),
+        parts: JsonParts::ALL,
     })
 }
 
@@ -276,7 +279,7 @@ fn explain_inputs(
                     warnings.push(e.problem.clone().unwrap_or_default());
                 }
                 if printed(e.status) {
-                    render_record(&e, output, color, render, &mut text);
+                    render_record(&e, (output, opts.parts), color, render, &mut text);
                 }
             };
             let (tally, counts) = match model {
@@ -365,7 +368,7 @@ fn explain_inputs(
 /// One record, in the output format, appended to a chunk's text.
 fn render_record(
     e: &vpcreach::explain::Explanation,
-    output: ExplainOutput,
+    (output, parts): (ExplainOutput, JsonParts),
     color: bool,
     render: &mut RenderCache<'_>,
     text: &mut Vec<u8>,
@@ -377,7 +380,7 @@ fn render_record(
             text.push(b'\n');
         }
         ExplainOutput::Jsonl => {
-            e.write_json_line(render, text);
+            e.write_json_line_parts(render, text, parts);
             text.push(b'\n');
         }
         ExplainOutput::Json => {
@@ -533,20 +536,22 @@ pub(crate) struct Explained {
     /// `(status, records)` for every status, in report order.
     pub statuses: Vec<(Status, u64)>,
     /// Inputs that could not be read (a missing file, a truncated `.gz`), as named on stderr.
-    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     pub read_errors: Vec<String>,
 }
 
 /// Explains every record of `inputs` as `explain --output jsonl` does with every status
-/// printed (malformed lines too, as records), writing the JSON lines to `out`: `vpcreach sql`
-/// reads its `explained` table from them, so that it says what `explain` says.
+/// printed (malformed lines too, as records), writing the JSON lines (with the `parts` asked
+/// for) to `out`: `vpcreach sql` reads its `explained` table from them, so that it says what
+/// `explain` says.
 #[cfg(feature = "sql")]
 pub(crate) fn explain_jsonl(
     args: &ExplainArgs,
     inputs: &super::source::FlowInputs,
+    parts: JsonParts,
     out: Box<dyn Write + '_>,
 ) -> anyhow::Result<Explained> {
     let mut opts = parse_options(args)?;
+    opts.parts = parts;
     opts.only = Status::ALL.into_iter().collect();
     opts.output = ExplainOutput::Jsonl;
     opts.color = false;

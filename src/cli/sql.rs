@@ -180,7 +180,8 @@ pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
             history: args.history.clone(),
         };
         let mut table = ExplainedTable::only(columns.as_deref());
-        let seen = explain_jsonl(&explain_args, &inputs, Box::new(&mut table))?;
+        let parts = table.parts();
+        let seen = explain_jsonl(&explain_args, &inputs, parts, Box::new(&mut table))?;
         let table = table.finish()?;
         // Every record explained is a row: the totals add up.
         let explained: u64 = seen.statuses.iter().map(|(_, n)| n).sum();
@@ -736,6 +737,14 @@ impl ExplainedTable {
         }
     }
 
+    /// The parts of `explain`'s JSON lines the wanted columns read.
+    pub(crate) fn parts(&self) -> vpcreach::render::explain::JsonParts {
+        vpcreach::render::explain::JsonParts {
+            decided_by: DECIDING.clone().any(|i| self.b.wants(i)) || self.b.wants(CHECKS),
+            message: self.b.wants(16),
+        }
+    }
+
     fn add(&mut self, line: &[u8]) {
         if let Err(e) = self.try_add(line) {
             self.bad.get_or_insert_with(|| e.to_string());
@@ -809,26 +818,35 @@ impl ExplainedTable {
 
 impl Write for &mut ExplainedTable {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.partial.extend_from_slice(buf);
-        let mut start = 0;
-        while let Some(end) = memchr_newline(&self.partial[start..]) {
-            let line = self.partial[start..start + end].to_vec();
-            if !line.is_empty() {
-                self.add(&line);
-            }
-            start += end + 1;
+        let mut rest = buf;
+        // The end of a line begun in an earlier write.
+        if !self.partial.is_empty() {
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                self.partial.extend_from_slice(rest);
+                return Ok(buf.len());
+            };
+            let mut line = std::mem::take(&mut self.partial);
+            line.extend_from_slice(&rest[..end]);
+            self.add(&line);
+            line.clear();
+            self.partial = line;
+            rest = &rest[end + 1..];
         }
-        self.partial.drain(..start);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', rest) {
+            let line = &rest[start..end];
+            if !line.is_empty() {
+                self.add(line);
+            }
+            start = end + 1;
+        }
+        self.partial.extend_from_slice(&rest[start..]);
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
 }
 
 /// The `changes` table: each change of the history, in time order.

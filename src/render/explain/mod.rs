@@ -11,7 +11,7 @@ use std::fmt::Write;
 mod record;
 mod usage;
 
-pub use record::RenderCache;
+pub use record::{JsonParts, RenderCache};
 
 fn paint(text: &str, code: &str, color: bool) -> String {
     if color {

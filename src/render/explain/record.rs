@@ -460,6 +460,17 @@ impl Explanation<'_> {
 
     /// Appends [`Explanation::to_json_line_with`] to `out` (JSON text, UTF-8).
     pub fn write_json_line(&self, cache: &mut RenderCache<'_>, out: &mut Vec<u8>) {
+        self.write_json_line_parts(cache, out, JsonParts::ALL);
+    }
+
+    /// [`Explanation::write_json_line`] with the costly parts left out where `parts` says so
+    /// (their keys absent): for a reader that needs only the rest.
+    pub fn write_json_line_parts(
+        &self,
+        cache: &mut RenderCache<'_>,
+        out: &mut Vec<u8>,
+        parts: JsonParts,
+    ) {
         let net = cache.network();
         let start = out.len();
         let buf = out;
@@ -473,17 +484,23 @@ impl Explanation<'_> {
         if serde_json::to_writer(&mut *buf, &head).is_err() || buf.pop() != Some(b'}') {
             return plain(buf);
         }
-        buf.extend_from_slice(b",\"decided_by\":[");
-        for (k, d) in self.decided_by.iter().enumerate() {
-            if k > 0 {
-                buf.push(b',');
+        if parts.decided_by {
+            buf.extend_from_slice(b",\"decided_by\":[");
+            for (k, d) in self.decided_by.iter().enumerate() {
+                if k > 0 {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(cache.rendered(self.direction, d).json.as_bytes());
             }
-            buf.extend_from_slice(cache.rendered(self.direction, d).json.as_bytes());
+            buf.push(b']');
         }
-        buf.extend_from_slice(b"],\"reason\":");
-        let message = self.message_with(net, Some(cache));
+        buf.extend_from_slice(b",\"reason\":");
         let tail = serde_json::to_writer(&mut *buf, &self.code)
             .and_then(|()| {
+                if !parts.message {
+                    return Ok(());
+                }
+                let message = self.message_with(net, Some(cache));
                 buf.extend_from_slice(b",\"message\":");
                 serde_json::to_writer(&mut *buf, &message)
             })
@@ -746,6 +763,23 @@ impl<'n> RenderCache<'n> {
                 }
             })
     }
+}
+
+/// Which costly parts a line of JSON holds ([`Explanation::write_json_line_parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JsonParts {
+    /// `decided_by`: every check, with its rule.
+    pub decided_by: bool,
+    /// `message`: the explanation in words.
+    pub message: bool,
+}
+
+impl JsonParts {
+    /// Every part (what `--output jsonl` prints).
+    pub const ALL: JsonParts = JsonParts {
+        decided_by: true,
+        message: true,
+    };
 }
 
 /// The fields of [`View`] before `decided_by` (written alone when a line is made of cached
