@@ -179,18 +179,7 @@ pub fn run(args: SqlArgs) -> anyhow::Result<u8> {
             window: args.window.clone(),
             history: args.history.clone(),
         };
-        let mut table = ExplainedTable::only(columns.as_deref());
-        let parts = table.parts();
-        let seen = explain_jsonl(&explain_args, &inputs, parts, Box::new(&mut table))?;
-        let table = table.finish()?;
-        // Every record explained is a row: the totals add up.
-        let explained: u64 = seen.statuses.iter().map(|(_, n)| n).sum();
-        if table.batch.num_rows() as u64 != explained {
-            anyhow::bail!(
-                "the explained table has {} rows for {explained} records explained",
-                table.batch.num_rows()
-            );
-        }
+        let (table, seen) = explained_table(&explain_args, &inputs, columns.as_deref())?;
         tables.push(("explained", table));
         // `explain` named the inputs it could not read as it met them.
         printed = seen.read_errors.clone();
@@ -847,6 +836,28 @@ impl Write for &mut ExplainedTable {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// The `explained` table of `inputs` (the columns at `wanted`, the others NULL; `None`: every
+/// column), and what explaining them saw.
+pub(crate) fn explained_table(
+    args: &ExplainArgs,
+    inputs: &super::source::FlowInputs,
+    wanted: Option<&[usize]>,
+) -> anyhow::Result<(Table, super::explain::Explained)> {
+    let mut table = ExplainedTable::only(wanted);
+    let parts = table.parts();
+    let seen = explain_jsonl(args, inputs, parts, Box::new(&mut table))?;
+    let table = table.finish()?;
+    // Every record explained is a row: the totals add up.
+    let explained: u64 = seen.statuses.iter().map(|(_, n)| n).sum();
+    if table.batch.num_rows() as u64 != explained {
+        anyhow::bail!(
+            "the explained table has {} rows for {explained} records explained",
+            table.batch.num_rows()
+        );
+    }
+    Ok((table, seen))
 }
 
 /// The `changes` table: each change of the history, in time order.
