@@ -279,7 +279,7 @@ fn explain_inputs(
                     warnings.push(e.problem.clone().unwrap_or_default());
                 }
                 if printed(e.status) {
-                    render_record(&e, (output, opts.parts), color, render, &mut text);
+                    render_record(&e, output, opts.parts, color, render, &mut text);
                 }
             };
             let (tally, counts) = match model {
@@ -368,7 +368,8 @@ fn explain_inputs(
 /// One record, in the output format, appended to a chunk's text.
 fn render_record(
     e: &vpcreach::explain::Explanation,
-    (output, parts): (ExplainOutput, JsonParts),
+    output: ExplainOutput,
+    parts: JsonParts,
     color: bool,
     render: &mut RenderCache<'_>,
     text: &mut Vec<u8>,
