@@ -558,7 +558,7 @@ pub(crate) fn flows_table(
 }
 
 /// The `explained` table, built from `explain`'s JSON lines as they are written.
-pub(crate) struct ExplainedTable {
+struct ExplainedTable {
     b: Builder,
     partial: Vec<u8>,
     bad: Option<String>,
@@ -590,12 +590,6 @@ pub(crate) const EXPLAINED: &[(&str, DataType)] = &[
     ("deciding_rule", DataType::Utf8),
     ("checks", DataType::Utf8),
 ];
-
-impl Default for ExplainedTable {
-    fn default() -> Self {
-        ExplainedTable::only(None)
-    }
-}
 
 /// A string of a line: borrowed from the line when it holds no escape, else its own copy.
 struct Text<'a>(Cow<'a, str>);
@@ -718,7 +712,7 @@ const CHECKS: usize = 23;
 impl ExplainedTable {
     /// A table of the columns at `wanted` (indices into [`EXPLAINED`]; `None`: every one), the
     /// others NULL: a line's parts no wanted column needs are not read.
-    pub(crate) fn only(wanted: Option<&[usize]>) -> Self {
+    fn only(wanted: Option<&[usize]>) -> Self {
         ExplainedTable {
             b: Builder::only(EXPLAINED, wanted),
             partial: Vec::new(),
@@ -727,7 +721,7 @@ impl ExplainedTable {
     }
 
     /// The parts of `explain`'s JSON lines the wanted columns read.
-    pub(crate) fn parts(&self) -> vpcreach::render::explain::JsonParts {
+    fn parts(&self) -> vpcreach::render::explain::JsonParts {
         vpcreach::render::explain::JsonParts {
             decided_by: DECIDING.clone().any(|i| self.b.wants(i)) || self.b.wants(CHECKS),
             message: self.b.wants(16),
